@@ -1,0 +1,62 @@
+"""observe: equity-focused classroom walkthroughs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from observe import paths
+from observe.config import build_config
+from observe.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(paths.TEMPLATES),
+        static_folder=str(paths.STATIC),
+        static_url_path="/static",
+    )
+    app.config.update(build_config(app.instance_path, config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(paths.MIGRATIONS), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    # Every model module is imported so the metadata (and Alembic) sees every table.
+    from observe import models  # noqa: F401
+    from observe.accounts import auth
+    from observe.accounts.views import bp as accounts_bp
+    from observe.api import bp as api_bp
+    from observe.cli import register_commands
+    from observe.core.views import bp as core_bp
+    from observe.errors import register_error_handlers
+    from observe.roster.views import bp as roster_bp
+    from observe.rubrics.views import bp as rubrics_bp
+
+    auth.init_app(app)
+    register_error_handlers(app)
+    for blueprint in (core_bp, accounts_bp, rubrics_bp, roster_bp, api_bp):
+        app.register_blueprint(blueprint)
+    register_commands(app)
+
+    @app.after_request
+    def security_headers(response):
+        # Nothing is loaded from anywhere but this server: the tablet app must work offline.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.context_processor
+    def site_context() -> dict[str, Any]:
+        return {"district_name": app.config["OBSERVE_DISTRICT_NAME"]}
+
+    return app

@@ -1,0 +1,95 @@
+"""People who use observe, what they may do, and their API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Column, Enum, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from observe.core.models import UTCDateTime, utcnow
+from observe.extensions import db
+
+if TYPE_CHECKING:
+    from observe.roster.models import School
+
+
+class Role(enum.StrEnum):
+    OBSERVER = "observer"
+    SCHOOL_LEADER = "school-leader"
+    DISTRICT_ADMIN = "district-admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            Role.OBSERVER: "Observer",
+            Role.SCHOOL_LEADER: "School leader",
+            Role.DISTRICT_ADMIN: "District admin",
+        }[self]
+
+
+# The schools a user works in: an observer walks their classrooms; a school leader reads
+# their reports. District admins see every school and need no rows here.
+user_school = Table(
+    "user_school",
+    db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("school_id", ForeignKey("school.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", values_callable=lambda roles: [r.value for r in roles])
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    schools: Mapped[list[School]] = relationship(
+        secondary=user_school, order_by="School.name", lazy="selectin"
+    )
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", order_by="ApiToken.created_at.desc()", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_district_admin(self) -> bool:
+        return self.role is Role.DISTRICT_ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class ApiToken(db.Model):
+    """A personal token for programmatic clients. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, shown so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

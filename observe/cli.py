@@ -1,0 +1,28 @@
+"""The ``observe`` command: Flask's own commands (run, shell, db …) plus observe's."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def register_commands(app: Flask) -> None:
+    from observe.accounts.cli import tokens_cli, users_cli
+    from observe.demo import demo_command
+    from observe.roster.cli import roster_cli
+    from observe.rubrics.cli import rubrics_cli
+
+    for command in (users_cli, tokens_cli, rubrics_cli, roster_cli, demo_command):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from observe import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """observe: equity-focused classroom walkthroughs."""

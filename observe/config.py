@@ -1,0 +1,82 @@
+"""Configuration: defaults, then the environment, then what a caller (a test) passes in."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def database_url(instance_path: str) -> str:
+    """``DATABASE_URL`` when set, else an SQLite file in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "observe.sqlite3")
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """``OBSERVE_SECRET_KEY`` when set, else a key generated once into the instance folder.
+
+    There is never a built-in default: a known key would let anyone forge a session cookie.
+    """
+    from_env = os.environ.get("OBSERVE_SECRET_KEY", "").strip()
+    if from_env:
+        return from_env
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: when several gunicorn workers start at once, exactly one writes the key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it to generate a new secret key")
+    return key
+
+
+def build_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    config: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": overrides.pop("SQLALCHEMY_DATABASE_URI", None)
+        or database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Cookies: not readable by scripts, not sent on cross-site posts, HTTPS-only unless a
+        # plain-HTTP install (the quick start on a laptop) turns that off explicitly.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("OBSERVE_SECURE_COOKIES", True),
+        "SESSION_COOKIE_NAME": "observe_session",
+        # Observers sign in on a tablet and walk for weeks; the session outlives a school day.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # A CSRF token lives as long as the session: a form left open on a tablet stays usable.
+        "WTF_CSRF_TIME_LIMIT": None,
+        # CSRF is checked by our own before_request hook so bearer-token requests can skip it.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_SSL_STRICT": True,
+        "OBSERVE_DISTRICT_NAME": os.environ.get("OBSERVE_DISTRICT_NAME", "observe"),
+        "OBSERVE_RUBRICS_DIR": os.environ.get("OBSERVE_RUBRICS_DIR", ""),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+    if "SECRET_KEY" not in overrides:
+        config["SECRET_KEY"] = secret_key(instance_path)
+    config.update(overrides)
+    return config

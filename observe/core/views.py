@@ -1,0 +1,41 @@
+"""The home page and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from observe.core.permissions import visible_school_ids
+from observe.extensions import db
+from observe.observations.models import Observation
+from observe.roster.models import Classroom, School
+from observe.rubrics.models import Rubric
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def home():
+    visible = visible_school_ids(current_user)
+    schools = select(func.count(School.id))
+    classrooms = select(func.count(Classroom.id)).where(Classroom.active)
+    observations = select(func.count(Observation.id))
+    if visible is not None:
+        schools = schools.where(School.id.in_(visible))
+        classrooms = classrooms.where(Classroom.school_id.in_(visible))
+        observations = observations.where(Observation.school_id.in_(visible))
+    counts = {
+        "schools": db.session.scalar(schools),
+        "classrooms": db.session.scalar(classrooms),
+        "observations": db.session.scalar(observations),
+    }
+    rubrics = db.session.scalars(select(Rubric).order_by(Rubric.key)).all()
+    return render_template("home.html", counts=counts, rubrics=rubrics)
+
+
+@bp.get("/health")
+def health():
+    """For load balancers and the quick start: the app answers and the database is reachable."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

@@ -1,0 +1,95 @@
+"""One error shape for the API, friendly pages for people.
+
+API errors (any path under ``/api/``) are JSON::
+
+    {"error": {"code": "not_found", "message": "…", "details": {…}}}
+
+``code`` is stable and meant for programs; ``message`` is for people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class ObserveError(Exception):
+    """A failure to report to the caller, with a stable code and an HTTP status."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ValidationFailed(ObserveError):
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(ObserveError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ObserveError):
+    status = 403
+    code = "forbidden"
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "validation_failed",
+    500: "server_error",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None):
+    if wants_json():
+        body: dict[str, Any] = {"code": code, "message": message}
+        if details:
+            body["details"] = details
+        return jsonify(error=body), status
+    return render_template("error.html", status=status, message=message, details=details), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ObserveError)
+    def handle_observe_error(error: ObserveError):
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(error: CSRFError):
+        return error_response(
+            400,
+            "csrf_failed",
+            "This form has expired or did not come from this site. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException):
+        status = error.code or 500
+        return error_response(status, _CODES.get(status, "error"), error.description or "")
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(
+            500, "server_error", "Something went wrong on the server; nothing was saved."
+        )

@@ -1,0 +1,43 @@
+"""Imports every model so SQLAlchemy's metadata, and so Alembic, knows every table."""
+
+from observe.accounts.models import ApiToken, Role, User, user_school
+from observe.observations.models import Observation, Rating
+from observe.roster.models import (
+    Classroom,
+    ClassroomAttribute,
+    ClassroomProgram,
+    School,
+    SchoolAttribute,
+    Teacher,
+)
+from observe.rubrics.models import (
+    Competency,
+    Criterion,
+    CriterionDimension,
+    CriterionKind,
+    EquityDimension,
+    Rubric,
+    RubricVersion,
+)
+
+__all__ = [
+    "ApiToken",
+    "Classroom",
+    "ClassroomAttribute",
+    "ClassroomProgram",
+    "Competency",
+    "Criterion",
+    "CriterionDimension",
+    "CriterionKind",
+    "EquityDimension",
+    "Observation",
+    "Rating",
+    "Role",
+    "Rubric",
+    "RubricVersion",
+    "School",
+    "SchoolAttribute",
+    "Teacher",
+    "User",
+    "user_school",
+]

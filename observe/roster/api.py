@@ -1,0 +1,1 @@
+"""Roster routes of the JSON API."""

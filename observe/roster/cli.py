@@ -1,0 +1,3 @@
+import click
+
+roster_cli = click.Group("roster", help="Import schools and classrooms.")

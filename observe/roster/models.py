@@ -1,0 +1,116 @@
+"""Schools, teachers and classrooms (sections), with the attributes reports disaggregate by.
+
+The common attributes are columns; programs and a district's own attributes are rows in narrow
+tables, so a report can group or filter by any of them in SQL instead of parsing text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from observe.core.models import UTCDateTime, utcnow
+from observe.extensions import db
+
+
+class School(db.Model):
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The district's own code (or the OneRoster org sourcedId): the key re-imports match on.
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str | None] = mapped_column(String(40))  # elementary, middle, high, …
+    region: Mapped[str | None] = mapped_column(String(100))
+    title_i: Mapped[bool | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    classrooms: Mapped[list[Classroom]] = relationship(
+        back_populates="school", order_by="Classroom.name"
+    )
+    attributes: Mapped[list[SchoolAttribute]] = relationship(
+        cascade="all, delete-orphan", order_by="SchoolAttribute.name", lazy="selectin"
+    )
+
+    def __repr__(self) -> str:
+        return f"<School {self.code}>"
+
+
+class SchoolAttribute(db.Model):
+    """A district-defined attribute of a school (e.g. ``feeder_pattern``)."""
+
+    __tablename__ = "school_attribute"
+
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class Teacher(db.Model):
+    __tablename__ = "teacher"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+
+class Classroom(db.Model):
+    """A class section: one teacher's group of students in one school."""
+
+    __tablename__ = "classroom"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"), index=True)
+    grade: Mapped[str | None] = mapped_column(String(40))  # "K", "3", "9-12"
+    subject: Mapped[str | None] = mapped_column(String(100))
+    course_level: Mapped[str | None] = mapped_column(String(40))  # general, honors, AP, …
+    students: Mapped[int | None] = mapped_column()  # enrolled students, when the roster says
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    school: Mapped[School] = relationship(back_populates="classrooms")
+    teacher: Mapped[Teacher | None] = relationship(lazy="joined")
+    programs: Mapped[list[ClassroomProgram]] = relationship(
+        cascade="all, delete-orphan", order_by="ClassroomProgram.program", lazy="selectin"
+    )
+    attributes: Mapped[list[ClassroomAttribute]] = relationship(
+        cascade="all, delete-orphan", order_by="ClassroomAttribute.name", lazy="selectin"
+    )
+
+    @property
+    def program_names(self) -> list[str]:
+        return [p.program for p in self.programs]
+
+    def __repr__(self) -> str:
+        return f"<Classroom {self.external_id}>"
+
+
+class ClassroomProgram(db.Model):
+    """A program a section belongs to (English learners, special-education inclusion, …)."""
+
+    __tablename__ = "classroom_program"
+
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classroom.id", ondelete="CASCADE"), primary_key=True
+    )
+    program: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class ClassroomAttribute(db.Model):
+    """A district-defined attribute of a section (e.g. ``period``, ``co_taught``)."""
+
+    __tablename__ = "classroom_attribute"
+
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classroom.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    value: Mapped[str] = mapped_column(String(200))

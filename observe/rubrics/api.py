@@ -1,0 +1,1 @@
+"""Rubric routes of the JSON API."""

@@ -1,0 +1,150 @@
+"""Rubrics and their immutable versions.
+
+A rubric file is parsed, validated and stored as a :class:`RubricVersion` identified by the
+SHA-256 of its canonical content. Competencies and criteria are also stored as rows, so
+reports can group ratings by competency, criterion kind and equity dimension in SQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from observe.core.models import JSONDocument, UTCDateTime, utcnow
+from observe.extensions import db
+
+
+class EquityDimension(enum.StrEnum):
+    IDENTITY = "identity"
+    POWER = "power"
+    ACCESS = "access"
+    ACHIEVEMENT = "achievement"
+
+
+class CriterionKind(enum.StrEnum):
+    STUDENT = "student"
+    ADULT = "adult"
+
+
+def _values(enum_cls: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+class Rubric(db.Model):
+    """A rubric as a district names it (its ``key``), across all its versions."""
+
+    __tablename__ = "rubric"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    versions: Mapped[list[RubricVersion]] = relationship(
+        back_populates="rubric", order_by="RubricVersion.number"
+    )
+
+    @property
+    def latest(self) -> RubricVersion:
+        return self.versions[-1]
+
+
+class RubricVersion(db.Model):
+    """One stored version of a rubric. Never changes once written."""
+
+    __tablename__ = "rubric_version"
+    __table_args__ = (UniqueConstraint("rubric_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubric.id"), index=True)
+    number: Mapped[int] = mapped_column()  # 1, 2, 3… within its rubric
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # the validated rubric
+    source_name: Mapped[str] = mapped_column(String(255))  # the file it was loaded from
+    source_text: Mapped[str] = mapped_column(Text)  # that file's text, as loaded
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    rubric: Mapped[Rubric] = relationship(back_populates="versions")
+    competencies: Mapped[list[Competency]] = relationship(
+        back_populates="rubric_version", order_by="Competency.position"
+    )
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="rubric_version", order_by="Criterion.position", viewonly=True
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} (v{self.number})"
+
+
+@event.listens_for(RubricVersion, "before_update")
+def _refuse_rubric_version_update(mapper: Any, connection: Any, target: RubricVersion) -> None:
+    raise ValueError(
+        f"rubric version {target.id} is immutable; load an edited file as a new version"
+    )
+
+
+class Competency(db.Model):
+    """A graduate-portrait competency (e.g. "Critical thinker") within one rubric version."""
+
+    __tablename__ = "competency"
+    __table_args__ = (UniqueConstraint("rubric_version_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_version.id"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column()
+
+    rubric_version: Mapped[RubricVersion] = relationship(back_populates="competencies")
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="competency", order_by="Criterion.position"
+    )
+
+
+class Criterion(db.Model):
+    """A look-for. ``levels`` holds its effective scale: value, label and descriptor."""
+
+    __tablename__ = "criterion"
+    __table_args__ = (UniqueConstraint("rubric_version_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_version.id"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[CriterionKind] = mapped_column(
+        Enum(CriterionKind, name="criterion_kind", values_callable=_values)
+    )
+    position: Mapped[int] = mapped_column()  # order within the whole rubric
+    allows_not_observed: Mapped[bool] = mapped_column()
+    levels: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+
+    rubric_version: Mapped[RubricVersion] = relationship(back_populates="criteria")
+    competency: Mapped[Competency] = relationship(back_populates="criteria")
+    dimensions: Mapped[list[CriterionDimension]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CriterionDimension.dimension"
+    )
+
+    @property
+    def dimension_names(self) -> list[str]:
+        return [d.dimension.value for d in self.dimensions]
+
+
+class CriterionDimension(db.Model):
+    """An equity dimension a criterion serves."""
+
+    __tablename__ = "criterion_dimension"
+
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[EquityDimension] = mapped_column(
+        Enum(EquityDimension, name="equity_dimension", values_callable=_values),
+        primary_key=True,
+        index=True,
+    )

@@ -1,0 +1,186 @@
+"""Test fixtures: one app and one schema per run, emptied after every test.
+
+``OBSERVE_TEST_DATABASE_URL`` points the suite at PostgreSQL (``.ci/run`` sets it); without it
+every run uses a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from observe import create_app
+from observe.accounts import operations as account_ops
+from observe.accounts.models import Role, User
+from observe.extensions import db
+from observe.roster.models import Classroom, School
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("OBSERVE_TEST_DATABASE_URL", "").strip()
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def is_postgres(app: Flask) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+class Client(FlaskClient):
+    """A test client whose requests never share unflushed state with the test.
+
+    The test holds an app context, which Flask reuses for requests; rolling back after each
+    request means a view that forgot to commit loses its work here exactly as in production.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):
+        db.session.rollback()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            db.session.rollback()
+
+    def csrf_token(self, path: str = "/sign-in") -> str:
+        page = self.get(path).get_data(as_text=True)
+        match = _CSRF.search(page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def post_form(self, path: str, data: dict[str, Any], token_from: str | None = None, **kw):
+        """POST a form the way a browser does: with the CSRF token from a page."""
+        data = {"csrf_token": self.csrf_token(token_from or path), **data}
+        return self.post(path, data=data, **kw)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": test_database_url(tmp_path_factory),
+            "SECRET_KEY": "test-secret-key",
+            "SESSION_COOKIE_SECURE": False,
+            "OBSERVE_DISTRICT_NAME": "Test District",
+        }
+    )
+    app.test_client_class = Client
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.rollback()
+        _empty_every_table(app)
+        db.session.remove()
+
+
+def _empty_every_table(app: Flask) -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    if is_postgres(app):
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def create_school() -> Callable[..., School]:
+    def create(code: str = "LIN-HS", name: str | None = None, **fields: Any) -> School:
+        school = School(code=code, name=name or f"School {code}", **fields)
+        db.session.add(school)
+        db.session.commit()
+        return school
+
+    return create
+
+
+@pytest.fixture
+def create_classroom(create_school: Callable[..., School]) -> Callable[..., Classroom]:
+    def create(external_id: str = "SEC-1", school: School | None = None, **fields: Any):
+        school = school or create_school()
+        fields.setdefault("name", f"Section {external_id}")
+        classroom = Classroom(external_id=external_id, school=school, **fields)
+        db.session.add(classroom)
+        db.session.commit()
+        return classroom
+
+    return create
+
+
+@pytest.fixture
+def create_user() -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def create(
+        role: Role | str = Role.OBSERVER,
+        email: str | None = None,
+        name: str = "Test Person",
+        schools: list[School] = (),
+        password: str = PASSWORD,
+    ) -> User:
+        user = account_ops.create_user(
+            email or f"person{next(counter)}@example.org",
+            name,
+            Role(role),
+            password,
+            [school.code for school in schools],
+        )
+        db.session.commit()
+        return user
+
+    return create
+
+
+@pytest.fixture
+def sign_in(client: Client) -> Callable[[User], Client]:
+    """Sign ``user`` in through the real sign-in form; returns the client."""
+
+    def do_sign_in(user: User, password: str = PASSWORD) -> Client:
+        response = client.post_form("/sign-in", {"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do_sign_in
+
+
+@pytest.fixture
+def admin(create_user: Callable[..., User]) -> User:
+    return create_user(Role.DISTRICT_ADMIN, email="admin@example.org", name="Ada Admin")
+
+
+@pytest.fixture
+def bearer(app: Flask) -> Callable[[User], dict[str, str]]:
+    """Headers carrying a fresh API token for ``user``."""
+
+    def headers(user: User) -> dict[str, str]:
+        _, secret = account_ops.create_token(user, "tests")
+        db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return headers
