@@ -75,6 +75,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "OBSERVE_DISTRICT_NAME": os.environ.get("OBSERVE_DISTRICT_NAME", "observe"),
         "OBSERVE_RUBRICS_DIR": os.environ.get("OBSERVE_RUBRICS_DIR", ""),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
+        # X-Forwarded-For/-Proto/-Host; 0 trusts no such header.
+        "OBSERVE_PROXY_HOPS": int(os.environ.get("OBSERVE_PROXY_HOPS", "0") or 0),
     }
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(instance_path)

@@ -1,6 +1,301 @@
+"""``observe demo``: a fictional district to explore observe with.
+
+Everything is invented: the schools, the people and the walkthroughs. The ratings follow
+patterns an equity report should reveal — students in honors and AP sections get more chances
+to reason and lead discussion than students in general sections, and English-learner and
+inclusion sections less access to rigorous work — so the reports have something honest to show.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import click
+from flask import current_app
+from sqlalchemy import func, select
+
+from observe import paths
+from observe.accounts import operations as accounts
+from observe.accounts.models import Role, User
+from observe.extensions import db
+from observe.observations.models import Observation, Rating
+from observe.roster.models import (
+    Classroom,
+    ClassroomAttribute,
+    ClassroomProgram,
+    School,
+    SchoolAttribute,
+    Teacher,
+)
+from observe.rubrics.models import Criterion, RubricVersion
+
+EMAIL_DOMAIN = "riverbend.example"
+SIGN_INS_FILE = "demo-sign-ins.txt"
+EL = "English learners"
+INCLUSION = "Special education inclusion"
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    code: str
+    name: str
+    level: str
+    region: str
+    title_i: bool
+    feeder: str
+
+
+SCHOOLS = [
+    DemoSchool("RVE", "Riverside Elementary", "elementary", "North", True, "Riverbend"),
+    DemoSchool("CPE", "Cedar Park Elementary", "elementary", "North", False, "Riverbend"),
+    DemoSchool("MGE", "Maple Grove Elementary", "elementary", "South", True, "Southfield"),
+    DemoSchool("HVE", "Harbor View Elementary", "elementary", "South", False, "Southfield"),
+    DemoSchool("NGM", "Northgate Middle", "middle", "North", True, "Riverbend"),
+    DemoSchool("EWM", "Eastwood Middle", "middle", "South", False, "Southfield"),
+    DemoSchool("RHS", "Riverbend High", "high", "North", True, "Riverbend"),
+    DemoSchool("SHS", "Southfield High", "high", "South", False, "Southfield"),
+]
+
+FIRST = ["Amara", "Ben", "Carmen", "Dev", "Elena", "Farid", "Grace", "Hiro", "Imani", "Jonah",
+         "Keiko", "Luis", "Maya", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
+         "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe"]  # fmt: skip
+LAST = ["Abbott", "Banerjee", "Castillo", "Diallo", "Eriksen", "Fischer", "Garcia", "Haddad",
+        "Ibarra", "Jensen", "Kowalski", "Lee", "Mensah", "Nguyen", "Okafor", "Park", "Quintero",
+        "Rahman", "Silva", "Tran", "Usman", "Vargas", "Walsh", "Yilmaz", "Zhou"]  # fmt: skip
+
+EVIDENCE = {
+    "high": [
+        "Students built on each other's ideas without waiting for the teacher.",
+        "Several students justified answers with evidence from the text.",
+        "Student groups chose their own approach and explained why.",
+        "Students connected the problem to their neighbourhood and families.",
+    ],
+    "mid": [
+        "A few students explained their thinking when prompted.",
+        "Discussion moved mostly through the teacher.",
+        "Task asked for some reasoning; most answers were short.",
+    ],
+    "low": [
+        "Students copied notes; no student talk heard in five minutes.",
+        "Worksheet asked for recall only.",
+        "Same three students answered every question.",
+    ],
+}
+
+
+def demo_password() -> str:
+    return os.environ.get("OBSERVE_DEMO_PASSWORD") or "walk-" + secrets.token_urlsafe(9)
 
 
 @click.command("demo")
-def demo_command() -> None:
-    """Fill an empty database with a fictional demo district."""
+@click.option("--observations", default=360, show_default=True, help="How many walkthroughs.")
+@click.option("--seed", default=2026, show_default=True, help="Same seed, same district.")
+def demo_command(observations: int, seed: int) -> None:
+    """Fill an empty database with a fictional demo district and print its sign-ins."""
+    if db.session.scalar(select(func.count(School.id))) or db.session.scalar(
+        select(func.count(User.id))
+    ):
+        raise click.ClickException(
+            "the database already holds schools or users; the demo fills only an empty one"
+        )
+    password = demo_password()
+    sign_ins = build_demo(random.Random(seed), observations, password)
+    db.session.commit()
+
+    lines = [f"{email}\t{role}\t{password}" for email, role in sign_ins]
+    path = Path(current_app.instance_path) / SIGN_INS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("email\trole\tpassword\n" + "\n".join(lines) + "\n")
+    path.chmod(0o600)
+    schools = db.session.scalar(select(func.count(School.id)))
+    classrooms = db.session.scalar(select(func.count(Classroom.id)))
+    click.echo(
+        f"Demo district ready: {schools} schools, {classrooms} classrooms, "
+        f"{observations} walkthroughs."
+    )
+    click.echo("Sign in as any of these (also saved in " + str(path) + "):")
+    for line in lines:
+        click.echo("  " + line.replace("\t", "  "))
+
+
+def build_demo(rng: random.Random, n_observations: int, password: str) -> list[tuple[str, str]]:
+    """Create the district; flushes, does not commit. Returns (email, role) sign-ins."""
+    from observe.rubrics.operations import load_rubric_file
+
+    version = None
+    for name in ("portrait-of-a-graduate.yaml", "quick-look-fors.yaml"):
+        result = load_rubric_file(paths.SAMPLE_RUBRICS / name)
+        version = version or result.version
+    schools = _schools()
+    classrooms = _classrooms(rng, schools)
+    users = _people(schools, password)
+    observers = [u for u in users if u.role is not Role.DISTRICT_ADMIN]
+    _observations(rng, version, classrooms, observers, n_observations)
+    return [(u.email, u.role.value) for u in users]
+
+
+def _schools() -> list[School]:
+    schools = []
+    for s in SCHOOLS:
+        school = School(code=s.code, name=s.name, level=s.level, region=s.region, title_i=s.title_i)
+        school.attributes = [SchoolAttribute(name="feeder_pattern", value=s.feeder)]
+        db.session.add(school)
+        schools.append(school)
+    db.session.flush()
+    return schools
+
+
+def _classrooms(rng: random.Random, schools: list[School]) -> list[Classroom]:
+    names = iter(rng.sample([(f, last) for f in FIRST for last in LAST], 200))
+    classrooms = []
+    for school in schools:
+        for number, (grade, subject, course_level) in enumerate(_sections(school.level), 1):
+            first, last = next(names)
+            teacher = Teacher(
+                external_id=f"T-{school.code}-{number:02d}",
+                name=f"{first} {last}",
+                email=f"{first}.{last}@{EMAIL_DOMAIN}".lower(),
+            )
+            programs = []
+            if rng.random() < (0.35 if school.title_i else 0.2):
+                programs.append(EL)
+            if rng.random() < 0.2:
+                programs.append(INCLUSION)
+            title = f"{subject} {grade}" if school.level != "elementary" else f"Grade {grade}"
+            if course_level not in ("general", None):
+                title = f"{course_level} {title}"
+            classroom = Classroom(
+                external_id=f"{school.code}-{number:02d}",
+                school=school,
+                name=title,
+                teacher=teacher,
+                grade=grade,
+                subject=subject,
+                course_level=course_level,
+                students=rng.randint(18, 32),
+                programs=[ClassroomProgram(program=p) for p in programs],
+                attributes=[ClassroomAttribute(name="period", value=str(rng.randint(1, 7)))]
+                if school.level != "elementary"
+                else [],
+            )
+            db.session.add(classroom)
+            classrooms.append(classroom)
+    db.session.flush()
+    return classrooms
+
+
+def _sections(level: str) -> list[tuple[str, str, str]]:
+    if level == "elementary":
+        return [(g, "Self-contained", "general") for g in ("K", "1", "2", "3", "4", "5")]
+    if level == "middle":
+        return [
+            (g, subject, course)
+            for g in ("6", "7", "8")
+            for subject, course in (("Math", "general"), ("ELA", "general"), ("Math", "advanced"))
+        ]
+    return [
+        ("9", "English", "general"),
+        ("9", "English", "honors"),
+        ("10", "Biology", "general"),
+        ("10", "Biology", "honors"),
+        ("11", "US History", "general"),
+        ("11", "US History", "AP"),
+        ("11", "Algebra II", "general"),
+        ("12", "Calculus", "AP"),
+        ("12", "Government", "general"),
+    ]
+
+
+def _people(schools: list[School], password: str) -> list[User]:
+    by_code = {s.code: s for s in schools}
+    people = [
+        ("admin", "Dana Whitfield", Role.DISTRICT_ADMIN, []),
+        ("principal.rhs", "Marcus Bell", Role.SCHOOL_LEADER, ["RHS"]),
+        ("principal.rve", "Lucia Moreno", Role.SCHOOL_LEADER, ["RVE"]),
+        ("coach.north", "Aisha Grant", Role.OBSERVER, ["RVE", "CPE", "NGM", "RHS"]),
+        ("coach.south", "Tom Becker", Role.OBSERVER, ["MGE", "HVE", "EWM", "SHS"]),
+        ("coach.secondary", "Nina Petrov", Role.OBSERVER, ["NGM", "EWM", "RHS", "SHS"]),
+    ]
+    users = []
+    for handle, name, role, codes in people:
+        user = accounts.create_user(f"{handle}@{EMAIL_DOMAIN}", name, role, password, codes)
+        users.append(user)
+    assert all(code in by_code for _, _, _, codes in people for code in codes)
+    return users
+
+
+def _observations(
+    rng: random.Random,
+    version: RubricVersion,
+    classrooms: list[Classroom],
+    observers: list[User],
+    count: int,
+) -> None:
+    criteria = db.session.scalars(
+        select(Criterion).where(Criterion.rubric_version_id == version.id)
+    ).all()
+    contexts = version.document.get("context_fields", [])
+    # Each observer has a slight lean (leniency or severity), as real observers do.
+    lean = {user.id: rng.uniform(-0.25, 0.25) for user in observers}
+    now = datetime.now(UTC)
+    start = now - timedelta(days=105)
+    for _ in range(count):
+        author = rng.choice(observers)
+        school_ids = {s.id for s in author.schools}
+        classroom = rng.choice([c for c in classrooms if c.school_id in school_ids])
+        day = start + timedelta(days=rng.randint(0, 100))
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+        observed_at = day.replace(hour=rng.randint(13, 21), minute=rng.choice((0, 10, 20, 35, 45)))
+        observed_at = min(observed_at, now - timedelta(hours=1))
+        months_in = (observed_at - start).days / 30
+        observation = Observation(
+            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            author=author,
+            rubric_version=version,
+            school_id=classroom.school_id,
+            classroom=classroom,
+            observed_at=observed_at,
+            duration_seconds=rng.randint(6, 18) * 60,
+            context={f["key"]: rng.choice(f["options"]) for f in contexts},
+            notes="",
+            submitted_at=observed_at + timedelta(minutes=rng.randint(10, 90)),
+            created_at=observed_at,
+        )
+        for criterion in criteria:
+            observation.ratings.append(
+                _rating(rng, criterion, classroom, lean[author.id] + 0.12 * months_in)
+            )
+        db.session.add(observation)
+    db.session.flush()
+
+
+def _rating(rng: random.Random, criterion: Criterion, classroom: Classroom, shift: float):
+    if criterion.allows_not_observed and rng.random() < 0.12:
+        return Rating(criterion=criterion, level=None, not_observed=True, evidence="")
+    values = [level["value"] for level in criterion.levels]
+    dims = set(criterion.dimension_names)
+    mean = 2.3 + shift
+    if classroom.course_level in ("honors", "advanced"):
+        mean += 0.45 if dims & {"power", "achievement"} else 0.2
+    elif classroom.course_level == "AP":
+        mean += 0.7 if dims & {"power", "achievement"} else 0.3
+    programs = set(classroom.program_names)
+    if EL in programs and dims & {"access", "power"}:
+        mean -= 0.45
+    if INCLUSION in programs and "access" in dims:
+        mean -= 0.35
+    if classroom.school.title_i and "access" in dims:
+        mean -= 0.2
+    if criterion.kind.value == "adult":
+        mean += 0.25
+    position = min(max(round(rng.gauss(mean - 1, 0.75)), 0), len(values) - 1)
+    band = "high" if position >= len(values) - 1 else ("low" if position == 0 else "mid")
+    evidence = rng.choice(EVIDENCE[band]) if rng.random() < 0.4 else ""
+    return Rating(criterion=criterion, level=values[position], not_observed=False, evidence=evidence)

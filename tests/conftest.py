@@ -38,16 +38,20 @@ def is_postgres(app: Flask) -> bool:
 
 
 class Client(FlaskClient):
-    """A test client whose requests never share unflushed state with the test.
+    """A test client whose every request runs in an app context of its own.
 
-    The test holds an app context, which Flask reuses for requests; rolling back after each
-    request means a view that forgot to commit loses its work here exactly as in production.
+    The test holds an app context, and Flask would reuse it for requests, sharing ``g`` (the
+    signed-in user, the CSRF token) and the database session between requests. A fresh
+    context per request gives each its own session, as in production: a view that forgot to
+    commit loses its work here too. The test's own session is rolled back around the request
+    so it holds no lock and then sees what the request committed.
     """
 
     def open(self, *args: Any, **kwargs: Any):
         db.session.rollback()
         try:
-            return super().open(*args, **kwargs)
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
         finally:
             db.session.rollback()
 

@@ -51,10 +51,10 @@ def create_user(
         problems["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters long"]
     schools = _schools_by_code(school_codes, problems)
     if role is Role.SCHOOL_LEADER and not school_codes:
-        problems.setdefault("school", []).append("a school leader needs at least one --school")
+        problems.setdefault("school", []).append("a school leader needs at least one school")
     if role is Role.DISTRICT_ADMIN and school_codes:
         problems.setdefault("school", []).append(
-            "a district admin sees every school; leave out --school"
+            "a district admin sees every school; give no schools"
         )
     if problems:
         summary = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in problems.items())
