@@ -1,3 +1,68 @@
+"""``observe roster …``: import schools and classrooms from files, and list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 import click
+from sqlalchemy import func, select
+
+from observe.extensions import db
+from observe.roster.models import Classroom, School
+from observe.roster.operations import RosterImportError, import_roster
 
 roster_cli = click.Group("roster", help="Import schools and classrooms.")
+
+
+@roster_cli.command("import")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="PATH...",
+)
+def import_command(paths: tuple[Path, ...]) -> None:
+    """Import roster files: observe CSV files, OneRoster folders or OneRoster .zip files.
+
+    Every file is checked first; if any row is bad, every problem is listed and nothing is
+    imported. See docs/roster-format.md for the layouts.
+    """
+    try:
+        summary = import_roster(list(paths))
+    except RosterImportError as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        count = len(error.problems)
+        click.echo(
+            f"Nothing was imported: {count} problem{'s' if count != 1 else ''}. "
+            "Fix the files and run the import again.",
+            err=True,
+        )
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo("Roster imported.")
+    for line in summary.lines():
+        click.echo(line)
+
+
+@roster_cli.command("list")
+def list_command() -> None:
+    """List every school with its number of active and inactive classrooms."""
+    active = func.count(Classroom.id).filter(Classroom.active)
+    inactive = func.count(Classroom.id).filter(~Classroom.active)
+    rows = db.session.execute(
+        select(School.code, School.name, School.level, active, inactive)
+        .outerjoin(Classroom, Classroom.school_id == School.id)
+        .group_by(School.id, School.code, School.name, School.level)
+        .order_by(School.name)
+    ).all()
+    if not rows:
+        click.echo("No schools yet. Import a roster with: observe roster import PATH…")
+        return
+    for code, name, level, active_count, inactive_count in rows:
+        counts = f"{active_count} classroom{'s' if active_count != 1 else ''}"
+        if inactive_count:
+            counts += f" ({inactive_count} inactive)"
+        click.echo(f"{code}\t{name}\t{level or '-'}\t{counts}")

@@ -1,8 +1,47 @@
-from flask import Blueprint
+"""Pages listing the schools a user may see and the classrooms of one school."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from observe.core.permissions import can_see_school, visible_school_ids
+from observe.extensions import db
+from observe.roster.models import Classroom, School
 
 bp = Blueprint("roster", __name__)
 
 
 @bp.get("/schools")
 def schools():
-    return "schools"
+    visible = visible_school_ids(current_user)
+    query = select(School).order_by(School.name)
+    if visible is not None:
+        query = query.where(School.id.in_(visible))
+    listed = db.session.scalars(query).all()
+    counts = dict(
+        db.session.execute(
+            select(Classroom.school_id, func.count(Classroom.id))
+            .where(Classroom.active, Classroom.school_id.in_([s.id for s in listed]))
+            .group_by(Classroom.school_id)
+        ).all()
+    )
+    return render_template("roster/schools.html", schools=listed, counts=counts)
+
+
+@bp.get("/schools/<code>")
+def school(code: str):
+    school = db.session.scalar(select(School).where(School.code == code))
+    if school is None:
+        abort(404, f"There is no school with code {code}.")
+    if not can_see_school(current_user, school.id):
+        abort(403, "You may not see this school's roster.")
+    classrooms = db.session.scalars(
+        select(Classroom)
+        .where(Classroom.school_id == school.id)
+        .options(selectinload(Classroom.programs), selectinload(Classroom.attributes))
+        .order_by(Classroom.active.desc(), Classroom.name)
+    ).all()
+    return render_template("roster/school.html", school=school, classrooms=classrooms)

@@ -1,0 +1,254 @@
+"""Writing an imported roster. Functions flush; the caller (a CLI command) commits.
+
+An import is all or nothing: every file is read and checked before the first row is written,
+and one bad row anywhere stops the whole import. Rows are matched by their external ids
+(``School.code``, ``Teacher.external_id``, ``Classroom.external_id``), so importing the same
+files twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from observe.errors import ValidationFailed
+from observe.extensions import db
+from observe.roster.importers import ClassroomRecord, Roster, SchoolRecord, read_roster
+from observe.roster.models import (
+    Classroom,
+    ClassroomAttribute,
+    ClassroomProgram,
+    School,
+    SchoolAttribute,
+    Teacher,
+)
+
+
+class RosterImportError(ValidationFailed):
+    """The roster files have problems; nothing was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        count = len(problems)
+        super().__init__(
+            f"The roster was not imported: {count} problem{'s' if count != 1 else ''} found.",
+            details={"problems": problems},
+        )
+        self.problems = problems
+
+
+@dataclass
+class ImportSummary:
+    schools_created: int = 0
+    schools_updated: int = 0
+    schools_unchanged: int = 0
+    teachers_created: int = 0
+    teachers_updated: int = 0
+    teachers_unchanged: int = 0
+    classrooms_created: int = 0
+    classrooms_updated: int = 0
+    classrooms_unchanged: int = 0
+    # Classes whose course level was guessed from the course title (OneRoster carries none).
+    course_levels_inferred: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def lines(self) -> list[str]:
+        """The summary as people read it, one line per kind of row."""
+        lines = [
+            f"{kind.capitalize()}: {getattr(self, kind + '_created')} created, "
+            f"{getattr(self, kind + '_updated')} updated, "
+            f"{getattr(self, kind + '_unchanged')} unchanged"
+            for kind in ("schools", "teachers", "classrooms")
+        ]
+        if self.course_levels_inferred:
+            lines.append(
+                f"Course level inferred from the course title for {self.course_levels_inferred} "
+                "classroom(s); give metadata.course_level to set it."
+            )
+        return lines
+
+
+def import_roster(paths: Iterable[Path]) -> ImportSummary:
+    """Check every file in ``paths``, then create or update schools, teachers and classrooms.
+
+    Raises :class:`RosterImportError` listing every problem, having written nothing, when any
+    row anywhere is bad. Rows the files do not mention are left as they are.
+    """
+    known_codes = set(db.session.scalars(select(School.code)))
+    roster = read_roster(list(paths), known_codes)
+    if roster.problems:
+        raise RosterImportError(roster.problems)
+    return write_roster(roster)
+
+
+def write_roster(roster: Roster) -> ImportSummary:
+    """Upsert a roster that :func:`read_roster` found no problem in."""
+    summary = ImportSummary(course_levels_inferred=roster.course_levels_inferred)
+    schools = _upsert_schools(roster, summary)
+    teachers = _upsert_teachers(roster, summary)
+    # New schools and teachers need their ids before classrooms can point at them.
+    db.session.flush()
+    _upsert_classrooms(roster, schools, teachers, summary)
+    db.session.flush()
+    return summary
+
+
+def _upsert_schools(roster: Roster, summary: ImportSummary) -> dict[str, School]:
+    # Every school, not only the imported ones: classrooms may name any stored school.
+    schools = {school.code: school for school in db.session.scalars(select(School))}
+    for record in roster.schools.values():
+        school = schools.get(record.code)
+        if school is None:
+            school = School(code=record.code, name=record.name)
+            db.session.add(school)
+            schools[record.code] = school
+            _apply_school(school, record)
+            summary.schools_created += 1
+        elif _apply_school(school, record):
+            summary.schools_updated += 1
+        else:
+            summary.schools_unchanged += 1
+    return schools
+
+
+def _apply_school(school: School, record: SchoolRecord) -> bool:
+    changed = _set(school, "name", record.name)
+    for name in ("level", "region", "title_i"):
+        if name in record.given:
+            changed |= _set(school, name, getattr(record, name))
+    changed |= _replace_rows(
+        school.attributes,
+        {row.name: row for row in school.attributes if row.name in record.attribute_names},
+        record.attributes,
+        lambda name, value: SchoolAttribute(name=name, value=value),
+    )
+    return changed
+
+
+def _upsert_teachers(roster: Roster, summary: ImportSummary) -> dict[str, Teacher]:
+    teachers = {t.external_id: t for t in db.session.scalars(select(Teacher))}
+    for record in roster.teachers.values():
+        teacher = teachers.get(record.external_id)
+        if teacher is None:
+            teacher = Teacher(external_id=record.external_id, name=record.name, email=record.email)
+            db.session.add(teacher)
+            teachers[record.external_id] = teacher
+            summary.teachers_created += 1
+            continue
+        changed = _set(teacher, "name", record.name)
+        # A roster that names a teacher without an email does not erase the one on file.
+        if record.email:
+            changed |= _set(teacher, "email", record.email)
+        if changed:
+            summary.teachers_updated += 1
+        else:
+            summary.teachers_unchanged += 1
+    return teachers
+
+
+def _upsert_classrooms(
+    roster: Roster,
+    schools: dict[str, School],
+    teachers: dict[str, Teacher],
+    summary: ImportSummary,
+) -> None:
+    # One query per table: the classrooms with their programs and attributes loaded in bulk
+    # and attached by hand, instead of a lazy load (or a selectin batch) per classroom.
+    existing = {
+        c.external_id: c
+        for c in db.session.scalars(
+            select(Classroom).options(
+                lazyload(Classroom.programs),
+                lazyload(Classroom.attributes),
+                lazyload(Classroom.teacher),
+            )
+        )
+    }
+    programs: dict[int, list[ClassroomProgram]] = defaultdict(list)
+    for row in db.session.scalars(select(ClassroomProgram).order_by(ClassroomProgram.program)):
+        programs[row.classroom_id].append(row)
+    attributes: dict[int, list[ClassroomAttribute]] = defaultdict(list)
+    for row in db.session.scalars(select(ClassroomAttribute).order_by(ClassroomAttribute.name)):
+        attributes[row.classroom_id].append(row)
+    for classroom in existing.values():
+        set_committed_value(classroom, "programs", programs.get(classroom.id, []))
+        set_committed_value(classroom, "attributes", attributes.get(classroom.id, []))
+
+    for record in roster.classrooms.values():
+        school = schools[record.school_code]
+        teacher = teachers[record.teacher_id] if record.teacher_id else None
+        classroom = existing.get(record.external_id)
+        if classroom is None:
+            classroom = Classroom(
+                external_id=record.external_id, school_id=school.id, name=record.name
+            )
+            set_committed_value(classroom, "programs", [])
+            set_committed_value(classroom, "attributes", [])
+            db.session.add(classroom)
+            _apply_classroom(classroom, record, school, teacher)
+            summary.classrooms_created += 1
+        elif _apply_classroom(classroom, record, school, teacher):
+            summary.classrooms_updated += 1
+        else:
+            summary.classrooms_unchanged += 1
+
+
+def _apply_classroom(
+    classroom: Classroom, record: ClassroomRecord, school: School, teacher: Teacher | None
+) -> bool:
+    changed = _set(classroom, "name", record.name) | _set(classroom, "school_id", school.id)
+    if "teacher" in record.given:
+        changed |= _set(classroom, "teacher_id", teacher.id if teacher else None)
+    for name in ("grade", "subject", "course_level", "students", "active"):
+        if name in record.given:
+            changed |= _set(classroom, name, getattr(record, name))
+    if "programs" in record.given:
+        changed |= _replace_rows(
+            classroom.programs,
+            {row.program: row for row in classroom.programs},
+            dict.fromkeys(record.programs, ""),
+            lambda program, _: ClassroomProgram(program=program),
+            compare_values=False,
+        )
+    changed |= _replace_rows(
+        classroom.attributes,
+        {row.name: row for row in classroom.attributes if row.name in record.attribute_names},
+        record.attributes,
+        lambda name, value: ClassroomAttribute(name=name, value=value),
+    )
+    return changed
+
+
+def _set(obj: object, name: str, value: object) -> bool:
+    if getattr(obj, name) == value:
+        return False
+    setattr(obj, name, value)
+    return True
+
+
+def _replace_rows(collection, current, wanted, make, *, compare_values: bool = True) -> bool:
+    """Make a child collection match ``wanted`` (key → value), touching only what differs.
+
+    Rows are removed, changed or added one key at a time: deleting and re-inserting a row with
+    the same primary key in one flush would make the unit of work issue both for one row.
+    """
+    changed = False
+    for key, row in current.items():
+        if key not in wanted:
+            collection.remove(row)
+            changed = True
+        elif compare_values and row.value != wanted[key]:
+            row.value = wanted[key]
+            changed = True
+    for key, value in wanted.items():
+        if key not in current:
+            collection.append(make(key, value))
+            changed = True
+    return changed
