@@ -298,4 +298,6 @@ def _rating(rng: random.Random, criterion: Criterion, classroom: Classroom, shif
     position = min(max(round(rng.gauss(mean - 1, 0.75)), 0), len(values) - 1)
     band = "high" if position >= len(values) - 1 else ("low" if position == 0 else "mid")
     evidence = rng.choice(EVIDENCE[band]) if rng.random() < 0.4 else ""
-    return Rating(criterion=criterion, level=values[position], not_observed=False, evidence=evidence)
+    return Rating(
+        criterion=criterion, level=values[position], not_observed=False, evidence=evidence
+    )

@@ -39,7 +39,6 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=db.metadata,
             process_revision_directives=skip_empty_autogenerate,
-            compare_type=True,
             **configure_args,
         )
         with context.begin_transaction():

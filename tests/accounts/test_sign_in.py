@@ -69,7 +69,9 @@ def test_inactive_user_cannot_sign_in(client, create_user, app):
 def test_next_goes_back_to_the_page_asked_for(client, create_user):
     user = create_user()
     response = client.post_form(
-        "/sign-in?next=/settings", {"email": user.email, "password": PASSWORD}, token_from="/sign-in"
+        "/sign-in?next=/settings",
+        {"email": user.email, "password": PASSWORD},
+        token_from="/sign-in",
     )
     assert response.headers["Location"] == "/settings"
 

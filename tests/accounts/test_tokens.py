@@ -48,7 +48,9 @@ def test_settings_page_creates_lists_and_revokes_tokens(client, create_user, sig
     html = page.get_data(as_text=True)
     secret = re.search(r'<code class="token" id="new-token">([^<]+)</code>', html).group(1)
     assert "it is shown only once" in html
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    )
 
     listing = client.get("/settings").get_data(as_text=True)
     assert "Data team" in listing
@@ -81,7 +83,9 @@ def test_nobody_can_revoke_someone_elses_token(client, create_user, sign_in):
     sign_in(create_user(email="other@example.org"))
     response = client.post_form(f"/settings/tokens/{token.id}/revoke", {}, token_from="/settings")
     assert response.status_code == 404
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    )
 
 
 def test_token_use_is_recorded(client, create_user, bearer):
