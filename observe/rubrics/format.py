@@ -1,0 +1,647 @@
+"""The rubric file format (``observe-rubric/1``): parsing and validation, nothing else.
+
+A rubric file is YAML. :func:`parse_rubric` turns its text into a normalised document (plain
+JSON types, every default filled in) or raises :class:`RubricFileError` listing *every*
+problem, each with the dotted path and line of the offending value, so a district can fix a
+file in one pass. No Flask and no database here: ``operations.py`` stores what this returns.
+See docs/rubric-format.md for the format itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from observe.errors import ValidationFailed
+
+FORMAT_ID = "observe-rubric/1"
+DIMENSIONS = ("identity", "power", "access", "achievement")
+KINDS = ("student", "adult")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+PathPart = str | int
+Path = tuple[PathPart, ...]
+
+
+class RubricFileError(ValidationFailed):
+    """A rubric file that cannot be loaded; ``problems`` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        count = len(problems)
+        super().__init__(
+            f"The rubric file has {count} problem{'s' if count != 1 else ''}; nothing was loaded.",
+            details={"problems": problems},
+        )
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ParsedRubric:
+    """A valid rubric file: its normalised document and where it came from."""
+
+    document: dict[str, Any]
+    source_name: str
+    source_text: str
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.document)
+
+    @property
+    def key(self) -> str:
+        return self.document["key"]
+
+    @property
+    def title(self) -> str:
+        return self.document["title"]
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class RubricLoader(yaml.SafeLoader):
+    """SafeLoader that records duplicate mapping keys instead of silently keeping the last.
+
+    It also reads booleans the YAML 1.2 way (only true/false): under YAML 1.1 a level labelled
+    ``No`` or ``Off`` would quietly become ``False``. Dates stay text, since no rubric field
+    is a date and a date object cannot be stored as JSON.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [
+            (tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)
+        ]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        # (the repeated key's node, the first occurrence's node)
+        self.duplicate_keys: list[tuple[ScalarNode, ScalarNode]] = []
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, ScalarNode] = {}
+        for key_node, _ in node.value:
+            # Merge keys (<<) legitimately override; only plain scalar keys can clash.
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            if key_node.value in seen:
+                self.duplicate_keys.append((key_node, seen[key_node.value]))
+            else:
+                seen[key_node.value] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+RubricLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+# --- schemas: structure and types -----------------------------------------------------------
+
+
+def _text(required: bool = True, **kwargs: Any) -> fields.Field:
+    messages = {
+        "required": "required key is missing",
+        "invalid": "must be text",
+        "null": "must not be empty",
+    }
+    if not required:
+        kwargs.setdefault("load_default", "")
+    validators = [validate.Length(min=1, error="must not be empty")] if required else []
+    return _StrippedString(
+        required=required, error_messages=messages, validate=validators, **kwargs
+    )
+
+
+class _StrippedString(fields.String):
+    # Folded YAML (>) adds a trailing newline; trimming keeps it out of the content hash.
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _slug() -> fields.Field:
+    return fields.String(
+        required=True,
+        error_messages={"required": "required key is missing", "invalid": "must be text"},
+        validate=validate.Regexp(
+            SLUG,
+            error="must be a slug of lowercase letters, digits and hyphens, "
+            "starting with a letter or digit; got {input!r}",
+        ),
+    )
+
+
+def _bool(default: bool | None) -> fields.Field:
+    # No default (None) leaves the key out, so a criterion's scale override inherits it.
+    kwargs: dict[str, Any] = {} if default is None else {"load_default": default}
+    return fields.Boolean(
+        **kwargs,
+        truthy={True},
+        falsy={False},
+        error_messages={"invalid": "must be true or false"},
+    )
+
+
+def _list(
+    inner: fields.Field,
+    *,
+    required: bool = True,
+    empty: str | None = None,
+    default: bool = True,
+) -> fields.Field:
+    kwargs: dict[str, Any] = {"required": required}
+    if not required and default:
+        kwargs["load_default"] = list
+    if empty:
+        kwargs["validate"] = validate.Length(min=1, error=empty)
+    return fields.List(
+        inner,
+        error_messages={"required": "required key is missing", "invalid": "must be a list"},
+        **kwargs,
+    )
+
+
+def _nested(schema: type[Schema], *, required: bool = True, **kwargs: Any) -> fields.Field:
+    return fields.Nested(
+        schema,
+        required=required,
+        error_messages={"required": "required key is missing", "null": "must not be empty"},
+        **kwargs,
+    )
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = ", ".join(self.fields)
+        # "{key}" is filled in by flatten_messages, which knows the offending key.
+        self.error_messages = {
+            **self.error_messages,
+            "unknown": f"unknown key {{key}}; allowed keys here: {allowed}",
+            "type": "must be a mapping of keys to values",
+        }
+
+
+class _Descriptors(fields.Field):
+    """``{level value: descriptor}``; whether each value is on the scale is checked later."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError("must be a mapping of level values to descriptors")
+        errors: dict[Any, list[str]] = {}
+        result: dict[str, str] = {}
+        for level, text in value.items():
+            if not _is_int(level):
+                errors[level] = [
+                    f"descriptor keys must be level values (whole numbers); got {level!r}"
+                ]
+            elif not isinstance(text, str) or not text.strip():
+                errors[level] = ["must be non-empty text"]
+            else:
+                result[str(level)] = text.strip()
+        if errors:
+            raise ValidationError(errors)
+        return result
+
+
+class LevelSchema(_Strict):
+    value = fields.Integer(
+        required=True,
+        strict=True,
+        error_messages={"required": "required key is missing", "invalid": "must be a whole number"},
+    )
+    label = _text()
+    descriptor = _text(required=False)
+
+
+class ScaleSchema(_Strict):
+    not_observed = _bool(True)
+    levels = _list(_nested(LevelSchema))
+
+
+class CriterionScaleSchema(_Strict):
+    not_observed = _bool(None)
+    levels = _list(_nested(LevelSchema), required=False, default=False)
+
+
+class ContextFieldSchema(_Strict):
+    key = _slug()
+    label = _text()
+    options = _list(_text(), empty="must list at least one option")
+    multiple = _bool(False)
+    required = _bool(False)
+
+
+class GlossaryEntrySchema(_Strict):
+    term = _text()
+    definition = _text()
+
+
+_dimension = fields.String(
+    error_messages={"invalid": "must be text"},
+    validate=validate.OneOf(
+        DIMENSIONS, error=f"unknown equity dimension {{input!r}}; use {', '.join(DIMENSIONS)}"
+    ),
+)
+
+
+class CriterionSchema(_Strict):
+    key = _slug()
+    kind = fields.String(
+        required=True,
+        error_messages={"required": "required key is missing", "invalid": "must be text"},
+        validate=validate.OneOf(KINDS, error="must be student or adult; got {input!r}"),
+    )
+    text = _text()
+    dimensions = _list(_dimension, empty="must list at least one equity dimension")
+    evidence_prompt = _text(required=False)
+    descriptors = _Descriptors(load_default=dict)
+    scale = _nested(CriterionScaleSchema, required=False, load_default=dict)
+
+
+class CompetencySchema(_Strict):
+    key = _slug()
+    name = _text()
+    description = _text(required=False)
+    criteria = _list(_nested(CriterionSchema), empty="must list at least one criterion")
+
+
+class RubricSchema(_Strict):
+    format = fields.String(
+        required=True,
+        error_messages={
+            "required": f"required key is missing; the first line should be: format: {FORMAT_ID}",
+            "invalid": "must be text",
+        },
+        validate=validate.Equal(FORMAT_ID, error="must be exactly {other}; got {input!r}"),
+    )
+    key = _slug()
+    title = _text()
+    description = _text(required=False)
+    scale = _nested(ScaleSchema)
+    context_fields = _list(_nested(ContextFieldSchema), required=False)
+    glossary = _list(_nested(GlossaryEntrySchema), required=False)
+    competencies = _list(_nested(CompetencySchema), empty="must list at least one competency")
+
+
+# --- paths and lines --------------------------------------------------------------------------
+
+
+def format_path(path: Sequence[PathPart]) -> str:
+    """``("competencies", 2, "key")`` → ``competencies[2].key``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def flatten_messages(messages: Any, path: Path = ()) -> list[tuple[Path, str]]:
+    """Turn marshmallow's nested error dict into ``(path, message)`` pairs, in order."""
+    found: list[tuple[Path, str]] = []
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            child = path if key == "_schema" else (*path, key)
+            found.extend(flatten_messages(value, child))
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            found.extend(flatten_messages(item, path))
+    else:
+        text = str(messages)
+        if "{key}" in text:
+            text = text.replace("{key}", repr(path[-1]) if path else "")
+        found.append((path, text))
+    return found
+
+
+def node_at(root: Node, path: Sequence[PathPart]) -> Node:
+    """The YAML node at ``path``, or the deepest ancestor that exists (for missing keys)."""
+    node = root
+    for part in path:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+    return node
+
+
+def _child(node: Node, part: PathPart) -> Node | None:
+    if isinstance(node, SequenceNode) and isinstance(part, int):
+        return node.value[part] if 0 <= part < len(node.value) else None
+    if isinstance(node, MappingNode):
+        match = None
+        # The last occurrence wins, as it does in the constructed data.
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == str(part):
+                match = value_node
+        return match
+    return None
+
+
+def _path_to(root: Node, target: Node) -> Path | None:
+    """The path of the mapping value whose *key* node is ``target`` (for duplicate keys)."""
+    stack: list[tuple[Node, Path]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                if key_node is target:
+                    return (*path, key)
+                stack.append((value_node, (*path, key)))
+        elif isinstance(node, SequenceNode):
+            stack.extend((item, (*path, i)) for i, item in enumerate(node.value))
+    return None
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+# --- the domain rules marshmallow cannot express ---------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _items(data: Any, key: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """The mappings in ``data[key]``; anything malformed was already reported by the schema."""
+    if isinstance(data, Mapping) and isinstance(data.get(key), list):
+        for i, item in enumerate(data[key]):
+            if isinstance(item, Mapping):
+                yield i, item
+
+
+def _check_levels(scale: Any, path: Path, required: bool) -> list[tuple[Path, str]]:
+    if not isinstance(scale, Mapping) or not isinstance(scale.get("levels"), list):
+        return []
+    levels = scale["levels"]
+    problems: list[tuple[Path, str]] = []
+    if len(levels) < 2 and (required or "levels" in scale):
+        problems.append(
+            ((*path, "levels"), f"a scale needs at least 2 levels; found {len(levels)}")
+        )
+    previous: int | None = None
+    labels: dict[str, int] = {}
+    for i, level in _items(scale, "levels"):
+        value = level.get("value")
+        if _is_int(value):
+            if previous is not None and value == previous:
+                problems.append(((*path, "levels", i, "value"), f"level value {value} is repeated"))
+            elif previous is not None and value < previous:
+                problems.append(
+                    (
+                        (*path, "levels", i, "value"),
+                        "levels must be listed lowest first with increasing values; "
+                        f"{value} follows {previous}",
+                    )
+                )
+            previous = value
+        label = level.get("label")
+        if isinstance(label, str) and label.strip():
+            folded = label.strip().casefold()
+            if folded in labels:
+                problems.append(
+                    (
+                        (*path, "levels", i, "label"),
+                        f"label {label.strip()!r} is already used by levels[{labels[folded]}]",
+                    )
+                )
+            else:
+                labels[folded] = i
+    return problems
+
+
+def _scale_values(scale: Any) -> list[int] | None:
+    if not isinstance(scale, Mapping) or not isinstance(scale.get("levels"), list):
+        return None
+    values = [
+        level.get("value") if isinstance(level, Mapping) else None for level in scale["levels"]
+    ]
+    # A scale with a malformed level (already reported) cannot say which values exist.
+    return values if all(_is_int(v) for v in values) else None
+
+
+def _domain_problems(data: Mapping[str, Any], root: Node) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+
+    def repeated(seen: dict[str, Path], name: str, path: Path, field: str, what: str) -> None:
+        """Record ``name`` at ``path``; report it when an earlier entry already used it."""
+        if name not in seen:
+            seen[name] = path
+            return
+        first = seen[name]
+        where = f"{format_path(first)} (line {_line(node_at(root, first))})"
+        problems.append(((*path, field), f"{what}; first used at {where}"))
+
+    # Descriptors are checked only against a scale that is itself sound; otherwise the one
+    # scale mistake would be reported again on every criterion.
+    scale_problems = _check_levels(data.get("scale"), ("scale",), required=True)
+    problems += scale_problems
+    rubric_values = None if scale_problems else _scale_values(data.get("scale"))
+
+    context_keys: dict[str, Path] = {}
+    for i, field in _items(data, "context_fields"):
+        path: Path = ("context_fields", i)
+        key = field.get("key")
+        if isinstance(key, str):
+            repeated(context_keys, key, path, "key", f"context field key {key!r} is repeated")
+        options = field.get("options")
+        if isinstance(options, list):
+            seen_options: set[str] = set()
+            for j, option in enumerate(options):
+                if not isinstance(option, str) or not option.strip():
+                    continue
+                if option.strip() in seen_options:
+                    problems.append(
+                        ((*path, "options", j), f"option {option.strip()!r} is listed twice")
+                    )
+                seen_options.add(option.strip())
+
+    terms: dict[str, Path] = {}
+    for i, entry in _items(data, "glossary"):
+        term = entry.get("term")
+        if isinstance(term, str) and term.strip():
+            repeated(
+                terms,
+                term.strip().casefold(),
+                ("glossary", i),
+                "term",
+                f"term {term.strip()!r} is defined twice",
+            )
+
+    competency_keys: dict[str, Path] = {}
+    criterion_keys: dict[str, Path] = {}
+    for i, competency in _items(data, "competencies"):
+        cpath: Path = ("competencies", i)
+        key = competency.get("key")
+        if isinstance(key, str):
+            repeated(competency_keys, key, cpath, "key", f"competency key {key!r} is repeated")
+        for j, criterion in _items(competency, "criteria"):
+            path = (*cpath, "criteria", j)
+            key = criterion.get("key")
+            if isinstance(key, str):
+                repeated(
+                    criterion_keys,
+                    key,
+                    path,
+                    "key",
+                    f"criterion key {key!r} is repeated (keys must be unique across the rubric)",
+                )
+            dimensions = criterion.get("dimensions")
+            if isinstance(dimensions, list):
+                seen_dims: set[str] = set()
+                for d, dimension in enumerate(dimensions):
+                    if not isinstance(dimension, str):
+                        continue
+                    if dimension in seen_dims:
+                        problems.append(
+                            ((*path, "dimensions", d), f"{dimension!r} is listed twice")
+                        )
+                    seen_dims.add(dimension)
+            override = criterion.get("scale")
+            override_problems = _check_levels(override, (*path, "scale"), required=False)
+            problems += override_problems
+            if isinstance(override, Mapping) and "levels" in override:
+                values = None if override_problems else _scale_values(override)
+            else:
+                values = rubric_values
+            descriptors = criterion.get("descriptors")
+            if values is None or not isinstance(descriptors, Mapping):
+                continue
+            for level in descriptors:
+                if _is_int(level) and level not in values:
+                    listed = ", ".join(str(v) for v in values)
+                    problems.append(
+                        (
+                            (*path, "descriptors", level),
+                            f"{level} is not a level value on this criterion's scale ({listed})",
+                        )
+                    )
+    return problems
+
+
+# --- the whole file ---------------------------------------------------------------------------
+
+
+def _problem(
+    source_name: str, path: str, line: int, message: str, column: int | None = None
+) -> str:
+    at = f"line {line}" + (f", column {column}" if column is not None else "")
+    return f"{source_name}: {path} ({at}): {message}" if path else f"{source_name}: {at}: {message}"
+
+
+def parse_rubric(text: str, source_name: str) -> ParsedRubric:
+    """Validate a rubric file's text; return it normalised or raise :class:`RubricFileError`."""
+    loader = RubricLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "unreadable YAML"
+        if mark is None:
+            raise RubricFileError([f"{source_name}: not valid YAML: {problem}"]) from None
+        message = f"not valid YAML: {problem}"
+        raise RubricFileError(
+            [_problem(source_name, "", mark.line + 1, message, mark.column + 1)]
+        ) from None
+    except yaml.YAMLError as error:
+        raise RubricFileError([f"{source_name}: not valid YAML: {error}"]) from None
+    finally:
+        loader.dispose()
+
+    if root is None or data is None:
+        raise RubricFileError(
+            [f"{source_name}: the file is empty; a rubric file starts with: format: {FORMAT_ID}"]
+        )
+    if not isinstance(data, dict):
+        found = "a list" if isinstance(data, list) else f"the single value {data!r}"
+        message = (
+            "a rubric file must be a mapping of keys (format, key, title, scale, "
+            f"competencies, …); this one holds {found}"
+        )
+        raise RubricFileError([_problem(source_name, "", _line(root), message)])
+
+    problems: list[tuple[Path, str]] = []
+    for repeated, first in loader.duplicate_keys:
+        path = _path_to(root, repeated) or (repeated.value,)
+        problems.append(
+            (
+                path,
+                f"key {repeated.value!r} appears twice in the same mapping (first on line "
+                f"{_line(first)}); remove one",
+            )
+        )
+    document: dict[str, Any] | None = None
+    try:
+        document = RubricSchema().load(data)
+    except ValidationError as error:
+        problems += flatten_messages(error.messages)
+    problems += _domain_problems(data, root)
+
+    if problems:
+        located = sorted(
+            {(_line(node_at(root, path)), format_path(path), message) for path, message in problems}
+        )
+        raise RubricFileError(
+            [_problem(source_name, path, line, message) for line, path, message in located]
+        )
+    assert document is not None
+    return ParsedRubric(document=document, source_name=source_name, source_text=text)
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+
+def canonical_json(document: Mapping[str, Any]) -> str:
+    """The one text a document has: sorted keys, no whitespace, UTF-8 left as is."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(document: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON: comment or whitespace edits do not make a new version."""
+    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+
+
+def effective_scale(
+    document: Mapping[str, Any], criterion: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], bool]:
+    """A criterion's levels (its own descriptors substituted) and whether it allows not observed."""
+    override = criterion.get("scale") or {}
+    scale = document["scale"]
+    levels = override.get("levels", scale["levels"])
+    not_observed = override.get("not_observed", scale["not_observed"])
+    descriptors = criterion.get("descriptors") or {}
+    effective = [
+        {
+            "value": level["value"],
+            "label": level["label"],
+            "descriptor": descriptors.get(str(level["value"]), level["descriptor"]),
+        }
+        for level in levels
+    ]
+    return effective, bool(not_observed)

@@ -1,0 +1,159 @@
+"""Storing rubric files as immutable versions. Functions here only flush; callers commit."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from observe.extensions import db
+from observe.rubrics.format import ParsedRubric, RubricFileError, effective_scale, parse_rubric
+from observe.rubrics.models import (
+    Competency,
+    Criterion,
+    CriterionDimension,
+    CriterionKind,
+    EquityDimension,
+    Rubric,
+    RubricVersion,
+)
+
+# A rubric file is a few hundred lines; anything far larger is a mistake (or a log file).
+MAX_FILE_BYTES = 2 * 1024 * 1024
+# Concurrent loads of *different* content for one rubric can collide on the version number;
+# each retry sees the winner's committed row and takes the next number.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The stored version, and whether this load created it (False: already stored)."""
+
+    version: RubricVersion
+    created: bool
+
+
+def display_name(path: Path) -> str:
+    """How messages and ``source_name`` name a file: relative to the working directory if inside."""
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def read_rubric_file(path: Path) -> ParsedRubric:
+    """Read and validate one file without storing anything; raises :class:`RubricFileError`."""
+    name = display_name(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise RubricFileError(
+                [f"{name}: the file is {size:,} bytes; a rubric file must be under 2 MB"]
+            )
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise RubricFileError(
+            [f"{name}: not UTF-8 text (at byte offset {error.start}); save the file as UTF-8"]
+        ) from None
+    except OSError as error:
+        raise RubricFileError([f"{name}: cannot be read: {error.strerror}"]) from None
+    return parse_rubric(text, name)
+
+
+def load_rubric_file(path: Path) -> LoadResult:
+    """Validate and store the rubric in ``path``."""
+    return store_rubric(read_rubric_file(path))
+
+
+def load_rubric_text(text: str, source_name: str) -> LoadResult:
+    """Validate and store a rubric given as text (an upload, a test)."""
+    return store_rubric(parse_rubric(text, source_name))
+
+
+def _stored(content_hash: str) -> RubricVersion | None:
+    return db.session.scalar(
+        select(RubricVersion).where(RubricVersion.content_hash == content_hash)
+    )
+
+
+def store_rubric(parsed: ParsedRubric) -> LoadResult:
+    """Store a validated rubric as its rubric's next version, unless the content is stored."""
+    content_hash = parsed.content_hash
+    for attempt in range(_ATTEMPTS):
+        existing = _stored(content_hash)
+        if existing is not None:
+            return LoadResult(existing, created=False)
+        try:
+            # A savepoint: if another process stores the same content first, the unique
+            # content_hash fails our flush, and only this attempt is undone, not the caller's work.
+            with db.session.begin_nested():
+                version = _new_version(parsed, content_hash)
+        except IntegrityError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            continue
+        return LoadResult(version, created=True)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _new_version(parsed: ParsedRubric, content_hash: str) -> RubricVersion:
+    document = parsed.document
+    rubric = db.session.scalar(select(Rubric).where(Rubric.key == parsed.key))
+    if rubric is None:
+        rubric = Rubric(key=parsed.key)
+        db.session.add(rubric)
+        db.session.flush()
+    latest = db.session.scalar(
+        select(func.max(RubricVersion.number)).where(RubricVersion.rubric_id == rubric.id)
+    )
+    version = RubricVersion(
+        rubric=rubric,
+        number=(latest or 0) + 1,
+        content_hash=content_hash,
+        title=parsed.title,
+        document=document,
+        source_name=parsed.source_name[-255:],
+        source_text=parsed.source_text,
+    )
+    db.session.add(version)
+    position = 0
+    for c_position, item in enumerate(document["competencies"]):
+        competency = Competency(
+            rubric_version=version, key=item["key"], name=item["name"], position=c_position
+        )
+        db.session.add(competency)
+        for entry in item["criteria"]:
+            levels, allows_not_observed = effective_scale(document, entry)
+            db.session.add(
+                Criterion(
+                    rubric_version=version,
+                    competency=competency,
+                    key=entry["key"],
+                    text=entry["text"],
+                    kind=CriterionKind(entry["kind"]),
+                    position=position,
+                    allows_not_observed=allows_not_observed,
+                    levels=levels,
+                    dimensions=[
+                        CriterionDimension(dimension=EquityDimension(name))
+                        for name in entry["dimensions"]
+                    ],
+                )
+            )
+            position += 1
+    db.session.flush()
+    return version
+
+
+__all__ = [
+    "LoadResult",
+    "RubricFileError",
+    "display_name",
+    "load_rubric_file",
+    "load_rubric_text",
+    "read_rubric_file",
+    "store_rubric",
+]
