@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from observe import paths
 from observe.config import build_config
+from observe.core.database import configure_engine
 from observe.extensions import csrf, db, login_manager, migrate
 
 
@@ -25,6 +26,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(paths.MIGRATIONS), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -34,6 +34,7 @@ from observe.roster.models import (
     Teacher,
 )
 from observe.rubrics.models import Criterion, RubricVersion
+from observe.rubrics.operations import load_rubric_file
 
 EMAIL_DOMAIN = "riverbend.example"
 SIGN_INS_FILE = "demo-sign-ins.txt"
@@ -126,8 +127,6 @@ def demo_command(observations: int, seed: int) -> None:
 
 def build_demo(rng: random.Random, n_observations: int, password: str) -> list[tuple[str, str]]:
     """Create the district; flushes, does not commit. Returns (email, role) sign-ins."""
-    from observe.rubrics.operations import load_rubric_file
-
     version = None
     for name in ("portrait-of-a-graduate.yaml", "quick-look-fors.yaml"):
         result = load_rubric_file(paths.SAMPLE_RUBRICS / name)

@@ -88,6 +88,25 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture
+def make_app(app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Another app (production settings, another database); its connections closed after."""
+    made: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["SQLALCHEMY_DATABASE_URI"])
+        config.setdefault("SECRET_KEY", "another-test-secret")
+        other = create_app(config)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def app_context(app: Flask) -> Iterator[None]:
     with app.app_context():

@@ -15,7 +15,7 @@ from observe.accounts.models import User
 from observe.errors import error_response
 from observe.extensions import csrf, db, login_manager
 
-PUBLIC_ENDPOINTS = {"accounts.sign_in", "static", "core.health"}
+PUBLIC_ENDPOINTS = {"accounts.sign_in", "static", "core.health", "core.favicon"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

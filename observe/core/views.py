@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
@@ -32,6 +32,12 @@ def home():
     }
     rubrics = db.session.scalars(select(Rubric).order_by(Rubric.key)).all()
     return render_template("home.html", counts=counts, rubrics=rubrics)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; answer with the app's icon."""
+    return redirect(url_for("static", filename="icons/observe.svg"), code=301)
 
 
 @bp.get("/health")

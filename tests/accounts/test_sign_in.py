@@ -104,12 +104,8 @@ def test_every_state_changing_page_checks_csrf(client, create_user, sign_in):
     assert client.get("/").status_code == 200  # still signed in: sign-out was refused
 
 
-def test_session_cookie_is_secure_http_only_and_lax_by_default(app, create_user):
-    from observe import create_app
-
-    production = create_app(
-        {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x"}
-    )
+def test_session_cookie_is_secure_http_only_and_lax_by_default(make_app, create_user):
+    production = make_app()
     user = create_user()
     client = production.test_client()
     https = "https://observe.example.org"

@@ -12,7 +12,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from observe import create_app
 from observe.extensions import db
 
 
@@ -35,8 +34,8 @@ def empty_database_url(app, tmp_path) -> Iterator[str]:
         admin.dispose()
 
 
-def test_migrations_and_models_agree(empty_database_url):
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+def test_migrations_and_models_agree(make_app, empty_database_url):
+    migrated = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
     with migrated.app_context():
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
@@ -49,4 +48,3 @@ def test_migrations_and_models_agree(empty_database_url):
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         flask_migrate.upgrade()
         assert "observation" in inspect(db.engine).get_table_names()
-        db.engine.dispose()
