@@ -9,11 +9,22 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     from observe.accounts.cli import tokens_cli, users_cli
+    from observe.calibration.cli import agreement_command
     from observe.demo import demo_command
     from observe.roster.cli import roster_cli
     from observe.rubrics.cli import rubrics_cli
+    from observe.sync.cli import import_offline_command
 
-    for command in (users_cli, tokens_cli, rubrics_cli, roster_cli, demo_command):
+    commands = (
+        users_cli,
+        tokens_cli,
+        rubrics_cli,
+        roster_cli,
+        demo_command,
+        import_offline_command,
+        agreement_command,
+    )
+    for command in commands:
         app.cli.add_command(command)
 
 
