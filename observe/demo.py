@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -24,7 +25,6 @@ from observe import paths
 from observe.accounts import operations as accounts
 from observe.accounts.models import Role, User
 from observe.extensions import db
-from observe.observations.models import Observation, Rating
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -35,6 +35,7 @@ from observe.roster.models import (
 )
 from observe.rubrics.models import Criterion, RubricVersion
 from observe.rubrics.operations import load_rubric_file
+from observe.sync import operations as sync
 
 EMAIL_DOMAIN = "riverbend.example"
 SIGN_INS_FILE = "demo-sign-ins.txt"
@@ -236,12 +237,14 @@ def _observations(
     observers: list[User],
     count: int,
 ) -> None:
+    """Walkthroughs pushed through the same sync rules as a tablet's, one version each."""
     criteria = db.session.scalars(
         select(Criterion).where(Criterion.rubric_version_id == version.id)
     ).all()
     contexts = version.document.get("context_fields", [])
     # Each observer has a slight lean (leniency or severity), as real observers do.
     lean = {user.id: rng.uniform(-0.25, 0.25) for user in observers}
+    devices = {user.id: sync.Device(user, f"demo-tablet-{user.id}", "demo") for user in observers}
     now = datetime.now(UTC)
     start = now - timedelta(days=105)
     for _ in range(count):
@@ -252,32 +255,42 @@ def _observations(
         while day.weekday() >= 5:
             day -= timedelta(days=1)
         observed_at = day.replace(hour=rng.randint(13, 21), minute=rng.choice((0, 10, 20, 35, 45)))
-        observed_at = min(observed_at, now - timedelta(hours=1))
+        observed_at = min(observed_at, now - timedelta(hours=2))
         months_in = (observed_at - start).days / 30
-        observation = Observation(
-            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            author=author,
-            rubric_version=version,
-            school_id=classroom.school_id,
-            classroom=classroom,
-            observed_at=observed_at,
-            duration_seconds=rng.randint(6, 18) * 60,
-            context={f["key"]: rng.choice(f["options"]) for f in contexts},
-            notes="",
-            submitted_at=observed_at + timedelta(minutes=rng.randint(10, 90)),
-            created_at=observed_at,
+        shift = lean[author.id] + 0.12 * months_in
+        result = sync.push_one(
+            devices[author.id],
+            {
+                "observation_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "version_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "base_version_id": None,
+                "rubric_version_id": version.id,
+                "school_id": classroom.school_id,
+                "classroom_id": classroom.id,
+                "observed_at": observed_at.isoformat(),
+                "saved_at": (observed_at + timedelta(minutes=rng.randint(10, 90))).isoformat(),
+                "duration_seconds": rng.randint(6, 18) * 60,
+                "state": "submitted",
+                "context": {f["key"]: _context_choice(rng, f) for f in contexts},
+                "ratings": [_rating(rng, c, classroom, shift) for c in criteria],
+                "notes": "",
+            },
         )
-        for criterion in criteria:
-            observation.ratings.append(
-                _rating(rng, criterion, classroom, lean[author.id] + 0.12 * months_in)
-            )
-        db.session.add(observation)
-    db.session.flush()
+        if result["status"] != sync.APPLIED:
+            raise RuntimeError(f"demo walkthrough not stored: {result}")
 
 
-def _rating(rng: random.Random, criterion: Criterion, classroom: Classroom, shift: float):
+def _context_choice(rng: random.Random, spec: dict[str, Any]) -> str | list[str]:
+    if spec.get("multiple"):
+        return rng.sample(spec["options"], rng.randint(1, 2))
+    return rng.choice(spec["options"])
+
+
+def _rating(
+    rng: random.Random, criterion: Criterion, classroom: Classroom, shift: float
+) -> dict[str, Any]:
     if criterion.allows_not_observed and rng.random() < 0.12:
-        return Rating(criterion=criterion, level=None, not_observed=True, evidence="")
+        return {"criterion": criterion.key, "level": None, "not_observed": True}
     values = [level["value"] for level in criterion.levels]
     dims = set(criterion.dimension_names)
     mean = 2.3 + shift
@@ -297,6 +310,4 @@ def _rating(rng: random.Random, criterion: Criterion, classroom: Classroom, shif
     position = min(max(round(rng.gauss(mean - 1, 0.75)), 0), len(values) - 1)
     band = "high" if position >= len(values) - 1 else ("low" if position == 0 else "mid")
     evidence = rng.choice(EVIDENCE[band]) if rng.random() < 0.4 else ""
-    return Rating(
-        criterion=criterion, level=values[position], not_observed=False, evidence=evidence
-    )
+    return {"criterion": criterion.key, "level": values[position], "evidence": evidence}

@@ -1,7 +1,12 @@
 """Imports every model so SQLAlchemy's metadata, and so Alembic, knows every table."""
 
 from observe.accounts.models import ApiToken, Role, User, user_school
-from observe.observations.models import Observation, Rating
+from observe.observations.models import (
+    Observation,
+    ObservationVersion,
+    Rating,
+    RejectedVersion,
+)
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -19,9 +24,12 @@ from observe.rubrics.models import (
     Rubric,
     RubricVersion,
 )
+from observe.sync.models import Change, ChangeCounter
 
 __all__ = [
     "ApiToken",
+    "Change",
+    "ChangeCounter",
     "Classroom",
     "ClassroomAttribute",
     "ClassroomProgram",
@@ -31,7 +39,9 @@ __all__ = [
     "CriterionKind",
     "EquityDimension",
     "Observation",
+    "ObservationVersion",
     "Rating",
+    "RejectedVersion",
     "Role",
     "Rubric",
     "RubricVersion",

@@ -15,7 +15,13 @@ from observe.accounts.models import User
 from observe.errors import error_response
 from observe.extensions import csrf, db, login_manager
 
-PUBLIC_ENDPOINTS = {"accounts.sign_in", "static", "core.health", "core.favicon"}
+PUBLIC_ENDPOINTS = {
+    "accounts.sign_in",
+    "static",
+    "core.health",
+    "core.favicon",
+    "api.openapi",
+}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

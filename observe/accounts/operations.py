@@ -7,10 +7,11 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from observe.accounts.models import ApiToken, Role, User
+from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
@@ -134,8 +135,11 @@ def user_for_token(secret: str) -> User | None:
     # Record use at most every few minutes: a write per request would serialise API reads
     # on SQLite.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now
+        token_id, user_id = token.id, token.user_id
+        begin_write()
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
+        return db.session.get(User, user_id)
     return token.user
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
+import yaml
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
@@ -20,6 +24,18 @@ def me():
     )
 
 
+@bp.get("/openapi.json")
+def openapi():
+    """The API's OpenAPI 3.1 description (observe/api/openapi.yaml)."""
+    return jsonify(_openapi_document())
+
+
+@cache
+def _openapi_document() -> dict:
+    return yaml.safe_load((Path(__file__).parent / "openapi.yaml").read_text(encoding="utf-8"))
+
+
 # Feature routes register themselves on ``bp`` when their modules are imported.
 from observe.roster import api as _roster_api  # noqa: E402, F401
 from observe.rubrics import api as _rubrics_api  # noqa: E402, F401
+from observe.sync import views as _sync_views  # noqa: E402, F401

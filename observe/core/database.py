@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+_WRITE_LOCK_FD = "observe.write_lock_fd"
+
 
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    lock_path = f"{database}.write-lock" if database and database != ":memory:" else None
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
@@ -24,15 +30,49 @@ def configure_engine(engine: Engine) -> None:
         # WAL lets readers work while one writer writes: several gunicorn workers on one file.
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        # A writer waits up to 10 s for another instead of failing at once with "locked".
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        # Writers take the write lock at BEGIN: a transaction that read first and then tries to
-        # write can otherwise fail at once with SQLITE_BUSY when another writer went first.
         if connection.get_execution_options().get("sqlite_immediate"):
+            # SQLite's own wait for the write lock polls with growing sleeps, so under load one
+            # writer can starve behind the others past any timeout. Writers first queue on an
+            # OS file lock, which hands over as soon as it is released, in every process.
+            if lock_path:
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                connection.info[_WRITE_LOCK_FD] = fd
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+    def release(connection: Connection) -> None:
+        fd = connection.info.pop(_WRITE_LOCK_FD, None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    event.listen(engine, "commit", release)
+    event.listen(engine, "rollback", release)
+
+    @event.listens_for(engine.pool, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # A connection returned to the pool without a commit or rollback event (an error
+        # mid-transaction) must not keep other writers waiting.
+        fd = record.info.pop(_WRITE_LOCK_FD, None)
+        if fd is not None:
+            os.close(fd)
+
+
+def begin_write() -> None:
+    """Start this request's writing transaction now.
+
+    Ends the read transaction that authentication opened, then begins one that on SQLite holds
+    the write lock from its first statement: in WAL mode a transaction that read, then tries to
+    write after another writer committed, fails at once (SQLITE_BUSY_SNAPSHOT) instead of
+    waiting its turn. PostgreSQL needs nothing special.
+    """
+    from observe.extensions import db
+
+    db.session.commit()
+    db.session.connection(execution_options={"sqlite_immediate": True})

@@ -1,15 +1,17 @@
-"""Walkthrough observations and the ratings they hold.
+"""Walkthrough observations, every version of them ever received, and their current ratings.
 
-An observation's id is a UUID made on the device that started it, so a retried upload is
-recognised rather than stored twice.
+An observation's id and each version's id are UUIDs made on the device, so an upload that is
+retried after a lost response is recognised rather than stored twice. Versions are append-only;
+the observation row and its ratings mirror the current head version for reports.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import JSONDocument, UTCDateTime, utcnow
@@ -19,6 +21,20 @@ if TYPE_CHECKING:
     from observe.accounts.models import User
     from observe.roster.models import Classroom, School
     from observe.rubrics.models import Criterion, RubricVersion
+
+
+class ObservationState(enum.StrEnum):
+    DRAFT = "draft"  # being written; kept on the server so a lost tablet loses nothing
+    SUBMITTED = "submitted"  # counted in reports
+
+
+class VersionOutcome(enum.StrEnum):
+    APPLIED = "applied"
+    CONFLICT = "conflict"
+
+
+def _values(enum_cls: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_cls]
 
 
 class Observation(db.Model):
@@ -34,20 +50,39 @@ class Observation(db.Model):
     duration_seconds: Mapped[int | None] = mapped_column()
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[ObservationState] = mapped_column(
+        Enum(ObservationState, name="observation_state", values_callable=_values),
+        default=ObservationState.SUBMITTED,
+    )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # The version the row and its ratings mirror. No foreign key: versions point at their
+    # observation, and a cycle of foreign keys would complicate every insert and migration.
+    head_version_id: Mapped[str | None] = mapped_column(String(36))
+    # Two versions were made from the same base: both are kept; a person should look.
+    has_conflict: Mapped[bool] = mapped_column(default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
     rubric_version: Mapped[RubricVersion] = relationship()
     school: Mapped[School] = relationship()
     classroom: Mapped[Classroom | None] = relationship()
     ratings: Mapped[list[Rating]] = relationship(
         back_populates="observation", cascade="all, delete-orphan"
     )
+    versions: Mapped[list[ObservationVersion]] = relationship(
+        back_populates="observation", order_by="ObservationVersion.received_at"
+    )
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Rating(db.Model):
-    """One criterion's rating in an observation: a level value, or "not observed"."""
+    """One criterion's rating in an observation's head version: a level, or "not observed"."""
 
     __tablename__ = "rating"
 
@@ -63,3 +98,44 @@ class Rating(db.Model):
 
     observation: Mapped[Observation] = relationship(back_populates="ratings")
     criterion: Mapped[Criterion] = relationship()
+
+
+class ObservationVersion(db.Model):
+    """One saved version of an observation as a device sent it. Never changed or deleted."""
+
+    __tablename__ = "observation_version"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID from the device
+    observation_id: Mapped[str] = mapped_column(ForeignKey("observation.id"), index=True)
+    base_version_id: Mapped[str | None] = mapped_column(String(36))
+    pushed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    device_id: Mapped[str] = mapped_column(String(100))
+    app_version: Mapped[str] = mapped_column(String(40), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the device's clock
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[VersionOutcome] = mapped_column(
+        Enum(VersionOutcome, name="version_outcome", values_callable=_values)
+    )
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    observation: Mapped[Observation] = relationship(back_populates="versions")
+
+
+class RejectedVersion(db.Model):
+    """A pushed version that was not stored, kept with its payload for a person to inspect."""
+
+    __tablename__ = "rejected_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[str] = mapped_column(String(64), index=True)  # as sent, maybe malformed
+    observation_id: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(100))
+    app_version: Mapped[str] = mapped_column(String(40), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    code: Mapped[str] = mapped_column(String(40))
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSONDocument)
+    payload: Mapped[Any] = mapped_column(JSONDocument)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -27,6 +27,7 @@ def schools():
 
 def school_json(school: School) -> dict[str, Any]:
     return {
+        "id": school.id,
         "code": school.code,
         "name": school.name,
         "level": school.level,
@@ -40,7 +41,8 @@ def school_json(school: School) -> dict[str, Any]:
 def classroom_json(classroom: Classroom) -> dict[str, Any]:
     teacher = classroom.teacher
     return {
-        "id": classroom.external_id,
+        "id": classroom.id,
+        "external_id": classroom.external_id,
         "name": classroom.name,
         "teacher": {"id": teacher.external_id, "name": teacher.name} if teacher else None,
         "grade": classroom.grade,

@@ -28,6 +28,7 @@ from observe.roster.models import (
     SchoolAttribute,
     Teacher,
 )
+from observe.sync import changes
 
 
 class RosterImportError(ValidationFailed):
@@ -91,16 +92,20 @@ def import_roster(paths: Iterable[Path]) -> ImportSummary:
 def write_roster(roster: Roster) -> ImportSummary:
     """Upsert a roster that :func:`read_roster` found no problem in."""
     summary = ImportSummary(course_levels_inferred=roster.course_levels_inferred)
-    schools = _upsert_schools(roster, summary)
+    touched: set[str] = set()
+    schools = _upsert_schools(roster, summary, touched)
     teachers = _upsert_teachers(roster, summary)
     # New schools and teachers need their ids before classrooms can point at them.
     db.session.flush()
-    _upsert_classrooms(roster, schools, teachers, summary)
+    _upsert_classrooms(roster, schools, teachers, summary, touched)
     db.session.flush()
+    # Devices hold their schools' rosters offline; each changed school reaches them by pull.
+    for code in sorted(touched):
+        changes.record(db.session, "school", entity_id=schools[code].id)
     return summary
 
 
-def _upsert_schools(roster: Roster, summary: ImportSummary) -> dict[str, School]:
+def _upsert_schools(roster: Roster, summary: ImportSummary, touched: set[str]) -> dict[str, School]:
     # Every school, not only the imported ones: classrooms may name any stored school.
     schools = {school.code: school for school in db.session.scalars(select(School))}
     for record in roster.schools.values():
@@ -111,8 +116,10 @@ def _upsert_schools(roster: Roster, summary: ImportSummary) -> dict[str, School]
             schools[record.code] = school
             _apply_school(school, record)
             summary.schools_created += 1
+            touched.add(record.code)
         elif _apply_school(school, record):
             summary.schools_updated += 1
+            touched.add(record.code)
         else:
             summary.schools_unchanged += 1
     return schools
@@ -158,6 +165,7 @@ def _upsert_classrooms(
     schools: dict[str, School],
     teachers: dict[str, Teacher],
     summary: ImportSummary,
+    touched: set[str],
 ) -> None:
     # One query per table: the classrooms with their programs and attributes loaded in bulk
     # and attached by hand, instead of a lazy load (or a selectin batch) per classroom.
@@ -194,8 +202,10 @@ def _upsert_classrooms(
             db.session.add(classroom)
             _apply_classroom(classroom, record, school, teacher)
             summary.classrooms_created += 1
+            touched.add(record.school_code)
         elif _apply_classroom(classroom, record, school, teacher):
             summary.classrooms_updated += 1
+            touched.add(record.school_code)
         else:
             summary.classrooms_unchanged += 1
 

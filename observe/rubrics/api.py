@@ -45,17 +45,21 @@ def rubrics():
 @bp.get("/rubric-versions/<int:version_id>")
 def rubric_version(version_id: int):
     """One version: the validated document as loaded, plus the ids ratings refer to."""
-    version = version_or_404(version_id)
-    return jsonify(
+    return jsonify(version_json(version_or_404(version_id)))
+
+
+def version_json(version: RubricVersion) -> dict[str, Any]:
+    """A rubric version as devices and programs need it to build and check a form."""
+    return {
         **_version_summary(version),
-        rubric={"id": version.rubric.id, "key": version.rubric.key},
-        source_name=version.source_name,
-        document=version.document,
-        competencies=[
+        "rubric": {"id": version.rubric.id, "key": version.rubric.key},
+        "source_name": version.source_name,
+        "document": version.document,
+        "competencies": [
             {"id": c.id, "key": c.key, "name": c.name, "position": c.position}
             for c in version.competencies
         ],
-        criteria=[
+        "criteria": [
             {
                 "id": criterion.id,
                 "key": criterion.key,
@@ -69,4 +73,4 @@ def rubric_version(version_id: int):
             for competency in version.competencies
             for criterion in competency.criteria
         ],
-    )
+    }

@@ -20,15 +20,13 @@ import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from observe.core.validation import Path, PathPart, flatten_messages, format_path
 from observe.errors import ValidationFailed
 
 FORMAT_ID = "observe-rubric/1"
 DIMENSIONS = ("identity", "power", "access", "achievement")
 KINDS = ("student", "adult")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-PathPart = str | int
-Path = tuple[PathPart, ...]
 
 
 class RubricFileError(ValidationFailed):
@@ -301,35 +299,6 @@ class RubricSchema(_Strict):
 
 
 # --- paths and lines --------------------------------------------------------------------------
-
-
-def format_path(path: Sequence[PathPart]) -> str:
-    """``("competencies", 2, "key")`` → ``competencies[2].key``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def flatten_messages(messages: Any, path: Path = ()) -> list[tuple[Path, str]]:
-    """Turn marshmallow's nested error dict into ``(path, message)`` pairs, in order."""
-    found: list[tuple[Path, str]] = []
-    if isinstance(messages, Mapping):
-        for key, value in messages.items():
-            child = path if key == "_schema" else (*path, key)
-            found.extend(flatten_messages(value, child))
-    elif isinstance(messages, list | tuple):
-        for item in messages:
-            found.extend(flatten_messages(item, path))
-    else:
-        text = str(messages)
-        if "{key}" in text:
-            text = text.replace("{key}", repr(path[-1]) if path else "")
-        found.append((path, text))
-    return found
 
 
 def node_at(root: Node, path: Sequence[PathPart]) -> Node:

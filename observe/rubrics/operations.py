@@ -20,6 +20,7 @@ from observe.rubrics.models import (
     Rubric,
     RubricVersion,
 )
+from observe.sync import changes
 
 # A rubric file is a few hundred lines; anything far larger is a mistake (or a log file).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -95,6 +96,8 @@ def store_rubric(parsed: ParsedRubric) -> LoadResult:
             if attempt == _ATTEMPTS - 1:
                 raise
             continue
+        # Devices learn of the new version by pull, as the transaction commits.
+        changes.record(db.session, "rubric_version", entity_id=version.id)
         return LoadResult(version, created=True)
     raise AssertionError("unreachable")  # pragma: no cover
 

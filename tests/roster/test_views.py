@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from observe.accounts.models import Role
 from observe.extensions import db
-from observe.roster.models import School
+from observe.roster.models import Classroom, School
 from observe.roster.operations import import_roster
 
 
@@ -100,9 +101,11 @@ def test_api_lists_visible_schools_with_classrooms(client, bearer, leader):
     lincoln = schools[0]
     assert lincoln["attributes"] == {"feeder_pattern": "Lincoln", "grade_band": "9-12"}
     assert (lincoln["level"], lincoln["region"], lincoln["title_i"]) == ("high", "North", False)
-    algebra = next(c for c in lincoln["classrooms"] if c["id"] == "LIN-ALG1-4")
+    assert lincoln["id"] == db.session.scalar(select(School.id).where(School.code == "LIN-HS"))
+    algebra = next(c for c in lincoln["classrooms"] if c["external_id"] == "LIN-ALG1-4")
     assert algebra == {
-        "id": "LIN-ALG1-4",
+        "id": db.session.scalar(select(Classroom.id).where(Classroom.external_id == "LIN-ALG1-4")),
+        "external_id": "LIN-ALG1-4",
         "name": "Algebra 1 (P4)",
         "teacher": {"id": "T102", "name": "Aisha Bello"},
         "grade": "9",

@@ -1,8 +1,8 @@
-"""initial schema: accounts, roster, rubrics, observations
+"""initial schema
 
-Revision ID: 303072de2dd7
+Revision ID: 67e562d40913
 Revises: (none)
-Created: 2026-11-24 11:17:22.887635
+Created: 2026-11-24 11:31:56.614014
 """
 
 from alembic import op
@@ -10,13 +10,18 @@ import sqlalchemy as sa
 import observe.core.models
 from sqlalchemy.dialects import postgresql
 
-revision = '303072de2dd7'
+revision = '67e562d40913'
 down_revision = None
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
+    op.create_table('change_counter',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_change_counter'))
+    )
     op.create_table('rubric',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=100), nullable=False),
@@ -70,6 +75,19 @@ def upgrade():
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('change',
+    sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('observation_id', sa.String(length=36), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('entity_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', observe.core.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_change_author_id_user')),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_change'))
+    )
+    with op.batch_alter_table('change', schema=None) as batch_op:
+        batch_op.create_index('ix_change_author_seq', ['author_id', 'seq'], unique=False)
+
     op.create_table('classroom',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('external_id', sa.String(length=128), nullable=False),
@@ -90,6 +108,25 @@ def upgrade():
     with op.batch_alter_table('classroom', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_classroom_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_classroom_teacher_id'), ['teacher_id'], unique=False)
+
+    op.create_table('rejected_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.String(length=64), nullable=False),
+    sa.Column('observation_id', sa.String(length=64), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=100), nullable=False),
+    sa.Column('app_version', sa.String(length=40), nullable=False),
+    sa.Column('user_agent', sa.String(length=400), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('errors', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('received_at', observe.core.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_rejected_version_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rejected_version'))
+    )
+    with op.batch_alter_table('rejected_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rejected_version_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rejected_version_version_id'), ['version_id'], unique=False)
 
     op.create_table('rubric_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -168,10 +205,17 @@ def upgrade():
     sa.Column('duration_seconds', sa.Integer(), nullable=True),
     sa.Column('context', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('state', sa.Enum('draft', 'submitted', name='observation_state'), nullable=False),
     sa.Column('submitted_at', observe.core.models.UTCDateTime(), nullable=True),
     sa.Column('created_at', observe.core.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', observe.core.models.UTCDateTime(), nullable=False),
+    sa.Column('head_version_id', sa.String(length=36), nullable=True),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
+    sa.Column('deleted_at', observe.core.models.UTCDateTime(), nullable=True),
+    sa.Column('deleted_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_observation_author_id_user')),
     sa.ForeignKeyConstraint(['classroom_id'], ['classroom.id'], name=op.f('fk_observation_classroom_id_classroom')),
+    sa.ForeignKeyConstraint(['deleted_by_id'], ['user.id'], name=op.f('fk_observation_deleted_by_id_user')),
     sa.ForeignKeyConstraint(['rubric_version_id'], ['rubric_version.id'], name=op.f('fk_observation_rubric_version_id_rubric_version')),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_observation_school_id_school')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_observation'))
@@ -200,6 +244,26 @@ def upgrade():
     with op.batch_alter_table('criterion', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_criterion_competency_id'), ['competency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_criterion_rubric_version_id'), ['rubric_version_id'], unique=False)
+
+    op.create_table('observation_version',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('observation_id', sa.String(length=36), nullable=False),
+    sa.Column('base_version_id', sa.String(length=36), nullable=True),
+    sa.Column('pushed_by_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=100), nullable=False),
+    sa.Column('app_version', sa.String(length=40), nullable=False),
+    sa.Column('user_agent', sa.String(length=400), nullable=False),
+    sa.Column('saved_at', observe.core.models.UTCDateTime(), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('outcome', sa.Enum('applied', 'conflict', name='version_outcome'), nullable=False),
+    sa.Column('received_at', observe.core.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['observation_id'], ['observation.id'], name=op.f('fk_observation_version_observation_id_observation')),
+    sa.ForeignKeyConstraint(['pushed_by_id'], ['user.id'], name=op.f('fk_observation_version_pushed_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_observation_version'))
+    )
+    with op.batch_alter_table('observation_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_observation_version_observation_id'), ['observation_id'], unique=False)
 
     op.create_table('criterion_dimension',
     sa.Column('criterion_id', sa.Integer(), nullable=False),
@@ -234,6 +298,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_criterion_dimension_dimension'))
 
     op.drop_table('criterion_dimension')
+    with op.batch_alter_table('observation_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_observation_version_observation_id'))
+
+    op.drop_table('observation_version')
     with op.batch_alter_table('criterion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_criterion_rubric_version_id'))
         batch_op.drop_index(batch_op.f('ix_criterion_competency_id'))
@@ -267,11 +335,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rubric_version_rubric_id'))
 
     op.drop_table('rubric_version')
+    with op.batch_alter_table('rejected_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rejected_version_version_id'))
+        batch_op.drop_index(batch_op.f('ix_rejected_version_user_id'))
+
+    op.drop_table('rejected_version')
     with op.batch_alter_table('classroom', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_classroom_teacher_id'))
         batch_op.drop_index(batch_op.f('ix_classroom_school_id'))
 
     op.drop_table('classroom')
+    with op.batch_alter_table('change', schema=None) as batch_op:
+        batch_op.drop_index('ix_change_author_seq')
+
+    op.drop_table('change')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
@@ -280,7 +357,8 @@ def downgrade():
     op.drop_table('teacher')
     op.drop_table('school')
     op.drop_table('rubric')
+    op.drop_table('change_counter')
     # PostgreSQL keeps enum types after their tables are dropped; drop them so upgrade can
     # run again.
-    for enum_name in ("equity_dimension", "criterion_kind", "user_role"):
+    for enum_name in ('criterion_kind', 'equity_dimension', 'observation_state', 'user_role', 'version_outcome'):
         sa.Enum(name=enum_name).drop(op.get_bind(), checkfirst=True)

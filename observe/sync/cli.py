@@ -1,0 +1,65 @@
+"""``observe import-offline FILE``: the last-resort path for a tablet that cannot sync.
+
+The app's "Export unsynced data" button saves a JSON file; an admin loads it here and every
+version goes through exactly the rules of a push, so nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from observe.accounts.models import User
+from observe.accounts.operations import normalise_email
+from observe.extensions import db
+from observe.sync import operations
+
+EXPORT_FORMAT = "observe-unsynced/1"
+
+
+@click.command("import-offline")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_offline_command(file: Path) -> None:
+    """Load a tablet's "Export unsynced data" file through the sync rules."""
+    try:
+        export = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{file}: not an observe export ({error})") from None
+    if not isinstance(export, dict) or export.get("format") != EXPORT_FORMAT:
+        raise click.ClickException(
+            f'{file}: not an observe export (expected "format": "{EXPORT_FORMAT}")'
+        )
+    versions = export.get("versions")
+    if not isinstance(versions, list):
+        raise click.ClickException(f'{file}: "versions" must be a list')
+    email = normalise_email(str((export.get("user") or {}).get("email", "")))
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise click.ClickException(f"{file}: no user with email {email or '(none given)'}")
+
+    device = operations.Device(
+        user=user,
+        device_id=str(export.get("device_id") or "offline-export")[:100],
+        app_version=str(export.get("app_version") or "")[:40],
+        user_agent=f"observe import-offline {file.name}"[:400],
+    )
+    results = operations.push(device, versions)
+    db.session.commit()
+
+    tally = Counter(result["status"] for result in results)
+    click.echo(
+        f"{len(results)} versions from {file.name} for {user.email}: "
+        + ", ".join(f"{tally[s]} {s}" for s in ("applied", "duplicate", "conflict", "rejected"))
+    )
+    for index, result in enumerate(results):
+        if result["status"] == "rejected":
+            problems = "; ".join(
+                f"{e['field'] or 'version'}: {e['message']}" for e in result["errors"]
+            )
+            click.echo(
+                f"  versions[{index}] {result['version_id'] or '?'}: {result['code']}: {problems}"
+            )

@@ -1,0 +1,503 @@
+"""The sync rules, in one place: what happens to each version a device pushes, and what a
+device pulls. Functions flush; the request (or ``observe import-offline``) commits once.
+
+Every pushed version gets exactly one of four results:
+
+* ``applied``   — stored; it is now the observation's head.
+* ``duplicate`` — this version id with this content is already stored (a retry after a lost
+  response); the original result is returned and nothing changes.
+* ``conflict``  — stored, but another version was made from the same base. Both are kept, the
+  head is chosen by :func:`choose_head`, and the observation is flagged for a person.
+* ``rejected``  — not stored; ``code`` says why and ``errors`` name each field. The payload is
+  kept in ``rejected_version`` for inspection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.exc import IntegrityError
+
+from observe.accounts.models import User
+from observe.core.models import utcnow
+from observe.core.permissions import can_see_school, visible_school_ids
+from observe.core.validation import flatten_messages, format_path
+from observe.errors import Forbidden, NotFound
+from observe.extensions import db
+from observe.observations.models import (
+    Observation,
+    ObservationState,
+    ObservationVersion,
+    Rating,
+    RejectedVersion,
+    VersionOutcome,
+)
+from observe.roster.api import school_json
+from observe.roster.models import Classroom, School
+from observe.rubrics.api import version_json
+from observe.rubrics.models import Criterion, RubricVersion
+from observe.sync import changes
+from observe.sync.models import Change
+from observe.sync.schemas import VersionSchema
+
+# Tablet clocks drift; a version "saved" a few minutes ahead of the server is still plausible.
+CLOCK_SKEW = timedelta(minutes=10)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+APPLIED, DUPLICATE, CONFLICT, REJECTED = "applied", "duplicate", "conflict", "rejected"
+
+# Codes of rejected versions (stable: clients branch on them).
+INVALID = "invalid"  # a field is wrong; errors name each one
+VERSION_ID_REUSED = "version_id_reused"  # a known version id with different content
+OBSERVATION_DELETED = "observation_deleted"  # the observation was deleted on the server
+NOT_YOURS = "not_yours"  # the observation belongs to another observer
+
+
+@dataclass
+class Device:
+    """Who is pushing, from where: kept with every version received."""
+
+    user: User
+    device_id: str
+    app_version: str = ""
+    user_agent: str = ""
+
+
+@dataclass
+class Rejection(Exception):
+    code: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def push(device: Device, items: Iterable[Any]) -> list[dict[str, Any]]:
+    """Apply each pushed version in order; one result per item, in the same order."""
+    return [push_one(device, item) for item in items]
+
+
+def push_one(device: Device, item: Any) -> dict[str, Any]:
+    raw_id = str(item.get("version_id", ""))[:64] if isinstance(item, dict) else ""
+    try:
+        data = _load(item)
+        # Two requests carrying the same new version can race; the loser's insert fails on the
+        # primary key, and on the second pass it finds the winner's row and answers duplicate.
+        for attempt in (1, 2):
+            try:
+                with db.session.begin_nested():
+                    return _apply(device, data)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+    except Rejection as rejection:
+        db.session.add(
+            RejectedVersion(
+                version_id=raw_id,
+                observation_id=str(item.get("observation_id", ""))[:64]
+                if isinstance(item, dict)
+                else None,
+                user_id=device.user.id,
+                device_id=device.device_id,
+                app_version=device.app_version,
+                user_agent=device.user_agent,
+                code=rejection.code,
+                errors=rejection.errors,
+                payload=item,
+            )
+        )
+        db.session.flush()
+        return {
+            "version_id": raw_id,
+            "status": REJECTED,
+            "code": rejection.code,
+            "errors": rejection.errors,
+        }
+
+
+def _load(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise Rejection(INVALID, [_error("", "each version must be a JSON object")])
+    try:
+        data = VersionSchema().load(item)
+    except ValidationError as error:
+        raise Rejection(
+            INVALID, [_error(format_path(p), m) for p, m in flatten_messages(error.messages)]
+        ) from None
+    return data
+
+
+def _error(field_path: str, message: str) -> dict[str, str]:
+    return {"field": field_path, "message": message}
+
+
+def normalise(data: dict[str, Any]) -> dict[str, Any]:
+    """The version as stored and hashed: canonical ids and UTC times, ratings by criterion."""
+    return {
+        "observation_id": str(data["observation_id"]),
+        "version_id": str(data["version_id"]),
+        "base_version_id": str(data["base_version_id"]) if data["base_version_id"] else None,
+        "rubric_version_id": data["rubric_version_id"],
+        "school_id": data["school_id"],
+        "classroom_id": data["classroom_id"],
+        "observed_at": _iso(data["observed_at"]),
+        "saved_at": _iso(data["saved_at"]),
+        "duration_seconds": data["duration_seconds"],
+        "state": data["state"],
+        "context": data["context"],
+        "ratings": sorted(data["ratings"], key=lambda r: r["criterion"]),
+        "notes": data["notes"],
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _apply(device: Device, data: dict[str, Any]) -> dict[str, Any]:
+    payload = normalise(data)
+    digest = content_hash(payload)
+    version_id = payload["version_id"]
+
+    known = db.session.get(ObservationVersion, version_id)
+    if known is not None:
+        if known.content_hash != digest:
+            raise Rejection(
+                VERSION_ID_REUSED,
+                [_error("version_id", "this version id was already used for different content")],
+            )
+        return _result(DUPLICATE, known.observation, version_id, original=known.outcome.value)
+
+    observation = db.session.get(Observation, payload["observation_id"], with_for_update=True)
+    if observation is not None and observation.is_deleted:
+        raise Rejection(
+            OBSERVATION_DELETED,
+            [_error("observation_id", "this observation was deleted on the server")],
+        )
+    if observation is not None and observation.author_id != device.user.id:
+        raise Rejection(
+            NOT_YOURS, [_error("observation_id", "this observation belongs to another observer")]
+        )
+    criteria = _check(device.user, payload, data, observation)
+
+    if observation is None:
+        observation = Observation(
+            id=payload["observation_id"],
+            author_id=device.user.id,
+            rubric_version_id=payload["rubric_version_id"],
+            school_id=payload["school_id"],
+            observed_at=data["observed_at"],
+        )
+        db.session.add(observation)
+        outcome = VersionOutcome.APPLIED
+    else:
+        sibling = db.session.scalar(
+            select(ObservationVersion.id).where(
+                ObservationVersion.observation_id == observation.id,
+                ObservationVersion.base_version_id == payload["base_version_id"]
+                if payload["base_version_id"]
+                else ObservationVersion.base_version_id.is_(None),
+            )
+        )
+        outcome = VersionOutcome.CONFLICT if sibling else VersionOutcome.APPLIED
+
+    version = ObservationVersion(
+        id=version_id,
+        observation=observation,
+        base_version_id=payload["base_version_id"],
+        pushed_by_id=device.user.id,
+        device_id=device.device_id,
+        app_version=device.app_version,
+        user_agent=device.user_agent,
+        saved_at=data["saved_at"],
+        payload=payload,
+        content_hash=digest,
+        outcome=outcome,
+    )
+    db.session.add(version)
+    db.session.flush()
+
+    if outcome is VersionOutcome.CONFLICT:
+        observation.has_conflict = True
+    head = choose_head(observation.id)
+    if observation.head_version_id != head.id:
+        _mirror(observation, head, criteria)
+    db.session.flush()
+    changes.record(
+        db.session, "observation", observation_id=observation.id, author_id=observation.author_id
+    )
+    return _result(outcome.value, observation, version_id)
+
+
+def _result(
+    status: str, observation: Observation, version_id: str, original: str | None = None
+) -> dict[str, Any]:
+    result = {
+        "version_id": version_id,
+        "status": status,
+        "observation_id": observation.id,
+        "head_version_id": observation.head_version_id,
+        "has_conflict": observation.has_conflict,
+    }
+    if original is not None:
+        result["original_status"] = original
+    return result
+
+
+def choose_head(observation_id: str) -> ObservationVersion:
+    """The head among versions nobody has edited further: the latest saved, then highest id.
+
+    Deterministic whatever order versions arrive in, so every server and every retry agrees.
+    """
+    edited = select(ObservationVersion.base_version_id).where(
+        ObservationVersion.observation_id == observation_id,
+        ObservationVersion.base_version_id.is_not(None),
+    )
+    return db.session.scalars(
+        select(ObservationVersion)
+        .where(
+            ObservationVersion.observation_id == observation_id,
+            ObservationVersion.id.not_in(edited),
+        )
+        .order_by(ObservationVersion.saved_at.desc(), ObservationVersion.id.desc())
+        .limit(1)
+    ).one()
+
+
+def _mirror(
+    observation: Observation, head: ObservationVersion, criteria: dict[str, Criterion]
+) -> None:
+    """Make the observation row and its ratings say what the head version says."""
+    payload = head.payload
+    observation.head_version_id = head.id
+    observation.rubric_version_id = payload["rubric_version_id"]
+    observation.school_id = payload["school_id"]
+    observation.classroom_id = payload["classroom_id"]
+    observation.observed_at = datetime.fromisoformat(payload["observed_at"])
+    observation.duration_seconds = payload["duration_seconds"]
+    observation.context = payload["context"]
+    observation.notes = payload["notes"]
+    observation.state = ObservationState(payload["state"])
+    if observation.state is ObservationState.SUBMITTED and observation.submitted_at is None:
+        observation.submitted_at = head.saved_at
+    observation.ratings = [
+        Rating(
+            criterion_id=criteria[r["criterion"]].id,
+            level=r["level"],
+            not_observed=r["not_observed"],
+            evidence=r["evidence"],
+        )
+        for r in payload["ratings"]
+    ]
+
+
+def _criteria(rubric_version_id: int) -> dict[str, Criterion]:
+    return {
+        c.key: c
+        for c in db.session.scalars(
+            select(Criterion).where(Criterion.rubric_version_id == rubric_version_id)
+        )
+    }
+
+
+def _check(
+    user: User, payload: dict[str, Any], data: dict[str, Any], observation: Observation | None
+) -> dict[str, Criterion]:
+    """Everything the schema cannot know: rubric, roster, permissions, clocks."""
+    errors: list[dict[str, str]] = []
+    now = utcnow()
+
+    version = db.session.get(RubricVersion, payload["rubric_version_id"])
+    criteria: dict[str, Criterion] = {}
+    if version is None:
+        errors.append(
+            _error("rubric_version_id", f"unknown rubric version {payload['rubric_version_id']}")
+        )
+    elif observation is not None and observation.rubric_version_id != version.id:
+        errors.append(
+            _error(
+                "rubric_version_id",
+                "an observation keeps the rubric version it was started with "
+                f"({observation.rubric_version_id})",
+            )
+        )
+    else:
+        criteria = _criteria(version.id)
+        errors += _check_ratings(data["ratings"], criteria)
+        errors += _check_context(data["context"], version.document.get("context_fields", []))
+
+    school = db.session.get(School, payload["school_id"])
+    if school is None:
+        errors.append(_error("school_id", f"unknown school {payload['school_id']}"))
+    elif not can_see_school(user, school.id):
+        errors.append(_error("school_id", f"{school.name} is not one of your schools"))
+    if payload["classroom_id"] is not None:
+        classroom = db.session.get(Classroom, payload["classroom_id"])
+        if classroom is None:
+            errors.append(_error("classroom_id", f"unknown classroom {payload['classroom_id']}"))
+        elif school is not None and classroom.school_id != school.id:
+            errors.append(_error("classroom_id", f"{classroom.name} is not in {school.name}"))
+
+    for name in ("observed_at", "saved_at"):
+        moment = data[name]
+        if moment > now + CLOCK_SKEW:
+            errors.append(_error(name, f"{_iso(moment)} is in the future; check the clock"))
+        elif moment < EARLIEST:
+            errors.append(_error(name, f"{_iso(moment)} is before 2000"))
+
+    if payload["base_version_id"] is not None:
+        base = db.session.get(ObservationVersion, payload["base_version_id"])
+        if base is None or base.observation_id != payload["observation_id"]:
+            errors.append(
+                _error("base_version_id", "no such version of this observation on the server")
+            )
+    if errors:
+        raise Rejection(INVALID, errors)
+    return criteria
+
+
+def _check_ratings(
+    ratings: list[dict[str, Any]], criteria: dict[str, Criterion]
+) -> list[dict[str, str]]:
+    errors = []
+    seen: set[str] = set()
+    for i, rating in enumerate(ratings):
+        where = f"ratings[{i}]"
+        key = rating["criterion"]
+        criterion = criteria.get(key)
+        if key in seen:
+            errors.append(_error(f"{where}.criterion", f"{key!r} is rated twice"))
+        seen.add(key)
+        if criterion is None:
+            errors.append(_error(f"{where}.criterion", f"{key!r} is not in this rubric version"))
+            continue
+        values = [level["value"] for level in criterion.levels]
+        if rating["level"] is not None and rating["level"] not in values:
+            errors.append(
+                _error(
+                    f"{where}.level",
+                    f"{rating['level']} is not a level of {key!r} "
+                    f"(levels: {', '.join(map(str, values))})",
+                )
+            )
+        if rating["not_observed"] and not criterion.allows_not_observed:
+            errors.append(_error(f"{where}.not_observed", f"{key!r} cannot be marked not observed"))
+    return errors
+
+
+def _check_context(context: dict[str, Any], fields: list[dict[str, Any]]) -> list[dict[str, str]]:
+    errors = []
+    by_key = {f["key"]: f for f in fields}
+    for key, value in context.items():
+        spec = by_key.get(key)
+        if spec is None:
+            known = ", ".join(by_key) or "none"
+            errors.append(_error(f"context.{key}", f"unknown context field (known: {known})"))
+            continue
+        chosen = value if isinstance(value, list) else [value]
+        if not spec.get("multiple") and isinstance(value, list):
+            errors.append(_error(f"context.{key}", "takes one option, not a list"))
+        for option in chosen:
+            if option not in spec["options"]:
+                errors.append(
+                    _error(
+                        f"context.{key}",
+                        f"{option!r} is not an option (options: {', '.join(spec['options'])})",
+                    )
+                )
+    return errors
+
+
+def delete_observation(user: User, observation_id: str) -> Observation:
+    """Mark an observation deleted (its versions are kept); devices learn of it by pull."""
+    try:
+        observation_id = str(uuid.UUID(observation_id))
+    except ValueError:
+        raise NotFound(f"no observation {observation_id}") from None
+    observation = db.session.get(Observation, observation_id, with_for_update=True)
+    if observation is None:
+        raise NotFound(f"no observation {observation_id}")
+    if observation.author_id != user.id and not user.is_district_admin:
+        raise Forbidden("only its author or a district admin can delete an observation")
+    if observation.deleted_at is None:
+        observation.deleted_at = utcnow()
+        observation.deleted_by_id = user.id
+        changes.record(
+            db.session,
+            "observation",
+            observation_id=observation.id,
+            author_id=observation.author_id,
+        )
+        db.session.flush()
+    return observation
+
+
+def observation_json(observation: Observation) -> dict[str, Any]:
+    """An observation as a device stores it: the head version and the server's flags."""
+    if observation.is_deleted:
+        return {"id": observation.id, "deleted": True}
+    head = db.session.get(ObservationVersion, observation.head_version_id)
+    return {
+        "id": observation.id,
+        "deleted": False,
+        "head_version_id": observation.head_version_id,
+        "has_conflict": observation.has_conflict,
+        "state": observation.state.value,
+        "version": head.payload if head else None,
+    }
+
+
+def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:
+    """Changes after ``cursor`` that ``user`` may see, oldest first, at most ``limit``.
+
+    The ceiling is read first: every change numbered up to it has committed (numbers are taken
+    in commit order), so a cursor never moves past a change the reader has not seen.
+    """
+    ceiling = changes.latest_seq(db.session)
+    visible = visible_school_ids(user)
+    school_filter = true() if visible is None else Change.entity_id.in_(visible)
+    rows = db.session.scalars(
+        select(Change)
+        .where(
+            Change.seq > cursor,
+            Change.seq <= ceiling,
+            or_(
+                and_(Change.kind == "observation", Change.author_id == user.id),
+                Change.kind == "rubric_version",
+                and_(Change.kind == "school", school_filter),
+            ),
+        )
+        .order_by(Change.seq)
+        .limit(limit + 1)
+    ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = rows[-1].seq if has_more else max(cursor, ceiling)
+
+    # A page may name one observation several times; its current state is sent once.
+    last_seq = {(row.kind, row.observation_id or row.entity_id): row.seq for row in rows}
+    out = []
+    for row in rows:
+        if last_seq[(row.kind, row.observation_id or row.entity_id)] != row.seq:
+            continue
+        out.append({"seq": row.seq, "kind": row.kind, **_change_body(row)})
+    return {"changes": out, "cursor": str(next_cursor), "has_more": has_more}
+
+
+def _change_body(row: Change) -> dict[str, Any]:
+    if row.kind == "observation":
+        return {"observation": observation_json(db.session.get(Observation, row.observation_id))}
+    if row.kind == "rubric_version":
+        return {"rubric_version": version_json(db.session.get(RubricVersion, row.entity_id))}
+    return {"school": school_json(db.session.get(School, row.entity_id))}

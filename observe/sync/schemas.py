@@ -1,0 +1,76 @@
+"""The shape of what devices push, checked before anything is looked up in the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+MAX_NOTES = 20_000
+MAX_EVIDENCE = 4_000
+MAX_BATCH = 200
+MAX_DURATION = 8 * 3600
+
+
+class RatingSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    criterion = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    level = fields.Integer(strict=True, allow_none=True, load_default=None)
+    not_observed = fields.Boolean(load_default=False)
+    evidence = fields.String(
+        load_default="",
+        validate=validate.Length(max=MAX_EVIDENCE, error="must be at most {max} characters"),
+    )
+
+    @validates_schema
+    def level_or_not_observed(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["not_observed"] and data["level"] is not None:
+            raise ValidationError("give a level or mark it not observed, not both", "level")
+
+
+class VersionSchema(Schema):
+    """One saved version of an observation."""
+
+    class Meta:
+        unknown = RAISE
+
+    observation_id = fields.UUID(required=True)
+    version_id = fields.UUID(required=True)
+    base_version_id = fields.UUID(allow_none=True, load_default=None)
+    rubric_version_id = fields.Integer(strict=True, required=True)
+    school_id = fields.Integer(strict=True, required=True)
+    classroom_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+    observed_at = fields.AwareDateTime(required=True)
+    saved_at = fields.AwareDateTime(required=True)
+    duration_seconds = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(0, MAX_DURATION, error="must be between 0 and {max} seconds"),
+    )
+    state = fields.String(load_default="submitted", validate=validate.OneOf(["draft", "submitted"]))
+    context = fields.Dict(keys=fields.String(), load_default=dict)
+    ratings = fields.List(fields.Nested(RatingSchema), load_default=list)
+    notes = fields.String(
+        load_default="",
+        validate=validate.Length(max=MAX_NOTES, error="must be at most {max} characters"),
+    )
+
+
+class PushSchema(Schema):
+    """The envelope: which device, and the versions in the order the device saved them."""
+
+    class Meta:
+        unknown = RAISE
+
+    device_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    app_version = fields.String(load_default="", validate=validate.Length(max=40))
+    # Items are checked one by one (one bad item must not block the rest), so they pass
+    # through here as raw JSON.
+    versions = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(max=MAX_BATCH, error="at most {max} versions per push"),
+    )

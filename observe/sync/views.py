@@ -1,0 +1,102 @@
+"""The sync endpoints of the JSON API: bootstrap, push, pull, delete. See docs/sync.md."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from observe.api import bp
+from observe.core.database import begin_write
+from observe.core.permissions import visible_school_ids
+from observe.core.validation import flatten_messages, format_path
+from observe.errors import ValidationFailed
+from observe.extensions import db
+from observe.roster.api import school_json
+from observe.roster.models import School
+from observe.rubrics.api import version_json
+from observe.rubrics.models import RubricVersion
+from observe.sync import changes, operations
+from observe.sync.schemas import PushSchema
+
+DEFAULT_PAGE = 200
+MAX_PAGE = 1000
+
+
+def _invalid(error: ValidationError) -> ValidationFailed:
+    problems = {format_path(p) or "body": m for p, m in flatten_messages(error.messages)}
+    summary = "; ".join(f"{field}: {message}" for field, message in problems.items())
+    return ValidationFailed(f"The request is not valid: {summary}", details=problems)
+
+
+@bp.get("/bootstrap")
+def bootstrap():
+    """Everything a device needs to work offline, and the cursor to pull changes from."""
+    # The cursor is read before the data: a change committed in between is pulled again
+    # later (harmless), never missed.
+    cursor = changes.latest_seq(db.session)
+    latest = select(func.max(RubricVersion.id)).group_by(RubricVersion.rubric_id).scalar_subquery()
+    versions = db.session.scalars(
+        select(RubricVersion).where(RubricVersion.id.in_(latest)).order_by(RubricVersion.id)
+    ).all()
+    visible = visible_school_ids(current_user)
+    schools = select(School).options(selectinload(School.classrooms)).order_by(School.name)
+    if visible is not None:
+        schools = schools.where(School.id.in_(visible))
+    return jsonify(
+        user={
+            "id": current_user.id,
+            "email": current_user.email,
+            "name": current_user.name,
+            "role": current_user.role.value,
+        },
+        rubric_versions=[version_json(v) for v in versions],
+        schools=[school_json(s) for s in db.session.scalars(schools)],
+        cursor=str(cursor),
+    )
+
+
+@bp.post("/sync/push")
+def push():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    try:
+        envelope = PushSchema().load(body)
+    except ValidationError as error:
+        raise _invalid(error) from None
+    device = operations.Device(
+        user=current_user._get_current_object(),
+        device_id=envelope["device_id"],
+        app_version=envelope["app_version"],
+        user_agent=request.headers.get("User-Agent", "")[:400],
+    )
+    begin_write()
+    results = operations.push(device, envelope["versions"])
+    db.session.commit()
+    return jsonify(results=results)
+
+
+@bp.get("/sync/pull")
+def pull():
+    cursor_text = request.args.get("cursor", "0") or "0"
+    limit_text = request.args.get("limit", str(DEFAULT_PAGE))
+    problems = {}
+    if not cursor_text.isdigit():
+        problems["cursor"] = "must be a cursor returned by bootstrap or an earlier pull"
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        problems["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
+    if problems:
+        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
+        raise ValidationFailed(f"The request is not valid: {summary}", details=problems)
+    return jsonify(operations.pull(current_user, int(cursor_text), int(limit_text)))
+
+
+@bp.delete("/observations/<observation_id>")
+def delete_observation(observation_id: str):
+    begin_write()
+    observation = operations.delete_observation(current_user, observation_id)
+    db.session.commit()
+    return jsonify(id=observation.id, deleted=True)

@@ -1,0 +1,314 @@
+"""POST /api/v1/sync/push: applied, duplicate, conflict, rejected — one result per item."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from observe import paths
+from observe.extensions import db
+from observe.observations.models import (
+    Observation,
+    ObservationVersion,
+    Rating,
+    RejectedVersion,
+)
+from observe.rubrics.operations import load_rubric_file
+from tests.sync.conftest import edit_of, new_id
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_new_observation_is_applied_and_mirrored(push, make_version, setting):
+    version = make_version()
+    results = push(version)["results"]
+    assert results == [
+        {
+            "version_id": version["version_id"],
+            "status": "applied",
+            "observation_id": version["observation_id"],
+            "head_version_id": version["version_id"],
+            "has_conflict": False,
+        }
+    ]
+    observation = db.session.get(Observation, version["observation_id"])
+    assert observation.author_id == setting.observer.id
+    assert observation.classroom_id == setting.classroom.id
+    assert observation.state.value == "submitted"
+    assert observation.notes == "Strong opening."
+    assert observation.context == {"grouping": ["Small groups"]}
+    ratings = {r.criterion.key: (r.level, r.not_observed, r.evidence) for r in observation.ratings}
+    assert ratings == {
+        "ct-explain-reasoning": (3, False, "Pairs argued."),
+        "ct-rigorous-task": (None, True, ""),
+    }
+    stored = db.session.get(ObservationVersion, version["version_id"])
+    assert (stored.device_id, stored.app_version, stored.user_agent) == (
+        "tablet-1",
+        "1.0.0",
+        "TestTablet/1.0",
+    )
+
+
+def test_a_retry_is_a_duplicate_and_changes_nothing(push, make_version):
+    version = make_version()
+    first = push(version)["results"][0]
+    again = push(version)["results"][0]
+    assert again == {**first, "status": "duplicate", "original_status": "applied"}
+    assert count(ObservationVersion) == 1
+    assert count(Observation) == 1
+
+
+def test_the_same_content_with_keys_in_another_order_is_still_a_duplicate(push, make_version):
+    version = make_version()
+    push(version)
+    reordered = dict(reversed(list(version.items())))
+    reordered["ratings"] = list(reversed(version["ratings"]))
+    assert push(reordered)["results"][0]["status"] == "duplicate"
+
+
+def test_an_edit_becomes_the_head(push, make_version):
+    first = make_version()
+    second = edit_of(
+        first, ratings=[{"criterion": "ct-explain-reasoning", "level": 4}], notes="Amended."
+    )
+    results = push(first, second)["results"]
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    observation = db.session.get(Observation, first["observation_id"])
+    assert observation.head_version_id == second["version_id"]
+    assert observation.notes == "Amended."
+    assert [(r.criterion.key, r.level) for r in observation.ratings] == [
+        ("ct-explain-reasoning", 4)
+    ]
+    assert count(ObservationVersion) == 2  # every version is kept
+
+
+def test_two_edits_of_one_base_conflict_and_both_are_kept(push, make_version):
+    base = make_version()
+    push(base)
+    ours = edit_of(base, notes="From the tablet.")
+    theirs = edit_of(base, notes="From the laptop.")
+    theirs["saved_at"] = (
+        datetime.fromisoformat(ours["saved_at"]) + timedelta(seconds=5)
+    ).isoformat()
+    assert push(ours, device_id="tablet")["results"][0]["status"] == "applied"
+    result = push(theirs, device_id="laptop")["results"][0]
+    assert result["status"] == "conflict"
+    assert result["has_conflict"] is True
+    observation = db.session.get(Observation, base["observation_id"])
+    assert observation.has_conflict
+    # The head is the later save, whichever arrived last.
+    assert observation.head_version_id == theirs["version_id"]
+    assert observation.notes == "From the laptop."
+    assert count(ObservationVersion) == 3
+
+
+def test_the_head_does_not_depend_on_arrival_order(push, make_version, client, bearer, setting):
+    base = make_version()
+    early = edit_of(base, notes="early")
+    late = edit_of(base, notes="late")
+    late["saved_at"] = (
+        datetime.fromisoformat(early["saved_at"]) + timedelta(seconds=1)
+    ).isoformat()
+    push(base, late, early)
+    observation = db.session.get(Observation, base["observation_id"])
+    assert observation.head_version_id == late["version_id"]
+
+
+def test_a_version_id_reused_for_other_content_is_rejected_and_kept(push, make_version):
+    version = make_version()
+    push(version)
+    tampered = {**version, "notes": "Something else"}
+    result = push(tampered)["results"][0]
+    assert result == {
+        "version_id": version["version_id"],
+        "status": "rejected",
+        "code": "version_id_reused",
+        "errors": [
+            {
+                "field": "version_id",
+                "message": "this version id was already used for different content",
+            }
+        ],
+    }
+    kept = db.session.scalars(select(RejectedVersion)).one()
+    assert kept.payload["notes"] == "Something else"
+    assert kept.code == "version_id_reused"
+    assert db.session.get(Observation, version["observation_id"]).notes == "Strong opening."
+
+
+def test_one_bad_item_never_blocks_the_others(push, make_version):
+    good1, good2 = make_version(), make_version()
+    bad = make_version(rubric_version_id=999_999)
+    results = push(good1, bad, "not an object", good2)["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "rejected", "applied"]
+    assert results[2] == {
+        "version_id": "",
+        "status": "rejected",
+        "code": "invalid",
+        "errors": [{"field": "", "message": "each version must be a JSON object"}],
+    }
+    assert count(Observation) == 2
+    assert count(RejectedVersion) == 2
+
+
+def rejected_errors(push, version) -> list[dict[str, str]]:
+    result = push(version)["results"][0]
+    assert result["status"] == "rejected", result
+    assert result["code"] == "invalid"
+    return result["errors"]
+
+
+def test_validation_names_each_field(push, make_version, setting):
+    future = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    version = make_version(
+        school_id=setting.other_school.id,
+        classroom_id=setting.elsewhere.id,
+        observed_at=future.isoformat(),
+        ratings=[
+            {"criterion": "no-such-look-for", "level": 2},
+            {"criterion": "ct-explain-reasoning", "level": 7},
+            {"criterion": "ct-learning-target", "not_observed": True},
+        ],
+        context={"grouping": ["Circus"], "weather": "sunny"},
+    )
+    errors = rejected_errors(push, version)
+    assert [(e["field"], e["message"]) for e in errors] == [
+        ("ratings[0].criterion", "'no-such-look-for' is not in this rubric version"),
+        ("ratings[1].level", "7 is not a level of 'ct-explain-reasoning' (levels: 1, 2, 3, 4)"),
+        ("ratings[2].not_observed", "'ct-learning-target' cannot be marked not observed"),
+        (
+            "context.grouping",
+            "'Circus' is not an option "
+            "(options: Whole class, Small groups, Pairs, Individual work)",
+        ),
+        ("context.weather", "unknown context field (known: grouping, activity, visit-part)"),
+        ("school_id", "Southfield High is not one of your schools"),
+        (
+            "observed_at",
+            future.isoformat().replace("+00:00", ".000Z") + " is in the future; check the clock",
+        ),
+    ]
+    assert count(Observation) == 0
+
+
+def test_a_classroom_must_be_in_the_school(push, make_version, setting):
+    errors = rejected_errors(push, make_version(classroom_id=setting.elsewhere.id))
+    assert errors == [
+        {"field": "classroom_id", "message": "AP US History is not in Riverside Elementary"}
+    ]
+
+
+def test_malformed_fields_are_named(push, make_version):
+    version = make_version(
+        observation_id="not-a-uuid",
+        rubric_version_id="1",
+        notes="x" * 20_001,
+        surprise=True,
+    )
+    del version["saved_at"]
+    errors = {e["field"]: e["message"] for e in rejected_errors(push, version)}
+    assert errors == {
+        "observation_id": "Not a valid UUID.",
+        "rubric_version_id": "Not a valid integer.",
+        "notes": "must be at most 20000 characters",
+        "saved_at": "Missing data for required field.",
+        "surprise": "Unknown field.",
+    }
+
+
+def test_unknown_rubric_version_and_base(push, make_version):
+    errors = rejected_errors(push, make_version(rubric_version_id=424242, base_version_id=new_id()))
+    assert [(e["field"], e["message"]) for e in errors] == [
+        ("rubric_version_id", "unknown rubric version 424242"),
+        ("base_version_id", "no such version of this observation on the server"),
+    ]
+
+
+def test_an_observation_keeps_its_rubric_version(push, make_version, setting):
+    quick = load_rubric_file(paths.SAMPLE_RUBRICS / "quick-look-fors.yaml").version
+    db.session.commit()
+    first = make_version()
+    push(first)
+    errors = rejected_errors(push, edit_of(first, rubric_version_id=quick.id, ratings=[]))
+    assert errors == [
+        {
+            "field": "rubric_version_id",
+            "message": f"an observation keeps the rubric version it was started with "
+            f"({setting.version.id})",
+        }
+    ]
+
+
+def test_a_level_and_not_observed_together_is_refused(push, make_version):
+    version = make_version(
+        ratings=[{"criterion": "ct-explain-reasoning", "level": 2, "not_observed": True}]
+    )
+    assert rejected_errors(push, version) == [
+        {"field": "ratings[0].level", "message": "give a level or mark it not observed, not both"}
+    ]
+
+
+def test_someone_elses_observation_cannot_be_changed(
+    push, make_version, client, bearer, create_user, setting
+):
+    version = make_version()
+    push(version)
+    intruder = create_user(email="other@example.org", schools=[setting.school])
+    response = client.post(
+        "/api/v1/sync/push",
+        json={"device_id": "x", "versions": [edit_of(version, notes="mine now")]},
+        headers=bearer(intruder),
+    )
+    result = response.get_json()["results"][0]
+    assert result["code"] == "not_yours"
+    assert db.session.get(Observation, version["observation_id"]).notes == "Strong opening."
+
+
+def test_drafts_are_kept_but_not_submitted(push, make_version):
+    draft = make_version(state="draft")
+    push(draft)
+    observation = db.session.get(Observation, draft["observation_id"])
+    assert observation.state.value == "draft"
+    assert observation.submitted_at is None
+    push(edit_of(draft, state="submitted"))
+    db.session.expire_all()
+    assert db.session.get(Observation, draft["observation_id"]).submitted_at is not None
+
+
+def test_a_bad_envelope_is_refused_whole(client, bearer, setting):
+    headers = bearer(setting.observer)
+    response = client.post("/api/v1/sync/push", json={"versions": "nope"}, headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == {
+        "code": "validation_failed",
+        "message": "The request is not valid: device_id: Missing data for required field.; "
+        "versions: Not a valid list.",
+        "details": {
+            "device_id": "Missing data for required field.",
+            "versions": "Not a valid list.",
+        },
+    }
+    response = client.post(
+        "/api/v1/sync/push", data="[]", headers=headers, content_type="application/json"
+    )
+    assert response.get_json()["error"]["message"] == "The request body must be a JSON object."
+    too_many = {"device_id": "d", "versions": [{}] * 201}
+    response = client.post("/api/v1/sync/push", json=too_many, headers=headers)
+    assert response.get_json()["error"]["details"] == {"versions": "at most 200 versions per push"}
+    assert count(RejectedVersion) == 0
+
+
+def test_push_needs_a_user(client, make_version):
+    response = client.post("/api/v1/sync/push", json={"device_id": "d", "versions": []})
+    assert response.status_code == 400  # a cookie-less browser post fails CSRF first
+    response = client.post(
+        "/api/v1/sync/push",
+        json={"device_id": "d", "versions": []},
+        headers={"Authorization": "Bearer obs_expired"},
+    )
+    assert response.status_code == 401
+    assert count(Rating) == 0
