@@ -42,10 +42,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.errors import register_error_handlers
     from observe.roster.views import bp as roster_bp
     from observe.rubrics.views import bp as rubrics_bp
+    from observe.tablet.views import bp as tablet_bp
 
     auth.init_app(app)
     register_error_handlers(app)
-    for blueprint in (core_bp, accounts_bp, rubrics_bp, roster_bp, api_bp):
+    for blueprint in (core_bp, accounts_bp, rubrics_bp, roster_bp, api_bp, tablet_bp):
         app.register_blueprint(blueprint)
     register_commands(app)
 

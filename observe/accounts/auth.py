@@ -21,6 +21,11 @@ PUBLIC_ENDPOINTS = {
     "core.health",
     "core.favicon",
     "api.openapi",
+    # The tablet app's page, worker and manifest are the same for everyone and must be
+    # cacheable; the app asks the API who is signed in.
+    "tablet.app",
+    "tablet.service_worker",
+    "tablet.manifest",
 }
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from flask import Blueprint, jsonify
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -21,6 +22,20 @@ def me():
         name=current_user.name,
         role=current_user.role.value,
         schools=[{"id": s.id, "code": s.code, "name": s.name} for s in current_user.schools],
+    )
+
+
+@bp.get("/session")
+def session_info():
+    """Who is signed in, and the CSRF token a page sends with its pushes (X-CSRFToken)."""
+    return jsonify(
+        user={
+            "id": current_user.id,
+            "email": current_user.email,
+            "name": current_user.name,
+            "role": current_user.role.value,
+        },
+        csrf_token=generate_csrf(),
     )
 
 

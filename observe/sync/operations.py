@@ -443,11 +443,13 @@ def delete_observation(user: User, observation_id: str) -> Observation:
     return observation
 
 
-def observation_json(observation: Observation) -> dict[str, Any]:
+def observation_json(
+    observation: Observation, head: ObservationVersion | None = None
+) -> dict[str, Any]:
     """An observation as a device stores it: the head version and the server's flags."""
     if observation.is_deleted:
         return {"id": observation.id, "deleted": True}
-    head = db.session.get(ObservationVersion, observation.head_version_id)
+    head = head or db.session.get(ObservationVersion, observation.head_version_id)
     return {
         "id": observation.id,
         "deleted": False,
@@ -456,6 +458,34 @@ def observation_json(observation: Observation) -> dict[str, Any]:
         "state": observation.state.value,
         "version": head.payload if head else None,
     }
+
+
+RECENT_DAYS = 120
+RECENT_LIMIT = 500
+
+
+def recent_observations(user: User) -> list[dict[str, Any]]:
+    """The user's own walkthroughs of recent months, for a new device to show and amend."""
+    since = utcnow() - timedelta(days=RECENT_DAYS)
+    found = db.session.scalars(
+        select(Observation)
+        .where(
+            Observation.author_id == user.id,
+            Observation.deleted_at.is_(None),
+            Observation.observed_at >= since,
+        )
+        .order_by(Observation.observed_at.desc())
+        .limit(RECENT_LIMIT)
+    ).all()
+    heads = {
+        v.id: v
+        for v in db.session.scalars(
+            select(ObservationVersion).where(
+                ObservationVersion.id.in_([o.head_version_id for o in found])
+            )
+        )
+    }
+    return [observation_json(o, heads.get(o.head_version_id)) for o in found]
 
 
 def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:

@@ -54,6 +54,7 @@ def bootstrap():
         },
         rubric_versions=[version_json(v) for v in versions],
         schools=[school_json(s) for s in db.session.scalars(schools)],
+        observations=operations.recent_observations(current_user),
         cursor=str(cursor),
     )
 

@@ -6,6 +6,7 @@ chromium and this file points Playwright at it.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,7 @@ def browser_context_args() -> dict:
 
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,0 +1,97 @@
+"""The tablet app: its page, its service worker and its manifest.
+
+The app is ES modules and CSS served from static/, with no build step. The page is the same for
+everyone (the signed-in user's data comes from the API and lives in IndexedDB), so the service
+worker can cache it and start the app with no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+
+from observe import paths
+
+bp = Blueprint("tablet", __name__)
+
+# Everything the app needs offline, besides the page itself.
+_PRECACHED_DIRS = ("js", "css", "icons")
+
+
+@cache
+def _static_files() -> tuple[str, ...]:
+    found = []
+    for folder in _PRECACHED_DIRS:
+        for path in sorted((paths.STATIC / folder).rglob("*")):
+            if path.is_file():
+                found.append(path.relative_to(paths.STATIC).as_posix())
+    return tuple(found)
+
+
+@cache
+def app_version() -> str:
+    """A fingerprint of the app's files and page: a new deployment gets a new service worker."""
+    digest = hashlib.sha256()
+    for name in _static_files():
+        digest.update(name.encode())
+        digest.update((paths.STATIC / name).read_bytes())
+    for name in ("tablet/app.html", "tablet/sw.js"):
+        digest.update((paths.TEMPLATES / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def precache_urls() -> list[str]:
+    urls = [url_for("tablet.app"), url_for("tablet.manifest")]
+    urls += [url_for("static", filename=name) for name in _static_files()]
+    return urls
+
+
+@bp.get("/app/")
+def app():
+    return render_template("tablet/app.html", app_version=app_version())
+
+
+@bp.get("/sw.js")
+def service_worker():
+    body = render_template("tablet/sw.js", app_version=app_version(), precache=precache_urls())
+    response = Response(body, mimetype="text/javascript")
+    # Browsers check for a new service worker on navigation; never let a cache answer for it.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    response = jsonify(
+        name=f"observe · {current_app.config['OBSERVE_DISTRICT_NAME']}",
+        short_name="observe",
+        description="Equity-focused classroom walkthroughs, offline first.",
+        start_url=url_for("tablet.app"),
+        scope="/",
+        display="standalone",
+        orientation="any",
+        background_color="#f3f4f6",
+        theme_color="#1d4e89",
+        icons=[
+            {
+                "src": url_for("static", filename="icons/observe.svg"),
+                "sizes": "any",
+                "type": "image/svg+xml",
+            },
+            {
+                "src": url_for("static", filename="icons/observe-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="icons/observe-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "any maskable",
+            },
+        ],
+    )
+    response.mimetype = "application/manifest+json"
+    return response

@@ -1,0 +1,80 @@
+// Small DOM helpers: escaped HTML templates, relative times, a dialog.
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+// html`<p>${name}</p>` escapes every value; raw(…) marks HTML that is already safe.
+class Raw {
+  constructor(text) { this.text = text; }
+}
+export const raw = (text) => new Raw(text);
+
+export function html(strings, ...values) {
+  let out = strings[0];
+  values.forEach((value, i) => {
+    if (value instanceof Raw) out += value.text;
+    else if (Array.isArray(value)) out += value.map((v) => (v instanceof Raw ? v.text : esc(v))).join("");
+    else out += esc(value);
+    out += strings[i + 1];
+  });
+  return raw(out);
+}
+
+export function render(element, content) {
+  element.innerHTML = content instanceof Raw ? content.text : esc(content);
+}
+
+export function ago(iso) {
+  if (!iso) return "never";
+  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString();
+}
+
+export function when(iso) {
+  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function minutes(seconds) {
+  if (!seconds) return "0:00";
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// A modal dialog; resolves with the value of the button pressed (or null when dismissed).
+export function ask(title, body, buttons) {
+  const dialog = document.getElementById("dialog");
+  render(dialog, html`<form method="dialog" class="dialog-body">
+    <h2 id="dialog-title">${title}</h2>
+    <div>${body}</div>
+    <div class="dialog-buttons">${buttons.map((b) => html`<button class="button ${b.primary ? "button-primary" : ""}" value="${b.value}">${b.label}</button>`)}</div>
+  </form>`);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue || null), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+}
+
+export function banner(id, content, kind = "info") {
+  const host = document.getElementById("banners");
+  let element = document.getElementById(id);
+  if (!content) {
+    element?.remove();
+    return null;
+  }
+  if (!element) {
+    element = document.createElement("div");
+    element.id = id;
+    host.append(element);
+  }
+  element.className = `banner banner-${kind}`;
+  element.setAttribute("role", kind === "error" ? "alert" : "status");
+  render(element, content);
+  return element;
+}
