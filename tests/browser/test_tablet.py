@@ -279,3 +279,14 @@ def test_every_screen_is_accessible_and_looked_at(
     expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")
     assert serious_violations(page) == [], "home"
     page.screenshot(path=screenshot_dir / f"app-home-{orientation}.png", full_page=True)
+
+
+def test_the_server_pages_do_not_sign_out_over_unsynced_work(page: Page, live_server, district):
+    open_app(page, live_server)
+    page.route("**/api/v1/sync/push", lambda route: route.abort("connectionrefused"))
+    record_walkthrough(page)
+    page.goto(live_server + "/")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("alert")).to_contain_text("not on the server yet")
+    page.get_by_role("link", name="Open the walkthrough app").first.click()
+    expect(page.get_by_role("heading", name="Walkthroughs")).to_be_visible()  # still signed in
