@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,15 +48,57 @@ def browser_context_args() -> dict:
     return {"viewport": {"width": 1024, "height": 768}, "locale": "en-US"}
 
 
+class CountingRequests:
+    """Knows how many requests the live server is still answering."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.active = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.active += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def wait_until_idle(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
 @pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
+def counting_server(app: Flask) -> Iterator[tuple[str, CountingRequests]]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    counter = CountingRequests(app)
+    server = make_server("127.0.0.1", 0, counter, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", counter
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(counting_server) -> str:
+    return counting_server[0]
+
+
+@pytest.fixture(autouse=True)
+def _drain_live_server(counting_server) -> Iterator[None]:
+    """Autouse, so it is torn down after the browser closes and before the tables are emptied:
+    a request the browser sent may still be running, and must not have them emptied under it."""
+    yield
+    counting_server[1].wait_until_idle()
 
 
 @pytest.fixture
