@@ -33,6 +33,18 @@ class ValidationFailed(ObserveError):
     code = "validation_failed"
 
 
+class ProblemList(ValidationFailed):
+    """Bad input with many located problems (a file's rows or keys); nothing was written."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message, details={"problems": problems})
+        self.problems = problems
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 class NotFound(ObserveError):
     status = 404
     code = "not_found"

@@ -13,14 +13,15 @@ from flask_wtf.csrf import generate_csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+def user_json(user) -> dict:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role.value}
+
+
 @bp.get("/me")
 def me():
     """The signed-in user (by session or token): who observe thinks you are."""
     return jsonify(
-        id=current_user.id,
-        email=current_user.email,
-        name=current_user.name,
-        role=current_user.role.value,
+        **user_json(current_user),
         schools=[{"id": s.id, "code": s.code, "name": s.name} for s in current_user.schools],
     )
 
@@ -28,15 +29,7 @@ def me():
 @bp.get("/session")
 def session_info():
     """Who is signed in, and the CSRF token a page sends with its pushes (X-CSRFToken)."""
-    return jsonify(
-        user={
-            "id": current_user.id,
-            "email": current_user.email,
-            "name": current_user.name,
-            "role": current_user.role.value,
-        },
-        csrf_token=generate_csrf(),
-    )
+    return jsonify(user=user_json(current_user), csrf_token=generate_csrf())
 
 
 @bp.get("/openapi.json")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from observe.errors import ValidationFailed
+from observe.errors import ProblemList, plural
 from observe.extensions import db
 from observe.roster.importers import ClassroomRecord, Roster, SchoolRecord, read_roster
 from observe.roster.models import (
@@ -31,16 +31,12 @@ from observe.roster.models import (
 from observe.sync import changes
 
 
-class RosterImportError(ValidationFailed):
+class RosterImportError(ProblemList):
     """The roster files have problems; nothing was written."""
 
     def __init__(self, problems: list[str]) -> None:
-        count = len(problems)
-        super().__init__(
-            f"The roster was not imported: {count} problem{'s' if count != 1 else ''} found.",
-            details={"problems": problems},
-        )
-        self.problems = problems
+        message = f"The roster was not imported: {plural(len(problems), 'problem')} found."
+        super().__init__(message, problems)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from observe.core.validation import Path, PathPart, flatten_messages, format_path
-from observe.errors import ValidationFailed
+from observe.errors import ProblemList, plural
 
 FORMAT_ID = "observe-rubric/1"
 DIMENSIONS = ("identity", "power", "access", "achievement")
@@ -29,16 +29,12 @@ KINDS = ("student", "adult")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class RubricFileError(ValidationFailed):
+class RubricFileError(ProblemList):
     """A rubric file that cannot be loaded; ``problems`` holds one readable line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
-        count = len(problems)
-        super().__init__(
-            f"The rubric file has {count} problem{'s' if count != 1 else ''}; nothing was loaded.",
-            details={"problems": problems},
-        )
-        self.problems = problems
+        message = f"The rubric file has {plural(len(problems), 'problem')}; nothing was loaded."
+        super().__init__(message, problems)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from observe.api import bp
+from observe.api import bp, user_json
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
 from observe.core.validation import flatten_messages, format_path
@@ -46,12 +46,7 @@ def bootstrap():
     if visible is not None:
         schools = schools.where(School.id.in_(visible))
     return jsonify(
-        user={
-            "id": current_user.id,
-            "email": current_user.email,
-            "name": current_user.name,
-            "role": current_user.role.value,
-        },
+        user=user_json(current_user),
         rubric_versions=[version_json(v) for v in versions],
         schools=[school_json(s) for s in db.session.scalars(schools)],
         observations=operations.recent_observations(current_user),
