@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, delete, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from observe.accounts.models import User
@@ -276,7 +276,7 @@ def choose_head(observation_id: str) -> ObservationVersion:
 
 
 def _mirror(
-    observation: Observation, head: ObservationVersion, criteria: dict[str, Criterion]
+    observation: Observation, head: ObservationVersion, criteria: dict[str, CriterionFacts]
 ) -> None:
     """Make the observation row and its ratings say what the head version says."""
     payload = head.payload
@@ -291,35 +291,66 @@ def _mirror(
     observation.state = ObservationState(payload["state"])
     if observation.state is ObservationState.SUBMITTED and observation.submitted_at is None:
         observation.submitted_at = head.saved_at
-    observation.ratings = [
-        Rating(
-            criterion_id=criteria[r["criterion"]].id,
-            level=r["level"],
-            not_observed=r["not_observed"],
-            evidence=r["evidence"],
+    # The ratings are replaced in two statements rather than through the ORM collection,
+    # which loads the old rows and tracks each new object: this runs for every version pushed.
+    db.session.flush()
+    db.session.execute(delete(Rating).where(Rating.observation_id == observation.id))
+    if payload["ratings"]:
+        db.session.execute(
+            insert(Rating),
+            [
+                {
+                    "observation_id": observation.id,
+                    "criterion_id": criteria[r["criterion"]].id,
+                    "level": r["level"],
+                    "not_observed": r["not_observed"],
+                    "evidence": r["evidence"],
+                }
+                for r in payload["ratings"]
+            ],
         )
-        for r in payload["ratings"]
-    ]
+    db.session.expire(observation, ["ratings"])
 
 
-def _criteria(rubric_version_id: int) -> dict[str, Criterion]:
-    return {
-        c.key: c
-        for c in db.session.scalars(
-            select(Criterion).where(Criterion.rubric_version_id == rubric_version_id)
+@dataclass(frozen=True)
+class CriterionFacts:
+    """What checking and storing a rating needs to know of a criterion."""
+
+    id: int
+    levels: tuple[int, ...]
+    allows_not_observed: bool
+
+
+# Rubric versions never change, so what they say about their criteria can be kept for the
+# life of the process instead of being read for every pushed version.
+# Keyed by id and load time too, so a database emptied and refilled (tests) is never confused.
+_CRITERIA: dict[tuple[int, str], dict[str, CriterionFacts]] = {}
+
+
+def _criteria(version: RubricVersion) -> dict[str, CriterionFacts]:
+    key = (version.id, version.loaded_at.isoformat())
+    if key not in _CRITERIA:
+        rows = db.session.execute(
+            select(
+                Criterion.key, Criterion.id, Criterion.levels, Criterion.allows_not_observed
+            ).where(Criterion.rubric_version_id == version.id)
         )
-    }
+        _CRITERIA[key] = {
+            name: CriterionFacts(id_, tuple(level["value"] for level in levels), allowed)
+            for name, id_, levels, allowed in rows
+        }
+    return _CRITERIA[key]
 
 
 def _check(
     user: User, payload: dict[str, Any], data: dict[str, Any], observation: Observation | None
-) -> dict[str, Criterion]:
+) -> dict[str, CriterionFacts]:
     """Everything the schema cannot know: rubric, roster, permissions, clocks."""
     errors: list[dict[str, str]] = []
     now = utcnow()
 
     version = db.session.get(RubricVersion, payload["rubric_version_id"])
-    criteria: dict[str, Criterion] = {}
+    criteria: dict[str, CriterionFacts] = {}
     if version is None:
         errors.append(
             _error("rubric_version_id", f"unknown rubric version {payload['rubric_version_id']}")
@@ -333,7 +364,7 @@ def _check(
             )
         )
     else:
-        criteria = _criteria(version.id)
+        criteria = _criteria(version)
         errors += _check_ratings(data["ratings"], criteria)
         errors += _check_context(data["context"], version.document.get("context_fields", []))
 
@@ -368,7 +399,7 @@ def _check(
 
 
 def _check_ratings(
-    ratings: list[dict[str, Any]], criteria: dict[str, Criterion]
+    ratings: list[dict[str, Any]], criteria: dict[str, CriterionFacts]
 ) -> list[dict[str, str]]:
     errors = []
     seen: set[str] = set()
@@ -382,7 +413,7 @@ def _check_ratings(
         if criterion is None:
             errors.append(_error(f"{where}.criterion", f"{key!r} is not in this rubric version"))
             continue
-        values = [level["value"] for level in criterion.levels]
+        values = criterion.levels
         if rating["level"] is not None and rating["level"] not in values:
             errors.append(
                 _error(

@@ -1,0 +1,308 @@
+"""Benchmark the sync protocol against gunicorn, on SQLite and PostgreSQL.
+
+Run on demand (never part of the test suite):
+
+    .venv/bin/python scripts/bench_sync.py [--database sqlite|postgres|both] [--observations N]
+
+One observer, 20 tablets: N walkthroughs of 25 ratings pushed in batches of 50 by 20 concurrent
+simulated devices; the same batches replayed (every result must be a duplicate); a new device
+pulling everything. The floor, timed in the same run, inserts the same rows straight through
+SQLAlchemy Core into a fresh database of the same kind. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv" / "bin"
+RATINGS = 25
+EVIDENCE = ["Students argued from the text.", "Pairs compared strategies.", ""]
+
+
+def prepare(url: str, devices: int) -> dict:
+    """A fresh schema, the sample rubric, one school, one observer with a token per device."""
+    from flask_migrate import upgrade
+
+    from observe import create_app, paths
+    from observe.accounts import operations as accounts
+    from observe.accounts.models import Role
+    from observe.extensions import db
+    from observe.roster.models import Classroom, School
+    from observe.rubrics.operations import load_rubric_file
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade()
+        version = load_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").version
+        school = School(code="BENCH", name="Bench High")
+        classrooms = [
+            Classroom(external_id=f"B-{i}", school=school, name=f"Room {i}") for i in range(10)
+        ]
+        db.session.add_all([school, *classrooms])
+        db.session.flush()
+        user = accounts.create_user("bench@example.org", "Bench", Role.OBSERVER, None, ["BENCH"])
+        tokens = [accounts.create_token(user, f"tablet {i}")[1] for i in range(devices + 1)]
+        facts = {
+            "rubric_version_id": version.id,
+            "criteria": [c.key for c in version.criteria][:RATINGS],
+            "school_id": school.id,
+            "classrooms": [c.id for c in classrooms],
+            "tokens": tokens,
+        }
+        db.session.commit()
+        db.engine.dispose()
+    return facts
+
+
+def batches(facts: dict, observations: int, batch: int) -> tuple[list[bytes], list[dict]]:
+    now = datetime.now(UTC)
+    bodies, versions = [], []
+    for i in range(observations):
+        observed = now - timedelta(minutes=10 + i)
+        versions.append({
+            "observation_id": str(uuid.uuid4()),
+            "version_id": str(uuid.uuid4()),
+            "base_version_id": None,
+            "rubric_version_id": facts["rubric_version_id"],
+            "school_id": facts["school_id"],
+            "classroom_id": facts["classrooms"][i % len(facts["classrooms"])],
+            "observed_at": observed.isoformat(),
+            "saved_at": (observed + timedelta(minutes=5)).isoformat(),
+            "duration_seconds": 600,
+            "state": "submitted",
+            "context": {},
+            "ratings": [
+                {"criterion": key, "level": 1 + (i + j) % 4, "evidence": EVIDENCE[(i + j) % 3]}
+                for j, key in enumerate(facts["criteria"])
+            ],
+            "notes": "Benchmark walkthrough.",
+        })  # fmt: skip
+    for start in range(0, observations, batch):
+        body = {
+            "device_id": f"tablet-{start // batch}",
+            "versions": versions[start : start + batch],
+        }
+        bodies.append(json.dumps(body).encode())
+    return bodies, versions
+
+
+def push_all(
+    port: int, tokens: list[str], bodies: list[bytes], expect: str
+) -> tuple[float, list[float]]:
+    """Each device sends its share of batches in order; returns wall time and batch latencies."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def device(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Authorization": f"Bearer {tokens[index]}", "Content-Type": "application/json"}
+        for body in bodies[index :: len(tokens)]:
+            started = time.perf_counter()
+            connection.request("POST", "/api/v1/sync/push", body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            elapsed = time.perf_counter() - started
+            statuses = (
+                {r["status"] for r in json.loads(data)["results"]}
+                if response.status == 200
+                else {response.status}
+            )
+            with lock:
+                latencies.append(elapsed)
+                if statuses != {expect}:
+                    errors.append(f"{response.status}: {data[:300]!r}")
+        connection.close()
+
+    threads = [threading.Thread(target=device, args=(i,)) for i in range(len(tokens))]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"{len(errors)} batches did not come back {expect}: {errors[0]}")
+    return wall, latencies
+
+
+def pull_all(port: int, token: str) -> tuple[float, int]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    cursor, seen, started = "0", 0, time.perf_counter()
+    while True:
+        connection.request("GET", f"/api/v1/sync/pull?cursor={cursor}&limit=1000",
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        page = json.loads(connection.getresponse().read())
+        seen += sum(1 for c in page["changes"] if c["kind"] == "observation")
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return time.perf_counter() - started, seen
+
+
+def fresh_database(url: str, workdir: Path) -> str:
+    """A second, empty database of the same kind for the floor."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        return f"sqlite:///{workdir / 'floor.sqlite3'}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE observe_floor"))
+    admin.dispose()
+    return make_url(url).set(database="observe_floor").render_as_string(hide_password=False)
+
+
+def floor(url: str, facts: dict, versions: list[dict]) -> float:
+    """The same rows inserted straight through SQLAlchemy Core into a database that holds
+    only the rubric, the school and the user: no HTTP, no checks, one transaction."""
+    from sqlalchemy import create_engine, insert
+
+    from observe import create_app
+    from observe.extensions import db
+    from observe.models import Change, Criterion, Observation, ObservationVersion, Rating
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        criterion_ids = {
+            c.key: c.id for c in db.session.query(Criterion).filter(
+                Criterion.rubric_version_id == facts["rubric_version_id"])
+        }  # fmt: skip
+        author = db.session.execute(db.text('SELECT id FROM "user" LIMIT 1')).scalar()
+        engine = create_engine(url)
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            for chunk in range(0, len(versions), 1000):
+                part = versions[chunk : chunk + 1000]
+                connection.execute(insert(Observation), [{
+                    "id": v["observation_id"], "author_id": author,
+                    "rubric_version_id": v["rubric_version_id"], "school_id": v["school_id"],
+                    "classroom_id": v["classroom_id"], "observed_at": now, "duration_seconds": 600,
+                    "context": {}, "notes": v["notes"], "state": "submitted", "submitted_at": now,
+                    "created_at": now, "updated_at": now, "head_version_id": v["version_id"],
+                    "has_conflict": False} for v in part])  # fmt: skip
+                connection.execute(insert(ObservationVersion), [{
+                    "id": v["version_id"], "observation_id": v["observation_id"],
+                    "pushed_by_id": author, "device_id": "floor", "app_version": "", "user_agent": "",
+                    "saved_at": now, "payload": v, "content_hash": "0" * 64, "outcome": "applied",
+                    "received_at": now} for v in part])  # fmt: skip
+                connection.execute(insert(Rating), [{
+                    "observation_id": v["observation_id"],
+                    "criterion_id": criterion_ids[r["criterion"]], "level": r["level"],
+                    "not_observed": False, "evidence": r["evidence"]}
+                    for v in part for r in v["ratings"]])  # fmt: skip
+                connection.execute(insert(Change), [{
+                    "seq": 100 + chunk + i, "kind": "observation",
+                    "observation_id": v["observation_id"], "author_id": author,
+                    "created_at": now} for i, v in enumerate(part)])  # fmt: skip
+        elapsed = time.perf_counter() - started
+        engine.dispose()
+        db.engine.dispose()
+    return elapsed
+
+
+def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
+    cluster = workdir / f"pg-{kind}"
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    else:
+        out = subprocess.run([ROOT / "scripts" / "pg-throwaway", "start", cluster, "55460"],
+                             check=True, capture_output=True, text=True)  # fmt: skip
+        url = out.stdout.strip().splitlines()[-1]
+    server = None
+    try:
+        facts = prepare(url, args.devices)
+        bodies, versions = batches(facts, args.observations, args.batch)
+        env = {**os.environ, "DATABASE_URL": url, "OBSERVE_SECRET_KEY": "bench",
+               "OBSERVE_SECURE_COOKIES": "0"}  # fmt: skip
+        server = subprocess.Popen(
+            [VENV / "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
+             "--keep-alive", "30", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        device_tokens = facts["tokens"][: args.devices]
+        push_wall, latencies = push_all(args.port, device_tokens, bodies, "applied")
+        replay_wall, _ = push_all(args.port, device_tokens, bodies, "duplicate")
+        pull_wall, pulled = pull_all(args.port, facts["tokens"][-1])
+        floor_url = fresh_database(url, workdir)
+        floor_time = floor(floor_url, prepare(floor_url, 0), versions)
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=20)
+        if kind == "postgres":
+            subprocess.run([ROOT / "scripts" / "pg-throwaway", "stop", cluster], check=False)
+    latencies.sort()
+    return {
+        "database": kind,
+        "observations": args.observations,
+        "push_s": push_wall,
+        "per_s": args.observations / push_wall,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "replay_s": replay_wall,
+        "replay_ratio": replay_wall / push_wall,
+        "pull_s": pull_wall,
+        "pulled": pulled,
+        "floor_s": floor_time,
+        "floor_ratio": push_wall / floor_time,
+    }
+
+
+def report(result: dict) -> None:
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    r = result
+    print(f"\n{r['database']}: {r['observations']:,} walkthroughs x {RATINGS} ratings")
+    print(f"  push    {r['push_s']:7.2f} s  {r['per_s']:8,.0f} walkthroughs/s"
+          + (f"   goal >= 1,000/s: {verdict(r['per_s'] >= 1000)}" if r["database"] == "sqlite" else ""))  # fmt: skip
+    print(f"  batch latency p50 {r['p50_ms']:6.0f} ms, p95 {r['p95_ms']:6.0f} ms   goal p95 <= 250 ms: {verdict(r['p95_ms'] <= 250)}")  # fmt: skip
+    print(f"  replay  {r['replay_s']:7.2f} s  {r['replay_ratio']:.2f}x the push   goal <= 0.5x: {verdict(r['replay_ratio'] <= 0.5)}")  # fmt: skip
+    print(f"  pull    {r['pull_s']:7.2f} s  {r['pulled']:,} walkthroughs on a new device")
+    print(f"  floor   {r['floor_s']:7.2f} s  (SQLAlchemy Core inserts); push is {r['floor_ratio']:.1f}x   goal <= 3x: {verdict(r['floor_ratio'] <= 3)}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--observations", type=int, default=20_000)
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=5095)
+    args = parser.parse_args()
+    print(f"gunicorn: {args.workers} sync workers on {os.cpu_count()} cores; "
+          f"{args.devices} devices, batches of {args.batch}")  # fmt: skip
+    kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    workdir = Path(tempfile.mkdtemp(prefix="observe-bench-sync-"))
+    try:
+        for kind in kinds:
+            report(run(kind, args, workdir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
