@@ -16,6 +16,19 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
+def _share(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise RuntimeError(f"{name} must be a number from 0 to 1, not {value!r}")
+    return share
+
+
 def database_url(instance_path: str) -> str:
     """``DATABASE_URL`` when set, else an SQLite file in the instance folder."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -78,6 +91,12 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
         # X-Forwarded-For/-Proto/-Host; 0 trusts no such header.
         "OBSERVE_PROXY_HOPS": int(os.environ.get("OBSERVE_PROXY_HOPS", "0") or 0),
+        # The calibration report's flags (docs/agreement.md): alpha at or above the first is
+        # reliable, at or above the second tentative, below it "discuss"; within-one agreement
+        # must also reach the third.
+        "OBSERVE_ALPHA_RELIABLE": _share("OBSERVE_ALPHA_RELIABLE", 0.80),
+        "OBSERVE_ALPHA_TENTATIVE": _share("OBSERVE_ALPHA_TENTATIVE", 0.667),
+        "OBSERVE_WITHIN_ONE_TARGET": _share("OBSERVE_WITHIN_ONE_TARGET", 0.80),
     }
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(instance_path)

@@ -55,11 +55,19 @@ class Forbidden(ObserveError):
     code = "forbidden"
 
 
+class Conflict(ObserveError):
+    """The request is fine but the thing is not in a state that allows it."""
+
+    status = 409
+    code = "conflict"
+
+
 _CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    409: "conflict",
     405: "method_not_allowed",
     413: "too_large",
     422: "validation_failed",

@@ -1,6 +1,11 @@
 """Imports every model so SQLAlchemy's metadata, and so Alembic, knows every table."""
 
 from observe.accounts.models import ApiToken, Role, User, user_school
+from observe.calibration.models import (
+    CalibrationSession,
+    ConsensusScore,
+    calibration_participant,
+)
 from observe.observations.models import (
     Observation,
     ObservationVersion,
@@ -28,12 +33,14 @@ from observe.sync.models import Change, ChangeCounter
 
 __all__ = [
     "ApiToken",
+    "CalibrationSession",
     "Change",
     "ChangeCounter",
     "Classroom",
     "ClassroomAttribute",
     "ClassroomProgram",
     "Competency",
+    "ConsensusScore",
     "Criterion",
     "CriterionDimension",
     "CriterionKind",
@@ -49,5 +56,6 @@ __all__ = [
     "SchoolAttribute",
     "Teacher",
     "User",
+    "calibration_participant",
     "user_school",
 ]

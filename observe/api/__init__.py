@@ -44,6 +44,7 @@ def _openapi_document() -> dict:
 
 
 # Feature routes register themselves on ``bp`` when their modules are imported.
+from observe.calibration import api as _calibration_api  # noqa: E402, F401
 from observe.roster import api as _roster_api  # noqa: E402, F401
 from observe.rubrics import api as _rubrics_api  # noqa: E402, F401
 from observe.sync import views as _sync_views  # noqa: E402, F401

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from marshmallow import ValidationError
+
+from observe.errors import ValidationFailed
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -36,3 +40,10 @@ def flatten_messages(messages: Any, path: Path = ()) -> list[tuple[Path, str]]:
             text = text.replace("{key}", repr(path[-1]) if path else "")
         found.append((path, text))
     return found
+
+
+def validation_failed(error: ValidationError) -> ValidationFailed:
+    """A marshmallow error as the API's 422, every problem named by its field."""
+    problems = {format_path(p) or "body": m for p, m in flatten_messages(error.messages)}
+    summary = "; ".join(f"{field}: {message}" for field, message in problems.items())
+    return ValidationFailed(f"The request is not valid: {summary}", details=problems)

@@ -64,6 +64,11 @@ class Observation(db.Model):
     has_conflict: Mapped[bool] = mapped_column(default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Scored as part of a calibration session: blind until the reveal, and left out of the
+    # district's walkthrough figures (it is practice in seeing alike, not a visit).
+    calibration_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calibration_session.id"), index=True
+    )
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     rubric_version: Mapped[RubricVersion] = relationship()

@@ -23,11 +23,12 @@ class Change(db.Model):
     __table_args__ = (Index("ix_change_author_seq", "author_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(30))  # observation, rubric_version, school
+    # observation, rubric_version, school, calibration_session
+    kind: Mapped[str] = mapped_column(String(30))
     # For observation changes: which one, and whose (a device pulls its user's own).
     observation_id: Mapped[str | None] = mapped_column(String(36))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    # For rubric versions and schools: the row's id.
+    # For rubric versions, schools and calibration sessions: the row's id.
     entity_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

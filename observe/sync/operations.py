@@ -27,6 +27,8 @@ from sqlalchemy import and_, delete, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from observe.accounts.models import User
+from observe.calibration.models import CalibrationSession, calibration_participant
+from observe.calibration.sessions import session_json
 from observe.core.models import utcnow
 from observe.core.permissions import can_see_school, visible_school_ids
 from observe.core.validation import flatten_messages, format_path
@@ -59,6 +61,7 @@ INVALID = "invalid"  # a field is wrong; errors name each one
 VERSION_ID_REUSED = "version_id_reused"  # a known version id with different content
 OBSERVATION_DELETED = "observation_deleted"  # the observation was deleted on the server
 NOT_YOURS = "not_yours"  # the observation belongs to another observer
+SESSION_REVEALED = "session_revealed"  # a calibration session's scoring closed at the reveal
 
 
 @dataclass
@@ -139,7 +142,7 @@ def _error(field_path: str, message: str) -> dict[str, str]:
 
 def normalise(data: dict[str, Any]) -> dict[str, Any]:
     """The version as stored and hashed: canonical ids and UTC times, ratings by criterion."""
-    return {
+    payload = {
         "observation_id": str(data["observation_id"]),
         "version_id": str(data["version_id"]),
         "base_version_id": str(data["base_version_id"]) if data["base_version_id"] else None,
@@ -154,6 +157,11 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         "ratings": sorted(data["ratings"], key=lambda r: r["criterion"]),
         "notes": data["notes"],
     }
+    # Only when set, so that versions stored before sessions existed keep their hashes and a
+    # retry of one is still recognised as a duplicate.
+    if data.get("calibration_session_id") is not None:
+        payload["calibration_session_id"] = data["calibration_session_id"]
+    return payload
 
 
 def _iso(moment: datetime) -> str:
@@ -289,6 +297,7 @@ def _mirror(
     observation.context = payload["context"]
     observation.notes = payload["notes"]
     observation.state = ObservationState(payload["state"])
+    observation.calibration_session_id = payload.get("calibration_session_id")
     if observation.state is ObservationState.SUBMITTED and observation.submitted_at is None:
         observation.submitted_at = head.saved_at
     # The ratings are replaced in two statements rather than through the ORM collection,
@@ -368,10 +377,23 @@ def _check(
         errors += _check_ratings(data["ratings"], criteria)
         errors += _check_context(data["context"], version.document.get("context_fields", []))
 
+    session_id = payload.get("calibration_session_id")
+    if session_id is not None:
+        errors += _check_session(user, payload, observation)
+    elif observation is not None and observation.calibration_session_id is not None:
+        errors.append(
+            _error(
+                "calibration_session_id",
+                "this walkthrough belongs to calibration session "
+                f"{observation.calibration_session_id}",
+            )
+        )
+
     school = db.session.get(School, payload["school_id"])
     if school is None:
         errors.append(_error("school_id", f"unknown school {payload['school_id']}"))
-    elif not can_see_school(user, school.id):
+    elif session_id is None and not can_see_school(user, school.id):
+        # A calibration team may come from several schools: taking part is what counts.
         errors.append(_error("school_id", f"{school.name} is not one of your schools"))
     if payload["classroom_id"] is not None:
         classroom = db.session.get(Classroom, payload["classroom_id"])
@@ -396,6 +418,64 @@ def _check(
     if errors:
         raise Rejection(INVALID, errors)
     return criteria
+
+
+def _check_session(
+    user: User, payload: dict[str, Any], observation: Observation | None
+) -> list[dict[str, str]]:
+    """A score in a calibration session: a participant's own, of the session's lesson."""
+    session_id = payload["calibration_session_id"]
+    session = db.session.get(CalibrationSession, session_id)
+    if session is None or not session.has_participant(user.id):
+        return [
+            _error(
+                "calibration_session_id",
+                f"you are not a participant of calibration session {session_id}",
+            )
+        ]
+    if session.is_revealed:
+        raise Rejection(
+            SESSION_REVEALED,
+            [
+                _error(
+                    "calibration_session_id",
+                    f"scoring of {session.title!r} closed when the scores were revealed",
+                )
+            ],
+        )
+    errors = []
+    if observation is not None and observation.calibration_session_id != session.id:
+        errors.append(
+            _error("calibration_session_id", "a walkthrough cannot move into a calibration session")
+        )
+    if payload["rubric_version_id"] != session.rubric_version_id:
+        errors.append(
+            _error(
+                "rubric_version_id",
+                f"the session is scored with rubric version {session.rubric_version_id}",
+            )
+        )
+    if payload["school_id"] != session.school_id:
+        errors.append(_error("school_id", f"the session's lesson is in school {session.school_id}"))
+    if payload["classroom_id"] != session.classroom_id:
+        where = f"classroom {session.classroom_id}" if session.classroom_id else "no classroom"
+        errors.append(_error("classroom_id", f"the session's lesson is in {where}"))
+    if observation is None:
+        other = db.session.scalar(
+            select(Observation.id).where(
+                Observation.calibration_session_id == session.id,
+                Observation.author_id == user.id,
+                Observation.deleted_at.is_(None),
+            )
+        )
+        if other is not None:
+            errors.append(
+                _error(
+                    "calibration_session_id",
+                    f"you already scored this session in walkthrough {other}; amend that one",
+                )
+            )
+    return errors
 
 
 def _check_ratings(
@@ -528,6 +608,9 @@ def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:
     ceiling = changes.latest_seq(db.session)
     visible = visible_school_ids(user)
     school_filter = true() if visible is None else Change.entity_id.in_(visible)
+    my_sessions = select(calibration_participant.c.session_id).where(
+        calibration_participant.c.user_id == user.id
+    )
     rows = db.session.scalars(
         select(Change)
         .where(
@@ -537,6 +620,7 @@ def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:
                 and_(Change.kind == "observation", Change.author_id == user.id),
                 Change.kind == "rubric_version",
                 and_(Change.kind == "school", school_filter),
+                and_(Change.kind == "calibration_session", Change.entity_id.in_(my_sessions)),
             ),
         )
         .order_by(Change.seq)
@@ -559,6 +643,13 @@ def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:
 def _change_body(row: Change) -> dict[str, Any]:
     if row.kind == "observation":
         return {"observation": observation_json(db.session.get(Observation, row.observation_id))}
+    if row.kind == "calibration_session":
+        session = db.session.get(CalibrationSession, row.entity_id)
+        # With its rubric version, which may be older than the one a device has.
+        return {
+            "calibration_session": session_json(session),
+            "rubric_version": version_json(session.rubric_version),
+        }
     if row.kind == "rubric_version":
         return {"rubric_version": version_json(db.session.get(RubricVersion, row.entity_id))}
     return {"school": school_json(db.session.get(School, row.entity_id))}

@@ -57,6 +57,8 @@ class VersionSchema(Schema):
         load_default="",
         validate=validate.Length(max=MAX_NOTES, error="must be at most {max} characters"),
     )
+    # Set when the walkthrough is a participant's score in a calibration session.
+    calibration_session_id = fields.Integer(strict=True, allow_none=True, load_default=None)
 
 
 class PushSchema(Schema):

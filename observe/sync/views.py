@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from observe.api import bp, user_json
+from observe.calibration.sessions import device_sessions, session_json
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
-from observe.core.validation import flatten_messages, format_path
+from observe.core.validation import validation_failed
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.roster.api import school_json
@@ -25,12 +26,6 @@ DEFAULT_PAGE = 200
 MAX_PAGE = 1000
 
 
-def _invalid(error: ValidationError) -> ValidationFailed:
-    problems = {format_path(p) or "body": m for p, m in flatten_messages(error.messages)}
-    summary = "; ".join(f"{field}: {message}" for field, message in problems.items())
-    return ValidationFailed(f"The request is not valid: {summary}", details=problems)
-
-
 @bp.get("/bootstrap")
 def bootstrap():
     """Everything a device needs to work offline, and the cursor to pull changes from."""
@@ -38,8 +33,14 @@ def bootstrap():
     # later (harmless), never missed.
     cursor = changes.latest_seq(db.session)
     latest = select(func.max(RubricVersion.id)).group_by(RubricVersion.rubric_id).scalar_subquery()
+    sessions = device_sessions(current_user)
+    # The newest version of each rubric, and those the user's calibration sessions are scored
+    # with (a session may keep an older one).
+    wanted = RubricVersion.id.in_(latest) | RubricVersion.id.in_(
+        [s.rubric_version_id for s in sessions]
+    )
     versions = db.session.scalars(
-        select(RubricVersion).where(RubricVersion.id.in_(latest)).order_by(RubricVersion.id)
+        select(RubricVersion).where(wanted).order_by(RubricVersion.id)
     ).all()
     visible = visible_school_ids(current_user)
     schools = select(School).options(selectinload(School.classrooms)).order_by(School.name)
@@ -50,6 +51,7 @@ def bootstrap():
         rubric_versions=[version_json(v) for v in versions],
         schools=[school_json(s) for s in db.session.scalars(schools)],
         observations=operations.recent_observations(current_user),
+        calibration_sessions=[session_json(s) for s in sessions],
         cursor=str(cursor),
     )
 
@@ -62,7 +64,7 @@ def push():
     try:
         envelope = PushSchema().load(body)
     except ValidationError as error:
-        raise _invalid(error) from None
+        raise validation_failed(error) from None
     device = operations.Device(
         user=current_user._get_current_object(),
         device_id=envelope["device_id"],

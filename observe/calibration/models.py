@@ -1,0 +1,110 @@
+"""Calibration sessions: several observers score one lesson blind, then compare.
+
+A session names the lesson (a classroom visit or a video), the rubric version, who takes part
+and, optionally, an anchor rater whose scores are the reference. Participants score with the
+ordinary walkthrough form; their observations carry the session's id. Until the facilitator
+reveals, nobody sees anyone else's scores; the reveal records who had submitted, and when.
+After it the team may record a consensus score per criterion, with its rationale.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Date, Enum, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from observe.core.models import JSONDocument, UTCDateTime, utcnow
+from observe.extensions import db
+
+if TYPE_CHECKING:
+    from observe.accounts.models import User
+    from observe.roster.models import Classroom, School
+    from observe.rubrics.models import Criterion, RubricVersion
+
+
+class SessionState(enum.StrEnum):
+    SCORING = "scoring"  # participants score blind
+    REVEALED = "revealed"  # scores are visible to the team; scoring is closed
+
+
+calibration_participant = Table(
+    "calibration_participant",
+    db.metadata,
+    Column(
+        "session_id", ForeignKey("calibration_session.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class CalibrationSession(db.Model):
+    __tablename__ = "calibration_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # Sessions of one team form its trend over months ("District equity team").
+    team: Mapped[str] = mapped_column(String(120), default="", index=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_version.id"))
+    # The lesson: a classroom visited together, or a recording named by ``lesson_reference``.
+    # Every session belongs to a school (a video's school, or the facilitator's).
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    classroom_id: Mapped[int | None] = mapped_column(ForeignKey("classroom.id"))
+    lesson_reference: Mapped[str] = mapped_column(String(500), default="")
+    held_on: Mapped[date] = mapped_column(Date)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    anchor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    state: Mapped[SessionState] = mapped_column(
+        Enum(
+            SessionState,
+            name="calibration_state",
+            values_callable=lambda states: [s.value for s in states],
+        ),
+        default=SessionState.SCORING,
+    )
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Who had submitted at the reveal, and when: [{user_id, observation_id, submitted_at}].
+    reveal_record: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    rubric_version: Mapped[RubricVersion] = relationship()
+    school: Mapped[School] = relationship()
+    classroom: Mapped[Classroom | None] = relationship()
+    facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
+    anchor: Mapped[User | None] = relationship(foreign_keys=[anchor_id])
+    revealed_by: Mapped[User | None] = relationship(foreign_keys=[revealed_by_id])
+    participants: Mapped[list[User]] = relationship(
+        secondary=calibration_participant, order_by="User.name", lazy="selectin"
+    )
+    consensus: Mapped[list[ConsensusScore]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_revealed(self) -> bool:
+        return self.state is SessionState.REVEALED
+
+    def has_participant(self, user_id: int) -> bool:
+        return any(p.id == user_id for p in self.participants)
+
+
+class ConsensusScore(db.Model):
+    """The level the team agreed on for one criterion after the reveal, and why."""
+
+    __tablename__ = "consensus_score"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("calibration_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id"), primary_key=True)
+    level: Mapped[int | None] = mapped_column()  # None when the team agreed "not observed"
+    not_observed: Mapped[bool] = mapped_column(default=False)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    session: Mapped[CalibrationSession] = relationship(back_populates="consensus")
+    criterion: Mapped[Criterion] = relationship()

@@ -1,0 +1,421 @@
+"""The calibration report: where, how much and why a team's scores of one lesson differ.
+
+Built from the revealed scores only (see ``sessions.scored_observations``). The statistics come
+from the agreement engine; their conventions are in docs/agreement.md and, in plain words, in
+``EXPLANATIONS`` below, which the page and the API both show.
+
+One lesson is one unit. Exact and within-one agreement are defined for it (the share of
+agreeing pairs of observers); chance-corrected statistics are not, because chance agreement is
+estimated from how scores vary across units. So, per criterion, alpha and AC1 are computed
+across the team's revealed sessions of the same rubric version up to this one, each session a
+unit; for the session as a whole, each criterion is a unit.
+"""
+
+from __future__ import annotations
+
+import statistics as stats
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from observe.accounts.models import User
+from observe.calibration.agreement import alpha_interval, compute
+from observe.calibration.models import CalibrationSession, SessionState
+from observe.calibration.sessions import scored_observations, session_json
+from observe.extensions import db
+from observe.observations.models import Observation, Rating
+from observe.rubrics.models import Criterion
+
+NOT_OBSERVED = "not observed"
+LEANING = 0.25  # a mean difference beyond this many levels counts as lenient or severe
+OVERALL = ["percent_exact", "percent_within_one", "krippendorff_alpha_ordinal", "gwet_ac1"]
+OVERALL += ["fleiss_kappa_gwet"]
+PER_CRITERION_TEAM = ["krippendorff_alpha_ordinal", "gwet_ac1"]
+PAIRWISE = ["percent_exact", "percent_within_one"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    alpha_reliable: float = 0.80
+    alpha_tentative: float = 0.667
+    within_one: float = 0.80
+
+    @classmethod
+    def from_config(cls) -> Thresholds:
+        config = current_app.config
+        return cls(
+            config["OBSERVE_ALPHA_RELIABLE"],
+            config["OBSERVE_ALPHA_TENTATIVE"],
+            config["OBSERVE_WITHIN_ONE_TARGET"],
+        )
+
+    def flag(self, alpha: float | None, within_one: float | None) -> str | None:
+        """reliable, tentative or discuss; from within-one alone while alpha is undefined."""
+        if within_one is None:
+            return None
+        if within_one < self.within_one:
+            return "discuss"
+        if alpha is None:
+            return "tentative"  # agreement seen, but reliability needs more than one lesson
+        if alpha >= self.alpha_reliable:
+            return "reliable"
+        return "tentative" if alpha >= self.alpha_tentative else "discuss"
+
+
+Score = tuple[int | None, bool, str]  # level, not observed, evidence
+
+
+def _scores(observation_ids: list[str]) -> dict[str, dict[int, Score]]:
+    """Ratings of the given observations, by observation and criterion id, in one query."""
+    found: dict[str, dict[int, Score]] = {i: {} for i in observation_ids}
+    if not observation_ids:
+        return found
+    rows = db.session.execute(
+        select(
+            Rating.observation_id,
+            Rating.criterion_id,
+            Rating.level,
+            Rating.not_observed,
+            Rating.evidence,
+        ).where(Rating.observation_id.in_(observation_ids))
+    )
+    for observation_id, criterion_id, level, not_observed, evidence in rows:
+        found[observation_id][criterion_id] = (level, not_observed, evidence)
+    return found
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def build(
+    user: User, session: CalibrationSession, thresholds: Thresholds, history: bool = True
+) -> dict[str, Any]:
+    """The report. ``history=False`` skips the per-criterion figures across the team's
+    sessions (the trends page builds many reports and does not show them)."""
+    scored = scored_observations(user, session)  # refuses before the reveal
+    raters = sorted(
+        (observation.author for observation in scored.values()),
+        key=lambda person: (person.id != session.anchor_id, person.name.lower(), person.id),
+    )
+    observation_of = {author_id: o.id for author_id, o in scored.items()}
+    ratings = _scores(list(observation_of.values()))
+    criteria = list(
+        db.session.scalars(
+            select(Criterion)
+            .where(Criterion.rubric_version_id == session.rubric_version_id)
+            .order_by(Criterion.position)
+        )
+    )
+    consensus = {c.criterion_id: c for c in session.consensus}
+    team_history = _team_history(session) if history else {"count": None, "by_criterion": {}}
+    values = sorted({level["value"] for c in criteria for level in c.levels})
+
+    rows = []
+    grid: list[list[float | None]] = []  # criteria x raters, levels only, for the overall
+    for criterion in criteria:
+        levels = [level["value"] for level in criterion.levels]
+        cells = [ratings[observation_of[r.id]].get(criterion.id) for r in raters]
+        row = _criterion_row(criterion, levels, raters, cells, thresholds, team_history)
+        agreed = consensus.get(criterion.id)
+        row["consensus"] = (
+            {
+                "level": agreed.level,
+                "not_observed": agreed.not_observed,
+                "rationale": agreed.rationale,
+            }
+            if agreed
+            else None
+        )
+        rows.append(row)
+        grid.append([cell[0] if cell and not cell[1] else None for cell in cells])
+
+    reference = _reference(session, raters, rows)
+    overall = _overall(grid, values)
+    return {
+        "session": session_json(session),
+        "thresholds": {
+            "alpha_reliable": thresholds.alpha_reliable,
+            "alpha_tentative": thresholds.alpha_tentative,
+            "within_one": thresholds.within_one,
+        },
+        "raters": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "anchor": r.id == session.anchor_id,
+                "observation_id": observation_of[r.id],
+            }
+            for r in raters
+        ],
+        "reference": reference["label"],
+        "overall": overall,
+        "team_sessions": team_history["count"],
+        "criteria": rows,
+        "observers": [_observer(r, i, rows, reference, values) for i, r in enumerate(raters)],
+        "agenda": [row["key"] for row in sorted(rows, key=_agenda_order) if row["divergent"]],
+        "explanations": EXPLANATIONS,
+    }
+
+
+def _criterion_row(
+    criterion: Criterion,
+    levels: list[int],
+    raters: list[User],
+    cells: list[Score | None],
+    thresholds: Thresholds,
+    history: dict[str, Any],
+) -> dict[str, Any]:
+    given = [c[0] for c in cells if c is not None and not c[1] and c[0] is not None]
+    not_observed = sum(1 for c in cells if c is not None and c[1])
+    pairwise = compute([_levels(cells)], levels, "ordinal", PAIRWISE)
+    team = history["by_criterion"].get(criterion.id, {})
+    within = pairwise["percent_within_one"]
+    step = {value: i for i, value in enumerate(levels)}
+    middle = stats.median(step[v] for v in given) if given else None
+    scores = []
+    for rater, cell in zip(raters, cells, strict=True):
+        level, no, evidence = cell if cell is not None else (None, False, "")
+        off = False
+        if level is not None and middle is not None:
+            # More than one step from the middle of the team's scores.
+            off = abs(step[level] - middle) > 1
+        elif no and given and len(given) > not_observed:
+            off = True  # not observed, while most of the team saw it
+        elif level is not None and not_observed > len(given):
+            off = True  # a level, while most of the team saw nothing to rate
+        scores.append(
+            {
+                "user_id": rater.id,
+                "level": level,
+                "not_observed": no,
+                "evidence": evidence,
+                "divergent": off,
+            }
+        )
+    spread = (step[max(given)] - step[min(given)]) if given else None
+    divergent = bool((spread is not None and spread > 1) or (not_observed and given))
+    return {
+        "key": criterion.key,
+        "text": criterion.text,
+        "competency": criterion.competency.name,
+        "levels": [{"value": lv["value"], "label": lv["label"]} for lv in criterion.levels],
+        "scores": scores,
+        "rated": len(given),
+        "not_observed": not_observed,
+        "distribution": {str(v): given.count(v) for v in levels},
+        "lowest": min(given) if given else None,
+        "highest": max(given) if given else None,
+        "median": stats.median(given) if given else None,
+        "spread": spread,
+        "percent_exact": _share(pairwise["percent_exact"]),
+        "percent_within_one": _share(within),
+        "team_alpha": _share(team.get("alpha")),
+        "team_alpha_interval": team.get("interval"),
+        "team_ac1": _share(team.get("ac1")),
+        "flag": thresholds.flag(team.get("alpha"), within),
+        "divergent": divergent,
+    }
+
+
+def _levels(cells: list[Score | None]) -> list[int | None]:
+    return [c[0] if c is not None and not c[1] else None for c in cells]
+
+
+def _agenda_order(row: dict[str, Any]) -> tuple[float, str]:
+    return (row["percent_within_one"] if row["percent_within_one"] is not None else 2.0, row["key"])
+
+
+def _team_history(session: CalibrationSession) -> dict[str, Any]:
+    """Per criterion, alpha and AC1 across the team's revealed sessions up to this one."""
+    if not session.team:
+        return {"count": 1, "by_criterion": {}}
+    sessions = list(
+        db.session.scalars(
+            select(CalibrationSession)
+            .where(
+                CalibrationSession.team == session.team,
+                CalibrationSession.rubric_version_id == session.rubric_version_id,
+                CalibrationSession.state == SessionState.REVEALED,
+                CalibrationSession.held_on <= session.held_on,
+            )
+            .order_by(CalibrationSession.held_on, CalibrationSession.id)
+        )
+    )
+    if len(sessions) < 2:
+        return {"count": len(sessions), "by_criterion": {}}
+    live = set(
+        db.session.scalars(
+            select(Observation.id).where(
+                Observation.id.in_(
+                    [r["observation_id"] for s in sessions for r in s.reveal_record]
+                ),
+                Observation.deleted_at.is_(None),
+            )
+        )
+    )
+    people = sorted({r["user_id"] for s in sessions for r in s.reveal_record})
+    column = {person: i for i, person in enumerate(people)}
+    ratings = _scores(sorted(live))
+    criteria = db.session.scalars(
+        select(Criterion).where(Criterion.rubric_version_id == session.rubric_version_id)
+    )
+    by_criterion = {}
+    for criterion in criteria:
+        levels = [level["value"] for level in criterion.levels]
+        table = []
+        for s in sessions:
+            row: list[int | None] = [None] * len(people)
+            for record in s.reveal_record:
+                if record["observation_id"] in live:
+                    cell = ratings[record["observation_id"]].get(criterion.id)
+                    if cell is not None and not cell[1]:
+                        row[column[record["user_id"]]] = cell[0]
+            table.append(row)
+        found = compute(table, levels, "ordinal", PER_CRITERION_TEAM)
+        interval = alpha_interval(table, levels) if found["krippendorff_alpha_ordinal"] else None
+        by_criterion[criterion.id] = {
+            "alpha": found["krippendorff_alpha_ordinal"],
+            "interval": [round(interval[0], 4), round(interval[1], 4)] if interval else None,
+            "ac1": found["gwet_ac1"],
+        }
+    return {"count": len(sessions), "by_criterion": by_criterion}
+
+
+def _overall(grid: list[list[float | None]], values: list[int]) -> dict[str, Any]:
+    found = compute(grid, values, "ordinal", OVERALL) if grid and values else {}
+    alpha = found.get("krippendorff_alpha_ordinal")
+    interval = alpha_interval(grid, values) if alpha is not None else None
+    return {
+        **{key: _share(found.get(key)) for key in OVERALL},
+        "alpha_interval": [round(interval[0], 4), round(interval[1], 4)] if interval else None,
+        "units": len(grid),
+    }
+
+
+def _reference(
+    session: CalibrationSession, raters: list[User], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What each observer is compared with: the anchor, else the consensus, else the team."""
+    anchor = next((i for i, r in enumerate(raters) if r.id == session.anchor_id), None)
+    if anchor is not None:
+        return {"label": f"the anchor rater, {raters[anchor].name}", "kind": "anchor", "i": anchor}
+    if any(row["consensus"] for row in rows):
+        return {"label": "the team's consensus scores", "kind": "consensus", "i": None}
+    return {"label": "the rest of the team", "kind": "team", "i": None}
+
+
+def _observer(
+    rater: User, i: int, rows: list[dict[str, Any]], reference: dict[str, Any], values: list[int]
+) -> dict[str, Any]:
+    differences: list[float] = []
+    exact = within = 0
+    used = dict.fromkeys(values, 0)
+    not_observed = 0
+    for row in rows:
+        mine = row["scores"][i]
+        if mine["not_observed"]:
+            not_observed += 1
+        if mine["level"] is None:
+            continue
+        used[mine["level"]] = used.get(mine["level"], 0) + 1
+        for other in _reference_levels(row, i, reference):
+            d = mine["level"] - other
+            differences.append(d)
+            exact += d == 0
+            within += abs(d) <= 1
+    rated = sum(used.values())
+    compared = len(differences)
+    mean = sum(differences) / compared if compared else None
+    if mean is None or (reference["kind"] == "anchor" and i == reference["i"]):
+        leaning = None
+    elif mean > LEANING:
+        leaning = "lenient"
+    elif mean < -LEANING:
+        leaning = "severe"
+    else:
+        leaning = "in line"
+    extremes = (used.get(values[0], 0) + used.get(values[-1], 0)) if values else 0
+    return {
+        "user_id": rater.id,
+        "name": rater.name,
+        "is_reference": reference["kind"] == "anchor" and i == reference["i"],
+        "compared": compared,
+        "exact": _share(exact / compared) if compared else None,
+        "within_one": _share(within / compared) if compared else None,
+        "mean_difference": _share(mean),
+        "leaning": leaning,
+        "rated": rated,
+        "not_observed": not_observed,
+        "levels_used": {str(k): v for k, v in used.items()},
+        "extremes_share": _share(extremes / rated) if rated else None,
+        "avoids_extremes": bool(rated >= 5 and extremes == 0),
+    }
+
+
+def _reference_levels(row: dict[str, Any], i: int, reference: dict[str, Any]) -> list[int]:
+    if reference["kind"] == "anchor":
+        if i == reference["i"]:
+            return []
+        level = row["scores"][reference["i"]]["level"]
+        return [level] if level is not None else []
+    if reference["kind"] == "consensus":
+        agreed = row["consensus"]
+        return [agreed["level"]] if agreed and agreed["level"] is not None else []
+    return [s["level"] for j, s in enumerate(row["scores"]) if j != i and s["level"] is not None]
+
+
+EXPLANATIONS = {
+    "percent_exact": (
+        "Exact agreement: of every pair of observers, the share who gave the same level. "
+        "Easy to read, but it does not allow for agreement that happens by chance."
+    ),
+    "percent_within_one": (
+        "Within one: the share of pairs at most one level apart. Certification programs in "
+        "the field commonly ask for about 80%."
+    ),
+    "krippendorff_alpha_ordinal": (
+        "Krippendorff's alpha (ordinal) compares the disagreement observed with the "
+        "disagreement expected if scores were handed out at random in the proportions the "
+        "team used them; ordinal means a 1 against a 4 counts as a bigger disagreement than a "
+        "3 against a 4. 1 is perfect agreement, 0 is no better than chance. 0.80 or more is "
+        "conventionally reliable; 0.667 to 0.80 is enough only for tentative conclusions. "
+        "The interval shows how much the figure could move with different lessons or "
+        "look-fors (a bootstrap over units)."
+    ),
+    "gwet_ac1": (
+        "Gwet's AC1 also corrects for chance, but estimates chance agreement in a way that "
+        "stays stable when nearly everyone uses one level."
+    ),
+    "fleiss_kappa_gwet": (
+        "Fleiss' kappa (with missing scores allowed) is the classic chance-corrected "
+        "statistic for many observers."
+    ),
+    "paradox": (
+        "Why can agreement be high while kappa or alpha is low? When one level dominates "
+        "(say, nearly every look-for is scored 3), two observers agree most of the time even "
+        "by chance, so kappa and alpha credit them with little beyond chance, and a single "
+        "disagreement weighs heavily. AC1 estimates chance differently and stays high in "
+        "that case. Read them together: high agreement with low alpha means the team agrees "
+        "mostly because it uses a narrow part of the scale."
+    ),
+    "per_criterion": (
+        "One lesson is one unit: for a single look-for in a single session, chance-corrected "
+        "statistics are undefined. Per look-for, alpha and AC1 are therefore computed across "
+        "the team's revealed sessions with this rubric version (each session a unit); until "
+        "the team has two, the flag rests on within-one agreement alone and says tentative "
+        "at best."
+    ),
+    "flags": (
+        "Reliable: alpha at or above the reliable threshold and within-one at or above its "
+        "target. Tentative: alpha between the two thresholds, or not yet computable, with "
+        "within-one on target. Discuss: anything else."
+    ),
+    "leaning": (
+        "Leniency or severity is the mean signed difference, in levels, between an "
+        f"observer's scores and the reference; beyond ±{LEANING} the observer leans lenient "
+        "(higher) or severe (lower)."
+    ),
+}
