@@ -37,7 +37,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.accounts import auth
     from observe.accounts.views import bp as accounts_bp
     from observe.api import bp as api_bp
+    from observe.api import routes as _api_routes  # noqa: F401
+    from observe.calibration.views import bp as calibration_bp
     from observe.cli import register_commands
+    from observe.core.formatting import register_filters
     from observe.core.views import bp as core_bp
     from observe.errors import register_error_handlers
     from observe.roster.views import bp as roster_bp
@@ -46,7 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)
     register_error_handlers(app)
-    for blueprint in (core_bp, accounts_bp, rubrics_bp, roster_bp, api_bp, tablet_bp):
+    register_filters(app)
+    blueprints = (core_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, api_bp, tablet_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_commands(app)
 

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from observe import paths
 from observe.accounts import operations as accounts
 from observe.accounts.models import Role, User
+from observe.calibration import sessions as calibration
 from observe.extensions import db
 from observe.roster.models import (
     Classroom,
@@ -137,6 +138,7 @@ def build_demo(rng: random.Random, n_observations: int, password: str) -> list[t
     users = _people(schools, password)
     observers = [u for u in users if u.role is not Role.DISTRICT_ADMIN]
     _observations(rng, version, classrooms, observers, n_observations)
+    _calibration(rng, version, classrooms, users)
     return [(u.email, u.role.value) for u in users]
 
 
@@ -311,3 +313,94 @@ def _rating(
     band = "high" if position >= len(values) - 1 else ("low" if position == 0 else "mid")
     evidence = rng.choice(EVIDENCE[band]) if rng.random() < 0.4 else ""
     return {"criterion": criterion.key, "level": values[position], "evidence": evidence}
+
+
+# The calibration team and its sessions: (title, days ago, classroom, anchor, revealed).
+CALIBRATION_TEAM = "District equity team"
+CALIBRATION_SESSIONS = [
+    ("Grade 4 read-aloud and discussion", 98, "RVE-05", None, True),
+    ("Biology lab: designing an experiment", 70, "RHS-03", "principal.rhs", True),
+    ("Algebra II: modelling with functions", 42, "RHS-07", None, True),
+    ("Grade 8 ELA: argument writing", 3, "NGM-08", None, False),
+]
+# Nobody agrees on this look-for; one observer scores high everywhere.
+CONTESTED = "cp-productive-struggle"
+LENIENT = "coach.south"
+
+
+def _calibration(
+    rng: random.Random, version: RubricVersion, classrooms: list[Classroom], users: list[User]
+) -> None:
+    """Sessions with the patterns calibration is for: one lenient observer, one criterion
+    nobody agrees on, and agreement that improves from session to session."""
+    admin = next(u for u in users if u.role is Role.DISTRICT_ADMIN)
+    team = [u for u in users if u.role is not Role.DISTRICT_ADMIN]
+    by_handle = {u.email.split("@")[0]: u for u in users}
+    rooms = {c.external_id: c for c in classrooms}
+    criteria = db.session.scalars(
+        select(Criterion)
+        .where(Criterion.rubric_version_id == version.id)
+        .order_by(Criterion.position)
+    ).all()
+    today = datetime.now(UTC)
+    for number, (title, days_ago, room, anchor, revealed) in enumerate(CALIBRATION_SESSIONS):
+        classroom = rooms[room]
+        held = (today - timedelta(days=days_ago)).replace(hour=14, minute=0)
+        session = calibration.create_session(
+            admin,
+            {
+                "title": title,
+                "team": CALIBRATION_TEAM,
+                "rubric_version_id": version.id,
+                "school_id": classroom.school_id,
+                "classroom_id": classroom.id,
+                "held_on": held.date().isoformat(),
+                "participant_ids": [u.id for u in team],
+                "anchor_id": by_handle[anchor].id if anchor else None,
+            },
+        )
+        noise = (0.95, 0.7, 0.45, 0.4)[number]  # the team converges over the months
+        truth = {c.key: rng.choice((1, 2, 2, 3, 3, 4)) for c in criteria}
+        # In the open session two participants have scored so far; the rest score on tablets.
+        scorers = team if revealed else team[:2]
+        for person in scorers:
+            ratings = []
+            for c in criteria:
+                if c.key == CONTESTED:
+                    level = rng.randint(1, 4)
+                else:
+                    lean = 0.9 if person.email.startswith(LENIENT) else 0.0
+                    level = min(max(round(rng.gauss(truth[c.key] + lean, noise)), 1), 4)
+                band = "high" if level == 4 else ("low" if level == 1 else "mid")
+                evidence = rng.choice(EVIDENCE[band]) if rng.random() < 0.5 else ""
+                ratings.append({"criterion": c.key, "level": level, "evidence": evidence})
+            result = sync.push_one(
+                sync.Device(person, f"demo-tablet-{person.id}", "demo"),
+                {
+                    "observation_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "version_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "base_version_id": None,
+                    "rubric_version_id": version.id,
+                    "school_id": classroom.school_id,
+                    "classroom_id": classroom.id,
+                    "observed_at": held.isoformat(),
+                    "saved_at": (held + timedelta(minutes=rng.randint(25, 40))).isoformat(),
+                    "duration_seconds": 20 * 60,
+                    "state": "submitted",
+                    "ratings": ratings,
+                    "calibration_session_id": session.id,
+                },
+            )
+            if result["status"] != sync.APPLIED:
+                raise RuntimeError(f"demo calibration score not stored: {result}")
+        if revealed:
+            calibration.reveal(admin, session)
+            agreed = [
+                {
+                    "criterion": key,
+                    "level": level,
+                    "rationale": "Agreed after re-reading the descriptors against our notes.",
+                }
+                for key, level in list(truth.items())[::3]
+            ]
+            calibration.record_consensus(admin, session, {"scores": agreed})

@@ -41,10 +41,3 @@ def openapi():
 @cache
 def _openapi_document() -> dict:
     return yaml.safe_load((Path(__file__).parent / "openapi.yaml").read_text(encoding="utf-8"))
-
-
-# Feature routes register themselves on ``bp`` when their modules are imported.
-from observe.calibration import api as _calibration_api  # noqa: E402, F401
-from observe.roster import api as _roster_api  # noqa: E402, F401
-from observe.rubrics import api as _rubrics_api  # noqa: E402, F401
-from observe.sync import views as _sync_views  # noqa: E402, F401

@@ -34,6 +34,9 @@ OVERALL = ["percent_exact", "percent_within_one", "krippendorff_alpha_ordinal", 
 OVERALL += ["fleiss_kappa_gwet"]
 PER_CRITERION_TEAM = ["krippendorff_alpha_ordinal", "gwet_ac1"]
 PAIRWISE = ["percent_exact", "percent_within_one"]
+# A bootstrap over fewer units than this mostly redraws the same few, and its percentiles
+# mean little; no interval is shown rather than a misleading one.
+MIN_INTERVAL_UNITS = 5
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,11 @@ def _criterion_row(
         "team_alpha": _share(team.get("alpha")),
         "team_alpha_interval": team.get("interval"),
         "team_ac1": _share(team.get("ac1")),
-        "flag": thresholds.flag(team.get("alpha"), within),
+        # Alpha over a handful of lessons swings wildly; it enters the flag only from
+        # MIN_INTERVAL_UNITS sessions on, when an interval can be shown with it too.
+        "flag": thresholds.flag(
+            team.get("alpha") if (history["count"] or 0) >= MIN_INTERVAL_UNITS else None, within
+        ),
         "divergent": divergent,
     }
 
@@ -275,7 +282,12 @@ def _team_history(session: CalibrationSession) -> dict[str, Any]:
                         row[column[record["user_id"]]] = cell[0]
             table.append(row)
         found = compute(table, levels, "ordinal", PER_CRITERION_TEAM)
-        interval = alpha_interval(table, levels) if found["krippendorff_alpha_ordinal"] else None
+        interval = (
+            alpha_interval(table, levels)
+            if found["krippendorff_alpha_ordinal"] is not None
+            and len(sessions) >= MIN_INTERVAL_UNITS
+            else None
+        )
         by_criterion[criterion.id] = {
             "alpha": found["krippendorff_alpha_ordinal"],
             "interval": [round(interval[0], 4), round(interval[1], 4)] if interval else None,
@@ -287,7 +299,11 @@ def _team_history(session: CalibrationSession) -> dict[str, Any]:
 def _overall(grid: list[list[float | None]], values: list[int]) -> dict[str, Any]:
     found = compute(grid, values, "ordinal", OVERALL) if grid and values else {}
     alpha = found.get("krippendorff_alpha_ordinal")
-    interval = alpha_interval(grid, values) if alpha is not None else None
+    interval = (
+        alpha_interval(grid, values)
+        if alpha is not None and len(grid) >= MIN_INTERVAL_UNITS
+        else None
+    )
     return {
         **{key: _share(found.get(key)) for key in OVERALL},
         "alpha_interval": [round(interval[0], 4), round(interval[1], 4)] if interval else None,
@@ -387,7 +403,8 @@ EXPLANATIONS = {
     ),
     "gwet_ac1": (
         "Gwet's AC1 also corrects for chance, but estimates chance agreement in a way that "
-        "stays stable when nearly everyone uses one level."
+        "stays stable when nearly everyone uses one level. It counts exact matches only, so "
+        "it is lower than ordinal alpha when observers often land one level apart."
     ),
     "fleiss_kappa_gwet": (
         "Fleiss' kappa (with missing scores allowed) is the classic chance-corrected "
@@ -404,9 +421,10 @@ EXPLANATIONS = {
     "per_criterion": (
         "One lesson is one unit: for a single look-for in a single session, chance-corrected "
         "statistics are undefined. Per look-for, alpha and AC1 are therefore computed across "
-        "the team's revealed sessions with this rubric version (each session a unit); until "
-        "the team has two, the flag rests on within-one agreement alone and says tentative "
-        "at best."
+        "the team's revealed sessions with this rubric version (each session a unit). Over "
+        "a handful of sessions alpha swings widely, so until the team has "
+        f"{MIN_INTERVAL_UNITS}, the flag rests on within-one agreement alone and says "
+        "tentative at best, and no interval is shown."
     ),
     "flags": (
         "Reliable: alpha at or above the reliable threshold and within-one at or above its "

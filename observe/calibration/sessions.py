@@ -395,7 +395,10 @@ def session_json(session: CalibrationSession) -> dict[str, Any]:
         "team": session.team,
         "rubric_version_id": session.rubric_version_id,
         "school_id": session.school_id,
+        "school_name": session.school.name,
         "classroom_id": session.classroom_id,
+        # Named here: a participant from another school has no roster of the lesson's school.
+        "classroom_name": session.classroom.name if session.classroom else None,
         "lesson_reference": session.lesson_reference,
         "held_on": session.held_on.isoformat(),
         "state": session.state.value,

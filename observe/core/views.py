@@ -20,7 +20,10 @@ def home():
     visible = visible_school_ids(current_user)
     schools = select(func.count(School.id))
     classrooms = select(func.count(Classroom.id)).where(Classroom.active)
-    observations = select(func.count(Observation.id))
+    # Walkthroughs: calibration scores are practice, and deleted ones are gone.
+    observations = select(func.count(Observation.id)).where(
+        Observation.calibration_session_id.is_(None), Observation.deleted_at.is_(None)
+    )
     if visible is not None:
         schools = schools.where(School.id.in_(visible))
         classrooms = classrooms.where(Classroom.school_id.in_(visible))

@@ -144,17 +144,20 @@ const go = (hash) => { location.hash = hash; };
 // ---- home ----------------------------------------------------------------------------------
 
 async function lookups() {
-  const [schools, rubrics] = await Promise.all([store.all("schools"), store.all("rubrics")]);
+  const [schools, rubrics, sessions] = await Promise.all([store.all("schools"), store.all("rubrics"), store.all("sessions")]);
   const classrooms = new Map();
   for (const school of schools) for (const c of school.classrooms) classrooms.set(c.id, c);
   return {
     schools: new Map(schools.map((s) => [s.id, s])),
     rubrics: new Map(rubrics.map((r) => [r.id, r])),
+    sessions: new Map(sessions.map((s) => [s.id, s])),
     classrooms,
   };
 }
 
 function placeOf(o, look) {
+  const session = o.calibration_session_id ? look.sessions.get(o.calibration_session_id) : null;
+  if (session) return `Calibration · ${session.title}`;
   const school = look.schools.get(o.school_id);
   const classroom = o.classroom_id ? look.classrooms.get(o.classroom_id) : null;
   return `${classroom ? classroom.name : "Whole school"} · ${school ? school.name : "a school"}`;
@@ -184,11 +187,30 @@ async function home() {
   const list = (title, id, items, empty) => html`<section class="panel" aria-labelledby="${id}">
       <h2 id="${id}">${title} <span class="count">${items.length}</span></h2>
       ${items.length ? html`<ul class="items">${items}</ul>` : html`<p class="muted">${empty}</p>`}</section>`;
+  const sessions = [...look.sessions.values()].sort((a, b) => b.held_on.localeCompare(a.held_on));
+  const mine = new Map(observations.filter((o) => o.calibration_session_id).map((o) => [o.calibration_session_id, o]));
+  const sessionItem = (session) => {
+    const own = mine.get(session.id);
+    const where = `${session.classroom_name || session.lesson_reference || "Whole school"} · ${session.school_name}`;
+    let action;
+    if (session.state === "revealed") action = html`<a class="button" href="/calibration/${session.id}">See the report</a>`;
+    else if (!own) action = html`<button type="button" class="button button-primary" data-score-session="${session.id}">Score this lesson</button>`;
+    else if (own.status === "draft") action = html`<a class="button button-primary" href="#/observe/${own.id}">Continue scoring</a>`;
+    else action = html`<a class="button" href="#/view/${own.id}">Your scores</a>`;
+    const state = session.state === "revealed" ? "Revealed"
+      : own && own.status !== "draft" ? "Submitted · hidden from others until the reveal" : "Scoring blind";
+    return html`<li class="session-item"><div><span class="item-title">${session.title}</span>
+      <span class="item-meta">${where} · ${session.held_on} · ${state}</span></div>${action}</li>`;
+  };
   render(main, html`
     <div class="home-top">
       <h1>Walkthroughs</h1>
       <a class="button button-primary button-big" href="#/start">Start a walkthrough</a>
     </div>
+    ${sessions.length ? html`<section class="panel" aria-labelledby="sessions-heading">
+      <h2 id="sessions-heading">Calibration sessions <span class="count">${sessions.length}</span></h2>
+      <p class="muted">Score the lesson on your own; nobody sees anyone's scores until the facilitator reveals them.</p>
+      <ul class="items">${sessions.map(sessionItem)}</ul></section>` : ""}
     ${list("Drafts", "drafts", by("draft").map((o) => item(o, "observe")), "No drafts on this tablet.")}
     ${list("Waiting to sync", "waiting", by("waiting").map((o) => item(o, "view")), "Nothing is waiting.")}
     ${list("Needs attention", "attention", by("attention").map((o) => item(o, "view", html`<span class="item-reason">${(reasons.get(o.id) || []).flatMap((r) => r.errors.map((e) => `${e.field ? e.field + ": " : ""}${e.message}`)).join("; ")}</span>`)), "Nothing needs attention.")}
@@ -197,6 +219,13 @@ async function home() {
       <p>Signed in as <strong>${user.name}</strong> · ${persisted === "yes" ? "the browser keeps this tablet's data even when space runs low" : "the browser may clear this tablet's data when space runs low — sync often"}.</p>
       <button type="button" class="button" id="export">Export unsynced data</button>
     </section>`);
+  main.onclick = (event) => {
+    const button = event.target.closest("[data-score-session]");
+    if (!button) return;
+    const session = look.sessions.get(Number(button.dataset.scoreSession));
+    begin({ school: session.school_id, classroom: session.classroom_id, rubric: session.rubric_version_id, context: {}, session: session.id });
+  };
+  leaveScreen = () => { main.onclick = null; };
   document.getElementById("export").addEventListener("click", async () => {
     const n = await sync.exportUnsynced(user);
     banner("exported", html`<p>Exported ${n} version${n === 1 ? "" : "s"} to a file. An admin can load it with <code>observe import-offline</code>.</p>`);
@@ -283,6 +312,7 @@ async function begin(pick) {
     rubric_version_id: pick.rubric,
     school_id: pick.school,
     classroom_id: pick.classroom,
+    calibration_session_id: pick.session || null,
     observed_at: new Date().toISOString(),
     context,
     ratings: {},
@@ -376,6 +406,7 @@ function drawForm(observation, rubric, look, editable) {
       </div>
     </div>
     ${editable ? "" : html`<p class="banner banner-error" role="alert">This walkthrough is open in another tab. Close that tab to edit it here.</p>`}
+    ${observation.calibration_session_id ? html`<p class="banner banner-info" role="note">Calibration: score what you see, on your own. Nobody sees your scores until the facilitator reveals them, and you cannot change them after that.</p>` : ""}
     <fieldset class="form" ${editable ? "" : "disabled"}>
     <legend class="visually-hidden">Ratings</legend>
     ${[...byCompetency.values()].map((competency) => html`<section class="competency" aria-labelledby="comp-${competency.key}">

@@ -9,6 +9,7 @@ const STORES = {
   observations: { keyPath: "id" }, // the walkthroughs on this tablet
   outbox: { keyPath: "seq", autoIncrement: true }, // versions waiting to be pushed, in order
   attention: { keyPath: "version_id" }, // versions the server rejected, with its reasons
+  sessions: { keyPath: "id" }, // calibration sessions the user takes part in (version 2)
 };
 
 let dbName = null;
@@ -26,7 +27,7 @@ function open() {
   if (!dbName) return Promise.reject(new Error("no user chosen for the local database"));
   if (opening) return opening;
   opening = new Promise((resolve, reject) => {
-    const request = indexedDB.open(dbName, 1);
+    const request = indexedDB.open(dbName, 2); // 2 added the sessions store
     request.onupgradeneeded = () => {
       const db = request.result;
       for (const [name, options] of Object.entries(STORES)) {

@@ -61,6 +61,8 @@ export function payloadOf(observation, versionId, baseId, savedAt) {
         evidence: (r.evidence || "").trim(),
       })),
     notes: observation.notes,
+    // Only when set: a version without it hashes as it always did on the server.
+    ...(observation.calibration_session_id ? { calibration_session_id: observation.calibration_session_id } : {}),
   };
 }
 
@@ -123,10 +125,11 @@ export async function fetchSession() {
 
 export async function bootstrap() {
   const data = await api("/api/v1/bootstrap");
-  await store.transaction(["rubrics", "schools", "observations", "meta"], "readwrite", (s) =>
+  await store.transaction(["rubrics", "schools", "sessions", "observations", "meta"], "readwrite", (s) =>
     Promise.all([
       ...data.rubric_versions.map((v) => store.done(s.rubrics.put(v))),
       ...data.schools.map((school) => store.done(s.schools.put(school))),
+      ...(data.calibration_sessions || []).map((session) => store.done(s.sessions.put(session))),
       ...data.observations.map((o) => applyObservation(s, o)),
       store.done(s.meta.put({ key: "user", value: data.user })),
       store.done(s.meta.put({ key: "cursor", value: data.cursor })),
@@ -213,9 +216,12 @@ async function pull() {
   let cursor = (await store.getMeta("cursor")) || "0";
   for (;;) {
     const page = await api(`/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=${PAGE}`);
-    await store.transaction(["rubrics", "schools", "observations", "outbox", "meta"], "readwrite", async (s) => {
+    await store.transaction(["rubrics", "schools", "sessions", "observations", "outbox", "meta"], "readwrite", async (s) => {
       for (const change of page.changes) {
-        if (change.kind === "rubric_version") store.done(s.rubrics.put(change.rubric_version));
+        if (change.kind === "calibration_session") {
+          store.done(s.rubrics.put(change.rubric_version));
+          store.done(s.sessions.put(change.calibration_session));
+        } else if (change.kind === "rubric_version") store.done(s.rubrics.put(change.rubric_version));
         else if (change.kind === "school") store.done(s.schools.put(change.school));
         else if (change.kind === "observation") await applyObservation(s, change.observation);
       }
@@ -255,6 +261,7 @@ export function fromVersion(version, remote, local = null) {
     rubric_version_id: version.rubric_version_id,
     school_id: version.school_id,
     classroom_id: version.classroom_id,
+    calibration_session_id: version.calibration_session_id || null,
     observed_at: version.observed_at,
     context: version.context,
     ratings,

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from observe.calibration.models import CalibrationSession, ConsensusScore
+from observe.calibration.report import Thresholds
 from observe.extensions import db
 from observe.observations.models import Observation, RejectedVersion
 from tests.calibration.conftest import CRITERIA
@@ -394,3 +395,14 @@ def test_per_criterion_alpha_comes_from_the_teams_sessions(
     hardest = trends["hardest_criteria"][0]
     assert hardest["criterion"] == "ct-rigorous-task" and hardest["sessions"] == 2
     json.dumps(trends)  # plain JSON throughout
+
+
+def test_flags_follow_the_thresholds():
+    t = Thresholds(alpha_reliable=0.8, alpha_tentative=0.667, within_one=0.8)
+    assert t.flag(0.85, 0.9) == "reliable"
+    assert t.flag(0.70, 0.9) == "tentative"
+    assert t.flag(0.50, 0.95) == "discuss"
+    assert t.flag(0.95, 0.70) == "discuss"  # within one misses its target
+    assert t.flag(None, 0.9) == "tentative"  # reliability not yet established
+    assert t.flag(None, 0.5) == "discuss"
+    assert t.flag(None, None) is None  # nobody rated it

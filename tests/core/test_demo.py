@@ -6,6 +6,10 @@ from sqlalchemy import func, select
 
 from observe.accounts.models import Role, User
 from observe.accounts.operations import authenticate
+from observe.calibration import report
+from observe.calibration import sessions as calibration
+from observe.calibration import trends as calibration_trends
+from observe.calibration.models import CalibrationSession
 from observe.extensions import db
 from observe.observations.models import Observation, Rating
 from observe.roster.models import Classroom, ClassroomProgram, School
@@ -30,11 +34,12 @@ def test_demo_fills_an_empty_database(app, tmp_path, monkeypatch):
     assert {s.level for s in db.session.scalars(select(School))} == {"elementary", "middle", "high"}
     assert count(Classroom) >= 36
     assert count(Rubric) == 2
-    assert count(Observation) == 300
+    walkthroughs = select(Observation).where(Observation.calibration_session_id.is_(None))
+    assert len(db.session.scalars(walkthroughs).all()) == 300
     assert {u.role for u in db.session.scalars(select(User))} == set(Role)
     assert authenticate("coach.north@riverbend.example", "demo-password-1") is not None
     # Every walkthrough is in one of its author's schools, and in the past.
-    for observation in db.session.scalars(select(Observation)):
+    for observation in db.session.scalars(walkthroughs):
         assert observation.school_id in {s.id for s in observation.author.schools}
         assert observation.classroom.school_id == observation.school_id
     months = {o.observed_at.strftime("%Y-%m") for o in db.session.scalars(select(Observation))}
@@ -75,3 +80,27 @@ def test_demo_refuses_a_database_that_has_data(app, tmp_path, monkeypatch, creat
     )
     assert count(School) == 1
     assert count(User) == 0
+
+
+def test_demo_calibration_shows_a_lenient_observer_a_contested_look_for_and_progress(
+    app, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    app.test_cli_runner().invoke(args=["demo"], env={"OBSERVE_DEMO_PASSWORD": "demo-password-1"})
+    admin = db.session.scalar(select(User).where(User.role == Role.DISTRICT_ADMIN))
+    sessions = db.session.scalars(
+        select(CalibrationSession).order_by(CalibrationSession.held_on)
+    ).all()
+    assert [s.is_revealed for s in sessions] == [True, True, True, False]
+    # The open session waits for three of its five participants, on their tablets.
+    assert sum(p["submitted"] for p in calibration.progress(sessions[-1])) == 2
+
+    thresholds = report.Thresholds()
+    built = [report.build(admin, s, thresholds) for s in sessions[:3]]
+    alphas = [r["overall"]["krippendorff_alpha_ordinal"] for r in built]
+    assert alphas[0] < alphas[2], alphas  # the team converges
+    for r in built:
+        leaning = {o["name"]: o["leaning"] for o in r["observers"]}
+        assert leaning["Tom Becker"] == "lenient"
+    trends = calibration_trends.build(admin, thresholds)
+    assert trends["hardest_criteria"][0]["criterion"] == "cp-productive-struggle"

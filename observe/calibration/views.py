@@ -1,0 +1,163 @@
+"""Calibration pages: the sessions, a new session, one session (progress, then its report),
+and the team trends. They call the same operations as the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from observe.accounts.models import User
+from observe.calibration import report, sessions, trends
+from observe.core.database import begin_write
+from observe.errors import Conflict, Forbidden, ValidationFailed
+from observe.extensions import db
+from observe.roster.models import School
+from observe.rubrics.models import Rubric
+
+bp = Blueprint("calibration", __name__, url_prefix="/calibration")
+
+
+@bp.get("/")
+def index():
+    listed = sessions.visible_sessions(current_user)
+    progress = {s.id: sessions.progress(s) for s in listed}
+    return render_template(
+        "calibration/index.html",
+        sessions=listed,
+        progress=progress,
+        can_create=sessions.can_create(current_user),
+    )
+
+
+def _form_choices() -> dict[str, Any]:
+    visible = None if current_user.is_district_admin else [s.id for s in current_user.schools]
+    schools = select(School).order_by(School.name)
+    if visible is not None:
+        schools = schools.where(School.id.in_(visible))
+    versions = [
+        max(rubric.versions, key=lambda v: v.number)
+        for rubric in db.session.scalars(select(Rubric).order_by(Rubric.key))
+        if rubric.versions
+    ]
+    people = db.session.scalars(select(User).where(User.active).order_by(User.name))
+    return {
+        "schools": list(db.session.scalars(schools)),
+        "versions": versions,
+        "people": list(people),
+    }
+
+
+def _as_number(text: str | None) -> int | str | None:
+    """Form text as the API's integer where it is one; anything else is left for the schema
+    to name as invalid."""
+    if text is None or text.strip() == "":
+        return None
+    return int(text) if text.strip().isdigit() else text
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    if not sessions.can_create(current_user):
+        raise Forbidden("Only school leaders and district admins can create calibration sessions.")
+    form = request.form
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        body = {
+            "title": form.get("title", ""),
+            "team": form.get("team", ""),
+            "rubric_version_id": _as_number(form.get("rubric_version_id")),
+            "school_id": _as_number(form.get("school_id")),
+            "classroom_id": _as_number(form.get("classroom_id")),
+            "lesson_reference": form.get("lesson_reference", ""),
+            "held_on": form.get("held_on", ""),
+            "participant_ids": [_as_number(v) for v in form.getlist("participant_ids")],
+            "anchor_id": _as_number(form.get("anchor_id")),
+        }
+        begin_write()
+        try:
+            session = sessions.create_session(current_user, body)
+        except ValidationFailed as error:
+            db.session.rollback()
+            problems = {k: str(v) for k, v in error.details.items()} or {"": error.message}
+        else:
+            db.session.commit()
+            flash(
+                f"“{session.title}” is ready. Participants find it on their tablets at the "
+                "next sync.",
+                "success",
+            )
+            return redirect(url_for("calibration.show", session_id=session.id))
+    status = 422 if problems else 200
+    return render_template(
+        "calibration/new.html", form=form, problems=problems, **_form_choices()
+    ), status
+
+
+@bp.get("/<int:session_id>")
+def show(session_id: int):
+    session = sessions.get_session(current_user, session_id)
+    context: dict[str, Any] = {
+        "session": session,
+        "progress": sessions.progress(session),
+        "can_manage": sessions.can_manage(current_user, session),
+    }
+    if session.is_revealed:
+        context["report"] = report.build(current_user, session, report.Thresholds.from_config())
+    return render_template("calibration/session.html", **context)
+
+
+@bp.post("/<int:session_id>/reveal")
+def reveal(session_id: int):
+    begin_write()
+    session = sessions.get_session(current_user, session_id)
+    try:
+        sessions.reveal(current_user, session)
+    except (Conflict, Forbidden) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("The scores are revealed. Scoring is closed.", "success")
+    return redirect(url_for("calibration.show", session_id=session_id))
+
+
+@bp.post("/<int:session_id>/consensus")
+def consensus(session_id: int):
+    begin_write()
+    session = sessions.get_session(current_user, session_id)
+    scores = []
+    for key in request.form.getlist("criterion"):
+        choice = request.form.get(f"level-{key}", "")
+        if choice == "":
+            continue  # not discussed
+        scores.append(
+            {
+                "criterion": key,
+                "level": None if choice == "none" else _as_number(choice),
+                "not_observed": choice == "none",
+                "rationale": request.form.get(f"rationale-{key}", ""),
+            }
+        )
+    if not scores:
+        flash("Choose the agreed level of at least one look-for.", "error")
+        return redirect(url_for("calibration.show", session_id=session_id) + "#consensus")
+    try:
+        saved = sessions.record_consensus(current_user, session, {"scores": scores})
+    except (Conflict, Forbidden, ValidationFailed) as error:
+        db.session.rollback()
+        flash(f"No consensus score was saved. {error.message}", "error")
+    else:
+        db.session.commit()
+        flash(f"Saved the consensus for {len(saved)} look-for{'s' * (len(saved) != 1)}.", "success")
+    return redirect(url_for("calibration.show", session_id=session_id) + "#consensus")
+
+
+@bp.get("/trends")
+def trends_page():
+    return render_template(
+        "calibration/trends.html",
+        trends=trends.build(current_user, report.Thresholds.from_config()),
+    )
