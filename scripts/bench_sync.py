@@ -5,9 +5,12 @@ Run on demand (never part of the test suite):
     .venv/bin/python scripts/bench_sync.py [--database sqlite|postgres|both] [--observations N]
 
 One observer, 20 tablets: N walkthroughs of 25 ratings pushed in batches of 50 by 20 concurrent
-simulated devices; the same batches replayed (every result must be a duplicate); a new device
-pulling everything. The floor, timed in the same run, inserts the same rows straight through
-SQLAlchemy Core into a fresh database of the same kind. Only 127.0.0.1 is contacted.
+simulated devices, each sending its next batch as soon as the last is answered; the same
+batches replayed (every result must be a duplicate); a new device pulling everything; then
+10,000 more pushed by the same devices at a steady 1,000 walkthroughs/s, for the latency of a
+server that is busy but not saturated. The floor, timed in the same run, inserts the same rows
+straight through SQLAlchemy Core into a fresh database of the same kind. Only 127.0.0.1 is
+contacted.
 """
 
 from __future__ import annotations
@@ -101,9 +104,13 @@ def batches(facts: dict, observations: int, batch: int) -> tuple[list[bytes], li
 
 
 def push_all(
-    port: int, tokens: list[str], bodies: list[bytes], expect: str
+    port: int, tokens: list[str], bodies: list[bytes], expect: str, interval: float | None = None
 ) -> tuple[float, list[float]]:
-    """Each device sends its share of batches in order; returns wall time and batch latencies."""
+    """Each device sends its share of batches in order; returns wall time and batch latencies.
+
+    Without ``interval`` each device sends its next batch as soon as the last is answered (the
+    server is kept as busy as it can be). With it, each device sends one batch per ``interval``
+    seconds, the devices staggered, as tablets syncing at a steady rate would."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -111,7 +118,11 @@ def push_all(
     def device(index: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         headers = {"Authorization": f"Bearer {tokens[index]}", "Content-Type": "application/json"}
+        due = begun + (interval or 0) * index / len(tokens)
         for body in bodies[index :: len(tokens)]:
+            if interval:
+                time.sleep(max(0.0, due - time.perf_counter()))
+                due += interval
             started = time.perf_counter()
             connection.request("POST", "/api/v1/sync/push", body=body, headers=headers)
             response = connection.getresponse()
@@ -129,7 +140,7 @@ def push_all(
         connection.close()
 
     threads = [threading.Thread(target=device, args=(i,)) for i in range(len(tokens))]
-    started = time.perf_counter()
+    begun = started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -246,6 +257,11 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
         push_wall, latencies = push_all(args.port, device_tokens, bodies, "applied")
         replay_wall, _ = push_all(args.port, device_tokens, bodies, "duplicate")
         pull_wall, pulled = pull_all(args.port, facts["tokens"][-1])
+        # The same devices at the goal's rate: what a batch waits when the server is busy but
+        # not saturated. Fresh walkthroughs, so they are stored, not recognised.
+        paced_bodies, _ = batches(facts, args.paced_observations, args.batch)
+        interval = args.devices * args.batch / args.paced_rate
+        _, paced = push_all(args.port, device_tokens, paced_bodies, "applied", interval)
         floor_url = fresh_database(url, workdir)
         floor_time = floor(floor_url, prepare(floor_url, 0), versions)
     finally:
@@ -255,7 +271,11 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
         if kind == "postgres":
             subprocess.run([ROOT / "scripts" / "pg-throwaway", "stop", cluster], check=False)
     latencies.sort()
+    paced.sort()
     return {
+        "paced_rate": args.paced_rate,
+        "paced_p50_ms": statistics.median(paced) * 1000,
+        "paced_p95_ms": paced[int(len(paced) * 0.95) - 1] * 1000,
         "database": kind,
         "observations": args.observations,
         "push_s": push_wall,
@@ -280,7 +300,12 @@ def report(r: dict) -> None:
     print(f"  push    {r['push_s']:7.2f} s  {r['per_s']:8,.0f} walkthroughs/s{speed_goal}")
     print(
         f"  batch latency p50 {r['p50_ms']:6.0f} ms, p95 {r['p95_ms']:6.0f} ms"
-        + goal(r["p95_ms"] <= 250, "p95 <= 250 ms")
+        + "   (as fast as the devices can send: mostly waiting in line)"
+    )
+    print(
+        f"  at a steady {r['paced_rate']:,} walkthroughs/s: batch latency p50 "
+        f"{r['paced_p50_ms']:4.0f} ms, p95 {r['paced_p95_ms']:4.0f} ms"
+        + goal(r["paced_p95_ms"] <= 250, "p95 <= 250 ms")
     )
     print(
         f"  replay  {r['replay_s']:7.2f} s  {r['replay_ratio']:.2f}x the push"
@@ -301,6 +326,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=5095)
+    parser.add_argument("--paced-rate", type=int, default=1000, help="walkthroughs/s offered")
+    parser.add_argument("--paced-observations", type=int, default=10_000)
     args = parser.parse_args()
     print(f"gunicorn: {args.workers} sync workers on {os.cpu_count()} cores; "
           f"{args.devices} devices, batches of {args.batch}")  # fmt: skip

@@ -19,6 +19,7 @@ from observe.extensions import db
 
 if TYPE_CHECKING:
     from observe.accounts.models import User
+    from observe.calibration.models import CalibrationSession
     from observe.roster.models import Classroom, School
     from observe.rubrics.models import Criterion, RubricVersion
 
@@ -77,6 +78,7 @@ class Observation(db.Model):
     ratings: Mapped[list[Rating]] = relationship(
         back_populates="observation", cascade="all, delete-orphan"
     )
+    calibration_session: Mapped[CalibrationSession | None] = relationship()
     versions: Mapped[list[ObservationVersion]] = relationship(
         back_populates="observation", order_by="ObservationVersion.received_at"
     )

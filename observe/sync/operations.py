@@ -30,9 +30,9 @@ from observe.accounts.models import User
 from observe.calibration.models import CalibrationSession, calibration_participant
 from observe.calibration.sessions import session_json
 from observe.core.models import utcnow
-from observe.core.permissions import can_see_school, visible_school_ids
+from observe.core.permissions import visible_school_ids
 from observe.core.validation import flatten_messages, format_path
-from observe.errors import Forbidden, NotFound
+from observe.errors import Conflict, Forbidden, NotFound
 from observe.extensions import db
 from observe.observations.models import (
     Observation,
@@ -80,55 +80,280 @@ class Rejection(Exception):
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
+@dataclass
+class Item:
+    """One pushed version on its way through: as sent, then checked for shape and normalised."""
+
+    raw: Any
+    raw_id: str  # the version id as sent (maybe malformed): for the result and the rejection
+    data: dict[str, Any] = field(default_factory=dict)  # as the schema loaded it
+    payload: dict[str, Any] = field(default_factory=dict)  # normalised: as stored and hashed
+    digest: str = ""
+    rejection: Rejection | None = None
+
+
+# Loading does not change a schema, and building one per version costs more than the load.
+_VERSION_SCHEMA = VersionSchema()
+
+
+def prepare(items: Iterable[Any]) -> list[Item]:
+    """Check each version's shape and normalise it. No database: a request does this before it
+    takes the write lock."""
+    prepared = []
+    for raw in items:
+        item = Item(raw, str(raw.get("version_id", ""))[:64] if isinstance(raw, dict) else "")
+        try:
+            item.data = _load(raw)
+        except Rejection as rejection:
+            item.rejection = rejection
+        else:
+            item.payload = normalise(item.data)
+            item.digest = content_hash(item.payload)
+        prepared.append(item)
+    return prepared
+
+
 def push(device: Device, items: Iterable[Any]) -> list[dict[str, Any]]:
     """Apply each pushed version in order; one result per item, in the same order."""
-    return [push_one(device, item) for item in items]
+    return apply(device, prepare(items))
 
 
 def push_one(device: Device, item: Any) -> dict[str, Any]:
-    raw_id = str(item.get("version_id", ""))[:64] if isinstance(item, dict) else ""
+    return push(device, [item])[0]
+
+
+def apply(device: Device, items: list[Item]) -> list[dict[str, Any]]:
+    """Store prepared versions; one result per item, in order.
+
+    A batch is mostly new walkthroughs, each sent once. Those are checked against what one query
+    per kind read for the whole batch, and written together: one multi-row insert each for
+    walkthroughs, versions and ratings. Anything else — a version of a walkthrough the server
+    already has, an edit, a calibration score, an id this batch already used — goes through
+    :func:`_apply_one` (its own savepoint, row lock and head choice), after everything before it
+    in the batch has been written, so the order of the batch is the order of effect.
+    """
+    lookup = Lookup(device.user, items)
+    results: list[dict[str, Any]] = [{} for _ in items]
+    pending: list[tuple[int, Item, dict[str, CriterionFacts]]] = []
+    seen: set[str] = set()  # version and walkthrough ids met earlier in this batch
+
+    for i, item in enumerate(items):
+        if item.rejection is not None:
+            results[i] = _reject(device, item, item.rejection)
+            continue
+        payload = item.payload
+        ids = {payload["version_id"], payload["observation_id"]}
+        fresh = not ids & seen
+        seen |= ids
+        if fresh and payload["version_id"] in lookup.known:
+            results[i] = _known(device, item, lookup)
+        elif (
+            fresh
+            and payload["base_version_id"] is None
+            and payload["observation_id"] not in lookup.observations
+            and payload.get("calibration_session_id") is None
+        ):
+            try:
+                criteria = _check(device.user, item, None, lookup)
+            except Rejection as rejection:
+                results[i] = _reject(device, item, rejection)
+            else:
+                pending.append((i, item, criteria))
+        else:
+            _write_new(device, pending, results, lookup)
+            pending = []
+            results[i] = _apply_one(device, item, lookup)
+    _write_new(device, pending, results, lookup)
+    return results
+
+
+class Lookup:
+    """What checking a batch needs from the database, read with one query per kind."""
+
+    def __init__(self, user: User, items: list[Item]) -> None:
+        payloads = [item.payload for item in items if item.rejection is None]
+
+        def wanted(key: str) -> set[Any]:
+            return {p[key] for p in payloads if p.get(key) is not None}
+
+        def by_id(model: Any, key: str) -> dict[Any, Any]:
+            ids = wanted(key)
+            if not ids:
+                return {}
+            return {
+                row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))
+            }
+
+        # Rubric versions, schools, classrooms and sessions do not change during a push.
+        self.rubrics: dict[int, RubricVersion] = by_id(RubricVersion, "rubric_version_id")
+        self.schools: dict[int, School] = by_id(School, "school_id")
+        self.classrooms: dict[int, Classroom] = by_id(Classroom, "classroom_id")
+        self.sessions: dict[int, CalibrationSession] = by_id(
+            CalibrationSession, "calibration_session_id"
+        )
+        # Versions and walkthroughs as the batch began; read only for ids the batch has not
+        # touched since (see ``apply``).
+        self.known: dict[str, tuple[str, VersionOutcome, str]] = {}
+        if payloads:
+            rows = db.session.execute(
+                select(
+                    ObservationVersion.id,
+                    ObservationVersion.content_hash,
+                    ObservationVersion.outcome,
+                    ObservationVersion.observation_id,
+                ).where(ObservationVersion.id.in_(wanted("version_id")))
+            )
+            self.known = {row[0]: (row[1], row[2], row[3]) for row in rows}
+        self.observations: dict[str, tuple[str | None, bool]] = {}
+        observation_ids = wanted("observation_id") | {k[2] for k in self.known.values()}
+        if observation_ids:
+            rows = db.session.execute(
+                select(Observation.id, Observation.head_version_id, Observation.has_conflict).where(
+                    Observation.id.in_(observation_ids)
+                )
+            )
+            self.observations = {row[0]: (row[1], row[2]) for row in rows}
+        self.visible = visible_school_ids(user)
+
+    def can_see_school(self, school_id: int) -> bool:
+        return self.visible is None or school_id in self.visible
+
+    def version_owner(self, version_id: str) -> str | None:
+        """The walkthrough a stored version belongs to. Read when asked: an earlier item of the
+        batch may have just stored it."""
+        return db.session.scalar(
+            select(ObservationVersion.observation_id).where(ObservationVersion.id == version_id)
+        )
+
+
+def _known(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
+    """A version id the server already has: a retry (duplicate) or a reuse (rejected)."""
+    digest, outcome, observation_id = lookup.known[item.payload["version_id"]]
+    if digest != item.digest:
+        return _reject(device, item, _reused())
+    head, conflict = lookup.observations[observation_id]
+    return {
+        "version_id": item.payload["version_id"],
+        "status": DUPLICATE,
+        "observation_id": observation_id,
+        "head_version_id": head,
+        "has_conflict": conflict,
+        "original_status": outcome.value,
+    }
+
+
+def _reused() -> Rejection:
+    return Rejection(
+        VERSION_ID_REUSED,
+        [_error("version_id", "this version id was already used for different content")],
+    )
+
+
+def _write_new(
+    device: Device,
+    pending: list[tuple[int, Item, dict[str, CriterionFacts]]],
+    results: list[dict[str, Any]],
+    lookup: Lookup,
+) -> None:
+    """Store checked new walkthroughs, each with its first version, in three statements."""
+    if not pending:
+        return
+    now = utcnow()
+    observations, versions, ratings = [], [], []
+    for _, item, criteria in pending:
+        payload = item.payload
+        observations.append(
+            {
+                "id": payload["observation_id"],
+                "author_id": device.user.id,
+                "created_at": now,
+                "updated_at": now,
+                "has_conflict": False,
+                "submitted_at": item.data["saved_at"] if payload["state"] == "submitted" else None,
+                **_head_columns(payload),
+            }
+        )
+        versions.append(_version_row(device, item, VersionOutcome.APPLIED, now))
+        ratings += _rating_rows(payload, criteria)
+    # Inserts on the tables, not the mapped classes: the ORM's bulk insert starts a new
+    # statement whenever a row has None where the previous one had a value (a rating not
+    # observed), which turns one statement into dozens.
     try:
-        data = _load(item)
+        with db.session.begin_nested():
+            db.session.execute(insert(Observation.__table__), observations)
+            db.session.execute(insert(ObservationVersion.__table__), versions)
+            if ratings:
+                db.session.execute(insert(Rating.__table__), ratings)
+    except IntegrityError:
+        # Another request stored one of them meanwhile (possible on PostgreSQL): each takes the
+        # careful path instead, which finds the other's rows.
+        for i, item, _ in pending:
+            results[i] = _apply_one(device, item, lookup)
+        return
+    for i, item, _ in pending:
+        payload = item.payload
+        changes.record(
+            db.session,
+            "observation",
+            observation_id=payload["observation_id"],
+            author_id=device.user.id,
+        )
+        results[i] = {
+            "version_id": payload["version_id"],
+            "status": APPLIED,
+            "observation_id": payload["observation_id"],
+            "head_version_id": payload["version_id"],
+            "has_conflict": False,
+        }
+
+
+def _apply_one(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
+    try:
         # Two requests carrying the same new version can race; the loser's insert fails on the
         # primary key, and on the second pass it finds the winner's row and answers duplicate.
         for attempt in (1, 2):
             try:
                 with db.session.begin_nested():
-                    return _apply(device, data)
+                    return _apply(device, item, lookup)
             except IntegrityError:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
     except Rejection as rejection:
-        db.session.add(
-            RejectedVersion(
-                version_id=raw_id,
-                observation_id=str(item.get("observation_id", ""))[:64]
-                if isinstance(item, dict)
-                else None,
-                user_id=device.user.id,
-                device_id=device.device_id,
-                app_version=device.app_version,
-                user_agent=device.user_agent,
-                code=rejection.code,
-                errors=rejection.errors,
-                payload=item,
-            )
+        return _reject(device, item, rejection)
+
+
+def _reject(device: Device, item: Item, rejection: Rejection) -> dict[str, Any]:
+    """Keep the version as sent, with the reasons, for a person to inspect."""
+    raw = item.raw
+    db.session.add(
+        RejectedVersion(
+            version_id=item.raw_id,
+            observation_id=str(raw.get("observation_id", ""))[:64]
+            if isinstance(raw, dict)
+            else None,
+            user_id=device.user.id,
+            device_id=device.device_id,
+            app_version=device.app_version,
+            user_agent=device.user_agent,
+            code=rejection.code,
+            errors=rejection.errors,
+            payload=raw,
         )
-        db.session.flush()
-        return {
-            "version_id": raw_id,
-            "status": REJECTED,
-            "code": rejection.code,
-            "errors": rejection.errors,
-        }
+    )
+    return {
+        "version_id": item.raw_id,
+        "status": REJECTED,
+        "code": rejection.code,
+        "errors": rejection.errors,
+    }
 
 
 def _load(item: Any) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise Rejection(INVALID, [_error("", "each version must be a JSON object")])
     try:
-        data = VersionSchema().load(item)
+        data = _VERSION_SCHEMA.load(item)
     except ValidationError as error:
         raise Rejection(
             INVALID, [_error(format_path(p), m) for p, m in flatten_messages(error.messages)]
@@ -173,18 +398,15 @@ def content_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _apply(device: Device, data: dict[str, Any]) -> dict[str, Any]:
-    payload = normalise(data)
-    digest = content_hash(payload)
+def _apply(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
+    """One version, the careful way: its walkthrough locked, siblings and head looked at."""
+    payload = item.payload
     version_id = payload["version_id"]
 
     known = db.session.get(ObservationVersion, version_id)
     if known is not None:
-        if known.content_hash != digest:
-            raise Rejection(
-                VERSION_ID_REUSED,
-                [_error("version_id", "this version id was already used for different content")],
-            )
+        if known.content_hash != item.digest:
+            raise _reused()
         return _result(DUPLICATE, known.observation, version_id, original=known.outcome.value)
 
     observation = db.session.get(Observation, payload["observation_id"], with_for_update=True)
@@ -197,7 +419,7 @@ def _apply(device: Device, data: dict[str, Any]) -> dict[str, Any]:
         raise Rejection(
             NOT_YOURS, [_error("observation_id", "this observation belongs to another observer")]
         )
-    criteria = _check(device.user, payload, data, observation)
+    criteria = _check(device.user, item, observation, lookup)
 
     if observation is None:
         observation = Observation(
@@ -205,7 +427,7 @@ def _apply(device: Device, data: dict[str, Any]) -> dict[str, Any]:
             author_id=device.user.id,
             rubric_version_id=payload["rubric_version_id"],
             school_id=payload["school_id"],
-            observed_at=data["observed_at"],
+            observed_at=item.data["observed_at"],
         )
         db.session.add(observation)
         outcome = VersionOutcome.APPLIED
@@ -220,22 +442,10 @@ def _apply(device: Device, data: dict[str, Any]) -> dict[str, Any]:
         )
         outcome = VersionOutcome.CONFLICT if sibling else VersionOutcome.APPLIED
 
-    version = ObservationVersion(
-        id=version_id,
-        observation=observation,
-        base_version_id=payload["base_version_id"],
-        pushed_by_id=device.user.id,
-        device_id=device.device_id,
-        app_version=device.app_version,
-        user_agent=device.user_agent,
-        saved_at=data["saved_at"],
-        payload=payload,
-        content_hash=digest,
-        outcome=outcome,
-    )
-    db.session.add(version)
     db.session.flush()
-
+    db.session.execute(
+        insert(ObservationVersion.__table__), [_version_row(device, item, outcome, utcnow())]
+    )
     if outcome is VersionOutcome.CONFLICT:
         observation.has_conflict = True
     head = choose_head(observation.id)
@@ -246,6 +456,58 @@ def _apply(device: Device, data: dict[str, Any]) -> dict[str, Any]:
         db.session, "observation", observation_id=observation.id, author_id=observation.author_id
     )
     return _result(outcome.value, observation, version_id)
+
+
+def _version_row(
+    device: Device, item: Item, outcome: VersionOutcome, received_at: datetime
+) -> dict[str, Any]:
+    """A version as stored: what the device sent, normalised, and where it came from."""
+    payload = item.payload
+    return {
+        "id": payload["version_id"],
+        "observation_id": payload["observation_id"],
+        "base_version_id": payload["base_version_id"],
+        "pushed_by_id": device.user.id,
+        "device_id": device.device_id,
+        "app_version": device.app_version,
+        "user_agent": device.user_agent,
+        "saved_at": item.data["saved_at"],
+        "payload": payload,
+        "content_hash": item.digest,
+        "outcome": outcome,
+        "received_at": received_at,
+    }
+
+
+def _head_columns(payload: dict[str, Any]) -> dict[str, Any]:
+    """The walkthrough row's columns that mirror its head version."""
+    return {
+        "head_version_id": payload["version_id"],
+        "rubric_version_id": payload["rubric_version_id"],
+        "school_id": payload["school_id"],
+        "classroom_id": payload["classroom_id"],
+        "observed_at": datetime.fromisoformat(payload["observed_at"]),
+        "duration_seconds": payload["duration_seconds"],
+        "context": payload["context"],
+        "notes": payload["notes"],
+        "state": ObservationState(payload["state"]),
+        "calibration_session_id": payload.get("calibration_session_id"),
+    }
+
+
+def _rating_rows(
+    payload: dict[str, Any], criteria: dict[str, CriterionFacts]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "observation_id": payload["observation_id"],
+            "criterion_id": criteria[r["criterion"]].id,
+            "level": r["level"],
+            "not_observed": r["not_observed"],
+            "evidence": r["evidence"],
+        }
+        for r in payload["ratings"]
+    ]
 
 
 def _result(
@@ -287,37 +549,17 @@ def _mirror(
     observation: Observation, head: ObservationVersion, criteria: dict[str, CriterionFacts]
 ) -> None:
     """Make the observation row and its ratings say what the head version says."""
-    payload = head.payload
-    observation.head_version_id = head.id
-    observation.rubric_version_id = payload["rubric_version_id"]
-    observation.school_id = payload["school_id"]
-    observation.classroom_id = payload["classroom_id"]
-    observation.observed_at = datetime.fromisoformat(payload["observed_at"])
-    observation.duration_seconds = payload["duration_seconds"]
-    observation.context = payload["context"]
-    observation.notes = payload["notes"]
-    observation.state = ObservationState(payload["state"])
-    observation.calibration_session_id = payload.get("calibration_session_id")
+    for name, value in _head_columns(head.payload).items():
+        setattr(observation, name, value)
     if observation.state is ObservationState.SUBMITTED and observation.submitted_at is None:
         observation.submitted_at = head.saved_at
     # The ratings are replaced in two statements rather than through the ORM collection,
     # which loads the old rows and tracks each new object: this runs for every version pushed.
     db.session.flush()
     db.session.execute(delete(Rating).where(Rating.observation_id == observation.id))
-    if payload["ratings"]:
-        db.session.execute(
-            insert(Rating),
-            [
-                {
-                    "observation_id": observation.id,
-                    "criterion_id": criteria[r["criterion"]].id,
-                    "level": r["level"],
-                    "not_observed": r["not_observed"],
-                    "evidence": r["evidence"],
-                }
-                for r in payload["ratings"]
-            ],
-        )
+    rows = _rating_rows(head.payload, criteria)
+    if rows:
+        db.session.execute(insert(Rating.__table__), rows)
     db.session.expire(observation, ["ratings"])
 
 
@@ -352,13 +594,14 @@ def _criteria(version: RubricVersion) -> dict[str, CriterionFacts]:
 
 
 def _check(
-    user: User, payload: dict[str, Any], data: dict[str, Any], observation: Observation | None
+    user: User, item: Item, observation: Observation | None, lookup: Lookup
 ) -> dict[str, CriterionFacts]:
     """Everything the schema cannot know: rubric, roster, permissions, clocks."""
+    payload, data = item.payload, item.data
     errors: list[dict[str, str]] = []
     now = utcnow()
 
-    version = db.session.get(RubricVersion, payload["rubric_version_id"])
+    version = lookup.rubrics.get(payload["rubric_version_id"])
     criteria: dict[str, CriterionFacts] = {}
     if version is None:
         errors.append(
@@ -379,7 +622,7 @@ def _check(
 
     session_id = payload.get("calibration_session_id")
     if session_id is not None:
-        errors += _check_session(user, payload, observation)
+        errors += _check_session(user, payload, observation, lookup)
     elif observation is not None and observation.calibration_session_id is not None:
         errors.append(
             _error(
@@ -389,14 +632,14 @@ def _check(
             )
         )
 
-    school = db.session.get(School, payload["school_id"])
+    school = lookup.schools.get(payload["school_id"])
     if school is None:
         errors.append(_error("school_id", f"unknown school {payload['school_id']}"))
-    elif session_id is None and not can_see_school(user, school.id):
+    elif session_id is None and not lookup.can_see_school(school.id):
         # A calibration team may come from several schools: taking part is what counts.
         errors.append(_error("school_id", f"{school.name} is not one of your schools"))
     if payload["classroom_id"] is not None:
-        classroom = db.session.get(Classroom, payload["classroom_id"])
+        classroom = lookup.classrooms.get(payload["classroom_id"])
         if classroom is None:
             errors.append(_error("classroom_id", f"unknown classroom {payload['classroom_id']}"))
         elif school is not None and classroom.school_id != school.id:
@@ -409,23 +652,26 @@ def _check(
         elif moment < EARLIEST:
             errors.append(_error(name, f"{_iso(moment)} is before 2000"))
 
-    if payload["base_version_id"] is not None:
-        base = db.session.get(ObservationVersion, payload["base_version_id"])
-        if base is None or base.observation_id != payload["observation_id"]:
-            errors.append(
-                _error("base_version_id", "no such version of this observation on the server")
-            )
+    base = payload["base_version_id"]
+    if base is not None and lookup.version_owner(base) != payload["observation_id"]:
+        errors.append(
+            _error("base_version_id", "no such version of this observation on the server")
+        )
     if errors:
         raise Rejection(INVALID, errors)
     return criteria
 
 
 def _check_session(
-    user: User, payload: dict[str, Any], observation: Observation | None
+    user: User, payload: dict[str, Any], observation: Observation | None, lookup: Lookup
 ) -> list[dict[str, str]]:
     """A score in a calibration session: a participant's own, of the session's lesson."""
     session_id = payload["calibration_session_id"]
-    session = db.session.get(CalibrationSession, session_id)
+    session = lookup.sessions.get(session_id)
+    if session is not None:
+        # Locked, as the reveal locks it: this score is stored wholly before the reveal, or
+        # refused after it.
+        db.session.refresh(session, with_for_update=True)
     if session is None or not session.has_participant(user.id):
         return [
             _error(
@@ -541,6 +787,12 @@ def delete_observation(user: User, observation_id: str) -> Observation:
         raise NotFound(f"no observation {observation_id}")
     if observation.author_id != user.id and not user.is_district_admin:
         raise Forbidden("only its author or a district admin can delete an observation")
+    session = observation.calibration_session
+    if session is not None and session.is_revealed:
+        raise Conflict(
+            f"this walkthrough is a score in the revealed calibration session {session.title!r}; "
+            "the team's report rests on it, so it is kept"
+        )
     if observation.deleted_at is None:
         observation.deleted_at = utcnow()
         observation.deleted_by_id = user.id

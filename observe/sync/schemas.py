@@ -30,6 +30,55 @@ class RatingSchema(Schema):
             raise ValidationError("give a level or mark it not observed, not both", "level")
 
 
+_RATING_KEYS = frozenset(("criterion", "level", "not_observed", "evidence"))
+
+
+def _plainly_valid(rating: Any) -> bool:
+    """A rating ``RatingSchema`` would load unchanged apart from its defaults — the shape every
+    tablet sends. Anything else (a string for a number, a missing key, too long) is not."""
+    if type(rating) is not dict or not rating.keys() <= _RATING_KEYS:
+        return False
+    criterion = rating.get("criterion")
+    level = rating.get("level")
+    not_observed = rating.get("not_observed", False)
+    evidence = rating.get("evidence", "")
+    return (
+        type(criterion) is str
+        and 1 <= len(criterion) <= 100
+        and (level is None or type(level) is int)
+        and type(not_observed) is bool
+        and type(evidence) is str
+        and len(evidence) <= MAX_EVIDENCE
+        and not (not_observed and level is not None)
+    )
+
+
+class RatingList(fields.List):
+    """A list of ratings, loaded as ``List(Nested(RatingSchema))`` loads it.
+
+    A walkthrough carries dozens of ratings and a push hundreds of walkthroughs; running each
+    plainly valid rating through a nested schema costs more than everything else in a push.
+    Those are taken as they are (with the schema's defaults); a list with anything else goes
+    through the schema, so every error reads exactly as the schema words it.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.Nested(RatingSchema), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if type(value) is list and all(_plainly_valid(r) for r in value):
+            return [
+                {
+                    "criterion": r["criterion"],
+                    "level": r.get("level"),
+                    "not_observed": r.get("not_observed", False),
+                    "evidence": r.get("evidence", ""),
+                }
+                for r in value
+            ]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class VersionSchema(Schema):
     """One saved version of an observation."""
 
@@ -52,7 +101,7 @@ class VersionSchema(Schema):
     )
     state = fields.String(load_default="submitted", validate=validate.OneOf(["draft", "submitted"]))
     context = fields.Dict(keys=fields.String(), load_default=dict)
-    ratings = fields.List(fields.Nested(RatingSchema), load_default=list)
+    ratings = RatingList(load_default=list)
     notes = fields.String(
         load_default="",
         validate=validate.Length(max=MAX_NOTES, error="must be at most {max} characters"),

@@ -71,8 +71,10 @@ def push():
         app_version=envelope["app_version"],
         user_agent=request.headers.get("User-Agent", "")[:400],
     )
+    # Shapes are checked before the write lock is taken: on SQLite one writer at a time.
+    prepared = operations.prepare(envelope["versions"])
     begin_write()
-    results = operations.push(device, envelope["versions"])
+    results = operations.apply(device, prepared)
     db.session.commit()
     return jsonify(results=results)
 
