@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from observe.accounts.models import User
 from observe.calibration.agreement import alpha_interval, compute
 from observe.calibration.models import CalibrationSession, SessionState
-from observe.calibration.sessions import scored_observations, session_json
+from observe.calibration.sessions import can_view, scored_observations, session_json
 from observe.extensions import db
-from observe.observations.models import Observation, Rating
+from observe.observations.models import Rating
 from observe.rubrics.models import Criterion
 
 NOT_OBSERVED = "not observed"
@@ -113,7 +113,7 @@ def build(
         )
     )
     consensus = {c.criterion_id: c for c in session.consensus}
-    team_history = _team_history(session) if history else {"count": None, "by_criterion": {}}
+    team_history = _team_history(user, session) if history else {"count": None, "by_criterion": {}}
     values = sorted({level["value"] for c in criteria for level in c.levels})
 
     rows = []
@@ -181,14 +181,12 @@ def _criterion_row(
     scores = []
     for rater, cell in zip(raters, cells, strict=True):
         level, no, evidence = cell if cell is not None else (None, False, "")
-        off = False
-        if level is not None and middle is not None:
-            # More than one step from the middle of the team's scores.
-            off = abs(step[level] - middle) > 1
-        elif no and given and len(given) > not_observed:
-            off = True  # not observed, while most of the team saw it
-        elif level is not None and not_observed > len(given):
+        if level is not None and not_observed > len(given):
             off = True  # a level, while most of the team saw nothing to rate
+        elif level is not None and middle is not None:
+            off = abs(step[level] - middle) > 1  # more than a step from the team's middle
+        else:
+            off = no and len(given) > not_observed  # not observed, while most rated it
         scores.append(
             {
                 "user_id": rater.id,
@@ -196,6 +194,9 @@ def _criterion_row(
                 "not_observed": no,
                 "evidence": evidence,
                 "divergent": off,
+                # Position on the look-for's scale: levels may be numbered with gaps, and
+                # differences are counted in steps.
+                "step": step[level] if level is not None else None,
             }
         )
     spread = (step[max(given)] - step[min(given)]) if given else None
@@ -218,11 +219,10 @@ def _criterion_row(
         "team_alpha": _share(team.get("alpha")),
         "team_alpha_interval": team.get("interval"),
         "team_ac1": _share(team.get("ac1")),
+        "team_lessons": team.get("lessons", 0),
         # Alpha over a handful of lessons swings wildly; it enters the flag only from
-        # MIN_INTERVAL_UNITS sessions on, when an interval can be shown with it too.
-        "flag": thresholds.flag(
-            team.get("alpha") if (history["count"] or 0) >= MIN_INTERVAL_UNITS else None, within
-        ),
+        # MIN_INTERVAL_UNITS lessons on, when an interval is shown with it too.
+        "flag": thresholds.flag(team.get("alpha") if team.get("interval") else None, within),
         "divergent": divergent,
     }
 
@@ -235,37 +235,38 @@ def _agenda_order(row: dict[str, Any]) -> tuple[float, str]:
     return (row["percent_within_one"] if row["percent_within_one"] is not None else 2.0, row["key"])
 
 
-def _team_history(session: CalibrationSession) -> dict[str, Any]:
-    """Per criterion, alpha and AC1 across the team's revealed sessions up to this one."""
+def _team_history(user: User, session: CalibrationSession) -> dict[str, Any]:
+    """Per criterion, alpha and AC1 across the team's revealed sessions up to this one.
+
+    A team is the sessions with the same team name and rubric version that ``user`` may see:
+    a session someone else names after a team the user cannot see into changes nothing here.
+    "Up to this one" orders by date, then by creation, so a later session of the same day is
+    not counted.
+    """
     if not session.team:
         return {"count": 1, "by_criterion": {}}
-    sessions = list(
-        db.session.scalars(
-            select(CalibrationSession)
-            .where(
-                CalibrationSession.team == session.team,
-                CalibrationSession.rubric_version_id == session.rubric_version_id,
-                CalibrationSession.state == SessionState.REVEALED,
-                CalibrationSession.held_on <= session.held_on,
-            )
-            .order_by(CalibrationSession.held_on, CalibrationSession.id)
+    candidates = db.session.scalars(
+        select(CalibrationSession)
+        .where(
+            CalibrationSession.team == session.team,
+            CalibrationSession.rubric_version_id == session.rubric_version_id,
+            CalibrationSession.state == SessionState.REVEALED,
+            or_(
+                CalibrationSession.held_on < session.held_on,
+                and_(
+                    CalibrationSession.held_on == session.held_on,
+                    CalibrationSession.id <= session.id,
+                ),
+            ),
         )
+        .order_by(CalibrationSession.held_on, CalibrationSession.id)
     )
+    sessions = [s for s in candidates if can_view(user, s)]
     if len(sessions) < 2:
         return {"count": len(sessions), "by_criterion": {}}
-    live = set(
-        db.session.scalars(
-            select(Observation.id).where(
-                Observation.id.in_(
-                    [r["observation_id"] for s in sessions for r in s.reveal_record]
-                ),
-                Observation.deleted_at.is_(None),
-            )
-        )
-    )
     people = sorted({r["user_id"] for s in sessions for r in s.reveal_record})
     column = {person: i for i, person in enumerate(people)}
-    ratings = _scores(sorted(live))
+    ratings = _scores([r["observation_id"] for s in sessions for r in s.reveal_record])
     criteria = db.session.scalars(
         select(Criterion).where(Criterion.rubric_version_id == session.rubric_version_id)
     )
@@ -276,22 +277,23 @@ def _team_history(session: CalibrationSession) -> dict[str, Any]:
         for s in sessions:
             row: list[int | None] = [None] * len(people)
             for record in s.reveal_record:
-                if record["observation_id"] in live:
-                    cell = ratings[record["observation_id"]].get(criterion.id)
-                    if cell is not None and not cell[1]:
-                        row[column[record["user_id"]]] = cell[0]
+                cell = ratings[record["observation_id"]].get(criterion.id)
+                if cell is not None and not cell[1]:
+                    row[column[record["user_id"]]] = cell[0]
             table.append(row)
+        # Lessons where two or more observers gave this look-for a level: the units that count.
+        lessons = sum(1 for row in table if sum(v is not None for v in row) >= 2)
         found = compute(table, levels, "ordinal", PER_CRITERION_TEAM)
         interval = (
             alpha_interval(table, levels)
-            if found["krippendorff_alpha_ordinal"] is not None
-            and len(sessions) >= MIN_INTERVAL_UNITS
+            if found["krippendorff_alpha_ordinal"] is not None and lessons >= MIN_INTERVAL_UNITS
             else None
         )
         by_criterion[criterion.id] = {
             "alpha": found["krippendorff_alpha_ordinal"],
             "interval": [round(interval[0], 4), round(interval[1], 4)] if interval else None,
             "ac1": found["gwet_ac1"],
+            "lessons": lessons,
         }
     return {"count": len(sessions), "by_criterion": by_criterion}
 
@@ -318,7 +320,8 @@ def _reference(
     anchor = next((i for i, r in enumerate(raters) if r.id == session.anchor_id), None)
     if anchor is not None:
         return {"label": f"the anchor rater, {raters[anchor].name}", "kind": "anchor", "i": anchor}
-    if any(row["consensus"] for row in rows):
+    # A consensus of "not observed" everywhere leaves nothing to compare levels with.
+    if any(row["consensus"] and row["consensus"]["level"] is not None for row in rows):
         return {"label": "the team's consensus scores", "kind": "consensus", "i": None}
     return {"label": "the rest of the team", "kind": "team", "i": None}
 
@@ -326,26 +329,23 @@ def _reference(
 def _observer(
     rater: User, i: int, rows: list[dict[str, Any]], reference: dict[str, Any], values: list[int]
 ) -> dict[str, Any]:
-    differences: list[float] = []
-    exact = within = 0
+    """One observer against the reference, in steps of each look-for's scale."""
+    differences: list[int] = []
     used = dict.fromkeys(values, 0)
-    not_observed = 0
+    not_observed = extremes = 0
     for row in rows:
         mine = row["scores"][i]
-        if mine["not_observed"]:
-            not_observed += 1
+        not_observed += mine["not_observed"]
         if mine["level"] is None:
             continue
         used[mine["level"]] = used.get(mine["level"], 0) + 1
-        for other in _reference_levels(row, i, reference):
-            d = mine["level"] - other
-            differences.append(d)
-            exact += d == 0
-            within += abs(d) <= 1
+        extremes += mine["step"] in (0, len(row["levels"]) - 1)
+        differences += [mine["step"] - other for other in _reference_steps(row, i, reference)]
     rated = sum(used.values())
     compared = len(differences)
     mean = sum(differences) / compared if compared else None
-    if mean is None or (reference["kind"] == "anchor" and i == reference["i"]):
+    is_reference = reference["kind"] == "anchor" and i == reference["i"]
+    if mean is None or is_reference:
         leaning = None
     elif mean > LEANING:
         leaning = "lenient"
@@ -353,34 +353,38 @@ def _observer(
         leaning = "severe"
     else:
         leaning = "in line"
-    extremes = (used.get(values[0], 0) + used.get(values[-1], 0)) if values else 0
     return {
         "user_id": rater.id,
         "name": rater.name,
-        "is_reference": reference["kind"] == "anchor" and i == reference["i"],
+        "is_reference": is_reference,
         "compared": compared,
-        "exact": _share(exact / compared) if compared else None,
-        "within_one": _share(within / compared) if compared else None,
+        "exact": _share(sum(d == 0 for d in differences) / compared) if compared else None,
+        "within_one": _share(sum(abs(d) <= 1 for d in differences) / compared)
+        if compared
+        else None,
         "mean_difference": _share(mean),
         "leaning": leaning,
         "rated": rated,
         "not_observed": not_observed,
         "levels_used": {str(k): v for k, v in used.items()},
         "extremes_share": _share(extremes / rated) if rated else None,
+        # Never the lowest or highest level of a look-for's scale, over enough ratings to tell.
         "avoids_extremes": bool(rated >= 5 and extremes == 0),
     }
 
 
-def _reference_levels(row: dict[str, Any], i: int, reference: dict[str, Any]) -> list[int]:
+def _reference_steps(row: dict[str, Any], i: int, reference: dict[str, Any]) -> list[int]:
     if reference["kind"] == "anchor":
         if i == reference["i"]:
             return []
-        level = row["scores"][reference["i"]]["level"]
-        return [level] if level is not None else []
+        step = row["scores"][reference["i"]]["step"]
+        return [step] if step is not None else []
     if reference["kind"] == "consensus":
         agreed = row["consensus"]
-        return [agreed["level"]] if agreed and agreed["level"] is not None else []
-    return [s["level"] for j, s in enumerate(row["scores"]) if j != i and s["level"] is not None]
+        if not agreed or agreed["level"] is None:
+            return []
+        return [next(j for j, lv in enumerate(row["levels"]) if lv["value"] == agreed["level"])]
+    return [s["step"] for j, s in enumerate(row["scores"]) if j != i and s["step"] is not None]
 
 
 EXPLANATIONS = {
@@ -421,10 +425,11 @@ EXPLANATIONS = {
     "per_criterion": (
         "One lesson is one unit: for a single look-for in a single session, chance-corrected "
         "statistics are undefined. Per look-for, alpha and AC1 are therefore computed across "
-        "the team's revealed sessions with this rubric version (each session a unit). Over "
-        "a handful of sessions alpha swings widely, so until the team has "
-        f"{MIN_INTERVAL_UNITS}, the flag rests on within-one agreement alone and says "
-        "tentative at best, and no interval is shown."
+        "the team's revealed sessions with this rubric version that you may see (each "
+        "session a unit). Over a handful of lessons alpha swings widely, so until "
+        f"{MIN_INTERVAL_UNITS} of them have two or more levels for the look-for, the flag "
+        "rests on within-one agreement alone and says tentative at best, and no interval is "
+        "shown."
     ),
     "flags": (
         "Reliable: alpha at or above the reliable threshold and within-one at or above its "
@@ -432,7 +437,7 @@ EXPLANATIONS = {
         "within-one on target. Discuss: anything else."
     ),
     "leaning": (
-        "Leniency or severity is the mean signed difference, in levels, between an "
+        "Leniency or severity is the mean signed difference, in steps of the scale, between an "
         f"observer's scores and the reference; beyond ±{LEANING} the observer leans lenient "
         "(higher) or severe (lower)."
     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import Role, User
@@ -40,6 +40,13 @@ RECENT_DAYS = 120
 class SessionSchema(Schema):
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def strip_text(self, data: Any, **kwargs: Any) -> Any:
+        """A title of spaces is no title."""
+        if isinstance(data, dict):
+            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return data
 
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     team = fields.String(load_default="", validate=validate.Length(max=120))
@@ -92,12 +99,13 @@ def can_create(user: User) -> bool:
 
 
 def can_view(user: User, session: CalibrationSession) -> bool:
-    """The team, its facilitator, the session school's leaders and district admins."""
-    if user.is_district_admin or user.id == session.facilitator_id:
-        return True
-    if session.has_participant(user.id):
-        return True
-    return user.role is Role.SCHOOL_LEADER and can_see_school(user, session.school_id)
+    """The team, its facilitator and district admins. Calibration is the team's own practice:
+    a leader of the lesson's school who is not on the team does not see who scored what."""
+    return (
+        user.is_district_admin
+        or user.id == session.facilitator_id
+        or session.has_participant(user.id)
+    )
 
 
 def can_manage(user: User, session: CalibrationSession) -> bool:
@@ -121,13 +129,9 @@ def visible_sessions(user: User) -> list[CalibrationSession]:
         mine = select(calibration_participant.c.session_id).where(
             calibration_participant.c.user_id == user.id
         )
-        conditions = [
-            CalibrationSession.facilitator_id == user.id,
-            CalibrationSession.id.in_(mine),
-        ]
-        if user.role is Role.SCHOOL_LEADER:
-            conditions.append(CalibrationSession.school_id.in_([s.id for s in user.schools]))
-        query = query.where(or_(*conditions))
+        query = query.where(
+            or_(CalibrationSession.facilitator_id == user.id, CalibrationSession.id.in_(mine))
+        )
     return list(db.session.scalars(query))
 
 
@@ -188,12 +192,17 @@ def create_session(user: User, body: Any) -> CalibrationSession:
     inactive = [
         participants[i].name for i in ids if i in participants and not participants[i].active
     ]
-    if repeated:
-        problems["participant_ids"] = f"listed more than once: {', '.join(map(str, repeated))}"
-    elif unknown:
-        problems["participant_ids"] = f"unknown users: {', '.join(map(str, unknown))}"
-    elif inactive:
-        problems["participant_ids"] = f"deactivated accounts: {', '.join(inactive)}"
+    who = [
+        f"{label}: {', '.join(map(str, found))}"
+        for label, found in (
+            ("listed more than once", repeated),
+            ("unknown users", unknown),
+            ("deactivated accounts", inactive),
+        )
+        if found
+    ]
+    if who:
+        problems["participant_ids"] = "; ".join(who)
     if data["anchor_id"] is not None and data["anchor_id"] not in ids:
         problems["anchor_id"] = "the anchor rater must be one of the participants"
     if problems:
@@ -201,12 +210,12 @@ def create_session(user: User, body: Any) -> CalibrationSession:
         raise ValidationFailed(f"The session was not created: {summary}", details=problems)
 
     session = CalibrationSession(
-        title=data["title"].strip(),
-        team=data["team"].strip(),
+        title=data["title"],
+        team=data["team"],
         rubric_version_id=version.id,
         school_id=school.id,
         classroom_id=data["classroom_id"],
-        lesson_reference=data["lesson_reference"].strip(),
+        lesson_reference=data["lesson_reference"],
         held_on=data["held_on"],
         facilitator_id=user.id,
         anchor_id=data["anchor_id"],
@@ -273,8 +282,10 @@ def scored_observations(user: User, session: CalibrationSession) -> dict[int, Ob
             "anyone else's scores.",
             details={"state": session.state.value},
         )
-    revealed = {r["user_id"] for r in session.reveal_record}
-    return {k: v for k, v in submitted_observations(session).items() if k in revealed}
+    # Exactly the walkthroughs the reveal recorded: they can no longer change or be deleted.
+    recorded = {r["observation_id"]: r["user_id"] for r in session.reveal_record}
+    found = db.session.scalars(select(Observation).where(Observation.id.in_(recorded)))
+    return {recorded[o.id]: o for o in found}
 
 
 MIN_TO_REVEAL = 2
@@ -283,6 +294,9 @@ MIN_TO_REVEAL = 2
 def reveal(user: User, session: CalibrationSession) -> CalibrationSession:
     if not can_manage(user, session):
         raise Forbidden("only the session's facilitator or a district admin can reveal scores")
+    # Locked, as a push of a score locks it: a score lands wholly before the reveal or is
+    # refused after it (PostgreSQL; on SQLite writes are one at a time anyway).
+    db.session.refresh(session, with_for_update=True)
     if session.is_revealed:
         raise Conflict(f"the scores were already revealed at {_iso(session.revealed_at)}")
     submitted = submitted_observations(session)

@@ -9,6 +9,7 @@ from typing import Any
 
 from observe.accounts.models import User
 from observe.calibration import report
+from observe.calibration.models import CalibrationSession
 from observe.calibration.sessions import visible_sessions
 
 
@@ -21,37 +22,9 @@ def build(user: User, thresholds: report.Thresholds) -> dict[str, Any]:
 
     for session in revealed:
         figures = report.build(user, session, thresholds, history=False)
-        team = session.team or "(no team)"
-        overall = figures["overall"]
-        teams[team].append(
-            {
-                "session_id": session.id,
-                "title": session.title,
-                "held_on": session.held_on.isoformat(),
-                "observers": len(figures["raters"]),
-                "percent_exact": overall["percent_exact"],
-                "percent_within_one": overall["percent_within_one"],
-                "krippendorff_alpha_ordinal": overall["krippendorff_alpha_ordinal"],
-                "alpha_interval": overall["alpha_interval"],
-                "gwet_ac1": overall["gwet_ac1"],
-                "reference": figures["reference"],
-            }
-        )
-        for observer in figures["observers"]:
-            if observer["is_reference"]:
-                continue
-            person = drift[team].setdefault(
-                observer["user_id"], {"user_id": observer["user_id"], "name": observer["name"]}
-            )
-            person.setdefault("sessions", []).append(
-                {
-                    "session_id": session.id,
-                    "held_on": session.held_on.isoformat(),
-                    "within_one": observer["within_one"],
-                    "exact": observer["exact"],
-                    "mean_difference": observer["mean_difference"],
-                }
-            )
+        # A session without a team has no trend to be part of; its look-fors still count below.
+        if session.team:
+            _add_to_trend(session, figures, teams[session.team], drift[session.team])
         for row in figures["criteria"]:
             key = (session.rubric_version_id, row["key"])
             entry = hardest.setdefault(
@@ -61,14 +34,14 @@ def build(user: User, thresholds: report.Thresholds) -> dict[str, Any]:
                     "criterion": row["key"],
                     "text": row["text"],
                     "sessions": 0,
-                    "discuss": 0,
+                    "below_target": 0,
                     "_within": [],
                 },
             )
             if row["percent_within_one"] is None:
                 continue
             entry["sessions"] += 1
-            entry["discuss"] += row["flag"] == "discuss"
+            entry["below_target"] += row["percent_within_one"] < thresholds.within_one
             entry["_within"].append(row["percent_within_one"])
 
     criteria = []
@@ -78,7 +51,7 @@ def build(user: User, thresholds: report.Thresholds) -> dict[str, Any]:
             continue
         entry["mean_within_one"] = round(sum(within) / len(within), 4)
         criteria.append(entry)
-    criteria.sort(key=lambda e: (e["mean_within_one"], -e["discuss"], e["criterion"]))
+    criteria.sort(key=lambda e: (e["mean_within_one"], -e["below_target"], e["criterion"]))
     return {
         "teams": [{"team": name, "sessions": rows} for name, rows in sorted(teams.items())],
         "drift": [
@@ -87,3 +60,41 @@ def build(user: User, thresholds: report.Thresholds) -> dict[str, Any]:
         ],
         "hardest_criteria": criteria,
     }
+
+
+def _add_to_trend(
+    session: CalibrationSession,
+    figures: dict[str, Any],
+    sessions: list[dict[str, Any]],
+    people: dict[int, dict[str, Any]],
+) -> None:
+    overall = figures["overall"]
+    sessions.append(
+        {
+            "session_id": session.id,
+            "title": session.title,
+            "held_on": session.held_on.isoformat(),
+            "observers": len(figures["raters"]),
+            "percent_exact": overall["percent_exact"],
+            "percent_within_one": overall["percent_within_one"],
+            "krippendorff_alpha_ordinal": overall["krippendorff_alpha_ordinal"],
+            "alpha_interval": overall["alpha_interval"],
+            "gwet_ac1": overall["gwet_ac1"],
+            "reference": figures["reference"],
+        }
+    )
+    for observer in figures["observers"]:
+        if observer["is_reference"]:
+            continue
+        person = people.setdefault(
+            observer["user_id"], {"user_id": observer["user_id"], "name": observer["name"]}
+        )
+        person.setdefault("sessions", []).append(
+            {
+                "session_id": session.id,
+                "held_on": session.held_on.isoformat(),
+                "within_one": observer["within_one"],
+                "exact": observer["exact"],
+                "mean_difference": observer["mean_difference"],
+            }
+        )

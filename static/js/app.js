@@ -34,6 +34,10 @@ async function start() {
         <p>observe needs the network once to fetch your rubric and schools. Connect and reload.</p></section>`);
       return;
     }
+  } else if ((await store.getMeta("bootstrap_format", 1)) < sync.BOOTSTRAP_FORMAT) {
+    // This tablet was set up by an older app that did not keep everything bootstrap now
+    // sends (calibration sessions); fetch it again when the network allows.
+    sync.bootstrap().catch(() => {});
   }
   askForPersistentStorage();
   registerServiceWorker();
@@ -193,12 +197,22 @@ async function home() {
     const own = mine.get(session.id);
     const where = `${session.classroom_name || session.lesson_reference || "Whole school"} · ${session.school_name}`;
     let action;
-    if (session.state === "revealed") action = html`<a class="button" href="/calibration/${session.id}">See the report</a>`;
-    else if (!own) action = html`<button type="button" class="button button-primary" data-score-session="${session.id}">Score this lesson</button>`;
-    else if (own.status === "draft") action = html`<a class="button button-primary" href="#/observe/${own.id}">Continue scoring</a>`;
-    else action = html`<a class="button" href="#/view/${own.id}">Your scores</a>`;
-    const state = session.state === "revealed" ? "Revealed"
-      : own && own.status !== "draft" ? "Submitted · hidden from others until the reveal" : "Scoring blind";
+    let state = "Scoring blind";
+    if (session.state === "revealed") {
+      action = html`<a class="button" href="/calibration/${session.id}">See the report</a>`;
+      state = "Revealed";
+    } else if (!own || own.status === "deleted") {
+      action = html`<button type="button" class="button button-primary" data-score-session="${session.id}">Score this lesson</button>`;
+    } else if (own.status === "draft") {
+      action = html`<a class="button button-primary" href="#/observe/${own.id}">Continue scoring</a>`;
+    } else {
+      action = html`<a class="button" href="#/view/${own.id}">Your scores</a>`;
+      state = {
+        waiting: "Submitted · waiting to sync",
+        attention: "The server did not accept your scores: open them to see why",
+        synced: "Submitted · hidden from others until the reveal",
+      }[own.status] || state;
+    }
     return html`<li class="session-item"><div><span class="item-title">${session.title}</span>
       <span class="item-meta">${where} · ${session.held_on} · ${state}</span></div>${action}</li>`;
   };

@@ -4,6 +4,8 @@
 // a rejected version moves to "needs attention" with the server's reasons.
 import * as store from "./store.js";
 
+// What bootstrap sends that a tablet keeps: 2 added calibration sessions.
+export const BOOTSTRAP_FORMAT = 2;
 export const APP_VERSION = document.querySelector('meta[name="observe-version"]')?.content || "dev";
 const BATCH = 50;
 const PAGE = 500;
@@ -133,6 +135,7 @@ export async function bootstrap() {
       ...data.observations.map((o) => applyObservation(s, o)),
       store.done(s.meta.put({ key: "user", value: data.user })),
       store.done(s.meta.put({ key: "cursor", value: data.cursor })),
+      store.done(s.meta.put({ key: "bootstrap_format", value: BOOTSTRAP_FORMAT })),
     ]),
   );
   changed("bootstrap");

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from observe.calibration.models import CalibrationSession, ConsensusScore
 from observe.calibration.report import Thresholds
 from observe.extensions import db
-from observe.observations.models import Observation, RejectedVersion
+from observe.observations.models import Observation, ObservationVersion, RejectedVersion
 from tests.calibration.conftest import CRITERIA
 
 
@@ -406,3 +406,153 @@ def test_flags_follow_the_thresholds():
     assert t.flag(None, 0.9) == "tentative"  # reliability not yet established
     assert t.flag(None, 0.5) == "discuss"
     assert t.flag(None, None) is None  # nobody rated it
+
+
+# ---- what the review of the first version found -----------------------------------------------
+
+
+def _reveal(client, bearer, team, session):
+    response = client.post(
+        f"/api/v1/calibration/sessions/{session['id']}/reveal", headers=bearer(team.facilitator)
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def _report(client, bearer, user, session):
+    response = client.get(
+        f"/api/v1/calibration/sessions/{session['id']}/report", headers=bearer(user)
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_a_level_where_most_saw_nothing_is_marked(client, bearer, new_session, score, team):
+    session = new_session()
+    for observer, level in zip(team.observers, [None, None, None, 3], strict=True):
+        score(observer, session, {"ct-student-questions": level})
+    _reveal(client, bearer, team, session)
+    row = _report(client, bearer, team.facilitator, session)["criteria"][2]
+    assert row["key"] == "ct-student-questions"
+    assert [s["divergent"] for s in row["scores"]] == [False, False, False, True]
+
+
+def test_scores_cannot_be_deleted_after_the_reveal(client, bearer, new_session, score, team):
+    session = new_session()
+    results = [score(o, session, SCORES[o.name]) for o in team.observers]
+    ann = bearer(team.observers[0])
+    # Before the reveal a participant may withdraw a score (and score again).
+    assert client.delete(f"/api/v1/observations/{results[0]['observation_id']}",
+                         headers=ann).status_code == 200  # fmt: skip
+    again = score(team.observers[0], session, SCORES["Ann Ames"])
+    assert again["status"] == "applied"
+    _reveal(client, bearer, team, session)
+
+    refused = client.delete(f"/api/v1/observations/{again['observation_id']}", headers=ann)
+    assert refused.status_code == 409
+    assert "the team's report rests on it" in refused.get_json()["error"]["message"]
+    assert len(_report(client, bearer, team.facilitator, session)["raters"]) == 4
+
+
+def test_a_team_is_what_the_reader_may_see_and_what_came_before(
+    client, bearer, new_session, score, team, create_user
+):
+    first = new_session(held_on="2026-10-01")
+    for observer in team.observers:
+        score(observer, first, SCORES[observer.name])
+    _reveal(client, bearer, team, first)
+
+    # A leader elsewhere names a backdated session after the team: nothing changes for it.
+    stranger = create_user("school-leader", name="Stan Stranger", schools=[team.other_school])
+    outsiders = [create_user("observer", schools=[team.other_school]) for _ in range(2)]
+    body = {
+        "title": "Copycat",
+        "team": "Riverside instructional team",
+        "rubric_version_id": team.version.id,
+        "school_id": team.other_school.id,
+        "held_on": "2026-09-01",
+        "participant_ids": [o.id for o in outsiders],
+    }
+    copycat = client.post("/api/v1/calibration/sessions", json=body, headers=bearer(stranger))
+    assert copycat.status_code == 201
+    copycat = copycat.get_json()
+    for outsider in outsiders:
+        score(outsider, copycat, {"ct-explain-reasoning": 1})
+    client.post(f"/api/v1/calibration/sessions/{copycat['id']}/reveal", headers=bearer(stranger))
+
+    # A later session of the same day is not "before" this one either.
+    later = new_session(held_on="2026-10-01", title="Afternoon")
+    for observer in team.observers:
+        score(observer, later, SCORES[observer.name])
+    _reveal(client, bearer, team, later)
+
+    assert _report(client, bearer, team.facilitator, first)["team_sessions"] == 1
+    assert _report(client, bearer, team.facilitator, later)["team_sessions"] == 2
+    assert _report(client, bearer, stranger, copycat)["team_sessions"] == 1
+
+
+def test_team_alpha_enters_the_flag_from_five_rated_lessons(
+    client, bearer, new_session, score, team
+):
+    sessions = []
+    for day in range(5):
+        session = new_session(held_on=f"2026-10-0{day + 1}")
+        for i, observer in enumerate(team.observers):
+            # Everyone agrees on the level, which changes from lesson to lesson: reliable.
+            # ct-rigorous-task is rated in only two lessons.
+            levels = {"ct-explain-reasoning": 1 + day % 4}
+            if day < 2:
+                levels["ct-rigorous-task"] = 2 + (i % 2)
+            score(observer, session, levels)
+        _reveal(client, bearer, team, session)
+        sessions.append(session)
+    rows = {
+        r["key"]: r for r in _report(client, bearer, team.facilitator, sessions[-1])["criteria"]
+    }
+    reasoning, rigour = rows["ct-explain-reasoning"], rows["ct-rigorous-task"]
+    assert reasoning["team_lessons"] == 5 and reasoning["team_alpha"] == 1.0
+    assert reasoning["team_alpha_interval"] is not None
+    assert reasoning["flag"] == "reliable"
+    assert rigour["team_lessons"] == 2 and rigour["team_alpha_interval"] is None
+
+
+def test_a_consensus_of_nothing_observed_leaves_the_team_as_reference(
+    client, bearer, new_session, score, team
+):
+    session = _scored_and_revealed(client, bearer, new_session, score, team)
+    client.put(
+        f"/api/v1/calibration/sessions/{session['id']}/consensus",
+        json={"scores": [{"criterion": "ct-student-questions", "not_observed": True}]},
+        headers=bearer(team.facilitator),
+    )
+    report = _report(client, bearer, team.facilitator, session)
+    assert report["reference"] == "the rest of the team"
+    assert all(o["compared"] > 0 for o in report["observers"])
+
+
+def test_leaders_of_the_lessons_school_outside_the_team_see_nothing(
+    client, bearer, new_session, team, create_user
+):
+    session = new_session()
+    principal = create_user("school-leader", name="Pat Principal", schools=[team.school])
+    response = client.get(
+        f"/api/v1/calibration/sessions/{session['id']}", headers=bearer(principal)
+    )
+    assert response.status_code == 404
+
+
+def test_trends_count_the_sessions_below_the_within_one_target(
+    client, bearer, new_session, score, team
+):
+    _scored_and_revealed(client, bearer, new_session, score, team)
+    trends = client.get("/api/v1/calibration/trends", headers=bearer(team.facilitator)).get_json()
+    by_key = {c["criterion"]: c for c in trends["hardest_criteria"]}
+    assert by_key["ct-rigorous-task"]["below_target"] == 1  # within one 33%
+    assert by_key["ct-explain-reasoning"]["below_target"] == 0  # within one 100%
+
+
+def test_versions_outside_sessions_keep_their_stored_shape(new_session, score, team):
+    session = new_session()
+    plain = score(team.observers[0], session, {}, calibration_session_id=None,
+                  classroom_id=team.classroom.id)  # fmt: skip
+    stored = db.session.get(ObservationVersion, plain["version_id"])
+    assert "calibration_session_id" not in stored.payload
