@@ -11,6 +11,7 @@ from observe.extensions import db
 from observe.observations.models import Observation
 from observe.roster.models import Classroom, School
 from observe.rubrics.models import Rubric
+from observe.sync import operations as sync
 
 bp = Blueprint("core", __name__)
 
@@ -34,7 +35,8 @@ def home():
         "observations": db.session.scalar(observations),
     }
     rubrics = db.session.scalars(select(Rubric).order_by(Rubric.key)).all()
-    return render_template("home.html", counts=counts, rubrics=rubrics)
+    to_reconcile = len(sync.conflicted(current_user))
+    return render_template("home.html", counts=counts, rubrics=rubrics, to_reconcile=to_reconcile)
 
 
 @bp.get("/favicon.ico")

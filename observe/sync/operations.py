@@ -26,13 +26,13 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, delete, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
-from observe.accounts.models import User
+from observe.accounts.models import Role, User
 from observe.calibration.models import CalibrationSession, calibration_participant
 from observe.calibration.sessions import session_json
 from observe.core.models import utcnow
-from observe.core.permissions import visible_school_ids
+from observe.core.permissions import can_see_school, visible_school_ids
 from observe.core.validation import flatten_messages, format_path
-from observe.errors import Conflict, Forbidden, NotFound
+from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from observe.extensions import db
 from observe.observations.models import (
     Observation,
@@ -432,15 +432,10 @@ def _apply(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
         db.session.add(observation)
         outcome = VersionOutcome.APPLIED
     else:
-        sibling = db.session.scalar(
-            select(ObservationVersion.id).where(
-                ObservationVersion.observation_id == observation.id,
-                ObservationVersion.base_version_id == payload["base_version_id"]
-                if payload["base_version_id"]
-                else ObservationVersion.base_version_id.is_(None),
-            )
-        )
-        outcome = VersionOutcome.CONFLICT if sibling else VersionOutcome.APPLIED
+        # Made from a version that is no longer the head: someone changed the walkthrough
+        # meanwhile (another device, or a reconciliation), and this edit did not see it.
+        stale = observation.head_version_id != payload["base_version_id"]
+        outcome = VersionOutcome.CONFLICT if stale else VersionOutcome.APPLIED
 
     db.session.flush()
     db.session.execute(
@@ -525,24 +520,30 @@ def _result(
     return result
 
 
-def choose_head(observation_id: str) -> ObservationVersion:
-    """The head among versions nobody has edited further: the latest saved, then highest id.
+def leaves(observation_id: str) -> list[ObservationVersion]:
+    """The versions of a walkthrough nobody has edited further, the head first.
 
-    Deterministic whatever order versions arrive in, so every server and every retry agrees.
+    The head is the one saved last, then the highest id: deterministic whatever order versions
+    arrive in, so every server and every retry agrees.
     """
     edited = select(ObservationVersion.base_version_id).where(
         ObservationVersion.observation_id == observation_id,
         ObservationVersion.base_version_id.is_not(None),
     )
-    return db.session.scalars(
-        select(ObservationVersion)
-        .where(
-            ObservationVersion.observation_id == observation_id,
-            ObservationVersion.id.not_in(edited),
+    return list(
+        db.session.scalars(
+            select(ObservationVersion)
+            .where(
+                ObservationVersion.observation_id == observation_id,
+                ObservationVersion.id.not_in(edited),
+            )
+            .order_by(ObservationVersion.saved_at.desc(), ObservationVersion.id.desc())
         )
-        .order_by(ObservationVersion.saved_at.desc(), ObservationVersion.id.desc())
-        .limit(1)
-    ).one()
+    )
+
+
+def choose_head(observation_id: str) -> ObservationVersion:
+    return leaves(observation_id)[0]
 
 
 def _mirror(
@@ -804,6 +805,107 @@ def delete_observation(user: User, observation_id: str) -> Observation:
         )
         db.session.flush()
     return observation
+
+
+def can_reconcile(user: User, observation: Observation) -> bool:
+    """Its author, a district admin, or a leader of its school — never someone else's score in
+    a calibration session, which nobody but its author may see before the reveal."""
+    if observation.author_id == user.id:
+        return True
+    if observation.calibration_session_id is not None:
+        return False
+    if user.is_district_admin:
+        return True
+    return user.role is Role.SCHOOL_LEADER and can_see_school(user, observation.school_id)
+
+
+def conflicted(user: User) -> list[Observation]:
+    """Walkthroughs edited on two devices that ``user`` may reconcile, newest first."""
+    query = (
+        select(Observation)
+        .where(Observation.has_conflict, Observation.deleted_at.is_(None))
+        .order_by(Observation.observed_at.desc())
+    )
+    return [o for o in db.session.scalars(query) if can_reconcile(user, o)]
+
+
+def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
+    """Settle a conflict: the chosen version's content becomes a new head, made from the
+    current head, and the flag is cleared. Nothing is deleted: every version stays."""
+    observation = db.session.get(Observation, str(observation_id), with_for_update=True)
+    if observation is None or not can_reconcile(user, observation):
+        raise NotFound(f"no walkthrough {observation_id}")
+    if observation.is_deleted:
+        raise Conflict("this walkthrough was deleted")
+    if not observation.has_conflict:
+        raise Conflict("this walkthrough has no conflict to reconcile")
+    session = observation.calibration_session
+    if session is not None and session.is_revealed:
+        raise Conflict(f"the scores of {session.title!r} were revealed; they no longer change")
+    chosen = db.session.get(ObservationVersion, str(version_id)) if version_id else None
+    if chosen is None or chosen.observation_id != observation.id:
+        raise ValidationFailed(
+            "The walkthrough was not changed: version_id must be one of its versions.",
+            details={"version_id": "not a version of this walkthrough"},
+        )
+    # Saved after every version that is still a leaf (a tablet's clock may run ahead), so the
+    # head rule keeps choosing it; an offline edit of another branch arriving later is a new
+    # conflict, since it was not made from this head.
+    latest = max(v.saved_at for v in leaves(observation.id))
+    now = max(utcnow(), latest + timedelta(milliseconds=1))
+    payload = {
+        **chosen.payload,
+        "version_id": str(uuid.uuid4()),
+        "base_version_id": observation.head_version_id,
+        "saved_at": _iso(now),
+    }
+    item = Item(payload, payload["version_id"], {"saved_at": now}, payload, content_hash(payload))
+    device = Device(user, "observe-server", "reconcile")
+    db.session.execute(
+        insert(ObservationVersion.__table__),
+        [_version_row(device, item, VersionOutcome.APPLIED, now)],
+    )
+    observation.has_conflict = False
+    head = db.session.get(ObservationVersion, payload["version_id"])
+    _mirror(observation, head, _criteria(observation.rubric_version))
+    db.session.flush()
+    changes.record(
+        db.session, "observation", observation_id=observation.id, author_id=observation.author_id
+    )
+    return observation
+
+
+def history_json(observation: Observation) -> dict[str, Any]:
+    """A walkthrough with every version received, oldest first; the leaves are the candidates
+    a person chooses between when it is in conflict."""
+    leaf_ids = {v.id for v in leaves(observation.id)}
+    versions = db.session.scalars(
+        select(ObservationVersion)
+        .where(ObservationVersion.observation_id == observation.id)
+        .order_by(ObservationVersion.received_at, ObservationVersion.id)
+    ).all()
+    ids = {observation.author_id} | {v.pushed_by_id for v in versions}
+    people = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return {
+        **observation_json(observation),
+        "author": {"id": observation.author_id, "name": people.get(observation.author_id)},
+        "versions": [
+            {
+                "id": v.id,
+                "base_version_id": v.base_version_id,
+                "saved_at": _iso(v.saved_at),
+                "received_at": _iso(v.received_at),
+                "pushed_by": {"id": v.pushed_by_id, "name": people.get(v.pushed_by_id)},
+                "device_id": v.device_id,
+                "app_version": v.app_version,
+                "outcome": v.outcome.value,
+                "leaf": v.id in leaf_ids,
+                "head": v.id == observation.head_version_id,
+                "payload": v.payload,
+            }
+            for v in versions
+        ],
+    }
 
 
 def observation_json(

@@ -556,3 +556,14 @@ def test_versions_outside_sessions_keep_their_stored_shape(new_session, score, t
                   classroom_id=team.classroom.id)  # fmt: skip
     stored = db.session.get(ObservationVersion, plain["version_id"])
     assert "calibration_session_id" not in stored.payload
+
+
+def test_nobody_but_its_author_reads_a_scores_history(
+    client, bearer, new_session, score, team, admin
+):
+    session = new_session()
+    result = score(team.observers[0], session, SCORES["Ann Ames"])
+    url = f"/api/v1/observations/{result['observation_id']}"
+    assert client.get(url, headers=bearer(team.observers[0])).status_code == 200
+    for other in (team.facilitator, admin):
+        assert client.get(url, headers=bearer(other)).status_code == 404

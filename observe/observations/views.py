@@ -1,0 +1,89 @@
+"""Pages for walkthroughs edited on two devices: the list, and choosing the version to keep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from observe.core.database import begin_write
+from observe.errors import Conflict, NotFound, ValidationFailed
+from observe.extensions import db
+from observe.observations.models import Observation
+from observe.sync import operations
+
+bp = Blueprint("walkthroughs", __name__, url_prefix="/walkthroughs")
+
+
+@bp.get("/conflicts")
+def conflicts():
+    return render_template(
+        "observations/conflicts.html", observations=operations.conflicted(current_user)
+    )
+
+
+def _walkthrough(observation_id: str) -> Observation:
+    observation = db.session.get(Observation, observation_id)
+    if observation is None or not operations.can_reconcile(current_user, observation):
+        raise NotFound(f"There is no walkthrough {observation_id} you may see.")
+    return observation
+
+
+@bp.get("/<observation_id>/reconcile")
+def reconcile_page(observation_id: str):
+    observation = _walkthrough(observation_id)
+    history = operations.history_json(observation)
+    candidates = [v for v in history["versions"] if v["leaf"]]
+    return render_template(
+        "observations/reconcile.html",
+        observation=observation,
+        candidates=candidates,
+        rows=_compare(observation, candidates),
+    )
+
+
+def _compare(observation: Observation, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per look-for (and the notes): what each candidate says, and whether they differ."""
+    rows = []
+    for criterion in observation.rubric_version.criteria:
+        labels = {level["value"]: level["label"] for level in criterion.levels}
+        cells = []
+        for version in candidates:
+            rating = next(
+                (r for r in version["payload"]["ratings"] if r["criterion"] == criterion.key), None
+            )
+            if rating is None:
+                cells.append({"text": "Not rated", "evidence": ""})
+            elif rating["not_observed"]:
+                cells.append({"text": "Not observed", "evidence": rating["evidence"]})
+            else:
+                level = rating["level"]
+                text = "Not rated" if level is None else f"{level} · {labels.get(level, '')}"
+                cells.append({"text": text, "evidence": rating["evidence"]})
+        differs = len({(c["text"], c["evidence"]) for c in cells}) > 1
+        rows.append({"label": criterion.text, "cells": cells, "differs": differs})
+    notes = [{"text": v["payload"]["notes"] or "—", "evidence": ""} for v in candidates]
+    rows.append(
+        {"label": "Overall notes", "cells": notes, "differs": len({c["text"] for c in notes}) > 1}
+    )
+    return rows
+
+
+@bp.post("/<observation_id>/reconcile")
+def reconcile(observation_id: str):
+    begin_write()
+    _walkthrough(observation_id)
+    try:
+        operations.reconcile(current_user, observation_id, request.form.get("version_id"))
+    except (Conflict, ValidationFailed) as error:
+        db.session.rollback()
+        flash(f"Nothing was changed. {error.message}", "error")
+        return redirect(url_for("walkthroughs.reconcile_page", observation_id=observation_id))
+    db.session.commit()
+    flash(
+        "Reconciled: the version you chose is the walkthrough now, and every version is kept. "
+        "The observer's tablets receive it at their next sync.",
+        "success",
+    )
+    return redirect(url_for("walkthroughs.conflicts"))
