@@ -3,6 +3,7 @@ and the team trends. They call the same operations as the JSON API."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from observe.calibration import report, sessions, trends
 from observe.core.database import begin_write
 from observe.errors import Conflict, Forbidden, ValidationFailed
 from observe.extensions import db
+from observe.reports.pdf import pdf_response, render_pdf
 from observe.roster.models import School
 from observe.rubrics.models import Rubric
 
@@ -153,6 +155,29 @@ def consensus(session_id: int):
         db.session.commit()
         flash(f"Saved the consensus for {len(saved)} look-for{'s' * (len(saved) != 1)}.", "success")
     return redirect(url_for("calibration.show", session_id=session_id) + "#consensus")
+
+
+@bp.get("/<int:session_id>/report.pdf")
+def report_pdf(session_id: int):
+    session = sessions.get_session(current_user, session_id)
+    built = report.build(current_user, session, report.Thresholds.from_config())
+    return pdf_response(
+        print_session_report(session, built, request.args.get("paper")),
+        f"calibration-{session.id}.pdf",
+    )
+
+
+def print_session_report(session: Any, built: dict[str, Any], paper: str | None) -> bytes:
+    return render_pdf(
+        "calibration/report_print.html",
+        paper=paper,
+        session=session,
+        report=built,
+        print_title=f"Calibration report: {session.title}",
+        print_scope=session.team or session.school.name,
+        print_period=session.held_on.strftime("%-d %B %Y"),
+        printed_on=date.today().isoformat(),
+    )
 
 
 @bp.get("/trends")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -10,7 +11,9 @@ from flask_login import current_user
 from observe.core.database import begin_write
 from observe.errors import Conflict, NotFound, ValidationFailed
 from observe.extensions import db
+from observe.observations import feedback
 from observe.observations.models import Observation
+from observe.reports.pdf import pdf_response, render_pdf
 from observe.sync import operations
 
 bp = Blueprint("walkthroughs", __name__, url_prefix="/walkthroughs")
@@ -25,7 +28,7 @@ def conflicts():
 
 def _walkthrough(observation_id: str) -> Observation:
     observation = db.session.get(Observation, observation_id)
-    if observation is None or not operations.can_reconcile(current_user, observation):
+    if observation is None or not operations.can_see_detail(current_user, observation):
         raise NotFound(f"There is no walkthrough {observation_id} you may see.")
     return observation
 
@@ -68,6 +71,43 @@ def _compare(observation: Observation, candidates: list[dict[str, Any]]) -> list
         {"label": "Overall notes", "cells": notes, "differs": len({c["text"] for c in notes}) > 1}
     )
     return rows
+
+
+def _for_feedback(observation_id: str) -> Observation:
+    observation = _walkthrough(observation_id)
+    if observation.is_deleted or observation.calibration_session_id is not None:
+        # A calibration score is practice in seeing alike, not a visit to give feedback on.
+        raise NotFound(f"There is no walkthrough {observation_id} to give feedback on.")
+    return observation
+
+
+@bp.get("/<observation_id>/feedback")
+def feedback_page(observation_id: str):
+    return render_template(
+        "observations/feedback.html", feedback=feedback.build(_for_feedback(observation_id))
+    )
+
+
+@bp.get("/<observation_id>/feedback.pdf")
+def feedback_pdf(observation_id: str):
+    observation = _for_feedback(observation_id)
+    pdf = print_feedback(observation, request.args.get("paper"))
+    return pdf_response(
+        pdf, f"walkthrough-{observation.observed_at:%Y-%m-%d}-{observation.id[:8]}.pdf"
+    )
+
+
+def print_feedback(observation: Observation, paper: str | None) -> bytes:
+    built = feedback.build(observation)
+    return render_pdf(
+        "observations/feedback_print.html",
+        paper=paper,
+        feedback=built,
+        print_title="Walkthrough feedback",
+        print_scope=f"{built['classroom']}, {built['school']}",
+        print_period=f"{observation.observed_at:%-d %B %Y}",
+        printed_on=date.today().isoformat(),
+    )
 
 
 @bp.post("/<observation_id>/reconcile")

@@ -807,9 +807,10 @@ def delete_observation(user: User, observation_id: str) -> Observation:
     return observation
 
 
-def can_reconcile(user: User, observation: Observation) -> bool:
-    """Its author, a district admin, or a leader of its school — never someone else's score in
-    a calibration session, which nobody but its author may see before the reveal."""
+def can_see_detail(user: User, observation: Observation) -> bool:
+    """Who may read one walkthrough in full (its versions, its feedback page) and reconcile it:
+    its author, a district admin, or a leader of its school — never someone else's score in a
+    calibration session, which nobody but its author may see before the reveal."""
     if observation.author_id == user.id:
         return True
     if observation.calibration_session_id is not None:
@@ -826,14 +827,14 @@ def conflicted(user: User) -> list[Observation]:
         .where(Observation.has_conflict, Observation.deleted_at.is_(None))
         .order_by(Observation.observed_at.desc())
     )
-    return [o for o in db.session.scalars(query) if can_reconcile(user, o)]
+    return [o for o in db.session.scalars(query) if can_see_detail(user, o)]
 
 
 def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
     """Settle a conflict: the chosen version's content becomes a new head, made from the
     current head, and the flag is cleared. Nothing is deleted: every version stays."""
     observation = db.session.get(Observation, str(observation_id), with_for_update=True)
-    if observation is None or not can_reconcile(user, observation):
+    if observation is None or not can_see_detail(user, observation):
         raise NotFound(f"no walkthrough {observation_id}")
     if observation.is_deleted:
         raise Conflict("this walkthrough was deleted")

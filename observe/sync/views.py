@@ -105,7 +105,7 @@ def delete_observation(observation_id: str):
 
 def _walkthrough(observation_id: str):
     observation = db.session.get(Observation, observation_id)
-    if observation is None or not operations.can_reconcile(current_user, observation):
+    if observation is None or not operations.can_see_detail(current_user, observation):
         raise NotFound(f"no walkthrough {observation_id}")
     return observation
 

@@ -557,6 +557,7 @@ async function viewScreen(id) {
     ${attention.length ? html`<section class="panel attention"><h2>What the server said</h2><ul>${attention.flatMap((a) => a.errors.map((e) => html`<li><strong>${e.field || "walkthrough"}</strong>: ${e.message}</li>`))}</ul></section>` : ""}
     ${summary(observation, rubric)}
     <div class="actions"><a class="button" href="#/">Home</a>
+      ${observation.status === "synced" && !observation.calibration_session_id ? html`<a class="button" href="/walkthroughs/${observation.id}/feedback">Feedback for the teacher</a>` : ""}
       ${observation.status === "deleted" ? "" : html`<button type="button" class="button button-primary" id="reopen">${observation.status === "attention" ? "Edit and send again" : "Reopen to amend"}</button>`}</div>`);
   document.getElementById("reopen")?.addEventListener("click", async () => {
     const fresh = await store.get("observations", id);

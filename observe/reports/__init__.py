@@ -1,0 +1,1 @@
+"""Printed reports: PDFs rendered by WeasyPrint from the same templates as the pages."""

@@ -1,0 +1,97 @@
+"""``observe report …``: the printed reports as PDF files, from the server's command line.
+
+The command line acts with a district admin's view (it runs where the database is), but the
+rules that protect people still hold: a calibration report only after the reveal, and no
+feedback page for a calibration score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from observe.accounts.models import Role
+from observe.calibration import report
+from observe.calibration.models import CalibrationSession
+from observe.extensions import db
+from observe.observations.models import Observation
+
+
+class Console:
+    """Who the command line acts as: every school, no participant of anything."""
+
+    id = 0
+    name = "observe command line"
+    role = Role.DISTRICT_ADMIN
+    is_district_admin = True
+    schools: list = []
+
+
+PAPER = click.Choice(["letter", "a4"], case_sensitive=False)
+
+
+@click.group("report")
+def report_cli() -> None:
+    """Print reports as PDF files."""
+
+
+def _write(output: Path, pdf: bytes) -> None:
+    output.write_bytes(pdf)
+    click.echo(f"Wrote {output} ({len(pdf):,} bytes).")
+
+
+@report_cli.command("calibration")
+@click.argument("session_id", type=int, required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--paper", type=PAPER, default="letter", show_default=True)
+def calibration_command(session_id: int | None, output: Path | None, paper: str) -> None:
+    """A calibration session's report; without SESSION_ID, list the sessions."""
+    from observe.calibration.views import print_session_report
+
+    if session_id is None:
+        sessions = db.session.scalars(
+            select(CalibrationSession).order_by(
+                CalibrationSession.held_on.desc(), CalibrationSession.id.desc()
+            )
+        ).all()
+        if not sessions:
+            click.echo("No calibration session yet.")
+        for s in sessions:
+            click.echo(f"{s.id}\t{s.held_on.isoformat()}\t{s.state.value}\t{s.title}")
+        return
+    if output is None:
+        raise click.UsageError("give the file to write with -o FILE.pdf")
+    session = db.session.get(CalibrationSession, session_id)
+    if session is None:
+        raise click.ClickException(f"no calibration session {session_id} (list them with no id)")
+    if not session.is_revealed:
+        raise click.ClickException(
+            f"session {session_id} has not been revealed: its scores stay hidden until the "
+            "facilitator reveals them"
+        )
+    built = report.build(Console(), session, report.Thresholds.from_config())
+    with current_app.test_request_context():
+        _write(output, print_session_report(session, built, paper))
+
+
+@report_cli.command("observation")
+@click.argument("observation_id")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--paper", type=PAPER, default="letter", show_default=True)
+def observation_command(observation_id: str, output: Path, paper: str) -> None:
+    """The feedback page of one walkthrough, for its teacher."""
+    from observe.observations.views import print_feedback
+
+    observation = db.session.get(Observation, observation_id)
+    if observation is None or observation.is_deleted:
+        raise click.ClickException(f"no walkthrough {observation_id}")
+    if observation.calibration_session_id is not None:
+        raise click.ClickException(
+            f"walkthrough {observation_id} is a score in a calibration session, not a visit; "
+            "print the session's report instead"
+        )
+    with current_app.test_request_context():
+        _write(output, print_feedback(observation, paper))

@@ -1,0 +1,53 @@
+"""Turning a page's template into a PDF with WeasyPrint.
+
+The print template (``print/base.html``) wraps the same partials the page uses; the print
+stylesheet (``static/css/print.css``) sets Letter or A4, page numbers, a running header with
+the district, the scope and the period, and rows never split across pages. It is handed to
+WeasyPrint as text and the templates link nothing, so rendering reads no URL at all: a report
+never waits on the network, and nothing in a report can make the server fetch one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from flask import Response, render_template
+from weasyprint import CSS, HTML
+
+from observe import paths
+from observe.errors import ValidationFailed
+
+PAPERS = {"letter": "letter", "a4": "A4"}
+
+
+def paper_size(value: str | None) -> str:
+    """``letter`` (the default) or ``a4``, as a CSS page size; anything else is refused."""
+    key = (value or "letter").lower()
+    if key not in PAPERS:
+        raise ValidationFailed(
+            f"paper must be letter or a4, not {value!r}", details={"paper": "letter or a4"}
+        )
+    return PAPERS[key]
+
+
+@cache
+def _print_css() -> CSS:
+    return CSS(string=(paths.STATIC / "css" / "print.css").read_text(encoding="utf-8"))
+
+
+def render_pdf(template: str, *, paper: str | None = "letter", **context: Any) -> bytes:
+    """The template rendered for print (``printing`` is true in it) as PDF bytes."""
+    size = paper_size(paper)
+    html = render_template(template, printing=True, **context)
+    # Named pages: wide tables print on landscape pages of the same paper.
+    page = CSS(string=f"@page {{ size: {size}; }} @page wide {{ size: {size} landscape; }}")
+    return HTML(string=html).write_pdf(stylesheets=[_print_css(), page])
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF download; private, since reports carry people's names."""
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,35 @@
+"""The calibration team's fixtures, and a walkthrough pushed as any of its members."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.calibration.conftest import new_session, score, team  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def push_as(client, bearer, team):  # noqa: F811 (the fixture imported above)
+    def push(user, fields):
+        now = datetime.now(UTC)
+        version = {
+            "observation_id": str(uuid.uuid4()),
+            "version_id": str(uuid.uuid4()),
+            "rubric_version_id": team.version.id,
+            "school_id": team.school.id,
+            "classroom_id": team.classroom.id,
+            "observed_at": (now - timedelta(hours=1)).isoformat(),
+            "saved_at": now.isoformat(),
+            **fields,
+        }
+        response = client.post(
+            "/api/v1/sync/push",
+            json={"device_id": "t", "versions": [version]},
+            headers=bearer(user),
+        )
+        assert response.get_json()["results"][0]["status"] == "applied"
+        return version["observation_id"]
+
+    return push
