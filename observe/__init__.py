@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.core.views import bp as core_bp
     from observe.errors import register_error_handlers
     from observe.observations.views import bp as walkthroughs_bp
+    from observe.reports.views import bp as reports_bp
     from observe.roster.views import bp as roster_bp
     from observe.rubrics.views import bp as rubrics_bp
     from observe.tablet.views import bp as tablet_bp
@@ -52,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_filters(app)
     blueprints = (core_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp)
-    blueprints += (api_bp, tablet_bp)
+    blueprints += (reports_bp, api_bp, tablet_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_commands(app)

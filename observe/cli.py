@@ -11,7 +11,7 @@ def register_commands(app: Flask) -> None:
     from observe.accounts.cli import tokens_cli, users_cli
     from observe.calibration.cli import agreement_command
     from observe.demo import demo_command
-    from observe.reports.cli import report_cli
+    from observe.reports.cli import export_cli, report_cli
     from observe.roster.cli import roster_cli
     from observe.rubrics.cli import rubrics_cli
     from observe.sync.cli import import_offline_command
@@ -25,6 +25,7 @@ def register_commands(app: Flask) -> None:
         import_offline_command,
         agreement_command,
         report_cli,
+        export_cli,
     )
     for command in commands:
         app.cli.add_command(command)

@@ -40,7 +40,11 @@ def _values(enum_cls: type[enum.Enum]) -> list[str]:
 
 class Observation(db.Model):
     __tablename__ = "observation"
-    __table_args__ = (Index("ix_observation_school_observed", "school_id", "observed_at"),)
+    __table_args__ = (
+        Index("ix_observation_school_observed", "school_id", "observed_at"),
+        # Exports read every walkthrough in date order: with this they need no sort.
+        Index("ix_observation_observed", "observed_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID from the device
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

@@ -16,8 +16,10 @@ from sqlalchemy import select
 from observe.accounts.models import Role
 from observe.calibration import report
 from observe.calibration.models import CalibrationSession
+from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation
+from observe.reports import export
 
 
 class Console:
@@ -95,3 +97,39 @@ def observation_command(observation_id: str, output: Path, paper: str) -> None:
         )
     with current_app.test_request_context():
         _write(output, print_feedback(observation, paper))
+
+
+@click.group("export")
+def export_cli() -> None:
+    """Export data for data teams."""
+
+
+@export_cli.command("observations")
+@click.option(
+    "--format", "fmt", type=click.Choice(export.FORMATS), default="csv", show_default=True
+)
+@click.option("--from", "start", metavar="DATE", help="Observed on or after (YYYY-MM-DD).")
+@click.option("--to", "end", metavar="DATE", help="Observed on or before (YYYY-MM-DD).")
+@click.option("--school", "schools", multiple=True, metavar="CODE", help="Only these schools.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_observations(
+    fmt: str, start: str | None, end: str | None, schools: tuple[str, ...], output: Path
+) -> None:
+    """Every rating of every submitted walkthrough, one row each (tidy long form)."""
+    console = Console()
+    try:
+        scope = export.parse_scope(console, start, end, list(schools))
+    except ValidationFailed as error:
+        raise click.ClickException(error.message) from None
+    count = 0
+
+    def counted():
+        nonlocal count
+        for record in export.parts(console, scope):
+            count += 1
+            yield record
+
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        for chunk in export.chunks(fmt, counted()):
+            handle.write(chunk)
+    click.echo(f"Wrote {count:,} ratings to {output}.")

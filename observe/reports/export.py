@@ -1,0 +1,284 @@
+"""Exports for data teams: every rating of every submitted walkthrough, one row each (tidy long
+form), as CSV or JSON, streamed so memory stays flat however many rows there are.
+
+Who exports what: a district admin, every school; a school leader, their schools; an observer,
+their own walkthroughs. Calibration scores (practice, not visits), drafts and deleted
+walkthroughs are never exported. The roster and the rubric are read once into dictionaries
+(their size is the district's, not the data's); the ratings are read in pages of a few
+thousand rows and written as they come.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, Select, func, select, type_coerce
+
+from observe.accounts.models import Role, User
+from observe.core.permissions import visible_school_ids
+from observe.errors import ValidationFailed
+from observe.extensions import db
+from observe.observations.models import Observation, ObservationState, Rating
+from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School
+from observe.rubrics.models import Competency, Criterion, RubricVersion
+
+COLUMNS = [
+    # the walkthrough
+    "observation_id", "observed_at", "observed_on", "observer",
+    "school_code", "school", "school_level", "region", "title_i", "school_attributes",
+    "classroom_code", "classroom", "teacher", "grade", "subject", "course_level", "programs",
+    "classroom_attributes",
+    # the look-for
+    "rubric", "rubric_version", "competency", "criterion", "dimensions",
+    # the rating
+    "level", "level_label", "not_observed",
+]  # fmt: skip
+PAGE = 5_000
+FORMATS = ("csv", "json")
+
+
+@dataclass
+class Scope:
+    """What to export: dates (observed on, UTC, both ends included) and schools."""
+
+    start: date | None = None
+    end: date | None = None
+    school_codes: list[str] = field(default_factory=list)
+
+
+def parse_scope(user: User, start: str | None, end: str | None, school_codes: list[str]) -> Scope:
+    """The scope from a form or the command line; every problem named, or a valid scope."""
+    problems: dict[str, str] = {}
+    scope = Scope(school_codes=[c for c in school_codes if c])
+    for name, text in (("from", start), ("to", end)):
+        if not text:
+            continue
+        try:
+            setattr(scope, "start" if name == "from" else "end", date.fromisoformat(text))
+        except ValueError:
+            problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
+    if scope.start and scope.end and scope.start > scope.end:
+        problems["to"] = "the end date is before the start date"
+    if scope.school_codes:
+        known = dict(
+            db.session.execute(
+                select(School.code, School.id).where(School.code.in_(scope.school_codes))
+            ).all()
+        )
+        visible = visible_school_ids(user)
+        refused = [
+            c for c in scope.school_codes
+            if c not in known or (visible is not None and known[c] not in visible)
+        ]  # fmt: skip
+        if refused:
+            problems["school"] = f"not one of your schools: {', '.join(refused)}"
+    if problems:
+        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
+        raise ValidationFailed(f"Nothing was exported: {summary}", details=problems)
+    return scope
+
+
+def _attributes(pairs: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def query(user: User, scope: Scope) -> Select:
+    """The ratings to export, as ids and values: what ``rows`` turns into text."""
+    statement = (
+        select(
+            Observation.id,
+            # Naive UTC as stored: attaching a time zone to every row costs more than the rest.
+            type_coerce(Observation.observed_at, DateTime()).label("observed_at"),
+            Observation.school_id,
+            Observation.classroom_id,
+            Observation.author_id,
+            Rating.criterion_id,
+            Rating.level,
+            Rating.not_observed,
+        )
+        .join(Rating, Rating.observation_id == Observation.id)
+        .where(
+            Observation.state == ObservationState.SUBMITTED,
+            Observation.deleted_at.is_(None),
+            # Written so that no index serves it: SQLite would otherwise walk the calibration
+            # index (nearly every row is NULL there) and sort millions of rows afterwards,
+            # rather than read ix_observation_observed in order with nothing to sort.
+            func.coalesce(Observation.calibration_session_id, 0) == 0,
+        )
+        .order_by(Observation.observed_at, Observation.id, Rating.criterion_id)
+    )
+    if user.role is Role.OBSERVER:
+        statement = statement.where(Observation.author_id == user.id)
+    visible = visible_school_ids(user)
+    if visible is not None:
+        statement = statement.where(Observation.school_id.in_(visible))
+    if scope.school_codes:
+        chosen = select(School.id).where(School.code.in_(scope.school_codes))
+        statement = statement.where(Observation.school_id.in_(chosen))
+    if scope.start:
+        start = datetime.combine(scope.start, time(), UTC)
+        statement = statement.where(Observation.observed_at >= start)
+    if scope.end:
+        after = datetime.combine(scope.end + timedelta(days=1), time(), UTC)
+        statement = statement.where(Observation.observed_at < after)
+    return statement
+
+
+Parts = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
+
+
+def parts(user: User, scope: Scope) -> Iterator[Parts]:
+    """Each rating as (walkthrough, look-for, rating) columns, oldest walkthrough first.
+
+    A walkthrough's part is one tuple for all its ratings (they come together), and look-for
+    and rating parts are shared: writers format each once, not once per row.
+    """
+    schools = _schools()
+    classrooms = _classrooms()
+    criteria = _criteria()
+    people = dict(db.session.execute(select(User.id, User.name)).all())
+    no_classroom = ("", "Whole school", "", "", "", "", "", "")
+    ratings: dict[tuple[int, int | None, bool], tuple[Any, ...]] = {}
+    last, head = None, ()
+    # On the connection, not the ORM session: plain rows, without the ORM's loading step.
+    statement = query(user, scope).execution_options(yield_per=PAGE)
+    result = db.session.connection().execute(statement)
+    for oid, observed_at, school_id, classroom_id, author_id, cid, level, not_observed in result:
+        if oid != last:
+            when = observed_at.isoformat(timespec="seconds") + "Z"
+            head = (
+                oid, when, when[:10], people.get(author_id, ""),
+                *schools[school_id],
+                *(classrooms[classroom_id] if classroom_id else no_classroom),
+            )  # fmt: skip
+            last = oid
+        criterion, labels = criteria[cid]
+        rating = ratings.get((cid, level, not_observed))
+        if rating is None:
+            label = labels.get(level, "") if level is not None else ""
+            rating = (level, label, "yes" if not_observed else "no")
+            ratings[(cid, level, not_observed)] = rating
+        yield head, criterion, rating
+
+
+def rows(user: User, scope: Scope) -> Iterator[tuple[Any, ...]]:
+    """The export's rows, in ``COLUMNS`` order, oldest walkthrough first."""
+    for head, criterion, rating in parts(user, scope):
+        yield head + criterion + rating
+
+
+def _schools() -> dict[int, tuple[str, ...]]:
+    return {
+        s.id: (
+            s.code,
+            s.name,
+            s.level or "",
+            s.region or "",
+            "" if s.title_i is None else ("yes" if s.title_i else "no"),
+            _attributes([(a.name, a.value) for a in s.attributes]),
+        )
+        for s in db.session.scalars(select(School))
+    }
+
+
+def _classrooms() -> dict[int, tuple[str, ...]]:
+    programs: dict[int, list[str]] = {}
+    for classroom_id, program in db.session.execute(
+        select(ClassroomProgram.classroom_id, ClassroomProgram.program)
+    ):
+        programs.setdefault(classroom_id, []).append(program)
+    attributes: dict[int, list[tuple[str, str]]] = {}
+    for classroom_id, name, value in db.session.execute(
+        select(ClassroomAttribute.classroom_id, ClassroomAttribute.name, ClassroomAttribute.value)
+    ):
+        attributes.setdefault(classroom_id, []).append((name, value))
+    found = {}
+    for c in db.session.scalars(select(Classroom)):
+        found[c.id] = (
+            c.external_id,
+            c.name,
+            c.teacher.name if c.teacher else "",
+            c.grade or "",
+            c.subject or "",
+            c.course_level or "",
+            "; ".join(sorted(programs.get(c.id, []))),
+            _attributes(attributes.get(c.id, [])),
+        )
+    return found
+
+
+def _criteria() -> dict[int, tuple[tuple[Any, ...], dict[int, str]]]:
+    rubrics = {v.id: (v.rubric.key, v.number) for v in db.session.scalars(select(RubricVersion))}
+    competencies = dict(db.session.execute(select(Competency.id, Competency.name)).all())
+    return {
+        c.id: (
+            (
+                *rubrics[c.rubric_version_id],
+                competencies[c.competency_id],
+                c.key,
+                "; ".join(c.dimension_names),
+            ),
+            {level["value"]: level["label"] for level in c.levels},
+        )
+        for c in db.session.scalars(select(Criterion))
+    }
+
+
+def csv_chunks(records: Iterator[Parts], every: int = 2_000) -> Iterator[str]:
+    """CSV text in pieces of ``every`` rows, the header first. Each part of a row is formatted
+    once (a walkthrough's for all its ratings), the row is their concatenation."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="")
+
+    def text(values: tuple[Any, ...] | list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    formatted: dict[tuple[Any, ...], str] = {}
+    lines = [text(COLUMNS) + "\n"]
+    last, head_text = None, ""
+    for head, criterion, rating in records:
+        if head is not last:
+            head_text, last = text(head), head
+        criterion_text = formatted.get(criterion)
+        if criterion_text is None:
+            criterion_text = formatted[criterion] = text(criterion)
+        rating_text = formatted.get(rating)
+        if rating_text is None:
+            rating_text = formatted[rating] = text(rating)
+        lines.append(f"{head_text},{criterion_text},{rating_text}\n")
+        if len(lines) >= every:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines)
+
+
+def json_chunks(records: Iterator[Parts], every: int = 2_000) -> Iterator[str]:
+    """A JSON array of objects keyed by ``COLUMNS``, in pieces of ``every`` rows."""
+    yield "["
+    pieces: list[str] = []
+    first = True
+    for head, criterion, rating in records:
+        row = dict(zip(COLUMNS, head + criterion + rating, strict=True))
+        # Typed where CSV has only text: yes/no as booleans, nothing as null.
+        for name in ("title_i", "not_observed"):
+            row[name] = {"yes": True, "no": False}.get(row[name])
+        text = json.dumps(row, ensure_ascii=False)
+        pieces.append(text if first else "," + text)
+        first = False
+        if len(pieces) == every:
+            yield "\n".join(pieces)
+            pieces = []
+    yield "\n".join(pieces) + "]\n"
+
+
+def chunks(fmt: str, records: Iterator[Parts]) -> Iterator[str]:
+    return csv_chunks(records) if fmt == "csv" else json_chunks(records)
