@@ -222,7 +222,7 @@ def _criteria() -> dict[int, tuple[tuple[Any, ...], dict[int, str]]]:
                 *rubrics[c.rubric_version_id],
                 competencies[c.competency_id],
                 c.key,
-                "; ".join(c.dimension_names),
+                "; ".join(sorted(c.dimension_names)),  # the same order on both databases
             ),
             {level["value"]: level["label"] for level in c.levels},
         )
