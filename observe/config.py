@@ -97,6 +97,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "OBSERVE_ALPHA_RELIABLE": _share("OBSERVE_ALPHA_RELIABLE", 0.80),
         "OBSERVE_ALPHA_TENTATIVE": _share("OBSERVE_ALPHA_TENTATIVE", 0.667),
         "OBSERVE_WITHIN_ONE_TARGET": _share("OBSERVE_WITHIN_ONE_TARGET", 0.80),
+        # Reports show no group (a school, a course level, a month) with fewer walkthroughs
+        # than this, so that no classroom can be singled out from an aggregate.
+        "OBSERVE_MIN_GROUP_SIZE": int(os.environ.get("OBSERVE_MIN_GROUP_SIZE", "10") or 10),
     }
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(instance_path)

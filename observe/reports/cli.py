@@ -19,7 +19,7 @@ from observe.calibration.models import CalibrationSession
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation
-from observe.reports import export
+from observe.reports import export, summary
 
 
 class Console:
@@ -77,6 +77,38 @@ def calibration_command(session_id: int | None, output: Path | None, paper: str)
     built = report.build(Console(), session, report.Thresholds.from_config())
     with current_app.test_request_context():
         _write(output, print_session_report(session, built, paper))
+
+
+@report_cli.command("summary")
+@click.option("--from", "start", metavar="DATE", help="Observed on or after (YYYY-MM-DD).")
+@click.option("--to", "end", metavar="DATE", help="Observed on or before (YYYY-MM-DD).")
+@click.option("--school", "schools", multiple=True, metavar="CODE", help="Only these schools.")
+@click.option("--by", metavar="ATTRIBUTE", help="Split by: school, course_level, program, …")
+@click.option("--rubric-version", "version", metavar="ID", help="Default: the most used.")
+@click.option("--at-least", metavar="LEVEL", help="Count ratings at this level or above.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--paper", type=PAPER, default="letter", show_default=True)
+def summary_command(
+    start: str | None,
+    end: str | None,
+    schools: tuple[str, ...],
+    by: str | None,
+    version: str | None,
+    at_least: str | None,
+    output: Path,
+    paper: str,
+) -> None:
+    """The summary report: what the walkthroughs show, with small groups suppressed."""
+    from observe.reports.views import print_summary
+
+    args = {"from": start, "to": end, "school": list(schools), "by": by,
+            "rubric_version_id": version, "at_least": at_least}  # fmt: skip
+    try:
+        built = summary.build(Console(), summary.parse_query(Console(), args))
+    except ValidationFailed as error:
+        raise click.ClickException(error.message) from None
+    with current_app.test_request_context():
+        _write(output, print_summary(built, paper))
 
 
 @report_cli.command("observation")

@@ -1,0 +1,566 @@
+"""The summary report: what the walkthroughs show, per look-for, competency and equity
+dimension, over time, and split by one school or classroom attribute — with each figure's n and
+interval, gaps flagged only when chance cannot explain them, and small groups suppressed.
+
+Everything is aggregated in the database (counts per group, look-for and level); Python only
+turns counts into shares, intervals and tests. The conventions are in docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.sql import Select
+
+from observe.accounts.models import Role, User
+from observe.core.permissions import visible_school_ids
+from observe.errors import Forbidden, ValidationFailed
+from observe.extensions import db
+from observe.observations.models import Observation, ObservationState, Rating
+from observe.roster.models import (
+    Classroom,
+    ClassroomAttribute,
+    ClassroomProgram,
+    School,
+    SchoolAttribute,
+)
+from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
+
+Z = 1.959964  # two-sided 95%
+FALSE_DISCOVERY = 0.05  # Benjamini-Hochberg, over every group and look-for tested
+
+# The attributes a report can be split by. District attributes come from the roster:
+# "school:NAME" and "classroom:NAME".
+ATTRIBUTES = {
+    "school": "School",
+    "school_level": "School level",
+    "region": "Region",
+    "title_i": "Title I",
+    "grade_band": "Grade band",
+    "subject": "Subject",
+    "course_level": "Course level",
+    "program": "Program",
+}
+WHOLE_SCHOOL = "Whole-school visits"
+BANDS = ["K-2", "3-5", "6-8", "9-12"]
+
+
+def grade_band(grade: str | None) -> str:
+    """K-2, 3-5, 6-8, 9-12 from a roster grade ("K", "3", "10"); anything else as it is."""
+    if grade is None:
+        return WHOLE_SCHOOL
+    text = grade.strip().upper()
+    if text in ("K", "PK", "TK", "0"):
+        return BANDS[0]
+    if text.isdigit():
+        number = int(text)
+        for band, (low, high) in zip(BANDS, ((0, 2), (3, 5), (6, 8), (9, 12)), strict=True):
+            if low <= number <= high:
+                return band
+    return text
+
+
+@dataclass
+class Query:
+    rubric_version_id: int
+    start: date | None = None
+    end: date | None = None
+    school_codes: list[str] = field(default_factory=list)
+    by: str | None = None
+    at_least: int | None = None
+
+
+def parse_query(user: User, args: Any) -> Query:
+    """The report's parameters from a request's (or the CLI's) arguments; every problem named."""
+    if user.role is Role.OBSERVER:
+        raise Forbidden("The summary report is for school leaders and district admins.")
+    problems: dict[str, str] = {}
+    versions = {v.id: v for v in db.session.scalars(select(RubricVersion))}
+    version_text = args.get("rubric_version_id") or ""
+    version_id = None
+    if version_text:
+        if version_text.isdigit() and int(version_text) in versions:
+            version_id = int(version_text)
+        else:
+            problems["rubric_version_id"] = f"unknown rubric version {version_text!r}"
+    else:
+        version_id = _most_used_version(user) or (max(versions) if versions else None)
+        if version_id is None:
+            problems["rubric_version_id"] = "no rubric is loaded yet"
+    query = Query(rubric_version_id=version_id or 0)
+    for name in ("from", "to"):
+        text = args.get(name) or ""
+        if text:
+            try:
+                setattr(query, "start" if name == "from" else "end", date.fromisoformat(text))
+            except ValueError:
+                problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
+    if query.start and query.end and query.start > query.end:
+        problems["to"] = "the end date is before the start date"
+    codes = [c for c in _list(args, "school") if c]
+    if codes:
+        known = dict(db.session.execute(select(School.code, School.id)).all())
+        visible = visible_school_ids(user)
+        refused = [
+            c for c in codes if c not in known or (visible is not None and known[c] not in visible)
+        ]
+        if refused:
+            problems["school"] = f"not one of your schools: {', '.join(refused)}"
+        query.school_codes = codes
+    by = args.get("by") or ""
+    if by:
+        if by in ATTRIBUTES or (by.partition(":")[0] in ("school", "classroom") and ":" in by):
+            query.by = by
+        else:
+            problems["by"] = f"cannot split by {by!r} (choose one of {', '.join(ATTRIBUTES)})"
+    at_least = args.get("at_least") or ""
+    if version_id:
+        values = _scale(versions[version_id])
+        if at_least:
+            if at_least.lstrip("-").isdigit() and int(at_least) in values:
+                query.at_least = int(at_least)
+            else:
+                problems["at_least"] = f"{at_least!r} is not a level (levels: {values})"
+        else:
+            query.at_least = values[-2] if len(values) > 1 else values[-1]
+    if problems:
+        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
+        raise ValidationFailed(f"The report could not be made: {summary}", details=problems)
+    return query
+
+
+def _list(args: Any, name: str) -> list[str]:
+    values = args.getlist(name) if hasattr(args, "getlist") else args.get(name) or []
+    return [part.strip() for value in values for part in str(value).split(",")]
+
+
+def _scale(version: RubricVersion) -> list[int]:
+    return sorted({level["value"] for c in version.criteria for level in c.levels})
+
+
+def _most_used_version(user: User) -> int | None:
+    statement = (
+        select(Observation.rubric_version_id)
+        .where(*_counted())
+        .group_by(Observation.rubric_version_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    )
+    visible = visible_school_ids(user)
+    if visible is not None:
+        statement = statement.where(Observation.school_id.in_(visible))
+    return db.session.scalar(statement)
+
+
+def _counted() -> list[ColumnElement[bool]]:
+    """Walkthroughs that count in reports: submitted, not deleted, not calibration practice."""
+    return [
+        Observation.state == ObservationState.SUBMITTED,
+        Observation.deleted_at.is_(None),
+        Observation.calibration_session_id.is_(None),
+    ]
+
+
+# ---- aggregation in the database -----------------------------------------------------------------
+
+
+def _filtered(statement: Select, user: User, query: Query) -> Select:
+    statement = statement.where(
+        *_counted(), Observation.rubric_version_id == query.rubric_version_id
+    )
+    visible = visible_school_ids(user)
+    if visible is not None:
+        statement = statement.where(Observation.school_id.in_(visible))
+    if query.school_codes:
+        chosen = select(School.id).where(School.code.in_(query.school_codes))
+        statement = statement.where(Observation.school_id.in_(chosen))
+    if query.start:
+        statement = statement.where(
+            Observation.observed_at >= datetime.combine(query.start, time(), UTC)
+        )
+    if query.end:
+        after = datetime.combine(query.end + timedelta(days=1), time(), UTC)
+        statement = statement.where(Observation.observed_at < after)
+    return statement
+
+
+def _grouped(statement: Select, by: str | None) -> tuple[Select, Any]:
+    """Join what the attribute needs; return the statement and the grouping column."""
+    if by is None:
+        return statement, literal("all")
+    school_join = School.id == Observation.school_id
+    if by in ("school", "school_level", "region", "title_i"):
+        column = {"school": School.code, "school_level": School.level, "region": School.region,
+                  "title_i": School.title_i}[by]  # fmt: skip
+        return statement.join(School, school_join), column
+    if by in ("grade_band", "subject", "course_level"):
+        column = {"grade_band": Classroom.grade, "subject": Classroom.subject,
+                  "course_level": Classroom.course_level}[by]  # fmt: skip
+        return statement.outerjoin(Classroom, Classroom.id == Observation.classroom_id), column
+    if by == "program":
+        joined = statement.outerjoin(
+            ClassroomProgram, ClassroomProgram.classroom_id == Observation.classroom_id
+        )
+        return joined, ClassroomProgram.program
+    kind, _, name = by.partition(":")
+    if kind == "school":
+        joined = statement.outerjoin(
+            SchoolAttribute,
+            and_(SchoolAttribute.school_id == Observation.school_id, SchoolAttribute.name == name),
+        )
+        return joined, SchoolAttribute.value
+    joined = statement.outerjoin(
+        ClassroomAttribute,
+        and_(
+            ClassroomAttribute.classroom_id == Observation.classroom_id,
+            ClassroomAttribute.name == name,
+        ),
+    )
+    return joined, ClassroomAttribute.value
+
+
+def _month() -> Any:
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(Observation.observed_at, "YYYY-MM")
+    return func.strftime("%Y-%m", Observation.observed_at)
+
+
+def _counts(user: User, query: Query) -> dict[str, Any]:
+    """Three grouped counts: ratings per group, look-for and level; walkthroughs per group;
+    and per month and look-for, ratings at or above the level and ratings given."""
+    base = select().select_from(Observation)
+    ratings_base = base.join(Rating, Rating.observation_id == Observation.id)
+
+    statement, group = _grouped(ratings_base, query.by)
+    statement = statement.add_columns(
+        group, Rating.criterion_id, Rating.level, Rating.not_observed, func.count()
+    ).group_by(group, Rating.criterion_id, Rating.level, Rating.not_observed)
+    ratings = db.session.execute(_filtered(statement, user, query)).all()
+
+    statement, group = _grouped(base, query.by)
+    statement = statement.add_columns(group, func.count(func.distinct(Observation.id))).group_by(
+        group
+    )
+    walkthroughs = db.session.execute(_filtered(statement, user, query)).all()
+    total = db.session.scalar(_filtered(select(func.count(Observation.id)), user, query))
+
+    month = _month()
+    at_least = func.sum(case((Rating.level >= query.at_least, 1), else_=0))
+    statement = ratings_base.add_columns(
+        month, Rating.criterion_id, at_least, func.count(Rating.level)
+    ).group_by(month, Rating.criterion_id)
+    trend = db.session.execute(_filtered(statement, user, query)).all()
+    statement = base.add_columns(month, func.count(Observation.id)).group_by(month)
+    months = dict(db.session.execute(_filtered(statement, user, query)).all())
+    return {"ratings": ratings, "walkthroughs": walkthroughs, "total": total or 0,
+            "trend": trend, "months": months}  # fmt: skip
+
+
+# ---- statistics --------------------------------------------------------------------------------
+
+
+def wilson(successes: int, n: int) -> tuple[float, float] | None:
+    """Wilson's score interval for a proportion (Wilson 1927), 95%."""
+    if n <= 0:
+        return None
+    p = successes / n
+    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+    half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def two_proportion_p(a: int, n: int, b: int, m: int) -> float | None:
+    """Two-sided p-value of the pooled two-proportion z-test of a/n against b/m."""
+    if n == 0 or m == 0:
+        return None
+    pooled = (a + b) / (n + m)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
+    if spread == 0:
+        return None
+    z = (a / n - b / m) / spread
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def benjamini_hochberg(p_values: list[float], q: float = FALSE_DISCOVERY) -> list[bool]:
+    """Which hypotheses to reject, keeping the expected share of false flags at most ``q``
+    (Benjamini & Hochberg 1995)."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    cutoff = -1
+    for rank, i in enumerate(order, 1):
+        if p_values[i] <= q * rank / len(p_values):
+            cutoff = rank
+    rejected = [False] * len(p_values)
+    for rank, i in enumerate(order, 1):
+        if rank <= cutoff:
+            rejected[i] = True
+    return rejected
+
+
+@dataclass
+class Tally:
+    """Ratings of one look-for (or a pooled set) in one group."""
+
+    levels: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    not_observed: int = 0
+
+    def add(self, level: int | None, not_observed: bool, count: int) -> None:
+        if not_observed:
+            self.not_observed += count
+        elif level is not None:
+            self.levels[level] += count
+
+    def merge(self, other: Tally) -> None:
+        for level, count in other.levels.items():
+            self.levels[level] += count
+        self.not_observed += other.not_observed
+
+    @property
+    def rated(self) -> int:
+        return sum(self.levels.values())
+
+    def at_least(self, level: int) -> int:
+        return sum(count for value, count in self.levels.items() if value >= level)
+
+    def figures(self, at_least: int, values: list[int], n: int | None = None) -> dict[str, Any]:
+        """Share at or above the level, with an interval over ``n`` units (the ratings, or
+        the walkthroughs when ratings are pooled over look-fors and so not independent)."""
+        rated = self.rated
+        hits = self.at_least(at_least)
+        units = n if n is not None else rated
+        interval = wilson(round(hits / rated * units), units) if rated and units else None
+        given = rated + self.not_observed
+        return {
+            "rated": rated,
+            "distribution": {str(v): self.levels.get(v, 0) for v in values},
+            "share": round(hits / rated, 4) if rated else None,
+            "interval": [round(interval[0], 4), round(interval[1], 4)] if interval else None,
+            "not_observed_rate": round(self.not_observed / given, 4) if given else None,
+        }
+
+
+def _label(by: str | None, value: Any) -> str:
+    if value is None:
+        if by in ("grade_band", "subject", "course_level"):
+            return WHOLE_SCHOOL
+        return "Not recorded" if by != "program" else "No program"
+    if by == "title_i":
+        return "Title I" if value else "Not Title I"
+    return str(value)
+
+
+def build(user: User, query: Query) -> dict[str, Any]:
+    min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
+    version = db.session.get(RubricVersion, query.rubric_version_id)
+    criteria = list(
+        db.session.scalars(
+            select(Criterion)
+            .where(Criterion.rubric_version_id == version.id)
+            .order_by(Criterion.position)
+        )
+    )
+    values = _scale(version)
+    labels = {level["value"]: level["label"] for c in criteria for level in c.levels}
+    counts = _counts(user, query)
+    total = counts["total"]
+    hidden = total < min_group
+    at_least = query.at_least
+
+    # Per group and look-for.
+    tallies: dict[str, dict[int, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    for raw, criterion_id, level, not_observed, count in counts["ratings"]:
+        key = _group_key(query.by, raw)
+        tallies[key][criterion_id].add(level, not_observed, count)
+    group_n: dict[str, int] = defaultdict(int)
+    names: dict[str, str] = {}
+    for raw, count in counts["walkthroughs"]:
+        key = _group_key(query.by, raw)
+        group_n[key] += count
+        names[key] = _label(query.by, None if key == "\0none" else _unkey(query.by, raw))
+
+    overall: dict[int, Tally] = defaultdict(Tally)
+    for by_criterion in tallies.values():
+        for criterion_id, tally in by_criterion.items():
+            overall[criterion_id].merge(tally)
+    if query.by == "program":  # a walkthrough may count in several programs, or in none
+        overall = _overall_without_split(user, query)
+
+    def pooled(source: dict[int, Tally], members: Iterable[Criterion], n: int) -> dict:
+        tally = Tally()
+        for criterion in members:
+            tally.merge(source.get(criterion.id, Tally()))
+        return tally.figures(at_least, values, n)
+
+    dimensions = [d.value for d in EquityDimension]
+    by_dimension = {d: [c for c in criteria if d in c.dimension_names] for d in dimensions}
+    competencies = []
+    for competency in version.competencies:
+        members = [c for c in criteria if c.competency_id == competency.id]
+        competencies.append({"name": competency.name, **pooled(overall, members, total)})
+
+    report: dict[str, Any] = {
+        "scope": {
+            "rubric_version_id": version.id,
+            "rubric": version.label,
+            "from": query.start.isoformat() if query.start else None,
+            "to": query.end.isoformat() if query.end else None,
+            "schools": query.school_codes or None,
+            "by": query.by,
+            "by_label": _by_label(query.by),
+            "at_least": at_least,
+            "at_least_label": labels.get(at_least, str(at_least)),
+            "min_group": min_group,
+        },
+        "levels": [{"value": v, "label": labels.get(v, str(v))} for v in values],
+        "observations": None if hidden else total,
+        "suppressed": hidden,
+    }
+    if hidden:
+        report["note"] = (
+            f"Fewer than {min_group} walkthroughs match: nothing is shown, so that no "
+            "classroom can be singled out."
+        )
+        return report
+    report["dimensions"] = [
+        {"name": d, "criteria": len(by_dimension[d]), **pooled(overall, by_dimension[d], total)}
+        for d in dimensions
+        if by_dimension[d]
+    ]
+    report["competencies"] = competencies
+    report["criteria"] = [
+        {
+            "key": c.key,
+            "text": c.text,
+            "competency": c.competency.name,
+            "dimensions": c.dimension_names,
+            **overall[c.id].figures(at_least, values),
+        }
+        for c in criteria
+    ]
+    report["trend"] = _trend(counts, criteria, by_dimension, at_least, min_group)
+    if query.by:
+        report["groups"] = _groups(
+            query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group
+        )
+    return report
+
+
+def _group_key(by: str | None, raw: Any) -> str:
+    if by == "grade_band":
+        return grade_band(raw)
+    return "\0none" if raw is None else str(raw)
+
+
+def _unkey(by: str | None, raw: Any) -> Any:
+    return grade_band(raw) if by == "grade_band" else raw
+
+
+def _by_label(by: str | None) -> str | None:
+    if by is None:
+        return None
+    if by in ATTRIBUTES:
+        return ATTRIBUTES[by]
+    kind, _, name = by.partition(":")
+    return f"{kind.capitalize()} {name.replace('_', ' ')}"
+
+
+def _overall_without_split(user: User, query: Query) -> dict[int, Tally]:
+    plain = Query(**{**query.__dict__, "by": None})
+    overall: dict[int, Tally] = defaultdict(Tally)
+    for _, criterion_id, level, not_observed, count in _counts(user, plain)["ratings"]:
+        overall[criterion_id].add(level, not_observed, count)
+    return overall
+
+
+def _trend(counts, criteria, by_dimension, at_least, min_group) -> list[dict[str, Any]]:
+    per_month: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for month, criterion_id, hits, rated in counts["trend"]:
+        per_month[month][criterion_id] = (int(hits or 0), int(rated or 0))
+    rows = []
+    for month in sorted(counts["months"]):
+        n = counts["months"][month]
+        if n < min_group:
+            rows.append({"month": month, "observations": None, "suppressed": True})
+            continue
+        cells = per_month.get(month, {})
+        hits = sum(h for h, _ in cells.values())
+        rated = sum(r for _, r in cells.values())
+        row = {"month": month, "observations": n, "suppressed": False,
+               "share": round(hits / rated, 4) if rated else None, "dimensions": {}}  # fmt: skip
+        for dimension, members in by_dimension.items():
+            h = sum(cells.get(c.id, (0, 0))[0] for c in members)
+            r = sum(cells.get(c.id, (0, 0))[1] for c in members)
+            if members:
+                row["dimensions"][dimension] = round(h / r, 4) if r else None
+        rows.append(row)
+    return rows
+
+
+def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group):
+    at_least = query.at_least
+
+    def order(key: str) -> tuple[Any, ...]:
+        band = BANDS.index(key) if query.by == "grade_band" and key in BANDS else len(BANDS)
+        return (key == "\0none" or names[key] == WHOLE_SCHOOL, band, names[key].lower())
+
+    keys = sorted(group_n, key=order)
+    small = [k for k in keys if group_n[k] < min_group]
+    secondary = []
+    # One group hidden among shown ones could be worked out from the total: hide the next
+    # smallest too (complementary suppression).
+    if len(small) == 1 and len(keys) > 2:
+        others = sorted((k for k in keys if k not in small), key=lambda k: group_n[k])
+        secondary = others[:1]
+    hidden = set(small) | set(secondary)
+
+    rows: list[dict[str, Any]] = []
+    tests: list[tuple[int, str, float, str]] = []
+    for key in keys:
+        if key in hidden:
+            rows.append({"key": key, "label": names[key], "suppressed": True})
+            continue
+        n = group_n[key]
+        row = {"key": key, "label": names[key], "suppressed": False, "observations": n,
+               "criteria": {}, "dimensions": {}}  # fmt: skip
+        for c in criteria:
+            mine = tallies[key].get(c.id, Tally())
+            figures = mine.figures(at_least, values)
+            rest = Tally()
+            rest.merge(overall.get(c.id, Tally()))
+            rest_rated = rest.rated - mine.rated
+            rest_hits = rest.at_least(at_least) - mine.at_least(at_least)
+            p = two_proportion_p(mine.at_least(at_least), mine.rated, rest_hits, rest_rated)
+            figures["gap"] = None
+            if p is not None and mine.rated >= min_group and rest_rated >= min_group:
+                direction = "above" if figures["share"] > rest_hits / rest_rated else "below"
+                tests.append((len(rows), c.key, p, direction))
+            row["criteria"][c.key] = figures
+        for dimension, members in by_dimension.items():
+            if members:
+                tally = Tally()
+                for c in members:
+                    tally.merge(tallies[key].get(c.id, Tally()))
+                row["dimensions"][dimension] = tally.figures(at_least, values, n)
+        rows.append(row)
+    flags = benjamini_hochberg([t[2] for t in tests]) if tests else []
+    for (index, criterion_key, _, direction), flagged in zip(tests, flags, strict=True):
+        if flagged:
+            rows[index]["criteria"][criterion_key]["gap"] = direction
+    note = None
+    if hidden:
+        note = (
+            f"{len(small)} group{'s' if len(small) != 1 else ''} with fewer than {min_group} "
+            "walkthroughs "
+            + ("is" if len(small) == 1 else "are")
+            + " not shown"
+            + (", and one more so that it cannot be worked out from the total" if secondary else "")
+            + "."
+        )
+    return {"by": query.by, "label": _by_label(query.by), "rows": rows, "note": note,
+            "tests": len(tests)}  # fmt: skip

@@ -1,0 +1,60 @@
+"""The summary report in a real browser: charts drawn, nothing inaccessible, looked at."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from observe import paths
+from observe.accounts.models import Role
+from observe.extensions import db
+from observe.rubrics.operations import load_rubric_file
+from observe.sync import operations as sync
+from tests.browser.conftest import TABLET_VIEWPORTS
+from tests.browser.test_sign_in import serious_violations
+from tests.conftest import PASSWORD
+
+
+@pytest.mark.parametrize("orientation", TABLET_VIEWPORTS)
+def test_a_leader_reads_the_summary(
+    page: Page, live_server, create_school, create_classroom, create_user, screenshot_dir,
+    orientation,
+):  # fmt: skip
+    width, height = TABLET_VIEWPORTS[orientation]
+    page.set_viewport_size({"width": width, "height": height})
+    school = create_school("RHS", "Riverbend High")
+    rooms = [
+        create_classroom(f"RHS-{level}", school=school, name=f"Biology {level}", course_level=level)
+        for level in ("general", "AP")
+    ]
+    observer = create_user(Role.OBSERVER, name="Aisha Grant", schools=[school])
+    create_user(Role.SCHOOL_LEADER, email="lead@example.org", schools=[school])
+    version = load_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").version
+    keys = [c.key for c in version.criteria]
+    start = datetime.now(UTC) - timedelta(days=60)
+    for i in range(40):
+        room = rooms[i % 2]
+        when = start + timedelta(days=i)
+        sync.push_one(sync.Device(observer, "tablet"), {
+            "observation_id": str(uuid.uuid4()), "version_id": str(uuid.uuid4()),
+            "rubric_version_id": version.id, "school_id": school.id, "classroom_id": room.id,
+            "observed_at": when.isoformat(), "saved_at": when.isoformat(),
+            "ratings": [{"criterion": k, "level": 1 + (i + j + (2 if room is rooms[1] else 0)) % 4}
+                        for j, k in enumerate(keys)],
+        })  # fmt: skip
+    db.session.commit()
+
+    page.goto(live_server + "/sign-in?next=/reports/summary")
+    page.get_by_label("Email").fill("lead@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Split by").select_option("course_level")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="By Course level")).to_be_visible()
+    expect(page.get_by_role("img", name="Levels seen by equity dimension")).to_be_visible()
+    expect(page.get_by_role("img", name="Look-fors by Course level")).to_be_visible()
+    assert serious_violations(page) == [], "summary"
+    page.screenshot(path=screenshot_dir / f"summary-{orientation}.png", full_page=True)

@@ -1,0 +1,136 @@
+"""The summary report: figures, intervals, gaps beyond chance, and small groups that never
+show — on the page, in the API, in the PDF."""
+
+from __future__ import annotations
+
+import pytest
+
+from observe.accounts.models import Role
+from observe.reports.summary import benjamini_hochberg, grade_band, two_proportion_p, wilson
+from tests.reports.test_pdf import pdf_text
+
+KEY = "ct-explain-reasoning"
+
+
+@pytest.fixture
+def district(push_as, team, create_classroom):
+    """At Riverside: 12 AP visits all at 4, 12 general visits all at 2, 3 honors visits at 1;
+    at Southfield, 2 visits."""
+    ap = create_classroom("RVE-AP", school=team.school, name="AP Biology", course_level="AP")
+    general = create_classroom("RVE-G", school=team.school, name="Biology", course_level="general")
+    honors = create_classroom("RVE-H", school=team.school, name="Biology H", course_level="honors")
+    south = create_classroom("SHS-1", school=team.other_school, name="Art", course_level="general")
+    ann, cy = team.observers[0], team.observers[2]
+    unseen = {"criterion": "ct-rigorous-task", "not_observed": True}
+    for room, level, count in ((ap, 4, 12), (general, 2, 12), (honors, 1, 3)):
+        for i in range(count):
+            push_as(ann, {"classroom_id": room.id,
+                          "observed_at": f"2026-10-{1 + i:02d}T15:00:00+00:00",
+                          "ratings": [{"criterion": KEY, "level": level}, unseen]})  # fmt: skip
+    for i in range(2):
+        push_as(cy, {"school_id": team.other_school.id, "classroom_id": south.id,
+                     "observed_at": f"2026-09-{1 + i:02d}T15:00:00+00:00",
+                     "ratings": [{"criterion": KEY, "level": 3}]})  # fmt: skip
+
+
+def summary(client, bearer, user, query="", expect=200):
+    response = client.get(f"/api/v1/reports/summary{query}", headers=bearer(user))
+    assert response.status_code == expect, response.get_json()
+    return response.get_json()
+
+
+def test_the_figures(client, bearer, admin, district):
+    report = summary(client, bearer, admin)
+    assert report["observations"] == 29
+    assert report["scope"]["at_least"] == 3 and report["scope"]["at_least_label"] == "Proficient"
+    reasoning = next(c for c in report["criteria"] if c["key"] == KEY)
+    # 12 at 4, 2 at 3, 12 at 2, 3 at 1: 14 of 29 at Proficient or above.
+    assert reasoning["distribution"] == {"1": 3, "2": 12, "3": 2, "4": 12}
+    assert reasoning["share"] == round(14 / 29, 4)
+    low, high = wilson(14, 29)
+    assert reasoning["interval"] == [round(low, 4), round(high, 4)]
+    rigour = next(c for c in report["criteria"] if c["key"] == "ct-rigorous-task")
+    assert rigour["rated"] == 0 and rigour["share"] is None
+    assert rigour["not_observed_rate"] == 1.0
+    october = next(m for m in report["trend"] if m["month"] == "2026-10")
+    assert october["observations"] == 27
+    september = next(m for m in report["trend"] if m["month"] == "2026-09")
+    assert september == {"month": "2026-09", "observations": None, "suppressed": True}
+
+
+def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
+    client, bearer, sign_in, admin, district, tmp_path
+):
+    report = summary(client, bearer, admin, "?by=course_level&school=RVE")
+    rows = {row["label"]: row for row in report["groups"]["rows"]}
+    # Honors has 3 visits: hidden. Hiding it alone would let it be worked out from the total,
+    # so the next smallest group (AP or general, 12 each) is hidden too.
+    assert rows["honors"] == {"key": "honors", "label": "honors", "suppressed": True}
+    hidden = [label for label, row in rows.items() if row["suppressed"]]
+    assert len(hidden) == 2
+    assert "and one more so that it cannot be worked out" in report["groups"]["note"]
+    shown = next(row for row in rows.values() if not row["suppressed"])
+    assert shown["observations"] == 12
+    assert shown["criteria"][KEY]["gap"] in ("above", "below")  # 100% or 0% against the rest
+
+    # The hidden groups' figures appear nowhere: not in the page, not in the PDF.
+    sign_in(admin)
+    page = client.get("/reports/summary?by=course_level&school=RVE").get_data(as_text=True)
+    assert page.count("not shown: too few walkthroughs") == 2
+    pdf = client.get("/reports/summary.pdf?by=course_level&school=RVE")
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.data, tmp_path)
+    assert "not shown: too few walkthroughs" in text
+    assert "Biology H" not in text and "Biology H" not in page
+
+
+def test_a_scope_with_too_few_walkthroughs_shows_nothing(
+    client, bearer, team, district, create_user
+):
+    principal = create_user(Role.SCHOOL_LEADER, schools=[team.other_school])
+    report = summary(client, bearer, principal)
+    assert report["observations"] is None and report["suppressed"] is True
+    assert "criteria" not in report and "dimensions" not in report and "trend" not in report
+    assert "Fewer than 10 walkthroughs match" in report["note"]
+
+
+def test_leaders_see_their_schools_and_observers_no_summary(
+    client, bearer, team, district, create_user
+):
+    assert summary(client, bearer, team.facilitator)["observations"] == 27  # Riverside only
+    refused = summary(client, bearer, team.facilitator, "?school=SHS", expect=422)
+    assert refused["error"]["details"] == {"school": "not one of your schools: SHS"}
+    observer = summary(client, bearer, team.observers[0], expect=403)
+    assert "school leaders and district admins" in observer["error"]["message"]
+
+
+def test_bad_parameters_are_named_and_nothing_is_made(client, bearer, admin, district):
+    error = summary(client, bearer, admin, "?by=shoe_size&at_least=9&from=yesterday", expect=422)[
+        "error"
+    ]
+    assert set(error["details"]) == {"by", "at_least", "from"}
+    assert "is not a level (levels: [1, 2, 3, 4])" in error["details"]["at_least"]
+
+
+def test_the_command_line_prints_the_summary(app, district, tmp_path):
+    out = tmp_path / "summary.pdf"
+    result = app.test_cli_runner().invoke(
+        args=["report", "summary", "--by", "course_level", "--school", "RVE", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes(), tmp_path)
+    assert "Walkthrough summary" in text and "By Course level" in text
+
+
+def test_the_statistics_against_hand_computed_values():
+    low, high = wilson(5, 10)
+    assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)
+    assert wilson(0, 0) is None
+    assert benjamini_hochberg([0.01, 0.02, 0.03, 0.5]) == [True, True, True, False]
+    assert benjamini_hochberg([0.04, 0.04, 0.04, 0.04]) == [True, True, True, True]
+    assert benjamini_hochberg([0.02, 0.3, 0.4, 0.5]) == [False, False, False, False]
+    assert two_proportion_p(5, 10, 5, 10) == pytest.approx(1.0)
+    assert two_proportion_p(10, 10, 10, 10) is None  # no variation: nothing to test
+    assert [grade_band(g) for g in ("K", "2", "3", "8", "12", None)] == [
+        "K-2", "K-2", "3-5", "6-8", "9-12", "Whole-school visits"
+    ]  # fmt: skip
