@@ -12,6 +12,7 @@ from observe.observations.models import (
     Rating,
     RejectedVersion,
 )
+from observe.reports.models import RollupProfile, RollupSchool, RollupState
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -50,6 +51,9 @@ __all__ = [
     "Rating",
     "RejectedVersion",
     "Role",
+    "RollupProfile",
+    "RollupSchool",
+    "RollupState",
     "Rubric",
     "RubricVersion",
     "School",

@@ -44,6 +44,7 @@ def prepare(url: str, devices: int) -> dict:
     from observe.accounts import operations as accounts
     from observe.accounts.models import Role
     from observe.extensions import db
+    from observe.reports import rollups
     from observe.roster.models import Classroom, School
     from observe.rubrics.operations import load_rubric_file
 
@@ -66,6 +67,8 @@ def prepare(url: str, devices: int) -> dict:
             "classrooms": [c.id for c in classrooms],
             "tokens": tokens,
         }
+        # As in a district that has opened a report once: pushes keep its rollups current.
+        rollups.rebuild(db.session)
         db.session.commit()
         db.engine.dispose()
     return facts

@@ -20,10 +20,13 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.sql import Select
 
 from observe.accounts.models import Role, User
+from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
 from observe.errors import Forbidden, ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
+from observe.reports import rollups
+from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -263,6 +266,154 @@ def _counts(user: User, query: Query) -> dict[str, Any]:
             "trend": trend, "months": months}  # fmt: skip
 
 
+def _month_range(query: Query) -> tuple[str | None, str | None] | None:
+    """The months a query covers when its dates are whole months (or open); else None."""
+    if query.start and query.start.day != 1:
+        return None
+    if query.end and (query.end + timedelta(days=1)).day != 1:
+        return None
+    return (
+        query.start.strftime("%Y-%m") if query.start else None,
+        query.end.strftime("%Y-%m") if query.end else None,
+    )
+
+
+def _school_split(by: str | None) -> bool:
+    return by in (None, "school", "school_level", "region", "title_i") or (
+        by is not None and by.startswith("school:")
+    )
+
+
+def _ensure_rollups() -> None:
+    """Build the rollups the first time a report needs them."""
+    if not rollups.is_built(db.session):
+        begin_write()
+        if not rollups.is_built(db.session):
+            rollups.rebuild(db.session)
+        db.session.commit()
+
+
+def _rollup_counts(user: User, query: Query) -> dict[str, Any] | None:
+    """``_counts`` from the rollups, when they can answer: whole months, and for a split by a
+    classroom attribute the whole district. None when they cannot."""
+    months = _month_range(query)
+    visible = visible_school_ids(user)
+    district = visible is None and not query.school_codes
+    if months is None or (not _school_split(query.by) and not district):
+        return None
+    _ensure_rollups()
+    first, last = months
+
+    def scoped(statement: Select, model: Any) -> Select:
+        statement = statement.where(model.rubric_version_id == query.rubric_version_id)
+        if first:
+            statement = statement.where(model.month >= first)
+        if last:
+            statement = statement.where(model.month <= last)
+        if model is RollupSchool:
+            if visible is not None:
+                statement = statement.where(RollupSchool.school_id.in_(visible))
+            if query.school_codes:
+                chosen = select(School.id).where(School.code.in_(query.school_codes))
+                statement = statement.where(RollupSchool.school_id.in_(chosen))
+        return statement
+
+    if _school_split(query.by):
+        model, where = RollupSchool, RollupSchool.school_id
+        values = _school_values(query.by)
+    else:
+        model, where = RollupProfile, RollupProfile.profile
+        values = _profile_values(query.by)
+    rows = db.session.execute(
+        scoped(
+            select(where, model.criterion_id, model.level, func.sum(model.count)).group_by(
+                where, model.criterion_id, model.level
+            ),
+            model,
+        )
+    ).all()
+    ratings: dict[tuple[Any, int, int | None, bool], int] = defaultdict(int)
+    walkthroughs: dict[Any, int] = defaultdict(int)
+    for key, criterion_id, level, count in rows:
+        for raw in values(key):
+            if criterion_id == VISITS:
+                walkthroughs[raw] += int(count)
+            elif level == NOT_OBSERVED:
+                ratings[(raw, criterion_id, None, True)] += int(count)
+            else:
+                ratings[(raw, criterion_id, level, False)] += int(count)
+
+    by_month = db.session.execute(
+        scoped(
+            select(
+                RollupSchool.month,
+                RollupSchool.criterion_id,
+                RollupSchool.level,
+                func.sum(RollupSchool.count),
+            ).group_by(RollupSchool.month, RollupSchool.criterion_id, RollupSchool.level),
+            RollupSchool,
+        )
+    ).all()
+    trend: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    month_visits: dict[str, int] = defaultdict(int)
+    for month, criterion_id, level, count in by_month:
+        if criterion_id == VISITS:
+            month_visits[month] += int(count)
+        elif level != NOT_OBSERVED:
+            cell = trend[(month, criterion_id)]
+            cell[0] += int(count) if level >= query.at_least else 0
+            cell[1] += int(count)
+    return {
+        "ratings": [(*key, count) for key, count in ratings.items() if count],
+        "walkthroughs": [(raw, count) for raw, count in walkthroughs.items() if count],
+        "total": sum(month_visits.values()),
+        "trend": [(m, c, hits, rated) for (m, c), (hits, rated) in trend.items()],
+        "months": {m: n for m, n in month_visits.items() if n},
+    }
+
+
+def _school_values(by: str | None):
+    """School id → the group it falls in, for a split by a school attribute."""
+    if by is None:
+        return lambda school_id: ("all",)
+    schools = {s.id: s for s in db.session.scalars(select(School))}
+
+    def value(school_id: int) -> tuple[Any, ...]:
+        school = schools.get(school_id)
+        if school is None:
+            return (None,)
+        if by == "school":
+            return (school.code,)
+        if by in ("school_level", "region", "title_i"):
+            return ({"school_level": school.level, "region": school.region,
+                     "title_i": school.title_i}[by],)  # fmt: skip
+        name = by.partition(":")[2]
+        return (next((a.value for a in school.attributes if a.name == name), None),)
+
+    return value
+
+
+def _profile_values(by: str):
+    """Classroom profile → the groups it falls in (several programs: several groups)."""
+    known: dict[str, Classroom] = {}
+    for classroom in db.session.scalars(select(Classroom).where(Classroom.profile.is_not(None))):
+        known.setdefault(classroom.profile, classroom)
+
+    def value(key: str) -> tuple[Any, ...]:
+        classroom = known.get(key)
+        if classroom is None:  # a whole-school visit
+            return (None,)
+        if by == "program":
+            return tuple(sorted(p.program for p in classroom.programs)) or (None,)
+        if by in ("grade_band", "subject", "course_level"):
+            return ({"grade_band": classroom.grade, "subject": classroom.subject,
+                     "course_level": classroom.course_level}[by],)  # fmt: skip
+        name = by.partition(":")[2]
+        return (next((a.value for a in classroom.attributes if a.name == name), None),)
+
+    return value
+
+
 # ---- statistics --------------------------------------------------------------------------------
 
 
@@ -367,7 +518,7 @@ def build(user: User, query: Query) -> dict[str, Any]:
     )
     values = _scale(version)
     labels = {level["value"]: level["label"] for c in criteria for level in c.levels}
-    counts = _counts(user, query)
+    counts = _rollup_counts(user, query) or _counts(user, query)
     total = counts["total"]
     hidden = total < min_group
     at_least = query.at_least
@@ -473,7 +624,8 @@ def _by_label(by: str | None) -> str | None:
 def _overall_without_split(user: User, query: Query) -> dict[int, Tally]:
     plain = Query(**{**query.__dict__, "by": None})
     overall: dict[int, Tally] = defaultdict(Tally)
-    for _, criterion_id, level, not_observed, count in _counts(user, plain)["ratings"]:
+    counts = _rollup_counts(user, plain) or _counts(user, plain)
+    for _, criterion_id, level, not_observed, count in counts["ratings"]:
         overall[criterion_id].add(level, not_observed, count)
     return overall
 

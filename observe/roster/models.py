@@ -75,6 +75,8 @@ class Classroom(db.Model):
     students: Mapped[int | None] = mapped_column()  # enrolled students, when the roster says
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # What reports split classrooms by, as one key (observe/reports/rollups.py); kept by it.
+    profile: Mapped[str | None] = mapped_column(String(32), index=True)
 
     school: Mapped[School] = relationship(back_populates="classrooms")
     teacher: Mapped[Teacher | None] = relationship(lazy="joined")

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from observe.errors import ProblemList, plural
 from observe.extensions import db
+from observe.reports import rollups
 from observe.roster.importers import ClassroomRecord, Roster, SchoolRecord, read_roster
 from observe.roster.models import (
     Classroom,
@@ -95,6 +96,10 @@ def write_roster(roster: Roster) -> ImportSummary:
     db.session.flush()
     _upsert_classrooms(roster, schools, teachers, summary, touched)
     db.session.flush()
+    # Reports split classrooms by their attributes, which an import may change: once the
+    # report's rollups exist, they are counted afresh (an import is rare; a report is not).
+    if rollups.is_built(db.session):
+        rollups.rebuild(db.session)
     # Devices hold their schools' rosters offline; each changed school reaches them by pull.
     for code in sorted(touched):
         changes.record(db.session, "school", entity_id=schools[code].id)

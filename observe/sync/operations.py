@@ -42,6 +42,7 @@ from observe.observations.models import (
     RejectedVersion,
     VersionOutcome,
 )
+from observe.reports import rollups
 from observe.roster.api import school_json
 from observe.roster.models import Classroom, School
 from observe.rubrics.api import version_json
@@ -290,7 +291,7 @@ def _write_new(
         for i, item, _ in pending:
             results[i] = _apply_one(device, item, lookup)
         return
-    for i, item, _ in pending:
+    for i, item, criteria in pending:
         payload = item.payload
         changes.record(
             db.session,
@@ -298,6 +299,18 @@ def _write_new(
             observation_id=payload["observation_id"],
             author_id=device.user.id,
         )
+        if payload["state"] == "submitted":  # calibration scores never take this path
+            rollups.add(
+                db.session,
+                version_id=payload["rubric_version_id"],
+                observed_at=item.data["observed_at"],
+                school_id=payload["school_id"],
+                profile_key=rollups.profile(lookup.classrooms.get(payload["classroom_id"])),
+                ratings=[
+                    (criteria[r["criterion"]].id, r["level"], r["not_observed"])
+                    for r in payload["ratings"]
+                ],
+            )
         results[i] = {
             "version_id": payload["version_id"],
             "status": APPLIED,
@@ -312,10 +325,12 @@ def _apply_one(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
         # Two requests carrying the same new version can race; the loser's insert fails on the
         # primary key, and on the second pass it finds the winner's row and answers duplicate.
         for attempt in (1, 2):
+            noted = rollups.snapshot(db.session)
             try:
                 with db.session.begin_nested():
                     return _apply(device, item, lookup)
             except IntegrityError:
+                rollups.restore(db.session, noted)  # the savepoint's counts are gone with it
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
@@ -550,6 +565,8 @@ def _mirror(
     observation: Observation, head: ObservationVersion, criteria: dict[str, CriterionFacts]
 ) -> None:
     """Make the observation row and its ratings say what the head version says."""
+    if observation.head_version_id is not None:
+        rollups.add_stored(db.session, observation, -1)  # what it counted as until now
     for name, value in _head_columns(head.payload).items():
         setattr(observation, name, value)
     if observation.state is ObservationState.SUBMITTED and observation.submitted_at is None:
@@ -561,6 +578,7 @@ def _mirror(
     rows = _rating_rows(head.payload, criteria)
     if rows:
         db.session.execute(insert(Rating.__table__), rows)
+    rollups.add_stored(db.session, observation, +1)
     db.session.expire(observation, ["ratings"])
 
 
@@ -795,6 +813,7 @@ def delete_observation(user: User, observation_id: str) -> Observation:
             "the team's report rests on it, so it is kept"
         )
     if observation.deleted_at is None:
+        rollups.add_stored(db.session, observation, -1)
         observation.deleted_at = utcnow()
         observation.deleted_by_id = user.id
         changes.record(

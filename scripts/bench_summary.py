@@ -1,0 +1,139 @@
+"""Benchmark the summary report on a generated district-year, on SQLite and PostgreSQL.
+
+Run on demand:  .venv/bin/python scripts/bench_summary.py [--database sqlite|postgres|both]
+                [--observations 250000] [--keep DIR]
+
+Generates 200 schools, 5,000 classrooms, 400 observers and N walkthroughs of 25 ratings
+(scripts/generate_district.py), builds the report's rollups (once, as the first report does;
+pushes keep them current after that), then times in process: the district summary split by
+course level and by school (the report's figures, median of 3), its PDF, and — the floor — the
+bare SQL aggregate over the walkthroughs that a report without rollups would rest on (ratings
+counted by group, look-for and level), timed alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from generate_district import generate  # noqa: E402
+
+GOAL_REPORT, GOAL_PDF = 1.0, 5.0
+
+
+def timed(fn, repeat: int = 3) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def measure(url: str) -> dict:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from observe import create_app
+    from observe.extensions import db
+    from observe.observations.models import Observation, Rating
+    from observe.reports import rollups, summary
+    from observe.reports.cli import Console
+    from observe.reports.views import print_summary
+    from observe.roster.models import Classroom
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    figures = {}
+    with app.test_request_context():
+        upgrade()
+        console = Console()
+        # Built once (the first report does it); kept current by every push after that.
+        started = time.perf_counter()
+        rollups.rebuild(db.session)
+        db.session.commit()
+        figures["rebuild"] = time.perf_counter() - started
+
+        def report(by: str):
+            return summary.build(console, summary.parse_query(console, {"by": by}))
+
+        def floor():
+            # The one aggregate the figures rest on, bare: ratings by group, look-for, level.
+            statement = (
+                select(Classroom.course_level, Rating.criterion_id, Rating.level, func.count())
+                .select_from(Observation)
+                .join(Rating, Rating.observation_id == Observation.id)
+                .outerjoin(Classroom, Classroom.id == Observation.classroom_id)
+                .group_by(Classroom.course_level, Rating.criterion_id, Rating.level)
+            )
+            return db.session.execute(statement).all()
+
+        figures["floor"], _ = timed(floor)
+        figures["course_level"], built = timed(lambda: report("course_level"))
+        figures["school"], _ = timed(lambda: report("school"))
+        figures["overall"], _ = timed(lambda: report(""))
+        figures["pdf"], pdf = timed(lambda: print_summary(built, "letter"), repeat=1)
+        figures["pdf_bytes"] = len(pdf)
+        figures["observations"] = built["observations"]
+        db.session.remove()
+        db.engine.dispose()
+    return figures
+
+
+def report(kind: str, f: dict) -> None:
+    def verdict(value: float, goal: float) -> str:
+        return f"goal <= {goal:.0f} s: {'PASS' if value <= goal else 'MISS'}"
+
+    print(f"\n{kind}: {f['observations']:,} walkthroughs")
+    print(f"  building the rollups (once)      {f['rebuild']:6.2f} s")
+    print(f"  floor: the bare aggregate        {f['floor']:6.2f} s")
+    ratio = f["course_level"] / f["floor"]
+    print(f"  summary, by course level         {f['course_level']:6.2f} s   "
+          f"{verdict(f['course_level'], GOAL_REPORT)}   {ratio:.1f}x the floor")  # fmt: skip
+    print(f"  summary, by school (200 groups)  {f['school']:6.2f} s")
+    print(f"  summary, no split                {f['overall']:6.2f} s")
+    print(f"  its PDF                          {f['pdf']:6.2f} s   {verdict(f['pdf'], GOAL_PDF)}"
+          f"   ({f['pdf_bytes']:,} bytes)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--observations", type=int, default=250_000)
+    parser.add_argument("--keep", type=Path, help="keep (or reuse) the SQLite file in DIR")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    for kind in kinds:
+        cluster = None
+        fresh = True
+        if kind == "sqlite":
+            workdir = args.keep or Path(tempfile.mkdtemp(prefix="observe-bench-summary-"))
+            workdir.mkdir(parents=True, exist_ok=True)
+            path = workdir / "district.sqlite3"
+            fresh = not path.exists()
+            url = f"sqlite:///{path}"
+        else:
+            cluster = Path(tempfile.mkdtemp(prefix="observe-bench-pg-"))
+            out = subprocess.run([ROOT / "scripts" / "pg-throwaway", "start", cluster, "55462"],
+                                 check=True, capture_output=True, text=True)  # fmt: skip
+            url = out.stdout.strip().splitlines()[-1]
+        try:
+            if fresh:
+                made = generate(url, observations=args.observations, quiet=True)
+                print(f"{kind}: generated {made['ratings']:,} ratings in {made['seconds']:.0f} s")
+            report(kind, measure(url))
+        finally:
+            if cluster:
+                subprocess.run([ROOT / "scripts" / "pg-throwaway", "stop", cluster], check=False)
+
+
+if __name__ == "__main__":
+    main()
