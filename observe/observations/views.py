@@ -27,10 +27,7 @@ def conflicts():
 
 
 def _walkthrough(observation_id: str) -> Observation:
-    observation = db.session.get(Observation, observation_id)
-    if observation is None or not operations.can_see_detail(current_user, observation):
-        raise NotFound(f"There is no walkthrough {observation_id} you may see.")
-    return observation
+    return operations.walkthrough_for(current_user, observation_id)
 
 
 @bp.get("/<observation_id>/reconcile")

@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import DateTime, Select, func, select, type_coerce
@@ -25,6 +25,7 @@ from observe.core.permissions import visible_school_ids
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
+from observe.reports.scope import within
 from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School
 from observe.rubrics.models import Competency, Criterion, RubricVersion
 
@@ -115,19 +116,9 @@ def query(user: User, scope: Scope) -> Select:
     )
     if user.role is Role.OBSERVER:
         statement = statement.where(Observation.author_id == user.id)
-    visible = visible_school_ids(user)
-    if visible is not None:
-        statement = statement.where(Observation.school_id.in_(visible))
-    if scope.school_codes:
-        chosen = select(School.id).where(School.code.in_(scope.school_codes))
-        statement = statement.where(Observation.school_id.in_(chosen))
-    if scope.start:
-        start = datetime.combine(scope.start, time(), UTC)
-        statement = statement.where(Observation.observed_at >= start)
-    if scope.end:
-        after = datetime.combine(scope.end + timedelta(days=1), time(), UTC)
-        statement = statement.where(Observation.observed_at < after)
-    return statement
+    return within(
+        statement, user, start=scope.start, end=scope.end, school_codes=scope.school_codes
+    )
 
 
 Parts = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]

@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -27,6 +27,7 @@ from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports import rollups
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
+from observe.reports.scope import within
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -178,20 +179,9 @@ def _filtered(statement: Select, user: User, query: Query) -> Select:
     statement = statement.where(
         *_counted(), Observation.rubric_version_id == query.rubric_version_id
     )
-    visible = visible_school_ids(user)
-    if visible is not None:
-        statement = statement.where(Observation.school_id.in_(visible))
-    if query.school_codes:
-        chosen = select(School.id).where(School.code.in_(query.school_codes))
-        statement = statement.where(Observation.school_id.in_(chosen))
-    if query.start:
-        statement = statement.where(
-            Observation.observed_at >= datetime.combine(query.start, time(), UTC)
-        )
-    if query.end:
-        after = datetime.combine(query.end + timedelta(days=1), time(), UTC)
-        statement = statement.where(Observation.observed_at < after)
-    return statement
+    return within(
+        statement, user, start=query.start, end=query.end, school_codes=query.school_codes
+    )
 
 
 def _grouped(statement: Select, by: str | None) -> tuple[Select, Any]:

@@ -839,6 +839,14 @@ def can_see_detail(user: User, observation: Observation) -> bool:
     return user.role is Role.SCHOOL_LEADER and can_see_school(user, observation.school_id)
 
 
+def walkthrough_for(user: User, observation_id: str) -> Observation:
+    """A walkthrough ``user`` may read in full, or NotFound (as if it did not exist)."""
+    observation = db.session.get(Observation, observation_id)
+    if observation is None or not can_see_detail(user, observation):
+        raise NotFound(f"no walkthrough {observation_id}")
+    return observation
+
+
 def conflicted(user: User) -> list[Observation]:
     """Walkthroughs edited on two devices that ``user`` may reconcile, newest first."""
     query = (

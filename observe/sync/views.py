@@ -13,9 +13,8 @@ from observe.calibration.sessions import device_sessions, session_json
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
 from observe.core.validation import validation_failed
-from observe.errors import NotFound, ValidationFailed
+from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.observations.models import Observation
 from observe.roster.api import school_json
 from observe.roster.models import School
 from observe.rubrics.api import version_json
@@ -103,17 +102,12 @@ def delete_observation(observation_id: str):
     return jsonify(id=observation.id, deleted=True)
 
 
-def _walkthrough(observation_id: str):
-    observation = db.session.get(Observation, observation_id)
-    if observation is None or not operations.can_see_detail(current_user, observation):
-        raise NotFound(f"no walkthrough {observation_id}")
-    return observation
-
-
 @bp.get("/observations/<observation_id>")
 def observation_history(observation_id: str):
     """A walkthrough's head and every version received: for reconciling a conflict."""
-    return jsonify(operations.history_json(_walkthrough(observation_id)))
+    return jsonify(
+        operations.history_json(operations.walkthrough_for(current_user, observation_id))
+    )
 
 
 @bp.post("/observations/<observation_id>/reconcile")
