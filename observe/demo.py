@@ -26,6 +26,7 @@ from observe.accounts import operations as accounts
 from observe.accounts.models import Role, User
 from observe.calibration import sessions as calibration
 from observe.extensions import db
+from observe.reports import goals
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -139,6 +140,7 @@ def build_demo(rng: random.Random, n_observations: int, password: str) -> list[t
     observers = [u for u in users if u.role is not Role.DISTRICT_ADMIN]
     _observations(rng, version, classrooms, observers, n_observations)
     _calibration(rng, version, classrooms, users)
+    _goals(version, users)
     return [(u.email, u.role.value) for u in users]
 
 
@@ -404,3 +406,24 @@ def _calibration(
                 for key, level in list(truth.items())[::3]
             ]
             calibration.record_consensus(admin, session, {"scores": agreed})
+
+
+def _goals(version: RubricVersion, users: list[User]) -> None:
+    """A district goal on an equity dimension and a school's goal on one look-for."""
+    admin = next(u for u in users if u.role is Role.DISTRICT_ADMIN)
+    principal = next(u for u in users if u.email.startswith("principal.rhs"))
+    today = datetime.now(UTC).date()
+    deadline = today.replace(month=6, day=15, year=today.year + (today.month > 6))
+    begun = (today - timedelta(days=110)).replace(day=1).isoformat()
+    for author, body in (
+        (admin, {"title": "Students have voice in every classroom", "target_kind": "dimension",
+                 "target_key": "power", "target_share": 0.7, "school_code": None}),
+        (principal, {"title": "Rigorous tasks in every Riverbend High section",
+                     "target_kind": "criterion", "target_key": "ct-rigorous-task",
+                     "target_share": 0.65, "school_code": "RHS"}),
+    ):  # fmt: skip
+        goals.create_goal(
+            author,
+            {**body, "rubric_version_id": version.id, "at_least": 3, "starts_on": begun,
+             "deadline": deadline.isoformat()},
+        )  # fmt: skip

@@ -12,7 +12,7 @@ from observe.observations.models import (
     Rating,
     RejectedVersion,
 )
-from observe.reports.models import RollupProfile, RollupSchool, RollupState
+from observe.reports.models import Goal, RollupProfile, RollupSchool, RollupState
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -46,6 +46,7 @@ __all__ = [
     "CriterionDimension",
     "CriterionKind",
     "EquityDimension",
+    "Goal",
     "Observation",
     "ObservationVersion",
     "Rating",

@@ -7,17 +7,25 @@ classroom's *profile* (``rollup_profile``) — its grade, subject, course level,
 district attributes, shared by every classroom alike in all of them. A row with look-for
 ``VISITS`` counts walkthroughs. Only walkthroughs that count in reports are in them (submitted,
 not deleted, not calibration practice). ``rollup_state`` says whether they have been built.
+
+Equity goals (``goal``) live here too: reports show progress toward them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from observe.core.models import UTCDateTime
+from observe.core.models import UTCDateTime, utcnow
 from observe.extensions import db
+
+if TYPE_CHECKING:
+    from observe.accounts.models import User
+    from observe.roster.models import School
+    from observe.rubrics.models import RubricVersion
 
 NOT_OBSERVED = -1  # the level of a "not observed" rating
 VISITS = 0  # the look-for of a walkthrough count
@@ -52,3 +60,27 @@ class RollupState(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Goal(db.Model):
+    """A measurable equity goal: a share of ratings at or above a level, for a look-for, a
+    competency or an equity dimension, in the district or one school, by a deadline."""
+
+    __tablename__ = "goal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_version.id"))
+    target_kind: Mapped[str] = mapped_column(String(20))  # criterion, competency, dimension
+    target_key: Mapped[str] = mapped_column(String(100))
+    at_least: Mapped[int] = mapped_column()
+    target_share: Mapped[float] = mapped_column()  # 0 to 1
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    rubric_version: Mapped[RubricVersion] = relationship()
+    school: Mapped[School | None] = relationship()
+    created_by: Mapped[User] = relationship()

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
 from observe.api import bp as api_bp
+from observe.core.database import begin_write
+from observe.core.permissions import visible_school_ids
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.reports import charts, export, summary
+from observe.reports import charts, export, goals, summary
 from observe.reports.pdf import pdf_response, render_pdf
-from observe.roster.models import ClassroomAttribute, SchoolAttribute
-from observe.rubrics.models import RubricVersion
+from observe.roster.models import ClassroomAttribute, School, SchoolAttribute
+from observe.rubrics.models import EquityDimension, RubricVersion
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -87,7 +100,17 @@ def _form_choices() -> dict:
 
 def _summary_from_request() -> tuple[summary.Query, dict]:
     query = summary.parse_query(current_user, request.args)
-    return query, summary.build(current_user, query)
+    report = summary.build(current_user, query)
+    # The goals set for this rubric in this scope, with their progress.
+    report["goals"] = [
+        goals.progress(goal)
+        for goal in goals.visible_goals(current_user)
+        if goal.rubric_version_id == query.rubric_version_id
+        and (
+            goal.school is None or not query.school_codes or goal.school.code in query.school_codes
+        )
+    ]
+    return query, report
 
 
 @bp.get("/summary")
@@ -136,3 +159,93 @@ def print_summary(report: dict, paper: str | None) -> bytes:
 def api_summary():
     """The summary report's figures, with the same scope and suppression as the page."""
     return jsonify(_summary_from_request()[1])
+
+
+# ---- equity goals ------------------------------------------------------------------------------
+
+
+@bp.get("/goals")
+def goals_page():
+    return _goals_page({}, {})
+
+
+def _goals_page(problems: dict, form: Any, status: int = 200):
+    versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
+    listed = [goals.progress(goal) for goal in goals.visible_goals(current_user)]
+    schools = db.session.scalars(select(School).order_by(School.name)).all()
+    visible = visible_school_ids(current_user)
+    if visible is not None:
+        schools = [s for s in schools if s.id in visible]
+    return render_template(
+        "reports/goals.html",
+        goals=listed,
+        versions=versions,
+        schools=schools,
+        problems=problems,
+        form=form,
+        can_set=goals.can_set(current_user),
+        dimensions=[d.value for d in EquityDimension],
+    ), status
+
+
+@bp.post("/goals")
+def create_goal_form():
+    form = request.form
+    share = form.get("target_percent", "").strip()
+    body = {
+        "title": form.get("title", ""),
+        "rubric_version_id": int(form["rubric_version_id"])
+        if form.get("rubric_version_id", "").isdigit()
+        else form.get("rubric_version_id"),
+        "target_kind": form.get("target_kind", ""),
+        "target_key": form.get("target_key", "").strip(),
+        "at_least": int(form["at_least"])
+        if form.get("at_least", "").isdigit()
+        else form.get("at_least"),
+        "target_share": float(share) / 100 if share.replace(".", "", 1).isdigit() else share,
+        "school_code": form.get("school_code") or None,
+        "deadline": form.get("deadline", ""),
+    }
+    if form.get("starts_on"):
+        body["starts_on"] = form["starts_on"]
+    begin_write()
+    try:
+        goal = goals.create_goal(current_user, body)
+    except ValidationFailed as error:
+        db.session.rollback()
+        problems = {k: str(v) for k, v in error.details.items()} or {"": error.message}
+        return _goals_page(problems, form, 422)
+    db.session.commit()
+    flash(f"Goal set: “{goal.title}”.", "success")
+    return redirect(url_for("reports.goals_page"))
+
+
+@bp.post("/goals/<int:goal_id>/delete")
+def delete_goal_form(goal_id: int):
+    begin_write()
+    goals.delete_goal(current_user, goal_id)
+    db.session.commit()
+    flash("The goal is removed.", "info")
+    return redirect(url_for("reports.goals_page"))
+
+
+@api_bp.get("/goals")
+def api_goals():
+    """Equity goals the caller may see, each with its progress month by month."""
+    return jsonify(goals=[goals.progress(g) for g in goals.visible_goals(current_user)])
+
+
+@api_bp.post("/goals")
+def api_create_goal():
+    begin_write()
+    goal = goals.create_goal(current_user, request.get_json(silent=True))
+    db.session.commit()
+    return jsonify(goals.progress(goal)), 201
+
+
+@api_bp.delete("/goals/<int:goal_id>")
+def api_delete_goal(goal_id: int):
+    begin_write()
+    goals.delete_goal(current_user, goal_id)
+    db.session.commit()
+    return jsonify(id=goal_id, deleted=True)

@@ -12,6 +12,7 @@ from observe.calibration import trends as calibration_trends
 from observe.calibration.models import CalibrationSession
 from observe.extensions import db
 from observe.observations.models import Observation, Rating
+from observe.reports.models import Goal
 from observe.roster.models import Classroom, ClassroomProgram, School
 from observe.rubrics.models import Criterion, CriterionDimension, EquityDimension, Rubric
 
@@ -45,6 +46,10 @@ def test_demo_fills_an_empty_database(app, tmp_path, monkeypatch):
     months = {o.observed_at.strftime("%Y-%m") for o in db.session.scalars(select(Observation))}
     assert len(months) >= 3
     assert db.session.scalar(select(func.count()).select_from(ClassroomProgram)) > 0
+    assert [g.target_key for g in db.session.scalars(select(Goal).order_by(Goal.id))] == [
+        "power",
+        "ct-rigorous-task",
+    ]
 
 
 def test_demo_shows_a_gap_between_course_levels(app, tmp_path, monkeypatch):

@@ -1,0 +1,186 @@
+"""Equity goals: leaders say what share of ratings at or above a level they aim for — for a
+look-for, a competency or an equity dimension, in the district or one school, by a deadline —
+and the reports show month by month how far there is to go.
+
+Progress is counted like the summary report (the same walkthroughs, rollups when they can
+answer), and months with fewer walkthroughs than the minimum group size show no figure.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import or_, select
+
+from observe.accounts.models import Role, User
+from observe.core.permissions import can_see_school, visible_school_ids
+from observe.core.validation import validation_failed
+from observe.errors import Forbidden, NotFound, ValidationFailed
+from observe.extensions import db
+from observe.reports import summary
+from observe.reports.models import Goal
+from observe.roster.models import School
+from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
+
+KINDS = ("criterion", "competency", "dimension")
+
+
+class GoalSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    rubric_version_id = fields.Integer(strict=True, required=True)
+    target_kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    target_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    at_least = fields.Integer(strict=True, required=True)
+    target_share = fields.Float(
+        required=True,
+        validate=validate.Range(0, 1, min_inclusive=False, error="must be above 0 and at most 1"),
+    )
+    school_code = fields.String(allow_none=True, load_default=None)
+    starts_on = fields.Date(allow_none=True, load_default=None)
+    deadline = fields.Date(required=True)
+
+
+def can_set(user: User) -> bool:
+    return user.role in (Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
+
+
+def visible_goals(user: User) -> list[Goal]:
+    """District goals, and goals of the schools ``user`` may see; none for observers."""
+    if not can_set(user):
+        return []
+    query = select(Goal).order_by(Goal.deadline, Goal.id)
+    visible = visible_school_ids(user)
+    if visible is not None:
+        query = query.where(or_(Goal.school_id.is_(None), Goal.school_id.in_(visible)))
+    return list(db.session.scalars(query))
+
+
+def create_goal(user: User, body: Any) -> Goal:
+    if not can_set(user):
+        raise Forbidden("only school leaders and district admins set goals")
+    if not isinstance(body, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    try:
+        data = GoalSchema().load(body)
+    except ValidationError as error:
+        raise validation_failed(error) from None
+    problems: dict[str, str] = {}
+    version = db.session.get(RubricVersion, data["rubric_version_id"])
+    if version is None:
+        problems["rubric_version_id"] = f"unknown rubric version {data['rubric_version_id']}"
+    else:
+        if not _members(version, data["target_kind"], data["target_key"]):
+            problems["target_key"] = (
+                f"{data['target_key']!r} is not a {data['target_kind']} of {version.label}"
+            )
+        levels = sorted({lv["value"] for c in version.criteria for lv in c.levels})
+        if data["at_least"] not in levels:
+            problems["at_least"] = f"{data['at_least']} is not a level (levels: {levels})"
+    school = None
+    if data["school_code"]:
+        school = db.session.scalar(select(School).where(School.code == data["school_code"]))
+        if school is None or not can_see_school(user, school.id):
+            problems["school_code"] = f"not one of your schools: {data['school_code']}"
+    elif not user.is_district_admin:
+        problems["school_code"] = "a school leader sets goals for one of their schools"
+    starts_on = data["starts_on"] or date.today()
+    if data["deadline"] <= starts_on:
+        problems["deadline"] = "the deadline must come after the start"
+    if problems:
+        summary_text = "; ".join(f"{k}: {v}" for k, v in problems.items())
+        raise ValidationFailed(f"The goal was not set: {summary_text}", details=problems)
+    goal = Goal(
+        title=data["title"].strip(),
+        rubric_version_id=version.id,
+        target_kind=data["target_kind"],
+        target_key=data["target_key"],
+        at_least=data["at_least"],
+        target_share=data["target_share"],
+        school_id=school.id if school else None,
+        starts_on=starts_on,
+        deadline=data["deadline"],
+        created_by_id=user.id,
+    )
+    db.session.add(goal)
+    db.session.flush()
+    return goal
+
+
+def delete_goal(user: User, goal_id: int) -> None:
+    goal = db.session.get(Goal, goal_id)
+    if goal is None or goal not in visible_goals(user):
+        raise NotFound(f"no goal {goal_id}")
+    if not user.is_district_admin and goal.school_id is None:
+        raise Forbidden("only a district admin removes a district goal")
+    db.session.delete(goal)
+    db.session.flush()
+
+
+def _members(version: RubricVersion, kind: str, key: str) -> list[Criterion]:
+    if kind == "criterion":
+        return [c for c in version.criteria if c.key == key]
+    if kind == "competency":
+        return [c for c in version.criteria if c.competency.key == key]
+    if key not in {d.value for d in EquityDimension}:
+        return []
+    return [c for c in version.criteria if key in c.dimension_names]
+
+
+def _target_label(goal: Goal) -> str:
+    version = goal.rubric_version
+    if goal.target_kind == "criterion":
+        text = next((c.text for c in version.criteria if c.key == goal.target_key), goal.target_key)
+        return f"“{text.rstrip('.')}”"
+    if goal.target_kind == "competency":
+        return next((c.name for c in version.competencies if c.key == goal.target_key), "")
+    return f"the {goal.target_key} dimension"
+
+
+def progress(goal: Goal) -> dict[str, Any]:
+    """The goal with its share month by month since it started, and the latest."""
+    from observe.reports.cli import Console  # the goal's own scope, whoever reads it
+
+    min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
+    members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
+    query = summary.Query(
+        rubric_version_id=goal.rubric_version_id,
+        start=goal.starts_on.replace(day=1),
+        school_codes=[goal.school.code] if goal.school else [],
+        at_least=goal.at_least,
+    )
+    counts = summary._rollup_counts(Console(), query) or summary._counts(Console(), query)
+    months = []
+    for month in sorted(counts["months"]):
+        n = counts["months"][month]
+        cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
+        hits, rated = sum(int(h or 0) for h, _ in cells), sum(int(r or 0) for _, r in cells)
+        if n < min_group or not rated:
+            months.append({"month": month, "observations": None, "share": None})
+            continue
+        months.append({"month": month, "observations": n, "share": round(hits / rated, 4)})
+    shown = [m for m in months if m["share"] is not None]
+    latest = shown[-1] if shown else None
+    levels = {lv["value"]: lv["label"] for c in goal.rubric_version.criteria for lv in c.levels}
+    return {
+        "id": goal.id,
+        "title": goal.title,
+        "target": {"kind": goal.target_kind, "key": goal.target_key, "label": _target_label(goal)},
+        "at_least": goal.at_least,
+        "at_least_label": levels.get(goal.at_least, str(goal.at_least)),
+        "target_share": goal.target_share,
+        "school": {"code": goal.school.code, "name": goal.school.name} if goal.school else None,
+        "rubric_version_id": goal.rubric_version_id,
+        "starts_on": goal.starts_on.isoformat(),
+        "deadline": goal.deadline.isoformat(),
+        "days_left": (goal.deadline - date.today()).days,
+        "months": months,
+        "latest": latest,
+        "met": bool(latest and latest["share"] >= goal.target_share),
+        "min_group": min_group,
+    }

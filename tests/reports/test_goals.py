@@ -1,0 +1,119 @@
+"""Equity goals: set by leaders, refused whole when wrong, and their progress month by month."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from observe.accounts.models import Role
+from observe.extensions import db
+from observe.reports.models import Goal
+
+
+@pytest.fixture
+def visits(push_as, team, create_classroom):
+    """October: 12 visits at Riverside, 9 with a 3 or 4 on explaining reasoning. November: 4."""
+    room = create_classroom("RVE-5", school=team.school, name="Grade 5", course_level="general")
+    for day in range(1, 13):
+        push_as(team.observers[0], {
+            "classroom_id": room.id, "observed_at": f"2026-10-{day:02d}T15:00:00+00:00",
+            "ratings": [{"criterion": "ct-explain-reasoning", "level": 4 if day <= 9 else 1}],
+        })  # fmt: skip
+    for day in range(1, 5):
+        push_as(team.observers[0], {
+            "classroom_id": room.id, "observed_at": f"2026-11-{day:02d}T15:00:00+00:00",
+            "ratings": [{"criterion": "ct-explain-reasoning", "level": 2}],
+        })  # fmt: skip
+
+
+def goal_body(team, **fields):
+    return {
+        "title": "Every student explains their reasoning",
+        "rubric_version_id": team.version.id,
+        "target_kind": "criterion",
+        "target_key": "ct-explain-reasoning",
+        "at_least": 3,
+        "target_share": 0.7,
+        "school_code": "RVE",
+        "starts_on": "2026-10-01",
+        "deadline": (date.today() + timedelta(days=200)).isoformat(),
+        **fields,
+    }
+
+
+def test_a_leader_sets_a_goal_and_reads_its_progress(client, bearer, team, visits):
+    headers = bearer(team.facilitator)  # a leader of Riverside
+    response = client.post("/api/v1/goals", json=goal_body(team), headers=headers)
+    assert response.status_code == 201, response.get_json()
+    goal = response.get_json()
+    assert goal["target"]["label"].startswith("“Students explain their reasoning")
+    assert goal["months"] == [
+        {"month": "2026-10", "observations": 12, "share": 0.75},
+        {"month": "2026-11", "observations": None, "share": None},  # 4 visits: not shown
+    ]
+    assert goal["latest"]["share"] == 0.75 and goal["met"] is True
+    listed = client.get("/api/v1/goals", headers=headers).get_json()["goals"]
+    assert [g["id"] for g in listed] == [goal["id"]]
+
+    # The summary report shows the goals of its rubric and scope.
+    report = client.get("/api/v1/reports/summary", headers=headers).get_json()
+    assert [g["title"] for g in report["goals"]] == ["Every student explains their reasoning"]
+
+
+def test_a_bad_goal_names_every_problem_and_sets_nothing(client, bearer, team, visits):
+    body = goal_body(team, target_key="no-such-look-for", at_least=9, school_code="SHS",
+                     deadline="2026-09-01")  # fmt: skip
+    response = client.post("/api/v1/goals", json=body, headers=bearer(team.facilitator))
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["details"]) == {
+        "target_key", "at_least", "school_code", "deadline"
+    }  # fmt: skip
+    bad_share = client.post("/api/v1/goals", json=goal_body(team, target_share=70),
+                            headers=bearer(team.facilitator))  # fmt: skip
+    assert bad_share.get_json()["error"]["details"] == {
+        "target_share": "must be above 0 and at most 1"
+    }
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Goal)) == 0
+
+
+def test_who_sets_and_sees_goals(client, bearer, team, visits, admin, create_user):
+    observer = client.post("/api/v1/goals", json=goal_body(team),
+                           headers=bearer(team.observers[0]))  # fmt: skip
+    assert observer.status_code == 403
+    district = client.post("/api/v1/goals", json=goal_body(team, school_code=None,
+                           target_kind="dimension", target_key="power"),
+                           headers=bearer(admin))  # fmt: skip
+    assert district.status_code == 201
+    leader_district = client.post("/api/v1/goals", json=goal_body(team, school_code=None),
+                                  headers=bearer(team.facilitator))  # fmt: skip
+    assert leader_district.get_json()["error"]["details"] == {
+        "school_code": "a school leader sets goals for one of their schools"
+    }
+    elsewhere = create_user(Role.SCHOOL_LEADER, schools=[team.other_school])
+    client.post("/api/v1/goals", json=goal_body(team), headers=bearer(team.facilitator))
+    seen = client.get("/api/v1/goals", headers=bearer(elsewhere)).get_json()["goals"]
+    assert [g["school"] for g in seen] == [None]  # the district goal, not Riverside's
+    refused = client.delete(f"/api/v1/goals/{district.get_json()['id']}",
+                            headers=bearer(team.facilitator))  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_the_goals_page(client, sign_in, team, visits):
+    sign_in(team.facilitator)
+    response = client.post_form("/reports/goals", {
+        "title": "Reasoning", "rubric_version_id": str(team.version.id),
+        "target_kind": "criterion", "target_key": "ct-explain-reasoning", "at_least": "3",
+        "target_percent": "80", "school_code": "RVE", "starts_on": "2026-10-01",
+        "deadline": (date.today() + timedelta(days=100)).isoformat(),
+    }, token_from="/reports/goals")  # fmt: skip
+    assert response.status_code == 302
+    page = client.get("/reports/goals").get_data(as_text=True)
+    assert "80%" in page and "5 points to go" in page
+    assert "not shown: fewer than 10 walkthroughs" in page
+    bad = client.post_form("/reports/goals", {"title": "", "target_percent": "x"},
+                           token_from="/reports/goals")  # fmt: skip
+    assert bad.status_code == 422
+    assert "The goal was not set." in bad.get_data(as_text=True)
