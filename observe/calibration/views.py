@@ -15,6 +15,7 @@ from observe.calibration import report, sessions, trends
 from observe.core.database import begin_write
 from observe.errors import Conflict, Forbidden, ValidationFailed
 from observe.extensions import db
+from observe.reports import charts
 from observe.reports.pdf import pdf_response, render_pdf
 from observe.roster.models import School
 from observe.rubrics.models import Rubric
@@ -107,7 +108,9 @@ def show(session_id: int):
         "can_manage": sessions.can_manage(current_user, session),
     }
     if session.is_revealed:
-        context["report"] = report.build(current_user, session, report.Thresholds.from_config())
+        built = report.build(current_user, session, report.Thresholds.from_config())
+        context["report"] = built
+        context["agreement_chart"] = charts.agreement(built)
     return render_template("calibration/session.html", **context)
 
 
@@ -173,6 +176,7 @@ def print_session_report(session: Any, built: dict[str, Any], paper: str | None)
         paper=paper,
         session=session,
         report=built,
+        agreement_chart=charts.agreement(built),
         print_title=f"Calibration report: {session.title}",
         print_scope=session.team or session.school.name,
         print_period=session.held_on.strftime("%-d %B %Y"),

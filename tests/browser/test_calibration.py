@@ -162,6 +162,7 @@ def test_the_facilitator_reveals_reads_the_report_and_records_consensus(
         "Students persist with a challenging problem"
     )
     expect(agenda).to_contain_text("Tom Becker saw")
+    expect(page.get_by_role("img", name="Agreement per look-for")).to_be_visible()
     observers = page.get_by_role("region", name="Each observer")
     expect(observers.get_by_role("row", name="Tom Becker")).to_contain_text("Lenient")
     assert serious_violations(page) == [], "the report"

@@ -41,6 +41,7 @@ def test_the_calibration_report_prints(client, sign_in, revealed, team, tmp_path
     assert "Test District · Riverside instructional team · 5 October 2026" in text  # running header
     assert "Calibration report: Grade 3 number talk" in text
     assert "Discussion agenda" in text and "Ann Ames saw (ct-rigorous-task)" in text
+    assert "Agreement per look-for, least first" in text  # the chart, drawn as vector text
     assert "Page 1 of" in text
     assert "Consensus" in text  # the form is not printed, the column is
     assert "Save the consensus" not in text
