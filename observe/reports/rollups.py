@@ -88,17 +88,21 @@ def add(
     sign: int = 1,
 ) -> None:
     """Note one walkthrough's contribution (``sign`` -1 to take it back)."""
-    if not _built(session):
+    if not kept(session):
         return
     deltas: dict[Key, int] = session.info.setdefault(_PENDING, defaultdict(int))
     month = month_of(observed_at)
-    for table, where in (("school", school_id), ("profile", profile_key)):
-        deltas[(table, version_id, month, where, VISITS, 0)] += sign
-        for criterion_id, level, not_observed in ratings:
-            if not_observed:
-                deltas[(table, version_id, month, where, criterion_id, NOT_OBSERVED)] += sign
-            elif level is not None:
-                deltas[(table, version_id, month, where, criterion_id, level)] += sign
+    school = ("school", version_id, month, school_id)
+    kind = ("profile", version_id, month, profile_key)
+    deltas[(*school, VISITS, 0)] += sign
+    deltas[(*kind, VISITS, 0)] += sign
+    for criterion_id, level, not_observed in ratings:
+        if not_observed:
+            level = NOT_OBSERVED
+        elif level is None:
+            continue
+        deltas[(*school, criterion_id, level)] += sign
+        deltas[(*kind, criterion_id, level)] += sign
 
 
 def add_stored(session: Session, observation: Observation, sign: int) -> None:
@@ -133,8 +137,8 @@ def restore(session: Session, saved: dict[Key, int]) -> None:
     session.info[_PENDING] = defaultdict(int, saved)
 
 
-def _built(session: Session) -> bool:
-    # Asked once per transaction: whether there is anything to keep current.
+def kept(session: Session) -> bool:
+    """Whether there are rollups to keep current; asked of the database once a transaction."""
     key = "observe.rollups_built"
     if key not in session.info:
         session.info[key] = is_built(session)

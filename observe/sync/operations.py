@@ -25,6 +25,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import and_, delete, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from observe.accounts.models import Role, User
 from observe.calibration.models import CalibrationSession, calibration_participant
@@ -181,9 +182,10 @@ class Lookup:
             ids = wanted(key)
             if not ids:
                 return {}
-            return {
-                row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))
-            }
+            # Only the rows: their collections (a school's attributes, a classroom's programs)
+            # are not needed to check a version, and loading them costs queries per batch.
+            statement = select(model).where(model.id.in_(ids)).options(lazyload("*"))
+            return {row.id: row for row in db.session.scalars(statement)}
 
         # Rubric versions, schools, classrooms and sessions do not change during a push.
         self.rubrics: dict[int, RubricVersion] = by_id(RubricVersion, "rubric_version_id")
@@ -291,6 +293,7 @@ def _write_new(
         for i, item, _ in pending:
             results[i] = _apply_one(device, item, lookup)
         return
+    counting = rollups.kept(db.session)
     for i, item, criteria in pending:
         payload = item.payload
         changes.record(
@@ -299,7 +302,7 @@ def _write_new(
             observation_id=payload["observation_id"],
             author_id=device.user.id,
         )
-        if payload["state"] == "submitted":  # calibration scores never take this path
+        if payload["state"] == "submitted" and counting:  # calibration never comes this way
             rollups.add(
                 db.session,
                 version_id=payload["rubric_version_id"],
