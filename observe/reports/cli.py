@@ -83,6 +83,8 @@ def calibration_command(session_id: int | None, output: Path | None, paper: str)
 @click.option("--from", "start", metavar="DATE", help="Observed on or after (YYYY-MM-DD).")
 @click.option("--to", "end", metavar="DATE", help="Observed on or before (YYYY-MM-DD).")
 @click.option("--school", "schools", multiple=True, metavar="CODE", help="Only these schools.")
+@click.option("--observer", "observers", multiple=True, metavar="EMAIL",
+              help="Only this observer team's walkthroughs.")  # fmt: skip
 @click.option("--by", metavar="ATTRIBUTE", help="Split by: school, course_level, program, …")
 @click.option("--rubric-version", "version", metavar="ID", help="Default: the most used.")
 @click.option("--at-least", metavar="LEVEL", help="Count ratings at this level or above.")
@@ -92,6 +94,7 @@ def summary_command(
     start: str | None,
     end: str | None,
     schools: tuple[str, ...],
+    observers: tuple[str, ...],
     by: str | None,
     version: str | None,
     at_least: str | None,
@@ -101,8 +104,8 @@ def summary_command(
     """The summary report: what the walkthroughs show, with small groups suppressed."""
     from observe.reports.views import print_summary
 
-    args = {"from": start, "to": end, "school": list(schools), "by": by,
-            "rubric_version_id": version, "at_least": at_least}  # fmt: skip
+    args = {"from": start, "to": end, "school": list(schools), "observer": list(observers),
+            "by": by, "rubric_version_id": version, "at_least": at_least}  # fmt: skip
     try:
         built = summary.build(Console(), summary.parse_query(Console(), args))
     except ValidationFailed as error:

@@ -77,6 +77,8 @@ class Query:
     start: date | None = None
     end: date | None = None
     school_codes: list[str] = field(default_factory=list)
+    # An observer team: only these observers' walkthroughs (user ids).
+    observer_ids: list[int] = field(default_factory=list)
     by: str | None = None
     at_least: int | None = None
 
@@ -118,6 +120,17 @@ def parse_query(user: User, args: Any) -> Query:
         if refused:
             problems["school"] = f"not one of your schools: {', '.join(refused)}"
         query.school_codes = codes
+    emails = [e.lower() for e in _list(args, "observer") if e]
+    if emails:
+        found = dict(
+            db.session.execute(
+                select(func.lower(User.email), User.id).where(func.lower(User.email).in_(emails))
+            ).all()
+        )
+        unknown = [e for e in emails if e not in found]
+        if unknown:
+            problems["observer"] = f"no such observer: {', '.join(unknown)}"
+        query.observer_ids = sorted(set(found.values()))
     by = args.get("by") or ""
     if by:
         if by in ATTRIBUTES or (by.partition(":")[0] in ("school", "classroom") and ":" in by):
@@ -179,6 +192,8 @@ def _filtered(statement: Select, user: User, query: Query) -> Select:
     statement = statement.where(
         *_counted(), Observation.rubric_version_id == query.rubric_version_id
     )
+    if query.observer_ids:
+        statement = statement.where(Observation.author_id.in_(query.observer_ids))
     return within(
         statement, user, start=query.start, end=query.end, school_codes=query.school_codes
     )
@@ -289,8 +304,8 @@ def _rollup_counts(user: User, query: Query) -> dict[str, Any] | None:
     months = _month_range(query)
     visible = visible_school_ids(user)
     district = visible is None and not query.school_codes
-    if months is None or (not _school_split(query.by) and not district):
-        return None
+    if months is None or query.observer_ids or (not _school_split(query.by) and not district):
+        return None  # the rollups keep no observer: a team's walkthroughs are counted directly
     _ensure_rollups()
     first, last = months
 
@@ -552,6 +567,7 @@ def build(user: User, query: Query) -> dict[str, Any]:
             "from": query.start.isoformat() if query.start else None,
             "to": query.end.isoformat() if query.end else None,
             "schools": query.school_codes or None,
+            "observers": len(query.observer_ids) or None,
             "by": query.by,
             "by_label": _by_label(query.by),
             "at_least": at_least,
