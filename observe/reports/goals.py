@@ -156,11 +156,12 @@ def progress(goal: Goal) -> dict[str, Any]:
     )
     counts = summary._rollup_counts(Console(), query) or summary._counts(Console(), query)
     months = []
+    hidden, _ = summary.protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
         hits, rated = sum(int(h or 0) for h, _ in cells), sum(int(r or 0) for _, r in cells)
-        if n < min_group or not rated:
+        if month in hidden or not rated:
             months.append({"month": month, "observations": None, "share": None})
             continue
         months.append({"month": month, "observations": n, "share": round(hits / rated, 4)})

@@ -52,12 +52,15 @@ def profile(classroom: Classroom | None) -> str:
     return classroom.profile
 
 
-def refresh_profiles(session: Session) -> None:
-    """Work out every classroom's profile afresh (before a rebuild)."""
+def refresh_profiles(session: Session) -> bool:
+    """Work out every classroom's profile afresh; whether a classroom that had one changed."""
+    changed = False
     for classroom in session.scalars(select(Classroom)):
         key = profile_of(classroom)
         if classroom.profile != key:
+            changed = changed or classroom.profile is not None
             classroom.profile = key
+    return changed
 
 
 def is_built(session: Session) -> bool:
@@ -137,10 +140,23 @@ def restore(session: Session, saved: dict[Key, int]) -> None:
     session.info[_PENDING] = defaultdict(int, saved)
 
 
+# PostgreSQL advisory lock: writers hold it shared for their transaction once they have asked
+# whether rollups exist; a build holds it alone. So no walkthrough commits uncounted between a
+# build's count and its commit, and two builds never run at once. (SQLite writes one at a time.)
+_LOCK = 7_245_011
+
+
+def _lock(session: Session, shared: bool) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        name = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        session.execute(select(getattr(func, name)(_LOCK)))
+
+
 def kept(session: Session) -> bool:
     """Whether there are rollups to keep current; asked of the database once a transaction."""
     key = "observe.rollups_built"
     if key not in session.info:
+        _lock(session, shared=True)
         session.info[key] = is_built(session)
     return session.info[key]
 
@@ -161,6 +177,10 @@ def _write_pending(session: Session) -> None:
     for model, key in ((RollupSchool, "school"), (RollupProfile, "profile")):
         if not rows[key]:
             continue
+        # In key order, so two requests touching the same rows take their locks alike.
+        column = "school_id" if key == "school" else "profile"
+        rows[key].sort(key=lambda r: (r["rubric_version_id"], r["month"], r[column],
+                                      r["criterion_id"], r["level"]))  # fmt: skip
         statement = dialect.insert(model)
         statement = statement.on_conflict_do_update(
             index_elements=[c.name for c in model.__table__.primary_key.columns],
@@ -178,6 +198,7 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
 
 def rebuild(session: Session) -> None:
     """Count everything afresh: after a roster import changed profiles, or the first time."""
+    _lock(session, shared=False)
     refresh_profiles(session)
     session.flush()
     session.execute(delete(RollupSchool))

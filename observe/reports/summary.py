@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.sql import Select
 
-from observe.accounts.models import Role, User
+from observe.accounts.models import Role, User, user_school
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
 from observe.errors import Forbidden, ValidationFailed
@@ -53,13 +53,14 @@ ATTRIBUTES = {
     "program": "Program",
 }
 WHOLE_SCHOOL = "Whole-school visits"
+WHOLE = "\x01whole-school"  # the group key of walkthroughs of no classroom
 BANDS = ["K-2", "3-5", "6-8", "9-12"]
 
 
-def grade_band(grade: str | None) -> str:
+def grade_band(grade: str | None) -> str | None:
     """K-2, 3-5, 6-8, 9-12 from a roster grade ("K", "3", "10"); anything else as it is."""
-    if grade is None:
-        return WHOLE_SCHOOL
+    if grade is None or grade == WHOLE:
+        return grade
     text = grade.strip().upper()
     if text in ("K", "PK", "TK", "0"):
         return BANDS[0]
@@ -122,14 +123,15 @@ def parse_query(user: User, args: Any) -> Query:
         query.school_codes = codes
     emails = [e.lower() for e in _list(args, "observer") if e]
     if emails:
-        found = dict(
-            db.session.execute(
-                select(func.lower(User.email), User.id).where(func.lower(User.email).in_(emails))
-            ).all()
-        )
+        lookup = select(func.lower(User.email), User.id).where(func.lower(User.email).in_(emails))
+        visible = visible_school_ids(user)
+        if visible is not None:  # only people who work in the reader's schools
+            mine = select(user_school.c.user_id).where(user_school.c.school_id.in_(visible))
+            lookup = lookup.where(User.id.in_(mine))
+        found = dict(db.session.execute(lookup).all())
         unknown = [e for e in emails if e not in found]
         if unknown:
-            problems["observer"] = f"no such observer: {', '.join(unknown)}"
+            problems["observer"] = f"not an observer in your schools: {', '.join(unknown)}"
         query.observer_ids = sorted(set(found.values()))
     by = args.get("by") or ""
     if by:
@@ -211,12 +213,13 @@ def _grouped(statement: Select, by: str | None) -> tuple[Select, Any]:
     if by in ("grade_band", "subject", "course_level"):
         column = {"grade_band": Classroom.grade, "subject": Classroom.subject,
                   "course_level": Classroom.course_level}[by]  # fmt: skip
-        return statement.outerjoin(Classroom, Classroom.id == Observation.classroom_id), column
+        joined = statement.outerjoin(Classroom, Classroom.id == Observation.classroom_id)
+        return joined, _apart(column)
     if by == "program":
         joined = statement.outerjoin(
             ClassroomProgram, ClassroomProgram.classroom_id == Observation.classroom_id
         )
-        return joined, ClassroomProgram.program
+        return joined, _apart(ClassroomProgram.program)
     kind, _, name = by.partition(":")
     if kind == "school":
         joined = statement.outerjoin(
@@ -231,7 +234,12 @@ def _grouped(statement: Select, by: str | None) -> tuple[Select, Any]:
             ClassroomAttribute.name == name,
         ),
     )
-    return joined, ClassroomAttribute.value
+    return joined, _apart(ClassroomAttribute.value)
+
+
+def _apart(column: Any) -> Any:
+    """A classroom attribute, with walkthroughs of no classroom as a group of their own."""
+    return case((Observation.classroom_id.is_(None), literal(WHOLE)), else_=column)
 
 
 def _month() -> Any:
@@ -407,7 +415,7 @@ def _profile_values(by: str):
     def value(key: str) -> tuple[Any, ...]:
         classroom = known.get(key)
         if classroom is None:  # a whole-school visit
-            return (None,)
+            return (WHOLE,)
         if by == "program":
             return tuple(sorted(p.program for p in classroom.programs)) or (None,)
         if by in ("grade_band", "subject", "course_level"):
@@ -502,9 +510,9 @@ class Tally:
 
 
 def _label(by: str | None, value: Any) -> str:
+    if value == WHOLE:
+        return WHOLE_SCHOOL
     if value is None:
-        if by in ("grade_band", "subject", "course_level"):
-            return WHOLE_SCHOOL
         return "Not recorded" if by != "program" else "No program"
     if by == "title_i":
         return "Title I" if value else "Not Title I"
@@ -549,9 +557,14 @@ def build(user: User, query: Query) -> dict[str, Any]:
 
     def pooled(source: dict[int, Tally], members: Iterable[Criterion], n: int) -> dict:
         tally = Tally()
+        most = 0
         for criterion in members:
-            tally.merge(source.get(criterion.id, Tally()))
-        return tally.figures(at_least, values, n)
+            one = source.get(criterion.id, Tally())
+            tally.merge(one)
+            most = max(most, one.rated)
+        # Units: the walkthroughs that rated the pool — at least as many as rated its most
+        # rated look-for, at most all of them. The fewer is the cautious choice.
+        return tally.figures(at_least, values, min(n, most))
 
     dimensions = [d.value for d in EquityDimension]
     by_dimension = {d: [c for c in criteria if d in c.dimension_names] for d in dimensions}
@@ -610,7 +623,7 @@ def build(user: User, query: Query) -> dict[str, Any]:
 
 def _group_key(by: str | None, raw: Any) -> str:
     if by == "grade_band":
-        return grade_band(raw)
+        raw = grade_band(raw)
     return "\0none" if raw is None else str(raw)
 
 
@@ -636,14 +649,27 @@ def _overall_without_split(user: User, query: Query) -> dict[int, Tally]:
     return overall
 
 
+def protected(sizes: dict[str, int], min_group: int) -> tuple[set[str], bool]:
+    """Which groups to hide: those under ``min_group``, and then — while the hidden ones
+    together are still under it, so that subtracting the shown ones from the total would
+    single them out — the next smallest shown one too. Whether any was hidden that way."""
+    hidden = {key for key, n in sizes.items() if n < min_group}
+    added = False
+    while hidden and 0 < sum(sizes[k] for k in hidden) < min_group and len(hidden) < len(sizes):
+        hidden.add(min((k for k in sizes if k not in hidden), key=lambda k: (sizes[k], k)))
+        added = True
+    return hidden, added
+
+
 def _trend(counts, criteria, by_dimension, at_least, min_group) -> list[dict[str, Any]]:
     per_month: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for month, criterion_id, hits, rated in counts["trend"]:
         per_month[month][criterion_id] = (int(hits or 0), int(rated or 0))
     rows = []
+    hidden, _ = protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
-        if n < min_group:
+        if month in hidden:
             rows.append({"month": month, "observations": None, "suppressed": True})
             continue
         cells = per_month.get(month, {})
@@ -665,17 +691,15 @@ def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, val
 
     def order(key: str) -> tuple[Any, ...]:
         band = BANDS.index(key) if query.by == "grade_band" and key in BANDS else len(BANDS)
-        return (key == "\0none" or names[key] == WHOLE_SCHOOL, band, names[key].lower())
+        return (key in ("\0none", WHOLE), band, names[key].lower())
 
     keys = sorted(group_n, key=order)
     small = [k for k in keys if group_n[k] < min_group]
-    secondary = []
-    # One group hidden among shown ones could be worked out from the total: hide the next
-    # smallest too (complementary suppression).
-    if len(small) == 1 and len(keys) > 2:
-        others = sorted((k for k in keys if k not in small), key=lambda k: group_n[k])
-        secondary = others[:1]
-    hidden = set(small) | set(secondary)
+    hidden, secondary = protected(dict(group_n), min_group)
+    if query.by == "program" and hidden:
+        # A walkthrough may be in several programs: the shown groups overlap, and what lies
+        # outside them all could be worked out. When any group is too small, none is shown.
+        hidden, secondary = set(keys), True
 
     rows: list[dict[str, Any]] = []
     tests: list[tuple[int, str, float, str]] = []
@@ -701,10 +725,12 @@ def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, val
             row["criteria"][c.key] = figures
         for dimension, members in by_dimension.items():
             if members:
-                tally = Tally()
+                tally, most = Tally(), 0
                 for c in members:
-                    tally.merge(tallies[key].get(c.id, Tally()))
-                row["dimensions"][dimension] = tally.figures(at_least, values, n)
+                    one = tallies[key].get(c.id, Tally())
+                    tally.merge(one)
+                    most = max(most, one.rated)
+                row["dimensions"][dimension] = tally.figures(at_least, values, min(n, most))
         rows.append(row)
     flags = benjamini_hochberg([t[2] for t in tests]) if tests else []
     for (index, criterion_key, _, direction), flagged in zip(tests, flags, strict=True):
@@ -717,7 +743,11 @@ def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, val
             "walkthroughs "
             + ("is" if len(small) == 1 else "are")
             + " not shown"
-            + (", and one more so that it cannot be worked out from the total" if secondary else "")
+            + (
+                ", nor are others, so that the hidden ones cannot be worked out from the total"
+                if secondary
+                else ""
+            )
             + "."
         )
     return {"by": query.by, "label": _by_label(query.by), "rows": rows, "note": note,

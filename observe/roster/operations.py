@@ -97,8 +97,8 @@ def write_roster(roster: Roster) -> ImportSummary:
     _upsert_classrooms(roster, schools, teachers, summary, touched)
     db.session.flush()
     # Reports split classrooms by their attributes, which an import may change: once the
-    # report's rollups exist, they are counted afresh (an import is rare; a report is not).
-    if rollups.is_built(db.session):
+    # report's rollups exist, they are counted afresh when a classroom's changed.
+    if rollups.is_built(db.session) and rollups.refresh_profiles(db.session):
         rollups.rebuild(db.session)
     # Devices hold their schools' rosters offline; each changed school reaches them by pull.
     for code in sorted(touched):

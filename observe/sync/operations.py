@@ -336,6 +336,9 @@ def _apply_one(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
                 rollups.restore(db.session, noted)  # the savepoint's counts are gone with it
                 if attempt == 2:
                     raise
+            except BaseException:
+                rollups.restore(db.session, noted)
+                raise
         raise AssertionError("unreachable")
     except Rejection as rejection:
         return _reject(device, item, rejection)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from observe.extensions import db
+from observe.observations.models import Observation
 from observe.reports import rollups, summary
 from observe.reports.cli import Console
 from observe.reports.models import RollupSchool, RollupState
@@ -24,9 +25,15 @@ def normalised(counts: dict) -> dict:
     def key(raw):
         return summary._group_key(None, raw) if raw is not None else None
 
+    ratings: Counter = Counter()
+    for raw, criterion_id, level, not_observed, count in counts["ratings"]:
+        ratings[(key(raw), criterion_id, level, not_observed)] += count
+    walkthroughs: Counter = Counter()
+    for raw, count in counts["walkthroughs"]:
+        walkthroughs[key(raw)] += count
     return {
-        "ratings": Counter({(key(r[0]), *r[1:4]): r[4] for r in counts["ratings"] if r[4]}),
-        "walkthroughs": Counter({key(r[0]): r[1] for r in counts["walkthroughs"] if r[1]}),
+        "ratings": +ratings,
+        "walkthroughs": +walkthroughs,
         "total": counts["total"],
         "trend": sorted((m, c, int(h), int(n)) for m, c, h, n in counts["trend"] if n),
         "months": {m: n for m, n in counts["months"].items() if n},
@@ -36,11 +43,13 @@ def normalised(counts: dict) -> dict:
 def assert_rollups_agree():
     db.session.rollback()
     for by in SPLITS:
-        args = {"by": by} if by else {}
-        query = summary.parse_query(Console(), args)
-        from_rollups = summary._rollup_counts(Console(), query)
-        assert from_rollups is not None, by
-        assert normalised(from_rollups) == normalised(summary._counts(Console(), query)), by
+        for dates in ({}, {"from": "2026-10-01", "to": "2026-10-31"}, {"to": "2026-09-30"}):
+            args = {"by": by, **dates} if by else dict(dates)
+            query = summary.parse_query(Console(), args)
+            from_rollups = summary._rollup_counts(Console(), query)
+            assert from_rollups is not None, args
+            fresh = summary._counts(Console(), query)
+            assert normalised(from_rollups) == normalised(fresh), args
 
 
 @pytest.fixture
@@ -69,27 +78,31 @@ def test_every_change_keeps_the_rollups_true(
     # An edit (the careful path): the old ratings leave, the new ones come.
     history = client.get(f"/api/v1/observations/{visits[0]}", headers=headers).get_json()
     first = history["version"]
-    client.post("/api/v1/sync/push", headers=headers, json={"device_id": "t", "versions": [
+    edited = client.post("/api/v1/sync/push", headers=headers, json={"device_id": "t", "versions": [
         edit_of(first, ratings=[{"criterion": "ct-explain-reasoning", "level": 1}])]})  # fmt: skip
+    assert edited.get_json()["results"][0]["status"] == "applied"
     # A draft counts once submitted.
     draft = push_as(ann, {"state": "draft", "ratings": [
         {"criterion": "ct-explain-reasoning", "level": 4}]})  # fmt: skip
     assert_rollups_agree()
     draft_version = client.get(f"/api/v1/observations/{draft}", headers=headers).get_json()
-    client.post("/api/v1/sync/push", headers=headers, json={"device_id": "t", "versions": [
-        edit_of(draft_version["version"], state="submitted")]})  # fmt: skip
+    submitted = client.post("/api/v1/sync/push", headers=headers, json={"device_id": "t",
+        "versions": [edit_of(draft_version["version"], state="submitted")]})  # fmt: skip
+    assert submitted.get_json()["results"][0]["status"] == "applied"
     # A deletion, a conflict reconciled, a calibration score (never counted).
-    client.delete(f"/api/v1/observations/{visits[1]}", headers=headers)
+    assert client.delete(f"/api/v1/observations/{visits[1]}", headers=headers).status_code == 200
     base = client.get(f"/api/v1/observations/{visits[2]}", headers=headers).get_json()["version"]
     mine = edit_of(base, ratings=[{"criterion": "ct-explain-reasoning", "level": 2}])
     theirs = edit_of(base, ratings=[{"criterion": "ct-explain-reasoning", "level": 4}])
-    client.post("/api/v1/sync/push", headers=headers,
-                json={"device_id": "t", "versions": [mine, theirs]})  # fmt: skip
-    client.post(f"/api/v1/observations/{visits[2]}/reconcile", headers=headers,
-                json={"version_id": mine["version_id"]})  # fmt: skip
+    both = client.post("/api/v1/sync/push", headers=headers,
+                       json={"device_id": "t", "versions": [mine, theirs]})  # fmt: skip
+    assert [r["status"] for r in both.get_json()["results"]] == ["applied", "conflict"]
+    reconciled = client.post(f"/api/v1/observations/{visits[2]}/reconcile", headers=headers,
+                             json={"version_id": mine["version_id"]})  # fmt: skip
+    assert reconciled.status_code == 200
     score(ann, new_session(), SCORES["Ann Ames"])
     assert_rollups_agree()
-    assert whole_school
+    assert db.session.get(Observation, whole_school).classroom_id is None
 
     # A roster import that changes a classroom's course level: counted afresh.
     roster = tmp_path / "classrooms.csv"

@@ -4,9 +4,17 @@ show — on the page, in the API, in the PDF."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from observe.accounts.models import Role
-from observe.reports.summary import benjamini_hochberg, grade_band, two_proportion_p, wilson
+from observe.extensions import db
+from observe.reports.summary import (
+    benjamini_hochberg,
+    grade_band,
+    protected,
+    two_proportion_p,
+    wilson,
+)
 from tests.reports.test_pdf import pdf_text
 
 KEY = "ct-explain-reasoning"
@@ -52,10 +60,12 @@ def test_the_figures(client, bearer, admin, district):
     rigour = next(c for c in report["criteria"] if c["key"] == "ct-rigorous-task")
     assert rigour["rated"] == 0 and rigour["share"] is None
     assert rigour["not_observed_rate"] == 1.0
-    october = next(m for m in report["trend"] if m["month"] == "2026-10")
-    assert october["observations"] == 27
-    september = next(m for m in report["trend"] if m["month"] == "2026-09")
-    assert september == {"month": "2026-09", "observations": None, "suppressed": True}
+    # September's 2 visits are not shown; October's 27 would give them away against the total
+    # of 29, so October is not shown either.
+    assert report["trend"] == [
+        {"month": "2026-09", "observations": None, "suppressed": True},
+        {"month": "2026-10", "observations": None, "suppressed": True},
+    ]
 
 
 def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
@@ -68,7 +78,9 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     assert rows["honors"] == {"key": "honors", "label": "honors", "suppressed": True}
     hidden = [label for label, row in rows.items() if row["suppressed"]]
     assert len(hidden) == 2
-    assert "and one more so that it cannot be worked out" in report["groups"]["note"]
+    assert (
+        "nor are others, so that the hidden ones cannot be worked out" in report["groups"]["note"]
+    )
     shown = next(row for row in rows.values() if not row["suppressed"])
     assert shown["observations"] == 12
     assert shown["criteria"][KEY]["gap"] in ("above", "below")  # 100% or 0% against the rest
@@ -81,7 +93,8 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     assert pdf.status_code == 200
     text = pdf_text(pdf.data, tmp_path)
     assert "not shown: too few walkthroughs" in text
-    assert "Biology H" not in text and "Biology H" not in page
+    groups_table = page.split('id="groups-heading"')[1].split("</table>")[0]
+    assert ">3<" not in groups_table  # honors' 3 walkthroughs appear nowhere in the table
 
 
 def test_a_scope_with_too_few_walkthroughs_shows_nothing(
@@ -132,5 +145,44 @@ def test_the_statistics_against_hand_computed_values():
     assert two_proportion_p(5, 10, 5, 10) == pytest.approx(1.0)
     assert two_proportion_p(10, 10, 10, 10) is None  # no variation: nothing to test
     assert [grade_band(g) for g in ("K", "2", "3", "8", "12", None)] == [
-        "K-2", "K-2", "3-5", "6-8", "9-12", "Whole-school visits"
+        "K-2", "K-2", "3-5", "6-8", "9-12", None
     ]  # fmt: skip
+
+
+def test_what_is_hidden_cannot_be_worked_out_from_what_is_shown():
+    assert protected({"a": 30, "b": 20}, 10) == (set(), False)
+    assert protected({"a": 12, "b": 3}, 10) == ({"a", "b"}, True)  # 15 - 12 = 3 otherwise
+    assert protected({"a": 20, "b": 3, "c": 2}, 10) == ({"a", "b", "c"}, True)  # 5 together
+    assert protected({"a": 12, "b": 12, "c": 3}, 10) == ({"a", "c"}, True)
+    assert protected({"a": 12, "b": 5, "c": 6}, 10) == ({"b", "c"}, False)  # 11 together
+
+
+def test_overlapping_programs_hide_every_group_when_one_is_small(
+    client, bearer, admin, team, district
+):
+    from observe.roster.models import Classroom, ClassroomProgram
+
+    rooms = {c.external_id: c for c in db.session.scalars(select(Classroom))}
+    db.session.add_all([
+        ClassroomProgram(classroom_id=rooms["RVE-AP"].id, program="English learners"),
+        ClassroomProgram(classroom_id=rooms["RVE-H"].id, program="Inclusion"),
+    ])  # fmt: skip
+    db.session.commit()
+    groups = summary(client, bearer, admin, "?by=program&from=2026-09-01&to=2026-10-20")["groups"]
+    assert all(row["suppressed"] for row in groups["rows"])
+    assert "cannot be worked out" in groups["note"]
+
+
+def test_whole_school_visits_and_unrecorded_attributes_are_apart(
+    client, bearer, admin, team, district, push_as
+):
+    for day in range(1, 11):
+        push_as(team.observers[0], {"classroom_id": None,
+                                    "observed_at": f"2026-10-{day:02d}T16:00:00+00:00",
+                                    "ratings": [{"criterion": KEY, "level": 3}]})  # fmt: skip
+    for query in ("?by=subject", "?by=subject&school=RVE"):  # rollups, then a direct count
+        rows = summary(client, bearer, admin, query)["groups"]["rows"]
+        assert {r["label"]: r.get("observations") for r in rows} == {
+            "Not recorded": 29 if "school" not in query else 27,
+            "Whole-school visits": 10,
+        }
