@@ -154,7 +154,7 @@ def progress(goal: Goal) -> dict[str, Any]:
         school_codes=[goal.school.code] if goal.school else [],
         at_least=goal.at_least,
     )
-    counts = summary._rollup_counts(Console(), query) or summary._counts(Console(), query)
+    counts = summary.counted(Console(), query)
     months = []
     hidden, _ = summary.protected(counts["months"], min_group)
     for month in sorted(counts["months"]):

@@ -279,6 +279,11 @@ def _counts(user: User, query: Query) -> dict[str, Any]:
             "trend": trend, "months": months}  # fmt: skip
 
 
+def counted(user: User, query: Query) -> dict[str, Any]:
+    """The report's counts: from the rollups when they can answer, else from the walkthroughs."""
+    return _rollup_counts(user, query) or _counts(user, query)
+
+
 def _month_range(query: Query) -> tuple[str | None, str | None] | None:
     """The months a query covers when its dates are whole months (or open); else None."""
     if query.start and query.start.day != 1:
@@ -531,7 +536,7 @@ def build(user: User, query: Query) -> dict[str, Any]:
     )
     values = _scale(version)
     labels = {level["value"]: level["label"] for c in criteria for level in c.levels}
-    counts = _rollup_counts(user, query) or _counts(user, query)
+    counts = counted(user, query)
     total = counts["total"]
     hidden = total < min_group
     at_least = query.at_least
@@ -582,7 +587,7 @@ def build(user: User, query: Query) -> dict[str, Any]:
             "schools": query.school_codes or None,
             "observers": len(query.observer_ids) or None,
             "by": query.by,
-            "by_label": _by_label(query.by),
+            "by_label": by_label(query.by),
             "at_least": at_least,
             "at_least_label": labels.get(at_least, str(at_least)),
             "min_group": min_group,
@@ -631,7 +636,7 @@ def _unkey(by: str | None, raw: Any) -> Any:
     return grade_band(raw) if by == "grade_band" else raw
 
 
-def _by_label(by: str | None) -> str | None:
+def by_label(by: str | None) -> str | None:
     if by is None:
         return None
     if by in ATTRIBUTES:
@@ -643,7 +648,7 @@ def _by_label(by: str | None) -> str | None:
 def _overall_without_split(user: User, query: Query) -> dict[int, Tally]:
     plain = Query(**{**query.__dict__, "by": None})
     overall: dict[int, Tally] = defaultdict(Tally)
-    counts = _rollup_counts(user, plain) or _counts(user, plain)
+    counts = counted(user, plain)
     for _, criterion_id, level, not_observed, count in counts["ratings"]:
         overall[criterion_id].add(level, not_observed, count)
     return overall
@@ -750,5 +755,5 @@ def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, val
             )
             + "."
         )
-    return {"by": query.by, "label": _by_label(query.by), "rows": rows, "note": note,
+    return {"by": query.by, "label": by_label(query.by), "rows": rows, "note": note,
             "tests": len(tests)}  # fmt: skip

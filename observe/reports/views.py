@@ -1,4 +1,5 @@
-"""The export page and its downloads: the same rows for the page, the API and the CLI."""
+"""Report pages and their API routes: exports, the summary report, equity goals. Each page, its
+PDF, its API route and its command share one operation, so they say the same thing."""
 
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ def _scope_from_request() -> tuple[str, export.Scope]:
     except ValidationFailed as error:
         problems.update(error.details)
     if problems:
-        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
-        raise ValidationFailed(f"Nothing was exported: {summary}", details=problems)
+        text = "; ".join(f"{k}: {v}" for k, v in problems.items())
+        raise ValidationFailed(f"Nothing was exported: {text}", details=problems)
     return fmt, scope
 
 
@@ -94,7 +95,7 @@ def _form_choices() -> dict:
         | {f"classroom:{n}" for n in db.session.scalars(select(ClassroomAttribute.name).distinct())}
     )
     splits = [(key, label) for key, label in summary.ATTRIBUTES.items()]
-    splits += [(key, summary._by_label(key)) for key in districts]
+    splits += [(key, summary.by_label(key)) for key in districts]
     return {"versions": versions, "splits": splits}
 
 
