@@ -13,24 +13,39 @@ import html
 import io
 import re
 import textwrap
+from functools import cache
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("svg")
-import matplotlib.pyplot as plt
 from markupsafe import Markup
 
-plt.rcParams.update(
-    {
-        "svg.fonttype": "none",  # text stays text: selectable, searchable, read aloud
-        "svg.hashsalt": "observe",  # the same chart gives the same ids, run after run
-        "font.family": "DejaVu Sans",
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
-)
+
+@cache
+def _pyplot() -> Any:
+    """matplotlib, set up once, on the first chart: not at start-up, where every worker and
+    every ``observe`` command would pay for it."""
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "none",  # text stays text: selectable, searchable, read aloud
+            "svg.hashsalt": "observe",  # the same chart gives the same ids, run after run
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+    return plt
+
+
+def _percent_axis(axis: Any) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    axis.set_major_formatter(PercentFormatter(1.0))
+
 
 # Dark enough to read on white, told apart by pattern and marker too.
 LEVEL_COLOURS = ["#a4161a", "#e09f3e", "#6c9a8b", "#1d4e89", "#5b3a8e", "#444444"]
@@ -41,7 +56,7 @@ MARKERS = ["o", "s", "^", "D", "v", "P"]
 def _svg(figure: Any, name: str, title: str, description: str) -> Markup:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
+    _pyplot().close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
@@ -74,6 +89,7 @@ def dimensions(report: dict[str, Any]) -> Markup | None:
     if not rows:
         return None
     levels = report["levels"]
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7.2, 0.55 * len(rows) + 1.3))
     names = [d["name"].capitalize() for d in rows]
     left = [0.0] * len(rows)
@@ -88,7 +104,7 @@ def dimensions(report: dict[str, Any]) -> Markup | None:
         axes.text(1.01, y, _percent(d["share"]), va="center", fontsize=9)
     axes.set_xlim(0, 1)
     axes.invert_yaxis()
-    axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    _percent_axis(axes.xaxis)
     axes.legend(ncols=len(levels), loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     at_least = report["scope"]["at_least_label"]
     axes.set_title(f"Levels seen, by equity dimension (right: share at {at_least} or above)",
@@ -104,6 +120,7 @@ def trend(report: dict[str, Any]) -> Markup | None:
     months = [m for m in report.get("trend", []) if not m["suppressed"]]
     if len(months) < 2:
         return None
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7.2, 2.8))
     labels = [m["month"] for m in months]
     names = list(months[0]["dimensions"])
@@ -113,7 +130,7 @@ def trend(report: dict[str, Any]) -> Markup | None:
     axes.plot(labels, [m["share"] for m in months], color="#111111", linewidth=2.2,
               linestyle="--", label="All look-fors")  # fmt: skip
     axes.set_ylim(0, 1)
-    axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    _percent_axis(axes.yaxis)
     axes.legend(ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
     at_least = report["scope"]["at_least_label"]
     axes.set_title(f"Share at {at_least} or above, month by month", loc="left", fontsize=10)
@@ -126,6 +143,7 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
     if not groups:
         return None
     criteria = report["criteria"]
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7.2, 0.32 * len(criteria) + 1.6))
     grid = [[g["criteria"][c["key"]]["share"] for g in groups] for c in criteria]
     shown = [[float("nan") if v is None else v for v in row] for row in grid]
@@ -166,6 +184,7 @@ def agreement(report: dict[str, Any]) -> Markup | None:
         return None
     rows.sort(key=lambda r: (r["percent_within_one"], r["percent_exact"] or 0))
     target = report["thresholds"]["within_one"]
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7.2, 0.3 * len(rows) + 1.4))
     labels = [textwrap.shorten(r["text"], 58) for r in rows]
     within = [r["percent_within_one"] for r in rows]
@@ -188,7 +207,7 @@ def agreement(report: dict[str, Any]) -> Markup | None:
     axes.set_xlim(0, 1.12)
     axes.invert_yaxis()
     axes.tick_params(axis="y", labelsize=7)
-    axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    _percent_axis(axes.xaxis)
     axes.legend(ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.06), frameon=False,
                 fontsize=7)  # fmt: skip
     axes.set_title("Agreement per look-for, least first (hatched: to discuss)", loc="left",

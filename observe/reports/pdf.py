@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any
 
 from flask import Response, render_template
-from weasyprint import CSS, HTML
 
 from observe import paths
 from observe.errors import ValidationFailed
@@ -32,12 +31,17 @@ def paper_size(value: str | None) -> str:
 
 
 @cache
-def _print_css() -> CSS:
+def _print_css() -> Any:
+    from weasyprint import CSS
+
     return CSS(string=(paths.STATIC / "css" / "print.css").read_text(encoding="utf-8"))
 
 
 def render_pdf(template: str, *, paper: str | None = "letter", **context: Any) -> bytes:
     """The template rendered for print (``printing`` is true in it) as PDF bytes."""
+    # Imported here: WeasyPrint takes half a second to load, which start-up need not pay.
+    from weasyprint import CSS, HTML
+
     size = paper_size(paper)
     html = render_template(template, printing=True, **context)
     # Named pages: wide tables print on landscape pages of the same paper.
