@@ -332,13 +332,10 @@ def _apply_one(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
             try:
                 with db.session.begin_nested():
                     return _apply(device, item, lookup)
-            except IntegrityError:
+            except BaseException as error:
                 rollups.restore(db.session, noted)  # the savepoint's counts are gone with it
-                if attempt == 2:
+                if attempt == 2 or not isinstance(error, IntegrityError):
                     raise
-            except BaseException:
-                rollups.restore(db.session, noted)
-                raise
         raise AssertionError("unreachable")
     except Rejection as rejection:
         return _reject(device, item, rejection)
