@@ -32,6 +32,12 @@ class ValidationFailed(ObserveError):
     status = 422
     code = "validation_failed"
 
+    @classmethod
+    def naming(cls, lead: str, problems: dict[str, Any]) -> ValidationFailed:
+        """``lead: field: problem; field: problem`` — each problem also in ``details``."""
+        text = "; ".join(f"{field}: {message}" for field, message in problems.items())
+        return cls(f"{lead}: {text}", details=problems)
+
 
 class ProblemList(ValidationFailed):
     """Bad input with many located problems (a file's rows or keys); nothing was written."""

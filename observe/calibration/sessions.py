@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import RAISE, Schema, fields, pre_load, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import Role, User
@@ -23,7 +23,7 @@ from observe.calibration.models import (
 )
 from observe.core.models import utcnow
 from observe.core.permissions import can_see_school
-from observe.core.validation import validation_failed
+from observe.core.validation import load_body
 from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed, plural
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState
@@ -162,12 +162,7 @@ def device_sessions(user: User) -> list[CalibrationSession]:
 def create_session(user: User, body: Any) -> CalibrationSession:
     if not can_create(user):
         raise Forbidden("only school leaders and district admins can create calibration sessions")
-    if not isinstance(body, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    try:
-        data = SessionSchema().load(body)
-    except ValidationError as error:
-        raise validation_failed(error) from None
+    data = load_body(SessionSchema(), body)
 
     problems: dict[str, str] = {}
     version = db.session.get(RubricVersion, data["rubric_version_id"])
@@ -206,8 +201,7 @@ def create_session(user: User, body: Any) -> CalibrationSession:
     if data["anchor_id"] is not None and data["anchor_id"] not in ids:
         problems["anchor_id"] = "the anchor rater must be one of the participants"
     if problems:
-        summary = "; ".join(f"{field}: {message}" for field, message in problems.items())
-        raise ValidationFailed(f"The session was not created: {summary}", details=problems)
+        raise ValidationFailed.naming("The session was not created", problems)
 
     session = CalibrationSession(
         title=data["title"],
@@ -328,12 +322,7 @@ def record_consensus(user: User, session: CalibrationSession, body: Any) -> list
         raise Forbidden("only the session's facilitator or a district admin can record consensus")
     if not session.is_revealed:
         raise Conflict("consensus is recorded after the scores are revealed")
-    if not isinstance(body, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    try:
-        data = ConsensusSchema().load(body)
-    except ValidationError as error:
-        raise validation_failed(error) from None
+    data = load_body(ConsensusSchema(), body)
 
     criteria = {
         c.key: c
@@ -367,8 +356,7 @@ def record_consensus(user: User, session: CalibrationSession, body: Any) -> list
                 f"(levels: {', '.join(map(str, values))})"
             )
     if problems:
-        summary = "; ".join(f"{field}: {message}" for field, message in problems.items())
-        raise ValidationFailed(f"No consensus score was saved: {summary}", details=problems)
+        raise ValidationFailed.naming("No consensus score was saved", problems)
 
     existing = {score.criterion_id: score for score in session.consensus}
     saved = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from observe.errors import ValidationFailed
 
@@ -45,5 +45,14 @@ def flatten_messages(messages: Any, path: Path = ()) -> list[tuple[Path, str]]:
 def validation_failed(error: ValidationError) -> ValidationFailed:
     """A marshmallow error as the API's 422, every problem named by its field."""
     problems = {format_path(p) or "body": m for p, m in flatten_messages(error.messages)}
-    summary = "; ".join(f"{field}: {message}" for field, message in problems.items())
-    return ValidationFailed(f"The request is not valid: {summary}", details=problems)
+    return ValidationFailed.naming("The request is not valid", problems)
+
+
+def load_body(schema: Schema, body: Any) -> dict[str, Any]:
+    """A request's JSON body loaded by ``schema``, or a 422 naming every problem."""
+    if not isinstance(body, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    try:
+        return schema.load(body)
+    except ValidationError as error:
+        raise validation_failed(error) from None

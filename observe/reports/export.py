@@ -80,8 +80,7 @@ def parse_scope(user: User, start: str | None, end: str | None, school_codes: li
         if refused:
             problems["school"] = f"not one of your schools: {', '.join(refused)}"
     if problems:
-        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
-        raise ValidationFailed(f"Nothing was exported: {summary}", details=problems)
+        raise ValidationFailed.naming("Nothing was exported", problems)
     return scope
 
 
@@ -156,12 +155,6 @@ def parts(user: User, scope: Scope) -> Iterator[Parts]:
             rating = (level, label, "yes" if not_observed else "no")
             ratings[(cid, level, not_observed)] = rating
         yield head, criterion, rating
-
-
-def rows(user: User, scope: Scope) -> Iterator[tuple[Any, ...]]:
-    """The export's rows, in ``COLUMNS`` order, oldest walkthrough first."""
-    for head, criterion, rating in parts(user, scope):
-        yield head + criterion + rating
 
 
 def _schools() -> dict[int, tuple[str, ...]]:

@@ -12,12 +12,12 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import Role, User
 from observe.core.permissions import can_see_school, visible_school_ids
-from observe.core.validation import validation_failed
+from observe.core.validation import load_body
 from observe.errors import Forbidden, NotFound, ValidationFailed
 from observe.extensions import db
 from observe.reports import summary
@@ -64,12 +64,7 @@ def visible_goals(user: User) -> list[Goal]:
 def create_goal(user: User, body: Any) -> Goal:
     if not can_set(user):
         raise Forbidden("only school leaders and district admins set goals")
-    if not isinstance(body, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    try:
-        data = GoalSchema().load(body)
-    except ValidationError as error:
-        raise validation_failed(error) from None
+    data = load_body(GoalSchema(), body)
     problems: dict[str, str] = {}
     version = db.session.get(RubricVersion, data["rubric_version_id"])
     if version is None:
@@ -93,8 +88,7 @@ def create_goal(user: User, body: Any) -> Goal:
     if data["deadline"] <= starts_on:
         problems["deadline"] = "the deadline must come after the start"
     if problems:
-        summary_text = "; ".join(f"{k}: {v}" for k, v in problems.items())
-        raise ValidationFailed(f"The goal was not set: {summary_text}", details=problems)
+        raise ValidationFailed.naming("The goal was not set", problems)
     goal = Goal(
         title=data["title"].strip(),
         rubric_version_id=version.id,

@@ -150,8 +150,7 @@ def parse_query(user: User, args: Any) -> Query:
         else:
             query.at_least = values[-2] if len(values) > 1 else values[-1]
     if problems:
-        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
-        raise ValidationFailed(f"The report could not be made: {summary}", details=problems)
+        raise ValidationFailed.naming("The report could not be made", problems)
     return query
 
 

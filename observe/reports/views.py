@@ -51,8 +51,7 @@ def _scope_from_request() -> tuple[str, export.Scope]:
     except ValidationFailed as error:
         problems.update(error.details)
     if problems:
-        text = "; ".join(f"{k}: {v}" for k, v in problems.items())
-        raise ValidationFailed(f"Nothing was exported: {text}", details=problems)
+        raise ValidationFailed.naming("Nothing was exported", problems)
     return fmt, scope
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +11,7 @@ from observe.api import bp, user_json
 from observe.calibration.sessions import device_sessions, session_json
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
-from observe.core.validation import validation_failed
+from observe.core.validation import load_body
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.roster.api import school_json
@@ -58,13 +57,7 @@ def bootstrap():
 
 @bp.post("/sync/push")
 def push():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    try:
-        envelope = PushSchema().load(body)
-    except ValidationError as error:
-        raise validation_failed(error) from None
+    envelope = load_body(PushSchema(), request.get_json(silent=True))
     device = operations.Device(
         user=current_user._get_current_object(),
         device_id=envelope["device_id"],
@@ -89,8 +82,7 @@ def pull():
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
         problems["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
     if problems:
-        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
-        raise ValidationFailed(f"The request is not valid: {summary}", details=problems)
+        raise ValidationFailed.naming("The request is not valid", problems)
     return jsonify(operations.pull(current_user, int(cursor_text), int(limit_text)))
 
 
