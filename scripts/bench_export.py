@@ -13,11 +13,11 @@ and over a quarter of them: flat memory means the two peaks are alike.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from benchlib import postgres  # noqa: E402
 from generate_district import generate  # noqa: E402
 
 GOAL = 200_000
@@ -96,21 +97,14 @@ def main() -> None:
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for kind in kinds:
         workdir = Path(tempfile.mkdtemp(prefix="observe-bench-export-"))
-        cluster = None
-        if kind == "sqlite":
-            url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        else:
-            cluster = Path(tempfile.mkdtemp(prefix="observe-bench-pg-"))
-            out = subprocess.run([ROOT / "scripts" / "pg-throwaway", "start", cluster, "55461"],
-                                 check=True, capture_output=True, text=True)  # fmt: skip
-            url = out.stdout.strip().splitlines()[-1]
-        try:
+        with ExitStack() as stack:
+            if kind == "sqlite":
+                url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            else:
+                url = stack.enter_context(postgres(55461))
             generate(url, schools=50, classrooms=1_000, observers=100,
                      observations=args.observations, quiet=True)  # fmt: skip
             report(kind, measure(url))
-        finally:
-            if cluster:
-                subprocess.run([ROOT / "scripts" / "pg-throwaway", "stop", cluster], check=False)
 
 
 if __name__ == "__main__":

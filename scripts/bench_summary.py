@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from benchlib import postgres  # noqa: E402
 from generate_district import generate  # noqa: E402
 
 GOAL_REPORT, GOAL_PDF = 1.0, 5.0
@@ -112,27 +113,20 @@ def main() -> None:
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for kind in kinds:
-        cluster = None
-        fresh = True
-        if kind == "sqlite":
-            workdir = args.keep or Path(tempfile.mkdtemp(prefix="observe-bench-summary-"))
-            workdir.mkdir(parents=True, exist_ok=True)
-            path = workdir / "district.sqlite3"
-            fresh = not path.exists()
-            url = f"sqlite:///{path}"
-        else:
-            cluster = Path(tempfile.mkdtemp(prefix="observe-bench-pg-"))
-            out = subprocess.run([ROOT / "scripts" / "pg-throwaway", "start", cluster, "55462"],
-                                 check=True, capture_output=True, text=True)  # fmt: skip
-            url = out.stdout.strip().splitlines()[-1]
-        try:
+        with ExitStack() as stack:
+            fresh = True
+            if kind == "sqlite":
+                workdir = args.keep or Path(tempfile.mkdtemp(prefix="observe-bench-summary-"))
+                workdir.mkdir(parents=True, exist_ok=True)
+                path = workdir / "district.sqlite3"
+                fresh = not path.exists()
+                url = f"sqlite:///{path}"
+            else:
+                url = stack.enter_context(postgres(55462))
             if fresh:
                 made = generate(url, observations=args.observations, quiet=True)
                 print(f"{kind}: generated {made['ratings']:,} ratings in {made['seconds']:.0f} s")
             report(kind, measure(url))
-        finally:
-            if cluster:
-                subprocess.run([ROOT / "scripts" / "pg-throwaway", "stop", cluster], check=False)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchlib import postgres
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
 RATINGS = 25
@@ -232,13 +234,13 @@ def floor(url: str, facts: dict, versions: list[dict]) -> float:
 
 
 def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
-    cluster = Path(tempfile.mkdtemp(prefix="observe-bench-pg-"))  # the postgres user must enter it
     if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    else:
-        out = subprocess.run([ROOT / "scripts" / "pg-throwaway", "start", cluster, "55460"],
-                             check=True, capture_output=True, text=True)  # fmt: skip
-        url = out.stdout.strip().splitlines()[-1]
+        return measure(kind, f"sqlite:///{workdir / 'bench.sqlite3'}", args, workdir)
+    with postgres(55460) as url:
+        return measure(kind, url, args, workdir)
+
+
+def measure(kind: str, url: str, args: argparse.Namespace, workdir: Path) -> dict:
     server = None
     try:
         facts = prepare(url, args.devices)
@@ -271,8 +273,6 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
         if server:
             server.terminate()
             server.wait(timeout=20)
-        if kind == "postgres":
-            subprocess.run([ROOT / "scripts" / "pg-throwaway", "stop", cluster], check=False)
     latencies.sort()
     paced.sort()
     return {
