@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 _WRITE_LOCK_FD = "observe.write_lock_fd"
+_CHANGES_AT_BEGIN = "observe.changes_at_begin"
 
 
 def configure_engine(engine: Engine) -> None:
@@ -31,6 +32,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")  # see on_commit
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -46,14 +48,32 @@ def configure_engine(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+        connection.info[_CHANGES_AT_BEGIN] = connection.connection.driver_connection.total_changes
 
-    def release(connection: Connection) -> None:
+    @event.listens_for(engine, "commit")
+    def on_commit(connection: Connection) -> None:
+        # SQLAlchemy announces a commit before the driver makes it. A transaction that wrote is
+        # committed here instead, so the write lock passes to the next writer the moment SQLite
+        # has let it go (released before, the next writer found SQLite still locked and slept in
+        # its busy handler); then its pages are copied from the WAL into the database file, out
+        # of the lock (SQLite's automatic checkpoint, turned off above, ran inside the commit).
+        # The driver's commit that follows finds nothing left to do.
+        fd = connection.info.pop(_WRITE_LOCK_FD, None)
+        wrote = connection.connection.driver_connection.total_changes
+        if fd is None and wrote == connection.info.get(_CHANGES_AT_BEGIN):
+            return  # nothing written: the driver's commit just ends the read
+        try:
+            connection.exec_driver_sql("COMMIT")
+        finally:
+            if fd is not None:
+                os.close(fd)  # closing the descriptor releases the lock
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    @event.listens_for(engine, "rollback")
+    def on_rollback(connection: Connection) -> None:
         fd = connection.info.pop(_WRITE_LOCK_FD, None)
         if fd is not None:
-            os.close(fd)  # closing the descriptor releases the lock
-
-    event.listen(engine, "commit", release)
-    event.listen(engine, "rollback", release)
+            os.close(fd)
 
     @event.listens_for(engine.pool, "checkin")
     def on_checkin(dbapi_connection: Any, record: Any) -> None:
@@ -76,3 +96,4 @@ def begin_write() -> None:
 
     db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})
+
