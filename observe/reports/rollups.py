@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
 
-from sqlalchemy import case, delete, event, func, insert, literal, select
+from sqlalchemy import Insert, case, delete, event, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
+from observe.core.database import executemany_plain
 from observe.core.models import utcnow
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool, RollupState
 from observe.roster.models import Classroom
 
 _PENDING = "observe.rollup_deltas"
-Key = tuple[
-    str, int, str, Any, int, int
-]  # table, version, month, school or profile, look-for, level
+# Pending deltas are kept per walkthrough kind — rubric version, month, school, classroom
+# profile — as a count per (look-for, level): a batch of alike walkthroughs adds to one
+# counter, and each table's rows are summed from the counters only at commit.
+Group = tuple[int, str, int, str]
+TABLES = {"school": RollupSchool, "profile": RollupProfile}
 
 
 def profile_of(classroom: Classroom) -> str:
@@ -93,19 +96,21 @@ def add(
     """Note one walkthrough's contribution (``sign`` -1 to take it back)."""
     if not kept(session):
         return
-    deltas: dict[Key, int] = session.info.setdefault(_PENDING, defaultdict(int))
-    month = month_of(observed_at)
-    school = ("school", version_id, month, school_id)
-    kind = ("profile", version_id, month, profile_key)
-    deltas[(*school, VISITS, 0)] += sign
-    deltas[(*kind, VISITS, 0)] += sign
-    for criterion_id, level, not_observed in ratings:
-        if not_observed:
-            level = NOT_OBSERVED
-        elif level is None:
-            continue
-        deltas[(*school, criterion_id, level)] += sign
-        deltas[(*kind, criterion_id, level)] += sign
+    deltas: dict[Group, Counter] = session.info.setdefault(_PENDING, {})
+    group = (version_id, month_of(observed_at), school_id, profile_key)
+    counter = deltas.get(group)
+    if counter is None:
+        counter = deltas[group] = Counter()
+    cells = [(VISITS, 0)]
+    cells += [
+        (criterion_id, NOT_OBSERVED if not_observed else level)
+        for criterion_id, level, not_observed in ratings
+        if not_observed or level is not None
+    ]
+    if sign > 0:
+        counter.update(cells)
+    else:
+        counter.subtract(cells)
 
 
 def add_stored(session: Session, observation: Observation, sign: int) -> None:
@@ -131,13 +136,13 @@ def add_stored(session: Session, observation: Observation, sign: int) -> None:
     )
 
 
-def snapshot(session: Session) -> dict[Key, int]:
+def snapshot(session: Session) -> dict[Group, Counter]:
     """The pending deltas, to put back if a savepoint is rolled back."""
-    return dict(session.info.get(_PENDING, {}))
+    return {group: Counter(cells) for group, cells in session.info.get(_PENDING, {}).items()}
 
 
-def restore(session: Session, saved: dict[Key, int]) -> None:
-    session.info[_PENDING] = defaultdict(int, saved)
+def restore(session: Session, saved: dict[Group, Counter]) -> None:
+    session.info[_PENDING] = saved
 
 
 # PostgreSQL advisory lock: writers hold it shared for their transaction once they have asked
@@ -163,30 +168,36 @@ def kept(session: Session) -> bool:
 
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
-    deltas: dict[Key, int] = session.info.pop(_PENDING, None) or {}
-    rows: dict[str, list[dict[str, Any]]] = {"school": [], "profile": []}
-    for (table, version_id, month, where, criterion_id, level), delta in deltas.items():
-        if delta:
-            row = {"rubric_version_id": version_id, "month": month, "criterion_id": criterion_id,
-                   "level": level, "count": delta}  # fmt: skip
-            row["school_id" if table == "school" else "profile"] = where
-            rows[table].append(row)
-    if not rows["school"] and not rows["profile"]:
+    deltas: dict[Group, Counter] = session.info.pop(_PENDING, None) or {}
+    if not deltas:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for model, key in ((RollupSchool, "school"), (RollupProfile, "profile")):
-        if not rows[key]:
-            continue
-        # In key order, so two requests touching the same rows take their locks alike.
-        column = "school_id" if key == "school" else "profile"
-        rows[key].sort(key=lambda r: (r["rubric_version_id"], r["month"], r[column],
-                                      r["criterion_id"], r["level"]))  # fmt: skip
-        statement = dialect.insert(model)
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name for c in model.__table__.primary_key.columns],
-            set_={"count": model.__table__.c.count + statement.excluded["count"]},
-        )
-        session.execute(statement, rows[key])
+    # Per table, summed over the groups that share its key (a school's classroom profiles; a
+    # profile's schools), in key order: two requests touching the same rows lock them alike.
+    sums: dict[str, defaultdict[tuple, int]] = {key: defaultdict(int) for key in TABLES}
+    for (version_id, month, school_id, profile_key), cells in deltas.items():
+        for (criterion_id, level), delta in cells.items():
+            if delta:
+                sums["school"][(version_id, month, school_id, criterion_id, level)] += delta
+                sums["profile"][(version_id, month, profile_key, criterion_id, level)] += delta
+    connection = session.connection()
+    for key, model in TABLES.items():
+        rows = [(*cells, n) for cells, n in sorted(sums[key].items()) if n]
+        columns = ("rubric_version_id", "month", _WHERE[key], "criterion_id", "level", "count")
+        executemany_plain(connection, _upsert(connection.dialect.name, model), columns, rows)
+
+
+_WHERE = {"school": "school_id", "profile": "profile"}
+
+
+@cache
+def _upsert(dialect: str, model: type[RollupSchool] | type[RollupProfile]) -> Insert:
+    """Add to a rollup row's count, or create the row. One statement object per database kind
+    and table, so its SQL is compiled once."""
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in model.__table__.primary_key.columns],
+        set_={"count": model.__table__.c.count + statement.excluded["count"]},
+    )
 
 
 @event.listens_for(Session, "after_transaction_end")

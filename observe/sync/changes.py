@@ -54,7 +54,8 @@ def _number_pending_changes(session: Session) -> None:
         .returning(ChangeCounter.value)
     ).scalar_one()
     first = last - len(pending) + 1
-    session.execute(insert(Change), [{"seq": first + i, **row} for i, row in enumerate(pending)])
+    rows = [{"seq": first + i, **row} for i, row in enumerate(pending)]
+    session.execute(insert(Change.__table__), rows)  # the table: no ORM bookkeeping per row
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -30,6 +30,7 @@ from sqlalchemy.orm import lazyload
 from observe.accounts.models import Role, User
 from observe.calibration.models import CalibrationSession, calibration_participant
 from observe.calibration.sessions import session_json
+from observe.core.database import executemany_plain
 from observe.core.models import utcnow
 from observe.core.permissions import can_see_school, visible_school_ids
 from observe.core.validation import flatten_messages, format_path
@@ -262,9 +263,11 @@ def _write_new(
     if not pending:
         return
     now = utcnow()
-    observations, versions, ratings = [], [], []
+    observations, versions, ratings, rows_of = [], [], [], []
     for _, item, criteria in pending:
         payload = item.payload
+        rows_of.append(_rating_rows(payload, criteria))
+        ratings += rows_of[-1]
         observations.append(
             {
                 "id": payload["observation_id"],
@@ -277,7 +280,6 @@ def _write_new(
             }
         )
         versions.append(_version_row(device, item, VersionOutcome.APPLIED, now))
-        ratings += _rating_rows(payload, criteria)
     # Inserts on the tables, not the mapped classes: the ORM's bulk insert starts a new
     # statement whenever a row has None where the previous one had a value (a rating not
     # observed), which turns one statement into dozens.
@@ -285,8 +287,7 @@ def _write_new(
         with db.session.begin_nested():
             db.session.execute(insert(Observation.__table__), observations)
             db.session.execute(insert(ObservationVersion.__table__), versions)
-            if ratings:
-                db.session.execute(insert(Rating.__table__), ratings)
+            _store_ratings(ratings)
     except IntegrityError:
         # Another request stored one of them meanwhile (possible on PostgreSQL): each takes the
         # careful path instead, which finds the other's rows.
@@ -294,7 +295,7 @@ def _write_new(
             results[i] = _apply_one(device, item, lookup)
         return
     counting = rollups.kept(db.session)
-    for i, item, criteria in pending:
+    for (i, item, _), rows in zip(pending, rows_of, strict=True):
         payload = item.payload
         changes.record(
             db.session,
@@ -309,10 +310,7 @@ def _write_new(
                 observed_at=item.data["observed_at"],
                 school_id=payload["school_id"],
                 profile_key=rollups.profile(lookup.classrooms.get(payload["classroom_id"])),
-                ratings=[
-                    (criteria[r["criterion"]].id, r["level"], r["not_observed"])
-                    for r in payload["ratings"]
-                ],
+                ratings=[row[1:4] for row in rows],
             )
         results[i] = {
             "version_id": payload["version_id"],
@@ -508,19 +506,21 @@ def _head_columns(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _rating_rows(
-    payload: dict[str, Any], criteria: dict[str, CriterionFacts]
-) -> list[dict[str, Any]]:
+_RATING_COLUMNS = ("observation_id", "criterion_id", "level", "not_observed", "evidence")
+_INSERT_RATINGS = insert(Rating.__table__)
+
+
+def _rating_rows(payload: dict[str, Any], criteria: dict[str, CriterionFacts]) -> list[tuple]:
+    """A version's ratings as rows of the rating table, in the order of ``_RATING_COLUMNS``."""
+    observation_id = payload["observation_id"]
     return [
-        {
-            "observation_id": payload["observation_id"],
-            "criterion_id": criteria[r["criterion"]].id,
-            "level": r["level"],
-            "not_observed": r["not_observed"],
-            "evidence": r["evidence"],
-        }
+        (observation_id, criteria[r["criterion"]].id, r["level"], r["not_observed"], r["evidence"])
         for r in payload["ratings"]
     ]
+
+
+def _store_ratings(rows: list[tuple]) -> None:
+    executemany_plain(db.session.connection(), _INSERT_RATINGS, _RATING_COLUMNS, rows)
 
 
 def _result(
@@ -578,9 +578,7 @@ def _mirror(
     # which loads the old rows and tracks each new object: this runs for every version pushed.
     db.session.flush()
     db.session.execute(delete(Rating).where(Rating.observation_id == observation.id))
-    rows = _rating_rows(head.payload, criteria)
-    if rows:
-        db.session.execute(insert(Rating.__table__), rows)
+    _store_ratings(_rating_rows(head.payload, criteria))
     rollups.add_stored(db.session, observation, +1)
     db.session.expire(observation, ["ratings"])
 
