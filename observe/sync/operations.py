@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from marshmallow import ValidationError
@@ -171,45 +172,24 @@ def apply(device: Device, items: list[Item]) -> list[dict[str, Any]]:
 
 
 class Lookup:
-    """What checking a batch needs from the database, read with one query per kind."""
+    """What checking a batch needs from the database, read with one query per kind.
 
-    def __init__(self, user: User, items: list[Item]) -> None:
-        payloads = [item.payload for item in items if item.rejection is None]
+    Versions and walkthroughs are read at once; rubric versions, schools, classrooms, sessions
+    and the user's schools when an item first needs checking (a retried batch needs none)."""
 
-        def wanted(key: str) -> set[Any]:
-            return {p[key] for p in payloads if p.get(key) is not None}
-
-        def by_id(model: Any, key: str) -> dict[Any, Any]:
-            ids = wanted(key)
-            if not ids:
-                return {}
-            # Only the rows: their collections (a school's attributes, a classroom's programs)
-            # are not needed to check a version, and loading them costs queries per batch.
-            statement = select(model).where(model.id.in_(ids)).options(lazyload("*"))
-            return {row.id: row for row in db.session.scalars(statement)}
-
-        # Rubric versions, schools, classrooms and sessions do not change during a push.
-        self.rubrics: dict[int, RubricVersion] = by_id(RubricVersion, "rubric_version_id")
-        self.schools: dict[int, School] = by_id(School, "school_id")
-        self.classrooms: dict[int, Classroom] = by_id(Classroom, "classroom_id")
-        self.sessions: dict[int, CalibrationSession] = by_id(
-            CalibrationSession, "calibration_session_id"
-        )
+    def __init__(
+        self,
+        user: User,
+        items: list[Item],
+        known: dict[str, tuple[str, VersionOutcome, str]] | None = None,
+    ) -> None:
+        self.user = user
+        self.payloads = [item.payload for item in items if item.rejection is None]
         # Versions and walkthroughs as the batch began; read only for ids the batch has not
         # touched since (see ``apply``).
-        self.known: dict[str, tuple[str, VersionOutcome, str]] = {}
-        if payloads:
-            rows = db.session.execute(
-                select(
-                    ObservationVersion.id,
-                    ObservationVersion.content_hash,
-                    ObservationVersion.outcome,
-                    ObservationVersion.observation_id,
-                ).where(ObservationVersion.id.in_(wanted("version_id")))
-            )
-            self.known = {row[0]: (row[1], row[2], row[3]) for row in rows}
+        self.known = stored_versions(self._wanted("version_id")) if known is None else known
         self.observations: dict[str, tuple[str | None, bool]] = {}
-        observation_ids = wanted("observation_id") | {k[2] for k in self.known.values()}
+        observation_ids = self._wanted("observation_id") | {k[2] for k in self.known.values()}
         if observation_ids:
             rows = db.session.execute(
                 select(Observation.id, Observation.head_version_id, Observation.has_conflict).where(
@@ -217,7 +197,39 @@ class Lookup:
                 )
             )
             self.observations = {row[0]: (row[1], row[2]) for row in rows}
-        self.visible = visible_school_ids(user)
+
+    def _wanted(self, key: str) -> set[Any]:
+        return {p[key] for p in self.payloads if p.get(key) is not None}
+
+    def _by_id(self, model: Any, key: str) -> dict[Any, Any]:
+        ids = self._wanted(key)
+        if not ids:
+            return {}
+        # Only the rows: their collections (a school's attributes, a classroom's programs) are
+        # not needed to check a version, and loading them costs queries per batch.
+        statement = select(model).where(model.id.in_(ids)).options(lazyload("*"))
+        return {row.id: row for row in db.session.scalars(statement)}
+
+    # Rubric versions, schools, classrooms and sessions do not change during a push.
+    @cached_property
+    def rubrics(self) -> dict[int, RubricVersion]:
+        return self._by_id(RubricVersion, "rubric_version_id")
+
+    @cached_property
+    def schools(self) -> dict[int, School]:
+        return self._by_id(School, "school_id")
+
+    @cached_property
+    def classrooms(self) -> dict[int, Classroom]:
+        return self._by_id(Classroom, "classroom_id")
+
+    @cached_property
+    def sessions(self) -> dict[int, CalibrationSession]:
+        return self._by_id(CalibrationSession, "calibration_session_id")
+
+    @cached_property
+    def visible(self) -> set[int] | None:
+        return visible_school_ids(self.user)
 
     def can_see_school(self, school_id: int) -> bool:
         return self.visible is None or school_id in self.visible
@@ -228,6 +240,39 @@ class Lookup:
         return db.session.scalar(
             select(ObservationVersion.observation_id).where(ObservationVersion.id == version_id)
         )
+
+
+def stored_versions(version_ids: set[str]) -> dict[str, tuple[str, VersionOutcome, str]]:
+    """Content hash, outcome and walkthrough of each of these versions the server has."""
+    if not version_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            ObservationVersion.id,
+            ObservationVersion.content_hash,
+            ObservationVersion.outcome,
+            ObservationVersion.observation_id,
+        ).where(ObservationVersion.id.in_(version_ids))
+    )
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+
+def recognise(device: Device, items: list[Item]) -> list[dict[str, Any]] | None:
+    """The answers to a batch whose every version the server already has as sent — a retry
+    after a lost response — read without the write lock; None if anything must be written.
+
+    Retries then cost a read, not a turn at the one SQLite writer. What a retry answers (the
+    head, the conflict flag) is as of the last commit, as it would be a moment later."""
+    if not items or any(item.rejection is not None for item in items):
+        return None
+    digests = {item.payload["version_id"]: item.digest for item in items}
+    if len(digests) < len(items):
+        return None  # a version id twice in one batch: the write path sorts that out
+    known = stored_versions(set(digests))
+    if len(known) < len(items) or any(known[v][0] != d for v, d in digests.items()):
+        return None
+    lookup = Lookup(device.user, items, known)
+    return [_known(device, item, lookup) for item in items]
 
 
 def _known(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Writers on SQLite take turns: each hands the write lock on once its write is committed."""
+"""Writers on SQLite take turns: each hands the write lock on once its write is committed,
+and a batch the server already has is answered without taking a turn."""
 
 from __future__ import annotations
 
@@ -64,3 +65,37 @@ def test_a_write_reaches_the_database_file_not_only_the_wal(
     reader.close()
     assert stored == 1
 
+
+def test_a_retried_batch_is_answered_without_writing(push, make_version):
+    batch = [make_version(), make_version(), make_version()]
+    first = push(*batch)["results"]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        again = push(*batch)["results"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [r["status"] for r in again] == ["duplicate"] * 3
+    assert [(r["observation_id"], r["head_version_id"]) for r in again] == [
+        (r["observation_id"], r["head_version_id"]) for r in first
+    ]
+    assert [r["original_status"] for r in again] == ["applied"] * 3
+    writes = [s for s in statements if s.split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == [] and "BEGIN IMMEDIATE" not in statements
+
+
+def test_a_retry_with_anything_new_in_it_takes_the_write_path(push, make_version):
+    stored = make_version()
+    push(stored)
+    reused = {**make_version(), "version_id": stored["version_id"]}
+    results = push(stored, make_version(), stored, reused)["results"]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("duplicate", None),
+        ("applied", None),
+        ("duplicate", None),
+        ("rejected", "version_id_reused"),
+    ]
