@@ -7,10 +7,10 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from observe.accounts.models import ApiToken, Role, User
+from observe.accounts.models import ApiToken, Role, SignInFailure, User
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.errors import NotFound, ValidationFailed
@@ -89,8 +89,10 @@ def _schools_by_code(codes: list[str], problems: dict[str, list[str]]) -> list[S
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; any hold on signing in to the account (see sign_in_wait) ends with it."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password)
+    db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
     db.session.flush()
 
 
@@ -103,6 +105,45 @@ def authenticate(email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+# Sign-in throttling. Failures are counted over a sliding window: per email, so one account's
+# password cannot be guessed at speed; and per network address, generously, since a school's
+# staff may all reach the server from one address.
+FAILURE_WINDOW = timedelta(minutes=15)
+FAILURES_PER_EMAIL = 5
+FAILURES_PER_ADDRESS = 100
+
+
+def sign_in_wait(email: str, address: str) -> timedelta | None:
+    """How long until this email may try to sign in again from this address; None if now."""
+    now = utcnow()
+    waits = []
+    for column, value, allowed in (
+        (SignInFailure.email, normalise_email(email), FAILURES_PER_EMAIL),
+        (SignInFailure.address, address, FAILURES_PER_ADDRESS),
+    ):
+        recent = db.session.scalars(
+            select(SignInFailure.at)
+            .where(column == value, SignInFailure.at > now - FAILURE_WINDOW)
+            .order_by(SignInFailure.at.desc())
+            .limit(allowed)
+        ).all()
+        if len(recent) >= allowed:  # the oldest of them must leave the window first
+            waits.append(recent[-1] + FAILURE_WINDOW - now)
+    return max(waits) if waits else None
+
+
+def record_sign_in(email: str, address: str, succeeded: bool) -> None:
+    """Count a failure (and forget those past the window), or clear the email's on success."""
+    email = normalise_email(email)
+    if succeeded:
+        db.session.execute(delete(SignInFailure).where(SignInFailure.email == email))
+        return
+    now = utcnow()
+    db.session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
+    db.session.add(SignInFailure(email=email[:254], address=address[:64], at=now))
+    db.session.flush()
 
 
 def _hash_token(token: str) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from observe.accounts import operations
+from observe.core.database import begin_write
 from observe.errors import ValidationFailed
 from observe.extensions import db
 
@@ -28,24 +30,37 @@ def _safe_next(target: str | None) -> str:
 def sign_in():
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
-    error = None
+    error, status, headers = None, 200, {}
     email = ""
     if request.method == "POST":
         email = request.form.get("email", "").strip()
         password = request.form.get("password", "")
+        address = request.remote_addr or ""
+        wait = operations.sign_in_wait(email, address) if email else None
         if not email or not password:
-            error = "Enter your email and your password."
+            error, status = "Enter your email and your password.", 401
+        elif wait is not None:
+            minutes = max(1, math.ceil(wait.total_seconds() / 60))
+            error = (
+                "Too many failed sign-ins for this email or from this network. Try again in "
+                f"{minutes} minute{'s' if minutes != 1 else ''}, or ask a district admin to "
+                "reset your password."
+            )
+            status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
         else:
             user = operations.authenticate(email, password)
+            begin_write()
+            operations.record_sign_in(email, address, succeeded=user is not None)
+            db.session.commit()
             if user is None:
-                error = "That email and password do not match an active account."
+                error, status = "That email and password do not match an active account.", 401
             else:
                 session.clear()
                 session.permanent = True
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
-    status = 200 if error is None else 401
-    return render_template("accounts/sign_in.html", error=error, email=email), status
+    page = render_template("accounts/sign_in.html", error=error, email=email)
+    return page, status, headers
 
 
 @bp.post("/sign-out")

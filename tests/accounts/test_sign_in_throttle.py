@@ -1,0 +1,110 @@
+"""Guessing passwords is throttled: per email, and more generously per network address."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from observe.accounts import operations
+from observe.accounts.models import SignInFailure
+from observe.core.models import utcnow
+from observe.extensions import db
+from tests.conftest import PASSWORD
+
+TOO_MANY = "Too many failed sign-ins for this email or from this network."
+
+
+def attempt(client, email: str, password: str, address: str = "10.0.0.7"):
+    return client.post_form(
+        "/sign-in",
+        {"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def failures() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(SignInFailure))
+
+
+def test_five_wrong_passwords_hold_the_account_even_from_the_right_one(client, create_user):
+    create_user(email="maya@example.org")
+    for _ in range(operations.FAILURES_PER_EMAIL):
+        assert attempt(client, "maya@example.org", "wrong password").status_code == 401
+    response = attempt(client, "MAYA@example.org", PASSWORD)  # the right one, too late
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert TOO_MANY in page and "Try again in 15 minutes" in page
+    assert int(response.headers["Retry-After"]) in range(890, 901)
+    assert client.get("/").status_code == 302  # not signed in
+    assert failures() == operations.FAILURES_PER_EMAIL  # a refused attempt is not counted
+
+
+def test_the_hold_is_for_that_email_only(client, create_user):
+    create_user(email="maya@example.org")
+    create_user(email="omar@example.org")
+    for _ in range(operations.FAILURES_PER_EMAIL):
+        attempt(client, "maya@example.org", "wrong password")
+    assert attempt(client, "omar@example.org", PASSWORD).status_code == 302
+
+
+def test_an_unknown_email_is_held_alike_so_holds_reveal_no_accounts(client):
+    for _ in range(operations.FAILURES_PER_EMAIL):
+        assert attempt(client, "nobody@example.org", "guess").status_code == 401
+    assert attempt(client, "nobody@example.org", "guess").status_code == 429
+
+
+def test_the_hold_ends_as_failures_leave_the_window(client, create_user):
+    create_user(email="maya@example.org")
+    long_ago = utcnow() - operations.FAILURE_WINDOW - timedelta(seconds=1)
+    db.session.add_all(
+        SignInFailure(email="maya@example.org", address="10.0.0.7", at=long_ago)
+        for _ in range(operations.FAILURES_PER_EMAIL)
+    )
+    db.session.commit()
+    assert attempt(client, "maya@example.org", "wrong password").status_code == 401
+    assert failures() == 1  # those past the window were cleared away
+    # Four minutes left on the oldest of five recent failures: the page says so.
+    recent = utcnow() - operations.FAILURE_WINDOW + timedelta(minutes=4)
+    db.session.add_all(
+        SignInFailure(email="maya@example.org", address="10.0.0.7", at=recent)
+        for _ in range(operations.FAILURES_PER_EMAIL - 1)
+    )
+    db.session.commit()
+    assert "Try again in 4 minutes" in attempt(client, "maya@example.org", PASSWORD).get_data(
+        as_text=True
+    )
+
+
+def test_signing_in_clears_the_emails_failures(client, create_user):
+    create_user(email="maya@example.org")
+    for _ in range(operations.FAILURES_PER_EMAIL - 1):
+        attempt(client, "maya@example.org", "wrong password")
+    assert attempt(client, "maya@example.org", PASSWORD).status_code == 302
+    assert failures() == 0
+
+
+def test_one_address_guessing_many_emails_is_held(client, create_user):
+    create_user(email="maya@example.org")
+    now = utcnow()
+    db.session.add_all(
+        SignInFailure(email=f"guess{i}@example.org", address="203.0.113.9", at=now)
+        for i in range(operations.FAILURES_PER_ADDRESS)
+    )
+    db.session.commit()
+    assert attempt(client, "maya@example.org", PASSWORD, "203.0.113.9").status_code == 429
+    # The same person from the school's network is not held.
+    assert attempt(client, "maya@example.org", PASSWORD, "10.0.0.7").status_code == 302
+
+
+def test_a_new_password_ends_the_hold(app, client, create_user):
+    create_user(email="maya@example.org")
+    for _ in range(operations.FAILURES_PER_EMAIL):
+        attempt(client, "maya@example.org", "wrong password")
+    result = app.test_cli_runner().invoke(
+        args=["users", "set-password", "maya@example.org"],
+        env={"OBSERVE_PASSWORD": "a brand new password"},
+    )
+    assert result.exit_code == 0, result.output
+    assert attempt(client, "maya@example.org", "a brand new password").status_code == 302
