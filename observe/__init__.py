@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from observe import paths
 from observe.config import build_config
+from observe.core.clock import zone_named
 from observe.core.database import configure_engine
 from observe.extensions import csrf, db, login_manager, migrate
 
@@ -22,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/static",
     )
     app.config.update(build_config(app.instance_path, config))
+    zone_named(app.config["OBSERVE_TIMEZONE"])  # a misspelt zone stops the start, saying so
     if hops := app.config["OBSERVE_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 

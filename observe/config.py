@@ -86,6 +86,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_SSL_STRICT": True,
         "OBSERVE_DISTRICT_NAME": os.environ.get("OBSERVE_DISTRICT_NAME", "observe"),
+        # The district's time zone (an IANA name): the days and months people read (see
+        # observe/core/clock.py). Times are stored in UTC whatever it is.
+        "OBSERVE_TIMEZONE": os.environ.get("OBSERVE_TIMEZONE", "").strip() or "UTC",
         "OBSERVE_RUBRICS_DIR": os.environ.get("OBSERVE_RUBRICS_DIR", ""),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set

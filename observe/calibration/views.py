@@ -3,7 +3,6 @@ and the team trends. They call the same operations as the JSON API."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from observe.accounts.models import User
 from observe.calibration import report, sessions, trends
+from observe.core import clock
 from observe.core.database import begin_write
 from observe.errors import Conflict, Forbidden, ValidationFailed
 from observe.extensions import db
@@ -180,7 +180,7 @@ def print_session_report(session: Any, built: dict[str, Any], paper: str | None)
         print_title=f"Calibration report: {session.title}",
         print_scope=session.team or session.school.name,
         print_period=session.held_on.strftime("%-d %B %Y"),
-        printed_on=date.today().isoformat(),
+        printed_on=clock.today().isoformat(),
     )
 
 

@@ -1,9 +1,13 @@
-"""Template filters for figures: shares as percentages and statistics with their undefined
-case spelled out, never shown as 0 or NaN."""
+"""Template filters: shares as percentages and statistics with their undefined case spelled
+out, never shown as 0 or NaN; and moments on the district's clock."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask
+
+from observe.core import clock
 
 UNDEFINED = "undefined"
 
@@ -25,7 +29,18 @@ def signed(value: float | None, places: int = 2) -> str:
     return ("+" if value > 0 else "") + decimal(value, places)
 
 
+def local_time(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M %Z") -> str:
+    """A stored moment (aware, or ISO 8601 text as the API gives it) in the district's zone;
+    the pattern's %Z names the zone (PST, CDT, UTC)."""
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return clock.local(moment).strftime(pattern)
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(local_time)
     app.add_template_filter(percent)
     app.add_template_filter(decimal)
     app.add_template_filter(signed)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from observe.core import clock
 from observe.core.database import begin_write
 from observe.errors import Conflict, NotFound, ValidationFailed
 from observe.extensions import db
@@ -103,7 +103,7 @@ def print_feedback(observation: Observation, paper: str | None) -> bytes:
         print_title="Walkthrough feedback",
         print_scope=f"{built['classroom']}, {built['school']}",
         print_period=f"{observation.observed_at:%-d %B %Y}",
-        printed_on=date.today().isoformat(),
+        printed_on=clock.today().isoformat(),
     )
 
 

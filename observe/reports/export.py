@@ -15,12 +15,13 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import DateTime, Select, func, select, type_coerce
 
 from observe.accounts.models import Role, User
+from observe.core import clock
 from observe.core.permissions import visible_school_ids
 from observe.errors import ValidationFailed
 from observe.extensions import db
@@ -46,7 +47,8 @@ FORMATS = ("csv", "json")
 
 @dataclass
 class Scope:
-    """What to export: dates (observed on, UTC, both ends included) and schools."""
+    """What to export: dates (observed on, in the district's time zone, both ends included)
+    and schools."""
 
     start: date | None = None
     end: date | None = None
@@ -139,11 +141,13 @@ def parts(user: User, scope: Scope) -> Iterator[Parts]:
     # On the connection, not the ORM session: plain rows, without the ORM's loading step.
     statement = query(user, scope).execution_options(yield_per=PAGE)
     result = db.session.connection().execute(statement)
+    zone = clock.zone()
     for oid, observed_at, school_id, classroom_id, author_id, cid, level, not_observed in result:
         if oid != last:
             when = observed_at.isoformat(timespec="seconds") + "Z"
+            day = observed_at.replace(tzinfo=UTC).astimezone(zone).date().isoformat()
             head = (
-                oid, when, when[:10], people.get(author_id, ""),
+                oid, when, day, people.get(author_id, ""),
                 *schools[school_id],
                 *(classrooms[classroom_id] if classroom_id else no_classroom),
             )  # fmt: skip

@@ -8,7 +8,6 @@ answer), and months with fewer walkthroughs than the minimum group size show no 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -16,6 +15,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import Role, User
+from observe.core import clock
 from observe.core.permissions import can_see_school, visible_school_ids
 from observe.core.validation import load_body
 from observe.errors import Forbidden, NotFound, ValidationFailed
@@ -84,7 +84,7 @@ def create_goal(user: User, body: Any) -> Goal:
             problems["school_code"] = f"not one of your schools: {data['school_code']}"
     elif not user.is_district_admin:
         problems["school_code"] = "a school leader sets goals for one of their schools"
-    starts_on = data["starts_on"] or date.today()
+    starts_on = data["starts_on"] or clock.today()
     if data["deadline"] <= starts_on:
         problems["deadline"] = "the deadline must come after the start"
     if problems:
@@ -173,7 +173,7 @@ def progress(goal: Goal) -> dict[str, Any]:
         "rubric_version_id": goal.rubric_version_id,
         "starts_on": goal.starts_on.isoformat(),
         "deadline": goal.deadline.isoformat(),
-        "days_left": (goal.deadline - date.today()).days,
+        "days_left": (goal.deadline - clock.today()).days,
         "months": months,
         "latest": latest,
         "met": bool(latest and latest["share"] >= goal.target_share),

@@ -54,12 +54,14 @@ class RollupProfile(db.Model):
 
 
 class RollupState(db.Model):
-    """One row once the rollups have been built from the walkthroughs."""
+    """One row once the rollups have been built from the walkthroughs, saying in which time
+    zone's months: the rollups are counted afresh when the district's zone changes."""
 
     __tablename__ = "rollup_state"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
 class Goal(db.Model):

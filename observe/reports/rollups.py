@@ -12,13 +12,15 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import Insert, case, delete, event, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
+from observe.core import clock
 from observe.core.database import executemany_plain
 from observe.core.models import utcnow
 from observe.observations.models import Observation, ObservationState, Rating
@@ -67,11 +69,9 @@ def refresh_profiles(session: Session) -> bool:
 
 
 def is_built(session: Session) -> bool:
-    return session.get(RollupState, 1) is not None
-
-
-def month_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m")
+    """Whether the rollups are built, in the months of the district's time zone as it is set."""
+    state = session.get(RollupState, 1)
+    return state is not None and state.timezone == current_app.config["OBSERVE_TIMEZONE"]
 
 
 def counts(observation: Observation) -> bool:
@@ -97,7 +97,7 @@ def add(
     if not kept(session):
         return
     deltas: dict[Group, Counter] = session.info.setdefault(_PENDING, {})
-    group = (version_id, month_of(observed_at), school_id, profile_key)
+    group = (version_id, clock.month_of(observed_at), school_id, profile_key)
     counter = deltas.get(group)
     if counter is None:
         counter = deltas[group] = Counter()
@@ -214,11 +214,7 @@ def rebuild(session: Session) -> None:
     session.flush()
     session.execute(delete(RollupSchool))
     session.execute(delete(RollupProfile))
-    month = (
-        func.to_char(Observation.observed_at, "YYYY-MM")
-        if session.get_bind().dialect.name == "postgresql"
-        else func.strftime("%Y-%m", Observation.observed_at)
-    )
+    month = clock.month_sql(Observation.observed_at, session.get_bind().dialect.name)
     counted = [
         Observation.state == ObservationState.SUBMITTED,
         Observation.deleted_at.is_(None),
@@ -264,11 +260,9 @@ def rebuild(session: Session) -> None:
             visits = visits.outerjoin(Classroom, Classroom.id == Observation.classroom_id)
         session.execute(insert(model).from_select(names, ratings))
         session.execute(insert(model).from_select(names, visits))
-    state = session.get(RollupState, 1)
-    if state is None:
-        session.add(RollupState(id=1, built_at=utcnow()))
-    else:
-        state.built_at = utcnow()
+    state = session.get(RollupState, 1) or RollupState(id=1)
+    state.built_at, state.timezone = utcnow(), current_app.config["OBSERVE_TIMEZONE"]
+    session.add(state)
     session.info.pop(_PENDING, None)
     session.info["observe.rollups_built"] = True
     session.flush()

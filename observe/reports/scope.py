@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 
 from observe.accounts.models import User
+from observe.core import clock
 from observe.core.permissions import visible_school_ids
 from observe.observations.models import Observation
 from observe.roster.models import School
@@ -21,7 +22,7 @@ def within(
     school_codes: list[str],
 ) -> Select:
     """Limit to the schools ``user`` may see, the schools named (by code), and the dates
-    (observed on, UTC, both ends included)."""
+    (observed on, in the district's time zone, both ends included)."""
     visible = visible_school_ids(user)
     if visible is not None:
         statement = statement.where(Observation.school_id.in_(visible))
@@ -29,8 +30,7 @@ def within(
         chosen = select(School.id).where(School.code.in_(school_codes))
         statement = statement.where(Observation.school_id.in_(chosen))
     if start:
-        statement = statement.where(Observation.observed_at >= datetime.combine(start, time(), UTC))
+        statement = statement.where(Observation.observed_at >= clock.day_start(start))
     if end:
-        after = datetime.combine(end + timedelta(days=1), time(), UTC)
-        statement = statement.where(Observation.observed_at < after)
+        statement = statement.where(Observation.observed_at < clock.day_start(end + timedelta(1)))
     return statement

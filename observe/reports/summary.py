@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.sql import Select
 
 from observe.accounts.models import Role, User, user_school
+from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
 from observe.errors import Forbidden, ValidationFailed
@@ -241,12 +242,6 @@ def _apart(column: Any) -> Any:
     return case((Observation.classroom_id.is_(None), literal(WHOLE)), else_=column)
 
 
-def _month() -> Any:
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(Observation.observed_at, "YYYY-MM")
-    return func.strftime("%Y-%m", Observation.observed_at)
-
-
 def _counts(user: User, query: Query) -> dict[str, Any]:
     """Three grouped counts: ratings per group, look-for and level; walkthroughs per group;
     and per month and look-for, ratings at or above the level and ratings given."""
@@ -266,7 +261,7 @@ def _counts(user: User, query: Query) -> dict[str, Any]:
     walkthroughs = db.session.execute(_filtered(statement, user, query)).all()
     total = db.session.scalar(_filtered(select(func.count(Observation.id)), user, query))
 
-    month = _month()
+    month = clock.month_sql(Observation.observed_at, db.engine.dialect.name)
     at_least = func.sum(case((Rating.level >= query.at_least, 1), else_=0))
     statement = ratings_base.add_columns(
         month, Rating.criterion_id, at_least, func.count(Rating.level)

@@ -3,7 +3,6 @@ PDF, its API route and its command share one operation, so they say the same thi
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -21,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from observe.api import bp as api_bp
+from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
 from observe.errors import ValidationFailed
@@ -151,7 +151,7 @@ def print_summary(report: dict, paper: str | None) -> bytes:
         print_title=f"Walkthrough summary: {scope['rubric']}",
         print_scope=schools + (f", by {scope['by_label']}" if scope["by"] else ""),
         print_period=period,
-        printed_on=date.today().isoformat(),
+        printed_on=clock.today().isoformat(),
     )
 
 
