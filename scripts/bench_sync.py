@@ -16,6 +16,7 @@ contacted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -240,8 +241,24 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
         return measure(kind, url, args, workdir)
 
 
+class WalWatch(threading.Thread):
+    """The largest size an SQLite database's WAL file reaches while the benchmark runs."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.path = Path(url.removeprefix("sqlite:///") + "-wal")
+        self.largest = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            with contextlib.suppress(FileNotFoundError):
+                self.largest = max(self.largest, self.path.stat().st_size)
+
+
 def measure(kind: str, url: str, args: argparse.Namespace, workdir: Path) -> dict:
     server = None
+    wal = WalWatch(url) if kind == "sqlite" else None
     try:
         facts = prepare(url, args.devices)
         bodies, versions = batches(facts, args.observations, args.batch)
@@ -259,6 +276,8 @@ def measure(kind: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
             except OSError:
                 time.sleep(0.1)
         device_tokens = facts["tokens"][: args.devices]
+        if wal:
+            wal.start()
         push_wall, latencies = push_all(args.port, device_tokens, bodies, "applied")
         replay_wall, _ = push_all(args.port, device_tokens, bodies, "duplicate")
         pull_wall, pulled = pull_all(args.port, facts["tokens"][-1])
@@ -267,6 +286,8 @@ def measure(kind: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
         paced_bodies, _ = batches(facts, args.paced_observations, args.batch)
         interval = args.devices * args.batch / args.paced_rate
         _, paced = push_all(args.port, device_tokens, paced_bodies, "applied", interval)
+        if wal:
+            wal.done.set()
         floor_url = fresh_database(url, workdir)
         floor_time = floor(floor_url, prepare(floor_url, 0), versions)
     finally:
@@ -291,6 +312,7 @@ def measure(kind: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
         "pulled": pulled,
         "floor_s": floor_time,
         "floor_ratio": push_wall / floor_time,
+        "wal_mib": wal.largest / 2**20 if wal else None,
     }
 
 
@@ -319,6 +341,8 @@ def report(r: dict) -> None:
         f"  floor   {r['floor_s']:7.2f} s  (SQLAlchemy Core inserts); "
         f"push is {r['floor_ratio']:.1f}x" + goal(r["floor_ratio"] <= 3, "<= 3x")
     )
+    if r["wal_mib"] is not None:
+        print(f"  largest WAL file during the run: {r['wal_mib']:.0f} MiB")
 
 
 def main() -> None:

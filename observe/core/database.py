@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Insert, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 _WRITE_LOCK_FD = "observe.write_lock_fd"
 _CHANGES_AT_BEGIN = "observe.changes_at_begin"
+_log = logging.getLogger(__name__)
 
 
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     database = engine.url.database
-    lock_path = f"{database}.write-lock" if database and database != ":memory:" else None
+    on_disk = database and database != ":memory:"
+    lock_path = f"{database}.write-lock" if on_disk else None
+    wal_path = f"{database}-wal" if on_disk else None
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
@@ -32,8 +38,9 @@ def configure_engine(engine: Engine) -> None:
         # WAL lets readers work while one writer writes: several gunicorn workers on one file.
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA wal_autocheckpoint = 0")  # see on_commit
+        cursor.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT // 2}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -64,16 +71,28 @@ def configure_engine(engine: Engine) -> None:
         if fd is None and wrote == connection.info.get(_CHANGES_AT_BEGIN):
             return  # nothing written: the driver's commit just ends the read
         try:
-            connection.exec_driver_sql("COMMIT")
+            try:
+                connection.exec_driver_sql("COMMIT")
+            except Exception:
+                # Nothing may stay locked behind a failed commit (a deferred constraint): undo
+                # it before the lock is handed on; SQLAlchemy then rolls back its side.
+                _quietly(connection, "ROLLBACK")
+                raise
+            if fd is not None and wal_path and _size(wal_path) > WAL_LIMIT:
+                _restart_wal(connection)
         finally:
             if fd is not None:
                 os.close(fd)  # closing the descriptor releases the lock
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        copy_wal(connection)
 
     @event.listens_for(engine, "rollback")
     def on_rollback(connection: Connection) -> None:
         fd = connection.info.pop(_WRITE_LOCK_FD, None)
-        if fd is not None:
+        if fd is None:
+            return
+        try:
+            _quietly(connection, "ROLLBACK")  # as for a commit: SQLite lets go, then the queue
+        finally:
             os.close(fd)
 
     @event.listens_for(engine.pool, "checkin")
@@ -83,6 +102,56 @@ def configure_engine(engine: Engine) -> None:
         fd = record.info.pop(_WRITE_LOCK_FD, None)
         if fd is not None:
             os.close(fd)
+
+
+# Checkpoints copy the WAL into the database file, and SQLite starts the WAL over once all of it
+# is copied — unless the next writer has already begun, as when writers follow each other
+# without pause, and then the file only grows. Past this size, the writer that just committed
+# has the WAL started over while it still holds the lock, if no reader is using the WAL at
+# that moment (it does not wait for one; it tries again a second later). Started over, the file
+# is cut back to half the size.
+WAL_LIMIT = 64 * 1024 * 1024
+_RESTART_PAUSE_S = 1.0
+_NEXT_RESTART = "observe.next_wal_restart"
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _quietly(connection: Connection, sql: str) -> tuple | None:
+    """Run a statement whose failure must not fail the transaction that already ended (a
+    checkpoint while a result on the connection is still open fails, harmlessly); its row."""
+    try:
+        result = connection.exec_driver_sql(sql)
+        row = result.fetchone() if result.returns_rows else None
+        result.close()
+        return tuple(row) if row else None
+    except DBAPIError as error:
+        _log.info("%s failed: %s", sql, error.orig)
+        return None
+
+
+def copy_wal(connection: Connection) -> None:
+    """Copy committed pages from the WAL into the database file, without waiting for anyone."""
+    _quietly(connection, "PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _restart_wal(connection: Connection) -> None:
+    now = time.monotonic()
+    if now < connection.info.get(_NEXT_RESTART, 0.0):
+        return
+    connection.exec_driver_sql("PRAGMA busy_timeout = 0").close()
+    try:
+        outcome = _quietly(connection, "PRAGMA wal_checkpoint(RESTART)")
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}").close()
+    if outcome is None or outcome[0]:  # a reader was in the way
+        connection.info[_NEXT_RESTART] = now + _RESTART_PAUSE_S
 
 
 def begin_write() -> None:
@@ -99,7 +168,7 @@ def begin_write() -> None:
     db.session.connection(execution_options={"sqlite_immediate": True})
 
 
-_PLAIN: dict[tuple[str, Insert, tuple[str, ...]], tuple[str, list[int] | None]] = {}
+_PLAIN: dict[tuple[str, str, Insert, tuple[str, ...]], tuple[str, list[int] | None]] = {}
 
 
 def executemany_plain(
@@ -115,9 +184,10 @@ def executemany_plain(
     """
     if not rows:
         return
-    key = (connection.dialect.name, statement, tuple(columns))
+    dialect = connection.dialect
+    key = (dialect.name, dialect.driver, statement, tuple(columns))
     if key not in _PLAIN:
-        compiled = statement.compile(dialect=connection.dialect, column_keys=list(columns))
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
         order = None
         if compiled.positional:
             order = [columns.index(name) for name in compiled.positiontup or []]

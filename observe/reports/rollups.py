@@ -138,11 +138,15 @@ def add_stored(session: Session, observation: Observation, sign: int) -> None:
 
 def snapshot(session: Session) -> dict[Group, Counter]:
     """The pending deltas, to put back if a savepoint is rolled back."""
-    return {group: Counter(cells) for group, cells in session.info.get(_PENDING, {}).items()}
+    return _copied(session.info.get(_PENDING, {}))
+
+
+def _copied(deltas: dict[Group, Counter]) -> dict[Group, Counter]:
+    return {group: Counter(cells) for group, cells in deltas.items()}
 
 
 def restore(session: Session, saved: dict[Group, Counter]) -> None:
-    session.info[_PENDING] = saved
+    session.info[_PENDING] = _copied(saved)
 
 
 # PostgreSQL advisory lock: writers hold it shared for their transaction once they have asked

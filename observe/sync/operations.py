@@ -130,11 +130,12 @@ def apply(device: Device, items: list[Item]) -> list[dict[str, Any]]:
     """Store prepared versions; one result per item, in order.
 
     A batch is mostly new walkthroughs, each sent once. Those are checked against what one query
-    per kind read for the whole batch, and written together: one multi-row insert each for
-    walkthroughs, versions and ratings. Anything else — a version of a walkthrough the server
-    already has, an edit, a calibration score, an id this batch already used — goes through
-    :func:`_apply_one` (its own savepoint, row lock and head choice), after everything before it
-    in the batch has been written, so the order of the batch is the order of effect.
+    per kind read for the whole batch, and written together: one statement each for
+    walkthroughs, versions and ratings, with every row of the batch. Anything else — a version
+    of a walkthrough the server already has, an edit, a calibration score, an id this batch
+    already used — goes through :func:`_apply_one` (its own savepoint, row lock and head
+    choice), after everything before it in the batch has been written, so the order of the
+    batch is the order of effect.
     """
     lookup = Lookup(device.user, items)
     results: list[dict[str, Any]] = [{} for _ in items]
@@ -263,7 +264,9 @@ def recognise(device: Device, items: list[Item]) -> list[dict[str, Any]] | None:
 
     Retries then cost a read, not a turn at the one SQLite writer. What a retry answers (the
     head, the conflict flag) is as of the last commit, as it would be a moment later."""
-    if not items or any(item.rejection is not None for item in items):
+    if not items:
+        return []
+    if any(item.rejection is not None for item in items):
         return None
     digests = {item.payload["version_id"]: item.digest for item in items}
     if len(digests) < len(items):

@@ -3,13 +3,18 @@ and a batch the server already has is answered without taking a turn."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
+from observe.core import database
+from observe.core.database import begin_write
 from observe.extensions import db
+from observe.roster.models import School
 from tests.conftest import is_postgres
 
 
@@ -66,26 +71,132 @@ def test_a_write_reaches_the_database_file_not_only_the_wal(
     assert stored == 1
 
 
-def test_a_retried_batch_is_answered_without_writing(push, make_version):
-    batch = [make_version(), make_version(), make_version()]
-    first = push(*batch)["results"]
-    statements: list[str] = []
+def test_a_wal_grown_past_the_limit_is_started_over(sqlite_file, push, make_version, monkeypatch):
+    """Writers that follow each other without pause never let SQLite start the WAL over (the
+    next one has begun before the last one's pages are copied), and the file only grows. Past
+    a size, the writer that committed has it started over before handing the lock on."""
+    wal = f"{sqlite_file}-wal"
+    push(make_version())  # the token's first use is a write of its own; that is done now
+    db.session.rollback()
+    emptier = sqlite3.connect(sqlite_file)
+    assert emptier.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0  # earlier tests'
+    emptier.close()
+    # As under that load: pages are never all copied by the time the next writer begins.
+    monkeypatch.setattr(database, "copy_wal", lambda connection: None)
+
+    def sizes() -> list[int]:
+        grown = []
+        for _ in range(4):
+            push(*[make_version() for _ in range(20)])
+            grown.append(os.path.getsize(wal))
+        return grown
+
+    growing = sizes()
+    assert growing == sorted(growing) and growing[-1] > growing[0]  # it only grows
+    monkeypatch.setattr(database, "WAL_LIMIT", 1)
+    bounded = sizes()
+    assert len(set(bounded)) == 1  # started over at each commit: written over, not grown
+
+
+def test_a_commit_with_a_result_still_open_succeeds(sqlite_file, create_school):
+    """The checkpoint after a commit fails while a result on the connection is unread; the
+    commit it follows has succeeded and must say so."""
+    create_school("A1")
+    create_school("A2")
+    begin_write()
+    db.session.add(School(code="NEW", name="New School"))
+    db.session.flush()
+    unread = db.session.connection().exec_driver_sql("SELECT code FROM school")
+    unread.fetchone()
+    db.session.commit()
+    unread.close()
+    assert db.session.scalar(select(School.name).where(School.code == "NEW")) == "New School"
+
+
+def test_a_rollback_hands_the_lock_on_only_once_sqlite_has_let_it_go(sqlite_file, create_school):
+    create_school("B1")
+    handed_on: list[tuple[bool, bool]] = []
+
+    def begun(connection):
+        connection.info["test.writing"] = connection.info.get(LOCK) is not None
+
+    def rolled_back(connection):  # after the engine's own rollback handler
+        if connection.info.pop("test.writing", False):
+            still_locked = connection.info.get(LOCK) is not None
+            handed_on.append((still_locked, connection.connection.driver_connection.in_transaction))
+
+    event.listen(db.engine, "begin", begun)
+    event.listen(db.engine, "rollback", rolled_back)
+    try:
+        begin_write()
+        db.session.add(School(code="GONE", name="Gone"))
+        db.session.flush()
+        db.session.rollback()
+    finally:
+        event.remove(db.engine, "begin", begun)
+        event.remove(db.engine, "rollback", rolled_back)
+    assert handed_on == [(False, False)]
+    assert db.session.scalar(select(School.id).where(School.code == "GONE")) is None
+
+
+def test_a_failed_commit_leaves_nothing_locked(sqlite_file):
+    """A commit can fail (here a deferred foreign key); the next writer must find the database
+    free, not SQLite still holding the failed transaction."""
+    raw = sqlite3.connect(sqlite_file, isolation_level=None)
+    raw.execute("CREATE TABLE test_parent (id INTEGER PRIMARY KEY)")
+    raw.execute(
+        "CREATE TABLE test_child (id INTEGER PRIMARY KEY, parent_id INTEGER "
+        "REFERENCES test_parent(id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    try:
+        begin_write()
+        db.session.connection().exec_driver_sql("INSERT INTO test_child VALUES (1, 42)")
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        other = sqlite3.connect(sqlite_file, isolation_level=None, timeout=0)
+        other.execute("BEGIN IMMEDIATE")  # would raise "database is locked"
+        other.execute("ROLLBACK")
+        other.close()
+        db.session.rollback()
+        assert raw.execute("SELECT count(*) FROM test_child").fetchone()[0] == 0
+    finally:
+        db.session.rollback()
+        raw.execute("DROP TABLE test_child")
+        raw.execute("DROP TABLE test_parent")
+        raw.close()
+
+
+def statements_of(action) -> list[str]:
+    """The SQL an action sends to the database."""
+    sent: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        sent.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        again = push(*batch)["results"]
+        action()
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
+    return sent
+
+
+def writes(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.split()[0] in {"INSERT", "UPDATE", "DELETE"}
+            or s == "BEGIN IMMEDIATE"]  # fmt: skip
+
+
+def test_a_retried_batch_is_answered_without_writing(push, make_version):
+    batch = [make_version(), make_version(), make_version()]
+    first = push(*batch)["results"]
+    again: list[dict] = []
+    sent = statements_of(lambda: again.extend(push(*batch)["results"]))
     assert [r["status"] for r in again] == ["duplicate"] * 3
     assert [(r["observation_id"], r["head_version_id"]) for r in again] == [
         (r["observation_id"], r["head_version_id"]) for r in first
     ]
     assert [r["original_status"] for r in again] == ["applied"] * 3
-    writes = [s for s in statements if s.split()[0] in {"INSERT", "UPDATE", "DELETE"}]
-    assert writes == [] and "BEGIN IMMEDIATE" not in statements
+    assert writes(sent) == []
 
 
 def test_a_retry_with_anything_new_in_it_takes_the_write_path(push, make_version):
@@ -99,3 +210,10 @@ def test_a_retry_with_anything_new_in_it_takes_the_write_path(push, make_version
         ("duplicate", None),
         ("rejected", "version_id_reused"),
     ]
+
+
+def test_an_empty_batch_is_answered_without_writing(push, make_version):
+    push(make_version())  # the token's first use is a write of its own; that is done now
+    answered: list[dict] = []
+    assert writes(statements_of(lambda: answered.append(push()))) == []
+    assert answered == [{"results": []}]
