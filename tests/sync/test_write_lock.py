@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
@@ -28,28 +30,37 @@ def sqlite_file(app) -> str:
 LOCK = "observe.write_lock_fd"
 
 
+@contextmanager
+def handovers(ending: str) -> Iterator[list[tuple[bool, bool]]]:
+    """For each write transaction that ends by ``ending`` ("commit" or "rollback"): whether the
+    write lock was still held, and whether SQLite was still in the transaction, once the
+    engine's own handler had run."""
+    seen: list[tuple[bool, bool]] = []
+
+    def begun(connection):
+        connection.info["test.writing"] = connection.info.get(LOCK) is not None
+
+    def ended(connection):  # after the engine's own handler
+        if connection.info.pop("test.writing", False):
+            still_locked = connection.info.get(LOCK) is not None
+            seen.append((still_locked, connection.connection.driver_connection.in_transaction))
+
+    event.listen(db.engine, "begin", begun)
+    event.listen(db.engine, ending, ended)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "begin", begun)
+        event.remove(db.engine, ending, ended)
+
+
 def test_the_write_lock_is_handed_on_only_once_the_write_is_committed(
     sqlite_file, push, make_version
 ):
     """The next writer in line must find the last one's rows committed, not SQLite still
     locked: it would then sleep in SQLite's busy handler instead of starting at once."""
-    handed_on: list[tuple[bool, bool]] = []
-
-    def begun(connection):
-        connection.info["test.writing"] = connection.info.get(LOCK) is not None
-
-    def committed(connection):  # after the engine's own commit handler
-        if connection.info.pop("test.writing", False):
-            still_locked = connection.info.get(LOCK) is not None
-            handed_on.append((still_locked, connection.connection.driver_connection.in_transaction))
-
-    event.listen(db.engine, "begin", begun)
-    event.listen(db.engine, "commit", committed)
-    try:
+    with handovers("commit") as handed_on:
         push(make_version())
-    finally:
-        event.remove(db.engine, "begin", begun)
-        event.remove(db.engine, "commit", committed)
     # The token's first use writes too; each write: lock released, nothing left to commit.
     assert handed_on and set(handed_on) == {(False, False)}
 
@@ -115,26 +126,11 @@ def test_a_commit_with_a_result_still_open_succeeds(sqlite_file, create_school):
 
 def test_a_rollback_hands_the_lock_on_only_once_sqlite_has_let_it_go(sqlite_file, create_school):
     create_school("B1")
-    handed_on: list[tuple[bool, bool]] = []
-
-    def begun(connection):
-        connection.info["test.writing"] = connection.info.get(LOCK) is not None
-
-    def rolled_back(connection):  # after the engine's own rollback handler
-        if connection.info.pop("test.writing", False):
-            still_locked = connection.info.get(LOCK) is not None
-            handed_on.append((still_locked, connection.connection.driver_connection.in_transaction))
-
-    event.listen(db.engine, "begin", begun)
-    event.listen(db.engine, "rollback", rolled_back)
-    try:
+    with handovers("rollback") as handed_on:
         begin_write()
         db.session.add(School(code="GONE", name="Gone"))
         db.session.flush()
         db.session.rollback()
-    finally:
-        event.remove(db.engine, "begin", begun)
-        event.remove(db.engine, "rollback", rolled_back)
     assert handed_on == [(False, False)]
     assert db.session.scalar(select(School.id).where(School.code == "GONE")) is None
 
