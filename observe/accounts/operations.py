@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from observe.accounts.models import ApiToken, Role, SignInFailure, User
@@ -92,7 +93,7 @@ def set_password(user: User, password: str) -> None:
     """A new password; any hold on signing in to the account (see sign_in_wait) ends with it."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password)
-    db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
+    signed_in(user.email)
     db.session.flush()
 
 
@@ -113,14 +114,33 @@ def authenticate(email: str, password: str) -> User | None:
 FAILURE_WINDOW = timedelta(minutes=15)
 FAILURES_PER_EMAIL = 5
 FAILURES_PER_ADDRESS = 100
+_EMAIL_LENGTH, _ADDRESS_LENGTH = 254, 64
 
 
-def sign_in_wait(email: str, address: str) -> timedelta | None:
-    """How long until this email may try to sign in again from this address; None if now."""
+def throttle_keys(email: str, address: str) -> tuple[str, str]:
+    """The email and address as failures are kept: normalised and cut to the columns' length;
+    an IPv6 address as its /64 network, which one client can hold whole."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if ip is not None and ip.version == 6:
+        address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return normalise_email(email)[:_EMAIL_LENGTH], address[:_ADDRESS_LENGTH]
+
+
+def reserve_sign_in(email: str, address: str) -> timedelta | None:
+    """Count this attempt as a failure before its password is checked, or say how long the
+    email (or the address) is held. The caller commits at once, so attempts made at the same
+    moment see each other: the limit holds however many arrive together. A success takes the
+    email's failures back (``signed_in``)."""
+    email, address = throttle_keys(email, address)
+    _serialise(f"sign-in email {email}")
+    _serialise(f"sign-in address {address}")
     now = utcnow()
     waits = []
     for column, value, allowed in (
-        (SignInFailure.email, normalise_email(email), FAILURES_PER_EMAIL),
+        (SignInFailure.email, email, FAILURES_PER_EMAIL),
         (SignInFailure.address, address, FAILURES_PER_ADDRESS),
     ):
         recent = db.session.scalars(
@@ -131,19 +151,24 @@ def sign_in_wait(email: str, address: str) -> timedelta | None:
         ).all()
         if len(recent) >= allowed:  # the oldest of them must leave the window first
             waits.append(recent[-1] + FAILURE_WINDOW - now)
-    return max(waits) if waits else None
-
-
-def record_sign_in(email: str, address: str, succeeded: bool) -> None:
-    """Count a failure (and forget those past the window), or clear the email's on success."""
-    email = normalise_email(email)
-    if succeeded:
-        db.session.execute(delete(SignInFailure).where(SignInFailure.email == email))
-        return
-    now = utcnow()
+    if waits:
+        return max(waits)
     db.session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
-    db.session.add(SignInFailure(email=email[:254], address=address[:64], at=now))
+    db.session.add(SignInFailure(email=email, address=address, at=now))
     db.session.flush()
+    return None
+
+
+def signed_in(email: str) -> None:
+    """A right password: the email's failures, this attempt's included, are forgotten."""
+    email, _ = throttle_keys(email, "")
+    db.session.execute(delete(SignInFailure).where(SignInFailure.email == email))
+
+
+def _serialise(key: str) -> None:
+    """On PostgreSQL, one transaction at a time per key (SQLite writes one at a time anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
 
 
 def _hash_token(token: str) -> str:

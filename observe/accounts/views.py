@@ -35,26 +35,27 @@ def sign_in():
     if request.method == "POST":
         email = request.form.get("email", "").strip()
         password = request.form.get("password", "")
-        address = request.remote_addr or ""
-        wait = operations.sign_in_wait(email, address) if email else None
         if not email or not password:
             error, status = "Enter your email and your password.", 401
-        elif wait is not None:
-            minutes = max(1, math.ceil(wait.total_seconds() / 60))
-            error = (
-                "Too many failed sign-ins for this email or from this network. Try again in "
-                f"{minutes} minute{'s' if minutes != 1 else ''}, or ask a district admin to "
-                "reset your password."
-            )
-            status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
         else:
-            user = operations.authenticate(email, password)
             begin_write()
-            operations.record_sign_in(email, address, succeeded=user is not None)
+            wait = operations.reserve_sign_in(email, request.remote_addr or "")
             db.session.commit()
-            if user is None:
+            user = operations.authenticate(email, password) if wait is None else None
+            if wait is not None:
+                minutes = max(1, math.ceil(wait.total_seconds() / 60))
+                error = (
+                    "Too many failed sign-ins for this email or from this network. Try again "
+                    f"in {minutes} minute{'s' if minutes != 1 else ''}. If you have forgotten "
+                    "your password, a district admin can set a new one."
+                )
+                status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
+            elif user is None:
                 error, status = "That email and password do not match an active account.", 401
             else:
+                begin_write()
+                operations.signed_in(email)
+                db.session.commit()
                 session.clear()
                 session.permanent = True
                 login_user(user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -108,3 +109,41 @@ def test_a_new_password_ends_the_hold(app, client, create_user):
     )
     assert result.exit_code == 0, result.output
     assert attempt(client, "maya@example.org", "a brand new password").status_code == 302
+
+
+def test_guesses_sent_all_at_once_still_meet_the_limit(app):
+    """Each attempt is counted before its password is checked, so attempts made at the same
+    moment cannot all slip past the count."""
+    statuses: list[int] = []
+
+    def guess() -> None:
+        with app.app_context():
+            client = app.test_client()
+            statuses.append(attempt(client, "maya@example.org", "wrong password").status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [401] * operations.FAILURES_PER_EMAIL + [429] * 7
+
+
+def test_an_ipv6_client_is_counted_by_its_network(client):
+    """One client holds a whole /64: changing the last half of the address changes nothing."""
+    for i in range(operations.FAILURES_PER_ADDRESS):
+        db.session.add(
+            SignInFailure(email=f"guess{i}@example.org", address="2001:db8:5:7::/64", at=utcnow())
+        )
+    db.session.commit()
+    response = attempt(client, "someone@example.org", "guess", "2001:db8:5:7:a:b:c:d")
+    assert response.status_code == 429
+    other_network = attempt(client, "someone@example.org", "guess", "2001:db8:5:8::1")
+    assert other_network.status_code == 401
+
+
+def test_an_overlong_email_is_held_like_any_other(client):
+    email = "x" * 300 + "@example.org"
+    for _ in range(operations.FAILURES_PER_EMAIL):
+        assert attempt(client, email, "guess").status_code == 401
+    assert attempt(client, email, "guess").status_code == 429
