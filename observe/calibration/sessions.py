@@ -21,6 +21,7 @@ from observe.calibration.models import (
     SessionState,
     calibration_participant,
 )
+from observe.core import clock
 from observe.core.models import utcnow
 from observe.core.permissions import can_see_school
 from observe.core.validation import load_body
@@ -137,7 +138,7 @@ def visible_sessions(user: User) -> list[CalibrationSession]:
 
 def device_sessions(user: User) -> list[CalibrationSession]:
     """What a participant's tablet keeps: sessions to score, and recently revealed ones."""
-    since = (utcnow() - timedelta(days=RECENT_DAYS)).date()
+    since = clock.today() - timedelta(days=RECENT_DAYS)
     mine = select(calibration_participant.c.session_id).where(
         calibration_participant.c.user_id == user.id
     )

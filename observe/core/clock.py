@@ -8,6 +8,7 @@ name such as ``America/Chicago``; UTC when unset). A visit at 4:30 pm in Califor
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -19,9 +20,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from observe.core.models import UTCDateTime
 
-# Offsets are looked up from here to a few years ahead (walkthroughs are refused before 2000).
+# Offsets are looked up from 2000 (walkthroughs are refused before then) to 2040, or five
+# years ahead once that is later.
 _FIRST_YEAR = 2000
-_YEARS_AHEAD = 5
+_LAST_YEAR = 2040
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -57,26 +59,45 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), zone()).astimezone(UTC)
 
 
-def month_sql(column: Any, dialect: str) -> ColumnElement[str]:
-    """SQL for the district's month ("YYYY-MM") of a stored UTC time column."""
+def rules() -> str:
+    """The zone's name and a digest of its offsets: what the report rollups were counted under.
+    A zone changed in the configuration, or its rules changed by a tzdata update, differ."""
     name = current_app.config["OBSERVE_TIMEZONE"]
+    return f"{name} {_digest(name)}"
+
+
+def month_sql(column: Any, dialect: str) -> ColumnElement[str]:
+    """SQL for the district's month ("YYYY-MM") of a stored UTC time column.
+
+    Both databases shift the time by the zone's offset at that moment, looked up among the
+    offsets Python knows (newest first: most of what reports count is recent) — not by the
+    database's own zone files, which may be older or newer than the app's: pushes count a
+    walkthrough in the month Python gives it, and every count must agree."""
+    changes = _offsets(current_app.config["OBSERVE_TIMEZONE"])
+    if len(changes) == 1:
+        minutes: Any = literal(changes[0][1])
+        if changes[0][1] == 0:
+            return _month(column, dialect)
+    else:
+        stored = UTCDateTime()
+        minutes = case(
+            *[(column >= literal(start, stored), offset) for start, offset in changes],
+            else_=changes[-1][1],
+        )
     if dialect == "postgresql":
-        if name == "UTC":
-            return func.to_char(column, "YYYY-MM")
-        return func.to_char(func.timezone(name, func.timezone("UTC", column)), "YYYY-MM")
-    if name == "UTC":
-        return func.strftime("%Y-%m", column)
-    # SQLite knows no zones: shift by the offset in force at that moment, looked up among the
-    # zone's changes, newest first (most of what reports count is recent).
-    changes = _offsets(name)
-    offset = case(
-        *[
-            (column >= literal(start, UTCDateTime()), f"{minutes} minutes")
-            for start, minutes in changes
-        ],
-        else_=f"{changes[-1][1]} minutes",
-    )
-    return func.strftime("%Y-%m", column, offset)
+        return _month(column + func.make_interval(0, 0, 0, 0, 0, minutes), dialect)
+    return func.strftime("%Y-%m", column, func.printf("%d minutes", minutes))
+
+
+def _month(moment: Any, dialect: str) -> ColumnElement[str]:
+    if dialect == "postgresql":
+        return func.to_char(moment, "YYYY-MM")
+    return func.strftime("%Y-%m", moment)
+
+
+@cache
+def _digest(name: str) -> str:
+    return hashlib.sha256(repr(_offsets(name)).encode()).hexdigest()[:12]
 
 
 @cache
@@ -85,7 +106,7 @@ def _offsets(name: str) -> list[tuple[datetime, int]]:
     then on; the last entry holds from the start of the range."""
     where = zone_named(name)
     start = datetime(_FIRST_YEAR, 1, 1, tzinfo=UTC)
-    end = datetime(datetime.now(UTC).year + _YEARS_AHEAD, 1, 1, tzinfo=UTC)
+    end = datetime(max(_LAST_YEAR, datetime.now(UTC).year + 5), 1, 1, tzinfo=UTC)
 
     def minutes(moment: datetime) -> int:
         return int(moment.astimezone(where).utcoffset().total_seconds() // 60)

@@ -3,7 +3,7 @@ out, never shown as 0 or NaN; and moments on the district's clock."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Flask
 
@@ -36,6 +36,8 @@ def local_time(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M %Z"
         return ""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # stored times are UTC
     return clock.local(moment).strftime(pattern)
 
 

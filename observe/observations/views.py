@@ -90,7 +90,7 @@ def feedback_pdf(observation_id: str):
     observation = _for_feedback(observation_id)
     pdf = print_feedback(observation, request.args.get("paper"))
     return pdf_response(
-        pdf, f"walkthrough-{observation.observed_at:%Y-%m-%d}-{observation.id[:8]}.pdf"
+        pdf, f"walkthrough-{clock.local(observation.observed_at):%Y-%m-%d}-{observation.id[:8]}.pdf"
     )
 
 
@@ -102,7 +102,7 @@ def print_feedback(observation: Observation, paper: str | None) -> bytes:
         feedback=built,
         print_title="Walkthrough feedback",
         print_scope=f"{built['classroom']}, {built['school']}",
-        print_period=f"{observation.observed_at:%-d %B %Y}",
+        print_period=f"{clock.local(observation.observed_at):%-d %B %Y}",
         printed_on=clock.today().isoformat(),
     )
 

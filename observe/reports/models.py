@@ -61,6 +61,7 @@ class RollupState(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The zone's name and a digest of its rules (core.clock.rules).
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 
-from flask import current_app
 from sqlalchemy import Insert, case, delete, event, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
@@ -69,9 +68,10 @@ def refresh_profiles(session: Session) -> bool:
 
 
 def is_built(session: Session) -> bool:
-    """Whether the rollups are built, in the months of the district's time zone as it is set."""
+    """Whether the rollups are built, in the months of the district's time zone as it is set
+    (its name and rules: see clock.rules)."""
     state = session.get(RollupState, 1)
-    return state is not None and state.timezone == current_app.config["OBSERVE_TIMEZONE"]
+    return state is not None and state.timezone == clock.rules()
 
 
 def counts(observation: Observation) -> bool:
@@ -166,7 +166,15 @@ def kept(session: Session) -> bool:
     key = "observe.rollups_built"
     if key not in session.info:
         _lock(session, shared=True)
-        session.info[key] = is_built(session)
+        state = session.get(RollupState, 1)
+        built = state is not None and state.timezone == clock.rules()
+        if state is not None and not built:
+            # Counted in other months than this process's (its OBSERVE_TIMEZONE differs, or
+            # the zone's rules changed): it cannot keep them true, so no report may read them
+            # until one counts afresh.
+            session.delete(state)
+            session.flush()
+        session.info[key] = built
     return session.info[key]
 
 
@@ -265,7 +273,7 @@ def rebuild(session: Session) -> None:
         session.execute(insert(model).from_select(names, ratings))
         session.execute(insert(model).from_select(names, visits))
     state = session.get(RollupState, 1) or RollupState(id=1)
-    state.built_at, state.timezone = utcnow(), current_app.config["OBSERVE_TIMEZONE"]
+    state.built_at, state.timezone = utcnow(), clock.rules()
     session.add(state)
     session.info.pop(_PENDING, None)
     session.info["observe.rollups_built"] = True

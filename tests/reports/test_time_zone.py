@@ -15,6 +15,7 @@ from observe.extensions import db
 from observe.reports import rollups, summary
 from observe.reports.cli import Console
 from observe.reports.models import RollupState
+from tests.reports.test_pdf import pdf_text
 
 LOS_ANGELES = "America/Los_Angeles"
 # 5:30 pm on 31 October in California; already 1 November in UTC.
@@ -57,7 +58,32 @@ def test_rollups_built_in_another_zone_are_counted_afresh(app, push_as, team, mo
     monkeypatch.setitem(app.config, "OBSERVE_TIMEZONE", LOS_ANGELES)
     assert not rollups.is_built(db.session)
     assert months({})[0] == {"2026-10": 1}
-    assert db.session.get(RollupState, 1).timezone == LOS_ANGELES
+    assert db.session.get(RollupState, 1).timezone.split()[0] == LOS_ANGELES
+
+
+def test_a_writer_in_another_zone_stops_reports_reading_the_rollups(
+    app, push_as, team, monkeypatch
+):
+    """A process whose OBSERVE_TIMEZONE differs (a shell without it, a server set otherwise)
+    cannot keep the rollups true: it sets them aside, and the next report counts afresh."""
+    push_as(team.observers[0], {"observed_at": AFTERNOON, "ratings": RATING})
+    summary._ensure_rollups()
+    monkeypatch.setitem(app.config, "OBSERVE_TIMEZONE", LOS_ANGELES)
+    push_as(team.observers[1], {"observed_at": AFTERNOON, "ratings": RATING})
+    db.session.rollback()
+    assert db.session.get(RollupState, 1) is None
+    monkeypatch.setitem(app.config, "OBSERVE_TIMEZONE", "UTC")
+    assert months({}) == ({"2026-11": 2}, {"2026-11": 2})
+
+
+def test_rollups_counted_under_other_rules_of_the_same_zone_are_counted_afresh(app, push_as, team):
+    push_as(team.observers[0], {"observed_at": AFTERNOON, "ratings": RATING})
+    summary._ensure_rollups()
+    db.session.get(RollupState, 1).timezone = "UTC 000000000000"  # as before a tzdata update
+    db.session.commit()
+    assert not rollups.is_built(db.session)
+    assert months({})[0] == {"2026-11": 1}
+    assert rollups.is_built(db.session)
 
 
 def test_the_database_and_python_agree_on_every_month_boundary(california, app):
@@ -76,11 +102,17 @@ def test_the_database_and_python_agree_on_every_month_boundary(california, app):
     assert list(from_database) == [clock.month_of(m) for m in moments]
 
 
-def test_feedback_and_exports_show_the_districts_day(california, client, sign_in, push_as, team):
+def test_feedback_and_exports_show_the_districts_day(
+    california, client, sign_in, push_as, team, tmp_path
+):
     observation_id = push_as(team.observers[0], {"observed_at": AFTERNOON, "ratings": RATING})
     sign_in(team.observers[0])
     page = client.get(f"/walkthroughs/{observation_id}/feedback").get_data(as_text=True)
     assert "31 October 2026" in page and "1 November 2026" not in page
+    pdf = client.get(f"/walkthroughs/{observation_id}/feedback.pdf")
+    assert "walkthrough-2026-10-31-" in pdf.headers["Content-Disposition"]
+    text = pdf_text(pdf.data, tmp_path)
+    assert "31 October 2026" in text and "1 November 2026" not in text  # header and body
     exported = client.get("/reports/export/download?format=csv&from=2026-10-31&to=2026-10-31")
     assert exported.status_code == 200, exported.get_data(as_text=True)[:300]
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
@@ -97,6 +129,7 @@ def test_times_on_pages_carry_the_districts_zone(california, app):
         assert local_time(winter) == "2026-11-30 16:30 PST"
         assert local_time("2026-07-01T19:05:00Z") == "2026-07-01 12:05 PDT"
         assert local_time(None) == ""
+        assert local_time("2026-07-01T19:05:00") == "2026-07-01 12:05 PDT"  # naive: stored UTC
 
 
 def test_a_misspelt_zone_stops_the_start_and_says_why(make_app):
