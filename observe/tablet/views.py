@@ -30,16 +30,22 @@ def _static_files() -> tuple[str, ...]:
     return tuple(found)
 
 
-@cache
 def app_version() -> str:
-    """A fingerprint of the app's files and page: a new deployment gets a new service worker."""
+    """A fingerprint of the app's files and page, and of the district's time zone the page
+    carries: a new deployment, or a new zone, gets a new service worker."""
+    zone = current_app.config["OBSERVE_TIMEZONE"]
+    return hashlib.sha256(f"{_files_digest()} {zone}".encode()).hexdigest()[:12]
+
+
+@cache
+def _files_digest() -> str:
     digest = hashlib.sha256()
     for name in _static_files():
         digest.update(name.encode())
         digest.update((paths.STATIC / name).read_bytes())
     for name in ("tablet/app.html", "tablet/sw.js"):
         digest.update((paths.TEMPLATES / name).read_bytes())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
 
 
 def precache_urls() -> list[str]:
@@ -50,7 +56,8 @@ def precache_urls() -> list[str]:
 
 @bp.get("/app/")
 def app():
-    return render_template("tablet/app.html", app_version=app_version())
+    zone = current_app.config["OBSERVE_TIMEZONE"]
+    return render_template("tablet/app.html", app_version=app_version(), timezone=zone)
 
 
 @bp.get("/sw.js")

@@ -27,17 +27,30 @@ export function render(element, content) {
   element.innerHTML = content instanceof Raw ? content.text : esc(content);
 }
 
+// Times are shown on the district's clock (OBSERVE_TIMEZONE), as the server's pages and PDFs
+// show them, whatever zone the tablet is set to; the device's own if the browser does not
+// know the district's zone.
+const ZONE = (() => {
+  const zone = document.querySelector('meta[name="observe-timezone"]')?.content;
+  try {
+    new Intl.DateTimeFormat([], { timeZone: zone });
+    return zone;
+  } catch {
+    return undefined;
+  }
+})();
+
 export function ago(iso) {
   if (!iso) return "never";
   const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
   if (seconds < 60) return "just now";
   if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
   if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
-  return new Date(iso).toLocaleDateString();
+  return new Date(iso).toLocaleDateString([], { timeZone: ZONE });
 }
 
 export function when(iso) {
-  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short", timeZone: ZONE });
 }
 
 export function minutes(seconds) {

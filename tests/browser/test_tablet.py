@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import func, select
@@ -290,3 +292,23 @@ def test_the_server_pages_do_not_sign_out_over_unsynced_work(page: Page, live_se
     expect(page.get_by_role("alert")).to_contain_text("not on the server yet")
     page.get_by_role("link", name="Open the walkthrough app").first.click()
     expect(page.get_by_role("heading", name="Walkthroughs")).to_be_visible()  # still signed in
+
+
+def test_times_are_on_the_districts_clock_whatever_the_tablets(
+    app, browser: Browser, live_server, district, monkeypatch
+):
+    """A tablet left on another zone (here Tokyo) shows a visit at the time and on the day the
+    server's pages and PDFs give it: the district's."""
+    monkeypatch.setitem(app.config, "OBSERVE_TIMEZONE", "America/Chicago")
+    tokyo = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US",
+                                timezone_id="Asia/Tokyo")  # fmt: skip
+    page = tokyo.new_page()
+    open_app(page, live_server)
+    record_walkthrough(page)
+    expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")
+    db.session.rollback()
+    observed = db.session.scalars(select(Observation)).one().observed_at
+    chicago = observed.astimezone(ZoneInfo("America/Chicago"))
+    shown = f"{chicago:%b} {chicago.day}, {chicago.year}, {chicago:%-I:%M %p}"
+    expect(page.get_by_role("region", name="Recently synced")).to_contain_text(shown)
+    tokyo.close()

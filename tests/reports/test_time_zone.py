@@ -135,3 +135,13 @@ def test_times_on_pages_carry_the_districts_zone(california, app):
 def test_a_misspelt_zone_stops_the_start_and_says_why(make_app):
     with pytest.raises(RuntimeError, match="OBSERVE_TIMEZONE must be a time zone name"):
         make_app(OBSERVE_TIMEZONE="America/Los_Angelos")
+
+
+def test_the_tablet_app_carries_the_zone_and_changes_version_with_it(client, app, monkeypatch):
+    """The app's page tells the tablet the district's zone; a new zone is a new app version,
+    so installed tablets take the new page from the service worker's update."""
+    utc = client.get("/sw.js").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "OBSERVE_TIMEZONE", LOS_ANGELES)
+    page = client.get("/app/").get_data(as_text=True)
+    assert f'<meta name="observe-timezone" content="{LOS_ANGELES}">' in page
+    assert client.get("/sw.js").get_data(as_text=True) != utc
