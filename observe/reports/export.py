@@ -22,11 +22,10 @@ from sqlalchemy import DateTime, Select, func, select, type_coerce
 
 from observe.accounts.models import Role, User
 from observe.core import clock
-from observe.core.permissions import visible_school_ids
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports.scope import within
+from observe.reports.scope import check_schools, read_dates, within
 from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School
 from observe.rubrics.models import Competency, Criterion, RubricVersion
 
@@ -59,28 +58,8 @@ def parse_scope(user: User, start: str | None, end: str | None, school_codes: li
     """The scope from a form or the command line; every problem named, or a valid scope."""
     problems: dict[str, str] = {}
     scope = Scope(school_codes=[c for c in school_codes if c])
-    for name, text in (("from", start), ("to", end)):
-        if not text:
-            continue
-        try:
-            setattr(scope, "start" if name == "from" else "end", date.fromisoformat(text))
-        except ValueError:
-            problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
-    if scope.start and scope.end and scope.start > scope.end:
-        problems["to"] = "the end date is before the start date"
-    if scope.school_codes:
-        known = dict(
-            db.session.execute(
-                select(School.code, School.id).where(School.code.in_(scope.school_codes))
-            ).all()
-        )
-        visible = visible_school_ids(user)
-        refused = [
-            c for c in scope.school_codes
-            if c not in known or (visible is not None and known[c] not in visible)
-        ]  # fmt: skip
-        if refused:
-            problems["school"] = f"not one of your schools: {', '.join(refused)}"
+    scope.start, scope.end = read_dates(start, end, problems)
+    check_schools(user, scope.school_codes, problems)
     if problems:
         raise ValidationFailed.naming("Nothing was exported", problems)
     return scope

@@ -9,8 +9,41 @@ from sqlalchemy import Select, select
 from observe.accounts.models import User
 from observe.core import clock
 from observe.core.permissions import visible_school_ids
+from observe.extensions import db
 from observe.observations.models import Observation
 from observe.roster.models import School
+
+
+def read_dates(
+    start: str | None, end: str | None, problems: dict[str, str]
+) -> tuple[date | None, date | None]:
+    """The "from" and "to" dates of a form or command (YYYY-MM-DD, either may be left out);
+    what is wrong with them goes into ``problems``."""
+    dates: dict[str, date | None] = {"from": None, "to": None}
+    for name, text in (("from", start), ("to", end)):
+        if text:
+            try:
+                dates[name] = date.fromisoformat(text)
+            except ValueError:
+                problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
+    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        problems["to"] = "the end date is before the start date"
+    return dates["from"], dates["to"]
+
+
+def check_schools(user: User, codes: list[str], problems: dict[str, str]) -> None:
+    """Schools named by code must exist and be ``user``'s to see."""
+    if not codes:
+        return
+    known = dict(
+        db.session.execute(select(School.code, School.id).where(School.code.in_(codes))).all()
+    )
+    visible = visible_school_ids(user)
+    refused = [
+        c for c in codes if c not in known or (visible is not None and known[c] not in visible)
+    ]
+    if refused:
+        problems["school"] = f"not one of your schools: {', '.join(refused)}"
 
 
 def within(

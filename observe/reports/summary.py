@@ -28,7 +28,7 @@ from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports import rollups
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
-from observe.reports.scope import within
+from observe.reports.scope import check_schools, read_dates, within
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -103,25 +103,9 @@ def parse_query(user: User, args: Any) -> Query:
         if version_id is None:
             problems["rubric_version_id"] = "no rubric is loaded yet"
     query = Query(rubric_version_id=version_id or 0)
-    for name in ("from", "to"):
-        text = args.get(name) or ""
-        if text:
-            try:
-                setattr(query, "start" if name == "from" else "end", date.fromisoformat(text))
-            except ValueError:
-                problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
-    if query.start and query.end and query.start > query.end:
-        problems["to"] = "the end date is before the start date"
-    codes = [c for c in _list(args, "school") if c]
-    if codes:
-        known = dict(db.session.execute(select(School.code, School.id)).all())
-        visible = visible_school_ids(user)
-        refused = [
-            c for c in codes if c not in known or (visible is not None and known[c] not in visible)
-        ]
-        if refused:
-            problems["school"] = f"not one of your schools: {', '.join(refused)}"
-        query.school_codes = codes
+    query.start, query.end = read_dates(args.get("from"), args.get("to"), problems)
+    query.school_codes = [c for c in _list(args, "school") if c]
+    check_schools(user, query.school_codes, problems)
     emails = [e.lower() for e in _list(args, "observer") if e]
     if emails:
         lookup = select(func.lower(User.email), User.id).where(func.lower(User.email).in_(emails))
