@@ -20,6 +20,8 @@ _log = logging.getLogger(__name__)
 
 
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
     if engine.dialect.name != "sqlite":
         return
     database = engine.url.database
@@ -37,7 +39,11 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         # WAL lets readers work while one writer writes: several gunicorn workers on one file.
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit returns only once the WAL is synced to disk, so a version answered
+        # `applied` survives a power cut or an OS crash. (NORMAL, SQLite's usual choice in WAL
+        # mode, syncs only at checkpoints: a committed write may roll back after a power loss.)
+        # See "Durability" in docs/security.md.
+        cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
         cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA wal_autocheckpoint = 0")  # see on_commit
         cursor.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT // 2}")
@@ -102,6 +108,43 @@ def configure_engine(engine: Engine) -> None:
         fd = record.info.pop(_WRITE_LOCK_FD, None)
         if fd is not None:
             os.close(fd)
+
+
+# What every connection runs with, and what tests/core/test_durability.py asserts.
+SQLITE_SYNCHRONOUS = "FULL"
+# Values of PostgreSQL's synchronous_commit under which a commit returns only once its WAL
+# record is flushed to the server's own disk (the remote_* ones wait for a standby as well).
+DURABLE_COMMIT = frozenset({"on", "local", "remote_write", "remote_apply"})
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    warned: list[bool] = []
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        # A server (or database, or role) configured with synchronous_commit = off answers a
+        # commit before its WAL record reaches the disk: the last moments of acknowledged
+        # pushes could vanish in a power cut. Every connection of the app turns it back on for
+        # itself; a stronger setting (one that also waits for a standby) is kept as it is.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SHOW synchronous_commit")
+            if cursor.fetchone()[0] not in DURABLE_COMMIT:
+                cursor.execute("SET synchronous_commit = on")
+            cursor.execute("SHOW fsync")
+            fsync = cursor.fetchone()[0]
+        finally:
+            cursor.close()
+        dbapi_connection.commit()  # a SET inside a transaction that rolled back would be undone
+        if fsync != "on" and not warned:
+            warned.append(True)
+            # Nothing a session can fix: only the server's owner can turn fsync back on.
+            _log.error(
+                "PostgreSQL at %s runs with fsync = off: nothing it acknowledges survives a "
+                "power cut or an OS crash. That setting is for throwaway test clusters only "
+                "(scripts/pg-throwaway); turn it on before a district's data goes there.",
+                engine.url.render_as_string(hide_password=True),
+            )
 
 
 # Checkpoints copy the WAL into the database file, and SQLite starts the WAL over once all of it
