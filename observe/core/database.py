@@ -133,19 +133,23 @@ def _configure_postgresql(engine: Engine) -> None:
             cursor.execute("SHOW synchronous_commit")
             if cursor.fetchone()[0] not in DURABLE_COMMIT:
                 cursor.execute("SET synchronous_commit = on")
-            cursor.execute("SHOW fsync")
-            fsync = cursor.fetchone()[0]
+            unsafe = []
+            for setting in ("fsync", "full_page_writes"):
+                cursor.execute(f"SHOW {setting}")
+                if cursor.fetchone()[0] != "on":
+                    unsafe.append(f"{setting} = off")
         finally:
             cursor.close()
         dbapi_connection.commit()  # a SET inside a transaction that rolled back would be undone
-        if fsync != "on" and not warned:
+        if unsafe and not warned:
             warned.append(True)
-            # Nothing a session can fix: only the server's owner can turn fsync back on.
+            # Nothing a session can fix: only the server's owner can turn these back on.
             _log.error(
-                "PostgreSQL at %s runs with fsync = off: nothing it acknowledges survives a "
-                "power cut or an OS crash. That setting is for throwaway test clusters only "
+                "PostgreSQL at %s runs with %s: what it acknowledges may not survive a power "
+                "cut or an OS crash. That is for throwaway test clusters only "
                 "(scripts/pg-throwaway); turn it on before a district's data goes there.",
                 engine.url.render_as_string(hide_password=True),
+                " and ".join(unsafe),
             )
 
 

@@ -132,14 +132,18 @@ def test_the_app_turns_synchronous_commit_on_and_keeps_a_stronger_setting(
         assert connection.execute(text("SHOW synchronous_commit")).scalar_one() == expected
 
 
-def test_a_server_without_fsync_is_named_loudly_once(postgres_url, make_app, caplog):
-    """The test cluster runs with fsync = off (scripts/pg-throwaway); a server configured so
-    cannot be made durable by a session, so the app says so, once per process's engine."""
+def test_a_server_that_does_not_sync_is_named_loudly_once(postgres_url, make_app, caplog):
+    """The test cluster runs with fsync and full_page_writes off (scripts/pg-throwaway); a server
+    configured so cannot be made durable by a session, so the app says so, once per engine."""
     probe = create_engine(postgres_url)
     with probe.connect() as connection:
-        fsync = connection.execute(text("SHOW fsync")).scalar_one()
+        unsafe = [
+            f"{name} = off"
+            for name in ("fsync", "full_page_writes")
+            if connection.execute(text(f"SHOW {name}")).scalar_one() != "on"
+        ]
     probe.dispose()
-    if fsync == "on":
+    if not unsafe:
         pytest.skip("this cluster syncs: nothing to warn about")
     caplog.set_level(logging.ERROR, logger="observe.core.database")
     other = make_app()
@@ -147,6 +151,7 @@ def test_a_server_without_fsync_is_named_loudly_once(postgres_url, make_app, cap
         connections = [db.engine.connect() for _ in range(3)]
         for connection in connections:
             connection.close()
-    warnings = [r for r in caplog.records if "fsync = off" in r.getMessage()]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "observe.core.database"]
     assert len(warnings) == 1
-    assert "test clusters only" in warnings[0].getMessage()
+    assert all(setting in warnings[0] for setting in unsafe)
+    assert "test clusters only" in warnings[0]
