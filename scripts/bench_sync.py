@@ -237,7 +237,7 @@ def floor(url: str, facts: dict, versions: list[dict]) -> float:
 def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
     if kind == "sqlite":
         return measure(kind, f"sqlite:///{workdir / 'bench.sqlite3'}", args, workdir)
-    with postgres(55460) as url:
+    with postgres(55460, durable=args.durable_postgres) as url:
         return measure(kind, url, args, workdir)
 
 
@@ -355,9 +355,19 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5095)
     parser.add_argument("--paced-rate", type=int, default=1000, help="walkthroughs/s offered")
     parser.add_argument("--paced-observations", type=int, default=10_000)
+    parser.add_argument(
+        "--durable-postgres",
+        action="store_true",
+        help="a cluster with fsync and full_page_writes on, as in production",
+    )
     args = parser.parse_args()
     print(f"gunicorn: {args.workers} sync workers on {os.cpu_count()} cores; "
           f"{args.devices} devices, batches of {args.batch}")  # fmt: skip
+    from observe.core.database import SQLITE_SYNCHRONOUS
+
+    fsync = "on" if args.durable_postgres else "off (as the tests' cluster)"
+    print(f"durability: SQLite synchronous = {SQLITE_SYNCHRONOUS}; PostgreSQL "
+          f"synchronous_commit = on, fsync {fsync}")  # fmt: skip
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     workdir = Path(tempfile.mkdtemp(prefix="observe-bench-sync-"))
     try:
