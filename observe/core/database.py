@@ -198,7 +198,8 @@ def _copy_due(marker: str | None) -> bool:
     if marker is None:
         return True
     try:
-        if time.time() - os.stat(marker).st_mtime < COPY_INTERVAL_S:
+        # (A clock set back makes the last copy look in the future: then it is due.)
+        if 0 <= time.time() - os.stat(marker).st_mtime < COPY_INTERVAL_S:
             return False
         os.utime(marker)
     except OSError:
