@@ -160,14 +160,27 @@ class Tablet(threading.Thread):
 
     def run(self) -> None:
         try:
-            time.sleep(self.rng.uniform(0, self.args.every))  # tablets start staggered
-            self.sign_in()
-            self.bootstrap()
+            # Tablets are switched on over the first minute, not all in the same instant.
+            time.sleep(self.rng.uniform(0, self.args.ramp))
+            self.patiently(self.sign_in)
+            self.patiently(self.bootstrap)
             self.work()
         except Budget:
-            self.stats.error(f"tablet {self.index}: ran out of its request budget")
+            self.stats.error(f"tablet {self.index}: gave up (request budget or failed start)")
         except Exception as error:
             self.stats.error(f"tablet {self.index}: {type(error).__name__}: {error}")
+
+    def patiently(self, step) -> None:
+        """A step tried again after a failure, as a person would tap again; each failure is
+        still counted as an error."""
+        for attempt in range(3):
+            try:
+                return step()
+            except (OSError, http.client.HTTPException, RuntimeError) as error:
+                self.stats.error(f"tablet {self.index}: {step.__name__}: {error}")
+                if attempt == 2:
+                    raise Budget from error
+                time.sleep(self.args.every)
 
     def sign_in(self) -> None:
         status, page, _ = self.request("sign-in", "GET", "/sign-in")
@@ -459,6 +472,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--every", type=float, default=5.0, help="seconds between a tablet's saves")
     parser.add_argument("--pull-every", type=int, default=3, help="pull every N saves")
+    parser.add_argument("--ramp", type=float, default=60.0, help="seconds over which tablets start")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per server")
     parser.add_argument("--port", type=int, default=5111)
     parser.add_argument("--pg-port", type=int, default=55470)
