@@ -20,6 +20,8 @@ _log = logging.getLogger(__name__)
 
 
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
     if engine.dialect.name != "sqlite":
         return
     database = engine.url.database
@@ -37,7 +39,11 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         # WAL lets readers work while one writer writes: several gunicorn workers on one file.
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit returns only once the WAL is synced to disk, so a version answered
+        # `applied` survives a power cut or an OS crash. (NORMAL, SQLite's usual choice in WAL
+        # mode, syncs only at checkpoints: a committed write may roll back after a power loss.)
+        # See "Durability" in docs/security.md.
+        cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
         cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA wal_autocheckpoint = 0")  # see on_commit
         cursor.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT // 2}")
@@ -63,9 +69,10 @@ def configure_engine(engine: Engine) -> None:
         # SQLAlchemy announces a commit before the driver makes it. A transaction that wrote is
         # committed here instead, so the write lock passes to the next writer the moment SQLite
         # has let it go (released before, the next writer found SQLite still locked and slept in
-        # its busy handler); then its pages are copied from the WAL into the database file, out
-        # of the lock (SQLite's automatic checkpoint, turned off above, ran inside the commit).
-        # The driver's commit that follows finds nothing left to do.
+        # its busy handler); then the WAL's pages are copied into the database file, out of the
+        # lock (SQLite's automatic checkpoint, turned off above, ran inside the commit), by at
+        # most one writer every COPY_INTERVAL_S. The driver's commit that follows finds nothing
+        # left to do.
         fd = connection.info.pop(_WRITE_LOCK_FD, None)
         wrote = connection.connection.driver_connection.total_changes
         if fd is None and wrote == connection.info.get(_CHANGES_AT_BEGIN):
@@ -83,7 +90,8 @@ def configure_engine(engine: Engine) -> None:
         finally:
             if fd is not None:
                 os.close(fd)  # closing the descriptor releases the lock
-        copy_wal(connection)
+        if _copy_due(lock_path):
+            copy_wal(connection)
 
     @event.listens_for(engine, "rollback")
     def on_rollback(connection: Connection) -> None:
@@ -102,6 +110,47 @@ def configure_engine(engine: Engine) -> None:
         fd = record.info.pop(_WRITE_LOCK_FD, None)
         if fd is not None:
             os.close(fd)
+
+
+# What every connection runs with, and what tests/core/test_durability.py asserts.
+SQLITE_SYNCHRONOUS = "FULL"
+# Values of PostgreSQL's synchronous_commit under which a commit returns only once its WAL
+# record is flushed to the server's own disk (the remote_* ones wait for a standby as well).
+DURABLE_COMMIT = frozenset({"on", "local", "remote_write", "remote_apply"})
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    warned: list[bool] = []
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        # A server (or database, or role) configured with synchronous_commit = off answers a
+        # commit before its WAL record reaches the disk: the last moments of acknowledged
+        # pushes could vanish in a power cut. Every connection of the app turns it back on for
+        # itself; a stronger setting (one that also waits for a standby) is kept as it is.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SHOW synchronous_commit")
+            if cursor.fetchone()[0] not in DURABLE_COMMIT:
+                cursor.execute("SET synchronous_commit = on")
+            unsafe = []
+            for setting in ("fsync", "full_page_writes"):
+                cursor.execute(f"SHOW {setting}")
+                if cursor.fetchone()[0] != "on":
+                    unsafe.append(f"{setting} = off")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()  # a SET inside a transaction that rolled back would be undone
+        if unsafe and not warned:
+            warned.append(True)
+            # Nothing a session can fix: only the server's owner can turn these back on.
+            _log.error(
+                "PostgreSQL at %s runs with %s: what it acknowledges may not survive a power "
+                "cut or an OS crash. That is for throwaway test clusters only "
+                "(scripts/pg-throwaway); turn it on before a district's data goes there.",
+                engine.url.render_as_string(hide_password=True),
+                " and ".join(unsafe),
+            )
 
 
 # Checkpoints copy the WAL into the database file, and SQLite starts the WAL over once all of it
@@ -134,6 +183,28 @@ def _quietly(connection: Connection, sql: str) -> tuple | None:
     except DBAPIError as error:
         _log.info("%s failed: %s", sql, error.orig)
         return None
+
+
+# Copying after every write copied the pages every batch touches (the indexes' upper levels,
+# the change counter, the rollups) once per batch, and cost a push about a tenth of its time.
+# With synchronous = FULL the WAL itself is on disk at each commit, so how soon pages reach the
+# database file matters to no one's durability: writers copy at most this often, all of them
+# together (the write-lock file's modification time says when it was last done).
+COPY_INTERVAL_S = 0.25
+
+
+def _copy_due(marker: str | None) -> bool:
+    """Whether this writer copies the WAL now; if so, the time is noted for the others."""
+    if marker is None:
+        return True
+    try:
+        # (A clock set back makes the last copy look in the future: then it is due.)
+        if 0 <= time.time() - os.stat(marker).st_mtime < COPY_INTERVAL_S:
+            return False
+        os.utime(marker)
+    except OSError:
+        pass  # copying anyway is always safe
+    return True
 
 
 def copy_wal(connection: Connection) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -66,12 +67,14 @@ def test_the_write_lock_is_handed_on_only_once_the_write_is_committed(
 
 
 def test_a_write_reaches_the_database_file_not_only_the_wal(
-    sqlite_file, tmp_path, push, make_version
+    sqlite_file, tmp_path, push, make_version, monkeypatch
 ):
     """Writers copy their pages from the WAL into the database file themselves, out of the
     lock; SQLite's automatic checkpoint would do it inside, every thousand pages."""
     version = make_version()
-    push(version)
+    push(version)  # perhaps within the interval of the token's first-use write
+    time.sleep(database.COPY_INTERVAL_S)
+    push(make_version())  # the next writer after the interval copies what came before it
     copy = tmp_path / "file-alone.sqlite3"
     shutil.copyfile(sqlite_file, copy)  # without its -wal file
     reader = sqlite3.connect(copy)
@@ -80,6 +83,19 @@ def test_a_write_reaches_the_database_file_not_only_the_wal(
     ).fetchone()[0]
     reader.close()
     assert stored == 1
+
+
+def test_writers_in_quick_succession_copy_the_wal_once_between_them(
+    sqlite_file, push, make_version, monkeypatch
+):
+    """Each copy writes the pages every batch touches; one copy for many writes writes them
+    once. (Durability does not wait for the copy: each commit syncs the WAL itself.)"""
+    push(make_version())  # the token's first use is a write of its own; that is done now
+    os.utime(f"{sqlite_file}.write-lock", (0, 0))  # the last copy: long ago
+    monkeypatch.setattr(database, "COPY_INTERVAL_S", 60.0)
+    sent = statements_of(lambda: [push(make_version()) for _ in range(4)])
+    assert sent.count("PRAGMA wal_checkpoint(PASSIVE)") == 1
+    assert sent.count("COMMIT") == 4
 
 
 def test_a_wal_grown_past_the_limit_is_started_over(sqlite_file, push, make_version, monkeypatch):
