@@ -95,6 +95,17 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def register_error_handlers(app: Flask) -> None:
+    from observe.core.validation import hostile_field
+
+    @app.before_request
+    def refuse_unstorable_fields():
+        # A NUL in any query parameter or form field would reach PostgreSQL as a 500; every
+        # view is spared from checking for it.
+        if found := hostile_field():
+            where, problem = found
+            return error_response(400, "bad_request", f"The {where} {problem}.")
+        return None
+
     @app.errorhandler(ObserveError)
     def handle_observe_error(error: ObserveError):
         return error_response(error.status, error.code, error.message, error.details)
