@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import request
 from flask.json.provider import DefaultJSONProvider
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter, Map
 
 from observe.errors import ValidationFailed
@@ -209,6 +209,13 @@ class IdConverter(IntegerConverter):
 
 # ---- query parameters and form fields ------------------------------------------------------------
 
+# The dates anyone may name (reports, goals, sessions): walkthroughs are from 2000 on, and these
+# bounds keep every date convertible to a moment in UTC in any time zone (year 1 or 9999 is not).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+DATE_RANGE = validate.Range(
+    EARLIEST_DATE, LATEST_DATE, error=f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+)
 MAX_CURSOR = 2**63 - 1  # the change feed's BIGINT
 _WHOLE = re.compile(r"-?[0-9]{1,19}")
 
