@@ -96,6 +96,7 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 def register_error_handlers(app: Flask) -> None:
     from observe.core.validation import hostile_field
+    from observe.core.validation import text_problem as hostile_text
 
     @app.before_request
     def refuse_unstorable_fields():
@@ -104,6 +105,9 @@ def register_error_handlers(app: Flask) -> None:
         if found := hostile_field():
             where, problem = found
             return error_response(400, "bad_request", f"The {where} {problem}.")
+        for value in (request.view_args or {}).values():
+            if isinstance(value, str) and hostile_text(value):
+                return error_response(404, "not_found", "Nothing is found at this address.")
         return None
 
     @app.errorhandler(ObserveError)
