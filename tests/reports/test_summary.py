@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from observe.accounts.models import Role
 from observe.extensions import db
+from observe.roster.models import Classroom, School
 from observe.reports.summary import (
     benjamini_hochberg,
     grade_band,
@@ -186,3 +187,26 @@ def test_whole_school_visits_and_unrecorded_attributes_are_apart(
             "Not recorded": 29 if "school" not in query else 27,
             "Whole-school visits": 10,
         }
+
+
+def test_roster_text_is_text_in_charts_and_pdf(client, sign_in, admin, district, tmp_path):
+    # Issue 11: "$\frac$" made matplotlib parse TeX (a 500 for every reader), and the SVG
+    # post-processing rewrote 'style="…"' wherever it appeared, label text included.
+    odd = {"RVE-AP": '$\\frac$ style="x"', "RVE-G": 'style="y" $\\frac$'}
+    for classroom in db.session.scalars(select(Classroom).where(Classroom.external_id.in_(odd))):
+        classroom.course_level = odd[classroom.external_id]
+    school = db.session.scalars(select(School).where(School.code == "RVE")).one()
+    school.name = "$\\frac$ Riverside"
+    db.session.commit()
+    sign_in(admin)
+    query = "?by=course_level&school=RVE"
+    page = client.get(f"/reports/summary{query}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    text = page.get_data(as_text=True)
+    heatmap = text[text.index('id="chart-heatmap-title"') :]
+    # One of the two groups is shown (the other is suppressed): its label, as it is.
+    assert any(f">{label}</text>" in heatmap for label in odd.values())
+    pdf = client.get(f"/reports/summary.pdf{query}")
+    assert pdf.status_code == 200
+    printed = pdf_text(pdf.data, tmp_path)
+    assert any(label in printed for label in odd.values())
