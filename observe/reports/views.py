@@ -130,9 +130,20 @@ def summary_page():
         query=query,
         problems=problems,
         args=request.args,
+        link_args=_summary_link_args(),
         charts=charts.for_summary(report) if report and not report["suppressed"] else {},
         **_form_choices(),
     ), status
+
+
+# What a link to the same summary (its PDF) carries: only the report's own parameters, never
+# url_for's reserved ones (``_method``, ``_external``, ``_anchor``…) or ``paper``, which the
+# links set themselves.
+SUMMARY_PARAMETERS = ("rubric_version_id", "from", "to", "school", "observer", "by", "at_least")
+
+
+def _summary_link_args() -> dict[str, list[str]]:
+    return {k: request.args.getlist(k) for k in SUMMARY_PARAMETERS if k in request.args}
 
 
 @bp.get("/summary.pdf")

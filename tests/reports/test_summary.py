@@ -210,3 +210,20 @@ def test_roster_text_is_text_in_charts_and_pdf(client, sign_in, admin, district,
     assert pdf.status_code == 200
     printed = pdf_text(pdf.data, tmp_path)
     assert any(label in printed for label in odd.values())
+
+
+def test_only_the_reports_parameters_reach_its_links(client, sign_in, admin, district):
+    # Issue 11: "?_method=POST" was a 500; "_external" and "_anchor" were reflected into the
+    # PDF links; "paper" twice was a 500 too.
+    sign_in(admin)
+    page = client.get(
+        "/reports/summary?_method=POST&_external=1&_anchor=evil&_scheme=javascript&paper=a4"
+        "&school=RVE&school=SHS&by=course_level"
+    )
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    links = [line for line in text.splitlines() if "/reports/summary.pdf" in line]
+    assert len(links) == 2
+    for line in links:
+        assert "http" not in line and "evil" not in line and "_method" not in line
+        assert "school=RVE&amp;school=SHS" in line and "by=course_level" in line
