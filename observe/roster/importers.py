@@ -265,6 +265,31 @@ def _read_path(path: Path, builder: _Builder) -> None:
         _read_simple(builder.name_of(path), path.read_bytes(), builder)
 
 
+# A district's largest roster file (enrollments) is tens of megabytes and CSV compresses
+# perhaps tenfold; a "zip bomb" expands a few kilobytes into gigabytes.
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed, checked beyond the first megabyte
+_RATIO_FREE = 1024 * 1024
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
+    """A zip member's bytes, read a piece at a time (the sizes a zip declares can lie), or
+    what is wrong with it."""
+    chunks, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(1024 * 1024):
+            total += len(chunk)
+            if total > MAX_MEMBER_BYTES:
+                return f"expands to more than {MAX_MEMBER_BYTES // (1024 * 1024)} MiB; not read"
+            if total > _RATIO_FREE and total > MAX_RATIO * max(info.compress_size, 1):
+                return (
+                    f"expands more than {MAX_RATIO} times its compressed size, as no roster "
+                    "file does; not read"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _zip_members(path: Path, builder: _Builder) -> dict[str, bytes] | None:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -274,9 +299,13 @@ def _zip_members(path: Path, builder: _Builder) -> dict[str, bytes] | None:
                 # SIS exports sometimes wrap the files in a folder; macOS adds __MACOSX copies.
                 if info.is_dir() or "__MACOSX" in member.parts or member.suffix.lower() != ".csv":
                     continue
-                members[member.name.lower()] = archive.read(info)
+                data = _read_member(archive, info)
+                if isinstance(data, str):
+                    builder.problem(f"{builder.name_of(path)}: {info.filename}: {data}")
+                    return None
+                members[member.name.lower()] = data
             return members
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError):
         builder.problem(f"{builder.name_of(path)}: not a readable zip file")
         return None
 
