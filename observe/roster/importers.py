@@ -261,6 +261,11 @@ def _read_path(path: Path, builder: _Builder) -> None:
         members = _zip_members(path, builder)
         if members is not None:
             _read_oneroster(builder.name_of(path), members, builder)
+    elif (size := path.stat().st_size) > MAX_MEMBER_BYTES:
+        builder.problem(
+            f"{builder.name_of(path)}: {size:,} bytes is more than a roster file can be "
+            f"({MAX_MEMBER_BYTES // (1024 * 1024)} MiB)"
+        )
     else:
         _read_simple(builder.name_of(path), path.read_bytes(), builder)
 
@@ -359,6 +364,14 @@ def _open_table(name: str, data: bytes, builder: _Builder) -> _Table | None:
         builder.problem(
             f"{name}: not UTF-8 text (byte 0x{data[error.start]:02x} at line {line}); "
             "save it as UTF-8 CSV"
+        )
+        return None
+    if "\x00" in text:
+        # PostgreSQL stores no NUL in text; a CSV never has one (a spreadsheet's own format does).
+        line = text[: text.index("\x00")].count("\n") + 1
+        builder.problem(
+            f"{name} line {line}: holds a NUL character, which no CSV file has (is it a "
+            "spreadsheet saved in its own format?); save it as UTF-8 CSV"
         )
         return None
     try:

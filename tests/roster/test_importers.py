@@ -433,3 +433,18 @@ def test_a_zip_member_that_expands_too_far_is_refused_by_name(tmp_path, monkeypa
     with zipfile.ZipFile(big, "w") as archive:  # stored: no compression, no ratio
         archive.writestr("orgs.csv", b"x" * (2 * 1024 * 1024))
     assert problems_of(big) == ["big.zip: orgs.csv: expands to more than 1 MiB; not read"]
+
+
+def test_a_nul_or_an_oversized_file_is_refused_by_name(write, tmp_path, monkeypatch):
+    from observe.roster import importers
+
+    nul = write("schools.csv", b"code,name\nRVE,River\x00side\n")
+    assert problems_of(nul) == [
+        "schools.csv line 2: holds a NUL character, which no CSV file has (is it a spreadsheet "
+        "saved in its own format?); save it as UTF-8 CSV"
+    ]
+    monkeypatch.setattr(importers, "MAX_MEMBER_BYTES", 1024 * 1024)
+    big = write("big.csv", b"code,name\n" + b"x" * (2 * 1024 * 1024))
+    assert problems_of(big) == [
+        "big.csv: 2,097,162 bytes is more than a roster file can be (1 MiB)"
+    ]

@@ -385,3 +385,16 @@ def test_forms_read_unicode_digits_as_text(client, sign_in, create_user, setting
     nul = client.post_form("/reports/goals", {"title": "a\x00b"})
     assert nul.status_code == 400
     assert "title" in nul.get_data(as_text=True)
+
+
+def test_a_body_over_the_limit_is_a_413_in_the_apis_shape(
+    app, client, bearer, setting, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = client.post(
+        "/api/v1/sync/push",
+        json={"device_id": "t", "versions": [], "padding": "x" * 2048},
+        headers=bearer(setting.observer),
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
