@@ -61,6 +61,17 @@ class Forbidden(ObserveError):
     code = "forbidden"
 
 
+class ServiceBusy(ObserveError):
+    """Too many costly requests at once; the caller may try again after ``retry_after`` s."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Conflict(ObserveError):
     """The request is fine but the thing is not in a state that allows it."""
 
@@ -74,6 +85,7 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     409: "conflict",
+    503: "busy",
     405: "method_not_allowed",
     413: "too_large",
     422: "validation_failed",
@@ -112,7 +124,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ObserveError)
     def handle_observe_error(error: ObserveError):
-        return error_response(error.status, error.code, error.message, error.details)
+        response = error_response(error.status, error.code, error.message, error.details)
+        if isinstance(error, ServiceBusy):
+            body, status = response
+            return body, status, {"Retry-After": str(error.retry_after)}
+        return response
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError):

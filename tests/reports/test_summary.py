@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from observe.accounts.models import Role
 from observe.extensions import db
-from observe.roster.models import Classroom, School
 from observe.reports.summary import (
     benjamini_hochberg,
     grade_band,
@@ -16,6 +15,7 @@ from observe.reports.summary import (
     two_proportion_p,
     wilson,
 )
+from observe.roster.models import Classroom, School
 from tests.reports.test_pdf import pdf_text
 
 KEY = "ct-explain-reasoning"
@@ -227,3 +227,23 @@ def test_only_the_reports_parameters_reach_its_links(client, sign_in, admin, dis
     for line in links:
         assert "http" not in line and "evil" not in line and "_method" not in line
         assert "school=RVE&amp;school=SHS" in line and "by=course_level" in line
+
+
+def test_a_pdf_waits_for_a_turn_then_answers_503(app, client, sign_in, admin, district, tmp_path):
+    # Issue 11: a summary PDF costs seconds of CPU, with no limit on parallel requests.
+    import threading
+
+    slots = threading.BoundedSemaphore(1)
+    app.extensions["observe_pdf_slots"] = slots
+    app.config["OBSERVE_PDF_WAIT"] = 0.2
+    try:
+        sign_in(admin)
+        with slots:  # another request is printing
+            busy = client.get("/reports/summary.pdf")
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "1"
+        assert "printing other reports" in busy.get_data(as_text=True)
+        assert client.get("/reports/summary.pdf").status_code == 200  # its turn is free again
+    finally:
+        app.extensions.pop("observe_pdf_slots")
+        app.config["OBSERVE_PDF_WAIT"] = 5.0
