@@ -970,7 +970,12 @@ def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
     session = observation.calibration_session
     if session is not None and session.is_revealed:
         raise Conflict(f"the scores of {session.title!r} were revealed; they no longer change")
-    chosen = db.session.get(ObservationVersion, str(version_id)) if version_id else None
+    chosen = None
+    if isinstance(version_id, str):
+        try:
+            chosen = db.session.get(ObservationVersion, str(uuid.UUID(version_id)))
+        except ValueError:
+            pass  # not a version id at all: named below
     if chosen is None or chosen.observation_id != observation.id:
         raise ValidationFailed(
             "The walkthrough was not changed: version_id must be one of its versions.",

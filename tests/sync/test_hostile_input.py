@@ -21,6 +21,7 @@ from observe.accounts.models import Role
 from observe.extensions import db
 from observe.observations.models import Observation, RejectedVersion
 from observe.sync.operations import MAX_REJECTED_PAYLOAD
+from tests.sync.conftest import edit_of
 
 
 def _deep(levels: int) -> Any:
@@ -398,3 +399,71 @@ def test_a_body_over_the_limit_is_a_413_in_the_apis_shape(
     )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
+
+
+# ---- the JSON bodies of the other write routes -------------------------------------------------
+
+
+def _goal(setting, admin) -> dict[str, Any]:
+    return {
+        "title": "Every student explains",
+        "rubric_version_id": setting.version.id,
+        "target_kind": "criterion",
+        "target_key": "ct-explain-reasoning",
+        "at_least": 3,
+        "target_share": 0.7,
+        "school_code": None,
+        "deadline": "2030-01-01",
+    }
+
+
+def _session(setting, admin) -> dict[str, Any]:
+    return {
+        "title": "Number talk",
+        "team": "",
+        "rubric_version_id": setting.version.id,
+        "school_id": setting.school.id,
+        "classroom_id": setting.classroom.id,
+        "lesson_reference": "",
+        "held_on": "2026-10-05",
+        "participant_ids": [setting.observer.id, admin.id],
+        "anchor_id": None,
+    }
+
+
+BODIES = {"/api/v1/goals": _goal, "/api/v1/calibration/sessions": _session}
+
+
+@FUZZ
+@given(path=st.sampled_from(sorted(BODIES)), data=st.data(), value=HOSTILE)
+def test_hostile_json_bodies_answer_4xx_naming_the_field(
+    client, bearer, admin, setting, path, data, value
+):
+    body = BODIES[path](setting, admin)
+    field = data.draw(st.sampled_from([*body, "an_unknown_field"]))
+    body[field] = value
+    response = client.post(path, json=body, headers=bearer(admin))
+    text = response.get_data(as_text=True)
+    assert response.status_code < 500, text[:500]
+    if response.status_code == 422:
+        assert field in response.get_json()["error"]["message"], text[:500]
+
+
+@pytest.mark.parametrize("version_id", ["\x00", "a\x00b", "\ud800", 2**70, ["x"], {"a": 1}])
+def test_a_hostile_version_to_reconcile_is_named(client, bearer, setting, make_version, version_id):
+    headers = bearer(setting.observer)
+    first = make_version()
+    mine, theirs = edit_of(first, notes="mine"), edit_of(first, notes="theirs")
+    for version in (first, mine, theirs):
+        client.post(
+            "/api/v1/sync/push",
+            json={"device_id": "t", "versions": [version]},
+            headers=headers,
+        )
+    response = client.post(
+        f"/api/v1/observations/{first['observation_id']}/reconcile",
+        json={"version_id": version_id},
+        headers=headers,
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    assert "version_id" in response.get_json()["error"]["details"]
