@@ -107,8 +107,7 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def register_error_handlers(app: Flask) -> None:
-    from observe.core.validation import hostile_field
-    from observe.core.validation import text_problem as hostile_text
+    from observe.core.validation import hostile_field, text_problem
 
     @app.before_request
     def refuse_unstorable_fields():
@@ -118,7 +117,7 @@ def register_error_handlers(app: Flask) -> None:
             where, problem = found
             return error_response(400, "bad_request", f"The {where} {problem}.")
         for value in (request.view_args or {}).values():
-            if isinstance(value, str) and hostile_text(value):
+            if isinstance(value, str) and text_problem(value):
                 return error_response(404, "not_found", "Nothing is found at this address.")
         return None
 

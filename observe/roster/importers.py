@@ -249,6 +249,8 @@ def _read_path(path: Path, builder: _Builder) -> None:
         csvs = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
         if not csvs:
             builder.problem(f"{builder.name_of(path)}: the folder holds no CSV files")
+        elif sum(_too_large(p, builder) for p in csvs):
+            return  # each is named; nothing of the folder is read
         elif any(p.name.lower() in ONEROSTER_FILES for p in csvs):
             files = {p.name.lower(): p.read_bytes() for p in csvs}
             _read_oneroster(builder.name_of(path), files, builder)
@@ -261,11 +263,8 @@ def _read_path(path: Path, builder: _Builder) -> None:
         members = _zip_members(path, builder)
         if members is not None:
             _read_oneroster(builder.name_of(path), members, builder)
-    elif (size := path.stat().st_size) > MAX_MEMBER_BYTES:
-        builder.problem(
-            f"{builder.name_of(path)}: {size:,} bytes is more than a roster file can be "
-            f"({MAX_MEMBER_BYTES // (1024 * 1024)} MiB)"
-        )
+    elif _too_large(path, builder):
+        pass
     else:
         _read_simple(builder.name_of(path), path.read_bytes(), builder)
 
@@ -275,6 +274,17 @@ def _read_path(path: Path, builder: _Builder) -> None:
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, checked beyond the first megabyte
 _RATIO_FREE = 1024 * 1024
+
+
+def _too_large(path: Path, builder: _Builder) -> bool:
+    """Whether a file is over :data:`MAX_MEMBER_BYTES`, named as a problem if so."""
+    if (size := path.stat().st_size) <= MAX_MEMBER_BYTES:
+        return False
+    builder.problem(
+        f"{builder.name_of(path)}: {size:,} bytes is more than a roster file can be "
+        f"({MAX_MEMBER_BYTES // (1024 * 1024)} MiB)"
+    )
+    return True
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:

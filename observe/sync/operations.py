@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -971,11 +972,8 @@ def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
     if session is not None and session.is_revealed:
         raise Conflict(f"the scores of {session.title!r} were revealed; they no longer change")
     chosen = None
-    if isinstance(version_id, str):
-        try:
-            chosen = db.session.get(ObservationVersion, str(uuid.UUID(version_id)))
-        except ValueError:
-            pass  # not a version id at all: named below
+    if isinstance(version_id, str) and _UUID_TEXT.fullmatch(version_id):
+        chosen = db.session.get(ObservationVersion, str(uuid.UUID(version_id)))
     if chosen is None or chosen.observation_id != observation.id:
         raise ValidationFailed(
             "The walkthrough was not changed: version_id must be one of its versions.",
@@ -1006,6 +1004,11 @@ def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
         db.session, "observation", observation_id=observation.id, author_id=observation.author_id
     )
     return observation
+
+
+_UUID_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
 
 
 def history_json(observation: Observation) -> dict[str, Any]:
