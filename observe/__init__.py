@@ -11,6 +11,7 @@ from observe import paths
 from observe.config import build_config
 from observe.core.clock import zone_named
 from observe.core.database import configure_engine
+from observe.core.validation import IdConverter, JSONProvider
 from observe.extensions import csrf, db, login_manager, migrate
 
 
@@ -23,6 +24,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/static",
     )
     app.config.update(build_config(app.instance_path, config))
+    app.json = JSONProvider(app)
+    # Path ids outside an id column's range are unknown (404), never a database error.
+    app.url_map.converters["int"] = IdConverter
     zone_named(app.config["OBSERVE_TIMEZONE"])  # a misspelt zone stops the start, saying so
     if hops := app.config["OBSERVE_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -91,6 +91,10 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "OBSERVE_TIMEZONE": os.environ.get("OBSERVE_TIMEZONE", "").strip() or "UTC",
         "OBSERVE_RUBRICS_DIR": os.environ.get("OBSERVE_RUBRICS_DIR", ""),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # PDFs rendered at once per server process, and how long a request waits for a turn
+        # before it answers 503 (docs/reports.md).
+        "OBSERVE_PDF_RENDERS": int(os.environ.get("OBSERVE_PDF_RENDERS", "2") or 2),
+        "OBSERVE_PDF_WAIT": float(os.environ.get("OBSERVE_PDF_WAIT", "5") or 5),
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
         # X-Forwarded-For/-Proto/-Host; 0 trusts no such header.
         "OBSERVE_PROXY_HOPS": int(os.environ.get("OBSERVE_PROXY_HOPS", "0") or 0),

@@ -61,6 +61,17 @@ class Forbidden(ObserveError):
     code = "forbidden"
 
 
+class ServiceBusy(ObserveError):
+    """Too many costly requests at once; the caller may try again after ``retry_after`` s."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Conflict(ObserveError):
     """The request is fine but the thing is not in a state that allows it."""
 
@@ -74,6 +85,7 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     409: "conflict",
+    503: "busy",
     405: "method_not_allowed",
     413: "too_large",
     422: "validation_failed",
@@ -95,9 +107,27 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def register_error_handlers(app: Flask) -> None:
+    from observe.core.validation import hostile_field, text_problem
+
+    @app.before_request
+    def refuse_unstorable_fields():
+        # A NUL in any query parameter or form field would reach PostgreSQL as a 500; every
+        # view is spared from checking for it.
+        if found := hostile_field():
+            where, problem = found
+            return error_response(400, "bad_request", f"The {where} {problem}.")
+        for value in (request.view_args or {}).values():
+            if isinstance(value, str) and text_problem(value):
+                return error_response(404, "not_found", "Nothing is found at this address.")
+        return None
+
     @app.errorhandler(ObserveError)
     def handle_observe_error(error: ObserveError):
-        return error_response(error.status, error.code, error.message, error.details)
+        response = error_response(error.status, error.code, error.message, error.details)
+        if isinstance(error, ServiceBusy):
+            body, status = response
+            return body, status, {"Retry-After": str(error.retry_after)}
+        return response
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError):

@@ -24,7 +24,7 @@ from observe.calibration.models import (
 from observe.core import clock
 from observe.core.models import utcnow
 from observe.core.permissions import can_see_school
-from observe.core.validation import load_body
+from observe.core.validation import DATE_RANGE, load_body
 from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed, plural
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState
@@ -55,7 +55,7 @@ class SessionSchema(Schema):
     school_id = fields.Integer(strict=True, required=True)
     classroom_id = fields.Integer(strict=True, allow_none=True, load_default=None)
     lesson_reference = fields.String(load_default="", validate=validate.Length(max=500))
-    held_on = fields.Date(required=True)
+    held_on = fields.Date(required=True, validate=DATE_RANGE)
     participant_ids = fields.List(
         fields.Integer(strict=True),
         required=True,

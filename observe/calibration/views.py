@@ -13,6 +13,7 @@ from observe.accounts.models import User
 from observe.calibration import report, sessions, trends
 from observe.core import clock
 from observe.core.database import begin_write
+from observe.core.validation import form_number
 from observe.errors import Conflict, Forbidden, ValidationFailed
 from observe.extensions import db
 from observe.reports import charts
@@ -53,12 +54,8 @@ def _form_choices() -> dict[str, Any]:
     }
 
 
-def _as_number(text: str | None) -> int | str | None:
-    """Form text as the API's integer where it is one; anything else is left for the schema
-    to name as invalid."""
-    if text is None or text.strip() == "":
-        return None
-    return int(text) if text.strip().isdigit() else text
+# Form text as the API's integer where it is one; anything else is left for the schema to name.
+_as_number = form_number
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -32,6 +32,9 @@ def _pyplot() -> Any:
         {
             "svg.fonttype": "none",  # text stays text: selectable, searchable, read aloud
             "svg.hashsalt": "observe",  # the same chart gives the same ids, run after run
+            # Labels are the district's words (school names, attributes from the roster):
+            # "$\\frac$" is a name, not TeX for mathtext to parse (and fail on).
+            "text.parse_math": False,
             "font.family": "DejaVu Sans",
             "font.size": 9,
             "axes.spines.top": False,
@@ -60,11 +63,10 @@ def _svg(figure: Any, name: str, title: str, description: str) -> Markup:
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)  # matplotlib repeats each label in one
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
-    svg = re.sub(r'style="([^"]*)"', _attributes, svg)
-    svg = re.sub(r'id="([^"]+)"', rf'id="{name}-\1"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", svg)
-    svg = re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{name}-\1"', svg)
+    # Inside tags only: a label's text (a school named 'style="x"') is left as it is.
+    svg = re.sub(r"<[^<>]+>", lambda tag: _tag(tag.group(), name), svg)
     accessible = f'<svg role="img" aria-labelledby="{name}-title {name}-desc" class="chart" '
     svg = svg.replace("<svg ", accessible, 1)
     head = (
@@ -73,6 +75,14 @@ def _svg(figure: Any, name: str, title: str, description: str) -> Markup:
     )
     svg = re.sub(r"(<svg[^>]*>)", r"\1" + head.replace("\\", "\\\\"), svg, count=1)
     return Markup(svg)  # built here from our own figures; text in it is escaped above
+
+
+def _tag(tag: str, name: str) -> str:
+    """One SVG tag with its styles as attributes and its ids prefixed by ``name``."""
+    tag = re.sub(r'style="([^"]*)"', _attributes, tag)
+    tag = re.sub(r'id="([^"]+)"', rf'id="{name}-\1"', tag)
+    tag = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", tag)
+    return re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{name}-\1"', tag)
 
 
 def _attributes(match: re.Match[str]) -> str:

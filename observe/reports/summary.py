@@ -23,6 +23,7 @@ from observe.accounts.models import Role, User, user_school
 from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
+from observe.core.validation import MAX_ID, whole_number
 from observe.errors import Forbidden, ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
@@ -94,8 +95,9 @@ def parse_query(user: User, args: Any) -> Query:
     version_text = args.get("rubric_version_id") or ""
     version_id = None
     if version_text:
-        if version_text.isdigit() and int(version_text) in versions:
-            version_id = int(version_text)
+        number = whole_number(version_text, 1, MAX_ID)
+        if number is not None and number in versions:
+            version_id = number
         else:
             problems["rubric_version_id"] = f"unknown rubric version {version_text!r}"
     else:
@@ -128,8 +130,9 @@ def parse_query(user: User, args: Any) -> Query:
     if version_id:
         values = _scale(versions[version_id])
         if at_least:
-            if at_least.lstrip("-").isdigit() and int(at_least) in values:
-                query.at_least = int(at_least)
+            number = whole_number(at_least, -MAX_ID, MAX_ID)
+            if number is not None and number in values:
+                query.at_least = number
             else:
                 problems["at_least"] = f"{at_least!r} is not a level (levels: {values})"
         else:

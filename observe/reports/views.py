@@ -3,6 +3,7 @@ PDF, its API route and its command share one operation, so they say the same thi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import (
@@ -23,6 +24,7 @@ from observe.api import bp as api_bp
 from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
+from observe.core.validation import form_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.reports import charts, export, goals, summary
@@ -128,9 +130,20 @@ def summary_page():
         query=query,
         problems=problems,
         args=request.args,
+        link_args=_summary_link_args(),
         charts=charts.for_summary(report) if report and not report["suppressed"] else {},
         **_form_choices(),
     ), status
+
+
+# What a link to the same summary (its PDF) carries: only the report's own parameters, never
+# url_for's reserved ones (``_method``, ``_external``, ``_anchor``…) or ``paper``, which the
+# links set themselves.
+SUMMARY_PARAMETERS = ("rubric_version_id", "from", "to", "school", "observer", "by", "at_least")
+
+
+def _summary_link_args() -> dict[str, list[str]]:
+    return {k: request.args.getlist(k) for k in SUMMARY_PARAMETERS if k in request.args}
 
 
 @bp.get("/summary.pdf")
@@ -194,15 +207,11 @@ def create_goal_form():
     share = form.get("target_percent", "").strip()
     body = {
         "title": form.get("title", ""),
-        "rubric_version_id": int(form["rubric_version_id"])
-        if form.get("rubric_version_id", "").isdigit()
-        else form.get("rubric_version_id"),
+        "rubric_version_id": form_number(form.get("rubric_version_id")),
         "target_kind": form.get("target_kind", ""),
         "target_key": form.get("target_key", "").strip(),
-        "at_least": int(form["at_least"])
-        if form.get("at_least", "").isdigit()
-        else form.get("at_least"),
-        "target_share": float(share) / 100 if share.replace(".", "", 1).isdigit() else share,
+        "at_least": form_number(form.get("at_least")),
+        "target_share": _share(share),
         "school_code": form.get("school_code") or None,
         "deadline": form.get("deadline", ""),
     }
@@ -218,6 +227,17 @@ def create_goal_form():
     db.session.commit()
     flash(f"Goal set: “{goal.title}”.", "success")
     return redirect(url_for("reports.goals_page"))
+
+
+def _share(text: str) -> float | str:
+    """A percentage typed in the form as the API's share (0.8 for 80); anything else as typed,
+    for the API to name."""
+    if _PERCENT.fullmatch(text):
+        return float(text) / 100
+    return text
+
+
+_PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?")
 
 
 @bp.post("/goals/<int:goal_id>/delete")

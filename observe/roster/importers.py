@@ -249,6 +249,8 @@ def _read_path(path: Path, builder: _Builder) -> None:
         csvs = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
         if not csvs:
             builder.problem(f"{builder.name_of(path)}: the folder holds no CSV files")
+        elif sum(_too_large(p, builder) for p in csvs):
+            return  # each is named; nothing of the folder is read
         elif any(p.name.lower() in ONEROSTER_FILES for p in csvs):
             files = {p.name.lower(): p.read_bytes() for p in csvs}
             _read_oneroster(builder.name_of(path), files, builder)
@@ -261,8 +263,46 @@ def _read_path(path: Path, builder: _Builder) -> None:
         members = _zip_members(path, builder)
         if members is not None:
             _read_oneroster(builder.name_of(path), members, builder)
+    elif _too_large(path, builder):
+        pass
     else:
         _read_simple(builder.name_of(path), path.read_bytes(), builder)
+
+
+# A district's largest roster file (enrollments) is tens of megabytes and CSV compresses
+# perhaps tenfold; a "zip bomb" expands a few kilobytes into gigabytes.
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed, checked beyond the first megabyte
+_RATIO_FREE = 1024 * 1024
+
+
+def _too_large(path: Path, builder: _Builder) -> bool:
+    """Whether a file is over :data:`MAX_MEMBER_BYTES`, named as a problem if so."""
+    if (size := path.stat().st_size) <= MAX_MEMBER_BYTES:
+        return False
+    builder.problem(
+        f"{builder.name_of(path)}: {size:,} bytes is more than a roster file can be "
+        f"({MAX_MEMBER_BYTES // (1024 * 1024)} MiB)"
+    )
+    return True
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
+    """A zip member's bytes, read a piece at a time (the sizes a zip declares can lie), or
+    what is wrong with it."""
+    chunks, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(1024 * 1024):
+            total += len(chunk)
+            if total > MAX_MEMBER_BYTES:
+                return f"expands to more than {MAX_MEMBER_BYTES // (1024 * 1024)} MiB; not read"
+            if total > _RATIO_FREE and total > MAX_RATIO * max(info.compress_size, 1):
+                return (
+                    f"expands more than {MAX_RATIO} times its compressed size, as no roster "
+                    "file does; not read"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _zip_members(path: Path, builder: _Builder) -> dict[str, bytes] | None:
@@ -274,9 +314,13 @@ def _zip_members(path: Path, builder: _Builder) -> dict[str, bytes] | None:
                 # SIS exports sometimes wrap the files in a folder; macOS adds __MACOSX copies.
                 if info.is_dir() or "__MACOSX" in member.parts or member.suffix.lower() != ".csv":
                     continue
-                members[member.name.lower()] = archive.read(info)
+                data = _read_member(archive, info)
+                if isinstance(data, str):
+                    builder.problem(f"{builder.name_of(path)}: {info.filename}: {data}")
+                    return None
+                members[member.name.lower()] = data
             return members
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError):
         builder.problem(f"{builder.name_of(path)}: not a readable zip file")
         return None
 
@@ -330,6 +374,14 @@ def _open_table(name: str, data: bytes, builder: _Builder) -> _Table | None:
         builder.problem(
             f"{name}: not UTF-8 text (byte 0x{data[error.start]:02x} at line {line}); "
             "save it as UTF-8 CSV"
+        )
+        return None
+    if "\x00" in text:
+        # PostgreSQL stores no NUL in text; a CSV never has one (a spreadsheet's own format does).
+        line = text[: text.index("\x00")].count("\n") + 1
+        builder.problem(
+            f"{name} line {line}: holds a NUL character, which no CSV file has (is it a "
+            "spreadsheet saved in its own format?); save it as UTF-8 CSV"
         )
         return None
     try:

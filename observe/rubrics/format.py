@@ -65,6 +65,10 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+class RefusedYAML(yaml.MarkedYAMLError):
+    """Valid YAML that a rubric file may not use."""
+
+
 class RubricLoader(yaml.SafeLoader):
     """SafeLoader that records duplicate mapping keys instead of silently keeping the last.
 
@@ -84,6 +88,20 @@ class RubricLoader(yaml.SafeLoader):
         super().__init__(stream)
         # (the repeated key's node, the first occurrence's node)
         self.duplicate_keys: list[tuple[ScalarNode, ScalarNode]] = []
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # Refused before anything is expanded: nine nested aliases of nine make a billion
+        # values ("billion laughs"), and a rubric file has no use for them.
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise RefusedYAML(
+                None,
+                None,
+                f"anchors and aliases (&{event.anchor}, *{event.anchor}) are not allowed in a "
+                "rubric file; write each value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[str, ScalarNode] = {}
@@ -530,7 +548,7 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
         problem = error.problem or error.context or "unreadable YAML"
         if mark is None:
             raise RubricFileError([f"{source_name}: not valid YAML: {problem}"]) from None
-        message = f"not valid YAML: {problem}"
+        message = problem if isinstance(error, RefusedYAML) else f"not valid YAML: {problem}"
         raise RubricFileError(
             [_problem(source_name, "", mark.line + 1, message, mark.column + 1)]
         ) from None

@@ -15,19 +15,38 @@ from sqlalchemy import select
 
 from observe.accounts.models import User
 from observe.accounts.operations import normalise_email
+from observe.core.validation import printable
 from observe.extensions import db
 from observe.sync import operations
 
 EXPORT_FORMAT = "observe-unsynced/1"
 
 
+# A tablet's unsynced work is at most a few thousand walkthroughs: a few megabytes.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
 @click.command("import-offline")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_offline_command(file: Path) -> None:
-    """Load a tablet's "Export unsynced data" file through the sync rules."""
+@click.option(
+    "--author",
+    "author_email",
+    required=True,
+    metavar="EMAIL",
+    help="Whose walkthroughs these are. The file names its user too; the two must agree.",
+)
+def import_offline_command(file: Path, author_email: str) -> None:
+    """Load a tablet's "Export unsynced data" file through the sync rules, as --author.
+
+    The file is whatever the person who handed it over made it: the author is the admin's
+    word, not the file's (a file naming someone else is refused)."""
+    if (size := file.stat().st_size) > MAX_FILE_BYTES:
+        raise click.ClickException(
+            f"{file}: {size} bytes is more than an export can be ({MAX_FILE_BYTES} bytes)"
+        )
     try:
         export = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise click.ClickException(f"{file}: not an observe export ({error})") from None
     if not isinstance(export, dict) or export.get("format") != EXPORT_FORMAT:
         raise click.ClickException(
@@ -36,16 +55,24 @@ def import_offline_command(file: Path) -> None:
     versions = export.get("versions")
     if not isinstance(versions, list):
         raise click.ClickException(f'{file}: "versions" must be a list')
-    email = normalise_email(str((export.get("user") or {}).get("email", "")))
+    email = normalise_email(author_email)
+    named = (
+        (export.get("user") or {}).get("email") if isinstance(export.get("user"), dict) else None
+    )
+    if not isinstance(named, str) or normalise_email(named) != email:
+        shown = printable(named) if isinstance(named, str) else "nobody"
+        raise click.ClickException(
+            f"{file}: the file is {shown}'s export, not {email}'s; nothing was imported"
+        )
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        raise click.ClickException(f"{file}: no user with email {email or '(none given)'}")
+        raise click.ClickException(f"{file}: no user with email {email}")
 
     device = operations.Device(
         user=user,
-        device_id=str(export.get("device_id") or "offline-export")[:100],
-        app_version=str(export.get("app_version") or "")[:40],
-        user_agent=f"observe import-offline {file.name}"[:400],
+        device_id=printable(str(export.get("device_id") or "offline-export"))[:100],
+        app_version=printable(str(export.get("app_version") or ""))[:40],
+        user_agent=printable(f"observe import-offline {file.name}")[:400],
     )
     results = operations.push(device, versions)
     db.session.commit()

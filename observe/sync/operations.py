@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from observe.calibration.sessions import session_json
 from observe.core.database import executemany_plain
 from observe.core.models import utcnow
 from observe.core.permissions import can_see_school, visible_school_ids
-from observe.core.validation import flatten_messages, format_path
+from observe.core.validation import flatten_messages, format_path, printable, storable
 from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from observe.extensions import db
 from observe.observations.models import (
@@ -105,7 +106,7 @@ def prepare(items: Iterable[Any]) -> list[Item]:
     takes the write lock."""
     prepared = []
     for raw in items:
-        item = Item(raw, str(raw.get("version_id", ""))[:64] if isinstance(raw, dict) else "")
+        item = Item(raw, _sent_id(raw, "version_id"))
         try:
             item.data = _load(raw)
         except Rejection as rejection:
@@ -387,29 +388,76 @@ def _apply_one(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
         return _reject(device, item, rejection)
 
 
+# A rejected version is kept for a person to read, not as a store for whatever a client sends:
+# beyond this size (as JSON) only its identifying fields are kept.
+MAX_REJECTED_PAYLOAD = 64 * 1024
+_IDENTIFYING = (
+    "observation_id",
+    "version_id",
+    "base_version_id",
+    "rubric_version_id",
+    "school_id",
+    "classroom_id",
+    "calibration_session_id",
+    "observed_at",
+    "saved_at",
+    "state",
+)
+
+
+def _sent_id(raw: Any, key: str) -> str:
+    """An id as the device sent it, for results and rejections: text only, storable, short."""
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if isinstance(value, str):
+        return printable(value[:64])
+    return str(value)[:64] if isinstance(value, int | float) else ""
+
+
+def kept_payload(raw: Any) -> Any:
+    """What ``rejected_version`` keeps of a refused version: all of it, made storable (see
+    :func:`~observe.core.validation.storable`), unless that is over
+    :data:`MAX_REJECTED_PAYLOAD` bytes of JSON — then its identifying fields and a note."""
+    kept = storable(raw)
+    size = len(json.dumps(kept, ensure_ascii=False).encode())
+    if size <= MAX_REJECTED_PAYLOAD:
+        return kept
+    summary: dict[str, Any] = {}
+    if isinstance(kept, dict):
+        summary = {
+            k: kept[k] for k in _IDENTIFYING if k in kept and len(json.dumps(kept[k])) <= 200
+        }
+    summary["_truncated"] = (
+        f"the version was {size} bytes of JSON; over {MAX_REJECTED_PAYLOAD} bytes only its "
+        "identifying fields are kept"
+    )
+    return summary
+
+
 def _reject(device: Device, item: Item, rejection: Rejection) -> dict[str, Any]:
-    """Keep the version as sent, with the reasons, for a person to inspect."""
-    raw = item.raw
+    """Keep the version as sent (bounded, see :func:`kept_payload`), with the reasons, for a
+    person to inspect."""
+    errors = [
+        {"field": printable(e["field"])[:200], "message": printable(e["message"])[:1000]}
+        for e in rejection.errors[:50]
+    ]
     db.session.add(
         RejectedVersion(
             version_id=item.raw_id,
-            observation_id=str(raw.get("observation_id", ""))[:64]
-            if isinstance(raw, dict)
-            else None,
+            observation_id=_sent_id(item.raw, "observation_id") or None,
             user_id=device.user.id,
             device_id=device.device_id,
             app_version=device.app_version,
             user_agent=device.user_agent,
             code=rejection.code,
-            errors=rejection.errors,
-            payload=raw,
+            errors=errors,
+            payload=kept_payload(item.raw),
         )
     )
     return {
         "version_id": item.raw_id,
         "status": REJECTED,
         "code": rejection.code,
-        "errors": rejection.errors,
+        "errors": errors,
     }
 
 
@@ -705,10 +753,14 @@ def _check(
         errors.append(_error("school_id", f"unknown school {payload['school_id']}"))
     elif session_id is None and not lookup.can_see_school(school.id):
         # A calibration team may come from several schools: taking part is what counts.
-        errors.append(_error("school_id", f"{school.name} is not one of your schools"))
+        # By id only: the names of another school's rooms are not this user's to learn.
+        errors.append(_error("school_id", f"school {school.id} is not one of your schools"))
     if payload["classroom_id"] is not None:
         classroom = lookup.classrooms.get(payload["classroom_id"])
-        if classroom is None:
+        visible = classroom is not None and (
+            session_id is not None or lookup.can_see_school(classroom.school_id)
+        )
+        if not visible:
             errors.append(_error("classroom_id", f"unknown classroom {payload['classroom_id']}"))
         elif school is not None and classroom.school_id != school.id:
             errors.append(_error("classroom_id", f"{classroom.name} is not in {school.name}"))
@@ -919,7 +971,9 @@ def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
     session = observation.calibration_session
     if session is not None and session.is_revealed:
         raise Conflict(f"the scores of {session.title!r} were revealed; they no longer change")
-    chosen = db.session.get(ObservationVersion, str(version_id)) if version_id else None
+    chosen = None
+    if isinstance(version_id, str) and _UUID_TEXT.fullmatch(version_id):
+        chosen = db.session.get(ObservationVersion, str(uuid.UUID(version_id)))
     if chosen is None or chosen.observation_id != observation.id:
         raise ValidationFailed(
             "The walkthrough was not changed: version_id must be one of its versions.",
@@ -950,6 +1004,11 @@ def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
         db.session, "observation", observation_id=observation.id, author_id=observation.author_id
     )
     return observation
+
+
+_UUID_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
 
 
 def history_json(observation: Observation) -> dict[str, Any]:

@@ -6,20 +6,25 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from observe.core.validation import Id, Text, UTCDateTime, printable, text_problem
+
 MAX_NOTES = 20_000
 MAX_EVIDENCE = 4_000
 MAX_BATCH = 200
 MAX_DURATION = 8 * 3600
+MAX_CONTEXT_FIELDS = 50
+MAX_CONTEXT_CHOICES = 100
+MAX_CONTEXT_TEXT = 200
 
 
 class RatingSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    criterion = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    criterion = Text(required=True, validate=validate.Length(min=1, max=100))
     level = fields.Integer(strict=True, allow_none=True, load_default=None)
     not_observed = fields.Boolean(load_default=False)
-    evidence = fields.String(
+    evidence = Text(
         load_default="",
         validate=validate.Length(max=MAX_EVIDENCE, error="must be at most {max} characters"),
     )
@@ -50,6 +55,9 @@ def _plainly_valid(rating: Any) -> bool:
         and type(evidence) is str
         and len(evidence) <= MAX_EVIDENCE
         and not (not_observed and level is not None)
+        # Storable text (see text_problem), inlined: this runs for every rating pushed.
+        and (("\x00" not in evidence and evidence.isascii()) or text_problem(evidence) is None)
+        and (("\x00" not in criterion and criterion.isascii()) or text_problem(criterion) is None)
     )
 
 
@@ -79,6 +87,43 @@ class RatingList(fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class ContextChoices(fields.Field):
+    """A walkthrough's context: field key → one option or a list of options, all text. Which
+    keys and options the rubric allows is checked later, against the rubric version."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if type(value) is not dict:
+            raise ValidationError("must be an object of context fields")
+        if len(value) > MAX_CONTEXT_FIELDS:
+            raise ValidationError(f"at most {MAX_CONTEXT_FIELDS} context fields")
+        problems: dict[str, str] = {}
+        for key, chosen in value.items():
+            name = printable(key)[:100]
+            if problem := text_problem(key):
+                problems[name] = f"its name {problem}"
+            elif not 1 <= len(key) <= 100:
+                problems[name] = "a context field's key has 1 to 100 characters"
+            elif problem := _choices_problem(chosen):
+                problems[name] = problem
+        if problems:
+            raise ValidationError(problems)
+        return value
+
+
+def _choices_problem(chosen: Any) -> str | None:
+    options = chosen if type(chosen) is list else [chosen]
+    if len(options) > MAX_CONTEXT_CHOICES:
+        return f"at most {MAX_CONTEXT_CHOICES} options"
+    for option in options:
+        if type(option) is not str:
+            return "must be an option (text) or a list of options"
+        if len(option) > MAX_CONTEXT_TEXT:
+            return f"an option has at most {MAX_CONTEXT_TEXT} characters"
+        if problem := text_problem(option):
+            return problem
+    return None
+
+
 class VersionSchema(Schema):
     """One saved version of an observation."""
 
@@ -88,11 +133,11 @@ class VersionSchema(Schema):
     observation_id = fields.UUID(required=True)
     version_id = fields.UUID(required=True)
     base_version_id = fields.UUID(allow_none=True, load_default=None)
-    rubric_version_id = fields.Integer(strict=True, required=True)
-    school_id = fields.Integer(strict=True, required=True)
-    classroom_id = fields.Integer(strict=True, allow_none=True, load_default=None)
-    observed_at = fields.AwareDateTime(required=True)
-    saved_at = fields.AwareDateTime(required=True)
+    rubric_version_id = Id(required=True)
+    school_id = Id(required=True)
+    classroom_id = Id(allow_none=True, load_default=None)
+    observed_at = UTCDateTime(required=True)
+    saved_at = UTCDateTime(required=True)
     duration_seconds = fields.Integer(
         strict=True,
         allow_none=True,
@@ -100,14 +145,14 @@ class VersionSchema(Schema):
         validate=validate.Range(0, MAX_DURATION, error="must be between 0 and {max} seconds"),
     )
     state = fields.String(load_default="submitted", validate=validate.OneOf(["draft", "submitted"]))
-    context = fields.Dict(keys=fields.String(), load_default=dict)
+    context = ContextChoices(load_default=dict)
     ratings = RatingList(load_default=list)
-    notes = fields.String(
+    notes = Text(
         load_default="",
         validate=validate.Length(max=MAX_NOTES, error="must be at most {max} characters"),
     )
     # Set when the walkthrough is a participant's score in a calibration session.
-    calibration_session_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+    calibration_session_id = Id(allow_none=True, load_default=None)
 
 
 class PushSchema(Schema):
@@ -116,8 +161,8 @@ class PushSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    device_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    app_version = fields.String(load_default="", validate=validate.Length(max=40))
+    device_id = Text(required=True, validate=validate.Length(min=1, max=100))
+    app_version = Text(load_default="", validate=validate.Length(max=40))
     # Items are checked one by one (one bad item must not block the rest), so they pass
     # through here as raw JSON.
     versions = fields.List(

@@ -11,7 +11,7 @@ from observe.api import bp, user_json
 from observe.calibration.sessions import device_sessions, session_json
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
-from observe.core.validation import load_body
+from observe.core.validation import MAX_CURSOR, load_body, printable, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.roster.api import school_json
@@ -57,12 +57,13 @@ def bootstrap():
 
 @bp.post("/sync/push")
 def push():
-    envelope = load_body(PushSchema(), request.get_json(silent=True))
+    # The envelope's own fields are checked by its schema; each version by itself, below.
+    envelope = load_body(PushSchema(), request.get_json(silent=True), screened=False)
     device = operations.Device(
         user=current_user._get_current_object(),
         device_id=envelope["device_id"],
         app_version=envelope["app_version"],
-        user_agent=request.headers.get("User-Agent", "")[:400],
+        user_agent=printable(request.headers.get("User-Agent", ""))[:400],
     )
     # Shapes are checked before the write lock is taken: on SQLite one writer at a time.
     prepared = operations.prepare(envelope["versions"])
@@ -76,16 +77,16 @@ def push():
 
 @bp.get("/sync/pull")
 def pull():
-    cursor_text = request.args.get("cursor", "0") or "0"
-    limit_text = request.args.get("limit", str(DEFAULT_PAGE))
+    cursor = whole_number(request.args.get("cursor") or "0", 0, MAX_CURSOR)
+    limit = whole_number(request.args.get("limit") or str(DEFAULT_PAGE), 1, MAX_PAGE)
     problems = {}
-    if not cursor_text.isdigit():
+    if cursor is None:
         problems["cursor"] = "must be a cursor returned by bootstrap or an earlier pull"
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+    if limit is None:
         problems["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
-    if problems:
+    if problems or cursor is None or limit is None:
         raise ValidationFailed.naming("The request is not valid", problems)
-    return jsonify(operations.pull(current_user, int(cursor_text), int(limit_text)))
+    return jsonify(operations.pull(current_user, cursor, limit))
 
 
 @bp.delete("/observations/<observation_id>")

