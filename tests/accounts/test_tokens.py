@@ -102,9 +102,18 @@ def test_a_deactivated_users_token_stops_working(client, create_user, bearer):
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
-def test_api_post_with_a_token_needs_no_csrf_but_a_browser_post_does(client, create_user, bearer):
+def test_api_post_with_a_token_needs_no_csrf_but_a_browser_post_does(
+    client, create_user, bearer, sign_in
+):
     user = create_user()
     # An unknown API route: with a token the request gets past CSRF to routing (404) ...
     assert client.post("/api/v1/nowhere", headers=bearer(user)).status_code == 404
-    # ... while a cookie-only request is stopped by the CSRF check first.
-    assert client.post("/api/v1/nowhere").status_code == 400
+    # ... with no credentials at all it is a 401, not a CSRF failure (credentials come first) ...
+    anonymous = client.post("/api/v1/nowhere")
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["error"]["code"] == "unauthorized"
+    # ... while a signed-in browser's post without the CSRF token is stopped by that check.
+    sign_in(user)
+    forged = client.post("/api/v1/nowhere")
+    assert forged.status_code == 400
+    assert forged.get_json()["error"]["code"] == "csrf_failed"
