@@ -162,8 +162,8 @@ def create_token():
             )
         if scope not in TOKEN_SCOPES:
             raise ValidationFailed(
-                "scope: must be 'full' or 'read-only'",
-                details={"scope": ["must be 'full' or 'read-only'"]},
+                "scope: must be full or read-only",
+                details={"scope": ["must be full or read-only"]},
             )
         days = None
         if days_field:  # a number too long to be a day count becomes one out of range
