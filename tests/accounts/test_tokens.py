@@ -141,6 +141,7 @@ def test_a_token_opens_no_page_and_can_neither_create_nor_revoke_tokens(
         ("POST", f"/settings/tokens/{other.id}/revoke"),
         ("POST", "/settings/sign-out-everywhere"),
         ("POST", "/settings/password"),
+        ("POST", "/sign-out"),
     ]:
         response = client.open(path, method=method, headers=headers, data={"name": "minted"})
         assert response.status_code == 403, (method, path)
