@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from observe import paths
-from observe.config import build_config
+from observe.config import build_config, create_private_sqlite_file
 from observe.core.clock import zone_named
 from observe.core.database import configure_engine
 from observe.core.validation import IdConverter, JSONProvider
 from observe.extensions import csrf, db, login_manager, migrate
+
+# What carries no personal data and keeps its own caching: static files, the tablet app's page,
+# worker and manifest (the same for everyone, cached for offline use), the API's description.
+CACHEABLE_ENDPOINTS = {
+    "static",
+    "core.favicon",
+    "tablet.app",
+    "tablet.service_worker",
+    "tablet.manifest",
+    "api.openapi",
+}
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -31,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if hops := app.config["OBSERVE_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -74,6 +86,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Cookies that only travel over HTTPS mean the site is served over HTTPS: tell the
+            # browser never to try plain HTTP (where the first request could be intercepted).
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            # Pages and API answers carry personal data: no browser, proxy or shared tablet
+            # keeps a copy (the back button after sign-out shows nothing).
+            response.headers["Cache-Control"] = "private, no-store"
         return response
 
     @app.context_processor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
@@ -39,6 +40,27 @@ def database_url(instance_path: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def create_private_sqlite_file(uri: str) -> None:
+    """Create an SQLite database file readable by its owner only (0600), before SQLite would
+    create it with the process's umask (often 0644: anyone on the machine could read every
+    walkthrough). SQLite gives its -wal and -shm files the database file's permissions. An
+    existing file is left as its owner set it (docs/deployment.md says how to check)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:") or url.query.get("uri"):
+        return  # a URI filename: SQLite's own syntax, left to it
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another worker made it, with the same care
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def secret_key(instance_path: str) -> str:

@@ -94,7 +94,9 @@ EVIDENCE = {
 
 
 def demo_password() -> str:
-    return os.environ.get("OBSERVE_DEMO_PASSWORD") or "walk-" + secrets.token_urlsafe(9)
+    """A fresh random password: each demo account gets its own, so knowing one (an observer's,
+    shown in a training session) opens no other (the admin's)."""
+    return "walk-" + secrets.token_urlsafe(12)
 
 
 @click.command("demo")
@@ -108,11 +110,13 @@ def demo_command(observations: int, seed: int) -> None:
         raise click.ClickException(
             "the database already holds schools or users; the demo fills only an empty one"
         )
-    password = demo_password()
-    sign_ins = build_demo(random.Random(seed), observations, password)
+    # OBSERVE_DEMO_PASSWORD gives every account that one password: for scripts (benchmarks,
+    # tests) that must sign in as anyone; never for a demo people use.
+    shared = os.environ.get("OBSERVE_DEMO_PASSWORD") or None
+    sign_ins = build_demo(random.Random(seed), observations, shared)
     db.session.commit()
 
-    lines = [f"{email}\t{role}\t{password}" for email, role in sign_ins]
+    lines = [f"{email}\t{role}\t{password}" for email, role, password in sign_ins]
     path = Path(current_app.instance_path) / SIGN_INS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("email\trole\tpassword\n" + "\n".join(lines) + "\n")
@@ -128,20 +132,23 @@ def demo_command(observations: int, seed: int) -> None:
         click.echo("  " + line.replace("\t", "  "))
 
 
-def build_demo(rng: random.Random, n_observations: int, password: str) -> list[tuple[str, str]]:
-    """Create the district; flushes, does not commit. Returns (email, role) sign-ins."""
+def build_demo(
+    rng: random.Random, n_observations: int, password: str | None = None
+) -> list[tuple[str, str, str]]:
+    """Create the district; flushes, does not commit. Returns (email, role, password) sign-ins:
+    each account's own random password, or ``password`` for every one when given."""
     version = None
     for name in ("portrait-of-a-graduate.yaml", "quick-look-fors.yaml"):
         result = load_rubric_file(paths.SAMPLE_RUBRICS / name)
         version = version or result.version
     schools = _schools()
     classrooms = _classrooms(rng, schools)
-    users = _people(schools, password)
+    users, passwords = _people(schools, password)
     observers = [u for u in users if u.role is not Role.DISTRICT_ADMIN]
     _observations(rng, version, classrooms, observers, n_observations)
     _calibration(rng, version, classrooms, users)
     _goals(version, users)
-    return [(u.email, u.role.value) for u in users]
+    return [(u.email, u.role.value, passwords[u.email]) for u in users]
 
 
 def _schools() -> list[School]:
@@ -216,7 +223,7 @@ def _sections(level: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def _people(schools: list[School], password: str) -> list[User]:
+def _people(schools: list[School], password: str | None) -> tuple[list[User], dict[str, str]]:
     by_code = {s.code: s for s in schools}
     people = [
         ("admin", "Dana Whitfield", Role.DISTRICT_ADMIN, []),
@@ -226,12 +233,13 @@ def _people(schools: list[School], password: str) -> list[User]:
         ("coach.south", "Tom Becker", Role.OBSERVER, ["MGE", "HVE", "EWM", "SHS"]),
         ("coach.secondary", "Nina Petrov", Role.OBSERVER, ["NGM", "EWM", "RHS", "SHS"]),
     ]
-    users = []
+    users, passwords = [], {}
     for handle, name, role, codes in people:
-        user = accounts.create_user(f"{handle}@{EMAIL_DOMAIN}", name, role, password, codes)
-        users.append(user)
+        email = f"{handle}@{EMAIL_DOMAIN}"
+        passwords[email] = password or demo_password()
+        users.append(accounts.create_user(email, name, role, passwords[email], codes))
     assert all(code in by_code for _, _, _, codes in people for code in codes)
-    return users
+    return users, passwords
 
 
 def _observations(

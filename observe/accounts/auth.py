@@ -1,11 +1,21 @@
 """Who is making this request: a session cookie (people) or a bearer token (programs).
 
-Every page needs a signed-in user except the few listed in ``PUBLIC_ENDPOINTS``. Browser
-requests that change state must carry the CSRF token; bearer-token requests cannot be forged by
-another site (a browser never adds the header on its own), so they skip that check.
+Every page needs a signed-in user except the few listed in ``PUBLIC_ENDPOINTS``. Credentials
+are checked first: a request with neither a live session nor a token is answered 401 (the API)
+or sent to sign in (pages) before anything else is looked at. Browser requests that change state
+must then carry the CSRF token; bearer-token requests cannot be forged by another site (a
+browser never adds the header on its own), so they skip that check.
+
+A session cookie names the user *and* their session generation (``User.get_id``): raising the
+generation ends every session of that user at once (see docs/security.md).
+
+A token is for programs and reaches only the API (``/api/…``): it opens no page, so it can
+neither create nor revoke tokens, and a read-only token may only read.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
@@ -28,11 +38,21 @@ PUBLIC_ENDPOINTS = {
     "tablet.manifest",
 }
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_SESSION_ID = re.compile(r"(\d{1,18}):(\d{1,18})", re.ASCII)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The user a session cookie names, if that session has not been ended since."""
+    # Cookies from before session generations existed carry the bare id: they end too.
+    match = _SESSION_ID.fullmatch(session_id)
+    if match is None:
+        return None
+    user_id, generation = match.groups()
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def init_app(app: Flask) -> None:
@@ -43,25 +63,41 @@ def init_app(app: Flask) -> None:
     def authenticate():
         header = request.headers.get("Authorization")
         if header is not None:
-            scheme, _, secret = header.partition(" ")
-            if scheme.lower() != "bearer" or not secret.strip():
-                return error_response(
-                    401, "unauthorized", "The Authorization header must be 'Bearer <token>'."
-                )
-            user = operations.user_for_token(secret.strip())
-            if user is None:
-                return error_response(
-                    401, "unauthorized", "This API token is unknown or has been revoked."
-                )
-            # Flask-Login reads the request's user from g; setting it here keeps the token's
-            # user for this request only and never writes the session cookie.
-            g._login_user = user
-            g.authenticated_by_token = True
-        elif request.method in UNSAFE_METHODS:
+            return _authenticate_token(header)
+        if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+            if request.path.startswith("/api/"):
+                return error_response(401, "unauthorized", "Sign in or send an API token.")
+            return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+        if request.method in UNSAFE_METHODS:
             csrf.protect()
+        return None
 
-        if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
-            return None
-        if request.path.startswith("/api/"):
-            return error_response(401, "unauthorized", "Sign in or send an API token.")
-        return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+
+def _authenticate_token(header: str):
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return error_response(
+            401, "unauthorized", "The Authorization header must be 'Bearer <token>'."
+        )
+    if not request.path.startswith("/api/"):
+        # Pages (settings and its token forms among them) are for people signed in; a token
+        # that could open them could mint tokens that outlive its own revocation.
+        return error_response(
+            403, "forbidden", "API tokens work only for the API (/api/…); sign in to use pages."
+        )
+    token, problem = operations.token_for_secret(secret.strip())
+    if token is None:
+        return error_response(401, "unauthorized", problem)
+    if token.read_only and request.method in UNSAFE_METHODS:
+        return error_response(
+            403,
+            "forbidden",
+            f"This API token is read-only: it may read but not {request.method}. "
+            "Use a token with full access to change data.",
+        )
+    # Flask-Login reads the request's user from g; setting it here keeps the token's user for
+    # this request only and never writes the session cookie.
+    g._login_user = token.user
+    g.authenticated_by_token = True
+    g.api_token_id = token.id
+    return None

@@ -66,7 +66,44 @@ def set_password(email: str) -> None:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(f"Password changed for {user.email}.")
+    click.echo(f"Password changed for {user.email}; every session of theirs has ended.")
+
+
+@users_cli.command("sign-out-everywhere")
+@click.argument("email")
+@click.option(
+    "--revoke-tokens", is_flag=True, help="Revoke their API tokens too (a suspected break-in)."
+)
+def sign_out_everywhere(email: str, revoke_tokens: bool) -> None:
+    """End every session of a user on every device at once. Tablets keep unsynced work."""
+    user = _user_or_fail(email)
+    operations.end_sessions(user)
+    revoked = operations.revoke_tokens(user) if revoke_tokens else 0
+    db.session.commit()
+    message = f"Every session of {user.email} has ended; they sign in again on each device."
+    if revoke_tokens:
+        message += f" {revoked} API token{'' if revoked == 1 else 's'} revoked."
+    click.echo(message)
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """Stop a user signing in or using tokens; their sessions end now. Their walkthroughs stay."""
+    user = _user_or_fail(email)
+    operations.set_active(user, False)
+    db.session.commit()
+    click.echo(f"{user.email} is deactivated; every session of theirs has ended.")
+
+
+@users_cli.command("activate")
+@click.argument("email")
+def activate(email: str) -> None:
+    """Let a deactivated user sign in again."""
+    user = _user_or_fail(email)
+    operations.set_active(user, True)
+    db.session.commit()
+    click.echo(f"{user.email} can sign in again.")
 
 
 @users_cli.command("list")
@@ -81,10 +118,27 @@ def list_users() -> None:
 @tokens_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="Command line", show_default=True, help="What the token is for.")
-def create_token(email: str, name: str) -> None:
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(1, operations.MAX_TOKEN_DAYS),
+    help="Days until the token stops working (default: never; revoke it instead).",
+)
+@click.option("--read-only", is_flag=True, help="The token may read but change nothing.")
+def create_token(email: str, name: str, expires_in_days: int | None, read_only: bool) -> None:
     """Create an API token; the token alone is printed on the last line."""
     user = _user_or_fail(email)
-    _, secret = operations.create_token(user, name)
+    try:
+        token, secret = operations.create_token(
+            user, name, expires_in_days=expires_in_days, read_only=read_only
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(f"Created token “{name}” for {user.email}. It is shown once; store it safely.")
+    access = "read-only" if read_only else "read-and-change"
+    until = f"until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "until revoked"
+    click.echo(
+        f"Created {access} token “{token.name}” for {user.email}, valid {until}. "
+        "It is shown once; store it safely."
+    )
     click.echo(secret)

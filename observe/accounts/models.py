@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Column, Enum, ForeignKey, String, Table
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import UTCDateTime, utcnow
@@ -53,6 +54,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Part of every session cookie's user id (see get_id): raising it ends every session of the
+    # user at once — sign-out, a new password, deactivation, "sign out everywhere".
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     schools: Mapped[list[School]] = relationship(
         secondary=user_school, order_by="School.name", lazy="selectin"
@@ -64,6 +68,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session cookie: the id and the session generation
+        (Flask-Login's "alternative tokens"); accounts.auth.load_user checks both."""
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def is_district_admin(self) -> bool:
@@ -87,12 +96,19 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # None: the token works until it is revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A read-only token may only read (GET, HEAD, OPTIONS).
+    read_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def has_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
 
 class SignInFailure(db.Model):
@@ -104,4 +120,7 @@ class SignInFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
+    # The device cookie's nonce when the attempt came from a browser this email has signed in
+    # from before; such failures hold only that device (see accounts.operations.reserve_sign_in).
+    device: Mapped[str | None] = mapped_column(String(32), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

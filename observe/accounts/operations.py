@@ -8,9 +8,10 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from observe.accounts import passwords
 from observe.accounts.models import ApiToken, Role, SignInFailure, User
 from observe.core.database import begin_write
 from observe.core.models import utcnow
@@ -19,6 +20,8 @@ from observe.extensions import db
 from observe.roster.models import School
 
 MIN_PASSWORD_LENGTH = 10
+# Hashing cost grows with length; a pass phrase is well under this.
+MAX_PASSWORD_LENGTH = 200
 TOKEN_PREFIX = "obs_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -29,12 +32,33 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, email: str | None = None) -> None:
+    """Refuse a password that is short, common, or made of the person's email (NIST SP 800-63B
+    §5.1.1.2: length and a blocklist, no composition rules)."""
+    problems = password_problems(password, email)
+    if problems:
+        raise ValidationFailed("password: " + "; ".join(problems), details={"password": problems})
+
+
+def password_problems(password: str, email: str | None = None) -> list[str]:
+    """What is wrong with ``password`` for the account ``email``, in words; empty when nothing."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"password: must be at least {MIN_PASSWORD_LENGTH} characters long",
-            details={"password": [f"must be at least {MIN_PASSWORD_LENGTH} characters long"]},
+        return [f"must be at least {MIN_PASSWORD_LENGTH} characters long"]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [f"must be at most {MAX_PASSWORD_LENGTH} characters long"]
+    problems = []
+    lowered = password.lower()
+    if passwords.is_common(lowered):
+        problems.append(
+            "is one of the most common passwords, the first an attacker tries; "
+            "choose a few unrelated words instead"
         )
+    local = normalise_email(email).partition("@")[0] if email else ""
+    if len(local) >= 3 and local in lowered:
+        problems.append("must not contain your email address's name part")
+    if len(set(lowered)) < 3:
+        problems.append("must use more than two different characters")
+    return problems
 
 
 def create_user(
@@ -49,8 +73,8 @@ def create_user(
         problems["email"] = [f"a user with email {email} already exists"]
     if not name.strip():
         problems["name"] = ["must not be empty"]
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        problems["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters long"]
+    if password is not None and (password_issues := password_problems(password, email)):
+        problems["password"] = password_issues
     schools = _schools_by_code(school_codes, problems)
     if role is Role.SCHOOL_LEADER and not school_codes:
         problems.setdefault("school", []).append("a school leader needs at least one school")
@@ -90,11 +114,40 @@ def _schools_by_code(codes: list[str], problems: dict[str, list[str]]) -> list[S
 
 
 def set_password(user: User, password: str) -> None:
-    """A new password; any hold on signing in to the account (see sign_in_wait) ends with it."""
-    check_password_rules(password)
+    """A new password. Every session of the user ends (whoever knew the old password may hold
+    one), and any hold on signing in to the account (see reserve_sign_in) ends with it."""
+    check_password_rules(password, user.email)
     user.password_hash = generate_password_hash(password)
-    signed_in(user.email)
+    forget_failures(user.email)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` at once, on every device: each session cookie carries the
+    generation it was opened in (User.get_id), and no cookie carries the new one. API tokens are
+    not sessions and stay valid (revoke_tokens ends those)."""
+    user.session_generation = User.session_generation + 1
     db.session.flush()
+    db.session.refresh(user, ["session_generation"])
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate (or reactivate) an account. A deactivated user can neither sign in nor use
+    a token, and their open sessions end now."""
+    user.active = active
+    if not active:
+        end_sessions(user)
+    db.session.flush()
+
+
+def revoke_tokens(user: User) -> int:
+    """Revoke every live token of ``user``; returns how many were live."""
+    now = utcnow()
+    live = [token for token in user.tokens if token.revoked_at is None]
+    for token in live:
+        token.revoked_at = now
+    db.session.flush()
+    return len(live)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -108,12 +161,16 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-# Sign-in throttling. Failures are counted over a sliding window: per email, so one account's
-# password cannot be guessed at speed; and per network address, generously, since a school's
-# staff may all reach the server from one address.
+# Sign-in throttling. Failures are counted over a sliding window, in two separate ledgers
+# (OWASP's "device cookies"): an attempt from a browser this email has signed in from before
+# (it shows a signed device cookie naming the email) counts only against that device, so the
+# real user is never held by failures made elsewhere; any other attempt counts per email, so one
+# account's password cannot be guessed at speed, and per network address, generously, since a
+# school's staff may all reach the server from one address.
 FAILURE_WINDOW = timedelta(minutes=15)
 FAILURES_PER_EMAIL = 5
 FAILURES_PER_ADDRESS = 100
+FAILURES_PER_DEVICE = 5
 _EMAIL_LENGTH, _ADDRESS_LENGTH = 254, 64
 
 
@@ -129,23 +186,32 @@ def throttle_keys(email: str, address: str) -> tuple[str, str]:
     return normalise_email(email)[:_EMAIL_LENGTH], address[:_ADDRESS_LENGTH]
 
 
-def reserve_sign_in(email: str, address: str) -> timedelta | None:
-    """Count this attempt as a failure before its password is checked, or say how long the
-    email (or the address) is held. The caller commits at once, so attempts made at the same
-    moment see each other: the limit holds however many arrive together. A success takes the
-    email's failures back (``signed_in``)."""
+def reserve_sign_in(email: str, address: str, device: str | None = None) -> timedelta | None:
+    """Count this attempt as a failure before its password is checked, or say how long it is
+    held. ``device`` is the nonce of a device cookie already checked to name this email
+    (accounts.devices); such an attempt is held only by that device's own failures. The caller
+    commits at once, so attempts made at the same moment see each other: the limit holds
+    however many arrive together. A success takes its failures back (``signed_in``)."""
     email, address = throttle_keys(email, address)
-    _serialise(f"sign-in email {email}")
-    _serialise(f"sign-in address {address}")
     now = utcnow()
+    recent_at = SignInFailure.at > now - FAILURE_WINDOW
+    if device is not None:
+        _serialise(f"sign-in device {device}")
+        this_device = and_(SignInFailure.email == email, SignInFailure.device == device)
+        ledgers = [(this_device, FAILURES_PER_DEVICE)]
+    else:
+        _serialise(f"sign-in email {email}")
+        _serialise(f"sign-in address {address}")
+        untrusted = SignInFailure.device.is_(None)
+        ledgers = [
+            (and_(SignInFailure.email == email, untrusted), FAILURES_PER_EMAIL),
+            (and_(SignInFailure.address == address, untrusted), FAILURES_PER_ADDRESS),
+        ]
     waits = []
-    for column, value, allowed in (
-        (SignInFailure.email, email, FAILURES_PER_EMAIL),
-        (SignInFailure.address, address, FAILURES_PER_ADDRESS),
-    ):
+    for condition, allowed in ledgers:
         recent = db.session.scalars(
             select(SignInFailure.at)
-            .where(column == value, SignInFailure.at > now - FAILURE_WINDOW)
+            .where(condition, recent_at)
             .order_by(SignInFailure.at.desc())
             .limit(allowed)
         ).all()
@@ -154,13 +220,21 @@ def reserve_sign_in(email: str, address: str) -> timedelta | None:
     if waits:
         return max(waits)
     db.session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
-    db.session.add(SignInFailure(email=email, address=address, at=now))
+    db.session.add(SignInFailure(email=email, address=address, device=device, at=now))
     db.session.flush()
     return None
 
 
-def signed_in(email: str) -> None:
-    """A right password: the email's failures, this attempt's included, are forgotten."""
+def signed_in(email: str, device: str | None = None) -> None:
+    """A right password: the failures of its ledger, this attempt's included, are forgotten —
+    that device's when it came with a device cookie, else the email's from unknown browsers."""
+    email, _ = throttle_keys(email, "")
+    ledger = SignInFailure.device == device if device else SignInFailure.device.is_(None)
+    db.session.execute(delete(SignInFailure).where(SignInFailure.email == email, ledger))
+
+
+def forget_failures(email: str) -> None:
+    """Every failure recorded for ``email``, in every ledger, is forgotten (a new password)."""
     email, _ = throttle_keys(email, "")
     db.session.execute(delete(SignInFailure).where(SignInFailure.email == email))
 
@@ -176,37 +250,61 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for ``user``. Returns the row and the token itself, which is never stored."""
+MAX_TOKEN_DAYS = 3650
+
+
+def create_token(
+    user: User, name: str, *, expires_in_days: int | None = None, read_only: bool = False
+) -> tuple[ApiToken, str]:
+    """A new token for ``user``, valid until revoked or for ``expires_in_days`` days, able to
+    change data unless ``read_only``. Returns the row and the token itself, which is never
+    stored."""
     name = name.strip()
+    problems: dict[str, str] = {}
     if not name:
-        raise ValidationFailed("name: must not be empty", details={"name": ["must not be empty"]})
-    if len(name) > 100:
+        problems["name"] = "must not be empty"
+    elif len(name) > 100:
+        problems["name"] = "must be at most 100 characters"
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        problems["expires_in_days"] = f"must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"
+    if problems:
         raise ValidationFailed(
-            "name: must be at most 100 characters", details={"name": ["at most 100 characters"]}
+            "; ".join(f"{field}: {message}" for field, message in problems.items()),
+            details={field: [message] for field, message in problems.items()},
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = ApiToken(
+        user=user,
+        name=name,
+        token_hash=_hash_token(secret),
+        prefix=secret[:10],
+        expires_at=expires_at,
+        read_only=read_only,
+    )
     db.session.add(token)
     db.session.flush()
     return token, secret
 
 
-def user_for_token(secret: str) -> User | None:
-    """The active user a live token belongs to; records when the token was last used."""
+def token_for_secret(secret: str) -> tuple[ApiToken | None, str]:
+    """The live token of an active user that ``secret`` is, or None and why not, in words.
+    Records when the token was last used."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret)))
-    if token is None or token.is_revoked or not token.user.active:
-        return None
     now = utcnow()
+    if token is None or token.is_revoked or not token.user.active:
+        return None, "This API token is unknown or has been revoked."
+    if token.has_expired(now):
+        return None, "This API token has expired; create a new one on your settings page."
     # Record use at most every few minutes: a write per request would serialise API reads
     # on SQLite.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token_id, user_id = token.id, token.user_id
+        token_id = token.id
         begin_write()
         db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
-        return db.session.get(User, user_id)
-    return token.user
+        return db.session.get(ApiToken, token_id), ""
+    return token, ""
 
 
 def revoke_token(user: User, token_id: int) -> ApiToken:

@@ -118,3 +118,32 @@ def test_set_password(run, create_user):
                  env={"OBSERVE_PASSWORD": "a brand new password"})  # fmt: skip
     assert result.exit_code == 0
     assert authenticate("x@example.org", "a brand new password") is not None
+
+
+def test_tokens_create_with_an_expiry_and_read_only(run, client, create_user):
+    from observe.accounts.models import ApiToken
+
+    create_user(email="data@example.org")
+    result = run(
+        "tokens", "create", "data@example.org", "--name", "dashboard", "--read-only",
+        "--expires-in-days", "30",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    token = db.session.scalar(select(ApiToken))
+    assert token.read_only
+    assert f"until {token.expires_at:%Y-%m-%d %H:%M} UTC" in result.output
+    assert "Created read-only token “dashboard”" in result.output
+    headers = {"Authorization": f"Bearer {result.output.splitlines()[-1]}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.post("/api/v1/sync/push", headers=headers, json={}).status_code == 403
+
+
+@pytest.mark.parametrize("days", ["0", "3651", "soon"])
+def test_tokens_create_refuses_a_bad_expiry(run, create_user, days):
+    from observe.accounts.models import ApiToken
+
+    create_user(email="data@example.org")
+    result = run("tokens", "create", "data@example.org", "--expires-in-days", days)
+    assert result.exit_code == 2
+    assert "Invalid value for '--expires-in-days'" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0

@@ -118,11 +118,16 @@ def test_session_cookie_is_secure_http_only_and_lax_by_default(make_app, create_
         base_url=https,
     )
     assert response.status_code == 302
-    cookie = response.headers["Set-Cookie"]
-    assert "observe_session=" in cookie
+    cookies = {c.split("=")[0]: c for c in response.headers.getlist("Set-Cookie")}
+    cookie = cookies["observe_session"]
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+    # The device cookie (docs/security.md) goes only to the sign-in page, never cross-site.
+    device = cookies["observe_device"]
+    assert "Secure" in device and "HttpOnly" in device
+    assert "SameSite=Strict" in device and "Path=/sign-in" in device
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
 def test_pages_forbid_loading_anything_from_elsewhere(client):

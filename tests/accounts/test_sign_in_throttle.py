@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from observe.accounts import operations
 from observe.accounts.models import SignInFailure
@@ -147,3 +147,88 @@ def test_an_overlong_email_is_held_like_any_other(client):
     for _ in range(operations.FAILURES_PER_EMAIL):
         assert attempt(client, email, "guess").status_code == 401
     assert attempt(client, email, "guess").status_code == 429
+
+
+# --- Device cookies: the real user, on a browser they have signed in from, is never held by
+# failures made elsewhere; an attacker anywhere else still is (docs/security.md). ---
+
+
+def a_known_browser(app, user_email: str):
+    """A browser (a tablet) that has signed in as ``user_email`` before, then signed out."""
+    browser = app.test_client()
+    assert attempt(browser, user_email, PASSWORD, "10.0.0.7").status_code == 302
+    assert browser.get_cookie("observe_device", path="/sign-in") is not None
+    browser.post_form("/sign-out", {}, token_from="/settings")
+    return browser
+
+
+def test_failures_from_elsewhere_never_hold_the_real_user_on_their_own_tablet(app, create_user):
+    create_user(email="maya@example.org")
+    tablet = a_known_browser(app, "maya@example.org")
+    attacker = app.test_client()
+    for i in range(operations.FAILURES_PER_EMAIL):
+        response = attempt(attacker, "maya@example.org", "guess", f"198.51.100.{i}")
+        assert response.status_code == 401
+    # The attacker is held, even with the right password ...
+    assert attempt(attacker, "maya@example.org", PASSWORD, "198.51.100.9").status_code == 429
+    # ... the real user on their tablet is not, and their success does not free the attacker.
+    assert attempt(tablet, "MAYA@example.org", PASSWORD, "10.0.0.7").status_code == 302
+    assert attempt(attacker, "maya@example.org", "guess", "198.51.100.9").status_code == 429
+
+
+def test_a_known_tablet_is_not_held_by_its_networks_failures(app, create_user):
+    create_user(email="maya@example.org")
+    tablet = a_known_browser(app, "maya@example.org")
+    db.session.add_all(
+        SignInFailure(email=f"guess{i}@example.org", address="203.0.113.9", at=utcnow())
+        for i in range(operations.FAILURES_PER_ADDRESS)
+    )
+    db.session.commit()
+    stranger = app.test_client()
+    assert attempt(stranger, "maya@example.org", PASSWORD, "203.0.113.9").status_code == 429
+    assert attempt(tablet, "maya@example.org", PASSWORD, "203.0.113.9").status_code == 302
+
+
+def test_guessing_on_a_stolen_tablet_holds_that_tablet_only(app, create_user):
+    create_user(email="maya@example.org")
+    stolen = a_known_browser(app, "maya@example.org")
+    for _ in range(operations.FAILURES_PER_DEVICE):
+        assert attempt(stolen, "maya@example.org", "guess").status_code == 401
+    held = attempt(stolen, "maya@example.org", PASSWORD)
+    assert held.status_code == 429 and TOO_MANY in held.get_data(as_text=True)
+    # The thief's failures cost the real user nothing on a new laptop.
+    assert attempt(app.test_client(), "maya@example.org", PASSWORD).status_code == 302
+
+
+def test_a_forged_or_someone_elses_device_cookie_earns_no_trust(app, create_user):
+    create_user(email="maya@example.org")
+    create_user(email="mallory@example.org")
+    # Mallory signs in to her own account: her cookie names her email only.
+    mallory = a_known_browser(app, "mallory@example.org")
+    forged = app.test_client()
+    forged.set_cookie("observe_device", "eyJuIjoieCIsImUiOlsibWF5YUBleGFtcGxlLm9yZyJdfQ.x.y",
+                      path="/sign-in")  # fmt: skip
+    for client in (mallory, forged):
+        for _ in range(operations.FAILURES_PER_EMAIL):
+            attempt(client, "maya@example.org", "guess")
+        assert attempt(client, "maya@example.org", PASSWORD).status_code == 429
+        db.session.execute(delete(SignInFailure))
+        db.session.commit()
+    # Her cookie does not name Maya's email ... and still works for her own.
+    assert attempt(mallory, "mallory@example.org", PASSWORD).status_code == 302
+
+
+def test_one_browser_remembers_several_people(app, create_user):
+    """A shared tablet cart: each person who signed in on it is known there."""
+    create_user(email="maya@example.org")
+    create_user(email="omar@example.org")
+    cart = a_known_browser(app, "maya@example.org")
+    assert attempt(cart, "omar@example.org", PASSWORD).status_code == 302
+    cart.post_form("/sign-out", {}, token_from="/settings")
+    attacker = app.test_client()
+    for email in ("maya@example.org", "omar@example.org"):
+        for _ in range(operations.FAILURES_PER_EMAIL):
+            attempt(attacker, email, "guess", "198.51.100.1")
+    for email in ("maya@example.org", "omar@example.org"):
+        assert attempt(cart, email, PASSWORD).status_code == 302
+        cart.post_form("/sign-out", {}, token_from="/settings")

@@ -109,3 +109,22 @@ def test_demo_calibration_shows_a_lenient_observer_a_contested_look_for_and_prog
         assert leaning["Tom Becker"] == "lenient"
     trends = calibration_trends.build(admin, thresholds)
     assert trends["hardest_criteria"][0]["criterion"] == "cp-productive-struggle"
+
+
+def test_each_demo_account_has_its_own_password(app, tmp_path, monkeypatch):
+    """Knowing an observer's demo password (handed out in a training) opens no other account,
+    the admin's least of all."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.delenv("OBSERVE_DEMO_PASSWORD", raising=False)
+    result = app.test_cli_runner().invoke(args=["demo", "--observations", "20"])
+    assert result.exit_code == 0, result.output
+    saved = tmp_path / "demo-sign-ins.txt"
+    assert oct(saved.stat().st_mode & 0o777) == "0o600"
+    rows = [line.split("\t") for line in saved.read_text().splitlines()[1:]]
+    passwords = {email: password for email, _, password in rows}
+    assert len(passwords) == 6 and len(set(passwords.values())) == 6
+    for email, password in passwords.items():
+        assert f"{email}  " in result.output and password in result.output
+        assert authenticate(email, password) is not None
+    admin = passwords["admin@riverbend.example"]
+    assert all(authenticate(email, admin) is None for email in passwords if "admin" not in email)

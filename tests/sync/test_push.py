@@ -319,7 +319,8 @@ def test_a_bad_envelope_is_refused_whole(client, bearer, setting):
 
 def test_push_needs_a_user(client, make_version):
     response = client.post("/api/v1/sync/push", json={"device_id": "d", "versions": []})
-    assert response.status_code == 400  # a cookie-less browser post fails CSRF first
+    assert response.status_code == 401  # no credentials: 401 before any CSRF check
+    assert response.get_json()["error"]["code"] == "unauthorized"
     response = client.post(
         "/api/v1/sync/push",
         json={"device_id": "d", "versions": []},
