@@ -117,7 +117,7 @@ def reveal(session_id: int):
     session = sessions.get_session(current_user, session_id)
     try:
         sessions.reveal(current_user, session)
-    except (Conflict, Forbidden) as error:
+    except Conflict as error:  # a Forbidden is a 403, as from the API
         db.session.rollback()
         flash(error.message, "error")
     else:
@@ -130,6 +130,8 @@ def reveal(session_id: int):
 def consensus(session_id: int):
     begin_write()
     session = sessions.get_session(current_user, session_id)
+    if not sessions.can_manage(current_user, session):
+        raise Forbidden("only the session's facilitator or a district admin can record consensus")
     scores = []
     for key in request.form.getlist("criterion"):
         choice = request.form.get(f"level-{key}", "")
@@ -148,7 +150,7 @@ def consensus(session_id: int):
         return redirect(url_for("calibration.show", session_id=session_id) + "#consensus")
     try:
         saved = sessions.record_consensus(current_user, session, {"scores": scores})
-    except (Conflict, Forbidden, ValidationFailed) as error:
+    except (Conflict, ValidationFailed) as error:  # a Forbidden is a 403, as from the API
         db.session.rollback()
         flash(f"No consensus score was saved. {error.message}", "error")
     else:

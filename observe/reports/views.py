@@ -39,7 +39,7 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 def _scope_from_request() -> tuple[str, export.Scope]:
     """The format and scope asked for; every problem with them named at once."""
-    fmt = (request.args.get("format") or "csv").lower()
+    fmt = request.args.get("format") or "csv"  # exactly as documented: csv or json
     problems: dict[str, str] = {}
     if fmt not in export.FORMATS:
         problems["format"] = f"must be csv or json, not {fmt!r}"

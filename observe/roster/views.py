@@ -34,10 +34,9 @@ def schools():
 @bp.get("/schools/<code>")
 def school(code: str):
     school = db.session.scalar(select(School).where(School.code == code))
-    if school is None:
-        abort(404, f"There is no school with code {code}.")
-    if not can_see_school(current_user, school.id):
-        abort(403, "You may not see this school's roster.")
+    if school is None or not can_see_school(current_user, school.id):
+        # Another school's code answers as an unknown one: its roster is not the reader's.
+        abort(404, f"There is no school with code {code} among your schools.")
     classrooms = db.session.scalars(
         select(Classroom)
         .where(Classroom.school_id == school.id)

@@ -906,6 +906,9 @@ def delete_observation(user: User, observation_id: str) -> Observation:
     if observation is None:
         raise NotFound(f"no observation {observation_id}")
     if observation.author_id != user.id and not user.is_district_admin:
+        if not can_see_detail(user, observation):
+            # Someone who may not read it learns nothing, not even that it exists.
+            raise NotFound(f"no observation {observation_id}")
         raise Forbidden("only its author or a district admin can delete an observation")
     session = observation.calibration_session
     if session is not None and session.is_revealed:

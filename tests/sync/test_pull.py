@@ -125,7 +125,13 @@ def test_deletion_rules(client, bearer, push, make_version, setting, create_user
     push(version)
     other = create_user(email="other@example.org", schools=[setting.school])
     url = f"/api/v1/observations/{version['observation_id']}"
+    # Another observer may not read it, so is told nothing of it.
     response = client.delete(url, headers=bearer(other))
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    # The school's leader may read it, but deleting is its author's or an admin's.
+    leader = create_user(Role.SCHOOL_LEADER, email="lead@example.org", schools=[setting.school])
+    response = client.delete(url, headers=bearer(leader))
     assert response.status_code == 403
     assert response.get_json()["error"] == {
         "code": "forbidden",
