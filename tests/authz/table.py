@@ -340,17 +340,3 @@ def accepts(answer: Answer, status: int, location: str) -> bool:
         if wanted == status and not (status == 302 and to_sign_in):
             return True
     return False
-
-
-# Cells that answer as the table says only once wave/sessions is merged (bearer tokens refused
-# on pages and token settings; no credentials answer 401 before the CSRF check).
-def needs_sessions(key: str, row: Row, role: str, mode: str, cookie: Answer) -> bool:
-    if mode != "token":
-        return False
-    unsafe = key.split(" ", 1)[0] in ("POST", "PUT", "PATCH", "DELETE")
-    if row.kind == "api":
-        return role == "anonymous" and unsafe
-    if row.kind == "page":
-        # A page the role is refused anyway (403) already refuses the token.
-        return role != "anonymous" and not _as_set(cookie) <= TOKEN_REFUSED
-    return False

@@ -18,7 +18,7 @@ from observe.accounts.models import ApiToken
 from observe.core.models import utcnow
 from observe.extensions import db
 from tests.authz import district
-from tests.authz.table import ROUTES, accepts, needs_sessions, parse_answers, token_answer
+from tests.authz.table import ROUTES, accepts, parse_answers, token_answer
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Where a classroom's attributes are part of the answer: the roster, the device's copy of it,
@@ -44,12 +44,9 @@ def _cells() -> list[Any]:
                 cookie = answers.get(role, row.answers[role])
                 for mode in district.MODES:
                     answer = cookie if mode == "cookie" else token_answer(key, row, role, cookie)
-                    marks = []
-                    if needs_sessions(key, row, role, mode, cookie):
-                        marks.append(pytest.mark.xfail(strict=True, reason="needs wave/sessions"))
                     label = f"[{case.label}]" if case.label else ""
                     name = f"{key}{label}-{role}-{mode}"
-                    cells.append(pytest.param(key, case, role, mode, answer, id=name, marks=marks))
+                    cells.append(pytest.param(key, case, role, mode, answer, id=name))
     return cells
 
 
