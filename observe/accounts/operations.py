@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from observe.accounts.models import ApiToken, Role, SignInFailure, User
+from observe.audit.operations import record
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.errors import NotFound, ValidationFailed
@@ -71,6 +72,12 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
+    record(
+        "user.created",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": email, "role": role.value},
+    )
     return user
 
 
@@ -95,6 +102,7 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     signed_in(user.email)
     db.session.flush()
+    record("user.password_set", object_type="user", object_id=user.id, detail={"email": user.email})
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -189,6 +197,12 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken(user=user, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
     db.session.add(token)
     db.session.flush()
+    record(
+        "token.created",
+        object_type="api_token",
+        object_id=token.id,
+        detail={"user": user.email, "name": name},
+    )
     return token, secret
 
 
@@ -216,4 +230,10 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
+        record(
+            "token.revoked",
+            object_type="api_token",
+            object_id=token.id,
+            detail={"user": user.email, "name": token.name},
+        )
     return token

@@ -9,6 +9,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from observe.accounts import operations
+from observe.audit.operations import record
+from observe.audit.views import record_failed_sign_in, record_now
 from observe.core.database import begin_write
 from observe.errors import ValidationFailed
 from observe.extensions import db
@@ -52,9 +54,11 @@ def sign_in():
                 status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
             elif user is None:
                 error, status = "That email and password do not match an active account.", 401
+                record_failed_sign_in(email, "wrong email or password, or account inactive")
             else:
                 begin_write()
                 operations.signed_in(email)
+                record("sign_in", actor=user)
                 db.session.commit()
                 session.clear()
                 session.permanent = True
@@ -66,6 +70,7 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    record_now("sign_out")
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
