@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup
 def register_commands(app: Flask) -> None:
     from observe.accounts.cli import tokens_cli, users_cli
     from observe.audit.cli import audit_cli
+    from observe.backup.cli import backup_command, restore_command
     from observe.calibration.cli import agreement_command
     from observe.demo import demo_command
     from observe.reports.cli import export_cli, report_cli
@@ -28,6 +29,8 @@ def register_commands(app: Flask) -> None:
         report_cli,
         export_cli,
         audit_cli,
+        backup_command,
+        restore_command,
     )
     for command in commands:
         app.cli.add_command(command)
