@@ -253,3 +253,37 @@ def test_backup_refuses_to_overwrite(app, stamped, tmp_path):
     result = app.test_cli_runner().invoke(args=["backup", "-o", str(existing)])
     assert result.exit_code == 1 and "exists; choose another name" in result.output
     assert existing.read_bytes() == b"last night's backup"
+
+
+def test_a_backup_is_one_snapshot_while_writers_write(
+    app, stamped, create_user, monkeypatch, tmp_path
+):
+    """A write committed while the backup reads is in none of its tables: the archive is the
+    database as it was when the backup began (its row counts, read first, agree)."""
+    create_user(email="before@example.org")
+    reads = archive._rows
+    wrote = []
+
+    def read_then_someone_writes(connection, table):
+        if not wrote:  # once, after the snapshot began, before the first table is read
+            with db.engine.connect() as other:
+                other.execute(
+                    AuditEvent.__table__.insert().values(
+                        at=datetime.now(UTC), actor_email="during@example.org", action="sign_in",
+                        object_type="", object_id="", address="", detail={},
+                    )
+                )  # fmt: skip
+                other.commit()
+            wrote.append(True)
+        yield from reads(connection, table)
+
+    monkeypatch.setattr(archive, "_rows", read_then_someone_writes)
+    path = tmp_path / "during.zip"
+    _backup(app, path)
+    assert wrote
+    events = _tables(path)["audit_event"]
+    assert any(b"before@example.org" in line for line in events)
+    assert not any(b"during@example.org" in line for line in events)
+    assert db.session.scalar(
+        select(func.count()).where(AuditEvent.actor_email == "during@example.org")
+    )
