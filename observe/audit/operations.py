@@ -44,7 +44,7 @@ ACTIONS: dict[str, str] = {
     "audit.purged": "removed audit events past the retention period",
 }
 
-_EMAIL, _TYPE, _ID, _ADDRESS, _ACTION = 254, 40, 64, 64, 64
+_EMAIL, _TYPE, _ID, _ADDRESS = 254, 40, 64, 64
 
 
 def command_line_actor() -> str:
@@ -54,6 +54,18 @@ def command_line_actor() -> str:
     except (KeyError, OSError):
         name = f"uid {os.getuid()}"
     return f"command line ({name})"
+
+
+def _storable(value: Any) -> Any:
+    """Text either database stores: no NUL (PostgreSQL refuses it), no lone surrogate (UTF-8
+    cannot encode it). An email typed at the sign-in form is anyone's text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(str(key)): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
 
 
 def record(
@@ -90,12 +102,12 @@ def record(
     event = AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor is not None else None,
-        actor_email=email[:_EMAIL],
-        action=action[:_ACTION],
-        object_type=object_type[:_TYPE],
-        object_id=str(object_id)[:_ID],
-        address=address[:_ADDRESS],
-        detail=detail,
+        actor_email=_storable(email[:_EMAIL]),
+        action=action,
+        object_type=_storable(object_type[:_TYPE]),
+        object_id=_storable(str(object_id)[:_ID]),
+        address=_storable(address[:_ADDRESS]),
+        detail=_storable(detail),
     )
     db.session.add(event)
     db.session.flush()

@@ -37,6 +37,7 @@ class Filters:
         """The filters as query parameters (for the next page's link and the export's)."""
         values = asdict(self)
         values["from"], values["to"] = values.pop("start"), values.pop("end")
+        values["type"], values["id"] = values.pop("object_type"), values.pop("object_id")
         return {key: str(value) for key, value in values.items() if value not in ("", None)}
 
 

@@ -10,6 +10,7 @@ written: they are counted afresh after a restore.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import os
@@ -93,8 +94,8 @@ def archived_tables() -> list[Table]:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if hasattr(value, "value") and isinstance(getattr(value, "value", None), str):
-        return value.value  # an enumeration member
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
 
 
@@ -305,9 +306,17 @@ def load_tables(
             if progress:
                 progress(len(rows))
 
-        for line in _member_lines(archive, entry.member):
-            values = json.loads(line)
-            batch.append({name: converters[name](value) for name, value in values.items()})
+        columns = frozenset(converters)
+        for number, line in enumerate(_member_lines(archive, entry.member), start=1):
+            try:
+                values = json.loads(line)
+                if not isinstance(values, dict) or values.keys() != columns:
+                    raise ValueError("not an object with the table's columns")
+                batch.append({name: converters[name](value) for name, value in values.items()})
+            except (ValueError, TypeError) as error:
+                raise BackupError(
+                    f"{entry.member}, line {number}: {error}; nothing was restored"
+                ) from None
             count += 1
             if len(batch) == _BATCH:
                 flush(batch)

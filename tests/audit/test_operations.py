@@ -98,3 +98,15 @@ def test_the_retention_setting_is_checked(monkeypatch, tmp_path):
         build_config(str(tmp_path), {"SECRET_KEY": "x"})
     monkeypatch.setenv("OBSERVE_AUDIT_RETENTION_DAYS", "90")
     assert build_config(str(tmp_path), {"SECRET_KEY": "x"})["OBSERVE_AUDIT_RETENTION_DAYS"] == 90
+
+
+def test_any_text_is_stored(events):
+    """An email typed at the sign-in form is anyone's: NUL and lone surrogates are replaced,
+    not a reason to lose the event (or to answer 500)."""
+    operations.record(
+        "sign_in.failed", actor_email="a\x00b\ud800@x", detail={"k\x00": ["v\ud800", 1]}
+    )
+    db.session.commit()
+    [event] = events()
+    assert event.actor_email == "a\ufffdb?@x"
+    assert event.detail == {"k\ufffd": ["v?", 1]}

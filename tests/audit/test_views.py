@@ -123,6 +123,9 @@ def test_the_page_searches_newest_first_a_page_at_a_time(client, sign_in, create
     only = client.get("/admin/audit?who=USER7&action=sign_in").get_data(as_text=True)
     assert "user7@example.org" in only and "user8@example.org" not in only
     assert "roster.imported</code>" not in only
+    by_object = client.get("/admin/audit?type=observation&id=abc").get_data(as_text=True)
+    assert "No event matches" in by_object
+    assert "type=observation&amp;id=abc" in by_object  # the download keeps every filter
     prefix = client.get("/admin/audit?action=roster").get_data(as_text=True)
     assert "roster.imported</code>" in prefix and "user1@example.org" not in prefix
     assert "198.51.100.59" not in client.get("/admin/audit?to=2000-01-01").get_data(as_text=True)

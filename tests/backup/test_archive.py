@@ -3,6 +3,7 @@ nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 import zipfile
@@ -234,12 +235,30 @@ def test_bad_archives_are_named_and_change_nothing(app, make_app, databases, dis
             "made at schema revision '0123abcd'"
         ),
     }
+    # Consistent checksums around a row that is not the table's: named by file and line.
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(good) as old, zipfile.ZipFile(forged, "w") as new:
+        manifest = json.loads(old.read("manifest.json"))
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if info.filename == "tables/school.jsonl":
+                data += b'{"id": 99, "surprise": 1}\n'
+                entry = next(t for t in manifest["tables"] if t["name"] == "school")
+                entry["rows"] += 1
+                entry["sha256"] = hashlib.sha256(data).hexdigest()
+            if info.filename != "manifest.json":
+                new.writestr(info.filename, data)
+        new.writestr("manifest.json", json.dumps(manifest))
+    cases[forged] = "tables/school.jsonl, line 3: not an object with the table's columns"
     target = make_app(SQLALCHEMY_DATABASE_URI=databases("sqlite"))
     for path, message in cases.items():
         output = _restore(target, path, expect=1)
         assert "Nothing was restored" in output and message in output, output
     with target.app_context():
-        assert "user" not in db.inspect(db.engine).get_table_names()  # not even a schema
+        # The forged archive passed every check before the write: the schema was made, and
+        # nothing is in it.
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        db.session.remove()
 
     # Into a database that holds data: refused, naming what is there.
     output = _restore(app, good, expect=1)
