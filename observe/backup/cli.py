@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from observe.backup import archive
 from observe.extensions import db
@@ -32,6 +33,8 @@ def backup_command(output: Path, overwrite: bool) -> None:
             manifest = archive.write_backup(output, progress=bar.update, on_total=total)
         except archive.BackupError as error:
             raise click.ClickException(str(error)) from None
+        except DBAPIError as error:
+            raise click.ClickException(f"the database could not be read: {error.orig}") from None
     rows = sum(t.rows for t in manifest.tables)
     click.echo(
         f"Wrote {output} ({output.stat().st_size:,} bytes): {rows:,} rows of "
@@ -51,9 +54,10 @@ def restore_command(file: Path) -> None:
 
         try:
             restored = archive.restore(file, progress=bar.update, on_total=total)
-        except archive.BackupError as error:
+        except (archive.BackupError, DBAPIError) as error:
             db.session.rollback()
-            raise click.ClickException(f"Nothing was restored: {error}") from None
+            reason = error.orig if isinstance(error, DBAPIError) else error
+            raise click.ClickException(f"Nothing was restored: {reason}") from None
         db.session.commit()
     rows = sum(restored.rows.values())
     made = restored.manifest.get("created_at", "?")
