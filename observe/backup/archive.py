@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +36,10 @@ MANIFEST = "manifest.json"
 # Derived from the other tables (reports/rollups.py): rebuilt after a restore, never archived.
 DERIVED = frozenset({"rollup_school", "rollup_profile", "rollup_state"})
 _BATCH = 1000
+# Bounds on what a restore reads into memory at once: a row (a request is at most 16 MB, so no
+# stored row comes near) and the manifest.
+MAX_LINE = 64 * 1024 * 1024
+MAX_MANIFEST = 16 * 1024 * 1024
 
 
 class BackupError(Exception):
@@ -189,6 +194,8 @@ def write_backup(
 
 def read_manifest(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
     try:
+        if archive.getinfo(MANIFEST).file_size > MAX_MANIFEST:
+            raise BackupError(f"{name}: its {MANIFEST} is too large to be an observe manifest")
         manifest = json.loads(archive.read(MANIFEST))
     except KeyError:
         raise BackupError(f"{name} has no {MANIFEST}: it is not an observe backup") from None
@@ -216,7 +223,10 @@ def open_archive(path: Path) -> zipfile.ZipFile:
 
 def _member_lines(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
     with archive.open(member) as handle:
-        yield from handle
+        while line := handle.readline(MAX_LINE):
+            if len(line) == MAX_LINE and not line.endswith(b"\n"):
+                raise BackupError(f"{member} has a line longer than {MAX_LINE:,} bytes")
+            yield line
 
 
 def verify(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str) -> list[TableEntry]:
@@ -247,7 +257,7 @@ def verify(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str) -> lis
                 rows += 1
         except KeyError:
             raise BackupError(f"{name} lacks {entry.member}") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
             raise BackupError(f"{name}: {entry.member} is damaged ({error})") from None
         if digest.hexdigest() != entry.sha256 or rows != entry.rows:
             raise BackupError(
