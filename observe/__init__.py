@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.accounts.views import bp as accounts_bp
     from observe.api import bp as api_bp
     from observe.api import routes as _api_routes  # noqa: F401
+    from observe.audit.views import bp as audit_bp
     from observe.calibration.views import bp as calibration_bp
     from observe.cli import register_commands
     from observe.core.formatting import register_filters
@@ -71,7 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_filters(app)
     blueprints = (core_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp)
-    blueprints += (reports_bp, api_bp, tablet_bp)
+    blueprints += (reports_bp, api_bp, tablet_bp, audit_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_commands(app)

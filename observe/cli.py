@@ -9,6 +9,8 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     from observe.accounts.cli import tokens_cli, users_cli
+    from observe.audit.cli import audit_cli
+    from observe.backup.cli import backup_command, restore_command
     from observe.calibration.cli import agreement_command
     from observe.demo import demo_command
     from observe.reports.cli import export_cli, report_cli
@@ -26,6 +28,9 @@ def register_commands(app: Flask) -> None:
         agreement_command,
         report_cli,
         export_cli,
+        audit_cli,
+        backup_command,
+        restore_command,
     )
     for command in commands:
         app.cli.add_command(command)

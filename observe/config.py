@@ -30,6 +30,15 @@ def _share(name: str, default: float) -> float:
     return share
 
 
+def _days(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 36_500:
+        raise RuntimeError(f"{name} must be a whole number of days from 1 to 36500, not {value!r}")
+    return int(value)
+
+
 def database_url(instance_path: str) -> str:
     """``DATABASE_URL`` when set, else an SQLite file in the instance folder."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -129,6 +138,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         # Reports show no group (a school, a course level, a month) with fewer walkthroughs
         # than this, so that no classroom can be singled out from an aggregate.
         "OBSERVE_MIN_GROUP_SIZE": int(os.environ.get("OBSERVE_MIN_GROUP_SIZE", "10") or 10),
+        # How long audit events are kept: `observe audit purge` removes older ones (two school
+        # years by default; a district's records policy may ask for more).
+        "OBSERVE_AUDIT_RETENTION_DAYS": _days("OBSERVE_AUDIT_RETENTION_DAYS", 730),
     }
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(instance_path)

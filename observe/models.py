@@ -1,6 +1,7 @@
 """Imports every model so SQLAlchemy's metadata, and so Alembic, knows every table."""
 
 from observe.accounts.models import ApiToken, Role, User, user_school
+from observe.audit.models import AuditEvent
 from observe.calibration.models import (
     CalibrationSession,
     ConsensusScore,
@@ -34,6 +35,7 @@ from observe.sync.models import Change, ChangeCounter
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "CalibrationSession",
     "Change",
     "ChangeCounter",

@@ -77,7 +77,7 @@ def set_password(email: str) -> None:
 def sign_out_everywhere(email: str, revoke_tokens: bool) -> None:
     """End every session of a user on every device at once. Tablets keep unsynced work."""
     user = _user_or_fail(email)
-    operations.end_sessions(user)
+    operations.sign_out_everywhere(user)
     revoked = operations.revoke_tokens(user) if revoke_tokens else 0
     db.session.commit()
     message = f"Every session of {user.email} has ended; they sign in again on each device."

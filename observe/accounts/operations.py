@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from observe.accounts import passwords
 from observe.accounts.models import ApiToken, Role, SignInFailure, User
+from observe.audit.operations import record
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.errors import NotFound, ValidationFailed
@@ -95,6 +96,12 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
+    record(
+        "user.created",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": email, "role": role.value},
+    )
     return user
 
 
@@ -120,6 +127,19 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     forget_failures(user.email)
     end_sessions(user)
+    record("user.password_set", object_type="user", object_id=user.id, detail={"email": user.email})
+
+
+def sign_out_everywhere(user: User) -> None:
+    """What "sign out everywhere" does (the settings page, the command line): end every session
+    of ``user``, and say so in the audit log."""
+    end_sessions(user)
+    record(
+        "user.signed_out_everywhere",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": user.email},
+    )
 
 
 def end_sessions(user: User) -> None:
@@ -138,6 +158,12 @@ def set_active(user: User, active: bool) -> None:
     if not active:
         end_sessions(user)
     db.session.flush()
+    record(
+        "user.activated" if active else "user.deactivated",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": user.email},
+    )
 
 
 def revoke_tokens(user: User) -> int:
@@ -147,6 +173,13 @@ def revoke_tokens(user: User) -> int:
     for token in live:
         token.revoked_at = now
     db.session.flush()
+    for token in live:
+        record(
+            "token.revoked",
+            object_type="api_token",
+            object_id=token.id,
+            detail={"user": user.email, "name": token.name},
+        )
     return len(live)
 
 
@@ -284,6 +317,12 @@ def create_token(
     )
     db.session.add(token)
     db.session.flush()
+    record(
+        "token.created",
+        object_type="api_token",
+        object_id=token.id,
+        detail={"user": user.email, "name": name},
+    )
     return token, secret
 
 
@@ -314,4 +353,10 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
+        record(
+            "token.revoked",
+            object_type="api_token",
+            object_id=token.id,
+            detail={"user": user.email, "name": token.name},
+        )
     return token

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from observe.accounts import devices, operations
+from observe.accounts.models import User
+from observe.audit.operations import record
+from observe.audit.views import record_failed_sign_in
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.errors import ValidationFailed
@@ -55,9 +59,11 @@ def sign_in():
                 status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
             elif user is None:
                 error, status = "That email and password do not match an active account.", 401
+                record_failed_sign_in(email, "wrong email or password, or account inactive")
             else:
                 begin_write()
                 operations.signed_in(email, device)
+                record("sign_in", actor=user)
                 db.session.commit()
                 session.clear()
                 session.permanent = True
@@ -74,14 +80,14 @@ def sign_out():
     # Signing out ends every session of this person, on every device: a copy of this cookie
     # (or of a tablet's) is worth nothing after it. A tablet keeps its unsynced work and asks
     # to sign in again (docs/security.md).
-    _end_every_session()
+    _end_every_session(operations.end_sessions, "sign_out")
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
 
 
 @bp.post("/settings/sign-out-everywhere")
 def sign_out_everywhere():
-    _end_every_session()
+    _end_every_session(operations.sign_out_everywhere)
     flash(
         "You are signed out on every device. Tablets keep their unsynced walkthroughs and send "
         "them once you sign in on them again.",
@@ -90,10 +96,12 @@ def sign_out_everywhere():
     return redirect(url_for("accounts.sign_in"))
 
 
-def _end_every_session() -> None:
+def _end_every_session(end: Callable[[User], None], action: str | None = None) -> None:
     user = current_user._get_current_object()
     begin_write()
-    operations.end_sessions(user)
+    end(user)
+    if action:
+        record(action, actor=user)
     db.session.commit()
     logout_user()
     session.clear()
@@ -132,6 +140,7 @@ def change_password():
         flash("The password was not changed: too many wrong passwords; try again later.", "error")
         return redirect(url_for("accounts.settings"))
     if operations.authenticate(user.email, current) is None:
+        record_failed_sign_in(user.email, "wrong current password when changing it")
         flash("The password was not changed: your current password is not right.", "error")
         return redirect(url_for("accounts.settings"))
     try:

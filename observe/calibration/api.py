@@ -8,6 +8,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from observe.api import bp
+from observe.audit.views import record_now
 from observe.calibration import report, sessions, trends
 from observe.calibration.models import CalibrationSession
 from observe.core.database import begin_write
@@ -75,7 +76,9 @@ def record_consensus(session_id: int):
 @bp.get("/calibration/sessions/<int:session_id>/report")
 def calibration_report(session_id: int):
     session = sessions.get_session(current_user, session_id)
-    return jsonify(report.build(current_user, session, report.Thresholds.from_config()))
+    built = report.build(current_user, session, report.Thresholds.from_config())
+    record_now("calibration.report_viewed", "calibration_session", session_id)
+    return jsonify(built)
 
 
 @bp.get("/calibration/trends")

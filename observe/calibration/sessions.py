@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, fields, pre_load, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import Role, User
+from observe.audit.operations import record
 from observe.calibration.models import (
     CalibrationSession,
     ConsensusScore,
@@ -314,6 +315,9 @@ def reveal(user: User, session: CalibrationSession) -> CalibrationSession:
     ]
     db.session.flush()
     changes.record(db.session, "calibration_session", entity_id=session.id)
+    record(
+        "calibration.revealed", object_type="calibration_session", object_id=session.id, actor=user
+    )
     return session
 
 

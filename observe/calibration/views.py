@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from observe.accounts.models import User
+from observe.audit.views import record_now
 from observe.calibration import report, sessions, trends
 from observe.core import clock
 from observe.core.database import begin_write
@@ -108,6 +109,7 @@ def show(session_id: int):
         built = report.build(current_user, session, report.Thresholds.from_config())
         context["report"] = built
         context["agreement_chart"] = charts.agreement(built)
+        record_now("calibration.report_viewed", "calibration_session", session_id)
     return render_template("calibration/session.html", **context)
 
 
@@ -163,10 +165,9 @@ def consensus(session_id: int):
 def report_pdf(session_id: int):
     session = sessions.get_session(current_user, session_id)
     built = report.build(current_user, session, report.Thresholds.from_config())
-    return pdf_response(
-        print_session_report(session, built, request.args.get("paper")),
-        f"calibration-{session.id}.pdf",
-    )
+    pdf = print_session_report(session, built, request.args.get("paper"))
+    record_now("calibration.report_printed", "calibration_session", session_id)
+    return pdf_response(pdf, f"calibration-{session_id}.pdf")
 
 
 def print_session_report(session: Any, built: dict[str, Any], paper: str | None) -> bytes:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from observe.audit.views import record_now
 from observe.core import clock
 from observe.core.database import begin_write
 from observe.errors import Conflict, NotFound, ValidationFailed
@@ -35,6 +36,7 @@ def reconcile_page(observation_id: str):
     observation = _walkthrough(observation_id)
     history = operations.history_json(observation)
     candidates = [v for v in history["versions"] if v["leaf"]]
+    record_now("walkthrough.history_viewed", "observation", observation.id, page="reconcile")
     return render_template(
         "observations/reconcile.html",
         observation=observation,
@@ -80,18 +82,18 @@ def _for_feedback(observation_id: str) -> Observation:
 
 @bp.get("/<observation_id>/feedback")
 def feedback_page(observation_id: str):
-    return render_template(
-        "observations/feedback.html", feedback=feedback.build(_for_feedback(observation_id))
-    )
+    built = feedback.build(_for_feedback(observation_id))
+    record_now("walkthrough.feedback_viewed", "observation", observation_id)
+    return render_template("observations/feedback.html", feedback=built)
 
 
 @bp.get("/<observation_id>/feedback.pdf")
 def feedback_pdf(observation_id: str):
     observation = _for_feedback(observation_id)
     pdf = print_feedback(observation, request.args.get("paper"))
-    return pdf_response(
-        pdf, f"walkthrough-{clock.local(observation.observed_at):%Y-%m-%d}-{observation.id[:8]}.pdf"
-    )
+    name = f"walkthrough-{clock.local(observation.observed_at):%Y-%m-%d}-{observation.id[:8]}.pdf"
+    record_now("walkthrough.feedback_printed", "observation", observation.id)
+    return pdf_response(pdf, name)
 
 
 def print_feedback(observation: Observation, paper: str | None) -> bytes:

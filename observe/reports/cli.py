@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from observe.accounts.models import Role
+from observe.audit import operations as audit
 from observe.calibration import report
 from observe.calibration.models import CalibrationSession
 from observe.errors import ValidationFailed
@@ -77,6 +78,13 @@ def calibration_command(session_id: int | None, output: Path | None, paper: str)
     built = report.build(Console(), session, report.Thresholds.from_config())
     with current_app.test_request_context():
         _write(output, print_session_report(session, built, paper))
+    audit.record(
+        "calibration.report_printed",
+        object_type="calibration_session",
+        object_id=session_id,
+        detail={"output": str(output)},
+    )
+    db.session.commit()
 
 
 @report_cli.command("summary")
@@ -132,6 +140,13 @@ def observation_command(observation_id: str, output: Path, paper: str) -> None:
         )
     with current_app.test_request_context():
         _write(output, print_feedback(observation, paper))
+    audit.record(
+        "walkthrough.feedback_printed",
+        object_type="observation",
+        object_id=observation.id,
+        detail={"output": str(output)},
+    )
+    db.session.commit()
 
 
 @click.group("export")
@@ -167,4 +182,16 @@ def export_observations(
     with output.open("w", encoding="utf-8", newline="") as handle:
         for chunk in export.chunks(fmt, counted()):
             handle.write(chunk)
+    audit.record(
+        "ratings.exported",
+        detail={
+            "format": fmt,
+            "start": start or "",
+            "end": end or "",
+            "schools": list(schools),
+            "output": str(output),
+            "rows": count,
+        },
+    )
+    db.session.commit()
     click.echo(f"Wrote {count:,} ratings to {output}.")

@@ -21,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from observe.api import bp as api_bp
+from observe.audit.views import record_now
 from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
@@ -58,6 +59,13 @@ def _scope_from_request() -> tuple[str, export.Scope]:
 
 
 def _download(fmt: str, scope: export.Scope) -> Response:
+    record_now(
+        "ratings.exported",
+        format=fmt,
+        start=str(scope.start or ""),
+        end=str(scope.end or ""),
+        schools=scope.school_codes,
+    )
     records = export.parts(current_user._get_current_object(), scope)
     response = Response(stream_with_context(export.chunks(fmt, records)), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="observations.{fmt}"'

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from observe.audit import operations as audit
 from observe.errors import ProblemList, plural
 from observe.extensions import db
 from observe.reports import rollups
@@ -103,6 +104,7 @@ def write_roster(roster: Roster) -> ImportSummary:
     # Devices hold their schools' rosters offline; each changed school reaches them by pull.
     for code in sorted(touched):
         changes.record(db.session, "school", entity_id=schools[code].id)
+    audit.record("roster.imported", detail=summary.as_dict())
     return summary
 
 

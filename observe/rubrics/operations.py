@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from observe.audit.operations import record
 from observe.extensions import db
 from observe.rubrics.format import ParsedRubric, RubricFileError, effective_scale, parse_rubric
 from observe.rubrics.models import (
@@ -98,6 +99,16 @@ def store_rubric(parsed: ParsedRubric) -> LoadResult:
             continue
         # Devices learn of the new version by pull, as the transaction commits.
         changes.record(db.session, "rubric_version", entity_id=version.id)
+        record(
+            "rubric.loaded",
+            object_type="rubric_version",
+            object_id=version.id,
+            detail={
+                "title": version.title,
+                "number": version.number,
+                "source": version.source_name,
+            },
+        )
         return LoadResult(version, created=True)
     raise AssertionError("unreachable")  # pragma: no cover
 

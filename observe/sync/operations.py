@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from observe.accounts.models import Role, User
+from observe.audit.operations import record
 from observe.calibration.models import CalibrationSession, calibration_participant
 from observe.calibration.sessions import session_json
 from observe.core.database import executemany_plain
@@ -927,6 +928,9 @@ def delete_observation(user: User, observation_id: str) -> Observation:
             author_id=observation.author_id,
         )
         db.session.flush()
+        record(
+            "walkthrough.deleted", object_type="observation", object_id=observation.id, actor=user
+        )
     return observation
 
 
@@ -1005,6 +1009,13 @@ def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
     db.session.flush()
     changes.record(
         db.session, "observation", observation_id=observation.id, author_id=observation.author_id
+    )
+    record(
+        "walkthrough.reconciled",
+        object_type="observation",
+        object_id=observation.id,
+        actor=user,
+        detail={"chosen_version": chosen.id, "new_version": payload["version_id"]},
     )
     return observation
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from observe.api import bp, user_json
+from observe.audit.views import record_now
 from observe.calibration.sessions import device_sessions, session_json
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
@@ -100,9 +101,9 @@ def delete_observation(observation_id: str):
 @bp.get("/observations/<observation_id>")
 def observation_history(observation_id: str):
     """A walkthrough's head and every version received: for reconciling a conflict."""
-    return jsonify(
-        operations.history_json(operations.walkthrough_for(current_user, observation_id))
-    )
+    history = operations.history_json(operations.walkthrough_for(current_user, observation_id))
+    record_now("walkthrough.history_viewed", "observation", history["id"])
+    return jsonify(history)
 
 
 @bp.post("/observations/<observation_id>/reconcile")

@@ -174,6 +174,19 @@ ROUTES: dict[str, Row] = {
     "GET /": page(EVERYONE),
     "POST /sign-out": page("sign-in sign-in sign-in sign-in sign-in sign-in"),
     "GET /settings": page(EVERYONE),
+    # Ends every session of the person (the district is signed in again afterwards).
+    "POST /settings/sign-out-everywhere": page("sign-in sign-in sign-in sign-in sign-in sign-in"),
+    # Two new passwords that differ: refused on the settings page, nothing changes.
+    "POST /settings/password": page(
+        "sign-in 302 302 302 302 302",
+        Case(
+            body=lambda d: {
+                "current_password": "not the password",
+                "new_password": "a long enough passphrase",
+                "confirm_password": "another long passphrase",
+            }
+        ),
+    ),
     "POST /settings/tokens": page(EVERYONE, Case(body=lambda d: {"name": "laptop"})),
     # Only the owner's own tokens; anyone else's is unknown to them.
     "POST /settings/tokens/<int:token_id>/revoke": page(
@@ -243,6 +256,9 @@ ROUTES: dict[str, Row] = {
     "POST /reports/goals/<int:goal_id>/delete": page(
         "sign-in 404 404 302 404 302", Case(args=lambda d: {"goal_id": d.ids["goal_a"]})
     ),
+    # ---- the audit log: district admins only ---------- anon  obs  obs_b lead_a lead_b admin
+    "GET /admin/audit": page("sign-in 403 403 403 403 200"),
+    "GET /admin/audit/export.csv": page("sign-in 403 403 403 403 200"),
     # ---- the JSON API ------------------------------ anon  obs  obs_b lead_a lead_b admin
     "GET /api/v1/me": api(API_EVERYONE),
     "GET /api/v1/session": api(API_EVERYONE),

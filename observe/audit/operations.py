@@ -1,0 +1,145 @@
+"""Writing the audit log. ``record`` flushes; the caller commits with the action it records, so
+an action rolled back leaves no event. The retention purge is the only way events leave."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import delete, func, select
+
+from observe.audit.models import PURGE_OPTION, PURGE_SETTING, AuditEvent
+from observe.core.models import utcnow
+from observe.extensions import db
+
+if TYPE_CHECKING:
+    from observe.accounts.models import User
+
+# Every action code the app records, and what it means. The codes are stable: programs that read
+# an export may rely on them. (Other features add theirs here.)
+ACTIONS: dict[str, str] = {
+    "sign_in": "signed in",
+    "sign_in.failed": "failed to sign in (wrong email or password)",
+    "sign_out": "signed out",
+    "user.created": "created an account",
+    "user.password_set": "set an account's password (its sessions end)",
+    "user.signed_out_everywhere": "ended every session of an account",
+    "user.deactivated": "deactivated an account (its sessions end)",
+    "user.activated": "reactivated an account",
+    "token.created": "created an API token",
+    "token.revoked": "revoked an API token",
+    "rubric.loaded": "loaded a rubric version",
+    "roster.imported": "imported a roster",
+    "calibration.revealed": "revealed a calibration session's scores",
+    "calibration.report_viewed": "read a calibration session's report",
+    "calibration.report_printed": "printed a calibration session's report",
+    "walkthrough.deleted": "deleted a walkthrough",
+    "walkthrough.reconciled": "reconciled a walkthrough's conflicting versions",
+    "walkthrough.feedback_viewed": "read a walkthrough's feedback page",
+    "walkthrough.feedback_printed": "printed a walkthrough's feedback",
+    "walkthrough.history_viewed": "read a walkthrough's versions",
+    "ratings.exported": "exported walkthrough ratings",
+    "audit.exported": "exported the audit log",
+    "audit.purged": "removed audit events past the retention period",
+}
+
+_EMAIL, _TYPE, _ID, _ADDRESS = 254, 40, 64, 64
+
+
+def command_line_actor() -> str:
+    """Who runs a command: there is no signed-in user, so the operating system's."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = f"uid {os.getuid()}"
+    return f"command line ({name})"
+
+
+def _storable(value: Any) -> Any:
+    """Text either database stores: no NUL (PostgreSQL refuses it), no lone surrogate (UTF-8
+    cannot encode it). An email typed at the sign-in form is anyone's text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(str(key)): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
+def record(
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: object = "",
+    detail: dict[str, Any] | None = None,
+    actor: User | None = None,
+    actor_email: str | None = None,
+    address: str | None = None,
+) -> AuditEvent:
+    """Add one event to the session, to be committed with the action it records.
+
+    The actor defaults to the signed-in user (else, outside a request, the command line's
+    operating-system user); the address to the request's client.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; add it to ACTIONS")
+    detail = dict(detail or {})
+    in_request = has_request_context()
+    if actor is None and in_request and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    if actor is not None:
+        email = actor.email
+    elif actor_email is not None:
+        email = actor_email
+    else:
+        email = "" if in_request else command_line_actor()
+    if address is None:
+        address = (request.remote_addr or "") if in_request else ""
+    if in_request and g.get("authenticated_by_token"):
+        detail.setdefault("via", "api token")
+    event = AuditEvent(
+        at=utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        actor_email=_storable(email[:_EMAIL]),
+        action=action,
+        object_type=_storable(object_type[:_TYPE]),
+        object_id=_storable(str(object_id)[:_ID]),
+        address=_storable(address[:_ADDRESS]),
+        detail=_storable(detail),
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def purge(retention_days: int, now: datetime | None = None) -> int:
+    """Remove the events older than ``retention_days``, and record that it was done; how many
+    were removed."""
+    if retention_days < 1:
+        raise ValueError("the retention period must be at least one day")
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Lets the database's guard (see models) through for this transaction only.
+        db.session.execute(select(func.set_config(PURGE_SETTING, "on", True)))
+    result = db.session.execute(
+        delete(AuditEvent)
+        .where(AuditEvent.at < cutoff)
+        .execution_options(**{PURGE_OPTION: True, "synchronize_session": False})
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.set_config(PURGE_SETTING, "off", True)))
+    removed = result.rowcount
+    record(
+        "audit.purged",
+        detail={
+            "retention_days": retention_days,
+            "cutoff": cutoff.isoformat(),
+            "removed": removed,
+        },
+    )
+    return removed

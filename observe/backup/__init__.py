@@ -1,0 +1,1 @@
+"""Backups: the whole database as one portable archive, and back (see docs/backup.md)."""

@@ -1,0 +1,1 @@
+from tests.reports.conftest import new_session, push_as, score, team  # noqa: F401 (fixtures)
