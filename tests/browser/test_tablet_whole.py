@@ -215,7 +215,11 @@ def test_a_save_between_syncs_read_and_write_is_never_undone(page: Page, live_se
     page.wait_for_timeout(400)
     page.evaluate(HOLD_SYNCS_READ)
     page.get_by_role("button", name="Sync now").click()
-    page.wait_for_function("window.readHeld === true")
+    for _ in range(100):  # polled from here: the page's CSP forbids wait_for_function's eval
+        if page.evaluate("window.readHeld === true"):
+            break
+        page.wait_for_timeout(50)
+    assert page.evaluate("window.readHeld === true")
     notes.fill("Before the sync. Typed while it ran.")
     page.wait_for_timeout(400)  # saved while sync holds what it read
     page.evaluate("window.releaseRead()")
