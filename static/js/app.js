@@ -37,7 +37,7 @@ async function start() {
     // A newer app opened the database in another tab: save what this tab holds, then reload
     // into the newer app rather than fail every save that follows.
     await saveNow();
-    banner("reloading", html`<p>observe was updated in another tab; reloading.</p>`);
+    banner("reloading", html`<p>observe changed in another tab (an update, or a sign-out); reloading.</p>`);
     setTimeout(() => location.reload(), 50);
   });
   if (!(await store.getMeta("cursor"))) {
@@ -128,7 +128,10 @@ function showSyncState() {
 
 // Someone else signed in on this tablet (in another tab): this tab stops showing this user's
 // walkthroughs and syncing them until this user signs in again.
+let lockedFor = null;
+
 async function lockForOtherUser(other) {
+  lockedFor = other;
   await saveNow();
   await leaveScreen();
   leaveScreen = () => {};
@@ -183,6 +186,7 @@ async function signOut() {
 let currentScreen = null;
 
 async function route() {
+  if (lockedFor) return lockForOtherUser(lockedFor); // no screen of this user's until they sign in
   await leaveScreen();
   leaveScreen = () => {};
   const [screen, id] = location.hash.replace(/^#\/?/, "").split("/");
@@ -272,6 +276,11 @@ async function home() {
       <h1>Walkthroughs</h1>
       <a class="button button-primary button-big" href="#/start">Start a walkthrough</a>
     </div>
+    ${others.length ? html`<section class="panel" aria-labelledby="others-heading">
+      <h2 id="others-heading">Also waiting on this tablet</h2>
+      <p>Walkthroughs by ${others.map((o) => o.name).join(", ")} are on this tablet but not on the server yet. Only their own sign-in sends them.</p>
+      <ul class="items">${others.map((o) => html`<li class="session-item"><span class="item-title">${o.name}</span>
+        <button type="button" class="button" data-switch="${o.id}">Sign out so ${o.name} can sign in</button></li>`)}</ul></section>` : ""}
     ${sessions.length ? html`<section class="panel" aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">Calibration sessions <span class="count">${sessions.length}</span></h2>
       <p class="muted">Score the lesson on your own; nobody sees anyone's scores until the facilitator reveals them.</p>
@@ -280,11 +289,6 @@ async function home() {
     ${list("Waiting to sync", "waiting", by("waiting").map((o) => item(o, "view")), "Nothing is waiting.")}
     ${list("Needs attention", "attention", by("attention").map((o) => item(o, "view", html`<span class="item-reason">${(reasons.get(o.id) || []).flatMap((r) => r.errors.map((e) => `${e.field ? e.field + ": " : ""}${e.message}`)).join("; ")}</span>`)), "Nothing needs attention.")}
     ${list("Recently synced", "synced", recent.map((o) => item(o, "view")), "Nothing synced yet.")}
-    ${others.length ? html`<section class="panel" aria-labelledby="others-heading">
-      <h2 id="others-heading">Also waiting on this tablet</h2>
-      <p>Walkthroughs by ${others.map((o) => o.name).join(", ")} are on this tablet but not on the server yet. Only their own sign-in sends them.</p>
-      <ul class="items">${others.map((o) => html`<li class="session-item"><span class="item-title">${o.name}</span>
-        <button type="button" class="button" data-switch="${o.id}">Sign out so ${o.name} can sign in</button></li>`)}</ul></section>` : ""}
     <section class="panel tablet-facts">
       <p>Signed in as <strong>${user.name}</strong> · ${persisted === "yes" ? "the browser keeps this tablet's data even when space runs low" : "the browser may clear this tablet's data when space runs low — sync often"}.</p>
       <button type="button" class="button" id="export">Export unsynced data</button>

@@ -88,7 +88,7 @@ function done(request) {
 // Errors after which a fresh connection may work: the browser closed the database (Safari
 // under memory pressure: InvalidStateError, "UnknownError: Connection to Indexed Database
 // server lost"), or a newer app's upgrade took it away.
-const REOPEN = new Set(["InvalidStateError", "UnknownError", "TransactionInactiveError"]);
+const REOPEN = new Set(["InvalidStateError", "UnknownError"]);
 
 // Run fn(stores) in one transaction; all of it or nothing: if fn throws (or one of its
 // requests fails) the transaction is aborted and the error rethrown. Retried once on a
@@ -170,9 +170,16 @@ export async function unsyncedCount() {
 }
 
 // Forget this user's database entirely (sign-out with nothing unsynced).
-export function deleteDatabase(userId) {
+export async function deleteDatabase(userId) {
   const name = databaseName(userId);
-  if (name === dbName) { opening?.then((db) => db.close()).catch(() => {}); opening = null; }
+  if (name === dbName) {
+    // Close this tab's own connection first, so the deletion does not reach it as a
+    // versionchange (which would save and reload the page).
+    const closing = opening;
+    opening = null;
+    dbName = null;
+    if (closing) await closing.then((db) => db.close(), () => {});
+  }
   return new Promise((resolve, reject) => {
     const request = indexedDB.deleteDatabase(name);
     request.onsuccess = () => resolve();

@@ -55,6 +55,9 @@ def test_another_observers_session_never_carries_a_walkthrough(
         page.get_by_role("heading", name="Ben Ortiz is signed in on this tablet now")
     ).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("AP Calculus")  # nothing of Aisha's shows
+    page.evaluate("location.hash = '#/'")  # nor on any screen of the app
+    expect(page.locator("main h1")).to_contain_text("Ben Ortiz is signed in on this tablet now")
+    expect(page.locator("body")).not_to_contain_text("AP Calculus")
     assert authors() == []
 
     # Ben's app names whose work waits (names only) and lets Aisha sign in to send it.
