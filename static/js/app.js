@@ -2,6 +2,7 @@
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import { ago, ask, banner, html, minutes, render, when } from "./ui.js";
+import { visitInput, visitPanel } from "./visit.js";
 
 const main = document.getElementById("main");
 const SAVE_DELAY = 300; // milliseconds: every tap reaches IndexedDB at most this late
@@ -411,7 +412,7 @@ async function begin(pick) {
 // its status). So neither ever puts back an older copy of what the other wrote. `rev` counts
 // content changes: when a pull replaced the content under an open form, the form's edit is
 // stored as made from the version it was really made from, and the server keeps both.
-const CONTENT = ["ratings", "notes", "timer", "context"];
+const CONTENT = ["ratings", "notes", "timer", "context", "observed_at", "classroom_id"];
 let pendingSave = null;
 let saveTimer = null;
 let saving = Promise.resolve(true);
@@ -527,7 +528,7 @@ function drawForm(observation, rubric, look, editable) {
   const rating = (key) => observation.ratings[key] || { level: null, not_observed: false, evidence: "" };
   render(main, html`
     <div class="form-bar">
-      <div><strong>${placeOf(observation, look)}</strong><br><span class="muted">${rubric.title}</span></div>
+      <div><strong id="form-place">${placeOf(observation, look)}</strong><br><span class="muted">${rubric.title}</span></div>
       <div class="form-bar-tools">
         <span id="progress" class="progress">${ratedCount(observation, rubric)}</span>
         <button type="button" class="button" id="timer" aria-live="off">${timerLabel(observation)}</button>
@@ -538,6 +539,7 @@ function drawForm(observation, rubric, look, editable) {
     ${observation.calibration_session_id ? html`<p class="banner banner-info" role="note">Calibration: score what you see, on your own. Nobody sees your scores until the facilitator reveals them, and you cannot change them after that.</p>` : ""}
     <fieldset class="form" ${editable ? "" : "disabled"}>
     <legend class="visually-hidden">Ratings</legend>
+    ${visitPanel(observation, look, [...(observation.fix_reasons || []), ...sync.problems(observation, look.schools)])}
     ${[...byCompetency.values()].map((competency) => html`<section class="competency" aria-labelledby="comp-${competency.key}">
       <h2 id="comp-${competency.key}">${competency.name}</h2>
       ${competency.criteria.map((c) => {
@@ -560,9 +562,11 @@ function drawForm(observation, rubric, look, editable) {
   main.onclick = (event) => {
     const button = event.target.closest("button");
     if (!button) return;
-    if (button.id === "timer") {
-      toggleTimer(observation);
-      button.textContent = timerLabel(observation);
+    if (button.id === "timer" || button.id === "timer-reset") {
+      if (button.id === "timer") toggleTimer(observation);
+      else observation.timer = { elapsed: 0, running_since: null };
+      document.getElementById("timer").textContent = timerLabel(observation);
+      document.getElementById("visit-length").value = Math.round((sync.durationOf(observation) || 0) / 60);
       return scheduleSave(observation);
     }
     const key = button.dataset.criterion;
@@ -589,7 +593,10 @@ function drawForm(observation, rubric, look, editable) {
     if (target.dataset.evidence) {
       observation.ratings[target.dataset.evidence] = { ...rating(target.dataset.evidence), evidence: target.value };
     } else if (target.id === "notes") observation.notes = target.value;
-    else return;
+    else if (visitInput(observation, target)) {
+      document.getElementById("timer").textContent = timerLabel(observation);
+      document.getElementById("form-place").textContent = placeOf(observation, look);
+    } else return;
     scheduleSave(observation);
   };
 }
@@ -633,12 +640,15 @@ async function reviewScreen(id) {
   const rubric = await store.get("rubrics", observation.rubric_version_id);
   const look = await lookups();
   const unrated = rubric.criteria.length - Object.values(observation.ratings).filter((r) => r.level !== null || r.not_observed).length;
+  const blocking = sync.problems(observation, look.schools);
   render(main, html`<h1>Review</h1>
     <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} · visit timer ${minutes(sync.durationOf(observation))}</p>
     ${unrated ? html`<p class="banner banner-info" role="status">${unrated} look-for${unrated === 1 ? " is" : "s are"} not rated. You can submit anyway, or go back.</p>` : ""}
+    ${blocking.length ? html`<div class="banner banner-error" role="alert"><p>The server would not accept this walkthrough yet:</p>
+      <ul>${blocking.map((p) => html`<li>${p.message}</li>`)}</ul><p><a class="button" href="#/observe/${id}">Fix it on the form</a> (under <em>Visit</em>)</p></div>` : ""}
     ${summary(observation, rubric)}
     <div class="actions"><a class="button" href="#/observe/${id}">Back to the form</a>
-      <button type="button" class="button button-primary button-big" id="submit">Submit</button></div>`);
+      <button type="button" class="button button-primary button-big" id="submit" ${blocking.length ? "disabled" : ""}>Submit</button></div>`);
   document.getElementById("submit").addEventListener("click", async () => {
     if (!(await saveNow())) return;
     // One strict transaction: the walkthrough becomes submitted and its version enters the
@@ -646,6 +656,8 @@ async function reviewScreen(id) {
     const queued = await sync.queueVersion(id, (fresh) => {
       if (fresh.status !== "draft") return false;
       if (fresh.timer.running_since) toggleTimer(fresh);
+      if (sync.problems(fresh, look.schools).length) return false;
+      delete fresh.fix_reasons;
       fresh.state = "submitted";
       fresh.status = "waiting";
       fresh.amending = false;
@@ -685,6 +697,7 @@ async function viewScreen(id) {
         // The next version builds on the last one the server accepted.
         fresh.last_version_id = fresh.server_head || null;
         for (const a of attention) await store.done(s.attention.delete(a.version_id));
+        fresh.fix_reasons = attention.flatMap((a) => a.errors); // shown on the form until sent again
         fresh.dirty = true; // what was rejected is not on the server: it waits until sent again
       }
       fresh.amending = fresh.state === "submitted";

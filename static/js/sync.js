@@ -86,7 +86,7 @@ export async function queueVersion(id, change = () => true) {
     const observation = await store.done(s.observations.get(id));
     if (!observation || change(observation) === false) return null;
     const versionId = crypto.randomUUID();
-    const payload = payloadOf(observation, versionId, observation.last_version_id || null, new Date().toISOString());
+    const payload = payloadOf(observation, versionId, observation.last_version_id || null, now().toISOString());
     observation.last_version_id = versionId;
     observation.dirty = false;
     await store.done(s.outbox.add({ observation_id: observation.id, version_id: versionId, payload }));
@@ -99,9 +99,11 @@ export async function queueVersion(id, change = () => true) {
 // amendment of a submitted walkthrough is not: half an amendment must not replace what the
 // reports count; it goes when the observer submits it.
 async function queueDirtyDrafts() {
-  const observations = await store.all("observations");
+  const [observations, schoolList] = await Promise.all([store.all("observations"), store.all("schools")]);
+  const schools = new Map(schoolList.map((school) => [school.id, school]));
   for (const { id } of observations) {
-    await queueVersion(id, (o) => o.status === "draft" && o.dirty && !o.amending);
+    // A draft the server would refuse stays here until the observer fixes it on the form.
+    await queueVersion(id, (o) => o.status === "draft" && o.dirty && !o.amending && !problems(o, schools).length);
   }
 }
 
@@ -120,10 +122,50 @@ async function api(path, options = {}) {
   return response.json();
 }
 
+// The server's clock minus this tablet's, learned at every session check: a tablet whose
+// clock reset to 1970 or runs days ahead still stamps versions the server accepts.
+let clockOffset = 0;
+export const now = () => new Date(Date.now() + clockOffset);
+
 export async function fetchSession() {
-  const session = await api("/api/v1/session");
+  const sent = Date.now();
+  const response = await fetch("/api/v1/session", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (response.status === 401) throw new SignedOut("signed out");
+  if (!response.ok) throw new Error(`/api/v1/session answered ${response.status}`);
+  const server = Date.parse(response.headers.get("Date") || "");
+  // The Date header has whole seconds; only a difference of more than a minute is corrected.
+  if (!Number.isNaN(server)) {
+    const offset = server - (sent + Date.now()) / 2;
+    clockOffset = Math.abs(offset) > 60_000 ? offset : 0;
+  }
+  const session = await response.json();
   state.csrf = session.csrf_token;
   return session;
+}
+
+// What the server would refuse in a walkthrough that the observer can fix on the form (the
+// rules of observe/sync/operations.py _check and the push schema), so it is caught before it
+// is queued. Everything else the server checks (rubric, levels, context) the app cannot get
+// wrong: it only offers what bootstrap sent.
+export const MAX_DURATION = 28_800; // seconds: observe/sync/schemas.py MAX_DURATION
+const CLOCK_SKEW = 10 * 60 * 1000;
+const EARLIEST = Date.parse("2000-01-01T00:00:00Z");
+
+export function problems(observation, schools) {
+  const found = [];
+  const at = Date.parse(observation.observed_at);
+  if (Number.isNaN(at)) found.push({ field: "observed_at", message: "the visit time is missing" });
+  else if (at > now().getTime() + CLOCK_SKEW) found.push({ field: "observed_at", message: "the visit time is in the future: set when the visit began" });
+  else if (at < EARLIEST) found.push({ field: "observed_at", message: "the visit time is before 2000: set when the visit began" });
+  const seconds = durationOf(observation) || 0;
+  if (seconds > MAX_DURATION) found.push({ field: "duration_seconds", message: `the visit length is over ${MAX_DURATION / 3600} hours: set how long the visit lasted` });
+  if (observation.classroom_id !== null && schools && !observation.calibration_session_id) {
+    const school = schools.get(observation.school_id);
+    if (school && !school.classrooms.some((c) => c.id === observation.classroom_id)) {
+      found.push({ field: "classroom_id", message: `that classroom is no longer in ${school.name}: pick the classroom` });
+    }
+  }
+  return found;
 }
 
 // The tablet's database belongs to one user. A session for anyone else (another observer
@@ -396,7 +438,7 @@ export async function exportUnsynced(user) {
     const [queued, rejected, observations] = await Promise.all([
       store.done(s.outbox.getAll()), store.done(s.attention.getAll()), store.done(s.observations.getAll()),
     ]);
-    const savedAt = new Date().toISOString();
+    const savedAt = now().toISOString();
     const drafts = observations
       .filter((o) => o.status === "draft" && (o.dirty || o.amending))
       .map((o) => payloadOf({ ...o, state: "draft" }, crypto.randomUUID(), o.last_version_id || null, savedAt));
