@@ -124,7 +124,8 @@ async function api(path, options = {}) {
 
 // The server's clock minus this tablet's, learned at every session check: a tablet whose
 // clock reset to 1970 or runs days ahead still stamps versions the server accepts.
-let clockOffset = 0;
+// Kept across reloads, so a tablet with a wrong clock that starts offline still knows it.
+let clockOffset = Number(localStorage.getItem("observe.clockOffset")) || 0;
 export const now = () => new Date(Date.now() + clockOffset);
 
 export async function fetchSession() {
@@ -137,6 +138,7 @@ export async function fetchSession() {
   if (!Number.isNaN(server)) {
     const offset = server - (sent + Date.now()) / 2;
     clockOffset = Math.abs(offset) > 60_000 ? offset : 0;
+    localStorage.setItem("observe.clockOffset", String(clockOffset));
   }
   const session = await response.json();
   state.csrf = session.csrf_token;
