@@ -292,6 +292,7 @@ async function home() {
     ${list("Recently synced", "synced", recent.map((o) => item(o, "view")), "Nothing synced yet.")}
     <section class="panel tablet-facts">
       <p>Signed in as <strong>${user.name}</strong> · ${persisted === "yes" ? "the browser keeps this tablet's data even when space runs low" : "the browser may clear this tablet's data when space runs low — sync often"}.</p>
+      ${homeScreenAdvice() ? html`<p id="add-to-home">On iPad, Safari clears a website's data after seven days without a visit — walkthroughs not yet sent would go with it. Add observe to the Home Screen (tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>) and open it from there: Safari keeps the data of Home Screen apps.</p>` : ""}
       <button type="button" class="button" id="export">Export unsynced data</button>
     </section>`);
   main.onclick = (event) => {
@@ -306,6 +307,12 @@ async function home() {
     const n = await sync.exportUnsynced(user);
     banner("exported", html`<p>Exported ${n} version${n === 1 ? "" : "s"} to a file. An admin can load it with <code>observe import-offline</code>.</p>`);
   });
+}
+
+// Safari on iPad (which says it is a Mac, with a touch screen) outside a Home Screen app.
+function homeScreenAdvice() {
+  const ios = /iPad|iPhone|iPod/.test(navigator.userAgent) || (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
+  return ios && !navigator.standalone && !matchMedia("(display-mode: standalone)").matches;
 }
 
 // ---- start a walkthrough -------------------------------------------------------------------

@@ -95,3 +95,25 @@ def test_signing_out_on_the_server_pages_forgets_the_tablets_copy(
     page.goto(live_server + "/app/")
     expect(page.get_by_label("Email")).to_be_visible()  # sent to sign in, not shown Aisha's work
     expect(page.locator("body")).not_to_contain_text("AP Calculus")
+
+
+IPAD = (
+    "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_safari_on_ipad_is_told_to_add_the_app_to_the_home_screen(
+    browser, browser_context_args, live_server, district
+):
+    """Safari's seven-day rule evicts a website's storage, not a Home Screen app's."""
+    ipad = browser.new_context(**browser_context_args, user_agent=IPAD, has_touch=True)
+    page = ipad.new_page()
+    open_app(page, live_server, AISHA)
+    expect(page.locator("#add-to-home")).to_contain_text("Add to Home Screen")
+    ipad.close()
+
+    desktop = browser.new_context(**browser_context_args).new_page()
+    open_app(desktop, live_server, AISHA)
+    expect(desktop.locator(".tablet-facts")).not_to_contain_text("Add to Home Screen")
+    desktop.context.close()
