@@ -406,8 +406,15 @@ async function runOnce() {
   }
 }
 
+let again = false;
+
 export function syncNow() {
-  if (running) return running;
+  // Asked while a sync runs (which may have queued its drafts before the latest save): run
+  // once more when it ends, so "Sync now" always sends what is on the tablet now.
+  if (running) {
+    again = true;
+    return running;
+  }
   clearTimeout(timer);
   const work = async () => {
     const delay = await runOnce();
@@ -415,7 +422,13 @@ export function syncNow() {
   };
   // One tab syncs at a time; the others wait their turn (pushing twice would be harmless).
   const locked = navigator.locks ? navigator.locks.request("observe-sync", work) : work();
-  running = locked.finally(() => { running = null; });
+  running = locked.finally(() => {
+    running = null;
+    if (again) {
+      again = false;
+      syncNow();
+    }
+  });
   return running;
 }
 
