@@ -2,6 +2,7 @@
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import { ago, ask, banner, html, minutes, render, when } from "./ui.js";
+import { visitInput, visitPanel } from "./visit.js";
 
 const main = document.getElementById("main");
 const SAVE_DELAY = 300; // milliseconds: every tap reaches IndexedDB at most this late
@@ -16,8 +17,14 @@ async function start() {
   try {
     session = await sync.fetchSession();
   } catch (error) {
+    // The server said nobody is signed in: never fall back to whoever used the app last (a
+    // shared tablet would show the next person the last one's walkthroughs). Only when the
+    // server cannot be reached does the tablet carry on as the last signed-in observer.
+    if (error.message === "signed out") {
+      localStorage.removeItem("observe.user");
+      return goSignIn();
+    }
     if (!remembered) {
-      if (error.message === "signed out") return goSignIn();
       render(main, html`<section class="panel narrow"><h1>observe is offline</h1>
         <p>Sign in once while connected; after that this tablet records walkthroughs with no network.</p></section>`);
       return;
@@ -26,6 +33,14 @@ async function start() {
   user = session ? session.user : remembered;
   localStorage.setItem("observe.user", JSON.stringify(user));
   store.useDatabase(user.id);
+  noteOwner(user, null);
+  store.onVersionChange(async () => {
+    // A newer app opened the database in another tab: save what this tab holds, then reload
+    // into the newer app rather than fail every save that follows.
+    await saveNow();
+    banner("reloading", html`<p>observe changed in another tab (an update, or a sign-out); reloading.</p>`);
+    setTimeout(() => location.reload(), 50);
+  });
   if (!(await store.getMeta("cursor"))) {
     try {
       await sync.bootstrap();
@@ -61,6 +76,25 @@ async function askForPersistentStorage() {
   await store.setMeta("persisted", persisted ? "yes" : "no");
 }
 
+// Who has a database on this tablet, and how much of theirs is not on the server: names and
+// counts only, kept outside the databases so the next person's app can say whose work waits.
+function owners() {
+  try { return JSON.parse(localStorage.getItem("observe.owners") || "{}"); } catch { return {}; }
+}
+
+function noteOwner(who, waiting) {
+  const all = owners();
+  const before = all[who.id] || {};
+  all[who.id] = { name: who.name, waiting: waiting === null ? before.waiting || 0 : waiting };
+  localStorage.setItem("observe.owners", JSON.stringify(all));
+}
+
+function forgetOwner(id) {
+  const all = owners();
+  delete all[id];
+  localStorage.setItem("observe.owners", JSON.stringify(all));
+}
+
 // ---- header: sync indicator, sync now, sign out ----------------------------------------------
 
 function wireHeader() {
@@ -81,6 +115,8 @@ function showSyncState() {
   else text = `All saved to the server · ${ago(s.lastSync)}`;
   indicator.textContent = text;
   indicator.dataset.phase = s.phase;
+  if (s.phase !== "syncing") store.unsyncedCount().then((n) => noteOwner(user, n)).catch(() => {});
+  if (s.phase === "signed-out" && s.otherUser) return lockForOtherUser(s.otherUser);
   banner(
     "signed-out",
     s.phase === "signed-out"
@@ -91,14 +127,26 @@ function showSyncState() {
   );
 }
 
-async function unsyncedCount() {
-  const [waiting, attention] = await Promise.all([sync.countWaiting(), store.count("attention")]);
-  return waiting + attention;
+// Someone else signed in on this tablet (in another tab): this tab stops showing this user's
+// walkthroughs and syncing them until this user signs in again.
+let lockedFor = null;
+
+async function lockForOtherUser(other) {
+  lockedFor = other;
+  await saveNow();
+  await leaveScreen();
+  leaveScreen = () => {};
+  currentScreen = "locked";
+  banner("signed-out", null);
+  render(main, html`<section class="panel narrow" aria-labelledby="locked-heading">
+    <h1 id="locked-heading">${other} is signed in on this tablet now</h1>
+    <p>${user.name}'s walkthroughs stay safe on this tablet and are sent only when ${user.name} signs in again.</p>
+    <a class="button button-primary" href="/app/">Open the app as ${other}</a></section>`);
 }
 
 async function signOut() {
-  await saveNow();
-  const pending = await unsyncedCount();
+  if (!(await saveNow())) return;
+  const pending = await store.unsyncedCount();
   const exportedAt = await store.getMeta("exported_at");
   const lastChange = await store.getMeta("last_change");
   if (pending && !(exportedAt && lastChange && exportedAt >= lastChange)) {
@@ -106,10 +154,11 @@ async function signOut() {
       "Not everything is on the server yet",
       html`<p>${pending} walkthrough version${pending === 1 ? " is" : "s are"} only on this tablet.
         Signing out now could lose ${pending === 1 ? "it" : "them"}. Sync when you are online, or export them to a file first.</p>`,
-      [{ label: "Export unsynced data", value: "export", primary: true }, { label: "Stay signed in", value: "stay" }],
+      [{ label: "Export unsynced data", value: "export", primary: true },
+        { label: "Keep it here until I sign in again", value: "keep" }, { label: "Stay signed in", value: "stay" }],
     );
-    if (choice !== "export") return;
-    await sync.exportUnsynced(user);
+    if (choice !== "export" && choice !== "keep") return;
+    if (choice === "export") await sync.exportUnsynced(user);
   }
   if (!sync.state.csrf) {
     await ask("You are offline", html`<p>Signing out needs the network. Your work is saved on this tablet.</p>`,
@@ -123,7 +172,12 @@ async function signOut() {
   Object.assign(token, { type: "hidden", name: "csrf_token", value: sync.state.csrf });
   form.append(token);
   document.body.append(form);
-  if (!pending) await store.clearAll();
+  // Nothing of this user's is only here: the tablet forgets it all. Otherwise the database
+  // stays, and the next person's app names whose work is waiting (never what it says).
+  if (!pending) {
+    await store.deleteDatabase(user.id);
+    forgetOwner(user.id);
+  } else noteOwner(user, pending);
   localStorage.removeItem("observe.user");
   form.submit();
 }
@@ -133,6 +187,7 @@ async function signOut() {
 let currentScreen = null;
 
 async function route() {
+  if (lockedFor) return lockForOtherUser(lockedFor); // no screen of this user's until they sign in
   await leaveScreen();
   leaveScreen = () => {};
   const [screen, id] = location.hash.replace(/^#\/?/, "").split("/");
@@ -179,6 +234,7 @@ async function home() {
   ]);
   observations.sort((a, b) => (b.observed_at || "").localeCompare(a.observed_at || ""));
   const by = (status) => observations.filter((o) => o.status === status);
+  const others = Object.entries(owners()).filter(([id, o]) => Number(id) !== user.id && o.waiting > 0).map(([id, o]) => ({ id, name: o.name }));
   const recent = by("synced").sort((a, b) => (b.synced_at || "").localeCompare(a.synced_at || "")).slice(0, 15);
   const reasons = new Map();
   for (const item of attention) {
@@ -221,6 +277,11 @@ async function home() {
       <h1>Walkthroughs</h1>
       <a class="button button-primary button-big" href="#/start">Start a walkthrough</a>
     </div>
+    ${others.length ? html`<section class="panel" aria-labelledby="others-heading">
+      <h2 id="others-heading">Also waiting on this tablet</h2>
+      <p>Walkthroughs by ${others.map((o) => o.name).join(", ")} are on this tablet but not on the server yet. Only their own sign-in sends them.</p>
+      <ul class="items">${others.map((o) => html`<li class="session-item"><span class="item-title">${o.name}</span>
+        <button type="button" class="button" data-switch="${o.id}">Sign out so ${o.name} can sign in</button></li>`)}</ul></section>` : ""}
     ${sessions.length ? html`<section class="panel" aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">Calibration sessions <span class="count">${sessions.length}</span></h2>
       <p class="muted">Score the lesson on your own; nobody sees anyone's scores until the facilitator reveals them.</p>
@@ -231,9 +292,11 @@ async function home() {
     ${list("Recently synced", "synced", recent.map((o) => item(o, "view")), "Nothing synced yet.")}
     <section class="panel tablet-facts">
       <p>Signed in as <strong>${user.name}</strong> · ${persisted === "yes" ? "the browser keeps this tablet's data even when space runs low" : "the browser may clear this tablet's data when space runs low — sync often"}.</p>
+      ${homeScreenAdvice() ? html`<p id="add-to-home">On iPad, Safari clears a website's data after seven days without a visit — walkthroughs not yet sent would go with it. Add observe to the Home Screen (tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>) and open it from there: Safari keeps the data of Home Screen apps.</p>` : ""}
       <button type="button" class="button" id="export">Export unsynced data</button>
     </section>`);
   main.onclick = (event) => {
+    if (event.target.closest("[data-switch]")) return signOut();
     const button = event.target.closest("[data-score-session]");
     if (!button) return;
     const session = look.sessions.get(Number(button.dataset.scoreSession));
@@ -244,6 +307,12 @@ async function home() {
     const n = await sync.exportUnsynced(user);
     banner("exported", html`<p>Exported ${n} version${n === 1 ? "" : "s"} to a file. An admin can load it with <code>observe import-offline</code>.</p>`);
   });
+}
+
+// Safari on iPad (which says it is a Mac, with a touch screen) outside a Home Screen app.
+function homeScreenAdvice() {
+  const ios = /iPad|iPhone|iPod/.test(navigator.userAgent) || (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
+  return ios && !navigator.standalone && !matchMedia("(display-mode: standalone)").matches;
 }
 
 // ---- start a walkthrough -------------------------------------------------------------------
@@ -336,6 +405,7 @@ async function begin(pick) {
     status: "draft",
     last_version_id: null,
     dirty: true,
+    rev: 1,
   };
   await store.put("observations", observation);
   await store.setMeta("last_change", new Date().toISOString());
@@ -344,24 +414,70 @@ async function begin(pick) {
 
 // ---- the form --------------------------------------------------------------------------------
 
+// The form owns a draft's content (CONTENT below) and writes only that, merged into the stored
+// walkthrough in one transaction; sync owns the rest (which version it was last queued as,
+// its status). So neither ever puts back an older copy of what the other wrote. `rev` counts
+// content changes: when a pull replaced the content under an open form, the form's edit is
+// stored as made from the version it was really made from, and the server keeps both.
+const CONTENT = ["ratings", "notes", "timer", "context", "observed_at", "classroom_id"];
 let pendingSave = null;
 let saveTimer = null;
+let saving = Promise.resolve(true);
+let failedSaves = 0;
 
 function scheduleSave(observation) {
-  observation.dirty = true;
   pendingSave = observation;
   clearTimeout(saveTimer);
   saveTimer = setTimeout(saveNow, SAVE_DELAY);
 }
 
-async function saveNow() {
+// Resolves true once nothing the form holds is unsaved; false if the save failed (the change
+// stays in memory, a banner says why, and it is retried).
+function saveNow() {
   clearTimeout(saveTimer);
+  saving = saving.then(writePending, writePending);
+  return saving;
+}
+
+async function writePending() {
   const observation = pendingSave;
+  if (!observation) return true;
   pendingSave = null;
-  if (!observation) return;
-  await store.put("observations", observation);
-  await store.setMeta("last_change", new Date().toISOString());
-  sync.changed("draft");
+  let refused = null;
+  try {
+    const stored = await store.update(observation.id, (current) => {
+      if (current.status !== "draft") { refused = "it was submitted meanwhile"; return false; }
+      if ((current.rev || 0) !== (observation.rev || 0) && current.replaced_from !== undefined) {
+        current.last_version_id = current.replaced_from; // this edit was made from that version
+      }
+      delete current.replaced_from;
+      for (const key of CONTENT) current[key] = structuredClone(observation[key]);
+      current.dirty = true;
+      current.rev = (current.rev || 0) + 1;
+    });
+    if (!stored) refused = refused || "it is no longer on this tablet";
+    if (refused) {
+      banner("not-saved", html`<p>Your last change was not saved: ${refused}.</p>`, "error");
+      return false;
+    }
+    observation.rev = stored.rev;
+    await store.setMeta("last_change", new Date().toISOString());
+    failedSaves = 0;
+    banner("not-saved", null);
+    sync.changed("draft");
+    return true;
+  } catch (error) {
+    // Keep the change in memory (unless a newer one replaced it) and try again: a closed or
+    // lost connection is reopened by the store; a full disk may free up.
+    pendingSave = pendingSave || observation;
+    failedSaves += 1;
+    const delay = Math.min(30, 2 ** (failedSaves - 1));
+    const reason = error?.name === "QuotaExceededError" ? "the tablet's storage is full" : String(error?.message || error);
+    banner("not-saved", html`<p><strong>Not saved</strong> — ${reason}. Your change is kept in this tab and saving is retried in ${delay} s; do not close it.</p>`, "error");
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveNow, delay * 1000);
+    return false;
+  }
 }
 
 // A killed tab or a sleeping tablet: write what is pending before the page goes away.
@@ -392,7 +508,14 @@ async function formScreen(id) {
     clearInterval(tick);
     main.onclick = null;
     main.oninput = null;
-    if (owner) await saveNow();
+    if (owner) {
+      // The visit timer measures time in the classroom: leaving the form pauses it.
+      if (observation.timer.running_since) {
+        toggleTimer(observation);
+        scheduleSave(observation);
+      }
+      await saveNow();
+    }
     release();
   };
 }
@@ -412,7 +535,7 @@ function drawForm(observation, rubric, look, editable) {
   const rating = (key) => observation.ratings[key] || { level: null, not_observed: false, evidence: "" };
   render(main, html`
     <div class="form-bar">
-      <div><strong>${placeOf(observation, look)}</strong><br><span class="muted">${rubric.title}</span></div>
+      <div><strong id="form-place">${placeOf(observation, look)}</strong><br><span class="muted">${rubric.title}</span></div>
       <div class="form-bar-tools">
         <span id="progress" class="progress">${ratedCount(observation, rubric)}</span>
         <button type="button" class="button" id="timer" aria-live="off">${timerLabel(observation)}</button>
@@ -423,6 +546,7 @@ function drawForm(observation, rubric, look, editable) {
     ${observation.calibration_session_id ? html`<p class="banner banner-info" role="note">Calibration: score what you see, on your own. Nobody sees your scores until the facilitator reveals them, and you cannot change them after that.</p>` : ""}
     <fieldset class="form" ${editable ? "" : "disabled"}>
     <legend class="visually-hidden">Ratings</legend>
+    ${visitPanel(observation, look, [...(observation.fix_reasons || []), ...sync.problems(observation, look.schools)])}
     ${[...byCompetency.values()].map((competency) => html`<section class="competency" aria-labelledby="comp-${competency.key}">
       <h2 id="comp-${competency.key}">${competency.name}</h2>
       ${competency.criteria.map((c) => {
@@ -445,9 +569,11 @@ function drawForm(observation, rubric, look, editable) {
   main.onclick = (event) => {
     const button = event.target.closest("button");
     if (!button) return;
-    if (button.id === "timer") {
-      toggleTimer(observation);
-      button.textContent = timerLabel(observation);
+    if (button.id === "timer" || button.id === "timer-reset") {
+      if (button.id === "timer") toggleTimer(observation);
+      else observation.timer = { elapsed: 0, running_since: null };
+      document.getElementById("timer").textContent = timerLabel(observation);
+      document.getElementById("visit-length").value = Math.round((sync.durationOf(observation) || 0) / 60);
       return scheduleSave(observation);
     }
     const key = button.dataset.criterion;
@@ -474,7 +600,10 @@ function drawForm(observation, rubric, look, editable) {
     if (target.dataset.evidence) {
       observation.ratings[target.dataset.evidence] = { ...rating(target.dataset.evidence), evidence: target.value };
     } else if (target.id === "notes") observation.notes = target.value;
-    else return;
+    else if (visitInput(observation, target)) {
+      document.getElementById("timer").textContent = timerLabel(observation);
+      document.getElementById("form-place").textContent = placeOf(observation, look);
+    } else return;
     scheduleSave(observation);
   };
 }
@@ -518,20 +647,29 @@ async function reviewScreen(id) {
   const rubric = await store.get("rubrics", observation.rubric_version_id);
   const look = await lookups();
   const unrated = rubric.criteria.length - Object.values(observation.ratings).filter((r) => r.level !== null || r.not_observed).length;
+  const blocking = sync.problems(observation, look.schools);
   render(main, html`<h1>Review</h1>
     <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} · visit timer ${minutes(sync.durationOf(observation))}</p>
     ${unrated ? html`<p class="banner banner-info" role="status">${unrated} look-for${unrated === 1 ? " is" : "s are"} not rated. You can submit anyway, or go back.</p>` : ""}
+    ${blocking.length ? html`<div class="banner banner-error" role="alert"><p>The server would not accept this walkthrough yet:</p>
+      <ul>${blocking.map((p) => html`<li>${p.message}</li>`)}</ul><p><a class="button" href="#/observe/${id}">Fix it on the form</a> (under <em>Visit</em>)</p></div>` : ""}
     ${summary(observation, rubric)}
     <div class="actions"><a class="button" href="#/observe/${id}">Back to the form</a>
-      <button type="button" class="button button-primary button-big" id="submit">Submit</button></div>`);
+      <button type="button" class="button button-primary button-big" id="submit" ${blocking.length ? "disabled" : ""}>Submit</button></div>`);
   document.getElementById("submit").addEventListener("click", async () => {
-    await saveNow();
-    const fresh = await store.get("observations", id);
-    if (fresh.timer.running_since) toggleTimer(fresh);
-    fresh.state = "submitted";
-    fresh.status = "waiting";
-    fresh.amending = false;
-    await sync.queueVersion(fresh);
+    if (!(await saveNow())) return;
+    // One strict transaction: the walkthrough becomes submitted and its version enters the
+    // outbox together, on disk before the app says so.
+    const queued = await sync.queueVersion(id, (fresh) => {
+      if (fresh.status !== "draft") return false;
+      if (fresh.timer.running_since) toggleTimer(fresh);
+      if (sync.problems(fresh, look.schools).length) return false;
+      delete fresh.fix_reasons;
+      fresh.state = "submitted";
+      fresh.status = "waiting";
+      fresh.amending = false;
+    });
+    if (!queued) return go(`#/view/${id}`);
     await store.setMeta("last_change", new Date().toISOString());
     sync.changed("submitted");
     go("#/");
@@ -560,15 +698,20 @@ async function viewScreen(id) {
       ${observation.status === "synced" && !observation.calibration_session_id ? html`<a class="button" href="/walkthroughs/${observation.id}/feedback">Feedback for the teacher</a>` : ""}
       ${observation.status === "deleted" ? "" : html`<button type="button" class="button button-primary" id="reopen">${observation.status === "attention" ? "Edit and send again" : "Reopen to amend"}</button>`}</div>`);
   document.getElementById("reopen")?.addEventListener("click", async () => {
-    const fresh = await store.get("observations", id);
-    if (fresh.status === "attention") {
-      // The next version builds on the last one the server accepted.
-      fresh.last_version_id = fresh.server_head || null;
-      for (const a of attention) await store.remove("attention", a.version_id);
-    }
-    fresh.amending = fresh.state === "submitted";
-    fresh.status = "draft";
-    await store.put("observations", fresh);
+    await store.transaction(["observations", "attention"], "readwrite", async (s) => {
+      const fresh = await store.done(s.observations.get(id));
+      if (fresh.status === "attention") {
+        // The next version builds on the last one the server accepted.
+        fresh.last_version_id = fresh.server_head || null;
+        for (const a of attention) await store.done(s.attention.delete(a.version_id));
+        fresh.fix_reasons = attention.flatMap((a) => a.errors); // shown on the form until sent again
+        fresh.dirty = true; // what was rejected is not on the server: it waits until sent again
+      }
+      fresh.amending = fresh.state === "submitted";
+      fresh.status = "draft";
+      fresh.rev = (fresh.rev || 0) + 1;
+      await store.done(s.observations.put(fresh));
+    }, { durability: "strict" });
     go(`#/observe/${id}`);
   });
 }
@@ -589,7 +732,7 @@ function registerServiceWorker() {
     const element = banner("update", html`<p>An update of observe is ready. Your work is saved; updating reloads the app.
       <button type="button" class="button button-primary" id="update-now">Update now</button></p>`);
     element.querySelector("#update-now").addEventListener("click", async () => {
-      await saveNow(); // never reload over unsaved work
+      if (!(await saveNow())) return; // never reload over unsaved work
       reloading = true;
       worker.postMessage("skip-waiting");
     });

@@ -1,24 +1,37 @@
 // On the server's pages: signing out while the tablet app holds walkthroughs that are not on
 // the server would strand them, so the sign-out button sends the observer to the app instead.
+// With nothing unsynced, signing out here forgets the tablet's copy, as the app's own sign-out
+// does: the next person to open the app on a shared tablet sees nothing of this one's.
 import * as store from "./store.js";
 
 const form = document.querySelector("form.sign-out");
 const remembered = JSON.parse(localStorage.getItem("observe.user") || "null");
 
-async function unsynced() {
-  store.useDatabase(remembered.id);
-  const [queued, attention, observations] = await Promise.all([
-    store.count("outbox"), store.count("attention"), store.all("observations"),
-  ]);
-  return queued + attention + observations.filter((o) => o.status === "draft" && o.dirty).length;
+function forget(id) {
+  localStorage.removeItem("observe.user");
+  try {
+    const owners = JSON.parse(localStorage.getItem("observe.owners") || "{}");
+    delete owners[id];
+    localStorage.setItem("observe.owners", JSON.stringify(owners));
+  } catch { /* nothing remembered */ }
 }
 
-if (form && remembered && "indexedDB" in window) {
+// Only the signed-in user's own copy: another observer's work on a shared tablet is theirs
+// to send, and never blocks or is cleared by this sign-out.
+if (form && remembered && String(remembered.id) === form.dataset.user && "indexedDB" in window) {
   form.addEventListener("submit", async (event) => {
     if (form.dataset.checked) return;
     event.preventDefault();
-    const pending = await unsynced().catch(() => 0);
+    store.useDatabase(remembered.id);
+    let pending;
+    try {
+      pending = await store.unsyncedCount();
+    } catch {
+      pending = 1; // unreadable: keep it rather than guess it is empty
+    }
     if (!pending) {
+      await store.deleteDatabase(remembered.id).catch(() => {});
+      forget(remembered.id);
       form.dataset.checked = "yes";
       form.requestSubmit();
       return;

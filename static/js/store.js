@@ -1,6 +1,8 @@
 // IndexedDB, the tablet's own copy of everything: what the server sent (rubrics, schools),
 // the observer's walkthroughs, and the outbox of versions waiting to be pushed.
 // iPad Safari may close the database under memory pressure; every call reopens it if so.
+// One database per user (`observe-user-<id>`): a tablet shared by several observers never
+// mixes their walkthroughs.
 
 const STORES = {
   meta: { keyPath: "key" }, // user, device id, cursor, last sync …
@@ -11,23 +13,36 @@ const STORES = {
   attention: { keyPath: "version_id" }, // versions the server rejected, with its reasons
   sessions: { keyPath: "id" }, // calibration sessions the user takes part in (version 2)
 };
+const VERSION = 2; // 2 added the sessions store
 
 let dbName = null;
 let opening = null;
+let beforeVersionChange = null;
+
+export const databaseName = (userId) => `observe-user-${userId}`;
 
 export function useDatabase(userId) {
-  const name = `observe-user-${userId}`;
+  const name = databaseName(userId);
   if (name !== dbName) {
     dbName = name;
     opening = null;
   }
 }
 
+export const currentUserId = () => (dbName ? Number(dbName.slice("observe-user-".length)) : null);
+
+// Another tab opened a newer version of the database (a newer app): this tab must let go of
+// its connection. The page gets a chance to save what it holds first (see app.js).
+export function onVersionChange(callback) {
+  beforeVersionChange = callback;
+}
+
 function open() {
   if (!dbName) return Promise.reject(new Error("no user chosen for the local database"));
   if (opening) return opening;
-  opening = new Promise((resolve, reject) => {
-    const request = indexedDB.open(dbName, 2); // 2 added the sessions store
+  const attempt = new Promise((resolve, reject) => {
+    let settled = false;
+    const request = indexedDB.open(dbName, VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
       for (const [name, options] of Object.entries(STORES)) {
@@ -36,15 +51,31 @@ function open() {
     };
     request.onsuccess = () => {
       const db = request.result;
+      if (settled) { db.close(); return; } // it was blocked and given up on: let go of it
+      settled = true;
       // The browser closed it (memory pressure, storage cleared): open afresh next time.
-      db.onclose = () => { opening = null; };
-      db.onversionchange = () => { db.close(); opening = null; };
+      db.onclose = () => { if (opening === attempt) opening = null; };
+      db.onversionchange = () => {
+        const close = () => { db.close(); if (opening === attempt) opening = null; };
+        // Transactions started before close() still finish: the page saves, then closes.
+        if (beforeVersionChange) Promise.resolve(beforeVersionChange()).finally(close);
+        else close();
+      };
       resolve(db);
     };
-    request.onerror = () => { opening = null; reject(request.error); };
-    request.onblocked = () => reject(new Error("the local database is blocked by another tab"));
+    request.onerror = () => {
+      settled = true;
+      if (opening === attempt) opening = null;
+      reject(request.error);
+    };
+    request.onblocked = () => {
+      settled = true;
+      if (opening === attempt) opening = null; // the next call tries again
+      reject(Object.assign(new Error("the local database is held by another tab of an older app; close it or reload"), { name: "BlockedError" }));
+    };
   });
-  return opening;
+  opening = attempt;
+  return attempt;
 }
 
 function done(request) {
@@ -54,13 +85,22 @@ function done(request) {
   });
 }
 
-// Run fn(stores) in one transaction; retried once on a database the browser closed.
-export async function transaction(names, mode, fn) {
+// Errors after which a fresh connection may work: the browser closed the database (Safari
+// under memory pressure: InvalidStateError, "UnknownError: Connection to Indexed Database
+// server lost"), or a newer app's upgrade took it away.
+const REOPEN = new Set(["InvalidStateError", "UnknownError"]);
+
+// Run fn(stores) in one transaction; all of it or nothing: if fn throws (or one of its
+// requests fails) the transaction is aborted and the error rethrown. Retried once on a
+// connection the browser closed. `durability: "strict"` for what must survive a power cut:
+// Chromium, Firefox and Safari all default to "relaxed", where `complete` fires before the
+// data reaches the disk.
+export async function transaction(names, mode, fn, { durability = "default" } = {}) {
   for (let attempt = 0; ; attempt += 1) {
-    let db;
+    let tx = null;
     try {
-      db = await open();
-      const tx = db.transaction(names, mode);
+      const db = await open();
+      tx = db.transaction(names, mode, { durability });
       const finished = new Promise((resolve, reject) => {
         tx.oncomplete = resolve;
         tx.onerror = () => reject(tx.error);
@@ -68,11 +108,17 @@ export async function transaction(names, mode, fn) {
       });
       finished.catch(() => {}); // awaited below; this only silences an early abort
       const stores = Object.fromEntries([].concat(names).map((n) => [n, tx.objectStore(n)]));
-      const result = await fn(stores);
+      let result;
+      try {
+        result = await fn(stores);
+      } catch (error) {
+        try { tx.abort(); } catch { /* already finished or aborted */ }
+        throw error;
+      }
       await finished;
       return result;
     } catch (error) {
-      if (attempt === 0 && error && error.name === "InvalidStateError") {
+      if (attempt === 0 && error && REOPEN.has(error.name)) {
         opening = null;
         continue;
       }
@@ -81,11 +127,23 @@ export async function transaction(names, mode, fn) {
   }
 }
 
+const STRICT = { durability: "strict" };
 export const get = (store, key) => transaction(store, "readonly", (s) => done(s[store].get(key)));
 export const all = (store) => transaction(store, "readonly", (s) => done(s[store].getAll()));
 export const put = (store, value) => transaction(store, "readwrite", (s) => done(s[store].put(value)));
 export const remove = (store, key) => transaction(store, "readwrite", (s) => done(s[store].delete(key)));
 export const count = (store) => transaction(store, "readonly", (s) => done(s[store].count()));
+
+// Read, change and write one walkthrough in one transaction, so nobody's write lands between
+// the read and the write. change(o) returns false to leave it as it is.
+export function update(id, change, options = {}) {
+  return transaction(["observations"], "readwrite", async (s) => {
+    const observation = await done(s.observations.get(id));
+    if (!observation || change(observation) === false) return observation || null;
+    await done(s.observations.put(observation));
+    return observation;
+  }, options);
+}
 
 export async function getMeta(key, fallback = null) {
   const row = await get("meta", key);
@@ -96,8 +154,38 @@ export const setMeta = (key, value) => put("meta", { key, value });
 
 export async function clearAll() {
   await transaction(Object.keys(STORES), "readwrite", (s) =>
-    Promise.all(Object.values(s).map((store) => done(store.clear()))),
+    Promise.all(Object.values(s).map((store) => done(store.clear()))), STRICT,
   );
+}
+
+// What of this user's is not on the server: versions in the outbox, rejected versions, and
+// drafts changed since they were last queued.
+export async function unsyncedCount() {
+  return transaction(["outbox", "attention", "observations"], "readonly", async (s) => {
+    const [queued, attention, observations] = await Promise.all([
+      done(s.outbox.count()), done(s.attention.count()), done(s.observations.getAll()),
+    ]);
+    return queued + attention + observations.filter((o) => o.dirty).length;
+  });
+}
+
+// Forget this user's database entirely (sign-out with nothing unsynced).
+export async function deleteDatabase(userId) {
+  const name = databaseName(userId);
+  if (name === dbName) {
+    // Close this tab's own connection first, so the deletion does not reach it as a
+    // versionchange (which would save and reload the page).
+    const closing = opening;
+    opening = null;
+    dbName = null;
+    if (closing) await closing.then((db) => db.close(), () => {});
+  }
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => resolve(); // finishes when the other tabs let go
+  });
 }
 
 export { done };

@@ -75,32 +75,35 @@ export function durationOf(observation) {
   return seconds > 0 ? Math.round(seconds) : null;
 }
 
-// Record the observation's current content as a new version in the outbox, atomically with
-// the observation itself: after this returns, the version survives a reload or a dead battery.
-export async function queueVersion(observation) {
-  const versionId = crypto.randomUUID();
-  const savedAt = new Date().toISOString();
-  const payload = payloadOf(observation, versionId, observation.last_version_id || null, savedAt);
-  observation.last_version_id = versionId;
-  observation.dirty = false;
-  await store.transaction(["observations", "outbox"], "readwrite", (s) =>
-    Promise.all([
-      store.done(s.outbox.add({ observation_id: observation.id, version_id: versionId, payload })),
-      store.done(s.observations.put(observation)),
-    ]),
-  );
-  return payload;
+// Record a walkthrough's current content as a new version in the outbox, in one transaction
+// that reads the walkthrough, lets change(o) adjust it (submit, say; returning false leaves it
+// alone) and writes it back: nobody's save can land between the read and the write, so sync
+// never writes back older content, and the form never puts back an older `last_version_id`.
+// The version names the one it was made from. Strict durability: after this returns, the
+// version survives a reload or a dead battery.
+export async function queueVersion(id, change = () => true) {
+  return store.transaction(["observations", "outbox"], "readwrite", async (s) => {
+    const observation = await store.done(s.observations.get(id));
+    if (!observation || change(observation) === false) return null;
+    const versionId = crypto.randomUUID();
+    const payload = payloadOf(observation, versionId, observation.last_version_id || null, now().toISOString());
+    observation.last_version_id = versionId;
+    observation.dirty = false;
+    await store.done(s.outbox.add({ observation_id: observation.id, version_id: versionId, payload }));
+    await store.done(s.observations.put(observation));
+    return payload;
+  }, { durability: "strict" });
 }
 
 // Drafts are backed up to the server too, one version per sync, not one per keystroke. An
 // amendment of a submitted walkthrough is not: half an amendment must not replace what the
-// reports count; it goes when the observer submits it (or into an export).
-async function queueDirtyDrafts({ amendments = false } = {}) {
-  const observations = await store.all("observations");
-  for (const observation of observations) {
-    if (observation.status === "draft" && observation.dirty && (amendments || !observation.amending)) {
-      await queueVersion(observation);
-    }
+// reports count; it goes when the observer submits it.
+async function queueDirtyDrafts() {
+  const [observations, schoolList] = await Promise.all([store.all("observations"), store.all("schools")]);
+  const schools = new Map(schoolList.map((school) => [school.id, school]));
+  for (const { id } of observations) {
+    // A draft the server would refuse stays here until the observer fixes it on the form.
+    await queueVersion(id, (o) => o.status === "draft" && o.dirty && !o.amending && !problems(o, schools).length);
   }
 }
 
@@ -119,15 +122,69 @@ async function api(path, options = {}) {
   return response.json();
 }
 
+// The server's clock minus this tablet's, learned at every session check: a tablet whose
+// clock reset to 1970 or runs days ahead still stamps versions the server accepts.
+// Kept across reloads, so a tablet with a wrong clock that starts offline still knows it.
+let clockOffset = Number(localStorage.getItem("observe.clockOffset")) || 0;
+export const now = () => new Date(Date.now() + clockOffset);
+
 export async function fetchSession() {
-  const session = await api("/api/v1/session");
+  const sent = Date.now();
+  const response = await fetch("/api/v1/session", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (response.status === 401) throw new SignedOut("signed out");
+  if (!response.ok) throw new Error(`/api/v1/session answered ${response.status}`);
+  const server = Date.parse(response.headers.get("Date") || "");
+  // The Date header has whole seconds; only a difference of more than a minute is corrected.
+  if (!Number.isNaN(server)) {
+    const offset = server - (sent + Date.now()) / 2;
+    clockOffset = Math.abs(offset) > 60_000 ? offset : 0;
+    localStorage.setItem("observe.clockOffset", String(clockOffset));
+  }
+  const session = await response.json();
   state.csrf = session.csrf_token;
+  return session;
+}
+
+// What the server would refuse in a walkthrough that the observer can fix on the form (the
+// rules of observe/sync/operations.py _check and the push schema), so it is caught before it
+// is queued. Everything else the server checks (rubric, levels, context) the app cannot get
+// wrong: it only offers what bootstrap sent.
+export const MAX_DURATION = 28_800; // seconds: observe/sync/schemas.py MAX_DURATION
+const CLOCK_SKEW = 10 * 60 * 1000;
+const EARLIEST = Date.parse("2000-01-01T00:00:00Z");
+
+export function problems(observation, schools) {
+  const found = [];
+  const at = Date.parse(observation.observed_at);
+  if (Number.isNaN(at)) found.push({ field: "observed_at", message: "the visit time is missing" });
+  else if (at > now().getTime() + CLOCK_SKEW) found.push({ field: "observed_at", message: "the visit time is in the future: set when the visit began" });
+  else if (at < EARLIEST) found.push({ field: "observed_at", message: "the visit time is before 2000: set when the visit began" });
+  const seconds = durationOf(observation) || 0;
+  if (seconds > MAX_DURATION) found.push({ field: "duration_seconds", message: `the visit length is over ${MAX_DURATION / 3600} hours: set how long the visit lasted` });
+  if (observation.classroom_id !== null && schools && !observation.calibration_session_id) {
+    const school = schools.get(observation.school_id);
+    if (school && !school.classrooms.some((c) => c.id === observation.classroom_id)) {
+      found.push({ field: "classroom_id", message: `that classroom is no longer in ${school.name}: pick the classroom` });
+    }
+  }
+  return found;
+}
+
+// The tablet's database belongs to one user. A session for anyone else (another observer
+// signed in on this shared tablet, in another tab) must never push this user's walkthroughs
+// as theirs, nor pull theirs into this database: the outbox pauses as signed out.
+async function ownSession() {
+  const session = await fetchSession();
+  const owner = store.currentUserId();
+  if (!session.user || session.user.id !== owner) {
+    throw new SignedOut("signed out", { cause: session.user?.name || null });
+  }
   return session;
 }
 
 export async function bootstrap() {
   const data = await api("/api/v1/bootstrap");
-  await store.transaction(["rubrics", "schools", "sessions", "observations", "meta"], "readwrite", (s) =>
+  await store.transaction(["rubrics", "schools", "sessions", "observations", "outbox", "meta"], "readwrite", (s) =>
     Promise.all([
       ...data.rubric_versions.map((v) => store.done(s.rubrics.put(v))),
       ...data.schools.map((school) => store.done(s.schools.put(school))),
@@ -173,46 +230,61 @@ async function pushOutbox() {
     });
     if (response.status === 401) throw new SignedOut("signed out");
     if (!response.ok) throw new Error(`the server answered ${response.status} to a push`);
-    const { results } = await response.json();
-    await applyResults(queued, results);
+    const answer = await response.json().catch(() => null);
+    await applyResults(queued, answer);
   }
 }
 
-async function applyResults(queued, results) {
+const SETTLED = new Set(["applied", "duplicate", "conflict"]);
+
+// Each queued version is matched to the result that names its version_id; a version the
+// answer does not account for (a short, reordered or malformed answer) stays in the outbox.
+// An item leaves the outbox only through its own result, in the same strict transaction that
+// records what the result says.
+async function applyResults(queued, answer) {
+  const results = Array.isArray(answer?.results) ? answer.results : [];
+  const byVersion = new Map();
+  for (const r of results) if (r && typeof r.version_id === "string") byVersion.set(r.version_id.toLowerCase(), r);
   const now = new Date().toISOString();
+  let settled = 0;
   await store.transaction(["outbox", "observations", "attention"], "readwrite", async (s) => {
     for (let i = 0; i < queued.length; i += 1) {
       const item = queued[i];
-      const result = results[i];
-      store.done(s.outbox.delete(item.seq));
+      const result = byVersion.get(String(item.version_id).toLowerCase());
+      if (!result || !(SETTLED.has(result.status) || result.status === "rejected")) continue;
+      settled += 1;
+      await store.done(s.outbox.delete(item.seq));
       const observation = await store.done(s.observations.get(item.observation_id));
       if (result.status === "rejected") {
-        store.done(s.attention.put({
+        await store.done(s.attention.put({
           version_id: item.version_id,
           observation_id: item.observation_id,
           code: result.code,
-          errors: result.errors,
+          errors: Array.isArray(result.errors) ? result.errors : [{ field: null, message: String(result.code || "rejected") }],
           payload: item.payload,
           at: now,
         }));
         if (observation) {
           observation.status = "attention";
-          store.done(s.observations.put(observation));
+          await store.done(s.observations.put(observation));
         }
         continue;
       }
       if (!observation) continue;
-      observation.server_head = result.head_version_id;
-      observation.has_conflict = result.has_conflict;
+      if (result.head_version_id) observation.server_head = result.head_version_id;
+      observation.has_conflict = Boolean(result.has_conflict);
       observation.pushed_at = now;
       const more = queued.slice(i + 1).some((q) => q.observation_id === item.observation_id);
       if (!more && observation.status === "waiting" && observation.last_version_id === item.version_id) {
         observation.status = "synced";
         observation.synced_at = now;
       }
-      store.done(s.observations.put(observation));
+      await store.done(s.observations.put(observation));
     }
-  });
+  }, { durability: "strict" });
+  if (settled < queued.length) {
+    throw new Error(`the server answered for ${settled} of ${queued.length} versions; the rest stay in the outbox`);
+  }
 }
 
 async function pull() {
@@ -238,19 +310,24 @@ async function pull() {
 
 async function applyObservation(s, remote) {
   const local = await store.done(s.observations.get(remote.id));
+  // Local work not yet on the server wins on this tablet; the server keeps both and flags it,
+  // or rejects it as deleted, and the observer sees that under "needs attention".
+  const unsent = local && (local.dirty || local.status === "waiting" || local.status === "attention"
+    || (await store.done(s.outbox.getAll())).some((q) => q.observation_id === local.id));
   if (remote.deleted) {
-    if (local) {
+    if (local && !unsent) {
       local.status = "deleted";
-      store.done(s.observations.put(local));
+      await store.done(s.observations.put(local));
+    } else if (local) {
+      local.deleted_on_server = true;
+      await store.done(s.observations.put(local));
     }
     return;
   }
   const version = remote.version;
-  if (!version) return;
-  // Local work not yet on the server wins on this tablet; the server keeps both and flags it.
-  if (local && (local.dirty || local.status === "waiting" || local.status === "attention")) return;
+  if (!version || unsent) return;
   if (local && local.server_head === remote.head_version_id && local.last_version_id === remote.head_version_id) return;
-  store.done(s.observations.put(fromVersion(version, remote, local)));
+  await store.done(s.observations.put(fromVersion(version, remote, local)));
 }
 
 export function fromVersion(version, remote, local = null) {
@@ -272,6 +349,10 @@ export function fromVersion(version, remote, local = null) {
     timer: { elapsed: version.duration_seconds || 0, running_since: null },
     state: version.state,
     status: version.state === "submitted" ? "synced" : "draft",
+    rev: (local?.rev || 0) + 1,
+    // What this tablet's content was made from before the pull replaced it: a form still open
+    // on the old content saves its edit as made from this (see app.js writePending).
+    replaced_from: local ? (local.replaced_from ?? local.last_version_id ?? null) : undefined, // the content changed under any open form: see app.js saveNow
     last_version_id: remote.head_version_id,
     server_head: remote.head_version_id,
     has_conflict: remote.has_conflict,
@@ -284,7 +365,7 @@ export function fromVersion(version, remote, local = null) {
 
 export async function countWaiting() {
   const [queued, observations] = await Promise.all([store.count("outbox"), store.all("observations")]);
-  return queued + observations.filter((o) => o.status === "draft" && o.dirty).length;
+  return queued + observations.filter((o) => o.dirty).length;
 }
 
 async function runOnce() {
@@ -294,20 +375,21 @@ async function runOnce() {
   }
   setPhase("syncing");
   try {
-    await fetchSession();
+    await ownSession();
     await queueDirtyDrafts();
     await pushOutbox();
+    await ownSession(); // the session may have changed hands while the push ran
     await pull();
     failures = 0;
     const lastSync = new Date().toISOString();
     await store.setMeta("last_sync", lastSync);
-    setPhase("idle", { lastSync, waiting: await countWaiting(), error: null });
+    setPhase("idle", { lastSync, waiting: await countWaiting(), error: null, otherUser: null });
     changed("sync");
     return IDLE_DELAY;
   } catch (error) {
     const waiting = await countWaiting().catch(() => state.waiting);
     if (error instanceof SignedOut) {
-      setPhase("signed-out", { waiting });
+      setPhase("signed-out", { waiting, otherUser: error.cause || null });
       return null; // paused until the observer signs in again
     }
     failures += 1;
@@ -324,8 +406,15 @@ async function runOnce() {
   }
 }
 
+let again = false;
+
 export function syncNow() {
-  if (running) return running;
+  // Asked while a sync runs (which may have queued its drafts before the latest save): run
+  // once more when it ends, so "Sync now" always sends what is on the tablet now.
+  if (running) {
+    again = true;
+    return running;
+  }
   clearTimeout(timer);
   const work = async () => {
     const delay = await runOnce();
@@ -333,7 +422,13 @@ export function syncNow() {
   };
   // One tab syncs at a time; the others wait their turn (pushing twice would be harmless).
   const locked = navigator.locks ? navigator.locks.request("observe-sync", work) : work();
-  running = locked.finally(() => { running = null; });
+  running = locked.finally(() => {
+    running = null;
+    if (again) {
+      again = false;
+      syncNow();
+    }
+  });
   return running;
 }
 
@@ -349,16 +444,28 @@ export function startSyncing() {
 
 // ---- the escape hatch --------------------------------------------------------------------
 
+// Read-only: exporting queues nothing and changes no walkthrough. What is in the outbox or
+// was rejected goes as it was sent; a draft changed since it was queued, and an amendment
+// still open, go as a `draft` version made from the last version this tablet knows, so an
+// import never makes half an amendment the version that counts.
 export async function exportUnsynced(user) {
-  await queueDirtyDrafts({ amendments: true });
-  const [queued, rejected] = await Promise.all([store.all("outbox"), store.all("attention")]);
+  const { queued, rejected, drafts } = await store.transaction(["outbox", "attention", "observations"], "readonly", async (s) => {
+    const [queued, rejected, observations] = await Promise.all([
+      store.done(s.outbox.getAll()), store.done(s.attention.getAll()), store.done(s.observations.getAll()),
+    ]);
+    const savedAt = now().toISOString();
+    const drafts = observations
+      .filter((o) => o.status === "draft" && (o.dirty || o.amending))
+      .map((o) => payloadOf({ ...o, state: "draft" }, crypto.randomUUID(), o.last_version_id || null, savedAt));
+    return { queued, rejected, drafts };
+  });
   const body = {
     format: "observe-unsynced/1",
     exported_at: new Date().toISOString(),
     user: { email: user.email, name: user.name },
     device_id: await deviceId(),
     app_version: APP_VERSION,
-    versions: [...queued.map((q) => q.payload), ...rejected.map((r) => r.payload)],
+    versions: [...queued.map((q) => q.payload), ...rejected.map((r) => r.payload), ...drafts],
   };
   const blob = new Blob([JSON.stringify(body, null, 2)], { type: "application/json" });
   const link = document.createElement("a");

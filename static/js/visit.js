@@ -1,0 +1,49 @@
+// The form's "Visit" panel: when the visit began, how long it lasted, and the classroom —
+// everything the server may refuse that only the observer can put right (a tablet clock that
+// reset to 1970 or runs ahead, a timer left running all day, a classroom a roster import moved).
+import { html } from "./ui.js";
+import { MAX_DURATION, durationOf } from "./sync.js";
+
+const pad = (n) => String(n).padStart(2, "0");
+
+// <input type="datetime-local"> speaks the tablet's own zone.
+export function localInput(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function visitPanel(observation, look, reasons) {
+  const school = look.schools.get(observation.school_id);
+  const classrooms = school ? school.classrooms.filter((c) => c.active || c.id === observation.classroom_id) : [];
+  const minutes = Math.round((durationOf(observation) || 0) / 60);
+  return html`<details class="panel visit" id="visit" ${reasons.length ? "open" : ""}>
+    <summary><strong>Visit</strong> · time, length${observation.calibration_session_id ? "" : ", classroom"}</summary>
+    ${reasons.length ? html`<div class="banner banner-error" role="alert"><p>Fix before sending:</p><ul>${reasons.map((r) => html`<li>${r.message}</li>`)}</ul></div>` : ""}
+    <div class="visit-fields">
+      <label>Visit began <small class="muted">(this tablet's clock)</small>
+        <input type="datetime-local" id="visit-start" value="${localInput(observation.observed_at)}" required></label>
+      <label>Visit length, minutes
+        <input type="number" id="visit-length" min="0" max="${MAX_DURATION / 60}" step="1" inputmode="numeric" value="${minutes}"></label>
+      <button type="button" class="button" id="timer-reset">Reset the timer</button>
+      ${observation.calibration_session_id ? "" : html`<label>Classroom
+        <select id="visit-classroom"><option value="" ${observation.classroom_id === null ? "selected" : ""}>Whole school</option>
+          ${classrooms.map((c) => html`<option value="${c.id}" ${c.id === observation.classroom_id ? "selected" : ""}>${c.name}${c.teacher ? ` · ${c.teacher.name}` : ""}</option>`)}</select></label>`}
+    </div></details>`;
+}
+
+// Applies an edit of the panel to the form's copy; true when it was one of the panel's fields.
+export function visitInput(observation, target) {
+  if (target.id === "visit-start") {
+    const at = new Date(target.value);
+    if (Number.isNaN(at.getTime())) return false;
+    observation.observed_at = at.toISOString();
+  } else if (target.id === "visit-length") {
+    const minutes = Number(target.value);
+    if (!target.value || Number.isNaN(minutes) || minutes < 0) return false;
+    observation.timer = { elapsed: Math.round(minutes * 60), running_since: null }; // set by hand: paused
+  } else if (target.id === "visit-classroom") {
+    observation.classroom_id = target.value ? Number(target.value) : null;
+  } else return false;
+  return true;
+}
