@@ -177,16 +177,26 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         hint = " (an old .xls file: save it as .xlsx)" if data[:4] == b"\xd0\xcf\x11\xe0" else ""
         raise fail(f"not an Excel workbook (.xlsx){hint}")
+    too_big = f"the workbook unpacks to more than {MAX_UNCOMPRESSED_BYTES:,} bytes (32 MB)"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise fail(
+                    f"the workbook has {len(members):,} parts; a rubric workbook has a few dozen"
+                )
+            if sum(member.file_size for member in members) > MAX_UNCOMPRESSED_BYTES:
+                raise fail(too_big)
+            # The sizes above are what the file declares; count what really comes out too.
+            unpacked = 0
+            for member in members:
+                with archive.open(member) as part:
+                    while chunk := part.read(1 << 20):
+                        unpacked += len(chunk)
+                        if unpacked > MAX_UNCOMPRESSED_BYTES:
+                            raise fail(too_big)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
         raise fail(f"not a readable Excel workbook (.xlsx): {error}") from None
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise fail(f"the workbook has {len(members):,} parts; a rubric workbook has a few dozen")
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > MAX_UNCOMPRESSED_BYTES:
-        raise fail(f"the workbook unpacks to {unpacked:,} bytes; the limit is 32 MB")
     names = [member.filename.lower() for member in members]
     if any(n.startswith("xl/externallinks/") or n == "xl/connections.xml" for n in names):
         raise fail(
@@ -225,17 +235,26 @@ class _TooBig(Exception):
 def _sheet_table(worksheet: Any) -> Table:
     table = Table(worksheet.title, [])
     worksheet.reset_dimensions()  # the stored dimensions can lie; read the cells that exist
+    # Each row comes padded up to its last stored cell, and missing rows come as empty rows,
+    # so both bounds are checked on what is stored, before any work per cell: a tiny file
+    # with one cell at row 1,000,000 or column 16,000 costs nothing.
     for row_number, cells in enumerate(worksheet.iter_rows(), start=1):
+        if row_number > MAX_ROWS:
+            raise _TooBig(
+                f"sheet {worksheet.title!r} goes past row {MAX_ROWS:,}; delete the rows below "
+                "the rubric (even empty rows with formatting count)"
+            )
+        if len(cells) > MAX_COLUMNS:
+            raise _TooBig(
+                f"sheet {worksheet.title!r} has cells past column {column_letter(MAX_COLUMNS)}; "
+                "delete the columns to the right of the rubric"
+            )
         values: list[Any] = []
         for column, cell in enumerate(cells, start=1):
             value = cell.value
             if value is None or (isinstance(value, str) and not value.strip()):
                 values.append(None)
                 continue
-            if row_number > MAX_ROWS:
-                raise _TooBig(f"sheet {worksheet.title!r} has more than {MAX_ROWS:,} rows")
-            if column > MAX_COLUMNS:
-                raise _TooBig(f"sheet {worksheet.title!r} has more than {MAX_COLUMNS} columns")
             place = Place(worksheet.title, row_number, column)
             if cell.data_type == "f":
                 table.problems.append(

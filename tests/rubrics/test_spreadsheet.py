@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -316,12 +317,31 @@ def test_size_limits():
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (33 * 1024 * 1024))
     assert len(buffer.getvalue()) < 100_000
     (problem,) = problems_of(buffer.getvalue())
-    assert problem.startswith("ours.xlsx: the workbook unpacks to 34,603,")
+    assert problem == "ours.xlsx: the workbook unpacks to more than 33,554,432 bytes (32 MB)"
+    # The same, with the sizes in the file's directory understated: refused all the same.
+    patched = bytearray(buffer.getvalue())
+    size = (33 * 1024 * 1024).to_bytes(4, "little")
+    assert patched.count(size) == 2  # the local header and the central directory
+    patched = patched.replace(size, (1000).to_bytes(4, "little"))
+    (problem,) = problems_of(bytes(patched))
+    assert problem == (
+        "ours.xlsx: not a readable Excel workbook (.xlsx): "
+        "Bad CRC-32 for file 'xl/worksheets/sheet1.xml'"
+    )
 
     workbook = valid_workbook()
-    workbook["glossary"].cell(row=MAX_ROWS + 1, column=1, value="far down")
+    workbook["glossary"].cell(row=1_000_000, column=1, value="far down")
+    started = time.perf_counter()
     assert problems_of(saved(workbook)) == [
-        f"ours.xlsx: sheet 'glossary' has more than {MAX_ROWS:,} rows"
+        f"ours.xlsx: sheet 'glossary' goes past row {MAX_ROWS:,}; delete the rows below the "
+        "rubric (even empty rows with formatting count)"
+    ]
+    assert time.perf_counter() - started < 2  # it stops at the limit, not at row 1,000,000
+    workbook = valid_workbook()
+    workbook["glossary"].cell(row=2, column=16_000, value="far right")
+    assert problems_of(saved(workbook)) == [
+        "ours.xlsx: sheet 'glossary' has cells past column BH; delete the columns to the right "
+        "of the rubric"
     ]
 
 
