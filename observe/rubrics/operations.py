@@ -81,7 +81,8 @@ def read_rubric_bytes(data: bytes, name: str) -> ParsedRubric:
         raise RubricFileError(
             [f"{name}: not UTF-8 text (at byte offset {error.start}); save the file as UTF-8"]
         ) from None
-    return parse_rubric(text, name)
+    # Line ends as Python's text mode reads them, so the text kept is the same on every system.
+    return parse_rubric(text.replace("\r\n", "\n").replace("\r", "\n"), name)
 
 
 def load_rubric_file(path: Path) -> LoadResult:

@@ -170,6 +170,12 @@ def _current_version(key: str) -> RubricVersion | None:
     return rubric.latest if rubric is not None and rubric.versions else None
 
 
+@dataclass(frozen=True)
+class _Levels:
+    levels: list[dict[str, Any]]
+    allows_not_observed: bool
+
+
 def _preview(parsed: ParsedRubric, data: bytes, notice: str | None = None, status: int = 200):
     """The preview page: the rubric as observers will see it, what changes, and a form that
     carries the file itself, signed by the server, so that what is confirmed is what was seen."""
@@ -187,12 +193,13 @@ def _preview(parsed: ParsedRubric, data: bytes, notice: str | None = None, statu
         }
     )
     document = parsed.document
-    criteria = {}
-    for competency in document["competencies"]:
-        for item in competency["criteria"]:
-            levels, allows_not_observed = effective_scale(document, item)
-            criteria[item["key"]] = {"levels": levels, "allows_not_observed": allows_not_observed}
-    context = document_context(document, {k: _Levels(**v) for k, v in criteria.items()})
+    # What the stored Criterion rows would hold, for the rubric page's template.
+    criteria = {
+        item["key"]: _Levels(*effective_scale(document, item))
+        for competency in document["competencies"]
+        for item in competency["criteria"]
+    }
+    context = document_context(document, criteria)
     return render_template(
         "rubrics/preview.html",
         parsed=parsed,
@@ -203,12 +210,6 @@ def _preview(parsed: ParsedRubric, data: bytes, notice: str | None = None, statu
         notice=notice,
         **context,
     ), status
-
-
-@dataclass(frozen=True)
-class _Levels:
-    levels: list[dict[str, Any]]
-    allows_not_observed: bool
 
 
 def _upload_name(filename: str | None) -> str:
