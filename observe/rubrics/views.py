@@ -3,7 +3,6 @@ downloads, and loading a rubric file from the browser (district admins)."""
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +31,13 @@ from observe.errors import Conflict, NotFound
 from observe.extensions import db
 from observe.rubrics.changes import compare
 from observe.rubrics.export import to_yaml
-from observe.rubrics.format import DIMENSIONS, ParsedRubric, RubricFileError, effective_scale
+from observe.rubrics.format import (
+    DIMENSIONS,
+    ParsedRubric,
+    RubricFileError,
+    effective_scale,
+    parse_rubric,
+)
 from observe.rubrics.models import Competency, Criterion, Rubric, RubricVersion
 from observe.rubrics.operations import (
     MAX_FILE_BYTES,
@@ -176,9 +181,14 @@ class _Levels:
     allows_not_observed: bool
 
 
-def _preview(parsed: ParsedRubric, data: bytes, notice: str | None = None, status: int = 200):
+def _preview(parsed: ParsedRubric, notice: str | None = None, status: int = 200):
     """The preview page: the rubric as observers will see it, what changes, and a form that
-    carries the file itself, signed by the server, so that what is confirmed is what was seen."""
+    carries the rubric's text, signed by the server, so that what is confirmed is what was seen.
+
+    The text is what the version will keep: the YAML file as uploaded, or for a workbook the
+    YAML that observe writes from it (which reads back to the same content hash). It is far
+    smaller than a workbook, and compressed by the serializer.
+    """
     current = _current_version(parsed.key)
     stored = db.session.scalar(
         select(RubricVersion).where(RubricVersion.content_hash == parsed.content_hash)
@@ -189,7 +199,7 @@ def _preview(parsed: ParsedRubric, data: bytes, notice: str | None = None, statu
             "name": parsed.source_name,
             "hash": parsed.content_hash,
             "base": current.id if current is not None else None,
-            "file": base64.b64encode(data).decode("ascii"),
+            "text": parsed.source_text,
         }
     )
     document = parsed.document
@@ -240,7 +250,7 @@ def load_preview():
         except RubricFileError as error:
             problems = error.problems
         else:
-            return _preview(parsed, data)
+            return _preview(parsed)
     return render_template("rubrics/load.html", problems=problems), 422
 
 
@@ -262,9 +272,8 @@ def load_confirm():
             "The content hash does not match the previewed file; nothing was loaded. "
             "Load the file again."
         )
-    data = base64.b64decode(payload["file"])
     # Validated again: the rules may have changed since the preview, and it costs little.
-    parsed = read_rubric_bytes(data, payload["name"])
+    parsed = parse_rubric(payload["text"], payload["name"])
     if parsed.content_hash != payload["hash"]:
         raise BadRequest("The file no longer reads as it did in the preview; nothing was loaded.")
     current = _current_version(parsed.key)
@@ -273,7 +282,7 @@ def load_confirm():
             "Another version of this rubric was loaded since your preview, so what changes is "
             "shown again against it. Nothing was loaded; confirm again if it is still right."
         )
-        return _preview(parsed, data, notice=notice, status=409)
+        return _preview(parsed, notice=notice, status=409)
     result = store_rubric(parsed)
     db.session.commit()
     version = result.version
