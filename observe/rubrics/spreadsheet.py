@@ -358,8 +358,8 @@ class _Builder:
                 self.problems.append(
                     (
                         Place(name),
-                        "translations are not supported yet; this sheet name is reserved for "
-                        "them. Remove the sheet (nothing else in the workbook changes)",
+                        "translations are not supported yet (this sheet name is reserved for "
+                        "them); remove the sheet to load the rest of the workbook",
                     )
                 )
                 continue

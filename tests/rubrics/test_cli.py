@@ -13,6 +13,7 @@ from observe.extensions import db
 from observe.rubrics.format import parse_rubric
 from observe.rubrics.models import RubricVersion
 from observe.rubrics.operations import load_rubric_file
+from observe.rubrics.spreadsheet import write_workbook
 from tests.rubrics.test_spreadsheet import write_csv_folder
 
 SAMPLES = ("portrait-of-a-graduate.yaml", "quick-look-fors.yaml")
@@ -72,8 +73,6 @@ def test_export_refuses_what_it_cannot_do(run, tmp_path):
 def test_a_directory_loads_its_workbooks_and_csv_folders(run, tmp_path):
     portrait = parse_rubric((paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").read_text(), "p")
     quick = parse_rubric((paths.SAMPLE_RUBRICS / "quick-look-fors.yaml").read_text(), "q")
-    from observe.rubrics.spreadsheet import write_workbook
-
     (tmp_path / "portrait.xlsx").write_bytes(write_workbook(portrait.document))
     write_csv_folder(
         tmp_path / "quick", openpyxl.load_workbook(io.BytesIO(write_workbook(quick.document)))
@@ -90,8 +89,6 @@ def test_a_directory_loads_its_workbooks_and_csv_folders(run, tmp_path):
 
 
 def test_a_workbook_with_problems_loads_nothing(run, tmp_path):
-    from observe.rubrics.spreadsheet import write_workbook
-
     quick = parse_rubric((paths.SAMPLE_RUBRICS / "quick-look-fors.yaml").read_text(), "q")
     workbook = openpyxl.load_workbook(io.BytesIO(write_workbook(quick.document)))
     workbook["look-fors"]["E4"] = "fairness"

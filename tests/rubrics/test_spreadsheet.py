@@ -256,8 +256,8 @@ def test_a_missing_sheet_or_column_stops_before_the_rows(edit):
 def test_translations_are_reserved(edit):
     problems = edit(lambda workbook: workbook.create_sheet("Translations"))
     assert problems == [
-        "ours.xlsx: Translations: translations are not supported yet; this sheet name is "
-        "reserved for them. Remove the sheet (nothing else in the workbook changes)"
+        "ours.xlsx: Translations: translations are not supported yet (this sheet name is "
+        "reserved for them); remove the sheet to load the rest of the workbook"
     ]
 
 

@@ -18,7 +18,7 @@ from observe.rubrics.changes import compare
 from observe.rubrics.format import parse_rubric
 from observe.rubrics.models import RubricVersion
 from observe.rubrics.operations import load_rubric_text
-from observe.rubrics.spreadsheet import write_workbook
+from observe.rubrics.spreadsheet import read_workbook, write_workbook
 from tests.rubrics.conftest import VALID
 
 PORTRAIT = (paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").read_text(encoding="utf-8")
@@ -250,8 +250,6 @@ def test_the_template_workbook_is_the_sample_rubric(client, create_user, sign_in
     response = client.get("/rubrics/template.xlsx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="rubric-template.xlsx"'
-    from observe.rubrics.spreadsheet import read_workbook
-
     read = read_workbook(response.data, "template.xlsx")
     assert read.content_hash == parse_rubric(PORTRAIT, "p").content_hash
 
@@ -260,8 +258,6 @@ def test_a_version_downloads_as_workbook_and_yaml(client, create_user, sign_in):
     version = load_rubric_text(VALID, "test.yaml").version
     db.session.commit()
     sign_in(create_user(Role.OBSERVER))
-    from observe.rubrics.spreadsheet import read_workbook
-
     response = client.get(f"/rubrics/{version.id}/download.xlsx")
     assert response.status_code == 200
     assert 'filename="test-rubric-v1.xlsx"' in response.headers["Content-Disposition"]
