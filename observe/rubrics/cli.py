@@ -1,4 +1,4 @@
-"""``observe rubrics load`` and ``observe rubrics list``."""
+"""``observe rubrics load``, ``observe rubrics list`` and ``observe rubrics export``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from sqlalchemy import select
 
 from observe import paths
 from observe.extensions import db
+from observe.rubrics.export import to_yaml
 from observe.rubrics.format import ParsedRubric, RubricFileError
-from observe.rubrics.models import Rubric
+from observe.rubrics.models import Rubric, RubricVersion
 from observe.rubrics.operations import display_name, read_rubric_file, store_rubric
+from observe.rubrics.spreadsheet import SpreadsheetExportError, is_csv_folder, write_workbook
 
-rubrics_cli = click.Group("rubrics", help="Load and list rubric files.")
+rubrics_cli = click.Group("rubrics", help="Load, list and export rubric files.")
 
-_SUFFIXES = {".yaml", ".yml"}
+_SUFFIXES = {".yaml", ".yml", ".xlsx"}
 
 
 def rubrics_dir() -> Path:
@@ -26,7 +28,18 @@ def rubrics_dir() -> Path:
 
 
 def _rubric_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SUFFIXES)
+    """The rubrics in a directory: its YAML and .xlsx files and its folders of CSV files.
+
+    A directory that itself holds rubric.csv is one rubric written as CSV files.
+    """
+    if is_csv_folder(directory):
+        return [directory]
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if (p.is_file() and p.suffix.lower() in _SUFFIXES and not p.name.startswith("~$"))
+        or is_csv_folder(p)
+    )
 
 
 @rubrics_cli.command("load")
@@ -34,7 +47,10 @@ def _rubric_files(directory: Path) -> list[Path]:
     "sources", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
 )
 def load(sources: tuple[Path, ...]) -> None:
-    """Load rubric files (or every .yaml/.yml file in a directory).
+    """Load rubric files: YAML, .xlsx workbooks, or folders of CSV files.
+
+    A directory is loaded whole: every .yaml/.yml/.xlsx file and CSV folder in it (or, if it
+    holds rubric.csv, the directory itself as one rubric written as CSV files).
 
     Without paths, loads the rubrics directory (OBSERVE_RUBRICS_DIR, else the samples).
     Every file is checked first: if any has a problem, nothing is loaded.
@@ -45,7 +61,7 @@ def load(sources: tuple[Path, ...]) -> None:
         files.extend(_rubric_files(source) if source.is_dir() else [source])
     if not files:
         where = ", ".join(display_name(s) for s in sources or (rubrics_dir(),))
-        raise click.ClickException(f"no .yaml or .yml rubric files in {where}")
+        raise click.ClickException(f"no .yaml, .yml or .xlsx rubric files in {where}")
 
     parsed: list[ParsedRubric] = []
     problems: list[str] = []
@@ -93,3 +109,59 @@ def list_rubrics() -> None:
                 f"  version {version.number}  {version.title}  id {version.id}  "
                 f"loaded {loaded} from {version.source_name}  sha256 {version.content_hash[:12]}"
             )
+
+
+def find_version(name: str) -> RubricVersion | None:
+    """A version by the id ``rubrics list`` shows, ``KEY@NUMBER``, or ``KEY`` (its latest)."""
+    if name.isdigit():
+        return db.session.get(RubricVersion, int(name))
+    key, _, number = name.partition("@")
+    rubric = db.session.scalar(select(Rubric).where(Rubric.key == key))
+    if rubric is None or not rubric.versions:
+        return None
+    if not number:
+        return rubric.latest
+    return next((v for v in rubric.versions if str(v.number) == number), None)
+
+
+@rubrics_cli.command("export")
+@click.argument("version_name", metavar="VERSION")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["yaml", "xlsx"]),
+    help="yaml (the default) or xlsx; taken from -o's suffix when not given.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="FILE")
+def export(version_name: str, form: str | None, output: Path | None) -> None:
+    """Write a stored rubric version as a YAML file or an .xlsx workbook.
+
+    VERSION is the id that `observe rubrics list` shows, KEY@NUMBER, or KEY for the latest
+    version. Loading what this writes reports `unchanged`: it is the same content.
+    YAML goes to standard output unless -o is given; a workbook needs -o.
+    """
+    version = find_version(version_name)
+    if version is None:
+        raise click.ClickException(
+            f"there is no rubric version {version_name!r}; see observe rubrics list"
+        )
+    if form is None:
+        form = "xlsx" if output is not None and output.suffix.lower() == ".xlsx" else "yaml"
+    if form == "xlsx":
+        if output is None:
+            raise click.ClickException("an .xlsx workbook needs a file: add -o FILE.xlsx")
+        try:
+            data = write_workbook(version.document)
+        except SpreadsheetExportError as error:
+            raise click.ClickException(f"cannot write a workbook: {error}") from None
+        output.write_bytes(data)
+    else:
+        text = to_yaml(
+            version.document,
+            note=f"{version.title}, version {version.number} (sha256 {version.content_hash})",
+        )
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {version.title} version {version.number} to {display_name(output)}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -428,7 +428,9 @@ def _scale_values(scale: Any) -> list[int] | None:
     return values if all(_is_int(v) for v in values) else None
 
 
-def _domain_problems(data: Mapping[str, Any], root: Node) -> list[tuple[Path, str]]:
+def _domain_problems(
+    data: Mapping[str, Any], where: Callable[[Path], str]
+) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
 
     def repeated(seen: dict[str, Path], name: str, path: Path, field: str, what: str) -> None:
@@ -436,9 +438,7 @@ def _domain_problems(data: Mapping[str, Any], root: Node) -> list[tuple[Path, st
         if name not in seen:
             seen[name] = path
             return
-        first = seen[name]
-        where = f"{format_path(first)} (line {_line(node_at(root, first))})"
-        problems.append(((*path, field), f"{what}; first used at {where}"))
+        problems.append(((*path, field), f"{what}; first used at {where(seen[name])}"))
 
     # Descriptors are checked only against a scale that is itself sound; otherwise the one
     # scale mistake would be reported again on every criterion.
@@ -579,12 +579,10 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
                 f"{_line(first)}); remove one",
             )
         )
-    document: dict[str, Any] | None = None
-    try:
-        document = RubricSchema().load(data)
-    except ValidationError as error:
-        problems += flatten_messages(error.messages)
-    problems += _domain_problems(data, root)
+    document, found = check_data(
+        data, lambda path: f"{format_path(path)} (line {_line(node_at(root, path))})"
+    )
+    problems += found
 
     if problems:
         located = sorted(
@@ -595,6 +593,24 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
         )
     assert document is not None
     return ParsedRubric(document=document, source_name=source_name, source_text=text)
+
+
+def check_data(
+    data: Mapping[str, Any], where: Callable[[Path], str]
+) -> tuple[dict[str, Any] | None, list[tuple[Path, str]]]:
+    """Validate rubric data however it was read (a YAML file, a spreadsheet).
+
+    Returns the normalised document, or None and every ``(path, message)`` problem.
+    ``where(path)`` names an earlier entry for messages such as "first used at …".
+    """
+    document: dict[str, Any] | None = None
+    problems: list[tuple[Path, str]] = []
+    try:
+        document = RubricSchema().load(data)
+    except ValidationError as error:
+        problems += flatten_messages(error.messages)
+    problems += _domain_problems(data, where)
+    return (None if problems else document), problems
 
 
 # --- identity ---------------------------------------------------------------------------------

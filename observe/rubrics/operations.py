@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from observe.audit.operations import record
 from observe.extensions import db
+from observe.rubrics import spreadsheet
 from observe.rubrics.format import ParsedRubric, RubricFileError, effective_scale, parse_rubric
 from observe.rubrics.models import (
     Competency,
@@ -47,22 +48,42 @@ def display_name(path: Path) -> str:
 
 
 def read_rubric_file(path: Path) -> ParsedRubric:
-    """Read and validate one file without storing anything; raises :class:`RubricFileError`."""
+    """Read and validate one rubric without storing anything; raises :class:`RubricFileError`.
+
+    ``path`` is a YAML file, an .xlsx workbook, or a folder of CSV files (see
+    ``spreadsheet.py``).
+    """
     name = display_name(path)
     try:
+        if spreadsheet.is_csv_folder(path):
+            return spreadsheet.read_csv_folder(path, name)
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise RubricFileError(
                 [f"{name}: the file is {size:,} bytes; a rubric file must be under 2 MB"]
             )
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+    except OSError as error:
+        raise RubricFileError([f"{name}: cannot be read: {error.strerror}"]) from None
+    return read_rubric_bytes(data, name)
+
+
+def read_rubric_bytes(data: bytes, name: str) -> ParsedRubric:
+    """Validate a rubric file's bytes (YAML, or .xlsx when ``name`` ends so); nothing is stored."""
+    if len(data) > MAX_FILE_BYTES:
+        raise RubricFileError(
+            [f"{name}: the file is {len(data):,} bytes; a rubric file must be under 2 MB"]
+        )
+    if name.lower().endswith(".xlsx"):
+        return spreadsheet.read_workbook(data, name)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RubricFileError(
             [f"{name}: not UTF-8 text (at byte offset {error.start}); save the file as UTF-8"]
         ) from None
-    except OSError as error:
-        raise RubricFileError([f"{name}: cannot be read: {error.strerror}"]) from None
-    return parse_rubric(text, name)
+    # Line ends as Python's text mode reads them, so the text kept is the same on every system.
+    return parse_rubric(text.replace("\r\n", "\n").replace("\r", "\n"), name)
 
 
 def load_rubric_file(path: Path) -> LoadResult:
@@ -168,6 +189,7 @@ __all__ = [
     "display_name",
     "load_rubric_file",
     "load_rubric_text",
+    "read_rubric_bytes",
     "read_rubric_file",
     "store_rubric",
 ]

@@ -1,17 +1,51 @@
-"""Rubric pages: every rubric with its versions, and one version as observers will use it."""
+"""Rubric pages: every rubric with its versions, one version as observers will use it, its
+downloads, and loading a rubric file from the browser (district admins)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import BadRequest
 
-from observe.errors import NotFound
+from observe import paths
+from observe.accounts.models import Role
+from observe.core.permissions import require_role
+from observe.errors import Conflict, NotFound
 from observe.extensions import db
-from observe.rubrics.format import DIMENSIONS
+from observe.rubrics.changes import compare
+from observe.rubrics.export import to_yaml
+from observe.rubrics.format import (
+    DIMENSIONS,
+    ParsedRubric,
+    RubricFileError,
+    effective_scale,
+    parse_rubric,
+)
 from observe.rubrics.models import Competency, Criterion, Rubric, RubricVersion
+from observe.rubrics.operations import (
+    MAX_FILE_BYTES,
+    read_rubric_bytes,
+    read_rubric_file,
+    store_rubric,
+)
+from observe.rubrics.spreadsheet import SpreadsheetExportError, write_workbook
 
 bp = Blueprint("rubrics", __name__)
 
@@ -45,8 +79,18 @@ def index():
 @bp.get("/rubrics/<int:version_id>")
 def show(version_id: int):
     version = version_or_404(version_id)
-    document = version.document
     criteria = {c.key: c for competency in version.competencies for c in competency.criteria}
+    return render_template(
+        "rubrics/show.html",
+        version=version,
+        latest=version.rubric.latest,
+        **document_context(version.document, criteria),
+    )
+
+
+def document_context(document: Mapping[str, Any], criteria: Mapping[str, Any]) -> dict[str, Any]:
+    """What templates/rubrics/_document.html needs; ``criteria`` maps each look-for's key to
+    something with its effective ``levels`` and ``allows_not_observed``."""
     glossary = document.get("glossary", [])
     entry_ids: list[str] = []
     for entry in glossary:
@@ -62,19 +106,188 @@ def show(version_id: int):
         if entry["term"].casefold() in DIMENSIONS
     }
     items = [item for competency in document["competencies"] for item in competency["criteria"]]
-    return render_template(
-        "rubrics/show.html",
-        version=version,
-        document=document,
-        criteria=criteria,
-        latest=version.rubric.latest,
-        criterion_count=len(items),
-        has_specific=any(item["descriptors"] for item in items),
-        any_not_observed=any(c.allows_not_observed for c in criteria.values()),
-        entry_ids=entry_ids,
-        glossary_ids=glossary_ids,
-    )
+    return {
+        "document": document,
+        "criteria": criteria,
+        "criterion_count": len(items),
+        "has_specific": any(item["descriptors"] for item in items),
+        "any_not_observed": any(c.allows_not_observed for c in criteria.values()),
+        "entry_ids": entry_ids,
+        "glossary_ids": glossary_ids,
+    }
 
 
 def _anchor(term: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", term.casefold()).strip("-") or "term"
+
+
+# --- files: download a version, the template workbook, and loading a file from the browser ---
+
+_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "yaml": "application/yaml; charset=utf-8",
+}
+_UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx")
+# A preview may be confirmed for this long; after that the file is uploaded again.
+_PREVIEW_SECONDS = 12 * 3600
+
+
+def _file_response(data: bytes, form: str, filename: str) -> Response:
+    response = Response(data, mimetype=_MEDIA[form])
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _document_file(document: Mapping[str, Any], form: str, note: str) -> bytes:
+    if form == "xlsx":
+        try:
+            return write_workbook(document)
+        except SpreadsheetExportError as error:
+            raise Conflict(f"This rubric cannot be written as a workbook: {error}") from None
+    return to_yaml(document, note=note).encode("utf-8")
+
+
+# Any signed-in user may download what they may read: a rubric, or the template to write one.
+@bp.get("/rubrics/<int:version_id>/download.<form>")
+def download(version_id: int, form: str):
+    if form not in _MEDIA:
+        raise NotFound("A rubric downloads as .xlsx or .yaml.")
+    version = version_or_404(version_id)
+    note = f"{version.title}, version {version.number} (sha256 {version.content_hash})"
+    data = _document_file(version.document, form, note)
+    return _file_response(data, form, f"{version.rubric.key}-v{version.number}.{form}")
+
+
+@bp.get("/rubrics/template.xlsx")
+def template_workbook():
+    sample = read_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml")
+    return _file_response(write_workbook(sample.document), "xlsx", "rubric-template.xlsx")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="rubric-upload")
+
+
+def _current_version(key: str) -> RubricVersion | None:
+    rubric = db.session.scalar(
+        select(Rubric).where(Rubric.key == key).options(selectinload(Rubric.versions))
+    )
+    return rubric.latest if rubric is not None and rubric.versions else None
+
+
+@dataclass(frozen=True)
+class _Levels:
+    levels: list[dict[str, Any]]
+    allows_not_observed: bool
+
+
+def _preview(parsed: ParsedRubric, notice: str | None = None, status: int = 200):
+    """The preview page: the rubric as observers will see it, what changes, and a form that
+    carries the rubric's text, signed by the server, so that what is confirmed is what was seen.
+
+    The text is what the version will keep: the YAML file as uploaded, or for a workbook the
+    YAML that observe writes from it (which reads back to the same content hash). It is far
+    smaller than a workbook, and compressed by the serializer.
+    """
+    current = _current_version(parsed.key)
+    stored = db.session.scalar(
+        select(RubricVersion).where(RubricVersion.content_hash == parsed.content_hash)
+    )
+    token = _serializer().dumps(
+        {
+            "user": current_user.id,
+            "name": parsed.source_name,
+            "hash": parsed.content_hash,
+            "base": current.id if current is not None else None,
+            "text": parsed.source_text,
+        }
+    )
+    document = parsed.document
+    # What the stored Criterion rows would hold, for the rubric page's template.
+    criteria = {
+        item["key"]: _Levels(*effective_scale(document, item))
+        for competency in document["competencies"]
+        for item in competency["criteria"]
+    }
+    context = document_context(document, criteria)
+    return render_template(
+        "rubrics/preview.html",
+        parsed=parsed,
+        current=current,
+        stored=stored,
+        changes=compare(current.document, document) if current is not None else None,
+        token=token,
+        notice=notice,
+        **context,
+    ), status
+
+
+def _upload_name(filename: str | None) -> str:
+    name = re.split(r"[/\\]", filename or "")[-1].strip()
+    return name[-200:]
+
+
+@bp.get("/rubrics/load")
+@require_role(Role.DISTRICT_ADMIN)
+def load_form():
+    return render_template("rubrics/load.html", problems=None)
+
+
+@bp.post("/rubrics/load")
+@require_role(Role.DISTRICT_ADMIN)
+def load_preview():
+    upload = request.files.get("file")
+    name = _upload_name(upload.filename if upload is not None else None)
+    problems: list[str] = []
+    if upload is None or not name:
+        problems = ["Choose a rubric file (.yaml, .yml or .xlsx) to load."]
+    elif not name.lower().endswith(_UPLOAD_SUFFIXES):
+        problems = [f"{name}: a rubric file ends in .yaml, .yml or .xlsx"]
+    else:
+        data = upload.stream.read(MAX_FILE_BYTES + 1)
+        try:
+            parsed = read_rubric_bytes(data, name)
+        except RubricFileError as error:
+            problems = error.problems
+        else:
+            return _preview(parsed)
+    return render_template("rubrics/load.html", problems=problems), 422
+
+
+@bp.post("/rubrics/load/confirm")
+@require_role(Role.DISTRICT_ADMIN)
+def load_confirm():
+    try:
+        payload = _serializer().loads(request.form.get("upload", ""), max_age=_PREVIEW_SECONDS)
+    except SignatureExpired:
+        raise BadRequest("This preview is more than 12 hours old; load the file again.") from None
+    except BadSignature:
+        raise BadRequest(
+            "This confirmation did not come from a preview; load the file again."
+        ) from None
+    if payload.get("user") != current_user.id:
+        raise BadRequest("This preview was made for another account; load the file again.")
+    if request.form.get("content_hash") != payload["hash"]:
+        raise BadRequest(
+            "The content hash does not match the previewed file; nothing was loaded. "
+            "Load the file again."
+        )
+    # Validated again: the rules may have changed since the preview, and it costs little.
+    parsed = parse_rubric(payload["text"], payload["name"])
+    if parsed.content_hash != payload["hash"]:
+        raise BadRequest("The file no longer reads as it did in the preview; nothing was loaded.")
+    current = _current_version(parsed.key)
+    if (current.id if current is not None else None) != payload["base"]:
+        notice = (
+            "Another version of this rubric was loaded since your preview, so what changes is "
+            "shown again against it. Nothing was loaded; confirm again if it is still right."
+        )
+        return _preview(parsed, notice=notice, status=409)
+    result = store_rubric(parsed)
+    db.session.commit()
+    version = result.version
+    if result.created:
+        flash(f"Loaded {version.title} as version {version.number}.", "success")
+    else:
+        flash(f"Unchanged: this content is already version {version.number}.", "info")
+    return redirect(url_for("rubrics.show", version_id=version.id))

@@ -300,7 +300,7 @@ def test_cli_without_paths_or_configuration_loads_the_samples(app, run, monkeypa
 def test_cli_refuses_an_empty_directory(run, tmp_path):
     result = run("load", str(tmp_path))
     assert result.exit_code == 1
-    assert "no .yaml or .yml rubric files in" in result.stderr
+    assert "no .yaml, .yml or .xlsx rubric files in" in result.stderr
 
 
 def test_cli_lists_rubrics_newest_version_first(run, write_rubric):
