@@ -196,6 +196,17 @@ ROUTES: dict[str, Row] = {
     "GET /rubrics/<int:version_id>": page(
         EVERYONE, Case(args=lambda d: {"version_id": d.ids["rubric_version"]})
     ),
+    # What anyone may read, they may download: a rubric as a workbook or YAML, the template.
+    "GET /rubrics/<int:version_id>/download.<form>": page(
+        EVERYONE,
+        Case("xlsx", args=lambda d: {"version_id": d.ids["rubric_version"], "form": "xlsx"}),
+        Case("yaml", args=lambda d: {"version_id": d.ids["rubric_version"], "form": "yaml"}),
+    ),
+    "GET /rubrics/template.xlsx": page(EVERYONE),
+    # Loading a rubric from the web: district admins only. No file: 422; no preview: 400.
+    "GET /rubrics/load": page("sign-in 403 403 403 403 200"),
+    "POST /rubrics/load": page("sign-in 403 403 403 403 422"),
+    "POST /rubrics/load/confirm": page("sign-in 403 403 403 403 400"),
     "GET /schools": page(EVERYONE),
     # A school's roster: its own people and admins; for anyone else the school is not there.
     "GET /schools/<code>": page(
