@@ -112,10 +112,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.before_request
     def refuse_unstorable_fields():
         # A NUL in any query parameter or form field would reach PostgreSQL as a 500; every
-        # view is spared from checking for it.
+        # view is spared from checking for it. Refused as any other bad value of a field is.
         if found := hostile_field():
-            where, problem = found
-            return error_response(400, "bad_request", f"The {where} {problem}.")
+            kind, name, problem = found
+            return error_response(
+                ValidationFailed.status,
+                ValidationFailed.code,
+                f"The {kind} {name!r} {problem}.",
+                {name: [problem]},
+            )
         for value in (request.view_args or {}).values():
             if isinstance(value, str) and text_problem(value):
                 return error_response(404, "not_found", "Nothing is found at this address.")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -22,6 +23,13 @@ from observe.accounts import operations as account_ops
 from observe.accounts.models import Role, User
 from observe.extensions import db
 from observe.roster.models import Classroom, School
+
+# The suite's property tests (hypothesis, schemathesis) draw the same examples on every run, so a
+# run fails only for a change, never for a new draw; `--hypothesis-profile=explore` draws new
+# examples each run, to look for what the fixed ones miss (docs/development.md).
+settings.register_profile("default", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

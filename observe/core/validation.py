@@ -238,9 +238,9 @@ def form_number(text: str | None) -> int | str | None:
     return text if number is None else number
 
 
-def hostile_field() -> tuple[str, str] | None:
+def hostile_field() -> tuple[str, str, str] | None:
     """The first query parameter or form field (name or value) of this request that no
-    database could store: its name and what is wrong."""
+    database could store: what it is, its name, and what is wrong."""
     sources = [("query parameter", request.args)]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sources.append(("form field", request.form))
@@ -248,5 +248,5 @@ def hostile_field() -> tuple[str, str] | None:
         for name, items in values.lists():
             for text in (name, *items):
                 if problem := text_problem(text):
-                    return f"{kind} {printable(name)!r}", problem
+                    return kind, printable(name), problem
     return None

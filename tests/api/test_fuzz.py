@@ -58,6 +58,9 @@ _NOT_FOR_A_SCHEMA = re.compile(
     r"|is not a level|is not a (criterion|competency|dimension) of|is not in "
     r"|must come after|before the start|anchor rater|no rubric is loaded"
     r"|deactivated accounts|listed more than once"
+    # Said once in the description's introduction, not in every schema: text without NUL or
+    # unpaired surrogates; integers without a fraction (JSON Schema's integer includes 1.0).
+    r"|which cannot be stored|Not a valid integer"
 )
 
 
