@@ -79,15 +79,17 @@ def _authenticate_token(header: str):
         return error_response(
             401, "unauthorized", "The Authorization header must be 'Bearer <token>'."
         )
+    # A revoked, expired or unknown token is told so wherever it is sent (401), so that a
+    # program learns at once that its token no longer works.
+    token, problem = operations.token_for_secret(secret.strip())
+    if token is None:
+        return error_response(401, "unauthorized", problem)
     if not request.path.startswith("/api/"):
         # Pages (settings and its token forms among them) are for people signed in; a token
         # that could open them could mint tokens that outlive its own revocation.
         return error_response(
             403, "forbidden", "API tokens work only for the API (/api/…); sign in to use pages."
         )
-    token, problem = operations.token_for_secret(secret.strip())
-    if token is None:
-        return error_response(401, "unauthorized", problem)
     if token.read_only and request.method in UNSAFE_METHODS:
         return error_response(
             403,

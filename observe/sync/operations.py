@@ -762,7 +762,13 @@ def _check(
             session_id is not None or lookup.can_see_school(classroom.school_id)
         )
         if not visible:
-            errors.append(_error("classroom_id", f"unknown classroom {payload['classroom_id']}"))
+            errors.append(
+                _error(
+                    "classroom_id",
+                    f"classroom {payload['classroom_id']} is not one of your schools' classrooms "
+                    "(moved or removed?): pick the classroom again",
+                )
+            )
         elif school is not None and classroom.school_id != school.id:
             errors.append(_error("classroom_id", f"{classroom.name} is not in {school.name}"))
 

@@ -188,7 +188,11 @@ def test_validation_names_each_field(push, make_version, setting):
         ("context.weather", "unknown context field (known: grouping, activity, visit-part)"),
         # By id only: another school's names are not the observer's to learn.
         ("school_id", f"school {setting.other_school.id} is not one of your schools"),
-        ("classroom_id", f"unknown classroom {setting.elsewhere.id}"),
+        (
+            "classroom_id",
+            f"classroom {setting.elsewhere.id} is not one of your schools' classrooms "
+            "(moved or removed?): pick the classroom again",
+        ),
         (
             "observed_at",
             future.isoformat().replace("+00:00", ".000Z") + " is in the future; check the clock",
@@ -204,7 +208,11 @@ def test_a_classroom_must_be_in_the_school(
     # observer's to learn (issue 11).
     errors = rejected_errors(push, make_version(classroom_id=setting.elsewhere.id))
     assert errors == [
-        {"field": "classroom_id", "message": f"unknown classroom {setting.elsewhere.id}"}
+        {
+            "field": "classroom_id",
+            "message": f"classroom {setting.elsewhere.id} is not one of your schools' classrooms "
+            "(moved or removed?): pick the classroom again",
+        }
     ]
     second = create_school("OAK", "Oak Middle")
     db.session.add(setting.observer)
