@@ -30,13 +30,32 @@ def _share(name: str, default: float) -> float:
     return share
 
 
-def _days(name: str, default: int) -> int:
+def _whole(name: str, default: int, low: int, high: int, unit: str = "") -> int:
+    """A whole-number setting within [low, high]; anything else stops the start, naming it."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 36_500:
-        raise RuntimeError(f"{name} must be a whole number of days from 1 to 36500, not {value!r}")
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        what = f"whole number of {unit}" if unit else "whole number"
+        raise RuntimeError(f"{name} must be a {what} from {low} to {high}, not {value!r}")
     return int(value)
+
+
+def _days(name: str, default: int) -> int:
+    return _whole(name, default, 1, 36_500, "days")
+
+
+def _seconds(name: str, default: float, high: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0.0 <= seconds <= high:  # NaN fails this too
+        raise RuntimeError(f"{name} must be a number of seconds from 0 to {high:g}, not {value!r}")
+    return seconds
 
 
 def database_url(instance_path: str) -> str:
@@ -124,11 +143,11 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # PDFs rendered at once per server process, and how long a request waits for a turn
         # before it answers 503 (docs/reports.md).
-        "OBSERVE_PDF_RENDERS": int(os.environ.get("OBSERVE_PDF_RENDERS", "2") or 2),
-        "OBSERVE_PDF_WAIT": float(os.environ.get("OBSERVE_PDF_WAIT", "5") or 5),
+        "OBSERVE_PDF_RENDERS": _whole("OBSERVE_PDF_RENDERS", 2, 1, 64),
+        "OBSERVE_PDF_WAIT": _seconds("OBSERVE_PDF_WAIT", 5.0, 300.0),
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
         # X-Forwarded-For/-Proto/-Host; 0 trusts no such header.
-        "OBSERVE_PROXY_HOPS": int(os.environ.get("OBSERVE_PROXY_HOPS", "0") or 0),
+        "OBSERVE_PROXY_HOPS": _whole("OBSERVE_PROXY_HOPS", 0, 0, 10),
         # The calibration report's flags (docs/agreement.md): alpha at or above the first is
         # reliable, at or above the second tentative, below it "discuss"; within-one agreement
         # must also reach the third.
@@ -137,7 +156,7 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "OBSERVE_WITHIN_ONE_TARGET": _share("OBSERVE_WITHIN_ONE_TARGET", 0.80),
         # Reports show no group (a school, a course level, a month) with fewer walkthroughs
         # than this, so that no classroom can be singled out from an aggregate.
-        "OBSERVE_MIN_GROUP_SIZE": int(os.environ.get("OBSERVE_MIN_GROUP_SIZE", "10") or 10),
+        "OBSERVE_MIN_GROUP_SIZE": _whole("OBSERVE_MIN_GROUP_SIZE", 10, 1, 100_000),
         # How long audit events are kept: `observe audit purge` removes older ones (two school
         # years by default; a district's records policy may ask for more).
         "OBSERVE_AUDIT_RETENTION_DAYS": _days("OBSERVE_AUDIT_RETENTION_DAYS", 730),

@@ -51,7 +51,10 @@ def create_user(email: str, name: str, role: str, schools: tuple[str, ...]) -> N
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    where = ", ".join(s.code for s in user.schools) or "every school"
+    if user.role is Role.DISTRICT_ADMIN:
+        where = "every school"
+    else:
+        where = ", ".join(s.code for s in user.schools) or "none yet (they see no school's data)"
     click.echo(f"Created {user.role.label.lower()} {user.email} ({user.name}); schools: {where}.")
 
 

@@ -29,10 +29,15 @@ def test_create_users_of_each_role(run, create_school):
     assert result.output == (
         "Created school leader pat@example.org (Pat Kim); schools: LIN-HS, OAK-ES.\n"
     )
-    assert run("users", "create", "a@example.org", "--name", "A", "--role", "district-admin",
-               env=env).exit_code == 0  # fmt: skip
-    assert run("users", "create", "o@example.org", "--name", "O", "--role", "observer",
-               env=env).exit_code == 0  # fmt: skip
+    admin = run("users", "create", "a@example.org", "--name", "A", "--role", "district-admin",
+                env=env)  # fmt: skip
+    assert admin.output == "Created district admin a@example.org (A); schools: every school.\n"
+    # An observer given no school sees none: the message must not say "every school".
+    observer = run("users", "create", "o@example.org", "--name", "O", "--role", "observer",
+                   env=env)  # fmt: skip
+    assert observer.output == (
+        "Created observer o@example.org (O); schools: none yet (they see no school's data).\n"
+    )
     roles = dict(db.session.execute(select(User.email, User.role)).all())
     assert roles == {
         "pat@example.org": Role.SCHOOL_LEADER,
