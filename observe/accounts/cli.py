@@ -92,17 +92,21 @@ def sign_out_everywhere(email: str, revoke_tokens: bool) -> None:
 @users_cli.command("deactivate")
 @click.argument("email")
 def deactivate(email: str) -> None:
-    """Stop a user signing in or using tokens; their sessions end now. Their walkthroughs stay."""
+    """Stop a user signing in; their sessions end and their API tokens are revoked now. Their
+    walkthroughs stay."""
     user = _user_or_fail(email)
     operations.set_active(user, False)
     db.session.commit()
-    click.echo(f"{user.email} is deactivated; every session of theirs has ended.")
+    click.echo(
+        f"{user.email} is deactivated; every session of theirs has ended and their API tokens "
+        "are revoked."
+    )
 
 
 @users_cli.command("activate")
 @click.argument("email")
 def activate(email: str) -> None:
-    """Let a deactivated user sign in again."""
+    """Let a deactivated user sign in again (with a new sign-in; old tokens stay revoked)."""
     user = _user_or_fail(email)
     operations.set_active(user, True)
     db.session.commit()

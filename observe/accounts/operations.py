@@ -153,10 +153,14 @@ def end_sessions(user: User) -> None:
 
 def set_active(user: User, active: bool) -> None:
     """Deactivate (or reactivate) an account. A deactivated user can neither sign in nor use
-    a token, and their open sessions end now."""
+    a token: their open sessions end and their tokens are revoked now. Returns nothing;
+    reactivation brings neither back."""
     user.active = active
     if not active:
         end_sessions(user)
+        # Revoked, not only refused while inactive: reactivating an account must not revive a
+        # token someone may have copied before it was deactivated.
+        revoke_tokens(user)
     db.session.flush()
     record(
         "user.activated" if active else "user.deactivated",
@@ -321,7 +325,12 @@ def create_token(
         "token.created",
         object_type="api_token",
         object_id=token.id,
-        detail={"user": user.email, "name": name},
+        detail={
+            "user": user.email,
+            "name": name,
+            "read_only": read_only,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return token, secret
 

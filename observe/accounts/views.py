@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from observe.accounts import devices, operations
 from observe.accounts.models import User
 from observe.audit.operations import record
-from observe.audit.views import record_failed_sign_in
+from observe.audit.views import record_failed_sign_in, record_throttled_sign_in
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.errors import ValidationFailed
@@ -57,6 +57,7 @@ def sign_in():
                     "your password, a district admin can set a new one."
                 )
                 status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
+                record_throttled_sign_in(email, operations.FAILURE_WINDOW)
             elif user is None:
                 error, status = "That email and password do not match an active account.", 401
                 record_failed_sign_in(email, "wrong email or password, or account inactive")
@@ -131,17 +132,8 @@ def change_password():
     if new != request.form.get("confirm_password", ""):
         flash("The password was not changed: the two new passwords differ.", "error")
         return redirect(url_for("accounts.settings"))
-    # A wrong current password counts as a failed sign-in: a borrowed session must not become
-    # a way to guess the password at speed.
-    begin_write()
-    wait = operations.reserve_sign_in(user.email, request.remote_addr or "")
-    db.session.commit()
-    if wait is not None:
-        flash("The password was not changed: too many wrong passwords; try again later.", "error")
-        return redirect(url_for("accounts.settings"))
-    if operations.authenticate(user.email, current) is None:
-        record_failed_sign_in(user.email, "wrong current password when changing it")
-        flash("The password was not changed: your current password is not right.", "error")
+    if problem := _recheck_password(user, current, "wrong current password when changing it"):
+        flash(f"The password was not changed: {problem}", "error")
         return redirect(url_for("accounts.settings"))
     try:
         begin_write()
@@ -158,9 +150,36 @@ def change_password():
     return redirect(url_for("accounts.settings"))
 
 
+def _recheck_password(user: User, password: str, reason: str) -> str | None:
+    """Ask a signed-in person for their password again before what a copied cookie must not
+    do alone (a new password, a token that outlives the session). Returns what is wrong, or
+    None. A wrong password counts as a failed sign-in, so a borrowed session cannot guess at
+    speed; the count is this session's own (its generation), so failures typed at the sign-in
+    page by anyone else never stop the real user here."""
+    ledger = f"s{user.id}.{user.session_generation}"
+    begin_write()
+    wait = operations.reserve_sign_in(user.email, request.remote_addr or "", ledger)
+    db.session.commit()
+    if wait is not None:
+        return "too many wrong passwords; try again later."
+    if operations.authenticate(user.email, password) is None:
+        record_failed_sign_in(user.email, reason)
+        return "your current password is not right."
+    begin_write()
+    operations.signed_in(user.email, ledger)
+    db.session.commit()
+    return None
+
+
 @bp.post("/settings/tokens")
 def create_token():
     form = request.form
+    user = current_user._get_current_object()
+    if problem := _recheck_password(
+        user, form.get("password", ""), "wrong current password when creating an API token"
+    ):
+        flash(f"The token was not created: {problem}", "error")
+        return redirect(url_for("accounts.settings"))
     days_field = form.get("expires_in_days", "").strip()
     scope = form.get("scope", "full")
     try:

@@ -4,13 +4,17 @@ sign-in): those commit an event in a transaction of its own."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from sqlalchemy import select
 
 from observe.accounts.models import Role
 from observe.audit import operations, queries
+from observe.audit.models import AuditEvent
 from observe.core.database import begin_write
+from observe.core.models import utcnow
 from observe.core.permissions import require_role
 from observe.errors import ValidationFailed
 from observe.extensions import db
@@ -34,6 +38,32 @@ def record_failed_sign_in(email: str, reason: str) -> None:
     """A refused sign-in is recorded although nothing else is saved: its own transaction."""
     begin_write()
     operations.record("sign_in.failed", actor_email=email, detail={"reason": reason})
+    db.session.commit()
+
+
+def record_throttled_sign_in(email: str, window: timedelta) -> None:
+    """A sign-in held by the throttle (429) is recorded once per email and window, not per
+    attempt: the attack shows in the log, and cannot grow it without bound."""
+    stored_email = operations.storable_email(email)
+    since = utcnow() - window
+    already = db.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.action == "sign_in.throttled",
+            AuditEvent.actor_email == stored_email,
+            AuditEvent.at > since,
+        )
+        .limit(1)
+    )
+    db.session.rollback()
+    if already is not None:
+        return
+    begin_write()
+    operations.record(
+        "sign_in.throttled",
+        actor_email=email,
+        detail={"reason": "too many failed sign-ins; later attempts in this window not recorded"},
+    )
     db.session.commit()
 
 

@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import Role, User
+from observe.audit.operations import record
 from observe.core import clock
 from observe.core.permissions import can_see_school, visible_school_ids
 from observe.core.validation import DATE_RANGE, load_body
@@ -103,6 +104,12 @@ def create_goal(user: User, body: Any) -> Goal:
     )
     db.session.add(goal)
     db.session.flush()
+    record(
+        "goal.created",
+        object_type="goal",
+        object_id=goal.id,
+        detail={"title": goal.title, "school_id": goal.school_id},
+    )
     return goal
 
 
@@ -112,8 +119,10 @@ def delete_goal(user: User, goal_id: int) -> None:
         raise NotFound(f"no goal {goal_id}")
     if not user.is_district_admin and goal.school_id is None:
         raise Forbidden("only a district admin removes a district goal")
+    detail = {"title": goal.title, "school_id": goal.school_id}
     db.session.delete(goal)
     db.session.flush()
+    record("goal.deleted", object_type="goal", object_id=goal_id, detail=detail)
 
 
 def _members(version: RubricVersion, kind: str, key: str) -> list[Criterion]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from observe.accounts.models import User
 from observe.accounts.operations import normalise_email
+from observe.audit.operations import record
 from observe.core.validation import printable
 from observe.extensions import db
 from observe.sync import operations
@@ -75,9 +76,15 @@ def import_offline_command(file: Path, author_email: str) -> None:
         user_agent=printable(f"observe import-offline {file.name}")[:400],
     )
     results = operations.push(device, versions)
+    tally = Counter(result["status"] for result in results)
+    record(
+        "walkthroughs.imported_offline",
+        object_type="user",
+        object_id=user.id,
+        detail={"file": file.name, "author": user.email, **tally},
+    )
     db.session.commit()
 
-    tally = Counter(result["status"] for result in results)
     click.echo(
         f"{len(results)} versions from {file.name} for {user.email}: "
         + ", ".join(f"{tally[s]} {s}" for s in ("applied", "duplicate", "conflict", "rejected"))

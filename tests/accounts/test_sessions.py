@@ -199,6 +199,62 @@ def test_deactivation_ends_sessions_and_tokens_and_reactivation_needs_a_new_sign
     assert runner.invoke(args=["users", "activate", "leaver@example.org"]).exit_code == 0
     assert not signed_in(tablet)  # the old session stays ended
     assert signed_in(device(user))
+    # Revoked, not only refused while inactive: a token copied before stays dead.
+    assert tablet.get("/api/v1/me", headers=bearer).status_code == 401
+
+
+def test_a_stolen_cookie_cannot_mint_a_token_that_outlives_the_session(
+    app, client, create_user, sign_in
+):
+    """Creating a token asks for the password again: a copied cookie alone cannot make one
+    that would survive the owner's sign-out everywhere or new password."""
+    user = create_user(email="victim@example.org")
+    sign_in(user)
+    thief = copy_of_cookie(app, client)
+    refused = thief.post_form(
+        "/settings/tokens", {"name": "mine now", "password": "a guess"}, token_from="/settings"
+    )
+    assert refused.status_code == 302
+    page = thief.get("/settings").get_data(as_text=True)
+    assert "The token was not created: your current password is not right." in page
+    assert db.session.query(ApiToken).count() == 0
+    missing = thief.post_form("/settings/tokens", {"name": "mine now"}, token_from="/settings")
+    assert missing.status_code == 302 and db.session.query(ApiToken).count() == 0
+    # The owner, who knows the password, still can.
+    made = client.post_form(
+        "/settings/tokens", {"name": "R", "password": PASSWORD}, token_from="/settings"
+    )
+    assert made.status_code == 200 and db.session.query(ApiToken).count() == 1
+
+
+def test_guesses_at_the_sign_in_page_never_stop_the_real_user_in_their_settings(
+    app, client, create_user, sign_in
+):
+    """Failures typed at /sign-in by anyone count against the email for unknown browsers; the
+    settings page's password check counts this session's own failures only, so an attacker
+    cannot keep the real user from changing their password or making a token."""
+    user = create_user(email="target@example.org")
+    sign_in(user)
+    attacker: Client = app.test_client()  # type: ignore[assignment]
+    for _ in range(8):
+        attacker.post_form("/sign-in", {"email": user.email, "password": "wrong guess"})
+    held = attacker.post_form("/sign-in", {"email": user.email, "password": "wrong guess"})
+    assert held.status_code == 429
+    made = client.post_form(
+        "/settings/tokens", {"name": "R", "password": PASSWORD}, token_from="/settings"
+    )
+    assert made.status_code == 200
+    changed = client.post_form(
+        "/settings/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "confirm_password": "a brand new passphrase",
+        },
+        token_from="/settings",
+    )
+    assert changed.status_code == 302
+    assert "Your password is changed" in client.get("/settings").get_data(as_text=True)
 
 
 def test_a_cookie_from_before_session_generations_is_not_accepted(app, create_user):

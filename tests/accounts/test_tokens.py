@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from observe.accounts.models import ApiToken, Role
 from observe.extensions import db
+from tests.conftest import PASSWORD
 
 
 def test_bearer_token_authenticates_api_requests(client, create_user, bearer):
@@ -45,7 +46,9 @@ def test_settings_page_creates_lists_and_revokes_tokens(client, create_user, sig
     user = create_user(email="lee@example.org")
     sign_in(user)
 
-    page = client.post_form("/settings/tokens", {"name": "Data team"}, token_from="/settings")
+    page = client.post_form(
+        "/settings/tokens", {"name": "Data team", "password": PASSWORD}, token_from="/settings"
+    )
     html = page.get_data(as_text=True)
     secret = re.search(r'<code class="token" id="new-token">([^<]+)</code>', html).group(1)
     assert "it is shown only once" in html
@@ -68,7 +71,9 @@ def test_settings_page_creates_lists_and_revokes_tokens(client, create_user, sig
 
 def test_a_token_without_a_name_is_refused_and_nothing_is_created(client, create_user, sign_in):
     sign_in(create_user())
-    response = client.post_form("/settings/tokens", {"name": "  "}, token_from="/settings")
+    response = client.post_form(
+        "/settings/tokens", {"name": "  ", "password": PASSWORD}, token_from="/settings"
+    )
     assert response.status_code == 302
     page = client.get("/settings").get_data(as_text=True)
     assert "The token was not created. name: must not be empty" in page
@@ -202,7 +207,7 @@ def test_the_settings_page_creates_a_read_only_token_that_expires(client, create
     sign_in(create_user())
     page = client.post_form(
         "/settings/tokens",
-        {"name": "Dashboard", "scope": "read-only", "expires_in_days": "90"},
+        {"name": "Dashboard", "scope": "read-only", "expires_in_days": "90", "password": PASSWORD},
         token_from="/settings",
     ).get_data(as_text=True)
     secret = re.search(r'<code class="token" id="new-token">([^<]+)</code>', page).group(1)
@@ -213,7 +218,9 @@ def test_the_settings_page_creates_a_read_only_token_that_expires(client, create
     assert posted.status_code == 403
 
     # The defaults a form without the new fields sends: full access, no expiry.
-    client.post_form("/settings/tokens", {"name": "Warehouse"}, token_from="/settings")
+    client.post_form(
+        "/settings/tokens", {"name": "Warehouse", "password": PASSWORD}, token_from="/settings"
+    )
     db.session.rollback()
     warehouse = db.session.scalar(select(ApiToken).where(ApiToken.name == "Warehouse"))
     assert not warehouse.read_only and warehouse.expires_at is None
@@ -234,7 +241,9 @@ def test_a_bad_expiry_or_scope_is_refused_and_nothing_is_created(
 ):
     sign_in(create_user())
     response = client.post_form(
-        "/settings/tokens", {"name": "Dashboard", **fields}, token_from="/settings"
+        "/settings/tokens",
+        {"name": "Dashboard", "password": PASSWORD, **fields},
+        token_from="/settings",
     )
     assert response.status_code == 302
     page = client.get("/settings").get_data(as_text=True)

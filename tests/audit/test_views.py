@@ -43,7 +43,9 @@ def test_sign_ins_and_failures_are_recorded_with_the_address(client, create_user
 def test_token_changes_are_recorded(client, sign_in, create_user, events):
     user = create_user()
     sign_in(user)
-    client.post_form("/settings/tokens", {"name": "R script"}, token_from="/settings")
+    client.post_form(
+        "/settings/tokens", {"name": "R script", "password": PASSWORD}, token_from="/settings"
+    )
     [created] = events("token.created")
     client.post_form(f"/settings/tokens/{created.object_id}/revoke", {}, token_from="/settings")
     [revoked] = events("token.revoked")

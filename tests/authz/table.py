@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.authz import district
 from tests.authz.district import ROLES, District
 
 SIGN_IN = "sign-in"
@@ -187,7 +188,9 @@ ROUTES: dict[str, Row] = {
             }
         ),
     ),
-    "POST /settings/tokens": page(EVERYONE, Case(body=lambda d: {"name": "laptop"})),
+    "POST /settings/tokens": page(
+        EVERYONE, Case(body=lambda d: {"name": "laptop", "password": district.PASSWORD})
+    ),
     # Only the owner's own tokens; anyone else's is unknown to them.
     "POST /settings/tokens/<int:token_id>/revoke": page(
         "sign-in 302 404 404 404 404", Case(args=lambda d: {"token_id": d.ids["spare_token"]})

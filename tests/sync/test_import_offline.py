@@ -100,3 +100,25 @@ def test_a_file_too_large_is_refused(app, tmp_path, setting, monkeypatch):
     result = run(app, path)
     assert result.exit_code == 1
     assert "is more than an export can be (100 bytes)" in result.output
+
+
+def test_an_import_is_in_the_audit_log_and_a_refused_one_is_not(
+    app, tmp_path, setting, make_version
+):
+    from observe.audit.models import AuditEvent
+
+    imports = select(AuditEvent).where(AuditEvent.action == "walkthroughs.imported_offline")
+    refused = run(app, export_file(tmp_path, [make_version()], email="someone@example.org"))
+    assert refused.exit_code != 0
+    assert db.session.scalars(imports).all() == []
+    result = run(app, export_file(tmp_path, [make_version(), make_version(rubric_version_id=9)]))
+    assert result.exit_code == 0, result.output
+    [event] = db.session.scalars(imports).all()
+    assert event.actor_email.startswith("command line (")
+    assert (event.object_type, event.object_id) == ("user", str(setting.observer.id))
+    assert event.detail == {
+        "file": "unsynced.json",
+        "author": "coach@example.org",
+        "applied": 1,
+        "rejected": 1,
+    }
