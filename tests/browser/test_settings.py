@@ -15,6 +15,7 @@ def test_create_and_revoke_a_token(page: Page, live_server, create_user, screens
 
     page.get_by_role("link", name="Settings").click()
     page.get_by_label("New token's name").fill("Warehouse nightly load")
+    page.get_by_label("Your password (a token outlives signing out)").fill(PASSWORD)
     page.get_by_role("button", name="Create token").click()
     token = page.locator("#new-token").inner_text()
     assert token.startswith("obs_")
