@@ -287,15 +287,18 @@ def _too_large(path: Path, builder: _Builder) -> bool:
     return True
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, room: int) -> bytes | str:
     """A zip member's bytes, read a piece at a time (the sizes a zip declares can lie), or
-    what is wrong with it."""
+    what is wrong with it. ``room`` is what the zip's members may still expand to together."""
     chunks, total = [], 0
     with archive.open(info) as member:
         while chunk := member.read(1024 * 1024):
             total += len(chunk)
-            if total > MAX_MEMBER_BYTES:
-                return f"expands to more than {MAX_MEMBER_BYTES // (1024 * 1024)} MiB; not read"
+            if total > room:
+                return (
+                    f"the zip's CSV files expand to more than {MAX_MEMBER_BYTES // (1024 * 1024)} "
+                    "MiB together; not read"
+                )
             if total > _RATIO_FREE and total > MAX_RATIO * max(info.compress_size, 1):
                 return (
                     f"expands more than {MAX_RATIO} times its compressed size, as no roster "
@@ -309,15 +312,17 @@ def _zip_members(path: Path, builder: _Builder) -> dict[str, bytes] | None:
     try:
         with zipfile.ZipFile(path) as archive:
             members: dict[str, bytes] = {}
+            used = 0
             for info in archive.infolist():
                 member = PurePosixPath(info.filename)
                 # SIS exports sometimes wrap the files in a folder; macOS adds __MACOSX copies.
                 if info.is_dir() or "__MACOSX" in member.parts or member.suffix.lower() != ".csv":
                     continue
-                data = _read_member(archive, info)
+                data = _read_member(archive, info, MAX_MEMBER_BYTES - used)
                 if isinstance(data, str):
                     builder.problem(f"{builder.name_of(path)}: {info.filename}: {data}")
                     return None
+                used += len(data)
                 members[member.name.lower()] = data
             return members
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError):

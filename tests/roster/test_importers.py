@@ -432,7 +432,17 @@ def test_a_zip_member_that_expands_too_far_is_refused_by_name(tmp_path, monkeypa
     big = tmp_path / "big.zip"
     with zipfile.ZipFile(big, "w") as archive:  # stored: no compression, no ratio
         archive.writestr("orgs.csv", b"x" * (2 * 1024 * 1024))
-    assert problems_of(big) == ["big.zip: orgs.csv: expands to more than 1 MiB; not read"]
+    assert problems_of(big) == [
+        "big.zip: orgs.csv: the zip's CSV files expand to more than 1 MiB together; not read"
+    ]
+    # Each member under the limit, together over it: the limit is the zip's, not a member's.
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as archive:
+        for name in ("orgs.csv", "users.csv", "classes.csv"):
+            archive.writestr(name, b"x" * (400 * 1024))
+    assert problems_of(many) == [
+        "many.zip: classes.csv: the zip's CSV files expand to more than 1 MiB together; not read"
+    ]
 
 
 def test_a_nul_or_an_oversized_file_is_refused_by_name(write, tmp_path, monkeypatch):
