@@ -194,6 +194,32 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def account_for_single_sign_on(
+    email: str, name: str, allowed_domains: frozenset[str] | set[str]
+) -> User | None:
+    """The account a verified ``email`` from the district's provider signs in to: the user
+    with that email (any case), active or not — the caller refuses an inactive one — or, when
+    there is none and the email's domain is in ``allowed_domains``, a new observer with no
+    schools (an admin gives them schools or another role). None when there is neither."""
+    email = normalise_email(email)
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is not None:
+        return user
+    if email.rpartition("@")[2] not in allowed_domains:
+        return None
+    # The provider's display name when it sends one, else the email's name part.
+    name = " ".join(name.split())[:200] or email.partition("@")[0][:200]
+    user = create_user(email, name, Role.OBSERVER, None)
+    record(
+        "user.provisioned",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": email, "role": Role.OBSERVER.value, "via": "oidc"},
+        actor=user,
+    )
+    return user
+
+
 # Sign-in throttling. Failures are counted over a sliding window, in two separate ledgers
 # (OWASP's "device cookies"): an attempt from a browser this email has signed in from before
 # (it shows a signed device cookie naming the email) counts only against that device, so the

@@ -6,10 +6,19 @@ import math
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
-from observe.accounts import devices, operations
+from observe.accounts import devices, oidc, operations
 from observe.accounts.models import User
 from observe.audit.operations import record
 from observe.audit.views import record_failed_sign_in
@@ -58,8 +67,13 @@ def sign_in():
                 )
                 status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
             elif user is None:
-                error, status = "That email and password do not match an active account.", 401
+                error, status = _password_refused(), 401
                 record_failed_sign_in(email, "wrong email or password, or account inactive")
+            elif not (oidc.password_sign_in_for_everyone() or user.is_district_admin):
+                # The same answer as a wrong password, so that it confirms no password; the
+                # attempt stays counted by the throttle, and the audit log says what happened.
+                error, status = _password_refused(), 401
+                record_failed_sign_in(email, "password sign-in is for district admins only")
             else:
                 begin_write()
                 operations.signed_in(email, device)
@@ -71,8 +85,109 @@ def sign_in():
                 response = redirect(_safe_next(request.args.get("next")))
                 devices.remember(request, response, user.email)
                 return response
-    page = render_template("accounts/sign_in.html", error=error, email=email)
-    return page, status, headers
+    return _sign_in_page(error, email, status, headers)
+
+
+def _password_refused() -> str:
+    if oidc.password_sign_in_for_everyone():
+        return "That email and password do not match an active account."
+    sso = oidc.settings()
+    assert sso is not None  # settings_from allows "admins" only with single sign-on
+    return (
+        "That email and password do not match an active district admin account. "
+        f"Everyone else signs in with {sso.name}."
+    )
+
+
+def _sign_in_page(
+    error: str | None, email: str = "", status: int = 200, headers: dict | None = None
+):
+    page = render_template(
+        "accounts/sign_in.html",
+        error=error,
+        email=email,
+        sso=oidc.settings(),
+        password_for_everyone=oidc.password_sign_in_for_everyone(),
+        next=request.args.get("next") or session.get("sso_next"),
+    )
+    return page, status, headers or {}
+
+
+@bp.get("/sign-in/sso")
+def sso_start():
+    """Off to the district's provider; it sends the person back to ``sso_callback``."""
+    if oidc.settings() is None:
+        abort(404)
+    target = _safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    session["sso_next"] = target
+    try:
+        return oidc.start(url_for("accounts.sso_callback", _external=True))
+    except oidc.SignInRefused as refusal:
+        return _sign_in_page(refusal.message, status=refusal.status)
+
+
+@bp.get("/sign-in/sso/callback")
+def sso_callback():
+    """The provider's answer. Nothing here opens a session but a verified ID token (Authlib:
+    state, PKCE, signature, issuer, audience, expiry, nonce) for a verified email of an active
+    account; every refusal is recorded with its reason."""
+    sso = oidc.settings()
+    if sso is None:
+        abort(404)
+    target = _safe_next(session.get("sso_next"))
+    try:
+        claims = oidc.finish()
+        email = oidc.verified_email(claims, sso)
+        if email is None:
+            raise oidc.SignInRefused(
+                "email not verified",
+                f"{sso.name} did not confirm an email address for your account, so observe "
+                "cannot tell which account is yours. Ask a district admin.",
+                403,
+                email=str(claims.get("email") or "")[:254],
+            )
+        begin_write()
+        user = operations.account_for_single_sign_on(
+            email, str(claims.get("name") or ""), sso.allowed_domains
+        )
+        if user is None:
+            raise oidc.SignInRefused(
+                "no account for this email",
+                f"No observe account uses {email}. Ask a district admin to create one.",
+                403,
+                email=email,
+            )
+        if not user.active:
+            raise oidc.SignInRefused(
+                "account deactivated",
+                f"The observe account for {email} is deactivated. If you still work here, ask "
+                "a district admin to reactivate it.",
+                403,
+                email=email,
+            )
+    except ValidationFailed as error:  # a provider's email observe cannot hold
+        db.session.rollback()
+        return _refuse(oidc.SignInRefused("email not usable", error.message, 403))
+    except oidc.SignInRefused as refusal:
+        db.session.rollback()
+        return _refuse(refusal)
+    record("sign_in", actor=user, detail={"via": "oidc"})
+    db.session.commit()
+    # The same session as a password sign-in: a fresh cookie (nothing of the flow carried
+    # over), permanent, in the user's current session generation.
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    response = redirect(target)
+    devices.remember(request, response, user.email)
+    return response
+
+
+def _refuse(refusal: oidc.SignInRefused):
+    record_failed_sign_in(refusal.email, refusal.reason)
+    return _sign_in_page(refusal.message, status=refusal.status)
 
 
 @bp.post("/sign-out")
