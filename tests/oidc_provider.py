@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+import authlib.deprecate  # noqa: F401 (see Provider.__init__)
 import flask
 import requests
 from joserfc import jwt
@@ -34,8 +35,11 @@ def _payload(token: str) -> Claims:
 
 class Provider:
     def __init__(self) -> None:
-        # Imported here, inside a test's warning filters: at collection time Authlib's own
-        # warnings.simplefilter("always", …) would put its deprecation notices in the summary.
+        # Authlib's deprecation notices about the modules this provider imports are filtered
+        # by message (pyproject.toml). authlib.deprecate runs warnings.simplefilter("always")
+        # on import, ahead of every filter then in place: it is imported with this module, at
+        # collection, so that pytest's filters for each test come first; the provider itself
+        # is imported here, inside a test's filters.
         import oidc_provider_mock
 
         self.app = oidc_provider_mock.app(require_nonce=True)
