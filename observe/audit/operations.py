@@ -27,6 +27,7 @@ ACTIONS: dict[str, str] = {
     "sign_out": "signed out",
     "user.created": "created an account",
     "user.provisioned": "signed in with single sign-on for the first time (account created)",
+    "user.role_set": "changed an account's role and schools",
     "user.password_set": "set an account's password (its sessions end)",
     "user.signed_out_everywhere": "ended every session of an account",
     "user.deactivated": "deactivated an account (its sessions end)",
