@@ -12,7 +12,7 @@ person can read and an admin can find in the audit log.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,7 +44,7 @@ _EXTENSION = "observe.oidc"
 class Settings:
     issuer: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     name: str  # "Sign in with <name>"
     allowed_domains: frozenset[str]  # just-in-time accounts for these email domains
     # Entra ID sends no email_verified; its optional claim xms_edov says the email's domain is
@@ -190,8 +190,8 @@ def _client() -> Any:
 def _unreachable(sso: Settings) -> SignInRefused:
     return SignInRefused(
         "provider unreachable",
-        f"{sso.name} could not be reached to sign you in. Try again in a moment; if it keeps "
-        "happening, tell a district admin.",
+        f"{sso.name} could not be reached, or did not answer properly. Try again in a moment; "
+        "if it keeps happening, tell a district admin.",
         502,
     )
 
@@ -228,19 +228,27 @@ def start(redirect_uri: str) -> Response:
         raise _unreachable(sso) from None
 
 
+def id_token_checks(sso: Settings) -> dict[str, Any]:
+    """The claims Authlib must check beyond signature, expiry and nonce. Authlib checks only
+    what it is asked to: the audience must be this app (by default it would take a token for
+    another client that names this one as "azp"), the issuer the configured one."""
+    issuers = [sso.issuer]
+    if sso.issuer == "https://accounts.google.com":
+        # Google's documented second spelling of its issuer, in older ID tokens.
+        issuers.append("accounts.google.com")
+    return {
+        "iss": {"essential": True, "values": issuers},
+        "aud": {"essential": True, "value": sso.client_id},
+    }
+
+
 def finish() -> dict[str, Any]:
     """The verified ID token's claims for this callback, or SignInRefused saying why."""
     sso = settings()
     assert sso is not None
-    # Authlib checks only what it is asked to: the audience must be us (by default it would
-    # accept a token for another client that names us as "azp"), the issuer the configured one.
-    claims_options = {
-        "iss": {"essential": True, "value": sso.issuer},
-        "aud": {"essential": True, "value": sso.client_id},
-    }
     try:
         _check_discovery(sso)
-        token = _client().authorize_access_token(claims_options=claims_options)
+        token = _client().authorize_access_token(claims_options=id_token_checks(sso))
     except MismatchingStateError:
         raise SignInRefused(
             "state",
@@ -279,7 +287,8 @@ def finish() -> dict[str, Any]:
             f"ID token: {error.error}",
             f"The answer from {sso.name} could not be read. Start again.",
         ) from None
-    except requests.RequestException:
+    except (requests.RequestException, ValueError):
+        # Not reachable, a 5xx, or not JSON (a gateway's error page).
         current_app.logger.exception("single sign-on: %s unreachable", sso.issuer)
         raise _unreachable(sso) from None
     claims = token.get("userinfo")

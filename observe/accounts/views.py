@@ -38,6 +38,10 @@ def _safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("core.home")
+    # Browsers take a backslash for a slash (/\evil.example is another site) and drop tabs
+    # and newlines (/<tab>/evil.example too).
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return url_for("core.home")
     return target
 
 

@@ -135,10 +135,13 @@ def test_a_known_person_signs_in_like_with_a_password(client, provider, create_u
     assert signed_in_email(client) is None
 
 
-def test_next_stays_on_this_site(client, provider, create_user):
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/x", "//evil.example", "/\\evil.example", "/\t/evil.example"]
+)
+def test_next_stays_on_this_site(client, provider, create_user, target):
     create_user(email="ana@example.org")
     provider.add_user("ana@example.org")
-    response = sign_in_via(client, provider, "ana@example.org", "https://evil.example/x")
+    response = sign_in_via(client, provider, "ana@example.org", target)
     assert response.headers["Location"] == "/"
 
 
@@ -399,7 +402,9 @@ def test_an_unreachable_provider_is_said_so(sso_app):
     client = sso_app(OBSERVE_OIDC_ISSUER=f"http://127.0.0.1:{port}").test_client()
     response = client.get("/sign-in/sso")
     assert response.status_code == 502
-    assert "District ID could not be reached" in response.get_data(as_text=True)
+    assert "District ID could not be reached, or did not answer properly" in response.get_data(
+        as_text=True
+    )
 
 
 def test_discovery_naming_another_issuer_is_refused(sso_app, provider):
@@ -446,6 +451,15 @@ GOOD = {
 def test_a_setting_that_cannot_work_stops_the_start(make_app, config, message):
     with pytest.raises(RuntimeError, match=message.replace("*", r"\*")):
         make_app(**config)
+
+
+def test_googles_two_spellings_of_its_issuer_are_both_taken():
+    checks = oidc.id_token_checks(oidc.settings_from(GOOD))
+    assert checks["iss"]["values"] == ["https://accounts.google.com", "accounts.google.com"]
+    assert checks["aud"] == {"essential": True, "value": "id"}
+    other = oidc.settings_from({**GOOD, "OBSERVE_OIDC_ISSUER": "https://idp.district.example"})
+    assert oidc.id_token_checks(other)["iss"]["values"] == ["https://idp.district.example"]
+    assert "secret" not in repr(other)  # settings may be logged; the client secret is not
 
 
 def test_microsoft_vouches_for_an_email_with_xms_edov():
