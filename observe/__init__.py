@@ -52,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Every model module is imported so the metadata (and Alembic) sees every table.
     from observe import models  # noqa: F401
-    from observe.accounts import auth
+    from observe.accounts import auth, oidc
     from observe.accounts.views import bp as accounts_bp
     from observe.api import bp as api_bp
     from observe.api import routes as _api_routes  # noqa: F401
@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.rubrics.views import bp as rubrics_bp
     from observe.tablet.views import bp as tablet_bp
 
+    oidc.init_app(app)  # a single sign-on setting that cannot work stops the start here
     auth.init_app(app)
     register_error_handlers(app)
     register_filters(app)

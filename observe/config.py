@@ -160,6 +160,16 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         # How long audit events are kept: `observe audit purge` removes older ones (two school
         # years by default; a district's records policy may ask for more).
         "OBSERVE_AUDIT_RETENTION_DAYS": _days("OBSERVE_AUDIT_RETENTION_DAYS", 730),
+        # Single sign-on with OpenID Connect (docs/deployment.md); checked, with the password
+        # sign-in setting, by observe.accounts.oidc.settings_from when the app starts.
+        "OBSERVE_OIDC_ISSUER": os.environ.get("OBSERVE_OIDC_ISSUER", ""),
+        "OBSERVE_OIDC_CLIENT_ID": os.environ.get("OBSERVE_OIDC_CLIENT_ID", ""),
+        "OBSERVE_OIDC_CLIENT_SECRET": os.environ.get("OBSERVE_OIDC_CLIENT_SECRET", ""),
+        "OBSERVE_OIDC_NAME": os.environ.get("OBSERVE_OIDC_NAME", ""),
+        "OBSERVE_OIDC_ALLOWED_DOMAINS": os.environ.get("OBSERVE_OIDC_ALLOWED_DOMAINS", ""),
+        # "on": everyone may sign in with a password; "admins": district admins only (a way in
+        # when the provider is down), everyone else through single sign-on.
+        "OBSERVE_PASSWORD_SIGN_IN": os.environ.get("OBSERVE_PASSWORD_SIGN_IN", "on"),
     }
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(instance_path)

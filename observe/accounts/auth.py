@@ -27,6 +27,10 @@ from observe.extensions import csrf, db, login_manager
 
 PUBLIC_ENDPOINTS = {
     "accounts.sign_in",
+    # Single sign-on: the start only redirects to the provider; the callback opens a session
+    # for nothing but a verified ID token (accounts.views.sso_callback).
+    "accounts.sso_start",
+    "accounts.sso_callback",
     "static",
     "core.health",
     "core.favicon",

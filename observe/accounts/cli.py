@@ -58,6 +58,37 @@ def create_user(email: str, name: str, role: str, schools: tuple[str, ...]) -> N
     click.echo(f"Created {user.role.label.lower()} {user.email} ({user.name}); schools: {where}.")
 
 
+@users_cli.command("set-role")
+@click.argument("email")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="observer, school-leader or district-admin.",
+)
+@click.option(
+    "--school",
+    "schools",
+    multiple=True,
+    metavar="CODE",
+    help="A school they work in (repeat); replaces their schools.",
+)
+def set_role(email: str, role: str, schools: tuple[str, ...]) -> None:
+    """Change a user's role and schools (e.g. after their first single sign-on made them an
+    observer with no schools)."""
+    user = _user_or_fail(email)
+    try:
+        operations.set_role(user, Role(role), list(schools))
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    where = ", ".join(s.code for s in user.schools)
+    if not where:
+        where = "every school" if user.is_district_admin else "none"
+    click.echo(f"{user.email} is now {user.role.label.lower()}; schools: {where}.")
+
+
 @users_cli.command("set-password")
 @click.argument("email")
 def set_password(email: str) -> None:

@@ -77,12 +77,7 @@ def create_user(
     if password is not None and (password_issues := password_problems(password, email)):
         problems["password"] = password_issues
     schools = _schools_by_code(school_codes, problems)
-    if role is Role.SCHOOL_LEADER and not school_codes:
-        problems.setdefault("school", []).append("a school leader needs at least one school")
-    if role is Role.DISTRICT_ADMIN and school_codes:
-        problems.setdefault("school", []).append(
-            "a district admin sees every school; give no schools"
-        )
+    _role_problems(role, list(school_codes), problems)
     if problems:
         summary = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in problems.items())
         raise ValidationFailed(summary, details=problems)
@@ -103,6 +98,36 @@ def create_user(
         detail={"email": email, "role": role.value},
     )
     return user
+
+
+def set_role(user: User, role: Role, school_codes: list[str] = ()) -> None:
+    """Give ``user`` a role and the schools they work in (replacing their schools); the same
+    rules as for a new account, every problem reported at once and nothing changed on error.
+    An account made at its first single sign-on starts as an observer with no schools."""
+    problems: dict[str, list[str]] = {}
+    schools = _schools_by_code(list(school_codes), problems)
+    _role_problems(role, list(school_codes), problems)
+    if problems:
+        summary = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in problems.items())
+        raise ValidationFailed(summary, details=problems)
+    user.role = role
+    user.schools = schools
+    db.session.flush()
+    record(
+        "user.role_set",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": user.email, "role": role.value, "schools": [s.code for s in schools]},
+    )
+
+
+def _role_problems(role: Role, school_codes: list[str], problems: dict[str, list[str]]) -> None:
+    if role is Role.SCHOOL_LEADER and not school_codes:
+        problems.setdefault("school", []).append("a school leader needs at least one school")
+    if role is Role.DISTRICT_ADMIN and school_codes:
+        problems.setdefault("school", []).append(
+            "a district admin sees every school; give no schools"
+        )
 
 
 def _schools_by_code(codes: list[str], problems: dict[str, list[str]]) -> list[School]:
@@ -195,6 +220,32 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
+    return user
+
+
+def account_for_single_sign_on(
+    email: str, name: str, allowed_domains: frozenset[str] | set[str]
+) -> User | None:
+    """The account a verified ``email`` from the district's provider signs in to: the user
+    with that email (any case), active or not — the caller refuses an inactive one — or, when
+    there is none and the email's domain is in ``allowed_domains``, a new observer with no
+    schools (an admin gives them schools or another role). None when there is neither."""
+    email = normalise_email(email)
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is not None:
+        return user
+    if email.rpartition("@")[2] not in allowed_domains:
+        return None
+    # The provider's display name when it sends one, else the email's name part.
+    name = " ".join(name.split())[:200] or email.partition("@")[0][:200]
+    user = create_user(email, name, Role.OBSERVER, None)
+    record(
+        "user.provisioned",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": email, "role": Role.OBSERVER.value, "via": "oidc"},
+        actor=user,
+    )
     return user
 
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
-from observe.accounts import devices, operations
+from observe.accounts import devices, oidc, operations
 from observe.accounts.models import User
 from observe.audit.operations import record
 from observe.audit.views import record_failed_sign_in, record_throttled_sign_in
@@ -28,6 +38,10 @@ def _safe_next(target: str | None) -> str:
         return url_for("core.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("core.home")
+    # Browsers take a backslash for a slash (/\evil.example is another site) and drop tabs
+    # and newlines (/<tab>/evil.example too).
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return url_for("core.home")
     return target
 
@@ -59,8 +73,13 @@ def sign_in():
                 status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
                 record_throttled_sign_in(email, operations.FAILURE_WINDOW)
             elif user is None:
-                error, status = "That email and password do not match an active account.", 401
+                error, status = _password_refused(), 401
                 record_failed_sign_in(email, "wrong email or password, or account inactive")
+            elif not (oidc.password_sign_in_for_everyone() or user.is_district_admin):
+                # The same answer as a wrong password, so that it confirms no password; the
+                # attempt stays counted by the throttle, and the audit log says what happened.
+                error, status = _password_refused(), 401
+                record_failed_sign_in(email, "password sign-in is for district admins only")
             else:
                 begin_write()
                 operations.signed_in(email, device)
@@ -69,11 +88,114 @@ def sign_in():
                 session.clear()
                 session.permanent = True
                 login_user(user)
+                session["signed_in_at"] = utcnow().timestamp()
                 response = redirect(_safe_next(request.args.get("next")))
                 devices.remember(request, response, user.email)
                 return response
-    page = render_template("accounts/sign_in.html", error=error, email=email)
-    return page, status, headers
+    return _sign_in_page(error, email, status, headers)
+
+
+def _password_refused() -> str:
+    if oidc.password_sign_in_for_everyone():
+        return "That email and password do not match an active account."
+    sso = oidc.settings()
+    assert sso is not None  # settings_from allows "admins" only with single sign-on
+    return (
+        "That email and password do not match an active district admin account. "
+        f"Everyone else signs in with {sso.name}."
+    )
+
+
+def _sign_in_page(
+    error: str | None, email: str = "", status: int = 200, headers: dict | None = None
+):
+    page = render_template(
+        "accounts/sign_in.html",
+        error=error,
+        email=email,
+        sso=oidc.settings(),
+        password_for_everyone=oidc.password_sign_in_for_everyone(),
+        next=request.args.get("next") or session.get("sso_next"),
+    )
+    return page, status, headers or {}
+
+
+@bp.get("/sign-in/sso")
+def sso_start():
+    """Off to the district's provider; it sends the person back to ``sso_callback``."""
+    if oidc.settings() is None:
+        abort(404)
+    target = _safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    session["sso_next"] = target
+    try:
+        return oidc.start(url_for("accounts.sso_callback", _external=True))
+    except oidc.SignInRefused as refusal:
+        return _sign_in_page(refusal.message, status=refusal.status)
+
+
+@bp.get("/sign-in/sso/callback")
+def sso_callback():
+    """The provider's answer. Nothing here opens a session but a verified ID token (Authlib:
+    state, PKCE, signature, issuer, audience, expiry, nonce) for a verified email of an active
+    account; every refusal is recorded with its reason."""
+    sso = oidc.settings()
+    if sso is None:
+        abort(404)
+    target = _safe_next(session.get("sso_next"))
+    try:
+        claims = oidc.finish()
+        email = oidc.verified_email(claims, sso)
+        if email is None:
+            raise oidc.SignInRefused(
+                "email not verified",
+                f"{sso.name} did not confirm an email address for your account, so observe "
+                "cannot tell which account is yours. Ask a district admin.",
+                403,
+                email=str(claims.get("email") or "")[:254],
+            )
+        begin_write()
+        user = operations.account_for_single_sign_on(
+            email, str(claims.get("name") or ""), sso.allowed_domains
+        )
+        if user is None:
+            raise oidc.SignInRefused(
+                "no account for this email",
+                f"No observe account uses {email}. Ask a district admin to create one.",
+                403,
+                email=email,
+            )
+        if not user.active:
+            raise oidc.SignInRefused(
+                "account deactivated",
+                f"The observe account for {email} is deactivated. If you still work here, ask "
+                "a district admin to reactivate it.",
+                403,
+                email=email,
+            )
+    except ValidationFailed as error:  # a provider's email observe cannot hold
+        db.session.rollback()
+        return _refuse(oidc.SignInRefused("email not usable", error.message, 403))
+    except oidc.SignInRefused as refusal:
+        db.session.rollback()
+        return _refuse(refusal)
+    record("sign_in", actor=user, detail={"via": "oidc"})
+    db.session.commit()
+    # The same session as a password sign-in: a fresh cookie (nothing of the flow carried
+    # over), permanent, in the user's current session generation.
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    session["signed_in_at"] = utcnow().timestamp()
+    response = redirect(target)
+    devices.remember(request, response, user.email)
+    return response
+
+
+def _refuse(refusal: oidc.SignInRefused):
+    record_failed_sign_in(refusal.email, refusal.reason)
+    return _sign_in_page(refusal.message, status=refusal.status)
 
 
 @bp.post("/sign-out")
@@ -116,6 +238,7 @@ def settings():
 def _settings_page(new_token: str | None) -> str:
     return render_template(
         "accounts/settings.html",
+        has_password=current_user.password_hash is not None,
         tokens=current_user.tokens,
         new_token=new_token,
         now=utcnow(),
@@ -146,6 +269,7 @@ def change_password():
     session.clear()
     session.permanent = True
     login_user(user)  # this session, in the new generation
+    session["signed_in_at"] = utcnow().timestamp()
     flash("Your password is changed; you are signed out on every other device.", "success")
     return redirect(url_for("accounts.settings"))
 
@@ -171,13 +295,34 @@ def _recheck_password(user: User, password: str, reason: str) -> str | None:
     return None
 
 
+# How recent a single sign-on must be for an account without a password to make a token.
+FRESH_SIGN_IN = timedelta(minutes=10)
+
+
+def _recently_signed_in() -> bool:
+    at = session.get("signed_in_at")
+    return (
+        isinstance(at, int | float) and utcnow().timestamp() - at <= FRESH_SIGN_IN.total_seconds()
+    )
+
+
 @bp.post("/settings/tokens")
 def create_token():
     form = request.form
     user = current_user._get_current_object()
-    if problem := _recheck_password(
-        user, form.get("password", ""), "wrong current password when creating an API token"
-    ):
+    if user.password_hash is None:
+        # An account that signs in only through the district's provider has no password to
+        # ask for: a sign-in within the last minutes stands in for it.
+        problem = (
+            None
+            if _recently_signed_in()
+            else "sign out and sign in again, then make the token within 10 minutes."
+        )
+    else:
+        problem = _recheck_password(
+            user, form.get("password", ""), "wrong current password when creating an API token"
+        )
+    if problem:
         flash(f"The token was not created: {problem}", "error")
         return redirect(url_for("accounts.settings"))
     days_field = form.get("expires_in_days", "").strip()

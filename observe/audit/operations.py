@@ -23,10 +23,12 @@ if TYPE_CHECKING:
 # an export may rely on them. (Other features add theirs here.)
 ACTIONS: dict[str, str] = {
     "sign_in": "signed in",
-    "sign_in.failed": "failed to sign in (wrong email or password)",
+    "sign_in.failed": "failed to sign in (the reason says why)",
     "sign_in.throttled": "was held from signing in after too many failures",
     "sign_out": "signed out",
     "user.created": "created an account",
+    "user.provisioned": "signed in with single sign-on for the first time (account created)",
+    "user.role_set": "changed an account's role and schools",
     "user.password_set": "set an account's password (its sessions end)",
     "user.signed_out_everywhere": "ended every session of an account",
     "user.deactivated": "deactivated an account (its sessions end)",

@@ -152,3 +152,30 @@ def test_tokens_create_refuses_a_bad_expiry(run, create_user, days):
     assert result.exit_code == 2
     assert "Invalid value for '--expires-in-days'" in result.output
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_set_role_gives_an_account_a_role_and_schools(run, create_user, create_school):
+    """What an admin does after someone's first single sign-on made them an observer with no
+    schools; the rules of `users create` hold, and a refusal changes nothing."""
+    create_school("LIN-HS", "Lincoln High")
+    create_school("OAK-ES", "Oak Elementary")
+    user = create_user(email="new.coach@example.org")
+    result = run("users", "set-role", "New.Coach@example.org", "--role", "school-leader",
+                 "--school", "LIN-HS", "--school", "OAK-ES")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "new.coach@example.org is now school leader; schools: LIN-HS, OAK-ES.\n"
+    )
+    db.session.refresh(user)
+    assert (user.role, [s.code for s in user.schools]) == (Role.SCHOOL_LEADER, ["LIN-HS", "OAK-ES"])
+
+    for args, message in [
+        (["--role", "school-leader"], "a school leader needs at least one school"),
+        (["--role", "district-admin", "--school", "LIN-HS"], "give no schools"),
+        (["--role", "observer", "--school", "NOPE"], "unknown school code NOPE"),
+    ]:
+        result = run("users", "set-role", user.email, *args)
+        assert result.exit_code == 1 and message in result.output, result.output
+        db.session.refresh(user)
+        assert (user.role, len(user.schools)) == (Role.SCHOOL_LEADER, 2)
+    assert run("users", "set-role", "nobody@example.org", "--role", "observer").exit_code == 1

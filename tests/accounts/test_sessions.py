@@ -277,3 +277,27 @@ def _token(user: User) -> tuple[ApiToken, str]:
     token, secret = operations.create_token(user, "scripts")
     db.session.commit()
     return token, secret
+
+
+def test_an_account_without_a_password_makes_tokens_only_just_after_signing_in(
+    client, create_user, sign_in
+):
+    """Single sign-on accounts have no password to ask for: a sign-in within the last 10
+    minutes stands in for it, so an old copied cookie cannot mint a token either."""
+    import time
+
+    user = create_user(email="sso@example.org")
+    sign_in(user)
+    user.password_hash = None
+    db.session.commit()
+    with client.session_transaction() as cookie:
+        cookie["signed_in_at"] = time.time() - 11 * 60
+    client.post_form("/settings/tokens", {"name": "late"}, token_from="/settings")
+    page = client.get("/settings").get_data(as_text=True)
+    assert "sign out and sign in again, then make the token within 10 minutes" in page
+    assert "has no password here" in page
+    assert db.session.query(ApiToken).count() == 0
+    with client.session_transaction() as cookie:
+        cookie["signed_in_at"] = time.time() - 60
+    made = client.post_form("/settings/tokens", {"name": "fresh"}, token_from="/settings")
+    assert made.status_code == 200 and db.session.query(ApiToken).count() == 1

@@ -171,6 +171,13 @@ ROUTES: dict[str, Row] = {
     "POST /sign-in": public(
         "401 401 401 401 401 401", Case(body=lambda d: {"email": "", "password": ""})
     ),
+    # Single sign-on: public, and absent (404) in an app without it, as here. With it on
+    # (tests/accounts/test_single_sign_on.py), the start only redirects (to the provider, or a
+    # signed-in person onwards) and the callback opens no session without a valid flow (400).
+    "GET /sign-in/sso": public("404 404 404 404 404 404"),
+    "GET /sign-in/sso/callback": public(
+        "404 404 404 404 404 404", Case(query="code=forged&state=forged")
+    ),
     # ---- pages: any signed-in person --------------- anon  obs  obs_b lead_a lead_b admin
     "GET /": page(EVERYONE),
     "POST /sign-out": page("sign-in sign-in sign-in sign-in sign-in sign-in"),
