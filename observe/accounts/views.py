@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from observe.accounts import devices, operations
 from observe.accounts.models import User
@@ -15,8 +16,10 @@ from observe.audit.operations import record
 from observe.audit.views import record_failed_sign_in
 from observe.core.database import begin_write
 from observe.core.models import utcnow
+from observe.core.validation import printable
 from observe.errors import ValidationFailed
 from observe.extensions import db
+from observe.sync import devices as tablet_devices
 
 bp = Blueprint("accounts", __name__)
 TOKEN_SCOPES = ("full", "read-only")
@@ -68,6 +71,11 @@ def sign_in():
                 session.clear()
                 session.permanent = True
                 login_user(user)
+                # The CSRF secret goes into the new session now, not at the first page that
+                # asks for a token: every request re-sends the session cookie as it read it,
+                # so one begun before the secret existed (the app shell's assets, the service
+                # worker's precache) would otherwise drop it, and the app's first POST fail.
+                generate_csrf()
                 response = redirect(_safe_next(request.args.get("next")))
                 devices.remember(request, response, user.email)
                 return response
@@ -80,9 +88,18 @@ def sign_out():
     # Signing out ends every session of this person, on every device: a copy of this cookie
     # (or of a tablet's) is worth nothing after it. A tablet keeps its unsynced work and asks
     # to sign in again (docs/security.md).
-    _end_every_session(operations.end_sessions, "sign_out")
+    _end_every_session(_signed_out, "sign_out")
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
+
+
+def _signed_out(user: User) -> None:
+    operations.end_sessions(user)
+    # The tablet app deleted this user's database on purpose (nothing was unsynced) and says
+    # which: that is no eviction, and the next sign-in on this browser is not told of one.
+    cleared = printable(request.form.get("cleared_database", ""))
+    if cleared:
+        tablet_devices.cleared(user, tablet_devices.key_of(request), cleared)
 
 
 @bp.post("/settings/sign-out-everywhere")
