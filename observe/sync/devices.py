@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Request, Response, current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from observe.accounts.models import User
 from observe.core.models import utcnow
@@ -82,19 +83,26 @@ def register(
     now = utcnow()
     row = _row(user, key)
     if row is None:
-        db.session.add(
-            TabletDevice(
-                key_hash=_hash(key),
-                user_id=user.id,
-                database_id=database_id,
-                acknowledged_count=0,
-                persisted=persisted,
-                created_at=now,
-                last_seen_at=now,
-            )
-        )
-        db.session.flush()
-        return None
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    TabletDevice(
+                        key_hash=_hash(key),
+                        user_id=user.id,
+                        database_id=database_id,
+                        acknowledged_count=0,
+                        persisted=persisted,
+                        created_at=now,
+                        last_seen_at=now,
+                    )
+                )
+            return None
+        except IntegrityError:
+            # Another tab of this browser registered at the same moment (PostgreSQL; SQLite
+            # has one writer at a time): go on with the row it made.
+            row = _row(user, key)
+            if row is None:
+                raise
     lost = None
     if row.database_id != database_id:
         if row.database_id is not None and row.acknowledged_count > 0:

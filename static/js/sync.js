@@ -240,11 +240,11 @@ async function registerDevice() {
   if (response.status === 401) throw new SignedOut("signed out");
   if (!response.ok) throw new Error(`the server answered ${response.status} to /api/v1/device`);
   const answer = await response.json();
-  registered = true;
   if (answer.evicted) {
     await store.setMeta("eviction", { ...answer.evicted, persisted_now: persisted, noticed_at: new Date().toISOString() });
     changed("eviction");
   }
+  registered = true;
 }
 
 async function pushOutbox() {

@@ -208,3 +208,23 @@ def test_a_push_batch_costs_one_small_statement_on_the_device_record(app, tablet
         event.remove(engine, "before_cursor_execute", seen)
     assert statements == ["UPDATE"]
     assert tablet.evicted("db-b")["acknowledged_count"] == 20
+
+
+def test_two_tabs_registering_at_once_share_one_record(tablet, make_version, monkeypatch):
+    """On PostgreSQL two first reports of one browser can both find no row and both insert:
+    the second goes on with the row the first made (here: the look-up is made to miss once)."""
+    from observe.sync import devices
+
+    tablet.register("db-a")
+    tablet.push("db-a", make_version())
+    real, missed = devices._row, []
+
+    def miss_once(user, key):
+        if not missed:
+            missed.append(True)
+            return None
+        return real(user, key)
+
+    monkeypatch.setattr(devices, "_row", miss_once)
+    assert tablet.evicted("db-b")["acknowledged_count"] == 1
+    assert missed and rows() == 1
