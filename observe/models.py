@@ -31,7 +31,7 @@ from observe.rubrics.models import (
     Rubric,
     RubricVersion,
 )
-from observe.sync.models import Change, ChangeCounter
+from observe.sync.models import Change, ChangeCounter, TabletDevice
 
 __all__ = [
     "ApiToken",
@@ -61,6 +61,7 @@ __all__ = [
     "RubricVersion",
     "School",
     "SchoolAttribute",
+    "TabletDevice",
     "Teacher",
     "User",
     "calibration_participant",

@@ -77,7 +77,9 @@ def prepare(url: str, devices: int) -> dict:
     return facts
 
 
-def batches(facts: dict, observations: int, batch: int) -> tuple[list[bytes], list[dict]]:
+def batches(
+    facts: dict, observations: int, batch: int, devices: int
+) -> tuple[list[bytes], list[dict]]:
     now = datetime.now(UTC)
     bodies, versions = [], []
     for i in range(observations):
@@ -102,7 +104,8 @@ def batches(facts: dict, observations: int, batch: int) -> tuple[list[bytes], li
         })  # fmt: skip
     for start in range(0, observations, batch):
         body = {
-            "device_id": f"tablet-{start // batch}",
+            # Batch k is sent by device k % devices (push_all), from that device's database.
+            "device_id": f"tablet-{(start // batch) % devices}",
             "versions": versions[start : start + batch],
         }
         bodies.append(json.dumps(body).encode())
@@ -121,9 +124,17 @@ def push_all(
     errors: list[str] = []
     lock = threading.Lock()
 
+    # Each device registers its database as the tablet app does and sends its device cookie
+    # with every push, so each batch also updates what the server acknowledged to it.
+    cookies = [register(port, token, f"tablet-{i}") for i, token in enumerate(tokens)]
+
     def device(index: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        headers = {"Authorization": f"Bearer {tokens[index]}", "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {tokens[index]}",
+            "Content-Type": "application/json",
+            "Cookie": cookies[index],
+        }
         due = begun + (interval or 0) * index / len(tokens)
         for body in bodies[index :: len(tokens)]:
             if interval:
@@ -155,6 +166,27 @@ def push_all(
     if errors:
         raise SystemExit(f"{len(errors)} batches did not come back {expect}: {errors[0]}")
     return wall, latencies
+
+
+def register(port: int, token: str, database_id: str) -> str:
+    """POST /api/v1/device: the device cookie (name=value) the server sets for this device."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    body = json.dumps({"database_id": database_id}).encode()
+    connection.request(
+        "POST",
+        "/api/v1/device",
+        body=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    response = connection.getresponse()
+    response.read()
+    cookie = next(
+        value.split(";", 1)[0]
+        for name, value in response.getheaders()
+        if name.lower() == "set-cookie" and value.startswith("observe_tablet=")
+    )
+    connection.close()
+    return cookie
 
 
 def server_cpu(master: int) -> float:
@@ -273,7 +305,7 @@ def measure(kind: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
     wal = WalWatch(url) if kind == "sqlite" else None
     try:
         facts = prepare(url, args.devices)
-        bodies, versions = batches(facts, args.observations, args.batch)
+        bodies, versions = batches(facts, args.observations, args.batch, args.devices)
         env = {**os.environ, "DATABASE_URL": url, "OBSERVE_SECRET_KEY": "bench",
                "OBSERVE_SECURE_COOKIES": "0"}  # fmt: skip
         server = subprocess.Popen(
@@ -297,7 +329,7 @@ def measure(kind: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
         pull_wall, pulled = pull_all(args.port, facts["tokens"][-1])
         # The same devices at the goal's rate: what a batch waits when the server is busy but
         # not saturated. Fresh walkthroughs, so they are stored, not recognised.
-        paced_bodies, _ = batches(facts, args.paced_observations, args.batch)
+        paced_bodies, _ = batches(facts, args.paced_observations, args.batch, args.devices)
         interval = args.devices * args.batch / args.paced_rate
         _, paced = push_all(args.port, device_tokens, paced_bodies, "applied", interval)
         if wal:

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from observe.accounts import devices, oidc, operations
 from observe.accounts.models import User
@@ -25,11 +26,28 @@ from observe.audit.operations import record
 from observe.audit.views import record_failed_sign_in, record_throttled_sign_in
 from observe.core.database import begin_write
 from observe.core.models import utcnow
+from observe.core.validation import printable
 from observe.errors import ValidationFailed
 from observe.extensions import db
+from observe.sync import devices as tablet_devices
 
 bp = Blueprint("accounts", __name__)
 TOKEN_SCOPES = ("full", "read-only")
+
+
+def _open_session(user: User) -> None:
+    """A fresh session for ``user`` (nothing of the one before carried over): permanent, in
+    the user's current session generation, stamped with when it was opened (a recent sign-in
+    stands in for a password, see create_token)."""
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    session["signed_in_at"] = utcnow().timestamp()
+    # The CSRF secret goes into the new session now, not at the first page that asks for a
+    # token: every request re-sends the session cookie as it read it, so one begun before the
+    # secret existed (the app shell's assets, the service worker's precache) would otherwise
+    # drop it, and the app's first POST fail.
+    generate_csrf()
 
 
 def _safe_next(target: str | None) -> str:
@@ -85,10 +103,7 @@ def sign_in():
                 operations.signed_in(email, device)
                 record("sign_in", actor=user)
                 db.session.commit()
-                session.clear()
-                session.permanent = True
-                login_user(user)
-                session["signed_in_at"] = utcnow().timestamp()
+                _open_session(user)
                 response = redirect(_safe_next(request.args.get("next")))
                 devices.remember(request, response, user.email)
                 return response
@@ -184,10 +199,7 @@ def sso_callback():
     db.session.commit()
     # The same session as a password sign-in: a fresh cookie (nothing of the flow carried
     # over), permanent, in the user's current session generation.
-    session.clear()
-    session.permanent = True
-    login_user(user)
-    session["signed_in_at"] = utcnow().timestamp()
+    _open_session(user)
     response = redirect(target)
     devices.remember(request, response, user.email)
     return response
@@ -203,9 +215,18 @@ def sign_out():
     # Signing out ends every session of this person, on every device: a copy of this cookie
     # (or of a tablet's) is worth nothing after it. A tablet keeps its unsynced work and asks
     # to sign in again (docs/security.md).
-    _end_every_session(operations.end_sessions, "sign_out")
+    _end_every_session(_signed_out, "sign_out")
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
+
+
+def _signed_out(user: User) -> None:
+    operations.end_sessions(user)
+    # The tablet app deleted this user's database on purpose (nothing was unsynced) and says
+    # which: that is no eviction, and the next sign-in on this browser is not told of one.
+    cleared = printable(request.form.get("cleared_database", ""))
+    if cleared:
+        tablet_devices.cleared(user, tablet_devices.key_of(request), cleared)
 
 
 @bp.post("/settings/sign-out-everywhere")
@@ -266,10 +287,7 @@ def change_password():
         flash(f"The password was not changed. {error.message}", "error")
         return redirect(url_for("accounts.settings"))
     db.session.commit()
-    session.clear()
-    session.permanent = True
-    login_user(user)  # this session, in the new generation
-    session["signed_in_at"] = utcnow().timestamp()
+    _open_session(user)  # this session, in the new generation
     flash("Your password is changed; you are signed out on every other device.", "success")
     return redirect(url_for("accounts.settings"))
 

@@ -170,3 +170,22 @@ class PushSchema(Schema):
         required=True,
         validate=validate.Length(max=MAX_BATCH, error="at most {max} versions per push"),
     )
+
+
+PERSISTED = ("yes", "no", "unsupported")
+
+
+class DeviceSchema(Schema):
+    """The app, at every start: which tablet database it holds (docs/sync.md "Eviction")."""
+
+    class Meta:
+        unknown = RAISE
+
+    # The random id the tablet's database made for itself (the push envelope's device_id).
+    database_id = Text(required=True, validate=validate.Length(min=1, max=100))
+    # What the browser answered when asked for persistent storage (navigator.storage.persist).
+    persisted = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(PERSISTED, error="must be yes, no or unsupported"),
+    )

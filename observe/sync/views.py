@@ -19,8 +19,8 @@ from observe.roster.api import school_json
 from observe.roster.models import School
 from observe.rubrics.api import version_json
 from observe.rubrics.models import RubricVersion
-from observe.sync import changes, operations
-from observe.sync.schemas import PushSchema
+from observe.sync import changes, devices, operations
+from observe.sync.schemas import DeviceSchema, PushSchema
 
 DEFAULT_PAGE = 200
 MAX_PAGE = 1000
@@ -72,8 +72,27 @@ def push():
     if results is None:
         begin_write()
         results = operations.apply(device, prepared)
+        # What reached this browser's tablet database: one UPDATE for the batch. A retried
+        # batch (recognised above) was counted when it was first applied.
+        devices.acknowledged(device.user, devices.key_of(request), device.device_id, results)
         db.session.commit()
     return jsonify(results=results)
+
+
+@bp.post("/device")
+def device():
+    """The app reports the tablet database it holds; the answer says whether this browser
+    lost the one before (evicted), and the cookie naming this browser is (re)set."""
+    body = load_body(DeviceSchema(), request.get_json(silent=True))
+    key = devices.key_of(request) or devices.new_key()
+    begin_write()
+    lost = devices.register(
+        current_user._get_current_object(), key, body["database_id"], body["persisted"]
+    )
+    db.session.commit()
+    response = jsonify(database_id=body["database_id"], evicted=lost)
+    devices.set_cookie(response, key)
+    return response
 
 
 @bp.get("/sync/pull")

@@ -175,6 +175,10 @@ async function signOut() {
   // Nothing of this user's is only here: the tablet forgets it all. Otherwise the database
   // stays, and the next person's app names whose work is waiting (never what it says).
   if (!pending) {
+    // Cleared on purpose: the server is told which database, so it is not taken for an eviction.
+    const cleared = document.createElement("input");
+    Object.assign(cleared, { type: "hidden", name: "cleared_database", value: (await store.getMeta("device_id")) || "" });
+    form.append(cleared);
     await store.deleteDatabase(user.id);
     forgetOwner(user.id);
   } else noteOwner(user, pending);
@@ -229,8 +233,8 @@ function ratedCount(o, rubric) {
 }
 
 async function home() {
-  const [observations, attention, look, persisted] = await Promise.all([
-    store.all("observations"), store.all("attention"), lookups(), store.getMeta("persisted"),
+  const [observations, attention, look, persisted, eviction] = await Promise.all([
+    store.all("observations"), store.all("attention"), lookups(), store.getMeta("persisted"), store.getMeta("eviction"),
   ]);
   observations.sort((a, b) => (b.observed_at || "").localeCompare(a.observed_at || ""));
   const by = (status) => observations.filter((o) => o.status === status);
@@ -277,6 +281,7 @@ async function home() {
       <h1>Walkthroughs</h1>
       <a class="button button-primary button-big" href="#/start">Start a walkthrough</a>
     </div>
+    ${eviction ? evictionNotice(eviction) : ""}
     ${others.length ? html`<section class="panel" aria-labelledby="others-heading">
       <h2 id="others-heading">Also waiting on this tablet</h2>
       <p>Walkthroughs by ${others.map((o) => o.name).join(", ")} are on this tablet but not on the server yet. Only their own sign-in sends them.</p>
@@ -295,8 +300,12 @@ async function home() {
       ${homeScreenAdvice() ? html`<p id="add-to-home">On iPad, Safari clears a website's data after seven days without a visit — walkthroughs not yet sent would go with it. Add observe to the Home Screen (tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>) and open it from there: Safari keeps the data of Home Screen apps.</p>` : ""}
       <button type="button" class="button" id="export">Export unsynced data</button>
     </section>`);
-  main.onclick = (event) => {
+  main.onclick = async (event) => {
     if (event.target.closest("[data-switch]")) return signOut();
+    if (event.target.closest("#eviction-dismiss")) {
+      await store.remove("meta", "eviction");
+      return route();
+    }
     const button = event.target.closest("[data-score-session]");
     if (!button) return;
     const session = look.sessions.get(Number(button.dataset.scoreSession));
@@ -307,6 +316,23 @@ async function home() {
     const n = await sync.exportUnsynced(user);
     banner("exported", html`<p>Exported ${n} version${n === 1 ? "" : "s"} to a file. An admin can load it with <code>observe import-offline</code>.</p>`);
   });
+}
+
+// The browser deleted this user's database (Safari's seven-day rule, or a full disk): the
+// server noticed at this start (sync.js registerDevice) and said what it had. Shown on the home
+// screen until dismissed, with what keeps it from happening again.
+function evictionNotice(e) {
+  const n = e.acknowledged_count;
+  const answer = { yes: "yes — it should keep observe's data from now on", no: "no — it may clear the data again when space runs low, so sync often", unsupported: "nothing: this browser cannot be asked, so sync often" };
+  return html`<section class="panel notice" id="eviction" role="status" aria-labelledby="eviction-heading">
+    <h2 id="eviction-heading">This tablet's storage was cleared</h2>
+    <p>The browser deleted observe's data on this tablet (this was not a sign-out). What the server had received from this tablet is safe:
+      <strong>${n} walkthrough version${n === 1 ? "" : "s"}</strong>${e.last_acknowledged_at ? html`, the last on <strong>${when(e.last_acknowledged_at)}</strong>` : ""};
+      your walkthroughs of the last 120 days are back on the tablet. Anything recorded after that and never sent is gone.</p>
+    ${homeScreenAdvice()
+      ? html`<p>Safari clears a website's data after seven days without a visit. So that it does not happen again, add observe to the Home Screen: tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>, and from now on open observe from its icon. Safari keeps the data of Home Screen apps.</p>`
+      : html`<p>observe asks the browser to keep its data (persistent storage). This browser answered ${answer[e.persisted_now] || answer.unsupported}.${e.persisted && e.persisted !== e.persisted_now ? ` Before the data was cleared it had answered ${e.persisted}.` : ""}</p>`}
+    <button type="button" class="button" id="eviction-dismiss">Got it</button></section>`;
 }
 
 // Safari on iPad (which says it is a Mac, with a touch screen) outside a Home Screen app.

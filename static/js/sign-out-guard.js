@@ -30,6 +30,10 @@ if (form && remembered && String(remembered.id) === form.dataset.user && "indexe
       pending = 1; // unreadable: keep it rather than guess it is empty
     }
     if (!pending) {
+      // Cleared on purpose: the server is told which database, so it is not taken for an eviction.
+      const cleared = document.createElement("input");
+      Object.assign(cleared, { type: "hidden", name: "cleared_database", value: (await store.getMeta("device_id").catch(() => null)) || "" });
+      form.append(cleared);
       await store.deleteDatabase(remembered.id).catch(() => {});
       forget(remembered.id);
       form.dataset.checked = "yes";

@@ -198,13 +198,53 @@ export async function bootstrap() {
   changed("bootstrap");
 }
 
-async function deviceId() {
-  let id = await store.getMeta("device_id");
-  if (!id) {
-    id = crypto.randomUUID();
-    await store.setMeta("device_id", id);
+// The database's own id, made once with it (in one transaction, so two tabs agree): the push
+// envelope's device_id, and how the server tells this database from one that replaced it.
+export function deviceId() {
+  return store.transaction("meta", "readwrite", async (s) => {
+    const row = await store.done(s.meta.get("device_id"));
+    if (row?.value) return row.value;
+    const id = crypto.randomUUID();
+    await store.done(s.meta.put({ key: "device_id", value: id }));
+    return id;
+  });
+}
+
+export async function persistedAnswer() {
+  if (!navigator.storage?.persisted) return "unsupported";
+  return (await navigator.storage.persisted()) ? "yes" : "no";
+}
+
+// Once per page: tell the server which database this browser holds for this user. The server
+// remembers the browser by an HttpOnly cookie, which Safari's seven-day rule does not delete;
+// when this database is not the one it acknowledged versions to, the browser lost that one,
+// and the answer says what was safe on the server. Kept here until the observer dismisses it.
+let registered = false;
+async function registerDevice() {
+  if (registered) return;
+  const persisted = await persistedAnswer();
+  const body = JSON.stringify({ database_id: await deviceId(), persisted });
+  const send = () => fetch("/api/v1/device", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": state.csrf || "" },
+    body,
+  });
+  let response = await send();
+  // Just after a sign-in, a request that began before the session had its CSRF secret can
+  // write the session back without it: fetch the token afresh and try once more.
+  if (response.status === 400) {
+    await ownSession();
+    response = await send();
   }
-  return id;
+  if (response.status === 401) throw new SignedOut("signed out");
+  if (!response.ok) throw new Error(`the server answered ${response.status} to /api/v1/device`);
+  const answer = await response.json();
+  if (answer.evicted) {
+    await store.setMeta("eviction", { ...answer.evicted, persisted_now: persisted, noticed_at: new Date().toISOString() });
+    changed("eviction");
+  }
+  registered = true;
 }
 
 async function pushOutbox() {
@@ -376,6 +416,7 @@ async function runOnce() {
   setPhase("syncing");
   try {
     await ownSession();
+    await registerDevice();
     await queueDirtyDrafts();
     await pushOutbox();
     await ownSession(); // the session may have changed hands while the push ran

@@ -285,6 +285,9 @@ ROUTES: dict[str, Row] = {
     "GET /api/v1/session": api(API_EVERYONE),
     "GET /api/v1/bootstrap": api(API_EVERYONE),
     "POST /api/v1/sync/push": api(API_EVERYONE, Case(body=_push_body)),
+    "POST /api/v1/device": api(
+        API_EVERYONE, Case(body=lambda d: {"database_id": "table-tablet", "persisted": "no"})
+    ),
     "GET /api/v1/sync/pull": api(API_EVERYONE, Case(query="cursor=0")),
     "GET /api/v1/rubrics": api(API_EVERYONE),
     "GET /api/v1/rubric-versions/<int:version_id>": api(
