@@ -132,9 +132,16 @@ _UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 _PREVIEW_SECONDS = 12 * 3600
 
 
+def safe_filename(name: str) -> str:
+    """``name`` as a file name any header can carry: ASCII letters, digits, ``.``, ``_`` and
+    ``-``, everything else (a newline, a quote, a non-ASCII letter) written as ``-``. A key
+    stored before keys were checked whole could hold anything; its download must still work."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:200] or "rubric"
+
+
 def _file_response(data: bytes, form: str, filename: str) -> Response:
     response = Response(data, mimetype=_MEDIA[form])
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     return response
 
 
