@@ -27,6 +27,7 @@ from werkzeug.exceptions import BadRequest
 from observe import paths
 from observe.accounts.models import Role
 from observe.core.permissions import require_role
+from observe.core.validation import printable
 from observe.errors import Conflict, NotFound
 from observe.extensions import db
 from observe.rubrics.changes import compare
@@ -230,7 +231,9 @@ def _preview(parsed: ParsedRubric, notice: str | None = None, status: int = 200)
 
 
 def _upload_name(filename: str | None) -> str:
-    name = re.split(r"[/\\]", filename or "")[-1].strip()
+    # The name is the browser's to choose: NUL or an unpaired surrogate is written as \uXXXX,
+    # so it can be shown and stored as the version's source_name on either database.
+    name = printable(re.split(r"[/\\]", filename or "")[-1].strip())
     return name[-200:]
 
 

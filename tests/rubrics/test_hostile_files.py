@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import io
+import os
 import time
 from typing import Any
 
@@ -31,7 +32,7 @@ from observe.rubrics.models import Criterion, Rubric, RubricVersion
 from observe.rubrics.operations import load_rubric_text, store_rubric
 from observe.rubrics.spreadsheet import MAX_CELLS, read_workbook, write_workbook
 from tests.rubrics.conftest import VALID
-from tests.rubrics.test_upload import upload
+from tests.rubrics.test_upload import confirm, upload
 from tests.sync.conftest import make_version, push, setting  # noqa: F401 (fixtures)
 
 
@@ -258,6 +259,25 @@ def test_an_upload_with_a_lone_surrogate_is_a_422_naming_the_field(as_admin):
     page = response.get_data(as_text=True)
     assert "odd.yaml: title (line 3): contains an unpaired surrogate" in page
     assert versions() == 0
+
+
+def test_an_upload_named_with_a_nul_loads_under_a_printable_name(as_admin):
+    preview = upload(as_admin, VALID.encode("utf-8"), "odd\x00name.yaml")
+    assert preview.status_code == 200
+    response = confirm(as_admin, preview.get_data(as_text=True))
+    assert response.status_code == 302
+    version = db.session.scalars(select(RubricVersion)).one()
+    assert version.source_name == "odd\\u0000name.yaml"
+
+
+def test_the_cli_loads_a_file_whose_name_is_not_utf8(app, tmp_path):
+    # Python reads the byte 0xff of a file name as the unpaired surrogate "\udcff".
+    path = tmp_path / os.fsdecode(b"rubric-\xff.yaml")
+    path.write_text(VALID, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["rubrics", "load", str(path)])
+    assert result.exit_code == 0, result.output
+    version = db.session.scalars(select(RubricVersion)).one()
+    assert version.source_name.endswith("rubric-\\udcff.yaml")
 
 
 def _workbook(change) -> bytes:
