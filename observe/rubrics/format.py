@@ -20,13 +20,29 @@ import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from observe.core.validation import Path, PathPart, flatten_messages, format_path
+from observe.core.validation import Path, PathPart, flatten_messages, format_path, text_problem
 from observe.errors import ProblemList, plural
 
 FORMAT_ID = "observe-rubric/1"
 DIMENSIONS = ("identity", "power", "access", "achievement")
 KINDS = ("student", "adult")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")  # the whole value: matched with fullmatch
+# What the database columns hold (models.py: keys String(100), titles and names String(200)),
+# and sane bounds for text kept only in the JSON document. A level value is a rating's
+# integer column; the bound keeps it far inside 32 bits on every database.
+MAX_KEY = 100
+MAX_NAME = 200
+MAX_PROSE = 5000
+MIN_LEVEL = -1000
+MAX_LEVEL = 1000
+# Nesting: a rubric file needs fewer than ten levels; PyYAML composes recursively, so a deep
+# file would otherwise end in a RecursionError.
+MAX_DEPTH = 50
+MAX_NUMBER_CHARACTERS = 100
+_TOO_DEEP = (
+    f"the file is nested too deeply (more than {MAX_DEPTH} levels of lists and mappings); "
+    "a rubric needs fewer than ten"
+)
 
 
 class RubricFileError(ProblemList):
@@ -88,6 +104,7 @@ class RubricLoader(yaml.SafeLoader):
         super().__init__(stream)
         # (the repeated key's node, the first occurrence's node)
         self.duplicate_keys: list[tuple[ScalarNode, ScalarNode]] = []
+        self.depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         # Refused before anything is expanded: nine nested aliases of nine make a billion
@@ -101,7 +118,13 @@ class RubricLoader(yaml.SafeLoader):
                 "rubric file; write each value out",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise RefusedYAML(None, None, _TOO_DEEP, event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[str, ScalarNode] = {}
@@ -117,14 +140,31 @@ class RubricLoader(yaml.SafeLoader):
 
 
 RubricLoader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF")
 )
+
+
+def _construct_int(loader: RubricLoader, node: ScalarNode) -> Any:
+    # Python refuses to read a whole number of more than 4,300 digits (a ValueError, not a
+    # YAML error); no rubric number comes near the limit set here.
+    if len(node.value) > MAX_NUMBER_CHARACTERS:
+        raise RefusedYAML(
+            None,
+            None,
+            f"a number of {len(node.value):,} characters; numbers in a rubric file have at "
+            f"most {MAX_NUMBER_CHARACTERS}",
+            node.start_mark,
+        )
+    return loader.construct_yaml_int(node)
+
+
+RubricLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 # --- schemas: structure and types -----------------------------------------------------------
 
 
-def _text(required: bool = True, **kwargs: Any) -> fields.Field:
+def _text(max_length: int, required: bool = True, **kwargs: Any) -> fields.Field:
     messages = {
         "required": "required key is missing",
         "invalid": "must be text",
@@ -132,28 +172,53 @@ def _text(required: bool = True, **kwargs: Any) -> fields.Field:
     }
     if not required:
         kwargs.setdefault("load_default", "")
-    validators = [validate.Length(min=1, error="must not be empty")] if required else []
+    validators: list[Callable[[str], Any]] = [_at_most(max_length)]
+    if required:
+        validators.insert(0, validate.Length(min=1, error="must not be empty"))
     return _StrippedString(
         required=required, error_messages=messages, validate=validators, **kwargs
     )
 
 
+def _at_most(max_length: int) -> Callable[[str], None]:
+    def check(text: str) -> None:
+        if len(text) > max_length:
+            raise ValidationError(
+                f"must be at most {max_length:,} characters; this is {len(text):,}"
+            )
+
+    return check
+
+
 class _StrippedString(fields.String):
     # Folded YAML (>) adds a trailing newline; trimming keeps it out of the content hash.
+    # Text that no database can store (NUL, an unpaired surrogate) is refused here, by name.
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if problem := text_problem(text):
+            raise ValidationError(problem)
+        return text.strip()
+
+
+def _is_slug(text: str) -> bool:
+    return SLUG.fullmatch(text) is not None
 
 
 def _slug() -> fields.Field:
     return fields.String(
         required=True,
         error_messages={"required": "required key is missing", "invalid": "must be text"},
-        validate=validate.Regexp(
-            SLUG,
-            error="must be a slug of lowercase letters, digits and hyphens, "
-            "starting with a letter or digit; got {input!r}",
-        ),
+        validate=[_slug_check, _at_most(MAX_KEY)],
     )
+
+
+def _slug_check(text: str) -> None:
+    # fullmatch: "$" would also match before a trailing newline ("pg\n" is not a slug).
+    if not _is_slug(text):
+        raise ValidationError(
+            "must be a slug of lowercase letters, digits and hyphens, "
+            f"starting with a letter or digit; got {text[: MAX_KEY + 20]!r}"
+        )
 
 
 def _bool(default: bool | None) -> fields.Field:
@@ -223,8 +288,16 @@ class _Descriptors(fields.Field):
                 errors[level] = [
                     f"descriptor keys must be level values (whole numbers); got {level!r}"
                 ]
+            elif not MIN_LEVEL <= level <= MAX_LEVEL:
+                errors[level] = [_LEVEL_RANGE]
             elif not isinstance(text, str) or not text.strip():
                 errors[level] = ["must be non-empty text"]
+            elif problem := text_problem(text):
+                errors[level] = [problem]
+            elif len(text.strip()) > MAX_PROSE:
+                errors[level] = [
+                    f"must be at most {MAX_PROSE:,} characters; this is {len(text.strip()):,}"
+                ]
             else:
                 result[str(level)] = text.strip()
         if errors:
@@ -232,14 +305,18 @@ class _Descriptors(fields.Field):
         return result
 
 
+_LEVEL_RANGE = f"a level value must be a whole number from {MIN_LEVEL} to {MAX_LEVEL}"
+
+
 class LevelSchema(_Strict):
     value = fields.Integer(
         required=True,
         strict=True,
         error_messages={"required": "required key is missing", "invalid": "must be a whole number"},
+        validate=validate.Range(MIN_LEVEL, MAX_LEVEL, error=_LEVEL_RANGE + "; got {input}"),
     )
-    label = _text()
-    descriptor = _text(required=False)
+    label = _text(MAX_NAME)
+    descriptor = _text(MAX_PROSE, required=False)
 
 
 class ScaleSchema(_Strict):
@@ -254,15 +331,15 @@ class CriterionScaleSchema(_Strict):
 
 class ContextFieldSchema(_Strict):
     key = _slug()
-    label = _text()
-    options = _list(_text(), empty="must list at least one option")
+    label = _text(MAX_NAME)
+    options = _list(_text(MAX_NAME), empty="must list at least one option")
     multiple = _bool(False)
     required = _bool(False)
 
 
 class GlossaryEntrySchema(_Strict):
-    term = _text()
-    definition = _text()
+    term = _text(MAX_NAME)
+    definition = _text(MAX_PROSE)
 
 
 _dimension = fields.String(
@@ -280,17 +357,17 @@ class CriterionSchema(_Strict):
         error_messages={"required": "required key is missing", "invalid": "must be text"},
         validate=validate.OneOf(KINDS, error="must be student or adult; got {input!r}"),
     )
-    text = _text()
+    text = _text(MAX_PROSE)
     dimensions = _list(_dimension, empty="must list at least one equity dimension")
-    evidence_prompt = _text(required=False)
+    evidence_prompt = _text(MAX_PROSE, required=False)
     descriptors = _Descriptors(load_default=dict)
     scale = _nested(CriterionScaleSchema, required=False, load_default=dict)
 
 
 class CompetencySchema(_Strict):
     key = _slug()
-    name = _text()
-    description = _text(required=False)
+    name = _text(MAX_NAME)
+    description = _text(MAX_PROSE, required=False)
     criteria = _list(_nested(CriterionSchema), empty="must list at least one criterion")
 
 
@@ -304,8 +381,8 @@ class RubricSchema(_Strict):
         validate=validate.Equal(FORMAT_ID, error="must be exactly {other}; got {input!r}"),
     )
     key = _slug()
-    title = _text()
-    description = _text(required=False)
+    title = _text(MAX_NAME)
+    description = _text(MAX_PROSE, required=False)
     scale = _nested(ScaleSchema)
     context_fields = _list(_nested(ContextFieldSchema), required=False)
     glossary = _list(_nested(GlossaryEntrySchema), required=False)
@@ -425,7 +502,7 @@ def _scale_values(scale: Any) -> list[int] | None:
         level.get("value") if isinstance(level, Mapping) else None for level in scale["levels"]
     ]
     # A scale with a malformed level (already reported) cannot say which values exist.
-    return values if all(_is_int(v) for v in values) else None
+    return values if all(_is_int(v) and MIN_LEVEL <= v <= MAX_LEVEL for v in values) else None
 
 
 def _domain_problems(
@@ -516,7 +593,7 @@ def _domain_problems(
             if values is None or not isinstance(descriptors, Mapping):
                 continue
             for level in descriptors:
-                if _is_int(level) and level not in values:
+                if _is_int(level) and MIN_LEVEL <= level <= MAX_LEVEL and level not in values:
                     listed = ", ".join(str(v) for v in values)
                     problems.append(
                         (
@@ -554,6 +631,8 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
         ) from None
     except yaml.YAMLError as error:
         raise RubricFileError([f"{source_name}: not valid YAML: {error}"]) from None
+    except RecursionError:  # MAX_DEPTH is meant to stop this first; never a 500 either way
+        raise RubricFileError([f"{source_name}: {_TOO_DEEP}"]) from None
     finally:
         loader.dispose()
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from observe.audit.operations import record
+from observe.core.validation import printable
 from observe.extensions import db
 from observe.rubrics import spreadsheet
 from observe.rubrics.format import ParsedRubric, RubricFileError, effective_scale, parse_rubric
@@ -40,11 +41,15 @@ class LoadResult:
 
 
 def display_name(path: Path) -> str:
-    """How messages and ``source_name`` name a file: relative to the working directory if inside."""
+    """How messages and ``source_name`` name a file: relative to the working directory if inside.
+
+    Bytes of a name that are not UTF-8 (which Python reads as unpaired surrogates) are written
+    as ``\\udcXX``, so the name can be printed and stored."""
     try:
-        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+        name = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
     except ValueError:  # another drive on Windows
-        return str(path)
+        name = str(path)
+    return printable(name)
 
 
 def read_rubric_file(path: Path) -> ParsedRubric:
@@ -150,7 +155,7 @@ def _new_version(parsed: ParsedRubric, content_hash: str) -> RubricVersion:
         content_hash=content_hash,
         title=parsed.title,
         document=document,
-        source_name=parsed.source_name[-255:],
+        source_name=printable(parsed.source_name)[-255:],
         source_text=parsed.source_text,
     )
     db.session.add(version)

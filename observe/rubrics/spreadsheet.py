@@ -30,6 +30,9 @@ MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
 MAX_ZIP_MEMBERS = 500
 MAX_ROWS = 2000
 MAX_COLUMNS = 60
+# Cells read across all the sheets (a row counts up to its last stored cell): a large rubric
+# has a few thousand. Reading 2,000 by 60 cells on each of several sheets would cost seconds.
+MAX_CELLS = 50_000
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,9 @@ RUBRIC_FIELDS: dict[str, tuple[Path, str]] = {
     "description": (("description",), "text"),
     "not observed": (("scale", "not_observed"), "boolean"),
 }
-_DESCRIPTOR_COLUMN = re.compile(r"^descriptor[\s_]+(-?\d+)$")
+# ASCII digits, few enough for int(): Python refuses to convert more than 4,300 digits, and a
+# level value is at most four digits anyway (format.MAX_LEVEL).
+_DESCRIPTOR_COLUMN = re.compile(r"descriptor[\s_]+(-?[0-9]{1,9})")  # fullmatch
 
 
 def _norm(name: str) -> str:
@@ -188,13 +193,19 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
             if sum(member.file_size for member in members) > MAX_UNCOMPRESSED_BYTES:
                 raise fail(too_big)
             # The sizes above are what the file declares; count what really comes out too.
+            # Cells are counted on the way (the reader parses every sheet once when it opens the
+            # workbook, so they must be counted before it does).
             unpacked = 0
+            cells = 0
             for member in members:
                 with archive.open(member) as part:
                     while chunk := part.read(1 << 20):
                         unpacked += len(chunk)
                         if unpacked > MAX_UNCOMPRESSED_BYTES:
                             raise fail(too_big)
+                        cells += len(_CELL_TAG.findall(chunk))
+                        if cells > MAX_CELLS:
+                            raise fail(_too_many_cells())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
         raise fail(f"not a readable Excel workbook (.xlsx): {error}") from None
     names = [member.filename.lower() for member in members]
@@ -215,8 +226,9 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     problems: list[str] = []
     try:
+        budget = [MAX_CELLS]
         for worksheet in workbook.worksheets:
-            tables[worksheet.title] = _sheet_table(worksheet)
+            tables[worksheet.title] = _sheet_table(worksheet, budget)
     except _TooBig as error:
         problems.append(f"{source_name}: {error}")
     except Exception as error:
@@ -232,7 +244,25 @@ class _TooBig(Exception):
     pass
 
 
-def _sheet_table(worksheet: Any) -> Table:
+# A cell's start tag in a worksheet's XML (<c r="A1">, <x:c …>, <c/>), in any part: a sheet may
+# be stored under any name. A tag split across two 1 MB chunks goes uncounted; at most 32 can.
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+
+
+def _too_many_cells(sheet: str | None = None) -> str:
+    how = (
+        f"each row counted up to its last cell; sheet {sheet!r} goes past it"
+        if sheet
+        else "on all its sheets together"
+    )
+    return (
+        f"the workbook has more than {MAX_CELLS:,} cells ({how}); a rubric needs a few "
+        "thousand: delete unused sheets, rows and columns"
+    )
+
+
+def _sheet_table(worksheet: Any, budget: list[int]) -> Table:
+    """One sheet's cells; ``budget`` holds how many cells all the sheets may still have."""
     table = Table(worksheet.title, [])
     worksheet.reset_dimensions()  # the stored dimensions can lie; read the cells that exist
     # Each row comes padded up to its last stored cell, and missing rows come as empty rows,
@@ -249,6 +279,9 @@ def _sheet_table(worksheet: Any) -> Table:
                 f"sheet {worksheet.title!r} has cells past column {column_letter(MAX_COLUMNS)}; "
                 "delete the columns to the right of the rubric"
             )
+        budget[0] -= len(cells)
+        if budget[0] < 0:
+            raise _TooBig(_too_many_cells(worksheet.title))
         values: list[Any] = []
         for column, cell in enumerate(cells, start=1):
             value = cell.value
@@ -395,7 +428,7 @@ class _Builder:
                     self.problems.append((place, "this column has values but no heading"))
                 continue
             text = str(value).strip()
-            match = _DESCRIPTOR_COLUMN.match(text.casefold())
+            match = _DESCRIPTOR_COLUMN.fullmatch(text.casefold())
             if sheet is LOOK_FORS and match:
                 name = f"d:{int(match.group(1))}"
             elif _norm(text) in known:
@@ -460,7 +493,7 @@ def convert(raw: Any, kind: str) -> Any:
             return str(raw).upper()
         if isinstance(raw, float) and raw.is_integer():
             return int(raw)
-        if isinstance(raw, str) and re.fullmatch(r"[+-]?\d+", raw):
+        if isinstance(raw, str) and re.fullmatch(r"[+-]?[0-9]{1,9}", raw):
             return int(raw)
         return raw
     if kind == "boolean":

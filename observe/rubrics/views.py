@@ -27,6 +27,7 @@ from werkzeug.exceptions import BadRequest
 from observe import paths
 from observe.accounts.models import Role
 from observe.core.permissions import require_role
+from observe.core.validation import printable
 from observe.errors import Conflict, NotFound
 from observe.extensions import db
 from observe.rubrics.changes import compare
@@ -132,9 +133,16 @@ _UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 _PREVIEW_SECONDS = 12 * 3600
 
 
+def safe_filename(name: str) -> str:
+    """``name`` as a file name any header can carry: ASCII letters, digits, ``.``, ``_`` and
+    ``-``, everything else (a newline, a quote, a non-ASCII letter) written as ``-``. A key
+    stored before keys were checked whole could hold anything; its download must still work."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:200] or "rubric"
+
+
 def _file_response(data: bytes, form: str, filename: str) -> Response:
     response = Response(data, mimetype=_MEDIA[form])
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     return response
 
 
@@ -223,7 +231,9 @@ def _preview(parsed: ParsedRubric, notice: str | None = None, status: int = 200)
 
 
 def _upload_name(filename: str | None) -> str:
-    name = re.split(r"[/\\]", filename or "")[-1].strip()
+    # The name is the browser's to choose: NUL or an unpaired surrogate is written as \uXXXX,
+    # so it can be shown and stored as the version's source_name on either database.
+    name = printable(re.split(r"[/\\]", filename or "")[-1].strip())
     return name[-200:]
 
 

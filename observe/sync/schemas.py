@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from observe.core.validation import Id, Text, UTCDateTime, printable, text_problem
+from observe.core.validation import MAX_ID, Id, Text, UTCDateTime, printable, text_problem
 
 MAX_NOTES = 20_000
 MAX_EVIDENCE = 4_000
@@ -22,7 +22,16 @@ class RatingSchema(Schema):
         unknown = RAISE
 
     criterion = Text(required=True, validate=validate.Length(min=1, max=100))
-    level = fields.Integer(strict=True, allow_none=True, load_default=None)
+    # The rating's level column is a 32-bit integer on PostgreSQL: a level outside it (which no
+    # rubric loaded now has, see format.MAX_LEVEL) is refused here, by name, not by the database.
+    level = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(
+            -MAX_ID, MAX_ID, error=f"is out of range (at most {MAX_ID} either side of 0)"
+        ),
+    )
     not_observed = fields.Boolean(load_default=False)
     evidence = Text(
         load_default="",
@@ -50,7 +59,7 @@ def _plainly_valid(rating: Any) -> bool:
     return (
         type(criterion) is str
         and 1 <= len(criterion) <= 100
-        and (level is None or type(level) is int)
+        and (level is None or (type(level) is int and -MAX_ID <= level <= MAX_ID))
         and type(not_observed) is bool
         and type(evidence) is str
         and len(evidence) <= MAX_EVIDENCE
