@@ -89,7 +89,7 @@ def restore_command(file: Path) -> None:
     tokens = restored.live_tokens
     if tokens:
         click.echo(
-            f"{len(tokens)} API token{'s' if len(tokens) != 1 else ''} work as they did when the "
+            f"{len(tokens)} API token{' works' if len(tokens) == 1 else 's work'} as when the "
             f"backup was made. A token revoked after {made} works again: revoke it once more "
             "(observe users sign-out-everywhere EMAIL --revoke-tokens, or the settings page)."
         )

@@ -58,7 +58,7 @@ def test_a_restore_ends_sessions_signed_out_after_the_backup(
     output = _restore(target, path)
     assert "Every session has ended: everyone signs in once more" in output
     # The tokens revoked after the backup work again: named, so they can be revoked once more.
-    assert "2 API tokens work as they did when the backup was made" in output
+    assert "2 API tokens work as when the backup was made" in output
     assert "revoke it once more" in output
     assert f'copied@example.org  "stolen laptop"  {revoked_prefix}…' in output
     assert f'copied@example.org  "nightly export"  {kept_prefix}…' in output
