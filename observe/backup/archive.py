@@ -255,8 +255,16 @@ def read_manifest(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
         manifest = json.loads(archive.read(MANIFEST))
     except KeyError:
         raise BackupError(f"{name} has no {MANIFEST}: it is not an observe backup") from None
-    except (ValueError, zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
-            RecursionError) as error:  # fmt: skip
+    except (
+        ValueError,
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        zlib.error,
+        NotImplementedError,
+        RecursionError,
+        RuntimeError,
+    ) as error:  # fmt: skip (RuntimeError: an encrypted member)
         raise BackupError(f"{name}: its {MANIFEST} cannot be read ({error})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{name} is not an observe backup (its manifest names no {FORMAT!r})")
@@ -336,7 +344,14 @@ def verify(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str) -> lis
                         problem = f"{entry.member}, line {rows}{problem}"
         except KeyError:
             raise BackupError(f"{name} lacks {entry.member}") from None
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as error:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as error:  # fmt: skip (RuntimeError: an encrypted member)
             raise BackupError(f"{name}: {entry.member} is damaged ({error})") from None
         if digest.hexdigest() != entry.sha256 or rows != entry.rows:
             raise BackupError(

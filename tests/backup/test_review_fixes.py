@@ -182,33 +182,39 @@ def test_a_deeply_nested_line_is_named(app, make_app, databases, district, tmp_p
     assert "tables/audit_event.jsonl, line 1: not a JSON object" in output, output
 
 
-def _with_compression_method(source: Path, target: Path, member: str, method: int) -> Path:
-    """A copy whose ``member`` claims a compression method zipfile cannot read."""
+def _with_header(source: Path, target: Path, member: str, field: str, value: int) -> Path:
+    """A copy whose ``member``'s headers (local and central) say ``field`` (the general-purpose
+    flags or the compression method) is ``value``."""
+    local, central_at = {"flags": (6, 8), "method": (8, 10)}[field]
     data = bytearray(source.read_bytes())
     with zipfile.ZipFile(source) as opened:
         info = opened.getinfo(member)
-    data[info.header_offset + 8 : info.header_offset + 10] = method.to_bytes(2, "little")
+    data[info.header_offset + local : info.header_offset + local + 2] = value.to_bytes(2, "little")
     central = data.find(b"PK\x01\x02")
     while central != -1:
         length = int.from_bytes(data[central + 28 : central + 30], "little")
         if data[central + 46 : central + 46 + length] == member.encode():
-            data[central + 10 : central + 12] = method.to_bytes(2, "little")
+            data[central + central_at : central + central_at + 2] = value.to_bytes(2, "little")
         central = data.find(b"PK\x01\x02", central + 46)
     target.write_bytes(bytes(data))
     return target
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("method", 99, "compression method"), ("flags", 1, "encrypted")],
+)
 @pytest.mark.parametrize("member", ["tables/school.jsonl", "manifest.json"])
-def test_an_unsupported_compression_method_is_named(
-    app, make_app, databases, district, tmp_path, member
+def test_a_member_zipfile_cannot_read_is_named(
+    app, make_app, databases, district, tmp_path, member, field, value, message
 ):
     good = tmp_path / "good.zip"
     _backup(app, good)
-    odd = _with_compression_method(good, tmp_path / "odd.zip", member, 99)
+    odd = _with_header(good, tmp_path / "odd.zip", member, field, value)
     target = make_app(SQLALCHEMY_DATABASE_URI=databases(_kind(app)))
     output = _restore(target, odd, expect=1)
     assert "Nothing was restored" in output and "Traceback" not in output, output
-    assert member in output and "compression" in output, output
+    assert member in output and message in output, output
 
 
 def test_every_archived_column_has_a_check(app):
