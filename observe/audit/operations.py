@@ -51,6 +51,8 @@ ACTIONS: dict[str, str] = {
     "ratings.exported": "exported walkthrough ratings",
     "audit.exported": "exported the audit log",
     "audit.purged": "removed audit events past the retention period",
+    "backup.made": "wrote a backup archive of the whole database",
+    "backup.restored": "restored the database from a backup archive",
 }
 
 _EMAIL, _TYPE, _ID, _ADDRESS = 254, 40, 64, 64

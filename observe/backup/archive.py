@@ -13,21 +13,44 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import math
 import os
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Enum, Table, TypeDecorator, func, inspect, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    TypeDecorator,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
+from observe.core.models import UTCDateTime, utcnow
+from observe.core.validation import text_problem
 from observe.extensions import db
 
 FORMAT = "observe-backup"
@@ -125,6 +148,37 @@ def database_revision(connection: Connection) -> str | None:
     return revisions[0]
 
 
+def _fsync_path(path: str | Path, directory: bool = False) -> None:
+    """Flush a file's data (or a folder's entries) to the disk, so a power cut after "Wrote …"
+    loses neither the archive nor its name."""
+    descriptor = os.open(
+        path, (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if directory else os.O_RDONLY
+    )
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def record_backup(output: Path, manifest: Manifest) -> str:
+    """Record ``backup.made`` in the database just backed up, in a transaction of its own (the
+    caller commits); the archive's SHA-256."""
+    from observe.audit.operations import record
+
+    sha256 = file_sha256(output)
+    record(
+        "backup.made",
+        detail={
+            "file": output.name,
+            "sha256": sha256,
+            "created_at": manifest.created_at,
+            "alembic_revision": manifest.alembic_revision,
+            "rows": sum(t.rows for t in manifest.tables),
+        },
+    )
+    return sha256
+
+
 def write_backup(
     output: Path,
     progress: Callable[[int], None] | None = None,
@@ -182,7 +236,9 @@ def write_backup(
                     manifest.tables.append(entry)
                 archive.writestr(MANIFEST, manifest.to_json())
         os.chmod(temporary, 0o600)  # personnel data: readable by its owner only
+        _fsync_path(temporary)  # the bytes on disk before the name points at them
         os.replace(temporary, output)
+        _fsync_path(directory, directory=True)  # and the rename itself
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -199,7 +255,16 @@ def read_manifest(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
         manifest = json.loads(archive.read(MANIFEST))
     except KeyError:
         raise BackupError(f"{name} has no {MANIFEST}: it is not an observe backup") from None
-    except (ValueError, zipfile.BadZipFile, OSError) as error:
+    except (
+        ValueError,
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        zlib.error,
+        NotImplementedError,
+        RecursionError,
+        RuntimeError,
+    ) as error:  # fmt: skip (RuntimeError: an encrypted member)
         raise BackupError(f"{name}: its {MANIFEST} cannot be read ({error})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{name} is not an observe backup (its manifest names no {FORMAT!r})")
@@ -215,7 +280,7 @@ def read_manifest(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
 def open_archive(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
         raise BackupError(
             f"{path} is not a readable backup archive (truncated or not a zip file: {error})"
         ) from None
@@ -229,6 +294,22 @@ def _member_lines(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
             yield line
 
 
+def _row_problem(line: bytes, checks: dict[str, Callable[[Any], Any]]) -> str | None:
+    """What is wrong with one archived row (", column x: why"), or None."""
+    try:
+        values = json.loads(line)
+    except (ValueError, RecursionError):
+        return ": not a JSON object"
+    if not isinstance(values, dict) or values.keys() != checks.keys():
+        return ": not an object with the table's columns"
+    for column, check in checks.items():
+        try:
+            check(values[column])
+        except _Bad as error:
+            return f", column {column}: {error}"
+    return None
+
+
 def verify(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str) -> list[TableEntry]:
     """Check every table file against the manifest (rows, checksum) and the models' tables."""
     expected = {t.name: t for t in archived_tables()}
@@ -237,7 +318,7 @@ def verify(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str) -> lis
             TableEntry(t["name"], list(t["columns"]), int(t["rows"]), str(t["sha256"]))
             for t in manifest["tables"]
         ]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise BackupError(f"{name}: its manifest's table list is malformed") from None
     names = [e.name for e in entries]
     if sorted(names) != sorted(expected):
@@ -247,38 +328,211 @@ def verify(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str) -> lis
             f"{name} does not hold this schema's tables (missing {missing}, extra {extra})"
         )
     for entry in entries:
-        columns = [c.name for c in expected[entry.name].columns]
+        table = expected[entry.name]
+        columns = [c.name for c in table.columns]
         if sorted(entry.columns) != sorted(columns):
             raise BackupError(f"{name}: table {entry.name} has other columns than this schema's")
-        digest, rows = hashlib.sha256(), 0
+        checks = {c.name: checker(c) for c in table.columns}
+        digest, rows, problem = hashlib.sha256(), 0, None
         try:
             for line in _member_lines(archive, entry.member):
                 digest.update(line)
                 rows += 1
+                if problem is None:
+                    problem = _row_problem(line, checks)
+                    if problem is not None:
+                        problem = f"{entry.member}, line {rows}{problem}"
         except KeyError:
             raise BackupError(f"{name} lacks {entry.member}") from None
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as error:  # fmt: skip (RuntimeError: an encrypted member)
             raise BackupError(f"{name}: {entry.member} is damaged ({error})") from None
         if digest.hexdigest() != entry.sha256 or rows != entry.rows:
             raise BackupError(
                 f"{name}: {entry.member} does not match its checksum in the manifest "
                 "(the file was changed or damaged); nothing was restored"
             )
+        if problem is not None:  # checksums that agree around a value its column cannot hold
+            raise BackupError(f"{problem}; nothing was restored")
     return entries
 
 
-def _converter(column: Any) -> Callable[[Any], Any]:
+class _Bad(ValueError):
+    """A value that its column cannot hold; the message says why (never the value itself: it may
+    be personnel data)."""
+
+
+def _kind_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _text(length: int | None) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise _Bad(f"holds {_kind_name(value)} where text belongs")
+        if length is not None and len(value) > length:
+            raise _Bad(f"holds {len(value):,} characters; the column holds at most {length:,}")
+        if problem := text_problem(value):
+            raise _Bad(problem)
+        return value
+
+    return check
+
+
+def _integer(bits: int) -> Callable[[Any], Any]:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def check(value: Any) -> Any:
+        if type(value) is not int:
+            raise _Bad(f"holds {_kind_name(value)} where a whole number belongs")
+        if not low <= value <= high:
+            raise _Bad(f"is out of range for a {bits}-bit integer column ({low} to {high})")
+        return value
+
+    return check
+
+
+def _boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise _Bad(f"holds {_kind_name(value)} where true or false belongs")
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad(f"holds {_kind_name(value)} where a number belongs")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad("is not a finite number")
+    if isinstance(value, int) and abs(value) > 2**53:
+        raise _Bad("is too large for a floating-point column")
+    return value
+
+
+def _json(value: Any) -> Any:
+    """A JSON document either database can store: text without NUL or lone surrogates (keys
+    too), finite numbers. Walked without recursion (json.loads already bounded the depth)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if problem := text_problem(item):
+                raise _Bad(f"holds a JSON string that {problem}")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise _Bad("holds a JSON number that is not finite")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if problem := text_problem(key):
+                    raise _Bad(f"holds a JSON name that {problem}")
+                stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+def _datetime(aware: bool) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise _Bad(f"holds {_kind_name(value)} where a time belongs")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise _Bad("is not an ISO 8601 time") from None
+        if aware and parsed.utcoffset() is None:
+            raise _Bad("is a time without a UTC offset; the column holds UTC times")
+        if aware:
+            try:
+                parsed = parsed.astimezone(UTC)  # as the column stores it
+            except OverflowError:
+                raise _Bad("is a time out of range once in UTC") from None
+        if not aware and parsed.tzinfo is not None:
+            raise _Bad("is a time with a UTC offset; the column holds local times")
+        return parsed
+
+    return check
+
+
+def _date(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise _Bad(f"holds {_kind_name(value)} where a date belongs")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Bad("is not a date (YYYY-MM-DD)") from None
+
+
+def _enum(kind: Enum) -> Callable[[Any], Any]:
+    if kind.enum_class is not None:
+        enum_class = kind.enum_class
+        members = {member.value: member for member in enum_class}
+    else:
+        members = {value: value for value in kind.enums}
+    allowed = ", ".join(str(v) for v in members)
+
+    def check(value: Any) -> Any:
+        try:
+            return members[value]
+        except (KeyError, TypeError):
+            raise _Bad(f"is not one of the column's values ({allowed})") from None
+
+    return check
+
+
+def checker(column: Column[Any]) -> Callable[[Any], Any]:
+    """A function that returns the value to insert into ``column`` for an archived (decoded
+    JSON) value, or raises _Bad saying why the column cannot hold it. Built once per column, so
+    a restore of millions of rows pays one call per value, not a look at the type."""
     kind = column.type
     if isinstance(kind, TypeDecorator):
+        aware = isinstance(kind, UTCDateTime)
         kind = kind.impl_instance
-    if isinstance(kind, Enum) and kind.enum_class is not None:
-        enum_class = kind.enum_class
-        return lambda value: None if value is None else enum_class(value)
-    if isinstance(kind, DateTime):
-        return lambda value: None if value is None else datetime.fromisoformat(value)
-    if isinstance(kind, Date):
-        return lambda value: None if value is None else date.fromisoformat(value)
-    return lambda value: value
+    else:
+        aware = isinstance(kind, DateTime) and kind.timezone
+    if isinstance(kind, Boolean):
+        check = _boolean
+    elif isinstance(kind, Enum):  # before String: an Enum is a String
+        check = _enum(kind)
+    elif isinstance(kind, String):
+        check = _text(kind.length)
+    elif isinstance(kind, BigInteger):
+        check = _integer(64)
+    elif isinstance(kind, SmallInteger):
+        check = _integer(16)
+    elif isinstance(kind, Integer):
+        check = _integer(32)
+    elif isinstance(kind, Float | Numeric):
+        check = _number
+    elif isinstance(kind, DateTime):
+        check = _datetime(aware)
+    elif isinstance(kind, Date):
+        check = _date
+    elif isinstance(kind, JSON):
+        return _json  # JSON null is a value, like any other
+    else:  # pragma: no cover - a new column type needs its check here
+        raise TypeError(f"{column.table.name}.{column.name}: no restore check for {kind!r}")
+    if column.nullable:
+        return lambda value: None if value is None else check(value)
+
+    def required(value: Any) -> Any:
+        if value is None:
+            raise _Bad("is empty, but the column requires a value")
+        return check(value)
+
+    return required
 
 
 def emptiness(connection: Connection) -> list[str]:
@@ -301,7 +555,7 @@ def load_tables(
     loaded: dict[str, int] = {}
     for table in archived_tables():
         entry = next(e for e in entries if e.name == table.name)
-        converters = {c.name: _converter(c) for c in table.columns}
+        checks = {c.name: checker(c) for c in table.columns}
         batch: list[dict[str, Any]] = []
         count = 0
 
@@ -313,17 +567,20 @@ def load_tables(
                     f"the database refused a row of {table.name}: {error.orig}; "
                     "nothing was restored"
                 ) from None
+            except (StatementError, OverflowError) as error:  # verify() checked every value
+                raise BackupError(
+                    f"a row of {table.name} could not be written ({type(error).__name__}); "
+                    "nothing was restored"
+                ) from None
             if progress:
                 progress(len(rows))
 
-        columns = frozenset(converters)
         for number, line in enumerate(_member_lines(archive, entry.member), start=1):
             try:
                 values = json.loads(line)
-                if not isinstance(values, dict) or values.keys() != columns:
-                    raise ValueError("not an object with the table's columns")
-                batch.append({name: converters[name](value) for name, value in values.items()})
-            except (ValueError, TypeError) as error:
+                batch.append({column: check(values[column]) for column, check in checks.items()})
+            except (ValueError, TypeError, KeyError, RecursionError) as error:
+                # verify() read the same lines: only a file changed since lands here.
                 raise BackupError(
                     f"{entry.member}, line {number}: {error}; nothing was restored"
                 ) from None
@@ -373,6 +630,41 @@ class Restored:
     manifest: dict[str, Any]
     rows: dict[str, int]
     created_schema: bool
+    sha256: str = ""
+    # (owner's email, token name, prefix) of every token that works after the restore.
+    live_tokens: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def end_every_session(connection: Connection) -> None:
+    """Raise every user's session generation: a cookie issued before the restore — even one that
+    was signed out after the backup was taken — opens no session in the restored database."""
+    users = db.metadata.tables["user"]
+    connection.execute(users.update().values(session_generation=users.c.session_generation + 1))
+
+
+def live_tokens(connection: Connection) -> list[tuple[str, str, str]]:
+    """Every API token that works in this database (not revoked, not expired, its owner active),
+    as (owner's email, name, prefix)."""
+    users, tokens = db.metadata.tables["user"], db.metadata.tables["api_token"]
+    query = (
+        select(users.c.email, tokens.c.name, tokens.c.prefix)
+        .join_from(tokens, users, tokens.c.user_id == users.c.id)
+        .where(
+            tokens.c.revoked_at.is_(None),
+            or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > utcnow()),
+            users.c.active.is_(True),
+        )
+        .order_by(users.c.email, tokens.c.name, tokens.c.prefix)
+    )
+    return [tuple(row) for row in connection.execute(query)]
 
 
 def restore(
@@ -384,6 +676,7 @@ def restore(
     caller commits; then the rollups are counted afresh. Every check comes before any write."""
     import flask_migrate
 
+    from observe.audit.operations import record
     from observe.reports import rollups
 
     name = str(path)
@@ -428,6 +721,19 @@ def restore(
             on_total(sum(e.rows for e in entries))
         rows = load_tables(connection, archive, entries, progress)
         fix_sequences(connection)
+        end_every_session(connection)
+        tokens = live_tokens(connection)
         rollups.rebuild(db.session)
+        sha256 = file_sha256(path)
+        record(
+            "backup.restored",
+            detail={
+                "file": path.name,
+                "sha256": sha256,
+                "created_at": str(manifest.get("created_at"))[:64],
+                "alembic_revision": manifest.get("alembic_revision"),
+                "rows": sum(rows.values()),
+            },
+        )
         db.session.flush()
-    return Restored(manifest, rows, created)
+    return Restored(manifest, rows, created, sha256, tokens)

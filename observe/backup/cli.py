@@ -12,6 +12,11 @@ from observe.backup import archive
 from observe.extensions import db
 
 
+def _shown(text: str) -> str:
+    """Archived text made safe for a terminal: control characters as escapes."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 @click.command("backup")
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -41,6 +46,17 @@ def backup_command(output: Path, overwrite: bool) -> None:
         f"{len(manifest.tables)} tables at schema revision {manifest.alembic_revision}, "
         f"backup format {manifest.format_version}."
     )
+    try:
+        sha256 = archive.record_backup(output, manifest)
+        db.session.commit()
+    except DBAPIError as error:  # a read-only replica, say: the archive is whole all the same
+        db.session.rollback()
+        click.echo(
+            f"Warning: the backup is whole, but the audit log could not record it: {error.orig}",
+            err=True,
+        )
+    else:
+        click.echo(f"SHA-256 {sha256}; recorded in the audit log (backup.made).")
 
 
 @click.command("restore")
@@ -60,9 +76,24 @@ def restore_command(file: Path) -> None:
             raise click.ClickException(f"Nothing was restored: {reason}") from None
         db.session.commit()
     rows = sum(restored.rows.values())
-    made = restored.manifest.get("created_at", "?")
+    made = _shown(str(restored.manifest.get("created_at", "?"))[:64])
     click.echo(
         f"Restored {rows:,} rows of {len(restored.rows)} tables from {file} (made {made})"
         + (", creating the schema first" if restored.created_schema else "")
         + "; sequences set and report rollups counted afresh."
     )
+    click.echo(
+        "Every session has ended: everyone signs in once more (tablets keep their unsynced "
+        "work and send it after signing in)."
+    )
+    tokens = restored.live_tokens
+    if tokens:
+        click.echo(
+            f"{len(tokens)} API token{' works' if len(tokens) == 1 else 's work'} as when the "
+            f"backup was made. A token revoked after {made} works again: revoke it once more "
+            "(observe users sign-out-everywhere EMAIL --revoke-tokens, or the settings page)."
+        )
+        for email, name, prefix in tokens:
+            click.echo(f'  {_shown(email)}  "{_shown(name)}"  {_shown(prefix)}…')
+    else:
+        click.echo("No API token works in the restored database.")
