@@ -105,3 +105,30 @@ def _drain_live_server(counting_server) -> Iterator[None]:
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def riverbend(create_school, create_classroom, create_user):
+    """The tablet tests' district, built on demand: Riverbend High with AP Calculus (and,
+    unless told otherwise, English 9), the quick look-fors rubric, and its observers
+    (email → name). ``northside=True`` adds a second school for a classroom to move to."""
+    from observe import paths
+    from observe.accounts.models import Role
+    from observe.extensions import db
+    from observe.rubrics.operations import load_rubric_file
+
+    def build(
+        observers: dict[str, str] | None = None, *, english: bool = True, northside: bool = False
+    ) -> None:
+        school = create_school("RHS", "Riverbend High")
+        if northside:
+            create_school("NHS", "Northside High")
+        create_classroom("RHS-01", school=school, name="AP Calculus", course_level="AP")
+        if english:
+            create_classroom("RHS-02", school=school, name="English 9", course_level="general")
+        for email, name in (observers or {"coach@example.org": "Aisha Grant"}).items():
+            create_user(Role.OBSERVER, email=email, name=name, schools=[school])
+        load_rubric_file(paths.SAMPLE_RUBRICS / "quick-look-fors.yaml")
+        db.session.commit()
+
+    return build

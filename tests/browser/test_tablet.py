@@ -8,11 +8,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import func, select
 
-from observe import paths
-from observe.accounts.models import Role
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationVersion
-from observe.rubrics.operations import load_rubric_file
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.browser.test_sign_in import serious_violations
 from tests.conftest import PASSWORD
@@ -21,13 +18,8 @@ EMAIL = "coach@example.org"
 
 
 @pytest.fixture
-def district(create_school, create_classroom, create_user):
-    school = create_school("RHS", "Riverbend High")
-    create_classroom("RHS-01", school=school, name="AP Calculus", course_level="AP")
-    create_classroom("RHS-02", school=school, name="English 9", course_level="general")
-    create_user(Role.OBSERVER, email=EMAIL, name="Aisha Grant", schools=[school])
-    load_rubric_file(paths.SAMPLE_RUBRICS / "quick-look-fors.yaml")
-    db.session.commit()
+def district(riverbend):
+    riverbend()
 
 
 def open_app(page: Page, base: str) -> None:

@@ -7,11 +7,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
-from observe import paths
-from observe.accounts.models import Role
 from observe.extensions import db
 from observe.observations.models import Observation
-from observe.rubrics.operations import load_rubric_file
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.browser.test_tablet_whole import begin, open_app, sign_in, submit
 
@@ -20,13 +17,8 @@ BEN = "ben@example.org"
 
 
 @pytest.fixture
-def district(create_school, create_classroom, create_user):
-    school = create_school("RHS", "Riverbend High")
-    create_classroom("RHS-01", school=school, name="AP Calculus", course_level="AP")
-    create_user(Role.OBSERVER, email=AISHA, name="Aisha Grant", schools=[school])
-    create_user(Role.OBSERVER, email=BEN, name="Ben Ortiz", schools=[school])
-    load_rubric_file(paths.SAMPLE_RUBRICS / "quick-look-fors.yaml")
-    db.session.commit()
+def district(riverbend):
+    riverbend({AISHA: "Aisha Grant", BEN: "Ben Ortiz"}, english=False)
 
 
 def authors() -> list[tuple[str, str]]:

@@ -9,25 +9,16 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from observe import paths
-from observe.accounts.models import Role
 from observe.extensions import db
 from observe.observations.models import Observation
 from observe.roster.models import Classroom, School
-from observe.rubrics.operations import load_rubric_file
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.browser.test_tablet_whole import begin, open_app, submit, sync_now
 
 
 @pytest.fixture
-def district(create_school, create_classroom, create_user):
-    school = create_school("RHS", "Riverbend High")
-    create_school("NHS", "Northside High")
-    create_classroom("RHS-01", school=school, name="AP Calculus", course_level="AP")
-    create_classroom("RHS-02", school=school, name="English 9", course_level="general")
-    create_user(Role.OBSERVER, email="coach@example.org", name="Aisha Grant", schools=[school])
-    load_rubric_file(paths.SAMPLE_RUBRICS / "quick-look-fors.yaml")
-    db.session.commit()
+def district(riverbend):
+    riverbend(northside=True)
 
 
 def stored() -> list[Observation]:

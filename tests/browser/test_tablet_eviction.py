@@ -11,10 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
-from observe import paths
-from observe.accounts.models import Role
 from observe.extensions import db
-from observe.rubrics.operations import load_rubric_file
 from observe.sync.devices import COOKIE_NAME
 from observe.sync.models import TabletDevice
 from tests.browser.conftest import TABLET_VIEWPORTS
@@ -38,12 +35,8 @@ EVICT = """async () => {
 
 
 @pytest.fixture
-def district(create_school, create_classroom, create_user):
-    school = create_school("RHS", "Riverbend High")
-    create_classroom("RHS-01", school=school, name="AP Calculus", course_level="AP")
-    create_user(Role.OBSERVER, email=AISHA, name="Aisha Grant", schools=[school])
-    load_rubric_file(paths.SAMPLE_RUBRICS / "quick-look-fors.yaml")
-    db.session.commit()
+def district(riverbend):
+    riverbend({AISHA: "Aisha Grant"}, english=False)
 
 
 def record_walkthroughs(page: Page, *notes: str) -> None:

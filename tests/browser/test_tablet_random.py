@@ -10,11 +10,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
-from observe import paths
-from observe.accounts.models import Role
 from observe.extensions import db
 from observe.observations.models import Observation
-from observe.rubrics.operations import load_rubric_file
 from tests.browser.test_tablet_whole import begin, open_app, submit
 
 SEEDS = [3, 17, 29]
@@ -22,12 +19,8 @@ STEPS = 12
 
 
 @pytest.fixture
-def district(create_school, create_classroom, create_user):
-    school = create_school("RHS", "Riverbend High")
-    create_classroom("RHS-01", school=school, name="AP Calculus", course_level="AP")
-    create_user(Role.OBSERVER, email="coach@example.org", name="Aisha Grant", schools=[school])
-    load_rubric_file(paths.SAMPLE_RUBRICS / "quick-look-fors.yaml")
-    db.session.commit()
+def district(riverbend):
+    riverbend(english=False)
 
 
 def settle(page: Page) -> None:
