@@ -231,6 +231,9 @@ def account_for_single_sign_on(
     there is none and the email's domain is in ``allowed_domains``, a new observer with no
     schools (an admin gives them schools or another role). None when there is neither."""
     email = normalise_email(email)
+    # Two first sign-ins of the same new person at once (two tabs, a double tap) must make one
+    # account, not fail the second on the unique email: one transaction at a time per email.
+    _serialise(f"single sign-on {email}")
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     if user is not None:
         return user

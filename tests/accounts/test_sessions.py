@@ -301,3 +301,39 @@ def test_an_account_without_a_password_makes_tokens_only_just_after_signing_in(
         cookie["signed_in_at"] = time.time() - 60
     made = client.post_form("/settings/tokens", {"name": "fresh"}, token_from="/settings")
     assert made.status_code == 200 and db.session.query(ApiToken).count() == 1
+
+
+def test_first_single_sign_ons_at_the_same_moment_make_one_account(app):
+    """The provisioning of a new single sign-on account runs one transaction at a time per
+    email, so sign-ins arriving together all land in the one account."""
+    import threading
+
+    from sqlalchemy import select
+
+    from observe.accounts import operations
+    from observe.core.database import begin_write
+
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def first_sign_in() -> None:
+        with app.app_context():
+            try:
+                begin_write()
+                user = operations.account_for_single_sign_on(
+                    "New.Person@district.example", "New Person", {"district.example"}
+                )
+                db.session.commit()
+                ids.append(user.id)
+            except BaseException as error:
+                errors.append(error)
+                db.session.rollback()
+
+    threads = [threading.Thread(target=first_sign_in) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len(ids) == 6 and len(set(ids)) == 1
+    assert db.session.scalars(select(User.email)).all() == ["new.person@district.example"]
