@@ -17,17 +17,22 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
-def _share(name: str, default: float) -> float:
+def _number(name: str, default: float, low: float, high: float, what: str) -> float:
+    """A number setting within [low, high]; anything else (NaN included) stops the start."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        share = float(value)
+        number = float(value)
     except ValueError:
-        share = -1.0
-    if not 0.0 <= share <= 1.0:
-        raise RuntimeError(f"{name} must be a number from 0 to 1, not {value!r}")
-    return share
+        number = float("nan")
+    if not low <= number <= high:
+        raise RuntimeError(f"{name} must be {what}, not {value!r}")
+    return number
+
+
+def _share(name: str, default: float) -> float:
+    return _number(name, default, 0.0, 1.0, "a number from 0 to 1")
 
 
 def _whole(name: str, default: int, low: int, high: int, unit: str = "") -> int:
@@ -46,16 +51,7 @@ def _days(name: str, default: int) -> int:
 
 
 def _seconds(name: str, default: float, high: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0.0 <= seconds <= high:  # NaN fails this too
-        raise RuntimeError(f"{name} must be a number of seconds from 0 to {high:g}, not {value!r}")
-    return seconds
+    return _number(name, default, 0.0, high, f"a number of seconds from 0 to {high:g}")
 
 
 def database_url(instance_path: str) -> str:

@@ -20,7 +20,14 @@ import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from observe.core.validation import Path, PathPart, flatten_messages, format_path, text_problem
+from observe.core.validation import (
+    Path,
+    PathPart,
+    Text,
+    flatten_messages,
+    format_path,
+    text_problem,
+)
 from observe.errors import ProblemList, plural
 
 FORMAT_ID = "observe-rubric/1"
@@ -190,14 +197,11 @@ def _at_most(max_length: int) -> Callable[[str], None]:
     return check
 
 
-class _StrippedString(fields.String):
+class _StrippedString(Text):
     # Folded YAML (>) adds a trailing newline; trimming keeps it out of the content hash.
-    # Text that no database can store (NUL, an unpaired surrogate) is refused here, by name.
+    # Text (core.validation) refuses what no database can store (NUL, an unpaired surrogate).
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if problem := text_problem(text):
-            raise ValidationError(problem)
-        return text.strip()
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def _is_slug(text: str) -> bool:

@@ -32,14 +32,9 @@ from observe.rubrics.models import Criterion, Rubric, RubricVersion
 from observe.rubrics.operations import load_rubric_text, store_rubric
 from observe.rubrics.spreadsheet import MAX_CELLS, read_workbook, write_workbook
 from tests.rubrics.conftest import VALID
+from tests.rubrics.test_format import problems
 from tests.rubrics.test_upload import confirm, upload
 from tests.sync.conftest import make_version, push, setting  # noqa: F401 (fixtures)
-
-
-def problems(text: str) -> list[str]:
-    with pytest.raises(RubricFileError) as caught:
-        parse_rubric(text, "x.yaml")
-    return caught.value.problems
 
 
 def document() -> dict[str, Any]:
