@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from flask import Flask, request
@@ -11,14 +12,14 @@ from observe import paths
 from observe.config import build_config, create_private_sqlite_file
 from observe.core.clock import zone_named
 from observe.core.database import configure_engine
-from observe.core.validation import IdConverter, JSONProvider
+from observe.core.validation import IdConverter, JSONProvider, register_screening
 from observe.extensions import csrf, db, login_manager, migrate
 
 # What carries no personal data and keeps its own caching: static files, the tablet app's page,
 # worker and manifest (the same for everyone, cached for offline use), the API's description.
 CACHEABLE_ENDPOINTS = {
     "static",
-    "core.favicon",
+    "home.favicon",
     "tablet.app",
     "tablet.service_worker",
     "tablet.manifest",
@@ -52,27 +53,36 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Every model module is imported so the metadata (and Alembic) sees every table.
     from observe import models  # noqa: F401
+
+    # Every module that listens to a hook (observe/core/hooks.py): no reaction may be missing
+    # because a module happened not to be imported yet.
+    for listening in ("observe.core.changes", "observe.reports.rollups", "observe.sync.devices"):
+        import_module(listening)
     from observe.accounts import auth, oidc
     from observe.accounts.views import bp as accounts_bp
     from observe.api import bp as api_bp
-    from observe.api import routes as _api_routes  # noqa: F401
     from observe.audit.views import bp as audit_bp
     from observe.calibration.views import bp as calibration_bp
-    from observe.cli import register_commands
+    from observe.commands import register_commands
     from observe.core.formatting import register_filters
-    from observe.core.views import bp as core_bp
     from observe.errors import register_error_handlers
+    from observe.home.views import bp as home_bp
     from observe.observations.views import bp as walkthroughs_bp
     from observe.reports.views import bp as reports_bp
     from observe.roster.views import bp as roster_bp
     from observe.rubrics.views import bp as rubrics_bp
     from observe.tablet.views import bp as tablet_bp
 
+    # Every feature's JSON routes join the API blueprint before it is registered.
+    for feature in ("accounts", "calibration", "observations", "reports", "roster", "rubrics"):
+        import_module(f"observe.{feature}.api")
+    import_module("observe.sync.api")
     oidc.init_app(app)  # a single sign-on setting that cannot work stops the start here
     auth.init_app(app)
     register_error_handlers(app)
+    register_screening(app)
     register_filters(app)
-    blueprints = (core_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp)
+    blueprints = (home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp)
     blueprints += (reports_bp, api_bp, tablet_bp, audit_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

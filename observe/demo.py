@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 
 from observe import paths
 from observe.accounts import operations as accounts
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.calibration import sessions as calibration
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.reports import goals
 from observe.roster.models import (
@@ -37,7 +38,7 @@ from observe.roster.models import (
 )
 from observe.rubrics.models import Criterion, RubricVersion
 from observe.rubrics.operations import load_rubric_file
-from observe.sync import operations as sync
+from observe.sync import push as sync
 
 EMAIL_DOMAIN = "riverbend.example"
 SIGN_INS_FILE = "demo-sign-ins.txt"

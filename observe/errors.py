@@ -107,25 +107,6 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def register_error_handlers(app: Flask) -> None:
-    from observe.core.validation import hostile_field, text_problem
-
-    @app.before_request
-    def refuse_unstorable_fields():
-        # A NUL in any query parameter or form field would reach PostgreSQL as a 500; every
-        # view is spared from checking for it. Refused as any other bad value of a field is.
-        if found := hostile_field():
-            kind, name, problem = found
-            return error_response(
-                ValidationFailed.status,
-                ValidationFailed.code,
-                f"The {kind} {name!r} {problem}.",
-                {name: [problem]},
-            )
-        for value in (request.view_args or {}).values():
-            if isinstance(value, str) and text_problem(value):
-                return error_response(404, "not_found", "Nothing is found at this address.")
-        return None
-
     @app.errorhandler(ObserveError)
     def handle_observe_error(error: ObserveError):
         response = error_response(error.status, error.code, error.message, error.details)

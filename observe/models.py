@@ -1,12 +1,13 @@
 """Imports every model so SQLAlchemy's metadata, and so Alembic, knows every table."""
 
-from observe.accounts.models import ApiToken, Role, User, user_school
+from observe.accounts.models import ApiToken, User, user_school
 from observe.audit.models import AuditEvent
 from observe.calibration.models import (
     CalibrationSession,
     ConsensusScore,
     calibration_participant,
 )
+from observe.core.changes import Change, ChangeCounter
 from observe.observations.models import (
     Observation,
     ObservationVersion,
@@ -31,7 +32,7 @@ from observe.rubrics.models import (
     Rubric,
     RubricVersion,
 )
-from observe.sync.models import Change, ChangeCounter, TabletDevice
+from observe.sync.models import TabletDevice
 
 __all__ = [
     "ApiToken",
@@ -53,7 +54,6 @@ __all__ = [
     "ObservationVersion",
     "Rating",
     "RejectedVersion",
-    "Role",
     "RollupProfile",
     "RollupSchool",
     "RollupState",

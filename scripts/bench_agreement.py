@@ -110,12 +110,12 @@ def session_report(samples: int = 20) -> None:
     """Time the report of a revealed session of 12 observers x 30 look-fors."""
     from observe import create_app
     from observe.accounts import operations as accounts
-    from observe.accounts.models import Role
     from observe.calibration import sessions
+    from observe.core.permissions import Role
     from observe.extensions import db
     from observe.roster.models import School
     from observe.rubrics.operations import load_rubric_text
-    from observe.sync import operations as sync
+    from observe.sync import push as sync
 
     with tempfile.TemporaryDirectory() as workdir:
         app = create_app(

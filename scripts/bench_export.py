@@ -33,9 +33,9 @@ GOAL = 200_000
 
 def measure(url: str) -> dict:
     from observe import create_app
+    from observe.core.permissions import SYSTEM
     from observe.extensions import db
     from observe.reports import export
-    from observe.reports.cli import Console
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
@@ -43,12 +43,12 @@ def measure(url: str) -> dict:
 
         def floor() -> int:
             # The export's own query, its rows fetched and dropped: no lookups, no text.
-            statement = export.query(Console(), everything).execution_options(yield_per=5_000)
+            statement = export.query(SYSTEM, everything).execution_options(yield_per=5_000)
             return sum(1 for _ in db.session.connection().execute(statement))
 
         def full(scope: export.Scope) -> int:
             count = 0
-            for chunk in export.csv_chunks(export.parts(Console(), scope)):
+            for chunk in export.csv_chunks(export.parts(SYSTEM, scope)):
                 count += chunk.count("\n")
             return count - 1  # the header
 

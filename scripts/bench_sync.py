@@ -45,7 +45,7 @@ def prepare(url: str, devices: int) -> dict:
 
     from observe import create_app, paths
     from observe.accounts import operations as accounts
-    from observe.accounts.models import Role
+    from observe.core.permissions import Role
     from observe.extensions import db
     from observe.reports import rollups
     from observe.roster.models import Classroom, School

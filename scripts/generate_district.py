@@ -41,7 +41,8 @@ def generate(
     from sqlalchemy import insert, select
 
     from observe import create_app, paths
-    from observe.accounts.models import Role, User, user_school
+    from observe.accounts.models import User, user_school
+    from observe.core.permissions import Role
     from observe.extensions import db
     from observe.observations.models import Observation, ObservationVersion, Rating
     from observe.roster.models import Classroom, ClassroomProgram, School

@@ -55,7 +55,7 @@ def prepare(url: str, observers: int, password: str) -> list[str]:
 
     from observe import create_app, paths
     from observe.accounts import operations as accounts
-    from observe.accounts.models import Role
+    from observe.core.permissions import Role
     from observe.extensions import db
     from observe.roster.models import Classroom, School
     from observe.rubrics.operations import load_rubric_file

@@ -32,8 +32,8 @@ PUBLIC_ENDPOINTS = {
     "accounts.sso_start",
     "accounts.sso_callback",
     "static",
-    "core.health",
-    "core.favicon",
+    "home.health",
+    "home.favicon",
     "api.openapi",
     # The tablet app's page, worker and manifest are the same for everyone and must be
     # cacheable; the app asks the API who is signed in.

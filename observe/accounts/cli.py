@@ -8,7 +8,8 @@ import click
 from sqlalchemy import select
 
 from observe.accounts import operations
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
+from observe.core.permissions import Role
 from observe.errors import ValidationFailed
 from observe.extensions import db
 

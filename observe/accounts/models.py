@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,24 +11,11 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import UTCDateTime, utcnow
+from observe.core.permissions import Role
 from observe.extensions import db
 
 if TYPE_CHECKING:
     from observe.roster.models import School
-
-
-class Role(enum.StrEnum):
-    OBSERVER = "observer"
-    SCHOOL_LEADER = "school-leader"
-    DISTRICT_ADMIN = "district-admin"
-
-    @property
-    def label(self) -> str:
-        return {
-            Role.OBSERVER: "Observer",
-            Role.SCHOOL_LEADER: "School leader",
-            Role.DISTRICT_ADMIN: "District admin",
-        }[self]
 
 
 # The schools a user works in: an observer walks their classrooms; a school leader reads

@@ -12,10 +12,11 @@ from sqlalchemy import and_, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from observe.accounts import passwords
-from observe.accounts.models import ApiToken, Role, SignInFailure, User
+from observe.accounts.models import ApiToken, SignInFailure, User
 from observe.audit.operations import record
 from observe.core.database import begin_write
 from observe.core.models import utcnow
+from observe.core.permissions import Role
 from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
 from observe.roster.models import School

@@ -22,14 +22,13 @@ from flask_wtf.csrf import generate_csrf
 
 from observe.accounts import devices, oidc, operations
 from observe.accounts.models import User
-from observe.audit.operations import record
-from observe.audit.views import record_failed_sign_in, record_throttled_sign_in
+from observe.audit.operations import record, record_failed_sign_in, record_throttled_sign_in
+from observe.core import hooks
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.core.validation import printable
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.sync import devices as tablet_devices
 
 bp = Blueprint("accounts", __name__)
 TOKEN_SCOPES = ("full", "read-only")
@@ -53,14 +52,14 @@ def _open_session(user: User) -> None:
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a crafted ?next= must not send people to another site."""
     if not target:
-        return url_for("core.home")
+        return url_for("home.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("core.home")
+        return url_for("home.home")
     # Browsers take a backslash for a slash (/\evil.example is another site) and drop tabs
     # and newlines (/<tab>/evil.example too).
     if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
-        return url_for("core.home")
+        return url_for("home.home")
     return target
 
 
@@ -226,7 +225,7 @@ def _signed_out(user: User) -> None:
     # which: that is no eviction, and the next sign-in on this browser is not told of one.
     cleared = printable(request.form.get("cleared_database", ""))
     if cleared:
-        tablet_devices.cleared(user, tablet_devices.key_of(request), cleared)
+        hooks.tablet_cleared.send(db.session, hooks.TabletCleared(user.id, cleared))
 
 
 @bp.post("/settings/sign-out-everywhere")

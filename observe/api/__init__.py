@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1. Features add their routes to ``bp``."""
+"""The JSON API under /api/v1: the blueprint every feature adds its routes to (in its own
+``api.py``), and the API's OpenAPI description. Imports no feature."""
 
 from __future__ import annotations
 
@@ -7,29 +8,8 @@ from pathlib import Path
 
 import yaml
 from flask import Blueprint, jsonify
-from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def user_json(user) -> dict:
-    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role.value}
-
-
-@bp.get("/me")
-def me():
-    """The signed-in user (by session or token): who observe thinks you are."""
-    return jsonify(
-        **user_json(current_user),
-        schools=[{"id": s.id, "code": s.code, "name": s.name} for s in current_user.schools],
-    )
-
-
-@bp.get("/session")
-def session_info():
-    """Who is signed in, and the CSRF token a page sends with its pushes (X-CSRFToken)."""
-    return jsonify(user=user_json(current_user), csrf_token=generate_csrf())
 
 
 @bp.get("/openapi.json")

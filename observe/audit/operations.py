@@ -6,18 +6,27 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flask import g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
 from observe.audit.models import PURGE_OPTION, PURGE_SETTING, AuditEvent
+from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.extensions import db
 
-if TYPE_CHECKING:
-    from observe.accounts.models import User
+
+class Actor(Protocol):
+    """Whoever acted: a user (accounts.models.User) — by id and email."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
 
 # Every action code the app records, and what it means. The codes are stable: programs that read
 # an export may rely on them. (Other features add theirs here.)
@@ -90,7 +99,7 @@ def record(
     object_type: str = "",
     object_id: object = "",
     detail: dict[str, Any] | None = None,
-    actor: User | None = None,
+    actor: Actor | None = None,
     actor_email: str | None = None,
     address: str | None = None,
 ) -> AuditEvent:
@@ -156,3 +165,54 @@ def purge(retention_days: int, now: datetime | None = None) -> int:
         },
     )
     return removed
+
+
+# ---- at the request boundary -----------------------------------------------------------------
+# What has no write of its own to ride with (a read of teacher-level data, a failed sign-in) is
+# recorded by these, which commit the event in a transaction of its own — the one exception to
+# "operations only flush", and so only called from views, with nothing else unsaved.
+
+
+def record_now(action: str, object_type: str = "", object_id: object = "", **detail: Any) -> None:
+    """Record what the signed-in user did that writes nothing else (read or downloaded
+    teacher-level data, signed out), and commit.
+
+    Call it after the data is loaded and the access check passed, with nothing else unsaved:
+    the request's transaction is committed and a writing one begun.
+    """
+    begin_write()
+    record(action, object_type=object_type, object_id=object_id, detail=detail)
+    db.session.commit()
+
+
+def record_failed_sign_in(email: str, reason: str) -> None:
+    """A refused sign-in is recorded although nothing else is saved: its own transaction."""
+    begin_write()
+    record("sign_in.failed", actor_email=email, detail={"reason": reason})
+    db.session.commit()
+
+
+def record_throttled_sign_in(email: str, window: timedelta) -> None:
+    """A sign-in held by the throttle (429) is recorded once per email and window, not per
+    attempt: the attack shows in the log, and cannot grow it without bound."""
+    stored_email = storable_email(email)
+    since = utcnow() - window
+    already = db.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.action == "sign_in.throttled",
+            AuditEvent.actor_email == stored_email,
+            AuditEvent.at > since,
+        )
+        .limit(1)
+    )
+    db.session.rollback()
+    if already is not None:
+        return
+    begin_write()
+    record(
+        "sign_in.throttled",
+        actor_email=email,
+        detail={"reason": "too many failed sign-ins; later attempts in this window not recorded"},
+    )
+    db.session.commit()

@@ -677,7 +677,7 @@ def restore(
     import flask_migrate
 
     from observe.audit.operations import record
-    from observe.reports import rollups
+    from observe.core import hooks
 
     name = str(path)
     with open_archive(path) as archive:
@@ -723,7 +723,7 @@ def restore(
         fix_sequences(connection)
         end_every_session(connection)
         tokens = live_tokens(connection)
-        rollups.rebuild(db.session)
+        hooks.database_restored.send(db.session, hooks.NOTHING)
         sha256 = file_sha256(path)
         record(
             "backup.restored",

@@ -8,16 +8,17 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from observe.api import bp
-from observe.audit.views import record_now
+from observe.audit.operations import record_now
 from observe.calibration import report, sessions, trends
 from observe.calibration.models import CalibrationSession
+from observe.calibration.schemas import session_json
 from observe.core.database import begin_write
 from observe.extensions import db
 
 
 def session_detail(session: CalibrationSession) -> dict[str, Any]:
     """A session with who has submitted (never what), and its consensus once revealed."""
-    detail = sessions.session_json(session)
+    detail = session_json(session)
     detail["progress"] = sessions.progress(session)
     detail["reveal_record"] = session.reveal_record if session.is_revealed else None
     detail["consensus"] = (
@@ -38,9 +39,7 @@ def session_detail(session: CalibrationSession) -> dict[str, Any]:
 
 @bp.get("/calibration/sessions")
 def calibration_sessions():
-    return jsonify(
-        sessions=[sessions.session_json(s) for s in sessions.visible_sessions(current_user)]
-    )
+    return jsonify(sessions=[session_json(s) for s in sessions.visible_sessions(current_user)])
 
 
 @bp.post("/calibration/sessions")

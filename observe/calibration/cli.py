@@ -1,4 +1,5 @@
-"""``observe agreement RATINGS.csv``: agreement statistics for a calibration session's ratings.
+"""``observe agreement RATINGS.csv``: agreement statistics for a calibration session's ratings;
+and ``observe report calibration``, a session's printed report.
 
 The CSV has a header row of rater names after a first column of unit ids, one row per unit, and
 a blank cell where a rater gave no rating. The statistics and their conventions are described in
@@ -13,8 +14,16 @@ import math
 from pathlib import Path
 
 import click
+from flask import current_app
+from sqlalchemy import select
 
+from observe.audit.operations import record
+from observe.calibration import report, views
 from observe.calibration.agreement import SCALES, Category, available_statistics, compute
+from observe.calibration.models import CalibrationSession
+from observe.core.pdf import PAPER, write_pdf
+from observe.core.permissions import SYSTEM
+from observe.extensions import db
 
 # Plain-language notes for the table; the docs explain each statistic in full.
 NOTES = {
@@ -183,3 +192,42 @@ def agreement_command(
     )
     click.echo()
     click.echo(format_table(result))
+
+
+@click.command("calibration")
+@click.argument("session_id", type=int, required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--paper", type=PAPER, default="letter", show_default=True)
+def report_command(session_id: int | None, output: Path | None, paper: str) -> None:
+    """A calibration session's report; without SESSION_ID, list the sessions."""
+    if session_id is None:
+        sessions = db.session.scalars(
+            select(CalibrationSession).order_by(
+                CalibrationSession.held_on.desc(), CalibrationSession.id.desc()
+            )
+        ).all()
+        if not sessions:
+            click.echo("No calibration session yet.")
+        for s in sessions:
+            click.echo(f"{s.id}\t{s.held_on.isoformat()}\t{s.state.value}\t{s.title}")
+        return
+    if output is None:
+        raise click.UsageError("give the file to write with -o FILE.pdf")
+    session = db.session.get(CalibrationSession, session_id)
+    if session is None:
+        raise click.ClickException(f"no calibration session {session_id} (list them with no id)")
+    if not session.is_revealed:
+        raise click.ClickException(
+            f"session {session_id} has not been revealed: its scores stay hidden until the "
+            "facilitator reveals them"
+        )
+    built = report.build(SYSTEM, session, report.Thresholds.from_config())
+    with current_app.test_request_context():
+        write_pdf(output, views.print_session_report(session, built, paper))
+    record(
+        "calibration.report_printed",
+        object_type="calibration_session",
+        object_id=session_id,
+        detail={"output": str(output)},
+    )
+    db.session.commit()

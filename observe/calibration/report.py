@@ -21,9 +21,12 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from observe.accounts.models import User
+from observe.calibration import access
 from observe.calibration.agreement import alpha_interval, compute
 from observe.calibration.models import CalibrationSession, SessionState
-from observe.calibration.sessions import can_view, scored_observations, session_json
+from observe.calibration.schemas import session_json
+from observe.calibration.sessions import scored_observations
+from observe.core.permissions import allowed
 from observe.extensions import db
 from observe.observations.models import Rating
 from observe.rubrics.models import Criterion
@@ -261,7 +264,7 @@ def _team_history(user: User, session: CalibrationSession) -> dict[str, Any]:
         )
         .order_by(CalibrationSession.held_on, CalibrationSession.id)
     )
-    sessions = [s for s in candidates if can_view(user, s)]
+    sessions = [s for s in candidates if allowed(user, access.VIEW, s)]
     if len(sessions) < 2:
         return {"count": len(sessions), "by_criterion": {}}
     people = sorted({r["user_id"] for s in sessions for r in s.reveal_record})

@@ -8,30 +8,31 @@ their author only through :func:`scored_observations`, which refuses until the r
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 from sqlalchemy import or_, select
 
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.audit.operations import record
+from observe.calibration import access
 from observe.calibration.models import (
     CalibrationSession,
     ConsensusScore,
     SessionState,
     calibration_participant,
 )
-from observe.core import clock
+from observe.calibration.schemas import iso_seconds, person_json
+from observe.core import clock, hooks
 from observe.core.models import utcnow
-from observe.core.permissions import can_see_school
+from observe.core.permissions import allowed, can_see_school
 from observe.core.validation import DATE_RANGE, load_body
 from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed, plural
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState
 from observe.roster.models import Classroom, School
 from observe.rubrics.models import Criterion, RubricVersion
-from observe.sync import changes
 
 MAX_PARTICIPANTS = 60
 MAX_RATIONALE = 4_000
@@ -96,28 +97,9 @@ class ConsensusSchema(Schema):
 # ---- who may do what ------------------------------------------------------------------------
 
 
-def can_create(user: User) -> bool:
-    return user.role in (Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
-
-
-def can_view(user: User, session: CalibrationSession) -> bool:
-    """The team, its facilitator and district admins. Calibration is the team's own practice:
-    a leader of the lesson's school who is not on the team does not see who scored what."""
-    return (
-        user.is_district_admin
-        or user.id == session.facilitator_id
-        or session.has_participant(user.id)
-    )
-
-
-def can_manage(user: User, session: CalibrationSession) -> bool:
-    """Reveal, record consensus: the facilitator or a district admin."""
-    return user.is_district_admin or user.id == session.facilitator_id
-
-
 def get_session(user: User, session_id: int) -> CalibrationSession:
     session = db.session.get(CalibrationSession, session_id)
-    if session is None or not can_view(user, session):
+    if session is None or not allowed(user, access.VIEW, session):
         # Someone outside the team learns nothing, not even that the session exists.
         raise NotFound(f"no calibration session {session_id}")
     return session
@@ -162,7 +144,7 @@ def device_sessions(user: User) -> list[CalibrationSession]:
 
 
 def create_session(user: User, body: Any) -> CalibrationSession:
-    if not can_create(user):
+    if not allowed(user, access.CREATE):
         raise Forbidden("only school leaders and district admins can create calibration sessions")
     data = load_body(SessionSchema(), body)
 
@@ -219,7 +201,7 @@ def create_session(user: User, body: Any) -> CalibrationSession:
     )
     db.session.add(session)
     db.session.flush()
-    changes.record(db.session, "calibration_session", entity_id=session.id)
+    hooks.calibration_changed.send(db.session, hooks.Entity(session.id))
     return session
 
 
@@ -251,7 +233,7 @@ def progress(session: CalibrationSession) -> list[dict[str, Any]]:
         record = {r["user_id"]: r for r in session.reveal_record}
         return [
             {
-                "user": _person(p),
+                "user": person_json(p),
                 "submitted": p.id in record,
                 "submitted_at": record[p.id]["submitted_at"] if p.id in record else None,
             }
@@ -260,9 +242,11 @@ def progress(session: CalibrationSession) -> list[dict[str, Any]]:
     submitted = submitted_observations(session)
     return [
         {
-            "user": _person(p),
+            "user": person_json(p),
             "submitted": p.id in submitted,
-            "submitted_at": _iso(submitted[p.id].submitted_at) if p.id in submitted else None,
+            "submitted_at": iso_seconds(submitted[p.id].submitted_at)
+            if p.id in submitted
+            else None,
         }
         for p in session.participants
     ]
@@ -270,7 +254,7 @@ def progress(session: CalibrationSession) -> list[dict[str, Any]]:
 
 def scored_observations(user: User, session: CalibrationSession) -> dict[int, Observation]:
     """The team's scores, for the report: refused until the facilitator reveals them."""
-    if not can_view(user, session):
+    if not allowed(user, access.VIEW, session):
         raise NotFound(f"no calibration session {session.id}")
     if not session.is_revealed:
         raise Conflict(
@@ -288,13 +272,13 @@ MIN_TO_REVEAL = 2
 
 
 def reveal(user: User, session: CalibrationSession) -> CalibrationSession:
-    if not can_manage(user, session):
+    if not allowed(user, access.MANAGE, session):
         raise Forbidden("only the session's facilitator or a district admin can reveal scores")
     # Locked, as a push of a score locks it: a score lands wholly before the reveal or is
     # refused after it (PostgreSQL; on SQLite writes are one at a time anyway).
     db.session.refresh(session, with_for_update=True)
     if session.is_revealed:
-        raise Conflict(f"the scores were already revealed at {_iso(session.revealed_at)}")
+        raise Conflict(f"the scores were already revealed at {iso_seconds(session.revealed_at)}")
     submitted = submitted_observations(session)
     if len(submitted) < MIN_TO_REVEAL:
         raise Conflict(
@@ -309,12 +293,12 @@ def reveal(user: User, session: CalibrationSession) -> CalibrationSession:
         {
             "user_id": author_id,
             "observation_id": observation.id,
-            "submitted_at": _iso(observation.submitted_at),
+            "submitted_at": iso_seconds(observation.submitted_at),
         }
         for author_id, observation in sorted(submitted.items())
     ]
     db.session.flush()
-    changes.record(db.session, "calibration_session", entity_id=session.id)
+    hooks.calibration_changed.send(db.session, hooks.Entity(session.id))
     record(
         "calibration.revealed", object_type="calibration_session", object_id=session.id, actor=user
     )
@@ -323,7 +307,7 @@ def reveal(user: User, session: CalibrationSession) -> CalibrationSession:
 
 def record_consensus(user: User, session: CalibrationSession, body: Any) -> list[ConsensusScore]:
     """Set the team's agreed score for the criteria named; all of them or, on a problem, none."""
-    if not can_manage(user, session):
+    if not allowed(user, access.MANAGE, session):
         raise Forbidden("only the session's facilitator or a district admin can record consensus")
     if not session.is_revealed:
         raise Conflict("consensus is recorded after the scores are revealed")
@@ -379,38 +363,3 @@ def record_consensus(user: User, session: CalibrationSession, body: Any) -> list
         saved.append(score)
     db.session.flush()
     return saved
-
-
-# ---- JSON -----------------------------------------------------------------------------------
-
-
-def _person(user: User | None) -> dict[str, Any] | None:
-    return {"id": user.id, "name": user.name} if user is not None else None
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def session_json(session: CalibrationSession) -> dict[str, Any]:
-    """A session as devices and API clients see it: never anyone's scores."""
-    return {
-        "id": session.id,
-        "title": session.title,
-        "team": session.team,
-        "rubric_version_id": session.rubric_version_id,
-        "school_id": session.school_id,
-        "school_name": session.school.name,
-        "classroom_id": session.classroom_id,
-        # Named here: a participant from another school has no roster of the lesson's school.
-        "classroom_name": session.classroom.name if session.classroom else None,
-        "lesson_reference": session.lesson_reference,
-        "held_on": session.held_on.isoformat(),
-        "state": session.state.value,
-        "facilitator": _person(session.facilitator),
-        "anchor": _person(session.anchor),
-        "participants": [_person(p) for p in session.participants],
-        "revealed_at": _iso(session.revealed_at),
-    }

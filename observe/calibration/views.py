@@ -10,15 +10,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from observe.accounts.models import User
-from observe.audit.views import record_now
-from observe.calibration import report, sessions, trends
+from observe.audit.operations import record_now
+from observe.calibration import access, charts, report, sessions, trends
 from observe.core import clock
 from observe.core.database import begin_write
+from observe.core.pdf import pdf_response, render_pdf
+from observe.core.permissions import allowed, visible_school_ids
 from observe.core.validation import form_number
 from observe.errors import Conflict, Forbidden, ValidationFailed
 from observe.extensions import db
-from observe.reports import charts
-from observe.reports.pdf import pdf_response, render_pdf
 from observe.roster.models import School
 from observe.rubrics.models import Rubric
 
@@ -33,12 +33,12 @@ def index():
         "calibration/index.html",
         sessions=listed,
         progress=progress,
-        can_create=sessions.can_create(current_user),
+        can_create=allowed(current_user, access.CREATE),
     )
 
 
 def _form_choices() -> dict[str, Any]:
-    visible = None if current_user.is_district_admin else [s.id for s in current_user.schools]
+    visible = visible_school_ids(current_user)
     schools = select(School).order_by(School.name)
     if visible is not None:
         schools = schools.where(School.id.in_(visible))
@@ -61,7 +61,7 @@ _as_number = form_number
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    if not sessions.can_create(current_user):
+    if not allowed(current_user, access.CREATE):
         raise Forbidden("Only school leaders and district admins can create calibration sessions.")
     form = request.form
     problems: dict[str, str] = {}
@@ -103,7 +103,7 @@ def show(session_id: int):
     context: dict[str, Any] = {
         "session": session,
         "progress": sessions.progress(session),
-        "can_manage": sessions.can_manage(current_user, session),
+        "can_manage": allowed(current_user, access.MANAGE, session),
     }
     if session.is_revealed:
         built = report.build(current_user, session, report.Thresholds.from_config())
@@ -132,7 +132,7 @@ def reveal(session_id: int):
 def consensus(session_id: int):
     begin_write()
     session = sessions.get_session(current_user, session_id)
-    if not sessions.can_manage(current_user, session):
+    if not allowed(current_user, access.MANAGE, session):
         raise Forbidden("only the session's facilitator or a district admin can record consensus")
     scores = []
     for key in request.form.getlist("criterion"):

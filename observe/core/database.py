@@ -1,4 +1,5 @@
-"""Database engine set-up that differs between SQLite and PostgreSQL, and bulk inserts."""
+"""Database engine set-up that differs between SQLite and PostgreSQL, bulk inserts, and savepoints
+that keep what a transaction noted for its commit."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from copy import deepcopy
 from typing import Any
 
 from sqlalchemy import Insert, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, scoped_session
 
 _WRITE_LOCK_FD = "observe.write_lock_fd"
 _CHANGES_AT_BEGIN = "observe.changes_at_begin"
@@ -271,3 +275,32 @@ def executemany_plain(
     else:
         parameters = [tuple(row[i] for i in order) for row in rows]
     connection.exec_driver_sql(sql, parameters)
+
+
+# A session as features hold it: Flask-SQLAlchemy's ``db.session`` (scoped) or a plain one.
+AnySession = Session | scoped_session[Any]
+
+# Keys of ``Session.info`` where listeners keep what a transaction noted for its commit (changes
+# for the feed, counts for the rollups). A savepoint rolled back must take its notes with it.
+_BUFFERS: set[str] = set()
+
+
+def pending_buffer(key: str) -> str:
+    """Name ``key`` as a buffer of notes that :func:`savepoint` keeps in step with the rows."""
+    _BUFFERS.add(key)
+    return key
+
+
+@contextmanager
+def savepoint(session: AnySession) -> Iterator[None]:
+    """``session.begin_nested()``, and if it is rolled back, every pending buffer is put back as
+    it was before it: what the savepoint noted is gone with what it wrote."""
+    saved = {key: deepcopy(session.info[key]) for key in _BUFFERS if key in session.info}
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        for key in _BUFFERS:
+            session.info.pop(key, None)
+        session.info.update(saved)
+        raise

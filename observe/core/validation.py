@@ -8,12 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import request
+from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter, Map
 
-from observe.errors import ValidationFailed
+from observe.errors import ValidationFailed, error_response
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -250,3 +250,24 @@ def hostile_field() -> tuple[str, str, str] | None:
                 if problem := text_problem(text):
                     return kind, printable(name), problem
     return None
+
+
+def register_screening(app: Flask) -> None:
+    """Refuse, for every route at once, a request carrying what no database can store."""
+
+    @app.before_request
+    def refuse_unstorable_fields() -> tuple[Response | str, int] | None:
+        # A NUL in any query parameter or form field would reach PostgreSQL as a 500; every
+        # view is spared from checking for it. Refused as any other bad value of a field is.
+        if found := hostile_field():
+            kind, name, problem = found
+            return error_response(
+                ValidationFailed.status,
+                ValidationFailed.code,
+                f"The {kind} {name!r} {problem}.",
+                {name: [problem]},
+            )
+        for value in (request.view_args or {}).values():
+            if isinstance(value, str) and text_problem(value):
+                return error_response(404, "not_found", "Nothing is found at this address.")
+        return None

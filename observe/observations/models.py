@@ -91,6 +91,15 @@ class Observation(db.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
+    @property
+    def counts_in_reports(self) -> bool:
+        """Submitted, not deleted, and not a calibration score (practice, not a visit)."""
+        return (
+            self.state is ObservationState.SUBMITTED
+            and self.deleted_at is None
+            and self.calibration_session_id is None
+        )
+
 
 class Rating(db.Model):
     """One criterion's rating in an observation's head version: a level, or "not observed"."""

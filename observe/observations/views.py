@@ -1,4 +1,5 @@
-"""Pages for walkthroughs edited on two devices: the list, and choosing the version to keep."""
+"""Walkthrough pages: those edited on two devices (the list, choosing the version to keep) and
+the teacher's feedback page, on screen and printed."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from observe.audit.views import record_now
+from observe.audit.operations import record_now
 from observe.core import clock
 from observe.core.database import begin_write
+from observe.core.pdf import pdf_response, render_pdf
 from observe.errors import Conflict, NotFound, ValidationFailed
 from observe.extensions import db
-from observe.observations import feedback
+from observe.observations import feedback, operations
 from observe.observations.models import Observation
-from observe.reports.pdf import pdf_response, render_pdf
-from observe.sync import operations
+from observe.observations.schemas import history_json
 
 bp = Blueprint("walkthroughs", __name__, url_prefix="/walkthroughs")
 
@@ -34,7 +35,7 @@ def _walkthrough(observation_id: str) -> Observation:
 @bp.get("/<observation_id>/reconcile")
 def reconcile_page(observation_id: str):
     observation = _walkthrough(observation_id)
-    history = operations.history_json(observation)
+    history = history_json(observation)
     candidates = [v for v in history["versions"] if v["leaf"]]
     record_now("walkthrough.history_viewed", "observation", observation.id, page="reconcile")
     return render_template(

@@ -1,9 +1,7 @@
-"""``observe report …``: the printed reports as PDF files, from the server's command line.
-
-The command line acts with a district admin's view (it runs where the database is), but the
-rules that protect people still hold: a calibration report only after the reveal, and no
-feedback page for a calibration score.
-"""
+"""``observe report summary`` (the summary report as a PDF file) and ``observe export
+observations``, from the server's command line, which acts as ``core.permissions.SYSTEM``:
+every school (it runs where the database is). The ``report`` group is put together in
+observe/cli.py from each feature's printed reports."""
 
 from __future__ import annotations
 
@@ -11,83 +9,16 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import select
 
-from observe.accounts.models import Role
 from observe.audit import operations as audit
-from observe.calibration import report
-from observe.calibration.models import CalibrationSession
+from observe.core.pdf import PAPER, write_pdf
+from observe.core.permissions import SYSTEM
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.observations.models import Observation
 from observe.reports import export, summary
 
 
-class Console:
-    """Who the command line acts as: every school, no participant of anything."""
-
-    id = 0
-    name = "observe command line"
-    role = Role.DISTRICT_ADMIN
-    is_district_admin = True
-    schools: list = []
-
-
-PAPER = click.Choice(["letter", "a4"], case_sensitive=False)
-
-
-@click.group("report")
-def report_cli() -> None:
-    """Print reports as PDF files."""
-
-
-def _write(output: Path, pdf: bytes) -> None:
-    output.write_bytes(pdf)
-    click.echo(f"Wrote {output} ({len(pdf):,} bytes).")
-
-
-@report_cli.command("calibration")
-@click.argument("session_id", type=int, required=False)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--paper", type=PAPER, default="letter", show_default=True)
-def calibration_command(session_id: int | None, output: Path | None, paper: str) -> None:
-    """A calibration session's report; without SESSION_ID, list the sessions."""
-    from observe.calibration.views import print_session_report
-
-    if session_id is None:
-        sessions = db.session.scalars(
-            select(CalibrationSession).order_by(
-                CalibrationSession.held_on.desc(), CalibrationSession.id.desc()
-            )
-        ).all()
-        if not sessions:
-            click.echo("No calibration session yet.")
-        for s in sessions:
-            click.echo(f"{s.id}\t{s.held_on.isoformat()}\t{s.state.value}\t{s.title}")
-        return
-    if output is None:
-        raise click.UsageError("give the file to write with -o FILE.pdf")
-    session = db.session.get(CalibrationSession, session_id)
-    if session is None:
-        raise click.ClickException(f"no calibration session {session_id} (list them with no id)")
-    if not session.is_revealed:
-        raise click.ClickException(
-            f"session {session_id} has not been revealed: its scores stay hidden until the "
-            "facilitator reveals them"
-        )
-    built = report.build(Console(), session, report.Thresholds.from_config())
-    with current_app.test_request_context():
-        _write(output, print_session_report(session, built, paper))
-    audit.record(
-        "calibration.report_printed",
-        object_type="calibration_session",
-        object_id=session_id,
-        detail={"output": str(output)},
-    )
-    db.session.commit()
-
-
-@report_cli.command("summary")
+@click.command("summary")
 @click.option("--from", "start", metavar="DATE", help="Observed on or after (YYYY-MM-DD).")
 @click.option("--to", "end", metavar="DATE", help="Observed on or before (YYYY-MM-DD).")
 @click.option("--school", "schools", multiple=True, metavar="CODE", help="Only these schools.")
@@ -98,7 +29,7 @@ def calibration_command(session_id: int | None, output: Path | None, paper: str)
 @click.option("--at-least", metavar="LEVEL", help="Count ratings at this level or above.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--paper", type=PAPER, default="letter", show_default=True)
-def summary_command(
+def report_command(
     start: str | None,
     end: str | None,
     schools: tuple[str, ...],
@@ -115,38 +46,11 @@ def summary_command(
     args = {"from": start, "to": end, "school": list(schools), "observer": list(observers),
             "by": by, "rubric_version_id": version, "at_least": at_least}  # fmt: skip
     try:
-        built = summary.build(Console(), summary.parse_query(Console(), args))
+        built = summary.build(SYSTEM, summary.parse_query(SYSTEM, args))
     except ValidationFailed as error:
         raise click.ClickException(error.message) from None
     with current_app.test_request_context():
-        _write(output, print_summary(built, paper))
-
-
-@report_cli.command("observation")
-@click.argument("observation_id")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--paper", type=PAPER, default="letter", show_default=True)
-def observation_command(observation_id: str, output: Path, paper: str) -> None:
-    """The feedback page of one walkthrough, for its teacher."""
-    from observe.observations.views import print_feedback
-
-    observation = db.session.get(Observation, observation_id)
-    if observation is None or observation.is_deleted:
-        raise click.ClickException(f"no walkthrough {observation_id}")
-    if observation.calibration_session_id is not None:
-        raise click.ClickException(
-            f"walkthrough {observation_id} is a score in a calibration session, not a visit; "
-            "print the session's report instead"
-        )
-    with current_app.test_request_context():
-        _write(output, print_feedback(observation, paper))
-    audit.record(
-        "walkthrough.feedback_printed",
-        object_type="observation",
-        object_id=observation.id,
-        detail={"output": str(output)},
-    )
-    db.session.commit()
+        write_pdf(output, print_summary(built, paper))
 
 
 @click.group("export")
@@ -166,16 +70,15 @@ def export_observations(
     fmt: str, start: str | None, end: str | None, schools: tuple[str, ...], output: Path
 ) -> None:
     """Every rating of every submitted walkthrough, one row each (tidy long form)."""
-    console = Console()
     try:
-        scope = export.parse_scope(console, start, end, list(schools))
+        scope = export.parse_scope(SYSTEM, start, end, list(schools))
     except ValidationFailed as error:
         raise click.ClickException(error.message) from None
     count = 0
 
     def counted():
         nonlocal count
-        for record in export.parts(console, scope):
+        for record in export.parts(SYSTEM, scope):
             count += 1
             yield record
 

@@ -20,11 +20,13 @@ from typing import Any
 
 from sqlalchemy import DateTime, Select, func, select, type_coerce
 
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.core import clock
+from observe.core.permissions import allowed
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
+from observe.reports import access
 from observe.reports.scope import check_schools, read_dates, within
 from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School
 from observe.rubrics.models import Competency, Criterion, RubricVersion
@@ -94,7 +96,7 @@ def query(user: User, scope: Scope) -> Select:
         )
         .order_by(Observation.observed_at, Observation.id, Rating.criterion_id)
     )
-    if user.role is Role.OBSERVER:
+    if not allowed(user, access.ALL_WALKTHROUGHS):
         statement = statement.where(Observation.author_id == user.id)
     return within(
         statement, user, start=scope.start, end=scope.end, school_codes=scope.school_codes

@@ -14,14 +14,14 @@ from flask import current_app
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import or_, select
 
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.audit.operations import record
 from observe.core import clock
-from observe.core.permissions import can_see_school, visible_school_ids
+from observe.core.permissions import SYSTEM, allowed, can_see_school, check, visible_school_ids
 from observe.core.validation import DATE_RANGE, load_body
-from observe.errors import Forbidden, NotFound, ValidationFailed
+from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
-from observe.reports import summary
+from observe.reports import access, summary
 from observe.reports.models import Goal
 from observe.roster.models import School
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
@@ -47,13 +47,9 @@ class GoalSchema(Schema):
     deadline = fields.Date(required=True, validate=DATE_RANGE)
 
 
-def can_set(user: User) -> bool:
-    return user.role in (Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
-
-
 def visible_goals(user: User) -> list[Goal]:
     """District goals, and goals of the schools ``user`` may see; none for observers."""
-    if not can_set(user):
+    if not allowed(user, access.SET_GOALS):
         return []
     query = select(Goal).order_by(Goal.deadline, Goal.id)
     visible = visible_school_ids(user)
@@ -63,8 +59,7 @@ def visible_goals(user: User) -> list[Goal]:
 
 
 def create_goal(user: User, body: Any) -> Goal:
-    if not can_set(user):
-        raise Forbidden("only school leaders and district admins set goals")
+    check(user, access.SET_GOALS, refusal="only school leaders and district admins set goals")
     data = load_body(GoalSchema(), body)
     problems: dict[str, str] = {}
     version = db.session.get(RubricVersion, data["rubric_version_id"])
@@ -83,7 +78,7 @@ def create_goal(user: User, body: Any) -> Goal:
         school = db.session.scalar(select(School).where(School.code == data["school_code"]))
         if school is None or not can_see_school(user, school.id):
             problems["school_code"] = f"not one of your schools: {data['school_code']}"
-    elif not user.is_district_admin:
+    elif not allowed(user, access.DISTRICT_GOALS):
         problems["school_code"] = "a school leader sets goals for one of their schools"
     starts_on = data["starts_on"] or clock.today()
     if data["deadline"] <= starts_on:
@@ -117,8 +112,7 @@ def delete_goal(user: User, goal_id: int) -> None:
     goal = db.session.get(Goal, goal_id)
     if goal is None or goal not in visible_goals(user):
         raise NotFound(f"no goal {goal_id}")
-    if not user.is_district_admin and goal.school_id is None:
-        raise Forbidden("only a district admin removes a district goal")
+    check(user, access.REMOVE_GOAL, goal, refusal="only a district admin removes a district goal")
     detail = {"title": goal.title, "school_id": goal.school_id}
     db.session.delete(goal)
     db.session.flush()
@@ -147,8 +141,6 @@ def _target_label(goal: Goal) -> str:
 
 def progress(goal: Goal) -> dict[str, Any]:
     """The goal with its share month by month since it started, and the latest."""
-    from observe.reports.cli import Console  # the goal's own scope, whoever reads it
-
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
     members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
     query = summary.Query(
@@ -157,7 +149,7 @@ def progress(goal: Goal) -> dict[str, Any]:
         school_codes=[goal.school.code] if goal.school else [],
         at_least=goal.at_least,
     )
-    counts = summary.counted(Console(), query)
+    counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
     months = []
     hidden, _ = summary.protected(counts["months"], min_group)
     for month in sorted(counts["months"]):

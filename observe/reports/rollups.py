@@ -1,9 +1,11 @@
 """Keeping the rollups current (see observe/reports/models.py) and reading them.
 
-Writers note a walkthrough's contribution — plus when it starts to count, minus when it stops
-or changes — with :func:`add`; the sums reach the tables as upserts just before the session
-commits, so a rolled-back request changes nothing. Until the rollups are first built (the
-first summary report builds them), nothing is noted: the build counts everything anyway.
+Writers do not call this module: they send hooks (``observe.core.hooks``) as a walkthrough
+starts to count, stops or changes, and the listeners at the bottom note its contribution with
+:func:`add`; the sums reach the tables as upserts just before the session commits, so a
+rolled-back request (or savepoint, see ``core.database.savepoint``) changes nothing. Until the
+rollups are first built (the first summary report builds them), nothing is noted: the build
+counts everything anyway.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from sqlalchemy import Insert, case, delete, event, func, insert, literal, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
-from observe.core import clock
-from observe.core.database import executemany_plain
+from observe.core import clock, hooks
+from observe.core.database import AnySession, executemany_plain, pending_buffer
 from observe.core.models import utcnow
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool, RollupState
 from observe.roster.models import Classroom
 
-_PENDING = "observe.rollup_deltas"
+_PENDING = pending_buffer("observe.rollup_deltas")
 # Pending deltas are kept per walkthrough kind — rubric version, month, school, classroom
 # profile — as a count per (look-for, level): a batch of alike walkthroughs adds to one
 # counter, and each table's rows are summed from the counters only at commit.
@@ -74,15 +76,6 @@ def is_built(session: Session) -> bool:
     return state is not None and state.timezone == clock.rules()
 
 
-def counts(observation: Observation) -> bool:
-    """Whether a walkthrough counts in reports (and so in the rollups)."""
-    return (
-        observation.state is ObservationState.SUBMITTED
-        and observation.deleted_at is None
-        and observation.calibration_session_id is None
-    )
-
-
 def add(
     session: Session,
     *,
@@ -111,42 +104,6 @@ def add(
         counter.update(cells)
     else:
         counter.subtract(cells)
-
-
-def add_stored(session: Session, observation: Observation, sign: int) -> None:
-    """Note a stored walkthrough's contribution, its ratings as they are in the database."""
-    if not counts(observation):
-        return
-    ratings = session.execute(
-        select(Rating.criterion_id, Rating.level, Rating.not_observed).where(
-            Rating.observation_id == observation.id
-        )
-    ).all()
-    classroom = (
-        session.get(Classroom, observation.classroom_id) if observation.classroom_id else None
-    )
-    add(
-        session,
-        version_id=observation.rubric_version_id,
-        observed_at=observation.observed_at,
-        school_id=observation.school_id,
-        profile_key=profile(classroom),
-        ratings=ratings,
-        sign=sign,
-    )
-
-
-def snapshot(session: Session) -> dict[Group, Counter]:
-    """The pending deltas, to put back if a savepoint is rolled back."""
-    return _copied(session.info.get(_PENDING, {}))
-
-
-def _copied(deltas: dict[Group, Counter]) -> dict[Group, Counter]:
-    return {group: Counter(cells) for group, cells in deltas.items()}
-
-
-def restore(session: Session, saved: dict[Group, Counter]) -> None:
-    session.info[_PENDING] = _copied(saved)
 
 
 # PostgreSQL advisory lock: writers hold it shared for their transaction once they have asked
@@ -278,3 +235,58 @@ def rebuild(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info["observe.rollups_built"] = True
     session.flush()
+
+
+# ---- what the rollups hear -------------------------------------------------------------------
+
+
+@hooks.walkthrough_counted.connect
+def _counted(session: AnySession, fact: hooks.WalkthroughCounted) -> None:
+    """A stored walkthrough's contribution, its ratings as they are in the database."""
+    if not fact.counts or not kept(session):
+        return
+    ratings = session.execute(
+        select(Rating.criterion_id, Rating.level, Rating.not_observed).where(
+            Rating.observation_id == fact.observation_id
+        )
+    ).all()
+    classroom = session.get(Classroom, fact.classroom_id) if fact.classroom_id else None
+    add(
+        session,
+        version_id=fact.rubric_version_id,
+        observed_at=fact.observed_at,
+        school_id=fact.school_id,
+        profile_key=profile(classroom),
+        ratings=[tuple(row) for row in ratings],
+        sign=fact.sign,
+    )
+
+
+@hooks.walkthroughs_added.connect
+def _added(session: AnySession, walkthroughs: list[hooks.NewWalkthrough]) -> None:
+    if not walkthroughs or not kept(session):
+        return
+    for new in walkthroughs:
+        classroom = session.get(Classroom, new.classroom_id) if new.classroom_id else None
+        add(
+            session,
+            version_id=new.rubric_version_id,
+            observed_at=new.observed_at,
+            school_id=new.school_id,
+            profile_key=profile(classroom),
+            ratings=new.ratings,
+        )
+
+
+@hooks.classrooms_changed.connect
+def _classrooms_changed(session: AnySession, fact: hooks.Nothing) -> None:
+    """Reports split classrooms by their attributes, which a roster import may change: once the
+    rollups exist, they are counted afresh when a classroom's profile changed."""
+    if is_built(session) and refresh_profiles(session):
+        rebuild(session)
+
+
+@hooks.database_restored.connect
+def _restored(session: AnySession, fact: hooks.Nothing) -> None:
+    """The rollups are never archived: a restored database counts them afresh."""
+    rebuild(session)

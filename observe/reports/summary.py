@@ -19,15 +19,15 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.sql import Select
 
-from observe.accounts.models import Role, User, user_school
+from observe.accounts.models import User, user_school
 from observe.core import clock
 from observe.core.database import begin_write
-from observe.core.permissions import visible_school_ids
+from observe.core.permissions import check, visible_school_ids
 from observe.core.validation import MAX_ID, whole_number
-from observe.errors import Forbidden, ValidationFailed
+from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import rollups
+from observe.reports import access, rollups
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
 from observe.reports.scope import check_schools, read_dates, within
 from observe.roster.models import (
@@ -88,8 +88,11 @@ class Query:
 
 def parse_query(user: User, args: Any) -> Query:
     """The report's parameters from a request's (or the CLI's) arguments; every problem named."""
-    if user.role is Role.OBSERVER:
-        raise Forbidden("The summary report is for school leaders and district admins.")
+    check(
+        user,
+        access.SUMMARY,
+        refusal="The summary report is for school leaders and district admins.",
+    )
     problems: dict[str, str] = {}
     versions = {v.id: v for v in db.session.scalars(select(RubricVersion))}
     version_text = args.get("rubric_version_id") or ""

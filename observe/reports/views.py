@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -20,16 +19,15 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from observe.api import bp as api_bp
-from observe.audit.views import record_now
+from observe.audit.operations import record_now
 from observe.core import clock
 from observe.core.database import begin_write
-from observe.core.permissions import visible_school_ids
+from observe.core.pdf import pdf_response, render_pdf
+from observe.core.permissions import allowed, visible_school_ids
 from observe.core.validation import form_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.reports import charts, export, goals, summary
-from observe.reports.pdf import pdf_response, render_pdf
+from observe.reports import access, charts, export, goals, summary
 from observe.roster.models import ClassroomAttribute, School, SchoolAttribute
 from observe.rubrics.models import EquityDimension, RubricVersion
 
@@ -38,7 +36,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
-def _scope_from_request() -> tuple[str, export.Scope]:
+def scope_from_request() -> tuple[str, export.Scope]:
     """The format and scope asked for; every problem with them named at once."""
     fmt = request.args.get("format") or "csv"  # exactly as documented: csv or json
     problems: dict[str, str] = {}
@@ -58,7 +56,7 @@ def _scope_from_request() -> tuple[str, export.Scope]:
     return fmt, scope
 
 
-def _download(fmt: str, scope: export.Scope) -> Response:
+def download(fmt: str, scope: export.Scope) -> Response:
     record_now(
         "ratings.exported",
         format=fmt,
@@ -81,17 +79,11 @@ def export_page():
 @bp.get("/export/download")
 def export_download():
     try:
-        fmt, scope = _scope_from_request()
+        fmt, scope = scope_from_request()
     except ValidationFailed as error:
         problems = {k: str(v) for k, v in error.details.items()}
         return render_template("reports/export.html", problems=problems, args=request.args), 422
-    return _download(fmt, scope)
-
-
-@api_bp.get("/exports/observations")
-def api_export():
-    """Every rating of the walkthroughs the caller may see, one row each, streamed."""
-    return _download(*_scope_from_request())
+    return download(fmt, scope)
 
 
 # ---- the summary report ------------------------------------------------------------------------
@@ -108,7 +100,7 @@ def _form_choices() -> dict:
     return {"versions": versions, "splits": splits}
 
 
-def _summary_from_request() -> tuple[summary.Query, dict]:
+def summary_from_request() -> tuple[summary.Query, dict]:
     query = summary.parse_query(current_user, request.args)
     report = summary.build(current_user, query)
     # The goals set for this rubric in this scope, with their progress.
@@ -128,7 +120,7 @@ def summary_page():
     problems: dict[str, str] = {}
     report = query = None
     try:
-        query, report = _summary_from_request()
+        query, report = summary_from_request()
     except ValidationFailed as error:
         problems = {k: str(v) for k, v in error.details.items()}
     status = 422 if problems else 200
@@ -156,7 +148,7 @@ def _summary_link_args() -> dict[str, list[str]]:
 
 @bp.get("/summary.pdf")
 def summary_pdf():
-    report = _summary_from_request()[1]
+    report = summary_from_request()[1]
     return pdf_response(print_summary(report, request.args.get("paper")), "summary.pdf")
 
 
@@ -174,12 +166,6 @@ def print_summary(report: dict, paper: str | None) -> bytes:
         print_period=period,
         printed_on=clock.today().isoformat(),
     )
-
-
-@api_bp.get("/reports/summary")
-def api_summary():
-    """The summary report's figures, with the same scope and suppression as the page."""
-    return jsonify(_summary_from_request()[1])
 
 
 # ---- equity goals ------------------------------------------------------------------------------
@@ -204,7 +190,7 @@ def _goals_page(problems: dict, form: Any, status: int = 200):
         schools=schools,
         problems=problems,
         form=form,
-        can_set=goals.can_set(current_user),
+        can_set=allowed(current_user, access.SET_GOALS),
         dimensions=[d.value for d in EquityDimension],
     ), status
 
@@ -255,25 +241,3 @@ def delete_goal_form(goal_id: int):
     db.session.commit()
     flash("The goal is removed.", "info")
     return redirect(url_for("reports.goals_page"))
-
-
-@api_bp.get("/goals")
-def api_goals():
-    """Equity goals the caller may see, each with its progress month by month."""
-    return jsonify(goals=[goals.progress(g) for g in goals.visible_goals(current_user)])
-
-
-@api_bp.post("/goals")
-def api_create_goal():
-    begin_write()
-    goal = goals.create_goal(current_user, request.get_json(silent=True))
-    db.session.commit()
-    return jsonify(goals.progress(goal)), 201
-
-
-@api_bp.delete("/goals/<int:goal_id>")
-def api_delete_goal(goal_id: int):
-    begin_write()
-    goals.delete_goal(current_user, goal_id)
-    db.session.commit()
-    return jsonify(id=goal_id, deleted=True)

@@ -18,9 +18,9 @@ from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from observe.audit import operations as audit
+from observe.core import hooks
 from observe.errors import ProblemList, plural
 from observe.extensions import db
-from observe.reports import rollups
 from observe.roster.importers import ClassroomRecord, Roster, SchoolRecord, read_roster
 from observe.roster.models import (
     Classroom,
@@ -30,7 +30,6 @@ from observe.roster.models import (
     SchoolAttribute,
     Teacher,
 )
-from observe.sync import changes
 
 
 class RosterImportError(ProblemList):
@@ -99,11 +98,10 @@ def write_roster(roster: Roster) -> ImportSummary:
     db.session.flush()
     # Reports split classrooms by their attributes, which an import may change: once the
     # report's rollups exist, they are counted afresh when a classroom's changed.
-    if rollups.is_built(db.session) and rollups.refresh_profiles(db.session):
-        rollups.rebuild(db.session)
+    hooks.classrooms_changed.send(db.session, hooks.NOTHING)
     # Devices hold their schools' rosters offline; each changed school reaches them by pull.
     for code in sorted(touched):
-        changes.record(db.session, "school", entity_id=schools[code].id)
+        hooks.school_changed.send(db.session, hooks.Entity(schools[code].id))
     audit.record("roster.imported", detail=summary.as_dict())
     return summary
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from observe.audit.operations import record
+from observe.core import hooks
 from observe.core.validation import printable
 from observe.extensions import db
 from observe.rubrics import spreadsheet
@@ -23,7 +24,6 @@ from observe.rubrics.models import (
     Rubric,
     RubricVersion,
 )
-from observe.sync import changes
 
 # A rubric file is a few hundred lines; anything far larger is a mistake (or a log file).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -124,7 +124,7 @@ def store_rubric(parsed: ParsedRubric) -> LoadResult:
                 raise
             continue
         # Devices learn of the new version by pull, as the transaction commits.
-        changes.record(db.session, "rubric_version", entity_id=version.id)
+        hooks.rubric_version_added.send(db.session, hooks.Entity(version.id))
         record(
             "rubric.loaded",
             object_type="rubric_version",

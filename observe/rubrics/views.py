@@ -25,11 +25,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
 
 from observe import paths
-from observe.accounts.models import Role
-from observe.core.permissions import require_role
+from observe.core.permissions import requires
 from observe.core.validation import printable
 from observe.errors import Conflict, NotFound
 from observe.extensions import db
+from observe.rubrics import access
 from observe.rubrics.changes import compare
 from observe.rubrics.export import to_yaml
 from observe.rubrics.format import (
@@ -238,13 +238,13 @@ def _upload_name(filename: str | None) -> str:
 
 
 @bp.get("/rubrics/load")
-@require_role(Role.DISTRICT_ADMIN)
+@requires(access.MANAGE)
 def load_form():
     return render_template("rubrics/load.html", problems=None)
 
 
 @bp.post("/rubrics/load")
-@require_role(Role.DISTRICT_ADMIN)
+@requires(access.MANAGE)
 def load_preview():
     upload = request.files.get("file")
     name = _upload_name(upload.filename if upload is not None else None)
@@ -265,7 +265,7 @@ def load_preview():
 
 
 @bp.post("/rubrics/load/confirm")
-@require_role(Role.DISTRICT_ADMIN)
+@requires(access.MANAGE)
 def load_confirm():
     try:
         payload = _serializer().loads(request.form.get("upload", ""), max_age=_PREVIEW_SECONDS)

@@ -18,7 +18,7 @@ from observe.accounts.operations import normalise_email
 from observe.audit.operations import record
 from observe.core.validation import printable
 from observe.extensions import db
-from observe.sync import operations
+from observe.sync import push as operations
 
 EXPORT_FORMAT = "observe-unsynced/1"
 

@@ -19,11 +19,13 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Request, Response, current_app
+from flask import Request, Response, current_app, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from observe.accounts.models import User
+from observe.core import hooks
+from observe.core.database import AnySession
 from observe.core.models import utcnow
 from observe.extensions import db
 from observe.sync.models import TabletDevice
@@ -152,7 +154,12 @@ def acknowledged(user: User, key: str | None, database_id: str, results: list[di
     )
 
 
-def cleared(user: User, key: str | None, database_id: str) -> None:
+@hooks.tablet_cleared.connect
+def _signed_out(session: AnySession, fact: hooks.TabletCleared) -> None:
+    cleared(fact.user_id, key_of(request), fact.database_id)
+
+
+def cleared(user_id: int, key: str | None, database_id: str) -> None:
     """The app deleted ``database_id`` on purpose (sign-out with nothing unsynced): forget it,
     so the next database of this user in this browser is not reported as an eviction."""
     if key is None or not database_id:
@@ -161,7 +168,7 @@ def cleared(user: User, key: str | None, database_id: str) -> None:
         update(TabletDevice)
         .where(
             TabletDevice.key_hash == _hash(key),
-            TabletDevice.user_id == user.id,
+            TabletDevice.user_id == user_id,
             TabletDevice.database_id == database_id[:100],
         )
         .values(

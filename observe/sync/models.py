@@ -1,45 +1,14 @@
-"""The change feed devices pull from.
-
-Every change gets a sequence number in *commit order*: a transaction takes the next numbers
-from a one-row counter just before it commits, and the row lock makes any other transaction
-wait for that commit before taking its own. An auto-increment id would not do: on PostgreSQL
-two transactions can take ids 7 and 8 and commit 8 first, and a reader that saw 8 would never
-go back for 7.
-"""
+"""What the server knows of the tablets that sync: one row per tablet database (eviction)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from observe.core.models import UTCDateTime, utcnow
 from observe.extensions import db
-
-
-class Change(db.Model):
-    __tablename__ = "change"
-    __table_args__ = (Index("ix_change_author_seq", "author_id", "seq"),)
-
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    # observation, rubric_version, school, calibration_session
-    kind: Mapped[str] = mapped_column(String(30))
-    # For observation changes: which one, and whose (a device pulls its user's own).
-    observation_id: Mapped[str | None] = mapped_column(String(36))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    # For rubric versions, schools and calibration sessions: the row's id.
-    entity_id: Mapped[int | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class ChangeCounter(db.Model):
-    """One row holding the last sequence number handed out."""
-
-    __tablename__ = "change_counter"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class TabletDevice(db.Model):

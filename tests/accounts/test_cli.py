@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
+from observe.core.permissions import Role
 from observe.extensions import db
 
 

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from observe.accounts import operations, passwords
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
+from observe.core.permissions import Role
 from observe.errors import ValidationFailed
 from observe.extensions import db
 

@@ -1,6 +1,6 @@
 """Signing in and out through the pages a person uses on a tablet."""
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from tests.conftest import PASSWORD
 
 

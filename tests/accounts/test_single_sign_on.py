@@ -19,8 +19,9 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from observe.accounts import oidc, operations
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.audit.models import AuditEvent
+from observe.core.permissions import Role
 from observe.extensions import db
 from tests.conftest import PASSWORD, Client
 from tests.oidc_provider import Provider, running_provider

@@ -6,7 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from observe.accounts.models import ApiToken, Role
+from observe.accounts.models import ApiToken
+from observe.core.permissions import Role
 from observe.extensions import db
 from tests.conftest import PASSWORD
 

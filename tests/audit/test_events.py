@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import select
 
 from observe.accounts import operations as accounts
-from observe.accounts.models import ApiToken, Role
+from observe.accounts.models import ApiToken
 from observe.calibration import views as calibration_views
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import Observation
 from observe.rubrics.models import RubricVersion
 from tests.calibration.test_sessions import SCORES
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, edit_of, make_version, push, setting  # noqa: F401 (fixtures)
 from tests.roster.conftest import simple, write  # noqa: F401 (fixtures)
 from tests.rubrics.conftest import VALID
-from tests.sync.conftest import edit_of, make_version, push, setting  # noqa: F401 (fixtures)
 
 NEW_PASSWORD = "purple tractor lanterns"
 

@@ -9,10 +9,10 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DatabaseError
 
 from observe.accounts import operations as accounts
-from observe.accounts.models import Role
 from observe.audit import operations
 from observe.audit.models import AuditEvent, AuditLogIsAppendOnly
 from observe.core.models import utcnow
+from observe.core.permissions import Role
 from observe.extensions import db
 from tests.conftest import is_postgres
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from observe.accounts.models import Role
 from observe.audit import operations
+from observe.core.permissions import Role
 from observe.extensions import db
 from tests.conftest import PASSWORD
 

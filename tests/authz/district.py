@@ -23,13 +23,14 @@ from werkzeug.security import generate_password_hash
 
 from observe import paths
 from observe.accounts import operations as account_ops
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.calibration import sessions
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.reports import goals
 from observe.roster.models import Classroom, ClassroomAttribute, School, Teacher
 from observe.rubrics.operations import load_rubric_file
-from observe.sync import operations as sync
+from observe.sync import push as sync
 
 PASSWORD = "authz table password"
 # A cheap hash: the table signs people in hundreds of times; what is tested is who they are.

@@ -18,14 +18,15 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from observe.accounts import operations as accounts
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.audit.models import AuditEvent
 from observe.backup import archive
+from observe.core.changes import Change
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import ObservationVersion, RejectedVersion
 from observe.reports import rollups
 from observe.reports.models import RollupProfile, RollupSchool
-from observe.sync.models import Change
 from tests.calibration.test_sessions import _scored_and_revealed
 from tests.conftest import is_postgres
 

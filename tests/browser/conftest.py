@@ -113,7 +113,7 @@ def riverbend(create_school, create_classroom, create_user):
     unless told otherwise, English 9), the quick look-fors rubric, and its observers
     (email → name). ``northside=True`` adds a second school for a classroom to move to."""
     from observe import paths
-    from observe.accounts.models import Role
+    from observe.core.permissions import Role
     from observe.extensions import db
     from observe.rubrics.operations import load_rubric_file
 

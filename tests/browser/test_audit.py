@@ -2,8 +2,8 @@
 
 from playwright.sync_api import Page, expect
 
-from observe.accounts.models import Role
 from observe.audit import operations
+from observe.core.permissions import Role
 from observe.extensions import db
 from tests.browser.test_sign_in import serious_violations
 from tests.conftest import PASSWORD

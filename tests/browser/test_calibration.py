@@ -11,14 +11,14 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from observe import paths
-from observe.accounts.models import Role
 from observe.calibration import sessions
 from observe.calibration.models import CalibrationSession, ConsensusScore
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import Observation
 from observe.rubrics.models import Criterion
 from observe.rubrics.operations import load_rubric_file
-from observe.sync import operations as sync
+from observe.sync import push as sync
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.browser.test_sign_in import serious_violations
 from tests.browser.test_tablet import open_app

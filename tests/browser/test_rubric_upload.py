@@ -8,7 +8,7 @@ import openpyxl
 from playwright.sync_api import Page, expect
 
 from observe import paths
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.rubrics.operations import load_rubric_file
 from observe.rubrics.spreadsheet import write_workbook

@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.conftest import PASSWORD
 

@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from observe import paths
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.rubrics.operations import load_rubric_file
-from observe.sync import operations as sync
+from observe.sync import push as sync
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.browser.test_sign_in import serious_violations
 from tests.conftest import PASSWORD

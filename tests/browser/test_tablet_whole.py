@@ -15,7 +15,7 @@ from sqlalchemy import select
 from observe.accounts.models import User
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationVersion
-from observe.sync.operations import delete_observation
+from observe.observations.operations import delete_observation
 from tests.conftest import PASSWORD
 
 EMAIL = "coach@example.org"

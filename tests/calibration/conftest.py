@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from observe import paths
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.roster.models import Classroom, School
 from observe.rubrics.models import RubricVersion

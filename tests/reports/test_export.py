@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.reports.export import COLUMNS, inert
 from tests.calibration.test_sessions import SCORES

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.reports.models import Goal
 

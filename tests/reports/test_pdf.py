@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from tests.calibration.test_sessions import SCORES, _scored_and_revealed
 
 

@@ -8,15 +8,15 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from observe.core.permissions import SYSTEM
 from observe.extensions import db
 from observe.observations.models import Observation
 from observe.reports import rollups, summary
-from observe.reports.cli import Console
 from observe.reports.models import RollupSchool, RollupState
 from observe.roster.models import Classroom
 from observe.roster.operations import import_roster
 from tests.calibration.test_sessions import SCORES
-from tests.sync.conftest import edit_of
+from tests.conftest import edit_of
 
 SPLITS = [None, "school", "title_i", "course_level", "grade_band", "program", "classroom:period"]
 
@@ -45,10 +45,10 @@ def assert_rollups_agree():
     for by in SPLITS:
         for dates in ({}, {"from": "2026-10-01", "to": "2026-10-31"}, {"to": "2026-09-30"}):
             args = {"by": by, **dates} if by else dict(dates)
-            query = summary.parse_query(Console(), args)
-            from_rollups = summary._rollup_counts(Console(), query)
+            query = summary.parse_query(SYSTEM, args)
+            from_rollups = summary._rollup_counts(SYSTEM, query)
             assert from_rollups is not None, args
-            fresh = summary._counts(Console(), query)
+            fresh = summary._counts(SYSTEM, query)
             assert normalised(from_rollups) == normalised(fresh), args
 
 

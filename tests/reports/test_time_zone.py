@@ -11,9 +11,9 @@ from sqlalchemy import literal, select
 
 from observe.core import clock
 from observe.core.models import UTCDateTime
+from observe.core.permissions import SYSTEM
 from observe.extensions import db
 from observe.reports import rollups, summary
-from observe.reports.cli import Console
 from observe.reports.models import RollupState
 from tests.reports.test_pdf import pdf_text
 
@@ -32,9 +32,9 @@ def months(args: dict) -> tuple[dict | None, dict]:
     """The walkthroughs per month, from the rollups (None when they cannot answer) and
     counted afresh."""
     db.session.rollback()
-    query = summary.parse_query(Console(), args)
-    from_rollups = summary._rollup_counts(Console(), query)
-    fresh = summary._counts(Console(), query)
+    query = summary.parse_query(SYSTEM, args)
+    from_rollups = summary._rollup_counts(SYSTEM, query)
+    fresh = summary._counts(SYSTEM, query)
     return from_rollups and dict(from_rollups["months"]), dict(fresh["months"])
 
 

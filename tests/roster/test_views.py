@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.roster.models import Classroom, School
 from observe.roster.operations import import_roster

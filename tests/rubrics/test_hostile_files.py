@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy import String, func, select, update
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import Observation
 from observe.rubrics import models
@@ -31,10 +31,10 @@ from observe.rubrics.format import (
 from observe.rubrics.models import Criterion, Rubric, RubricVersion
 from observe.rubrics.operations import load_rubric_text, store_rubric
 from observe.rubrics.spreadsheet import MAX_CELLS, read_workbook, write_workbook
+from tests.conftest import make_version, push, setting  # noqa: F401 (fixtures)
 from tests.rubrics.conftest import VALID
 from tests.rubrics.test_format import problems
 from tests.rubrics.test_upload import confirm, upload
-from tests.sync.conftest import make_version, push, setting  # noqa: F401 (fixtures)
 
 
 def document() -> dict[str, Any]:

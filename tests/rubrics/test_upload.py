@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from observe import paths
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.rubrics import operations, views
 from observe.rubrics.changes import compare

@@ -8,7 +8,7 @@ import pytest
 from flask import current_app
 
 from observe import paths
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.errors import error_response
 from observe.extensions import db
 from observe.rubrics.format import RubricFileError, parse_rubric

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import event, func, select
 
+from observe.core.changes import Change
 from observe.extensions import db
 from observe.observations.models import (
     Observation,
@@ -14,9 +15,8 @@ from observe.observations.models import (
     Rating,
     RejectedVersion,
 )
-from observe.sync import operations
-from observe.sync.models import Change
-from tests.sync.conftest import edit_of, new_id
+from observe.sync import push as operations
+from tests.conftest import edit_of, new_id
 
 
 def count(model) -> int:

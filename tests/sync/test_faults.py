@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from observe.core.changes import Change
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationVersion, Rating
-from observe.sync.models import Change
 from tests.conftest import is_postgres
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import Observation, RejectedVersion
-from observe.sync.operations import MAX_REJECTED_PAYLOAD
-from tests.sync.conftest import edit_of
+from observe.sync.push import MAX_REJECTED_PAYLOAD
+from tests.conftest import edit_of
 
 
 def _deep(levels: int) -> Any:

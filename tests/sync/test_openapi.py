@@ -7,7 +7,7 @@ import re
 import jsonschema
 from openapi_spec_validator import validate
 
-from tests.sync.conftest import edit_of
+from tests.conftest import edit_of
 
 
 def test_the_description_is_valid_openapi(client):

@@ -39,11 +39,11 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from observe.accounts.models import Role
+from observe.core.changes import Change
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationVersion
-from observe.sync.models import Change
-from observe.sync.operations import prepare
+from observe.sync.push import prepare
 
 PAGE = 3  # small pages: a full pull turns many pages
 

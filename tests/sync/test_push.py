@@ -15,7 +15,7 @@ from observe.observations.models import (
     RejectedVersion,
 )
 from observe.rubrics.operations import load_rubric_file
-from tests.sync.conftest import edit_of, new_id
+from tests.conftest import edit_of, new_id
 
 
 def count(model) -> int:

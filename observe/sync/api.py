@@ -1,25 +1,28 @@
-"""The sync endpoints of the JSON API: bootstrap, push, pull, delete. See docs/sync.md."""
+"""The sync endpoints of the JSON API: bootstrap, push, pull, and the tablet's report of its
+database. See docs/sync.md."""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from observe.api import bp, user_json
-from observe.audit.views import record_now
-from observe.calibration.sessions import device_sessions, session_json
+from observe.accounts.schemas import user_json
+from observe.api import bp
+from observe.calibration.schemas import session_json
+from observe.calibration.sessions import device_sessions
+from observe.core import changes
 from observe.core.database import begin_write
 from observe.core.permissions import visible_school_ids
 from observe.core.validation import MAX_CURSOR, load_body, printable, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.roster.api import school_json
 from observe.roster.models import School
-from observe.rubrics.api import version_json
+from observe.roster.schemas import school_json
 from observe.rubrics.models import RubricVersion
-from observe.sync import changes, devices, operations
+from observe.rubrics.schemas import version_json
+from observe.sync import devices, pull, push
 from observe.sync.schemas import DeviceSchema, PushSchema
 
 DEFAULT_PAGE = 200
@@ -27,7 +30,7 @@ MAX_PAGE = 1000
 
 
 @bp.get("/bootstrap")
-def bootstrap():
+def bootstrap() -> Response:
     """Everything a device needs to work offline, and the cursor to pull changes from."""
     # The cursor is read before the data: a change committed in between is pulled again
     # later (harmless), never missed.
@@ -50,28 +53,28 @@ def bootstrap():
         user=user_json(current_user),
         rubric_versions=[version_json(v) for v in versions],
         schools=[school_json(s) for s in db.session.scalars(schools)],
-        observations=operations.recent_observations(current_user),
+        observations=pull.recent_observations(current_user),
         calibration_sessions=[session_json(s) for s in sessions],
         cursor=str(cursor),
     )
 
 
 @bp.post("/sync/push")
-def push():
+def push_versions() -> Response:
     # The envelope's own fields are checked by its schema; each version by itself, below.
     envelope = load_body(PushSchema(), request.get_json(silent=True), screened=False)
-    device = operations.Device(
+    device = push.Device(
         user=current_user._get_current_object(),
         device_id=envelope["device_id"],
         app_version=envelope["app_version"],
         user_agent=printable(request.headers.get("User-Agent", ""))[:400],
     )
     # Shapes are checked before the write lock is taken: on SQLite one writer at a time.
-    prepared = operations.prepare(envelope["versions"])
-    results = operations.recognise(device, prepared)  # a retried batch needs no write
+    prepared = push.prepare(envelope["versions"])
+    results = push.recognise(device, prepared)  # a retried batch needs no write
     if results is None:
         begin_write()
-        results = operations.apply(device, prepared)
+        results = push.apply(device, prepared)
         # What reached this browser's tablet database: one UPDATE for the batch. A retried
         # batch (recognised above) was counted when it was first applied.
         devices.acknowledged(device.user, devices.key_of(request), device.device_id, results)
@@ -80,7 +83,7 @@ def push():
 
 
 @bp.post("/device")
-def device():
+def device() -> Response:
     """The app reports the tablet database it holds; the answer says whether this browser
     lost the one before (evicted), and the cookie naming this browser is (re)set."""
     body = load_body(DeviceSchema(), request.get_json(silent=True))
@@ -96,7 +99,7 @@ def device():
 
 
 @bp.get("/sync/pull")
-def pull():
+def pull_changes() -> Response:
     cursor = whole_number(request.args.get("cursor") or "0", 0, MAX_CURSOR)
     limit = whole_number(request.args.get("limit") or str(DEFAULT_PAGE), 1, MAX_PAGE)
     problems = {}
@@ -106,30 +109,4 @@ def pull():
         problems["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
     if problems or cursor is None or limit is None:
         raise ValidationFailed.naming("The request is not valid", problems)
-    return jsonify(operations.pull(current_user, cursor, limit))
-
-
-@bp.delete("/observations/<observation_id>")
-def delete_observation(observation_id: str):
-    begin_write()
-    observation = operations.delete_observation(current_user, observation_id)
-    db.session.commit()
-    return jsonify(id=observation.id, deleted=True)
-
-
-@bp.get("/observations/<observation_id>")
-def observation_history(observation_id: str):
-    """A walkthrough's head and every version received: for reconciling a conflict."""
-    history = operations.history_json(operations.walkthrough_for(current_user, observation_id))
-    record_now("walkthrough.history_viewed", "observation", history["id"])
-    return jsonify(history)
-
-
-@bp.post("/observations/<observation_id>/reconcile")
-def reconcile(observation_id: str):
-    body = request.get_json(silent=True)
-    version_id = body.get("version_id") if isinstance(body, dict) else None
-    begin_write()
-    observation = operations.reconcile(current_user, observation_id, version_id)
-    db.session.commit()
-    return jsonify(operations.history_json(observation))
+    return jsonify(pull.pull(current_user, cursor, limit))

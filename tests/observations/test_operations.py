@@ -1,13 +1,15 @@
-"""Reconciling a walkthrough edited on two devices: a person chooses, nothing is lost."""
+"""The walkthrough lifecycle (observe/observations/operations.py, through its JSON routes and
+pages): deleting, and reconciling a walkthrough edited on two devices — a person chooses,
+nothing is lost."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationVersion
-from tests.sync.conftest import edit_of
+from tests.conftest import edit_of
 
 
 def count(model) -> int:
@@ -114,3 +116,26 @@ def test_the_leaders_pages(client, sign_in, push, make_version, setting, create_
     assert response.status_code == 302
     assert "Nothing to reconcile." in client.get("/walkthroughs/conflicts").get_data(as_text=True)
     assert db.session.get(Observation, first["observation_id"]).notes == "Edited on the laptop."
+
+
+def test_deletion_rules(client, bearer, push, make_version, setting, create_user, admin):
+    version = make_version()
+    push(version)
+    other = create_user(email="other@example.org", schools=[setting.school])
+    url = f"/api/v1/observations/{version['observation_id']}"
+    # Another observer may not read it, so is told nothing of it.
+    response = client.delete(url, headers=bearer(other))
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    # The school's leader may read it, but deleting is its author's or an admin's.
+    leader = create_user(Role.SCHOOL_LEADER, email="lead@example.org", schools=[setting.school])
+    response = client.delete(url, headers=bearer(leader))
+    assert response.status_code == 403
+    assert response.get_json()["error"] == {
+        "code": "forbidden",
+        "message": "only its author or a district admin can delete an observation",
+    }
+    assert client.delete(url, headers=bearer(admin)).status_code == 200
+    missing = client.delete("/api/v1/observations/not-a-uuid", headers=bearer(admin))
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["message"] == "no observation not-a-uuid"

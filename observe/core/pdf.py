@@ -13,14 +13,24 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import click
 from flask import Response, current_app, render_template
 
 from observe import paths
 from observe.errors import ServiceBusy, ValidationFailed
 
 PAPERS = {"letter": "letter", "a4": "A4"}
+# The ``--paper`` option of the ``observe report …`` commands.
+PAPER = click.Choice(sorted(PAPERS), case_sensitive=False)
+
+
+def write_pdf(output: Path, pdf: bytes) -> None:
+    """Write a printed report for a command, and say so."""
+    output.write_bytes(pdf)
+    click.echo(f"Wrote {output} ({len(pdf):,} bytes).")
 
 
 def paper_size(value: str | None) -> str:

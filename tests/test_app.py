@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 
 NO_STORE = "private, no-store"
 

@@ -4,12 +4,13 @@ from statistics import mean
 
 from sqlalchemy import func, select
 
-from observe.accounts.models import Role, User
+from observe.accounts.models import User
 from observe.accounts.operations import authenticate
 from observe.calibration import report
 from observe.calibration import sessions as calibration
 from observe.calibration import trends as calibration_trends
 from observe.calibration.models import CalibrationSession
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import Observation, Rating
 from observe.reports.models import Goal

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from observe.accounts.models import Role
+from observe.core.permissions import Role
 from observe.extensions import db
 from observe.sync.devices import COOKIE_NAME
 from observe.sync.models import TabletDevice
-from tests.conftest import PASSWORD
-from tests.sync.conftest import edit_of
+from tests.conftest import PASSWORD, edit_of
 
 
 @pytest.fixture

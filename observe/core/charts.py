@@ -1,0 +1,94 @@
+"""Drawing charts on the server as SVG with matplotlib, so a page and its PDF show the same
+picture; the features draw their own charts with these (reports/charts.py,
+calibration/charts.py). Each has a title and a text alternative; patterns, markers and printed
+values carry the meaning as well as colour.
+
+The pages' Content-Security-Policy allows no inline styles, so matplotlib's ``style``
+attributes are rewritten as SVG presentation attributes (the same properties, allowed) and its
+stylesheet element is dropped; ids are prefixed so several charts can share a page.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from functools import cache
+from typing import Any
+
+from markupsafe import Markup
+
+
+@cache
+def pyplot() -> Any:
+    """matplotlib, set up once, on the first chart: not at start-up, where every worker and
+    every ``observe`` command would pay for it."""
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "none",  # text stays text: selectable, searchable, read aloud
+            "svg.hashsalt": "observe",  # the same chart gives the same ids, run after run
+            # Labels are the district's words (school names, attributes from the roster):
+            # "$\\frac$" is a name, not TeX for mathtext to parse (and fail on).
+            "text.parse_math": False,
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+    return plt
+
+
+def percent_axis(axis: Any) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    axis.set_major_formatter(PercentFormatter(1.0))
+
+
+# Dark enough to read on white, told apart by pattern and marker too.
+LEVEL_COLOURS = ["#a4161a", "#e09f3e", "#6c9a8b", "#1d4e89", "#5b3a8e", "#444444"]
+HATCHES = ["xx", "//", "..", "", "\\\\", "++"]
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+
+
+def svg_markup(figure: Any, name: str, title: str, description: str) -> Markup:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    pyplot().close(figure)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)  # matplotlib repeats each label in one
+    svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
+    # Inside tags only: a label's text (a school named 'style="x"') is left as it is.
+    svg = re.sub(r"<[^<>]+>", lambda tag: _tag(tag.group(), name), svg)
+    accessible = f'<svg role="img" aria-labelledby="{name}-title {name}-desc" class="chart" '
+    svg = svg.replace("<svg ", accessible, 1)
+    head = (
+        f'<title id="{name}-title">{html.escape(title)}</title>'
+        f'<desc id="{name}-desc">{html.escape(description)}</desc>'
+    )
+    svg = re.sub(r"(<svg[^>]*>)", r"\1" + head.replace("\\", "\\\\"), svg, count=1)
+    return Markup(svg)  # built here from our own figures; text in it is escaped above
+
+
+def _tag(tag: str, name: str) -> str:
+    """One SVG tag with its styles as attributes and its ids prefixed by ``name``."""
+    tag = re.sub(r'style="([^"]*)"', _attributes, tag)
+    tag = re.sub(r'id="([^"]+)"', rf'id="{name}-\1"', tag)
+    tag = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", tag)
+    return re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{name}-\1"', tag)
+
+
+def _attributes(match: re.Match[str]) -> str:
+    pairs = [part.split(":", 1) for part in match.group(1).split(";") if ":" in part]
+    return " ".join(f'{key.strip()}="{html.escape(value.strip())}"' for key, value in pairs)
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.0f}%"

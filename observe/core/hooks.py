@@ -1,0 +1,132 @@
+"""How one feature reacts to another's writes: the one mechanism, a small hook registry.
+
+A writer *sends* a hook in its own transaction, once its rows are flushed; every listener runs
+then and there, in the order it connected, inside that transaction — so a rolled-back write
+leaves no reaction behind either. Listeners connect when their module is imported; the app
+factory imports every listening module (``observe.create_app``), so no reaction is ever
+missing because a module happened not to be loaded.
+
+The hooks below are the whole list of what features react to. Their facts are plain values
+(ids, dates, numbers), never a feature's objects, so that this module imports no feature:
+
+===========================  ==========================  ====================================
+hook                         sent by                     heard by
+===========================  ==========================  ====================================
+``walkthrough_changed``      observations, sync (push)   the change feed (core.changes)
+``walkthrough_counted``      observations, sync (push)   the report rollups (reports.rollups)
+``walkthroughs_added``       sync (push, a new batch)    the report rollups
+``rubric_version_added``     rubrics                     the change feed
+``school_changed``           roster                      the change feed
+``classrooms_changed``       roster                      the report rollups
+``calibration_changed``      calibration                 the change feed
+``database_restored``        backup                      the report rollups
+``tablet_cleared``           accounts (sign-out)         the tablet records (sync.devices)
+===========================  ==========================  ====================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from observe.core.database import AnySession
+
+T = TypeVar("T")
+Listener = Callable[[AnySession, T], None]
+
+
+class Hook(Generic[T]):
+    """A named point a writer announces; listeners get the session and the fact."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._listeners: list[Listener[T]] = []
+
+    def connect(self, listener: Listener[T]) -> Listener[T]:
+        """Add ``listener`` (usable as a decorator); connecting one twice keeps one."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+        return listener
+
+    def send(self, session: AnySession, fact: T) -> None:
+        for listener in self._listeners:
+            listener(session, fact)
+
+    @property
+    def listeners(self) -> tuple[Listener[T], ...]:
+        return tuple(self._listeners)
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {len(self._listeners)} listening>"
+
+
+# ---- the facts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WalkthroughChanged:
+    """A walkthrough's stored state changed (a version, a deletion, a reconciliation)."""
+
+    observation_id: str
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WalkthroughCounted:
+    """A stored walkthrough starts (``sign`` +1) or stops (-1) counting as it now stands: its
+    ratings are read from the database by whoever needs them."""
+
+    observation_id: str
+    rubric_version_id: int
+    observed_at: datetime
+    school_id: int
+    classroom_id: int | None
+    counts: bool  # submitted, not deleted, not a calibration score
+    sign: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewWalkthrough:
+    """A submitted walkthrough the push wrote in one statement with others (no ORM object)."""
+
+    rubric_version_id: int
+    observed_at: datetime
+    school_id: int
+    classroom_id: int | None
+    ratings: list[tuple[int, int | None, bool]]  # criterion id, level, not observed
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A row devices keep a copy of (a rubric version, a school, a calibration session)."""
+
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TabletCleared:
+    """At sign-out, the tablet app said it deleted this user's database on purpose (nothing
+    was unsynced), from the browser the request came from."""
+
+    user_id: int
+    database_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    """A hook whose fact is only that it happened."""
+
+
+walkthrough_changed: Hook[WalkthroughChanged] = Hook("walkthrough_changed")
+walkthrough_counted: Hook[WalkthroughCounted] = Hook("walkthrough_counted")
+walkthroughs_added: Hook[list[NewWalkthrough]] = Hook("walkthroughs_added")
+rubric_version_added: Hook[Entity] = Hook("rubric_version_added")
+school_changed: Hook[Entity] = Hook("school_changed")
+classrooms_changed: Hook[Nothing] = Hook("classrooms_changed")
+calibration_changed: Hook[Entity] = Hook("calibration_changed")
+database_restored: Hook[Nothing] = Hook("database_restored")
+tablet_cleared: Hook[TabletCleared] = Hook("tablet_cleared")
+
+NOTHING = Nothing()

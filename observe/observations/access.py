@@ -1,0 +1,31 @@
+"""Who may read and change a walkthrough: the rules this feature declares
+(``observe.core.permissions``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from observe.core.permissions import Principal, Role, can_see_school, rule
+
+READ = "walkthrough.read"
+DELETE = "walkthrough.delete"
+
+
+@rule(READ)
+def can_read(who: Principal, observation: Any) -> bool:
+    """Read one walkthrough in full (its versions, its feedback page) and reconcile it: its
+    author, a district admin, or a leader of its school — never someone else's score in a
+    calibration session, which nobody but its author may see before the reveal."""
+    if observation.author_id == who.id:
+        return True
+    if observation.calibration_session_id is not None:
+        return False
+    if who.is_district_admin:
+        return True
+    return who.role is Role.SCHOOL_LEADER and can_see_school(who, observation.school_id)
+
+
+@rule(DELETE)
+def can_delete(who: Principal, observation: Any) -> bool:
+    """Delete a walkthrough: its author or a district admin."""
+    return observation.author_id == who.id or who.is_district_admin

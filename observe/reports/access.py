@@ -1,0 +1,27 @@
+"""Who may read reports and set goals (``observe.core.permissions``). Within a report, what a
+reader sees is their schools (``visible_school_ids``); an observer's export holds only their own
+walkthroughs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from observe.core.permissions import Principal, Role, roles, rule
+
+SUMMARY = "reports.summary"
+ALL_WALKTHROUGHS = "reports.all_walkthroughs"  # not only one's own (the export)
+SET_GOALS = "goals.set"
+DISTRICT_GOALS = "goals.district"
+REMOVE_GOAL = "goals.remove"
+
+roles(SUMMARY, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
+roles(ALL_WALKTHROUGHS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
+roles(SET_GOALS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
+roles(DISTRICT_GOALS, Role.DISTRICT_ADMIN)
+
+
+@rule(REMOVE_GOAL)
+def can_remove_goal(who: Principal, goal: Any) -> bool:
+    """A goal one may see (``goals.visible_goals``): a school's by its leaders, a district's by
+    a district admin."""
+    return who.is_district_admin or goal.school_id is not None

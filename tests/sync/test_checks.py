@@ -1,0 +1,179 @@
+"""observe/sync/checks.py: the sync rules, on plain facts — no database, no app."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from observe.sync import checks
+from observe.sync.checks import (
+    ClassroomFacts,
+    CriterionFacts,
+    Facts,
+    Rejection,
+    RubricFacts,
+    SchoolFacts,
+    SessionFacts,
+    StoredWalkthrough,
+)
+
+NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
+RUBRIC = RubricFacts(
+    id=3,
+    criteria={
+        "voice": CriterionFacts(11, (1, 2, 3, 4), True),
+        "rigor": CriterionFacts(12, (1, 2, 3, 4), False),
+    },
+    context_fields=({"key": "grouping", "options": ["whole", "small"]},),
+)
+FACTS = Facts(
+    now=NOW,
+    visible_schools=frozenset({1}),
+    stored=None,
+    rubric=RUBRIC,
+    school=SchoolFacts(1, "Riverbend High"),
+    classroom=ClassroomFacts(7, "English 9", 1),
+    session=None,
+    base_owner=None,
+)
+
+
+def version(**changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    payload: dict[str, Any] = {
+        "observation_id": "o-1",
+        "version_id": "v-1",
+        "base_version_id": None,
+        "rubric_version_id": 3,
+        "school_id": 1,
+        "classroom_id": 7,
+    }
+    data: dict[str, Any] = {
+        "ratings": [{"criterion": "voice", "level": 3, "not_observed": False}],
+        "context": {"grouping": "small"},
+        "observed_at": NOW - timedelta(hours=1),
+        "saved_at": NOW,
+    }
+    for key, value in changes.items():
+        (data if key in data else payload)[key] = value
+    return payload, data
+
+
+def refused(facts: Facts = FACTS, **changes: Any) -> dict[str, str]:
+    errors = refusals(facts, **changes)
+    assert len({field for field, _ in errors}) == len(errors), errors
+    return dict(errors)
+
+
+def refusals(facts: Facts = FACTS, **changes: Any) -> list[tuple[str, str]]:
+    payload, data = version(**changes)
+    with pytest.raises(Rejection) as raised:
+        checks.check(payload, data, facts)
+    assert raised.value.code == checks.INVALID
+    return [(e["field"], e["message"]) for e in raised.value.errors]
+
+
+def test_a_version_that_keeps_every_rule_passes() -> None:
+    checks.check(*version(), FACTS)
+
+
+def test_each_broken_rule_is_named_at_once() -> None:
+    problems = refused(
+        ratings=[
+            {"criterion": "voice", "level": 9, "not_observed": False},
+            {"criterion": "rigor", "level": None, "not_observed": True},
+            {"criterion": "voice", "level": 1, "not_observed": False},
+            {"criterion": "kindness", "level": 1, "not_observed": False},
+        ],
+        context={"grouping": "pairs", "weather": "sunny"},
+        observed_at=NOW + timedelta(hours=1),
+        saved_at=datetime(1999, 1, 1, tzinfo=UTC),
+    )
+    assert problems == {
+        "ratings[0].level": "9 is not a level of 'voice' (levels: 1, 2, 3, 4)",
+        "ratings[1].not_observed": "'rigor' cannot be marked not observed",
+        "ratings[2].criterion": "'voice' is rated twice",
+        "ratings[3].criterion": "'kindness' is not in this rubric version",
+        "context.grouping": "'pairs' is not an option (options: whole, small)",
+        "context.weather": "unknown context field (known: grouping)",
+        "observed_at": "2026-10-01T13:00:00.000Z is in the future; check the clock",
+        "saved_at": "1999-01-01T00:00:00.000Z is before 2000",
+    }
+
+
+def test_a_few_minutes_of_clock_drift_is_allowed() -> None:
+    checks.check(*version(saved_at=NOW + checks.CLOCK_SKEW), FACTS)
+    assert "saved_at" in refused(saved_at=NOW + checks.CLOCK_SKEW + timedelta(seconds=1))
+
+
+def test_another_schools_classroom_is_named_by_id_only() -> None:
+    facts = replace(
+        FACTS, school=SchoolFacts(2, "Southfield"), classroom=ClassroomFacts(8, "Room 8", 2)
+    )
+    assert refused(facts, school_id=2, classroom_id=8) == {
+        "school_id": "school 2 is not one of your schools",
+        "classroom_id": "classroom 8 is not one of your schools' classrooms (moved or removed?): "
+        "pick the classroom again",
+    }
+
+
+def test_a_classroom_of_another_visible_school_is_named() -> None:
+    facts = replace(FACTS, visible_schools=None, classroom=ClassroomFacts(8, "Room 8", 2))
+    assert refused(facts, classroom_id=8) == {"classroom_id": "Room 8 is not in Riverbend High"}
+
+
+def test_a_walkthrough_keeps_its_rubric_version_and_session() -> None:
+    facts = replace(FACTS, stored=StoredWalkthrough(2, 5))
+    assert refused(facts) == {
+        "rubric_version_id": "an observation keeps the rubric version it was started with (2)",
+        "calibration_session_id": "this walkthrough belongs to calibration session 5",
+    }
+
+
+def test_a_base_version_must_belong_to_the_walkthrough() -> None:
+    facts = replace(FACTS, base_owner="o-2")
+    assert refused(facts, base_version_id="v-0") == {
+        "base_version_id": "no such version of this observation on the server"
+    }
+    checks.check(*version(base_version_id="v-0"), replace(FACTS, base_owner="o-1"))
+
+
+SESSION = SessionFacts(
+    id=4,
+    title="October team",
+    is_participant=True,
+    is_revealed=False,
+    rubric_version_id=3,
+    school_id=2,
+    classroom_id=None,
+    other_score=None,
+)
+
+
+def test_a_calibration_score_is_a_participants_own_of_the_sessions_lesson() -> None:
+    facts = replace(FACTS, session=SESSION, school=SchoolFacts(2, "Southfield"))
+    # Of another school than one's own: taking part is what counts.
+    checks.check(*version(calibration_session_id=4, school_id=2, classroom_id=None), facts)
+    assert refusals(facts, calibration_session_id=4, school_id=2) == [
+        ("classroom_id", "the session's lesson is in no classroom"),
+        ("classroom_id", "English 9 is not in Southfield"),
+    ]
+    outsider = replace(facts, session=replace(SESSION, is_participant=False))
+    assert refused(outsider, calibration_session_id=4, school_id=2, classroom_id=None) == {
+        "calibration_session_id": "you are not a participant of calibration session 4"
+    }
+    again = replace(facts, session=replace(SESSION, other_score="o-9"))
+    assert refused(again, calibration_session_id=4, school_id=2, classroom_id=None) == {
+        "calibration_session_id": "you already scored this session in walkthrough o-9; "
+        "amend that one"
+    }
+
+
+def test_scoring_closes_at_the_reveal_with_its_own_code() -> None:
+    facts = replace(FACTS, session=replace(SESSION, is_revealed=True))
+    payload, data = version(calibration_session_id=4, school_id=2, classroom_id=None)
+    with pytest.raises(Rejection) as raised:
+        checks.check(payload, data, facts)
+    assert raised.value.code == checks.SESSION_REVEALED
