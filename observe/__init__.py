@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from observe import paths
@@ -82,14 +82,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_screening(app)
     register_filters(app)
-    blueprints = (home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp)
-    blueprints += (reports_bp, api_bp, tablet_bp, audit_bp)
+    blueprints = [home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp]
+    blueprints += [reports_bp, api_bp, tablet_bp, audit_bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_commands(app)
 
     @app.after_request
-    def security_headers(response):
+    def security_headers(response: Response) -> Response:
         # Nothing is loaded from anywhere but this server: the tablet app must work offline.
         response.headers.setdefault(
             "Content-Security-Policy",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from observe.core.permissions import visible_school_ids
 from observe.extensions import db
@@ -42,7 +43,7 @@ def home() -> str:
 
 
 @bp.get("/favicon.ico")
-def favicon() -> Response:
+def favicon() -> WerkzeugResponse:
     """Browsers ask for /favicon.ico whatever the page says; answer with the app's icon."""
     return redirect(url_for("static", filename="icons/observe.svg"), code=301)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from observe.accounts.models import User
 from observe.audit.operations import record
 from observe.core import hooks
 from observe.core.database import executemany_plain
@@ -46,7 +47,7 @@ from observe.rubrics.models import Criterion, RubricVersion
 class Device:
     """Who made a version, from where: kept with every version received."""
 
-    user: Any  # a user (accounts.models.User); only its id is stored
+    user: User
     device_id: str
     app_version: str = ""
     user_agent: str = ""
@@ -227,7 +228,7 @@ def conflicted(user: Principal) -> list[Observation]:
     return [o for o in db.session.scalars(query) if allowed(user, access.READ, o)]
 
 
-def delete_observation(user: Principal, observation_id: str) -> Observation:
+def delete_observation(user: User, observation_id: str) -> Observation:
     """Mark an observation deleted (its versions are kept); devices learn of it by pull."""
     try:
         observation_id = str(uuid.UUID(observation_id))
@@ -264,7 +265,7 @@ _UUID_TEXT = re.compile(
 )
 
 
-def reconcile(user: Principal, observation_id: str, version_id: Any) -> Observation:
+def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
     """Settle a conflict: the chosen version's content becomes a new head, made from the
     current head, and the flag is cleared. Nothing is deleted: every version stays."""
     observation = db.session.get(Observation, str(observation_id), with_for_update=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from observe.audit.operations import record_now
 from observe.core import clock
@@ -22,7 +23,7 @@ bp = Blueprint("walkthroughs", __name__, url_prefix="/walkthroughs")
 
 
 @bp.get("/conflicts")
-def conflicts():
+def conflicts() -> str:
     return render_template(
         "observations/conflicts.html", observations=operations.conflicted(current_user)
     )
@@ -33,7 +34,7 @@ def _walkthrough(observation_id: str) -> Observation:
 
 
 @bp.get("/<observation_id>/reconcile")
-def reconcile_page(observation_id: str):
+def reconcile_page(observation_id: str) -> str:
     observation = _walkthrough(observation_id)
     history = history_json(observation)
     candidates = [v for v in history["versions"] if v["leaf"]]
@@ -82,14 +83,14 @@ def _for_feedback(observation_id: str) -> Observation:
 
 
 @bp.get("/<observation_id>/feedback")
-def feedback_page(observation_id: str):
+def feedback_page(observation_id: str) -> str:
     built = feedback.build(_for_feedback(observation_id))
     record_now("walkthrough.feedback_viewed", "observation", observation_id)
     return render_template("observations/feedback.html", feedback=built)
 
 
 @bp.get("/<observation_id>/feedback.pdf")
-def feedback_pdf(observation_id: str):
+def feedback_pdf(observation_id: str) -> Response:
     observation = _for_feedback(observation_id)
     pdf = print_feedback(observation, request.args.get("paper"))
     name = f"walkthrough-{clock.local(observation.observed_at):%Y-%m-%d}-{observation.id[:8]}.pdf"
@@ -111,7 +112,7 @@ def print_feedback(observation: Observation, paper: str | None) -> bytes:
 
 
 @bp.post("/<observation_id>/reconcile")
-def reconcile(observation_id: str):
+def reconcile(observation_id: str) -> WerkzeugResponse:
     begin_write()
     _walkthrough(observation_id)
     try:

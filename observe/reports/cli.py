@@ -5,6 +5,7 @@ observe/cli.py from each feature's printed reports."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -76,7 +77,7 @@ def export_observations(
         raise click.ClickException(error.message) from None
     count = 0
 
-    def counted():
+    def counted() -> Iterator[export.Parts]:
         nonlocal count
         for record in export.parts(SYSTEM, scope):
             count += 1

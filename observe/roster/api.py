@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from observe.roster.schemas import school_json
 
 
 @bp.get("/schools")
-def schools():
+def schools() -> Response:
     """The schools the caller may see, each with its classrooms and district attributes."""
     visible = visible_school_ids(current_user)
     query = select(School).options(selectinload(School.classrooms)).order_by(School.code)

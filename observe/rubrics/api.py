@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -14,7 +14,7 @@ from observe.rubrics.views import version_or_404
 
 
 @bp.get("/rubrics")
-def rubrics():
+def rubrics() -> Response:
     """Every rubric with its versions, newest first."""
     found = db.session.scalars(
         select(Rubric).order_by(Rubric.key).options(selectinload(Rubric.versions))
@@ -32,6 +32,6 @@ def rubrics():
 
 
 @bp.get("/rubric-versions/<int:version_id>")
-def rubric_version(version_id: int):
+def rubric_version(version_id: int) -> Response:
     """One version: the validated document as loaded, plus the ids ratings refer to."""
     return jsonify(version_json(version_or_404(version_id)))

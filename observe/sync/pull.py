@@ -83,25 +83,32 @@ def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:
     next_cursor = rows[-1].seq if has_more else max(cursor, ceiling)
 
     # A page may name one observation several times; its current state is sent once.
-    last_seq = {(row.kind, row.observation_id or row.entity_id): row.seq for row in rows}
+    last_seq = {_subject(row): row.seq for row in rows}
     out = []
     for row in rows:
-        if last_seq[(row.kind, row.observation_id or row.entity_id)] != row.seq:
+        if last_seq[_subject(row)] != row.seq:
             continue
         out.append({"seq": row.seq, "kind": row.kind, **_change_body(row)})
     return {"changes": out, "cursor": str(next_cursor), "has_more": has_more}
 
 
+def _subject(row: Change) -> tuple[str, str | int | None]:
+    return (row.kind, row.observation_id or row.entity_id)
+
+
 def _change_body(row: Change) -> dict[str, Any]:
+    """The row a change names, as it is now. Rows the feed names are never deleted (a deleted
+    walkthrough is marked so), so each is there."""
     if row.kind == "observation":
-        return {"observation": observation_json(db.session.get(Observation, row.observation_id))}
+        observation = db.session.get_one(Observation, row.observation_id)
+        return {"observation": observation_json(observation)}
     if row.kind == "calibration_session":
-        session = db.session.get(CalibrationSession, row.entity_id)
+        session = db.session.get_one(CalibrationSession, row.entity_id)
         # With its rubric version, which may be older than the one a device has.
         return {
             "calibration_session": session_json(session),
             "rubric_version": version_json(session.rubric_version),
         }
     if row.kind == "rubric_version":
-        return {"rubric_version": version_json(db.session.get(RubricVersion, row.entity_id))}
-    return {"school": school_json(db.session.get(School, row.entity_id))}
+        return {"rubric_version": version_json(db.session.get_one(RubricVersion, row.entity_id))}
+    return {"school": school_json(db.session.get_one(School, row.entity_id))}

@@ -55,13 +55,13 @@ def precache_urls() -> list[str]:
 
 
 @bp.get("/app/")
-def app():
+def app() -> str:
     zone = current_app.config["OBSERVE_TIMEZONE"]
     return render_template("tablet/app.html", app_version=app_version(), timezone=zone)
 
 
 @bp.get("/sw.js")
-def service_worker():
+def service_worker() -> Response:
     body = render_template("tablet/sw.js", app_version=app_version(), precache=precache_urls())
     response = Response(body, mimetype="text/javascript")
     # Browsers check for a new service worker on navigation; never let a cache answer for it.
@@ -70,7 +70,7 @@ def service_worker():
 
 
 @bp.get("/manifest.webmanifest")
-def manifest():
+def manifest() -> Response:
     response = jsonify(
         name=f"observe · {current_app.config['OBSERVE_DISTRICT_NAME']}",
         short_name="observe",
