@@ -13,7 +13,9 @@ function forget(id) {
     const owners = JSON.parse(localStorage.getItem("observe.owners") || "{}");
     delete owners[id];
     localStorage.setItem("observe.owners", JSON.stringify(owners));
-  } catch { /* nothing remembered */ }
+  } catch {
+    /* nothing remembered */
+  }
 }
 
 // Only the signed-in user's own copy: another observer's work on a shared tablet is theirs
@@ -32,7 +34,11 @@ if (form && remembered && String(remembered.id) === form.dataset.user && "indexe
     if (!pending) {
       // Cleared on purpose: the server is told which database, so it is not taken for an eviction.
       const cleared = document.createElement("input");
-      Object.assign(cleared, { type: "hidden", name: "cleared_database", value: (await store.getMeta("device_id").catch(() => null)) || "" });
+      Object.assign(cleared, {
+        type: "hidden",
+        name: "cleared_database",
+        value: (await store.getMeta("device_id").catch(() => null)) || "",
+      });
       form.append(cleared);
       await store.deleteDatabase(remembered.id).catch(() => {});
       forget(remembered.id);
@@ -43,7 +49,8 @@ if (form && remembered && String(remembered.id) === form.dataset.user && "indexe
     const note = document.createElement("p");
     note.className = "flash flash-error";
     note.setAttribute("role", "alert");
-    note.innerHTML = `${pending} walkthrough version${pending === 1 ? " is" : "s are"} on this device but not on the server yet.
+    const versions = `${pending} walkthrough version${pending === 1 ? " is" : "s are"}`;
+    note.innerHTML = `${versions} on this device but not on the server yet.
       <a href="/app/">Open the walkthrough app</a> to sync them or export them before you sign out.`;
     document.getElementById("main").prepend(note);
   });

@@ -51,12 +51,20 @@ function open() {
     };
     request.onsuccess = () => {
       const db = request.result;
-      if (settled) { db.close(); return; } // it was blocked and given up on: let go of it
+      if (settled) {
+        db.close(); // it was blocked and given up on: let go of it
+        return;
+      }
       settled = true;
       // The browser closed it (memory pressure, storage cleared): open afresh next time.
-      db.onclose = () => { if (opening === attempt) opening = null; };
+      db.onclose = () => {
+        if (opening === attempt) opening = null;
+      };
       db.onversionchange = () => {
-        const close = () => { db.close(); if (opening === attempt) opening = null; };
+        const close = () => {
+          db.close();
+          if (opening === attempt) opening = null;
+        };
         // Transactions started before close() still finish: the page saves, then closes.
         if (beforeVersionChange) Promise.resolve(beforeVersionChange()).finally(close);
         else close();
@@ -71,7 +79,11 @@ function open() {
     request.onblocked = () => {
       settled = true;
       if (opening === attempt) opening = null; // the next call tries again
-      reject(Object.assign(new Error("the local database is held by another tab of an older app; close it or reload"), { name: "BlockedError" }));
+      reject(
+        Object.assign(new Error("the local database is held by another tab of an older app; close it or reload"), {
+          name: "BlockedError",
+        }),
+      );
     };
   });
   opening = attempt;
@@ -112,7 +124,11 @@ export async function transaction(names, mode, fn, { durability = "default" } = 
       try {
         result = await fn(stores);
       } catch (error) {
-        try { tx.abort(); } catch { /* already finished or aborted */ }
+        try {
+          tx.abort();
+        } catch {
+          /* already finished or aborted */
+        }
         throw error;
       }
       await finished;
@@ -137,12 +153,17 @@ export const count = (store) => transaction(store, "readonly", (s) => done(s[sto
 // Read, change and write one walkthrough in one transaction, so nobody's write lands between
 // the read and the write. change(o) returns false to leave it as it is.
 export function update(id, change, options = {}) {
-  return transaction(["observations"], "readwrite", async (s) => {
-    const observation = await done(s.observations.get(id));
-    if (!observation || change(observation) === false) return observation || null;
-    await done(s.observations.put(observation));
-    return observation;
-  }, options);
+  return transaction(
+    ["observations"],
+    "readwrite",
+    async (s) => {
+      const observation = await done(s.observations.get(id));
+      if (!observation || change(observation) === false) return observation || null;
+      await done(s.observations.put(observation));
+      return observation;
+    },
+    options,
+  );
 }
 
 export async function getMeta(key, fallback = null) {
@@ -153,8 +174,11 @@ export async function getMeta(key, fallback = null) {
 export const setMeta = (key, value) => put("meta", { key, value });
 
 export async function clearAll() {
-  await transaction(Object.keys(STORES), "readwrite", (s) =>
-    Promise.all(Object.values(s).map((store) => done(store.clear()))), STRICT,
+  await transaction(
+    Object.keys(STORES),
+    "readwrite",
+    (s) => Promise.all(Object.values(s).map((store) => done(store.clear()))),
+    STRICT,
   );
 }
 
@@ -163,7 +187,9 @@ export async function clearAll() {
 export async function unsyncedCount() {
   return transaction(["outbox", "attention", "observations"], "readonly", async (s) => {
     const [queued, attention, observations] = await Promise.all([
-      done(s.outbox.count()), done(s.attention.count()), done(s.observations.getAll()),
+      done(s.outbox.count()),
+      done(s.attention.count()),
+      done(s.observations.getAll()),
     ]);
     return queued + attention + observations.filter((o) => o.dirty).length;
   });
@@ -178,7 +204,11 @@ export async function deleteDatabase(userId) {
     const closing = opening;
     opening = null;
     dbName = null;
-    if (closing) await closing.then((db) => db.close(), () => {});
+    if (closing)
+      await closing.then(
+        (db) => db.close(),
+        () => {},
+      );
   }
   return new Promise((resolve, reject) => {
     const request = indexedDB.deleteDatabase(name);

@@ -82,17 +82,22 @@ export function durationOf(observation) {
 // The version names the one it was made from. Strict durability: after this returns, the
 // version survives a reload or a dead battery.
 export async function queueVersion(id, change = () => true) {
-  return store.transaction(["observations", "outbox"], "readwrite", async (s) => {
-    const observation = await store.done(s.observations.get(id));
-    if (!observation || change(observation) === false) return null;
-    const versionId = crypto.randomUUID();
-    const payload = payloadOf(observation, versionId, observation.last_version_id || null, now().toISOString());
-    observation.last_version_id = versionId;
-    observation.dirty = false;
-    await store.done(s.outbox.add({ observation_id: observation.id, version_id: versionId, payload }));
-    await store.done(s.observations.put(observation));
-    return payload;
-  }, { durability: "strict" });
+  return store.transaction(
+    ["observations", "outbox"],
+    "readwrite",
+    async (s) => {
+      const observation = await store.done(s.observations.get(id));
+      if (!observation || change(observation) === false) return null;
+      const versionId = crypto.randomUUID();
+      const payload = payloadOf(observation, versionId, observation.last_version_id || null, now().toISOString());
+      observation.last_version_id = versionId;
+      observation.dirty = false;
+      await store.done(s.outbox.add({ observation_id: observation.id, version_id: versionId, payload }));
+      await store.done(s.observations.put(observation));
+      return payload;
+    },
+    { durability: "strict" },
+  );
 }
 
 // Drafts are backed up to the server too, one version per sync, not one per keystroke. An
@@ -130,7 +135,10 @@ export const now = () => new Date(Date.now() + clockOffset);
 
 export async function fetchSession() {
   const sent = Date.now();
-  const response = await fetch("/api/v1/session", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const response = await fetch("/api/v1/session", {
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  });
   if (response.status === 401) throw new SignedOut("signed out");
   if (!response.ok) throw new Error(`/api/v1/session answered ${response.status}`);
   const server = Date.parse(response.headers.get("Date") || "");
@@ -157,14 +165,23 @@ export function problems(observation, schools) {
   const found = [];
   const at = Date.parse(observation.observed_at);
   if (Number.isNaN(at)) found.push({ field: "observed_at", message: "the visit time is missing" });
-  else if (at > now().getTime() + CLOCK_SKEW) found.push({ field: "observed_at", message: "the visit time is in the future: set when the visit began" });
-  else if (at < EARLIEST) found.push({ field: "observed_at", message: "the visit time is before 2000: set when the visit began" });
+  else if (at > now().getTime() + CLOCK_SKEW)
+    found.push({ field: "observed_at", message: "the visit time is in the future: set when the visit began" });
+  else if (at < EARLIEST)
+    found.push({ field: "observed_at", message: "the visit time is before 2000: set when the visit began" });
   const seconds = durationOf(observation) || 0;
-  if (seconds > MAX_DURATION) found.push({ field: "duration_seconds", message: `the visit length is over ${MAX_DURATION / 3600} hours: set how long the visit lasted` });
+  if (seconds > MAX_DURATION)
+    found.push({
+      field: "duration_seconds",
+      message: `the visit length is over ${MAX_DURATION / 3600} hours: set how long the visit lasted`,
+    });
   if (observation.classroom_id !== null && schools && !observation.calibration_session_id) {
     const school = schools.get(observation.school_id);
     if (school && !school.classrooms.some((c) => c.id === observation.classroom_id)) {
-      found.push({ field: "classroom_id", message: `that classroom is no longer in ${school.name}: pick the classroom` });
+      found.push({
+        field: "classroom_id",
+        message: `that classroom is no longer in ${school.name}: pick the classroom`,
+      });
     }
   }
   return found;
@@ -224,12 +241,13 @@ async function registerDevice() {
   if (registered) return;
   const persisted = await persistedAnswer();
   const body = JSON.stringify({ database_id: await deviceId(), persisted });
-  const send = () => fetch("/api/v1/device", {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": state.csrf || "" },
-    body,
-  });
+  const send = () =>
+    fetch("/api/v1/device", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": state.csrf || "" },
+      body,
+    });
   let response = await send();
   // Just after a sign-in, a request that began before the session had its CSRF secret can
   // write the session back without it: fetch the token afresh and try once more.
@@ -241,7 +259,11 @@ async function registerDevice() {
   if (!response.ok) throw new Error(`the server answered ${response.status} to /api/v1/device`);
   const answer = await response.json();
   if (answer.evicted) {
-    await store.setMeta("eviction", { ...answer.evicted, persisted_now: persisted, noticed_at: new Date().toISOString() });
+    await store.setMeta("eviction", {
+      ...answer.evicted,
+      persisted_now: persisted,
+      noticed_at: new Date().toISOString(),
+    });
     changed("eviction");
   }
   registered = true;
@@ -250,9 +272,7 @@ async function registerDevice() {
 async function pushOutbox() {
   const device = await deviceId();
   for (;;) {
-    const queued = await store.transaction("outbox", "readonly", (s) =>
-      store.done(s.outbox.getAll(null, BATCH)),
-    );
+    const queued = await store.transaction("outbox", "readonly", (s) => store.done(s.outbox.getAll(null, BATCH)));
     if (!queued.length) return;
     const response = await fetch("/api/v1/sync/push", {
       method: "POST",
@@ -287,41 +307,50 @@ async function applyResults(queued, answer) {
   for (const r of results) if (r && typeof r.version_id === "string") byVersion.set(r.version_id.toLowerCase(), r);
   const now = new Date().toISOString();
   let settled = 0;
-  await store.transaction(["outbox", "observations", "attention"], "readwrite", async (s) => {
-    for (let i = 0; i < queued.length; i += 1) {
-      const item = queued[i];
-      const result = byVersion.get(String(item.version_id).toLowerCase());
-      if (!result || !(SETTLED.has(result.status) || result.status === "rejected")) continue;
-      settled += 1;
-      await store.done(s.outbox.delete(item.seq));
-      const observation = await store.done(s.observations.get(item.observation_id));
-      if (result.status === "rejected") {
-        await store.done(s.attention.put({
-          version_id: item.version_id,
-          observation_id: item.observation_id,
-          code: result.code,
-          errors: Array.isArray(result.errors) ? result.errors : [{ field: null, message: String(result.code || "rejected") }],
-          payload: item.payload,
-          at: now,
-        }));
-        if (observation) {
-          observation.status = "attention";
-          await store.done(s.observations.put(observation));
+  await store.transaction(
+    ["outbox", "observations", "attention"],
+    "readwrite",
+    async (s) => {
+      for (let i = 0; i < queued.length; i += 1) {
+        const item = queued[i];
+        const result = byVersion.get(String(item.version_id).toLowerCase());
+        if (!result || !(SETTLED.has(result.status) || result.status === "rejected")) continue;
+        settled += 1;
+        await store.done(s.outbox.delete(item.seq));
+        const observation = await store.done(s.observations.get(item.observation_id));
+        if (result.status === "rejected") {
+          await store.done(
+            s.attention.put({
+              version_id: item.version_id,
+              observation_id: item.observation_id,
+              code: result.code,
+              errors: Array.isArray(result.errors)
+                ? result.errors
+                : [{ field: null, message: String(result.code || "rejected") }],
+              payload: item.payload,
+              at: now,
+            }),
+          );
+          if (observation) {
+            observation.status = "attention";
+            await store.done(s.observations.put(observation));
+          }
+          continue;
         }
-        continue;
+        if (!observation) continue;
+        if (result.head_version_id) observation.server_head = result.head_version_id;
+        observation.has_conflict = Boolean(result.has_conflict);
+        observation.pushed_at = now;
+        const more = queued.slice(i + 1).some((q) => q.observation_id === item.observation_id);
+        if (!more && observation.status === "waiting" && observation.last_version_id === item.version_id) {
+          observation.status = "synced";
+          observation.synced_at = now;
+        }
+        await store.done(s.observations.put(observation));
       }
-      if (!observation) continue;
-      if (result.head_version_id) observation.server_head = result.head_version_id;
-      observation.has_conflict = Boolean(result.has_conflict);
-      observation.pushed_at = now;
-      const more = queued.slice(i + 1).some((q) => q.observation_id === item.observation_id);
-      if (!more && observation.status === "waiting" && observation.last_version_id === item.version_id) {
-        observation.status = "synced";
-        observation.synced_at = now;
-      }
-      await store.done(s.observations.put(observation));
-    }
-  }, { durability: "strict" });
+    },
+    { durability: "strict" },
+  );
   if (settled < queued.length) {
     throw new Error(`the server answered for ${settled} of ${queued.length} versions; the rest stay in the outbox`);
   }
@@ -331,17 +360,21 @@ async function pull() {
   let cursor = (await store.getMeta("cursor")) || "0";
   for (;;) {
     const page = await api(`/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=${PAGE}`);
-    await store.transaction(["rubrics", "schools", "sessions", "observations", "outbox", "meta"], "readwrite", async (s) => {
-      for (const change of page.changes) {
-        if (change.kind === "calibration_session") {
-          store.done(s.rubrics.put(change.rubric_version));
-          store.done(s.sessions.put(change.calibration_session));
-        } else if (change.kind === "rubric_version") store.done(s.rubrics.put(change.rubric_version));
-        else if (change.kind === "school") store.done(s.schools.put(change.school));
-        else if (change.kind === "observation") await applyObservation(s, change.observation);
-      }
-      store.done(s.meta.put({ key: "cursor", value: page.cursor }));
-    });
+    await store.transaction(
+      ["rubrics", "schools", "sessions", "observations", "outbox", "meta"],
+      "readwrite",
+      async (s) => {
+        for (const change of page.changes) {
+          if (change.kind === "calibration_session") {
+            store.done(s.rubrics.put(change.rubric_version));
+            store.done(s.sessions.put(change.calibration_session));
+          } else if (change.kind === "rubric_version") store.done(s.rubrics.put(change.rubric_version));
+          else if (change.kind === "school") store.done(s.schools.put(change.school));
+          else if (change.kind === "observation") await applyObservation(s, change.observation);
+        }
+        store.done(s.meta.put({ key: "cursor", value: page.cursor }));
+      },
+    );
     cursor = page.cursor;
     if (page.changes.length) changed("pull");
     if (!page.has_more) return;
@@ -352,8 +385,12 @@ async function applyObservation(s, remote) {
   const local = await store.done(s.observations.get(remote.id));
   // Local work not yet on the server wins on this tablet; the server keeps both and flags it,
   // or rejects it as deleted, and the observer sees that under "needs attention".
-  const unsent = local && (local.dirty || local.status === "waiting" || local.status === "attention"
-    || (await store.done(s.outbox.getAll())).some((q) => q.observation_id === local.id));
+  const unsent =
+    local &&
+    (local.dirty ||
+      local.status === "waiting" ||
+      local.status === "attention" ||
+      (await store.done(s.outbox.getAll())).some((q) => q.observation_id === local.id));
   if (remote.deleted) {
     if (local && !unsent) {
       local.status = "deleted";
@@ -391,8 +428,8 @@ export function fromVersion(version, remote, local = null) {
     status: version.state === "submitted" ? "synced" : "draft",
     rev: (local?.rev || 0) + 1,
     // What this tablet's content was made from before the pull replaced it: a form still open
-    // on the old content saves its edit as made from this (see app.js writePending).
-    replaced_from: local ? (local.replaced_from ?? local.last_version_id ?? null) : undefined, // the content changed under any open form: see app.js saveNow
+    // on the old content saves its edit as made from this (see drafts.js writePending).
+    replaced_from: local ? (local.replaced_from ?? local.last_version_id ?? null) : undefined,
     last_version_id: remote.head_version_id,
     server_head: remote.head_version_id,
     has_conflict: remote.has_conflict,
@@ -479,7 +516,9 @@ export function startSyncing() {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") syncNow();
   });
-  store.getMeta("last_sync").then((lastSync) => { state.lastSync = lastSync; });
+  store.getMeta("last_sync").then((lastSync) => {
+    state.lastSync = lastSync;
+  });
   return syncNow();
 }
 
@@ -490,16 +529,22 @@ export function startSyncing() {
 // still open, go as a `draft` version made from the last version this tablet knows, so an
 // import never makes half an amendment the version that counts.
 export async function exportUnsynced(user) {
-  const { queued, rejected, drafts } = await store.transaction(["outbox", "attention", "observations"], "readonly", async (s) => {
-    const [queued, rejected, observations] = await Promise.all([
-      store.done(s.outbox.getAll()), store.done(s.attention.getAll()), store.done(s.observations.getAll()),
-    ]);
-    const savedAt = now().toISOString();
-    const drafts = observations
-      .filter((o) => o.status === "draft" && (o.dirty || o.amending))
-      .map((o) => payloadOf({ ...o, state: "draft" }, crypto.randomUUID(), o.last_version_id || null, savedAt));
-    return { queued, rejected, drafts };
-  });
+  const { queued, rejected, drafts } = await store.transaction(
+    ["outbox", "attention", "observations"],
+    "readonly",
+    async (s) => {
+      const [queued, rejected, observations] = await Promise.all([
+        store.done(s.outbox.getAll()),
+        store.done(s.attention.getAll()),
+        store.done(s.observations.getAll()),
+      ]);
+      const savedAt = now().toISOString();
+      const drafts = observations
+        .filter((o) => o.status === "draft" && (o.dirty || o.amending))
+        .map((o) => payloadOf({ ...o, state: "draft" }, crypto.randomUUID(), o.last_version_id || null, savedAt));
+      return { queued, rejected, drafts };
+    },
+  );
   const body = {
     format: "observe-unsynced/1",
     exported_at: new Date().toISOString(),

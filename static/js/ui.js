@@ -8,7 +8,9 @@ export function esc(value) {
 
 // html`<p>${name}</p>` escapes every value; raw(…) marks HTML that is already safe.
 class Raw {
-  constructor(text) { this.text = text; }
+  constructor(text) {
+    this.text = text;
+  }
 }
 export const raw = (text) => new Raw(text);
 
@@ -59,14 +61,20 @@ export function minutes(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+const dialogButton = (b) =>
+  html`<button class="button ${b.primary ? "button-primary" : ""}" value="${b.value}">${b.label}</button>`;
+
 // A modal dialog; resolves with the value of the button pressed (or null when dismissed).
 export function ask(title, body, buttons) {
   const dialog = document.getElementById("dialog");
-  render(dialog, html`<form method="dialog" class="dialog-body">
+  render(
+    dialog,
+    html`<form method="dialog" class="dialog-body">
     <h2 id="dialog-title">${title}</h2>
     <div>${body}</div>
-    <div class="dialog-buttons">${buttons.map((b) => html`<button class="button ${b.primary ? "button-primary" : ""}" value="${b.value}">${b.label}</button>`)}</div>
-  </form>`);
+    <div class="dialog-buttons">${buttons.map(dialogButton)}</div>
+  </form>`,
+  );
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue || null), { once: true });
     dialog.returnValue = "";

@@ -1,8 +1,8 @@
 // The form's "Visit" panel: when the visit began, how long it lasted, and the classroom —
 // everything the server may refuse that only the observer can put right (a tablet clock that
 // reset to 1970 or runs ahead, a timer left running all day, a classroom a roster import moved).
+import { durationOf, MAX_DURATION } from "./sync.js";
 import { html } from "./ui.js";
-import { MAX_DURATION, durationOf } from "./sync.js";
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -17,18 +17,27 @@ export function visitPanel(observation, look, reasons) {
   const school = look.schools.get(observation.school_id);
   const classrooms = school ? school.classrooms.filter((c) => c.active || c.id === observation.classroom_id) : [];
   const minutes = Math.round((durationOf(observation) || 0) / 60);
+  const problems = reasons.map((r) => html`<li>${r.message}</li>`);
+  const fix = html`<div class="banner banner-error" role="alert"><p>Fix before sending:</p><ul>${problems}</ul></div>`;
+  const selected = (yes) => (yes ? "selected" : "");
+  const teacher = (c) => (c.teacher ? ` · ${c.teacher.name}` : "");
+  const option = (c) =>
+    html`<option value="${c.id}" ${selected(c.id === observation.classroom_id)}>${c.name}${teacher(c)}</option>`;
+  const wholeSchool = selected(observation.classroom_id === null);
+  const classroom = html`<label>Classroom
+        <select id="visit-classroom"><option value="" ${wholeSchool}>Whole school</option>
+          ${classrooms.map(option)}</select></label>`;
   return html`<details class="panel visit" id="visit" ${reasons.length ? "open" : ""}>
     <summary><strong>Visit</strong> · time, length${observation.calibration_session_id ? "" : ", classroom"}</summary>
-    ${reasons.length ? html`<div class="banner banner-error" role="alert"><p>Fix before sending:</p><ul>${reasons.map((r) => html`<li>${r.message}</li>`)}</ul></div>` : ""}
+    ${reasons.length ? fix : ""}
     <div class="visit-fields">
       <label>Visit began <small class="muted">(this tablet's clock)</small>
         <input type="datetime-local" id="visit-start" value="${localInput(observation.observed_at)}" required></label>
       <label>Visit length, minutes
-        <input type="number" id="visit-length" min="0" max="${MAX_DURATION / 60}" step="1" inputmode="numeric" value="${minutes}"></label>
+        <input type="number" id="visit-length" min="0" max="${MAX_DURATION / 60}" step="1" inputmode="numeric"
+          value="${minutes}"></label>
       <button type="button" class="button" id="timer-reset">Reset the timer</button>
-      ${observation.calibration_session_id ? "" : html`<label>Classroom
-        <select id="visit-classroom"><option value="" ${observation.classroom_id === null ? "selected" : ""}>Whole school</option>
-          ${classrooms.map((c) => html`<option value="${c.id}" ${c.id === observation.classroom_id ? "selected" : ""}>${c.name}${c.teacher ? ` · ${c.teacher.name}` : ""}</option>`)}</select></label>`}
+      ${observation.calibration_session_id ? "" : classroom}
     </div></details>`;
 }
 

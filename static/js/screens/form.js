@@ -1,0 +1,182 @@
+// The form: a draft's look-fors by competency, with levels, evidence and notes; the visit
+// timer; the Visit panel (visit.js). Every change is saved as it is made (drafts.js).
+import { saveNow, scheduleSave } from "../drafts.js";
+import { go, main, onLeave } from "../router.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+import { html, minutes, render } from "../ui.js";
+import { visitInput, visitPanel } from "../visit.js";
+import { lookups, notFound, placeOf, ratedCount } from "./shared.js";
+
+const OPEN_ELSEWHERE = html`<p class="banner banner-error" role="alert">This walkthrough is open in another tab.
+  Close that tab to edit it here.</p>`;
+const BLIND = html`<p class="banner banner-info" role="note">Calibration: score what you see, on your own. Nobody sees
+  your scores until the facilitator reveals them, and you cannot change them after that.</p>`;
+
+async function withLock(id, hold) {
+  // Two tabs must not edit one draft: the second one only reads it.
+  if (!navigator.locks) return hold(true);
+  return navigator.locks.request(`observation-${id}`, { ifAvailable: true }, (lock) => hold(Boolean(lock)));
+}
+
+export async function formScreen(id) {
+  const observation = await store.get("observations", id);
+  if (!observation) return notFound();
+  if (observation.status !== "draft") return go(`#/view/${id}`);
+  const rubric = await store.get("rubrics", observation.rubric_version_id);
+  const look = await lookups();
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  let owner = false;
+  withLock(id, (got) => {
+    owner = got;
+    drawForm(observation, rubric, look, got);
+    return got ? held : null;
+  });
+  await Promise.resolve();
+  const tick = setInterval(() => updateTimer(observation), 1000);
+  onLeave(async () => {
+    clearInterval(tick);
+    main.onclick = null;
+    main.oninput = null;
+    if (owner) {
+      // The visit timer measures time in the classroom: leaving the form pauses it.
+      if (observation.timer.running_since) {
+        toggleTimer(observation);
+        scheduleSave(observation);
+      }
+      await saveNow();
+    }
+    release();
+  });
+}
+
+function levelButtons(criterion, rating) {
+  const pressed = (level) => rating.level === level.value && !rating.not_observed;
+  const button = (level) => html`<button type="button" class="level" data-criterion="${criterion.key}"
+    data-level="${level.value}" aria-pressed="${pressed(level)}"
+    ><span class="level-value">${level.value}</span> ${level.label}</button>`;
+  const none = html`<button type="button" class="level level-none" data-criterion="${criterion.key}" data-level="none"
+    aria-pressed="${Boolean(rating.not_observed)}">Not observed</button>`;
+  return html`${criterion.levels.map(button)}
+    ${criterion.allows_not_observed ? none : ""}`;
+}
+
+// One look-for: its text and tags, its levels, what each level means, and the evidence box.
+function criterionCard(c, r, doc) {
+  const kind = html`<span class="tag tag-${c.kind}">${c.kind === "student" ? "Student" : "Adult"}</span>`;
+  const dimensions = c.dimensions.map((d) => html`<span class="tag tag-dimension">${d}</span>`);
+  const descriptors = c.levels.map((l) => html`<dt>${l.value} · ${l.label}</dt><dd>${l.descriptor || ""}</dd>`);
+  return html`<article class="criterion" id="c-${c.key}">
+    <p class="criterion-text" id="t-${c.key}">${doc.text || c.key}</p>
+    <p class="criterion-tags">${kind}${dimensions}</p>
+    <div class="levels" role="group" aria-labelledby="t-${c.key}">${levelButtons(c, r)}</div>
+    <details class="descriptors"><summary>Level descriptors</summary><dl>${descriptors}</dl></details>
+    <label class="evidence-label" for="e-${c.key}">Evidence</label>
+    <textarea id="e-${c.key}" data-evidence="${c.key}" rows="2" maxlength="4000"
+      placeholder="${doc.evidence_prompt || "What did you see or hear?"}">${r.evidence || ""}</textarea>
+  </article>`;
+}
+
+function drawForm(observation, rubric, look, editable) {
+  const byCompetency = new Map(rubric.competencies.map((c) => [c.id, { ...c, criteria: [] }]));
+  const documentCriteria = new Map();
+  for (const competency of rubric.document.competencies) {
+    for (const c of competency.criteria) documentCriteria.set(c.key, c);
+  }
+  for (const c of rubric.criteria) byCompetency.get(c.competency_id).criteria.push(c);
+  const rating = (key) => observation.ratings[key] || { level: null, not_observed: false, evidence: "" };
+  const competency = (section) => html`<section class="competency" aria-labelledby="comp-${section.key}">
+      <h2 id="comp-${section.key}">${section.name}</h2>
+      ${section.criteria.map((c) => criterionCard(c, rating(c.key), documentCriteria.get(c.key) || {}))}</section>`;
+  const problems = [...(observation.fix_reasons || []), ...sync.problems(observation, look.schools)];
+  const place = placeOf(observation, look);
+  const review = `#/review/${observation.id}`;
+  const home = html`<a class="button" href="#/">Save and go home</a>`;
+  const submit = html`<a class="button button-primary button-big" href="${review}">Review and submit</a>`;
+  render(
+    main,
+    html`
+    <div class="form-bar">
+      <div><strong id="form-place">${place}</strong><br><span class="muted">${rubric.title}</span></div>
+      <div class="form-bar-tools">
+        <span id="progress" class="progress">${ratedCount(observation, rubric)}</span>
+        <button type="button" class="button" id="timer" aria-live="off">${timerLabel(observation)}</button>
+        <a class="button button-primary" href="${review}">Review</a>
+      </div>
+    </div>
+    ${editable ? "" : OPEN_ELSEWHERE}
+    ${observation.calibration_session_id ? BLIND : ""}
+    <fieldset class="form" ${editable ? "" : "disabled"}>
+    <legend class="visually-hidden">Ratings</legend>
+    ${visitPanel(observation, look, problems)}
+    ${[...byCompetency.values()].map(competency)}
+    <section class="competency"><h2><label for="notes">Overall notes</label></h2>
+      <textarea id="notes" rows="4" maxlength="20000"
+        placeholder="Patterns, questions, what to share with the teacher">${observation.notes}</textarea></section>
+    </fieldset>
+    <div class="actions">${home}${submit}</div>`,
+  );
+  if (!editable) return;
+  main.onclick = (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.id === "timer" || button.id === "timer-reset") {
+      if (button.id === "timer") toggleTimer(observation);
+      else observation.timer = { elapsed: 0, running_since: null };
+      document.getElementById("timer").textContent = timerLabel(observation);
+      document.getElementById("visit-length").value = Math.round((sync.durationOf(observation) || 0) / 60);
+      return scheduleSave(observation);
+    }
+    const key = button.dataset.criterion;
+    if (!key) return;
+    const r = { ...rating(key) };
+    if (button.dataset.level === "none") {
+      r.not_observed = !r.not_observed;
+      r.level = null;
+    } else {
+      const value = Number(button.dataset.level);
+      r.level = r.level === value && !r.not_observed ? null : value;
+      r.not_observed = false;
+    }
+    observation.ratings[key] = r;
+    for (const b of main.querySelectorAll(`[data-criterion="${CSS.escape(key)}"]`)) {
+      const on = b.dataset.level === "none" ? r.not_observed : Number(b.dataset.level) === r.level && !r.not_observed;
+      b.setAttribute("aria-pressed", String(on));
+    }
+    document.getElementById("progress").textContent = ratedCount(observation, rubric);
+    scheduleSave(observation);
+  };
+  main.oninput = (event) => {
+    const target = event.target;
+    if (target.dataset.evidence) {
+      observation.ratings[target.dataset.evidence] = { ...rating(target.dataset.evidence), evidence: target.value };
+    } else if (target.id === "notes") observation.notes = target.value;
+    else if (visitInput(observation, target)) {
+      document.getElementById("timer").textContent = timerLabel(observation);
+      document.getElementById("form-place").textContent = placeOf(observation, look);
+    } else return;
+    scheduleSave(observation);
+  };
+}
+
+function timerLabel(observation) {
+  const running = Boolean(observation.timer.running_since);
+  return `${running ? "Pause" : "Resume"} timer · ${minutes(sync.durationOf(observation))}`;
+}
+
+// Pauses a running visit timer, or starts it again.
+export function toggleTimer(observation) {
+  const t = observation.timer;
+  if (t.running_since) {
+    t.elapsed += (Date.now() - Date.parse(t.running_since)) / 1000;
+    t.running_since = null;
+  } else t.running_since = new Date().toISOString();
+}
+
+function updateTimer(observation) {
+  const button = document.getElementById("timer");
+  if (button && observation.timer.running_since) button.textContent = timerLabel(observation);
+}

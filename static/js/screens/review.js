@@ -1,0 +1,57 @@
+// Review and submit: what the draft says, what is not rated yet, and what the server would
+// refuse; submitting queues the version for sync in the same transaction.
+import { saveNow } from "../drafts.js";
+import { go, main } from "../router.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+import { html, minutes, render, when } from "../ui.js";
+import { toggleTimer } from "./form.js";
+import { lookups, notFound, placeOf, summary } from "./shared.js";
+
+export async function reviewScreen(id) {
+  const observation = await store.get("observations", id);
+  if (!observation) return notFound();
+  const rubric = await store.get("rubrics", observation.rubric_version_id);
+  const look = await lookups();
+  const unrated =
+    rubric.criteria.length -
+    Object.values(observation.ratings).filter((r) => r.level !== null || r.not_observed).length;
+  const blocking = sync.problems(observation, look.schools);
+  const timer = minutes(sync.durationOf(observation));
+  const notRated = html`<p class="banner banner-info" role="status">${unrated}
+    look-for${unrated === 1 ? " is" : "s are"} not rated. You can submit anyway, or go back.</p>`;
+  const fix = html`<a class="button" href="#/observe/${id}">Fix it on the form</a>`;
+  const refused = html`<div class="banner banner-error"
+    role="alert"><p>The server would not accept this walkthrough yet:</p>
+      <ul>${blocking.map((p) => html`<li>${p.message}</li>`)}</ul><p>${fix} (under <em>Visit</em>)</p></div>`;
+  render(
+    main,
+    html`<h1>Review</h1>
+    <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} · visit timer ${timer}</p>
+    ${unrated ? notRated : ""}
+    ${blocking.length ? refused : ""}
+    ${summary(observation, rubric)}
+    <div class="actions"><a class="button" href="#/observe/${id}">Back to the form</a>
+      <button type="button" class="button button-primary button-big" id="submit"
+        ${blocking.length ? "disabled" : ""}>Submit</button></div>`,
+  );
+  document.getElementById("submit").addEventListener("click", async () => {
+    if (!(await saveNow())) return;
+    // One strict transaction: the walkthrough becomes submitted and its version enters the
+    // outbox together, on disk before the app says so.
+    const queued = await sync.queueVersion(id, (fresh) => {
+      if (fresh.status !== "draft") return false;
+      if (fresh.timer.running_since) toggleTimer(fresh);
+      if (sync.problems(fresh, look.schools).length) return false;
+      delete fresh.fix_reasons;
+      fresh.state = "submitted";
+      fresh.status = "waiting";
+      fresh.amending = false;
+    });
+    if (!queued) return go(`#/view/${id}`);
+    await store.setMeta("last_change", new Date().toISOString());
+    sync.changed("submitted");
+    go("#/");
+    sync.syncNow();
+  });
+}

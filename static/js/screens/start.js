@@ -1,0 +1,147 @@
+// Starting a walkthrough: school, classroom (searchable), rubric and the rubric's context
+// fields, then a new draft on this tablet.
+import { go, main, onLeave } from "../router.js";
+import * as store from "../store.js";
+import { html, render } from "../ui.js";
+
+export async function startScreen() {
+  const [schools, rubrics] = await Promise.all([store.all("schools"), store.all("rubrics")]);
+  schools.sort((a, b) => a.name.localeCompare(b.name));
+  // The newest version of each rubric; older ones stay stored for drafts that use them.
+  const latest = new Map();
+  for (const r of rubrics)
+    if (!latest.has(r.rubric.id) || latest.get(r.rubric.id).id < r.id) latest.set(r.rubric.id, r);
+  const choices = [...latest.values()];
+  const pick = {
+    school: schools.length === 1 ? schools[0].id : null,
+    classroom: undefined,
+    rubric: choices[0]?.id,
+    context: {},
+  };
+
+  const draw = () => {
+    const school = schools.find((s) => s.id === pick.school);
+    const rubric = latest.get([...latest.keys()].find((k) => latest.get(k).id === pick.rubric));
+    const schoolChip = (s) => html`<button type="button" class="chip" data-school="${s.id}"
+      aria-pressed="${s.id === pick.school}">${s.name}</button>`;
+    const rubricChip = (r) => html`<button type="button" class="chip" data-rubric="${r.id}"
+      aria-pressed="${r.id === pick.rubric}">${r.title}</button>`;
+    const ready = pick.school && pick.classroom !== undefined && pick.rubric;
+    render(
+      main,
+      html`
+      <h1>Start a walkthrough</h1>
+      <section class="panel"><h2 id="school-heading">School</h2>
+        <div class="chips" role="group" aria-labelledby="school-heading">${schools.map(schoolChip)}</div>
+      </section>
+      ${school ? classroomPanel(school, pick) : ""}
+      <section class="panel"><h2 id="rubric-heading">Rubric</h2>
+        <div class="chips" role="group" aria-labelledby="rubric-heading">${choices.map(rubricChip)}</div>
+      </section>
+      ${rubric ? (rubric.document.context_fields || []).map((f) => contextPanel(f, pick)) : ""}
+      <div class="actions"><a class="button" href="#/">Cancel</a>
+        <button type="button" class="button button-primary button-big" id="begin"
+          ${ready ? "" : "disabled"}>Begin</button></div>`,
+    );
+  };
+  draw();
+  main.onclick = async (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    const d = button.dataset;
+    if (d.school) {
+      pick.school = Number(d.school);
+      pick.classroom = undefined;
+    } else if (d.classroom !== undefined) pick.classroom = d.classroom ? Number(d.classroom) : null;
+    else if (d.rubric) {
+      pick.rubric = Number(d.rubric);
+      pick.context = {};
+    } else if (d.context) {
+      const field = latestField(latest, pick.rubric, d.context);
+      const chosen = [].concat(pick.context[d.context] || []);
+      if (field.multiple) {
+        pick.context[d.context] = chosen.includes(d.option)
+          ? chosen.filter((o) => o !== d.option)
+          : [...chosen, d.option];
+      } else pick.context[d.context] = chosen.includes(d.option) ? [] : d.option;
+    } else if (button.id === "begin") return begin(pick);
+    else return;
+    const search = document.getElementById("classroom-search")?.value || "";
+    draw();
+    const box = document.getElementById("classroom-search");
+    if (box) {
+      box.value = search;
+      filterClassrooms(search);
+    }
+  };
+  main.oninput = (event) => {
+    if (event.target.id === "classroom-search") filterClassrooms(event.target.value);
+  };
+  onLeave(() => {
+    main.onclick = null;
+    main.oninput = null;
+  });
+}
+
+// The school's active classrooms, to search by teacher, course or room; or the whole school.
+function classroomPanel(school, pick) {
+  const words = (c) => [c.name, c.teacher?.name, c.subject, c.course_level, c.grade].join(" ").toLowerCase();
+  const teacher = (c) => (c.teacher ? html`<small>${c.teacher.name}</small>` : "");
+  const chip = (c) => html`<button type="button" class="chip" data-classroom="${c.id}" data-search="${words(c)}"
+    aria-pressed="${c.id === pick.classroom}">${c.name}${teacher(c)}</button>`;
+  return html`<section class="panel"><h2 id="classroom-heading">Classroom</h2>
+        <label for="classroom-search">Search by teacher, course or room</label>
+        <input id="classroom-search" type="search" autocomplete="off" placeholder="e.g. Algebra, Lopez, honors">
+        <div class="chips classrooms" role="group" aria-labelledby="classroom-heading">
+          <button type="button" class="chip" data-classroom=""
+            aria-pressed="${pick.classroom === null}">Whole school</button>
+          ${school.classrooms.filter((c) => c.active).map(chip)}
+        </div></section>`;
+}
+
+// One of the rubric's context fields (course level, grouping, …): pick one, or any that apply.
+function contextPanel(field, pick) {
+  const chosen = [].concat(pick.context[field.key] || []);
+  const chip = (option) => html`<button type="button" class="chip" data-context="${field.key}" data-option="${option}"
+    aria-pressed="${chosen.includes(option)}">${option}</button>`;
+  const any = field.multiple ? html` <small class="muted">(any that apply)</small>` : "";
+  return html`<section class="panel"><h2 id="ctx-${field.key}">${field.label}${any}</h2>
+        <div class="chips" role="group" aria-labelledby="ctx-${field.key}">${field.options.map(chip)}</div></section>`;
+}
+
+function latestField(latest, rubricId, key) {
+  const rubric = [...latest.values()].find((r) => r.id === rubricId);
+  return rubric.document.context_fields.find((f) => f.key === key);
+}
+
+function filterClassrooms(text) {
+  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+  for (const chip of main.querySelectorAll("[data-search]")) {
+    chip.hidden = !words.every((w) => chip.dataset.search.includes(w));
+  }
+}
+
+// A new draft with what was picked (a calibration session's too), then its form.
+export async function begin(pick) {
+  const context = Object.fromEntries(Object.entries(pick.context).filter(([, v]) => v?.length));
+  const observation = {
+    id: crypto.randomUUID(),
+    rubric_version_id: pick.rubric,
+    school_id: pick.school,
+    classroom_id: pick.classroom,
+    calibration_session_id: pick.session || null,
+    observed_at: new Date().toISOString(),
+    context,
+    ratings: {},
+    notes: "",
+    timer: { elapsed: 0, running_since: new Date().toISOString() },
+    state: "draft",
+    status: "draft",
+    last_version_id: null,
+    dirty: true,
+    rev: 1,
+  };
+  await store.put("observations", observation);
+  await store.setMeta("last_change", new Date().toISOString());
+  go(`#/observe/${observation.id}`);
+}

@@ -1,0 +1,60 @@
+// A submitted walkthrough: waiting to sync, on the server, refused by it (needs attention, with
+// what the server said) or deleted there; reopening it makes it a draft again.
+import { go, main } from "../router.js";
+import * as store from "../store.js";
+import { ago, html, render, when } from "../ui.js";
+import { lookups, notFound, placeOf, summary } from "./shared.js";
+
+export async function viewScreen(id) {
+  const observation = await store.get("observations", id);
+  if (!observation) return notFound();
+  if (observation.status === "draft") return go(`#/observe/${id}`);
+  const rubric = await store.get("rubrics", observation.rubric_version_id);
+  const look = await lookups();
+  const attention = (await store.all("attention")).filter((a) => a.observation_id === id);
+  const statusText = {
+    waiting: "Submitted · waiting to sync",
+    synced: `Submitted · on the server since ${ago(observation.synced_at)}`,
+    attention: "The server did not accept this version",
+    deleted: "Deleted on the server",
+  }[observation.status];
+  const conflict = observation.has_conflict ? " · edited on two devices: a leader will reconcile the versions" : "";
+  const said = (e) => html`<li><strong>${e.field || "walkthrough"}</strong>: ${e.message}</li>`;
+  const errors = attention.flatMap((a) => a.errors.map(said));
+  const refused = html`<section class="panel attention"><h2>What the server said</h2><ul>${errors}</ul></section>`;
+  const feedback = html`<a class="button" href="/walkthroughs/${observation.id}/feedback">Feedback for the teacher</a>`;
+  const reopen = html`<button type="button" class="button button-primary"
+    id="reopen">${observation.status === "attention" ? "Edit and send again" : "Reopen to amend"}</button>`;
+  render(
+    main,
+    html`<h1>${placeOf(observation, look)}</h1>
+    <p class="lede">${when(observation.observed_at)} · ${statusText}${conflict}</p>
+    ${attention.length ? refused : ""}
+    ${summary(observation, rubric)}
+    <div class="actions"><a class="button" href="#/">Home</a>
+      ${observation.status === "synced" && !observation.calibration_session_id ? feedback : ""}
+      ${observation.status === "deleted" ? "" : reopen}</div>`,
+  );
+  document.getElementById("reopen")?.addEventListener("click", async () => {
+    await store.transaction(
+      ["observations", "attention"],
+      "readwrite",
+      async (s) => {
+        const fresh = await store.done(s.observations.get(id));
+        if (fresh.status === "attention") {
+          // The next version builds on the last one the server accepted.
+          fresh.last_version_id = fresh.server_head || null;
+          for (const a of attention) await store.done(s.attention.delete(a.version_id));
+          fresh.fix_reasons = attention.flatMap((a) => a.errors); // shown on the form until sent again
+          fresh.dirty = true; // what was rejected is not on the server: it waits until sent again
+        }
+        fresh.amending = fresh.state === "submitted";
+        fresh.status = "draft";
+        fresh.rev = (fresh.rev || 0) + 1;
+        await store.done(s.observations.put(fresh));
+      },
+      { durability: "strict" },
+    );
+    go(`#/observe/${id}`);
+  });
+}
