@@ -723,7 +723,7 @@ def restore(
         fix_sequences(connection)
         end_every_session(connection)
         tokens = live_tokens(connection)
-        rollups.rebuild(db.session)
+        rollups.rebuild(db.session())
         sha256 = file_sha256(path)
         record(
             "backup.restored",

@@ -285,10 +285,10 @@ def _school_split(by: str | None) -> bool:
 
 def _ensure_rollups() -> None:
     """Build the rollups the first time a report needs them."""
-    if not rollups.is_built(db.session):
+    if not rollups.is_built(db.session()):
         begin_write()
-        if not rollups.is_built(db.session):
-            rollups.rebuild(db.session)
+        if not rollups.is_built(db.session()):
+            rollups.rebuild(db.session())
         db.session.commit()
 
 

@@ -99,11 +99,11 @@ def write_roster(roster: Roster) -> ImportSummary:
     db.session.flush()
     # Reports split classrooms by their attributes, which an import may change: once the
     # report's rollups exist, they are counted afresh when a classroom's changed.
-    if rollups.is_built(db.session) and rollups.refresh_profiles(db.session):
-        rollups.rebuild(db.session)
+    if rollups.is_built(db.session()) and rollups.refresh_profiles(db.session()):
+        rollups.rebuild(db.session())
     # Devices hold their schools' rosters offline; each changed school reaches them by pull.
     for code in sorted(touched):
-        changes.record(db.session, "school", entity_id=schools[code].id)
+        changes.record(db.session(), "school", entity_id=schools[code].id)
     audit.record("roster.imported", detail=summary.as_dict())
     return summary
 

@@ -124,7 +124,7 @@ def store_rubric(parsed: ParsedRubric) -> LoadResult:
                 raise
             continue
         # Devices learn of the new version by pull, as the transaction commits.
-        changes.record(db.session, "rubric_version", entity_id=version.id)
+        changes.record(db.session(), "rubric_version", entity_id=version.id)
         record(
             "rubric.loaded",
             object_type="rubric_version",
