@@ -165,7 +165,7 @@ def _classrooms() -> dict[int, tuple[str, ...]]:
         select(ClassroomAttribute.classroom_id, ClassroomAttribute.name, ClassroomAttribute.value)
     ):
         attributes.setdefault(classroom_id, []).append((name, value))
-    found = {}
+    found: dict[int, tuple[str, ...]] = {}
     for c in db.session.scalars(select(Classroom)):
         found[c.id] = (
             c.external_id,

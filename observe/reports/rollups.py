@@ -102,11 +102,11 @@ def add(
     if counter is None:
         counter = deltas[group] = Counter()
     cells = [(VISITS, 0)]
-    cells += [
-        (criterion_id, NOT_OBSERVED if not_observed else level)
-        for criterion_id, level, not_observed in ratings
-        if not_observed or level is not None
-    ]
+    for criterion_id, level, not_observed in ratings:
+        if not_observed:
+            cells.append((criterion_id, NOT_OBSERVED))
+        elif level is not None:
+            cells.append((criterion_id, level))
     if sign > 0:
         counter.update(cells)
     else:
@@ -207,7 +207,7 @@ def _upsert(dialect: str, model: type[RollupSchool] | type[RollupProfile]) -> In
     and table, so its SQL is compiled once."""
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
     return statement.on_conflict_do_update(
-        index_elements=[c.name for c in model.__table__.primary_key.columns],
+        index_elements=[c.name for c in model.__table__.primary_key],
         set_={"count": model.__table__.c.count + statement.excluded["count"]},
     )
 

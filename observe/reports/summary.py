@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
 
 from observe.accounts.models import Role, User, user_school
@@ -115,7 +116,7 @@ def parse_query(user: User, args: Any) -> Query:
         if visible is not None:  # only people who work in the reader's schools
             mine = select(user_school.c.user_id).where(user_school.c.school_id.in_(visible))
             lookup = lookup.where(User.id.in_(mine))
-        found = dict(db.session.execute(lookup).all())
+        found: dict[str, int] = dict(db.session.execute(lookup).tuples().all())
         unknown = [e for e in emails if e not in found]
         if unknown:
             problems["observer"] = f"not an observer in your schools: {', '.join(unknown)}"
@@ -317,7 +318,10 @@ def _rollup_counts(user: User, query: Query) -> dict[str, Any] | None:
                 statement = statement.where(RollupSchool.school_id.in_(chosen))
         return statement
 
-    if _school_split(query.by):
+    model: type[RollupSchool] | type[RollupProfile]
+    where: InstrumentedAttribute[int] | InstrumentedAttribute[str]
+    values: Callable[[int], tuple[Any, ...]] | Callable[[str], tuple[Any, ...]]
+    if query.by is None or _school_split(query.by):
         model, where = RollupSchool, RollupSchool.school_id
         values = _school_values(query.by)
     else:
@@ -371,7 +375,7 @@ def _rollup_counts(user: User, query: Query) -> dict[str, Any] | None:
     }
 
 
-def _school_values(by: str | None):
+def _school_values(by: str | None) -> Callable[[int], tuple[Any, ...]]:
     """School id → the group it falls in, for a split by a school attribute."""
     if by is None:
         return lambda school_id: ("all",)
@@ -392,11 +396,12 @@ def _school_values(by: str | None):
     return value
 
 
-def _profile_values(by: str):
+def _profile_values(by: str) -> Callable[[str], tuple[Any, ...]]:
     """Classroom profile → the groups it falls in (several programs: several groups)."""
     known: dict[str, Classroom] = {}
     for classroom in db.session.scalars(select(Classroom).where(Classroom.profile.is_not(None))):
-        known.setdefault(classroom.profile, classroom)
+        if classroom.profile is not None:  # as the query asks; a type checker cannot tell
+            known.setdefault(classroom.profile, classroom)
 
     def value(key: str) -> tuple[Any, ...]:
         classroom = known.get(key)
@@ -507,7 +512,9 @@ def _label(by: str | None, value: Any) -> str:
 
 def build(user: User, query: Query) -> dict[str, Any]:
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
-    version = db.session.get(RubricVersion, query.rubric_version_id)
+    # parse_query has checked that the version exists and chosen the level to count from.
+    version = db.session.get_one(RubricVersion, query.rubric_version_id)
+    assert query.at_least is not None
     criteria = list(
         db.session.scalars(
             select(Criterion)

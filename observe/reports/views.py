@@ -103,7 +103,7 @@ def _form_choices() -> dict:
         {f"school:{n}" for n in db.session.scalars(select(SchoolAttribute.name).distinct())}
         | {f"classroom:{n}" for n in db.session.scalars(select(ClassroomAttribute.name).distinct())}
     )
-    splits = [(key, label) for key, label in summary.ATTRIBUTES.items()]
+    splits: list[tuple[str, str | None]] = list(summary.ATTRIBUTES.items())
     splits += [(key, summary.by_label(key)) for key in districts]
     return {"versions": versions, "splits": splits}
 

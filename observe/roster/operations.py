@@ -183,11 +183,13 @@ def _upsert_classrooms(
         )
     }
     programs: dict[int, list[ClassroomProgram]] = defaultdict(list)
-    for row in db.session.scalars(select(ClassroomProgram).order_by(ClassroomProgram.program)):
-        programs[row.classroom_id].append(row)
+    for program in db.session.scalars(select(ClassroomProgram).order_by(ClassroomProgram.program)):
+        programs[program.classroom_id].append(program)
     attributes: dict[int, list[ClassroomAttribute]] = defaultdict(list)
-    for row in db.session.scalars(select(ClassroomAttribute).order_by(ClassroomAttribute.name)):
-        attributes[row.classroom_id].append(row)
+    for attribute in db.session.scalars(
+        select(ClassroomAttribute).order_by(ClassroomAttribute.name)
+    ):
+        attributes[attribute.classroom_id].append(attribute)
     for classroom in existing.values():
         set_committed_value(classroom, "programs", programs.get(classroom.id, []))
         set_committed_value(classroom, "attributes", attributes.get(classroom.id, []))
@@ -195,8 +197,8 @@ def _upsert_classrooms(
     for record in roster.classrooms.values():
         school = schools[record.school_code]
         teacher = teachers[record.teacher_id] if record.teacher_id else None
-        classroom = existing.get(record.external_id)
-        if classroom is None:
+        found = existing.get(record.external_id)
+        if found is None:
             classroom = Classroom(
                 external_id=record.external_id, school_id=school.id, name=record.name
             )
@@ -206,7 +208,7 @@ def _upsert_classrooms(
             _apply_classroom(classroom, record, school, teacher)
             summary.classrooms_created += 1
             touched.add(record.school_code)
-        elif _apply_classroom(classroom, record, school, teacher):
+        elif _apply_classroom(found, record, school, teacher):
             summary.classrooms_updated += 1
             touched.add(record.school_code)
         else:
