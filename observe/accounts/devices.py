@@ -13,8 +13,9 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Request, Response, current_app
+from flask import Request, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 COOKIE_NAME = "observe_device"
 COOKIE_PATH = "/sign-in"

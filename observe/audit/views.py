@@ -76,7 +76,7 @@ def _filters_or_problems() -> tuple[queries.Filters, int, dict[str, str]]:
 
 @bp.get("")
 @require_role(Role.DISTRICT_ADMIN)
-def index():
+def index() -> tuple[str, int]:
     filters, page, problems = _filters_or_problems()
     events, more = ([], False) if problems else queries.search(filters, page)
     return render_template(
@@ -93,7 +93,7 @@ def index():
 
 @bp.get("/export.csv")
 @require_role(Role.DISTRICT_ADMIN)
-def export():
+def export() -> Response:
     filters = queries.parse_filters(request.args)
     record_now("audit.exported", filters=filters.as_args())
     response = Response(

@@ -654,7 +654,13 @@ def protected(sizes: dict[str, int], min_group: int) -> tuple[set[str], bool]:
     return hidden, added
 
 
-def _trend(counts, criteria, by_dimension, at_least, min_group) -> list[dict[str, Any]]:
+def _trend(
+    counts: dict[str, Any],
+    criteria: list[Criterion],
+    by_dimension: dict[str, list[Criterion]],
+    at_least: int,
+    min_group: int,
+) -> list[dict[str, Any]]:
     per_month: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for month, criterion_id, hits, rated in counts["trend"]:
         per_month[month][criterion_id] = (int(hits or 0), int(rated or 0))
@@ -679,8 +685,19 @@ def _trend(counts, criteria, by_dimension, at_least, min_group) -> list[dict[str
     return rows
 
 
-def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group):
+def _groups(
+    query: Query,
+    tallies: dict[str, dict[int, Tally]],
+    group_n: dict[str, int],
+    names: dict[str, str],
+    overall: dict[int, Tally],
+    criteria: list[Criterion],
+    by_dimension: dict[str, list[Criterion]],
+    values: list[int],
+    min_group: int,
+) -> dict[str, Any]:
     at_least = query.at_least
+    assert at_least is not None  # build's query comes from parse_query, which sets it
 
     def order(key: str) -> tuple[Any, ...]:
         band = BANDS.index(key) if query.by == "grade_band" and key in BANDS else len(BANDS)
@@ -701,8 +718,8 @@ def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, val
             rows.append({"key": key, "label": names[key], "suppressed": True})
             continue
         n = group_n[key]
-        row = {"key": key, "label": names[key], "suppressed": False, "observations": n,
-               "criteria": {}, "dimensions": {}}  # fmt: skip
+        row: dict[str, Any] = {"key": key, "label": names[key], "suppressed": False,
+                               "observations": n, "criteria": {}, "dimensions": {}}  # fmt: skip
         for c in criteria:
             mine = tallies[key].get(c.id, Tally())
             figures = mine.figures(at_least, values)

@@ -4,6 +4,7 @@ PDF, its API route and its command share one operation, so they say the same thi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import (
@@ -19,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from observe.api import bp as api_bp
 from observe.audit.views import record_now
@@ -74,12 +76,12 @@ def _download(fmt: str, scope: export.Scope) -> Response:
 
 
 @bp.get("/export")
-def export_page():
+def export_page() -> str:
     return render_template("reports/export.html", problems={}, args=request.args)
 
 
 @bp.get("/export/download")
-def export_download():
+def export_download() -> Response | tuple[str, int]:
     try:
         fmt, scope = _scope_from_request()
     except ValidationFailed as error:
@@ -89,7 +91,7 @@ def export_download():
 
 
 @api_bp.get("/exports/observations")
-def api_export():
+def api_export() -> Response:
     """Every rating of the walkthroughs the caller may see, one row each, streamed."""
     return _download(*_scope_from_request())
 
@@ -97,7 +99,7 @@ def api_export():
 # ---- the summary report ------------------------------------------------------------------------
 
 
-def _form_choices() -> dict:
+def _form_choices() -> dict[str, Any]:
     versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
     districts = sorted(
         {f"school:{n}" for n in db.session.scalars(select(SchoolAttribute.name).distinct())}
@@ -108,7 +110,7 @@ def _form_choices() -> dict:
     return {"versions": versions, "splits": splits}
 
 
-def _summary_from_request() -> tuple[summary.Query, dict]:
+def _summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     query = summary.parse_query(current_user, request.args)
     report = summary.build(current_user, query)
     # The goals set for this rubric in this scope, with their progress.
@@ -124,7 +126,7 @@ def _summary_from_request() -> tuple[summary.Query, dict]:
 
 
 @bp.get("/summary")
-def summary_page():
+def summary_page() -> tuple[str, int]:
     problems: dict[str, str] = {}
     report = query = None
     try:
@@ -155,12 +157,12 @@ def _summary_link_args() -> dict[str, list[str]]:
 
 
 @bp.get("/summary.pdf")
-def summary_pdf():
+def summary_pdf() -> Response:
     report = _summary_from_request()[1]
     return pdf_response(print_summary(report, request.args.get("paper")), "summary.pdf")
 
 
-def print_summary(report: dict, paper: str | None) -> bytes:
+def print_summary(report: dict[str, Any], paper: str | None) -> bytes:
     scope = report["scope"]
     schools = ", ".join(scope["schools"]) if scope["schools"] else "all schools in scope"
     period = f"{scope['from'] or 'the beginning'} to {scope['to'] or 'today'}"
@@ -177,7 +179,7 @@ def print_summary(report: dict, paper: str | None) -> bytes:
 
 
 @api_bp.get("/reports/summary")
-def api_summary():
+def api_summary() -> Response:
     """The summary report's figures, with the same scope and suppression as the page."""
     return jsonify(_summary_from_request()[1])
 
@@ -186,11 +188,13 @@ def api_summary():
 
 
 @bp.get("/goals")
-def goals_page():
+def goals_page() -> tuple[str, int]:
     return _goals_page({}, {})
 
 
-def _goals_page(problems: dict, form: Any, status: int = 200):
+def _goals_page(
+    problems: dict[str, str], form: Mapping[str, str], status: int = 200
+) -> tuple[str, int]:
     versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
     listed = [goals.progress(goal) for goal in goals.visible_goals(current_user)]
     schools = db.session.scalars(select(School).order_by(School.name)).all()
@@ -210,7 +214,7 @@ def _goals_page(problems: dict, form: Any, status: int = 200):
 
 
 @bp.post("/goals")
-def create_goal_form():
+def create_goal_form() -> BaseResponse | tuple[str, int]:
     form = request.form
     share = form.get("target_percent", "").strip()
     body = {
@@ -249,7 +253,7 @@ _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?")
 
 
 @bp.post("/goals/<int:goal_id>/delete")
-def delete_goal_form(goal_id: int):
+def delete_goal_form(goal_id: int) -> BaseResponse:
     begin_write()
     goals.delete_goal(current_user, goal_id)
     db.session.commit()
@@ -258,13 +262,13 @@ def delete_goal_form(goal_id: int):
 
 
 @api_bp.get("/goals")
-def api_goals():
+def api_goals() -> Response:
     """Equity goals the caller may see, each with its progress month by month."""
     return jsonify(goals=[goals.progress(g) for g in goals.visible_goals(current_user)])
 
 
 @api_bp.post("/goals")
-def api_create_goal():
+def api_create_goal() -> tuple[Response, int]:
     begin_write()
     goal = goals.create_goal(current_user, request.get_json(silent=True))
     db.session.commit()
@@ -272,7 +276,7 @@ def api_create_goal():
 
 
 @api_bp.delete("/goals/<int:goal_id>")
-def api_delete_goal(goal_id: int):
+def api_delete_goal(goal_id: int) -> Response:
     begin_write()
     goals.delete_goal(current_user, goal_id)
     db.session.commit()

@@ -9,9 +9,10 @@ files twice changes nothing the second time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -230,7 +231,6 @@ def _apply_classroom(
             {row.program: row for row in classroom.programs},
             dict.fromkeys(record.programs, ""),
             lambda program, _: ClassroomProgram(program=program),
-            compare_values=False,
         )
     changed |= _replace_rows(
         classroom.attributes,
@@ -248,8 +248,17 @@ def _set(obj: object, name: str, value: object) -> bool:
     return True
 
 
-def _replace_rows(collection, current, wanted, make, *, compare_values: bool = True) -> bool:
-    """Make a child collection match ``wanted`` (key → value), touching only what differs.
+_Row = TypeVar("_Row", SchoolAttribute, ClassroomAttribute, ClassroomProgram)
+
+
+def _replace_rows(
+    collection: list[_Row],
+    current: Mapping[str, _Row],
+    wanted: Mapping[str, str],
+    make: Callable[[str, str], _Row],
+) -> bool:
+    """Make a child collection match ``wanted`` (key → value), touching only what differs
+    (a program is its name alone: it has no value to change).
 
     Rows are removed, changed or added one key at a time: deleting and re-inserting a row with
     the same primary key in one flush would make the unit of work issue both for one row.
@@ -259,7 +268,7 @@ def _replace_rows(collection, current, wanted, make, *, compare_values: bool = T
         if key not in wanted:
             collection.remove(row)
             changed = True
-        elif compare_values and row.value != wanted[key]:
+        elif not isinstance(row, ClassroomProgram) and row.value != wanted[key]:
             row.value = wanted[key]
             changed = True
     for key, value in wanted.items():
