@@ -24,14 +24,15 @@ def read_dates(
     for name, text in (("from", start), ("to", end)):
         if text:
             try:
-                dates[name] = date.fromisoformat(text)
+                day = date.fromisoformat(text)
             except ValueError:
                 problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
                 continue
-            if not EARLIEST_DATE <= dates[name] <= LATEST_DATE:  # type: ignore[operator]
+            if EARLIEST_DATE <= day <= LATEST_DATE:
+                dates[name] = day
+            else:
                 # Year 1 or 9999 would overflow once turned into a moment in UTC.
                 problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
-                dates[name] = None
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
         problems["to"] = "the end date is before the start date"
     return dates["from"], dates["to"]
