@@ -548,15 +548,15 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             b.problems.append((place, f"field {name!r} is repeated; first at {seen_fields[name]}"))
             continue
         seen_fields[name] = place
-        field, kind = RUBRIC_FIELDS[name]
-        value = b.value(RUBRIC, row, values, cols["value"], kind, field)
-        target = data if len(field) == 1 else data["scale"]
+        field_path, kind = RUBRIC_FIELDS[name]
+        value = b.value(RUBRIC, row, values, cols["value"], kind, field_path)
+        target = data if len(field_path) == 1 else data["scale"]
         if value is not None:
-            target[field[-1]] = value
-    for name, (field, _) in RUBRIC_FIELDS.items():
-        b.places.setdefault(field, Place(b.sheets[RUBRIC.name].name))
+            target[field_path[-1]] = value
+    for name, (field_path, _) in RUBRIC_FIELDS.items():
+        b.places.setdefault(field_path, Place(b.sheets[RUBRIC.name].name))
         if name not in seen_fields:
-            b.notes.setdefault(field, f"missing:add a row whose field is {name!r}")
+            b.notes.setdefault(field_path, f"missing:add a row whose field is {name!r}")
 
     # competencies
     cols = layout[COMPETENCIES.name] or {}
