@@ -116,7 +116,7 @@ def parse_query(user: User, args: Any) -> Query:
         if visible is not None:  # only people who work in the reader's schools
             mine = select(user_school.c.user_id).where(user_school.c.school_id.in_(visible))
             lookup = lookup.where(User.id.in_(mine))
-        found: dict[str, int] = dict(db.session.execute(lookup).tuples().all())
+        found: dict[str, int] = dict(db.session.execute(lookup).all())
         unknown = [e for e in emails if e not in found]
         if unknown:
             problems["observer"] = f"not an observer in your schools: {', '.join(unknown)}"
