@@ -138,10 +138,11 @@ def build_demo(
 ) -> list[tuple[str, str, str]]:
     """Create the district; flushes, does not commit. Returns (email, role, password) sign-ins:
     each account's own random password, or ``password`` for every one when given."""
-    version = None
-    for name in ("portrait-of-a-graduate.yaml", "quick-look-fors.yaml"):
-        result = load_rubric_file(paths.SAMPLE_RUBRICS / name)
-        version = version or result.version
+    # Both sample rubrics are loaded; the demo's walkthroughs use the first.
+    version, _ = (
+        load_rubric_file(paths.SAMPLE_RUBRICS / name).version
+        for name in ("portrait-of-a-graduate.yaml", "quick-look-fors.yaml")
+    )
     schools = _schools()
     classrooms = _classrooms(rng, schools)
     users, passwords = _people(schools, password)
@@ -202,7 +203,7 @@ def _classrooms(rng: random.Random, schools: list[School]) -> list[Classroom]:
     return classrooms
 
 
-def _sections(level: str) -> list[tuple[str, str, str]]:
+def _sections(level: str | None) -> list[tuple[str, str, str]]:
     if level == "elementary":
         return [(g, "Self-contained", "general") for g in ("K", "1", "2", "3", "4", "5")]
     if level == "middle":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -93,11 +93,17 @@ _CODES = {
 }
 
 
+# A JSON body (API paths) or an error page, and the HTTP status.
+ErrorResponse = tuple[Response | str, int]
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None):
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> ErrorResponse:
     if wants_json():
         body: dict[str, Any] = {"code": code, "message": message}
         if details:
@@ -108,7 +114,9 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ObserveError)
-    def handle_observe_error(error: ObserveError):
+    def handle_observe_error(
+        error: ObserveError,
+    ) -> ErrorResponse | tuple[Response | str, int, dict[str, str]]:
         response = error_response(error.status, error.code, error.message, error.details)
         if isinstance(error, ServiceBusy):
             body, status = response
@@ -116,7 +124,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(CSRFError)
-    def handle_csrf(error: CSRFError):
+    def handle_csrf(error: CSRFError) -> ErrorResponse:
         return error_response(
             400,
             "csrf_failed",
@@ -125,12 +133,12 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def handle_http(error: HTTPException):
+    def handle_http(error: HTTPException) -> ErrorResponse:
         status = error.code or 500
         return error_response(status, _CODES.get(status, "error"), error.description or "")
 
     @app.errorhandler(Exception)
-    def handle_unexpected(error: Exception):
+    def handle_unexpected(error: Exception) -> ErrorResponse:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(
             500, "server_error", "Something went wrong on the server; nothing was saved."

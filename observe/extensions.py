@@ -1,5 +1,7 @@
 """The Flask extensions, created once here and bound to the app in ``create_app``."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model: ``class School(Model)``. At run time it is ``db.Model`` (Base
+# with Flask-SQLAlchemy's bind and naming mixins); a type checker cannot take an attribute of an
+# object as a base class, so it is shown the declarative base that ``db.Model`` is made from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -19,10 +19,11 @@ import re
 
 from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from observe.accounts import operations
 from observe.accounts.models import User
-from observe.errors import error_response
+from observe.errors import ErrorResponse, error_response
 from observe.extensions import csrf, db, login_manager
 
 PUBLIC_ENDPOINTS = {
@@ -64,7 +65,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @app.before_request
-    def authenticate():
+    def authenticate() -> ErrorResponse | Response | None:
         header = request.headers.get("Authorization")
         if header is not None:
             return _authenticate_token(header)
@@ -77,7 +78,7 @@ def init_app(app: Flask) -> None:
         return None
 
 
-def _authenticate_token(header: str):
+def _authenticate_token(header: str) -> ErrorResponse | None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return error_response(

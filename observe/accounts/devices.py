@@ -13,8 +13,9 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Request, Response, current_app
+from flask import Request, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 COOKIE_NAME = "observe_device"
 COOKIE_PATH = "/sign-in"
@@ -24,7 +25,10 @@ _SALT = "observe.device-cookie"
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=_SALT)  # type: ignore[arg-type]
+    key = current_app.secret_key
+    if key is None:  # create_app always sets one (config.secret_key)
+        raise RuntimeError("the app has no SECRET_KEY to sign the device cookie with")
+    return URLSafeTimedSerializer(key, salt=_SALT)
 
 
 def _read(request: Request) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import UTCDateTime, utcnow
 from observe.core.permissions import Role
-from observe.extensions import db
+from observe.extensions import Model, db
 
 if TYPE_CHECKING:
     from observe.roster.models import School
@@ -28,7 +28,7 @@ user_school = Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +68,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role.value}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal token for programmatic clients. Only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
@@ -97,7 +97,7 @@ class ApiToken(db.Model):
         return self.expires_at is not None and self.expires_at <= now
 
 
-class SignInFailure(db.Model):
+class SignInFailure(Model):
     """A failed sign-in, kept for a short while so that guessing passwords is throttled
     (see accounts.operations.sign_in_wait)."""
 

@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, select, update
@@ -64,7 +65,7 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
 
 
 def create_user(
-    email: str, name: str, role: Role, password: str | None, school_codes: list[str] = ()
+    email: str, name: str, role: Role, password: str | None, school_codes: Sequence[str] = ()
 ) -> User:
     """Create a user. Every problem is reported at once and nothing is written on error."""
     email = normalise_email(email)
@@ -101,7 +102,7 @@ def create_user(
     return user
 
 
-def set_role(user: User, role: Role, school_codes: list[str] = ()) -> None:
+def set_role(user: User, role: Role, school_codes: Sequence[str] = ()) -> None:
     """Give ``user`` a role and the schools they work in (replacing their schools); the same
     rules as for a new account, every problem reported at once and nothing changed on error.
     An account made at its first single sign-on starts as an observer with no schools."""
@@ -131,7 +132,7 @@ def _role_problems(role: Role, school_codes: list[str], problems: dict[str, list
         )
 
 
-def _schools_by_code(codes: list[str], problems: dict[str, list[str]]) -> list[School]:
+def _schools_by_code(codes: Sequence[str], problems: dict[str, list[str]]) -> list[School]:
     if not codes:
         return []
     found = {

@@ -27,5 +27,6 @@ def is_common(password: str) -> bool:
     common = _common()
     if password in common:
         return True
-    core = _DECORATION.match(password).group(1)  # type: ignore[union-attr]
+    decorated = _DECORATION.match(password)  # always matches: every part may be empty
+    core = decorated.group(1) if decorated else password
     return len(core) >= 4 and core != password and core in common

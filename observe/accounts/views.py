@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
 
 from observe.accounts import devices, oidc, operations
 from observe.accounts.models import User
@@ -31,6 +32,8 @@ from observe.errors import ValidationFailed
 from observe.extensions import db
 
 bp = Blueprint("accounts", __name__)
+# The sign-in page, its HTTP status and headers (Retry-After when sign-ins are throttled).
+_Page = tuple[str, int, dict[str, str]]
 TOKEN_SCOPES = ("full", "read-only")
 
 
@@ -64,7 +67,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in():
+def sign_in() -> Response | _Page:
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     error, status, headers = None, 200, {}
@@ -121,8 +124,8 @@ def _password_refused() -> str:
 
 
 def _sign_in_page(
-    error: str | None, email: str = "", status: int = 200, headers: dict | None = None
-):
+    error: str | None, email: str = "", status: int = 200, headers: dict[str, str] | None = None
+) -> _Page:
     page = render_template(
         "accounts/sign_in.html",
         error=error,
@@ -135,7 +138,7 @@ def _sign_in_page(
 
 
 @bp.get("/sign-in/sso")
-def sso_start():
+def sso_start() -> Response | _Page:
     """Off to the district's provider; it sends the person back to ``sso_callback``."""
     if oidc.settings() is None:
         abort(404)
@@ -150,7 +153,7 @@ def sso_start():
 
 
 @bp.get("/sign-in/sso/callback")
-def sso_callback():
+def sso_callback() -> Response | _Page:
     """The provider's answer. Nothing here opens a session but a verified ID token (Authlib:
     state, PKCE, signature, issuer, audience, expiry, nonce) for a verified email of an active
     account; every refusal is recorded with its reason."""
@@ -204,13 +207,13 @@ def sso_callback():
     return response
 
 
-def _refuse(refusal: oidc.SignInRefused):
+def _refuse(refusal: oidc.SignInRefused) -> _Page:
     record_failed_sign_in(refusal.email, refusal.reason)
     return _sign_in_page(refusal.message, status=refusal.status)
 
 
 @bp.post("/sign-out")
-def sign_out():
+def sign_out() -> Response:
     # Signing out ends every session of this person, on every device: a copy of this cookie
     # (or of a tablet's) is worth nothing after it. A tablet keeps its unsynced work and asks
     # to sign in again (docs/security.md).
@@ -229,7 +232,7 @@ def _signed_out(user: User) -> None:
 
 
 @bp.post("/settings/sign-out-everywhere")
-def sign_out_everywhere():
+def sign_out_everywhere() -> Response:
     _end_every_session(operations.sign_out_everywhere)
     flash(
         "You are signed out on every device. Tablets keep their unsynced walkthroughs and send "
@@ -251,7 +254,7 @@ def _end_every_session(end: Callable[[User], None], action: str | None = None) -
 
 
 @bp.get("/settings")
-def settings():
+def settings() -> str:
     return _settings_page(new_token=None)
 
 
@@ -267,7 +270,7 @@ def _settings_page(new_token: str | None) -> str:
 
 
 @bp.post("/settings/password")
-def change_password():
+def change_password() -> Response:
     """A new password, given the current one. Every other session ends; this one goes on."""
     user = current_user._get_current_object()
     current = request.form.get("current_password", "")
@@ -324,7 +327,7 @@ def _recently_signed_in() -> bool:
 
 
 @bp.post("/settings/tokens")
-def create_token():
+def create_token() -> Response | str:
     form = request.form
     user = current_user._get_current_object()
     if user.password_hash is None:
@@ -373,7 +376,7 @@ def create_token():
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")
-def revoke_token(token_id: int):
+def revoke_token(token_id: int) -> Response:
     token = operations.revoke_token(current_user, token_id)
     db.session.commit()
     flash(f"Token “{token.name}” is revoked; programs using it can no longer sign in.", "info")

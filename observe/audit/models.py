@@ -17,7 +17,7 @@ from sqlalchemy import DDL, BigInteger, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from observe.core.models import JSONDocument, UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model
 
 # Set (with SET LOCAL, through set_config) by the retention purge, inside its transaction.
 PURGE_SETTING = "observe.audit_purge"
@@ -28,7 +28,7 @@ class AuditLogIsAppendOnly(RuntimeError):
     """An attempt to change or delete an audit event other than by the retention purge."""
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_object", "object_type", "object_id"),

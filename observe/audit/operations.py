@@ -6,11 +6,11 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 
 from observe.audit.models import PURGE_OPTION, PURGE_SETTING, AuditEvent
 from observe.core.database import begin_write
@@ -148,10 +148,15 @@ def purge(retention_days: int, now: datetime | None = None) -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         # Lets the database's guard (see models) through for this transaction only.
         db.session.execute(select(func.set_config(PURGE_SETTING, "on", True)))
-    result = db.session.execute(
-        delete(AuditEvent)
-        .where(AuditEvent.at < cutoff)
-        .execution_options(**{PURGE_OPTION: True, "synchronize_session": False})
+    # A bulk DELETE's result is a CursorResult, which has the row count; Session.execute is
+    # typed for every kind of statement, so it promises only a Result.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            delete(AuditEvent)
+            .where(AuditEvent.at < cutoff)
+            .execution_options(**{PURGE_OPTION: True, "synchronize_session": False})
+        ),
     )
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(func.set_config(PURGE_SETTING, "off", True)))

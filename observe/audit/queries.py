@@ -82,7 +82,7 @@ def parse_page(text: str | None) -> int:
     return int(text)
 
 
-def _query(filters: Filters) -> Select[tuple[AuditEvent]]:
+def _query(filters: Filters) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if filters.who:
         escaped = filters.who.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -21,7 +21,7 @@ def _filters_or_problems() -> tuple[queries.Filters, int, dict[str, str]]:
 
 @bp.get("")
 @requires(access.READ)
-def index():
+def index() -> tuple[str, int]:
     filters, page, problems = _filters_or_problems()
     events, more = ([], False) if problems else queries.search(filters, page)
     return render_template(
@@ -38,7 +38,7 @@ def index():
 
 @bp.get("/export.csv")
 @requires(access.READ)
-def export():
+def export() -> Response:
     filters = queries.parse_filters(request.args)
     record_now("audit.exported", filters=filters.as_args())
     response = Response(

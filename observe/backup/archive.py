@@ -476,6 +476,7 @@ def _date(value: Any) -> Any:
 
 
 def _enum(kind: Enum) -> Callable[[Any], Any]:
+    members: dict[object, object]
     if kind.enum_class is not None:
         enum_class = kind.enum_class
         members = {member.value: member for member in enum_class}
@@ -502,6 +503,7 @@ def checker(column: Column[Any]) -> Callable[[Any], Any]:
         kind = kind.impl_instance
     else:
         aware = isinstance(kind, DateTime) and kind.timezone
+    check: Callable[[Any], Any]
     if isinstance(kind, Boolean):
         check = _boolean
     elif isinstance(kind, Enum):  # before String: an Enum is a String

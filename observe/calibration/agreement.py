@@ -23,13 +23,18 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 SCALES = ("nominal", "ordinal", "interval", "ratio")
 
 Category = int | float | str
+Categories = tuple[Category, ...]
+# Arrays of floats, and of category codes (-1 where a rating is missing).
+Floats = npt.NDArray[np.float64]
+Codes = npt.NDArray[np.int64]
 
 # A chance-agreement probability within this of 1 (or a variance denominator this small
 # relative to the data) is treated as exactly degenerate: the statistic is undefined.
@@ -55,7 +60,7 @@ def _is_missing(value: object) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(value)
 
 
-def _check_categories(categories: Iterable[Category], scale: str) -> tuple[tuple, bool]:
+def _check_categories(categories: Iterable[Category], scale: str) -> tuple[Categories, bool]:
     """The declared categories as a tuple of plain Python values, and whether they are numbers."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid scales: {', '.join(SCALES)}")
@@ -67,9 +72,9 @@ def _check_categories(categories: Iterable[Category], scale: str) -> tuple[tuple
     numeric = all(_is_number(c) for c in declared)
     if not numeric and not all(isinstance(c, str) for c in declared):
         raise ValueError(f"categories must be all numbers or all strings, got {declared!r}")
-    seen: set = set()
+    seen: set[Category] = set()
     for c in declared:
-        if numeric and not math.isfinite(c):
+        if numeric and isinstance(c, int | float) and not math.isfinite(c):
             raise ValueError(f"category {c!r} is not a finite number")
         if c in seen:
             raise ValueError(f"category {c!r} is declared twice")
@@ -85,12 +90,12 @@ def _check_categories(categories: Iterable[Category], scale: str) -> tuple[tuple
             raise ValueError(
                 f"numeric categories on the {scale} scale must be listed in order, got {declared!r}"
             )
-    if scale == "ratio" and min(declared) < 0:
+    if scale == "ratio" and min(float(c) for c in declared) < 0:
         raise ValueError(f"the ratio scale needs non-negative categories, got {declared!r}")
     return tuple(declared), numeric
 
 
-def _bad_rating(value: object, position: int, n_raters: int, categories: tuple) -> ValueError:
+def _bad_rating(value: object, position: int, n_raters: int, categories: Categories) -> ValueError:
     unit, rater = divmod(position, n_raters)
     return ValueError(
         f"rating {value!r} at unit {unit}, rater {rater} (0-based row and column) is not one "
@@ -98,7 +103,7 @@ def _bad_rating(value: object, position: int, n_raters: int, categories: tuple) 
     )
 
 
-def _encode(ratings: Any, categories: tuple, numeric: bool) -> np.ndarray:
+def _encode(ratings: Any, categories: Categories, numeric: bool) -> Codes:
     """Category indices (units x raters, int64) with -1 where the rating is missing."""
     # dtype=object keeps each cell of a list as given (None stays None, 1 stays an int) and
     # turns ragged rows into a 1-D array of lists, caught below.
@@ -149,33 +154,37 @@ def _encode(ratings: Any, categories: tuple, numeric: bool) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _identity_weights(q: int) -> np.ndarray:
+def _identity_weights(q: int) -> Floats:
     return np.eye(q)
 
 
-def _within_one_weights(q: int) -> np.ndarray:
+def _within_one_weights(q: int) -> Floats:
     steps = np.arange(q)
-    return (np.abs(steps[:, None] - steps[None, :]) <= 1).astype(float)
+    weights: Floats = (np.abs(steps[:, None] - steps[None, :]) <= 1).astype(float)
+    return weights
 
 
-def _linear_weights(values: np.ndarray) -> np.ndarray:
+def _linear_weights(values: Floats) -> Floats:
     # Cicchetti & Allison: 1 - |x_k - x_l| / (x_max - x_min) over the declared values.
-    span = values.max() - values.min()
-    return 1.0 - np.abs(values[:, None] - values[None, :]) / span
+    span = float(values.max() - values.min())
+    weights: Floats = 1.0 - np.abs(values[:, None] - values[None, :]) / span
+    return weights
 
 
-def _quadratic_weights(values: np.ndarray) -> np.ndarray:
+def _quadratic_weights(values: Floats) -> Floats:
     # Fleiss & Cohen 1973: 1 - (x_k - x_l)^2 / (x_max - x_min)^2 over the declared values.
-    span = values.max() - values.min()
-    return 1.0 - ((values[:, None] - values[None, :]) / span) ** 2
+    span = float(values.max() - values.min())
+    weights: Floats = 1.0 - ((values[:, None] - values[None, :]) / span) ** 2
+    return weights
 
 
-def _gwet_ordinal_weights(q: int) -> np.ndarray:
+def _gwet_ordinal_weights(q: int) -> Floats:
     # Gwet 2014, ch. 3: with M = |k - l| + 1 levels spanned, w = 1 - C(M, 2) / C(q, 2).
     # Depends on the ranks of the levels only, never on their codes.
     spanned = np.abs(np.arange(q)[:, None] - np.arange(q)[None, :]) + 1
     pairs = spanned * (spanned - 1) / 2
-    return 1.0 - pairs / pairs.max()
+    weights: Floats = 1.0 - pairs / pairs.max()
+    return weights
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,21 +199,31 @@ class _Chance:
     coefficient: float
     pa: float
     pe: float
-    pa_unit: np.ndarray  # per-unit weighted pair agreement, 0 for units with one rating
-    pi: np.ndarray  # classification probabilities per category
+    pa_unit: Floats  # per-unit weighted pair agreement, 0 for units with one rating
+    pi: Floats  # classification probabilities per category
 
 
 @dataclass(frozen=True)
 class _Cohen:
     kappa: float
     pe: float
-    table: np.ndarray  # joint proportions, rater 1 in rows
-    weights: np.ndarray
+    table: Floats  # joint proportions, rater 1 in rows
+    weights: Floats
     units: int
 
 
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+def _memoised(memo: dict[_Key, _Value], key: _Key, build: Callable[[], _Value]) -> _Value:
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
+
+
 class _Ratings:
-    def __init__(self, codes: np.ndarray, categories: tuple, scale: str, numeric: bool) -> None:
+    def __init__(self, codes: Codes, categories: Categories, scale: str, numeric: bool) -> None:
         present = codes >= 0
         # A unit nobody rated and a rater who rated nothing carry no information: drop both.
         codes = codes[present.any(axis=1)]
@@ -214,14 +233,16 @@ class _Ratings:
         self.q = len(categories)
         self.scale = scale
         self.numeric = numeric
-        self._memo: dict[str, Any] = {}
+        self._weights: dict[str, Floats] = {}
+        self._chances: dict[tuple[str, str], _Chance | None] = {}
+        self._cohens: dict[str, _Cohen | None] = {}
 
     @property
     def n_raters(self) -> int:
-        return self.codes.shape[1]
+        return int(self.codes.shape[1])
 
     @cached_property
-    def counts(self) -> np.ndarray:
+    def counts(self) -> Floats:
         """r_ik: how many raters put unit i in category k (units x categories)."""
         n = self.codes.shape[0]
         present = self.codes >= 0
@@ -230,15 +251,16 @@ class _Ratings:
         return flat.reshape(n, self.q).astype(float)
 
     @cached_property
-    def per_unit(self) -> np.ndarray:
-        return self.counts.sum(axis=1)
+    def per_unit(self) -> Floats:
+        per_unit: Floats = self.counts.sum(axis=1)
+        return per_unit
 
     @cached_property
-    def pairable(self) -> np.ndarray:
+    def pairable(self) -> npt.NDArray[np.bool_]:
         return self.per_unit >= 2
 
     @cached_property
-    def values(self) -> np.ndarray:
+    def values(self) -> Floats:
         """The numbers interval-family statistics measure distances with.
 
         On the interval and ratio scales these are the declared values. On the ordinal scale
@@ -250,17 +272,12 @@ class _Ratings:
             return np.arange(self.q, dtype=float)
         return np.asarray(self.categories, dtype=float)
 
-    def metric_values(self, metric: str) -> np.ndarray | None:
+    def metric_values(self, metric: str) -> Floats | None:
         """``values`` for the interval and ratio metrics, which need numbers; else None."""
         return self.values if metric in ("interval", "ratio") else None
 
-    def memo(self, key: str, build: Callable[[], Any]) -> Any:
-        if key not in self._memo:
-            self._memo[key] = build()
-        return self._memo[key]
-
-    def weights(self, kind: str) -> np.ndarray:
-        def build() -> np.ndarray:
+    def weights(self, kind: str) -> Floats:
+        def build() -> Floats:
             if kind == "identity":
                 return _identity_weights(self.q)
             if kind == "within_one":
@@ -271,11 +288,11 @@ class _Ratings:
                 return _quadratic_weights(self.values)
             return _gwet_ordinal_weights(self.q)
 
-        return self.memo("weights:" + kind, build)
+        return _memoised(self._weights, kind, build)
 
     # ---- percent agreement ------------------------------------------------------------------
 
-    def pair_agreement(self, weights: np.ndarray) -> np.ndarray:
+    def pair_agreement(self, weights: Floats) -> Floats:
         """Per pairable unit: weighted share of agreeing ordered rater pairs (Fleiss' P_i).
 
         sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1)) with r*_ik = sum_l w_kl r_il (Gwet 2014, 2.9):
@@ -284,7 +301,8 @@ class _Ratings:
         counts = self.counts[self.pairable]
         per_unit = self.per_unit[self.pairable]
         agreeing = (counts * (counts @ weights.T - 1.0)).sum(axis=1)
-        return agreeing / (per_unit * (per_unit - 1.0))
+        agreement: Floats = agreeing / (per_unit * (per_unit - 1.0))
+        return agreement
 
     def percent_agreement(self, kind: str) -> float | None:
         if not self.pairable.any():
@@ -321,7 +339,7 @@ class _Ratings:
                 return None
             return _Chance((pa - pe) / (1.0 - pe), pa, pe, pa_unit, pi)
 
-        return self.memo(f"chance:{family}:{kind}", build)
+        return _memoised(self._chances, (family, kind), build)
 
     def chance_se(self, family: str, kind: str) -> float | None:
         """Gwet's linearised variance, without finite-population correction (Gwet 2014, 5.6).
@@ -375,8 +393,8 @@ class _Ratings:
             if units < 2:
                 return None
             q = self.q
-            table = np.bincount(both[:, 0] * q + both[:, 1], minlength=q * q).reshape(q, q)
-            table = table / units
+            pairs = np.bincount(both[:, 0] * q + both[:, 1], minlength=q * q).reshape(q, q)
+            table: Floats = pairs / units
             weights = self.weights(kind)
             po = float((weights * table).sum())
             pe = float(table.sum(axis=1) @ weights @ table.sum(axis=0))
@@ -384,7 +402,7 @@ class _Ratings:
                 return None
             return _Cohen((po - pe) / (1.0 - pe), pe, table, weights, units)
 
-        return self.memo("cohen:" + kind, build)
+        return _memoised(self._cohens, kind, build)
 
     def cohen_se(self, kind: str) -> float | None:
         """Large-sample (non-null) standard error of Fleiss, Cohen & Everitt 1969, eq. 13.
@@ -412,7 +430,7 @@ class _Ratings:
     # ---- Krippendorff 2011 -------------------------------------------------------------
 
     @cached_property
-    def coincidences(self) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def coincidences(self) -> tuple[Floats, Floats, float] | None:
         """Krippendorff's coincidence matrix o_ck over the pairable units.
 
         Each unit with m_u >= 2 values adds every ordered pair of its values with weight
@@ -472,7 +490,7 @@ class _Ratings:
         return (ms_targets - ms_error) / denominator
 
 
-def _alpha_delta(metric: str, marginals: np.ndarray, values: np.ndarray | None) -> np.ndarray:
+def _alpha_delta(metric: str, marginals: Floats, values: Floats | None) -> Floats:
     """Krippendorff's squared difference function delta^2_ck (Krippendorff 2011, section E)."""
     q = len(marginals)
     if metric == "nominal":
@@ -483,11 +501,12 @@ def _alpha_delta(metric: str, marginals: np.ndarray, values: np.ndarray | None) 
         # distributed, not from the codes. With S the running total of n_g this is
         # (S_k - S_c + (n_c - n_k) / 2)^2 for every c, k.
         running = np.cumsum(marginals)
-        return (
+        ordinal: Floats = (
             running[None, :] - running[:, None] + (marginals[:, None] - marginals[None, :]) / 2
         ) ** 2
+        return ordinal
     assert values is not None
-    difference = values[:, None] - values[None, :]
+    difference: Floats = values[:, None] - values[None, :]
     if metric == "interval":
         return difference**2
     # ratio: ((c - k) / (c + k))^2, 0 on the diagonal (including 0 vs 0).
@@ -519,9 +538,13 @@ def _coefficient(found: _Chance | None) -> float | None:
     return None if found is None else found.coefficient
 
 
+def _kappa(found: _Cohen | None) -> float | None:
+    return None if found is None else found.kappa
+
+
 def _cohen_pair(key: str, level: str, kind: str) -> list[_Statistic]:
     return [
-        _Statistic(key, level, lambda d: None if d.cohen(kind) is None else d.cohen(kind).kappa),
+        _Statistic(key, level, lambda d: _kappa(d.cohen(kind))),
         _Statistic(key + "_se", level, lambda d: d.cohen_se(kind)),
     ]
 
@@ -660,7 +683,7 @@ def alpha_interval(
     own = own.reshape(units, q * q)
 
     rng = np.random.default_rng(seed)
-    alphas: list[np.ndarray] = []
+    alphas: list[Floats] = []
     for start in range(0, samples, 250):
         draws = rng.multinomial(units, np.full(units, 1.0 / units), size=min(250, samples - start))
         matrices = (draws @ own).reshape(-1, q, q)

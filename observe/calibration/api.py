@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask_login import current_user
 
 from observe.api import bp
@@ -38,12 +38,12 @@ def session_detail(session: CalibrationSession) -> dict[str, Any]:
 
 
 @bp.get("/calibration/sessions")
-def calibration_sessions():
+def calibration_sessions() -> Response:
     return jsonify(sessions=[session_json(s) for s in sessions.visible_sessions(current_user)])
 
 
 @bp.post("/calibration/sessions")
-def create_calibration_session():
+def create_calibration_session() -> tuple[Response, int]:
     begin_write()
     session = sessions.create_session(current_user, request.get_json(silent=True))
     db.session.commit()
@@ -51,12 +51,12 @@ def create_calibration_session():
 
 
 @bp.get("/calibration/sessions/<int:session_id>")
-def calibration_session(session_id: int):
+def calibration_session(session_id: int) -> Response:
     return jsonify(session_detail(sessions.get_session(current_user, session_id)))
 
 
 @bp.post("/calibration/sessions/<int:session_id>/reveal")
-def reveal_calibration_session(session_id: int):
+def reveal_calibration_session(session_id: int) -> Response:
     begin_write()
     session = sessions.reveal(current_user, sessions.get_session(current_user, session_id))
     db.session.commit()
@@ -64,7 +64,7 @@ def reveal_calibration_session(session_id: int):
 
 
 @bp.put("/calibration/sessions/<int:session_id>/consensus")
-def record_consensus(session_id: int):
+def record_consensus(session_id: int) -> Response:
     begin_write()
     session = sessions.get_session(current_user, session_id)
     sessions.record_consensus(current_user, session, request.get_json(silent=True))
@@ -73,7 +73,7 @@ def record_consensus(session_id: int):
 
 
 @bp.get("/calibration/sessions/<int:session_id>/report")
-def calibration_report(session_id: int):
+def calibration_report(session_id: int) -> Response:
     session = sessions.get_session(current_user, session_id)
     built = report.build(current_user, session, report.Thresholds.from_config())
     record_now("calibration.report_viewed", "calibration_session", session_id)
@@ -81,6 +81,6 @@ def calibration_report(session_id: int):
 
 
 @bp.get("/calibration/trends")
-def calibration_trends():
+def calibration_trends() -> Response:
     """Each team's agreement per session, each observer's drift, the hardest criteria."""
     return jsonify(trends.build(current_user, report.Thresholds.from_config()))

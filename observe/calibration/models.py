@@ -17,7 +17,7 @@ from sqlalchemy import Column, Date, Enum, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import JSONDocument, UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model, db
 
 if TYPE_CHECKING:
     from observe.accounts.models import User
@@ -40,7 +40,7 @@ calibration_participant = Table(
 )
 
 
-class CalibrationSession(db.Model):
+class CalibrationSession(Model):
     __tablename__ = "calibration_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +91,7 @@ class CalibrationSession(db.Model):
         return any(p.id == user_id for p in self.participants)
 
 
-class ConsensusScore(db.Model):
+class ConsensusScore(Model):
     """The level the team agreed on for one criterion after the reveal, and why."""
 
     __tablename__ = "consensus_score"

@@ -26,7 +26,7 @@ from observe.calibration.agreement import alpha_interval, compute
 from observe.calibration.models import CalibrationSession, SessionState
 from observe.calibration.schemas import session_json
 from observe.calibration.sessions import scored_observations
-from observe.core.permissions import allowed
+from observe.core.permissions import Principal, allowed
 from observe.extensions import db
 from observe.observations.models import Rating
 from observe.rubrics.models import Criterion
@@ -97,7 +97,7 @@ def _share(value: float | None) -> float | None:
 
 
 def build(
-    user: User, session: CalibrationSession, thresholds: Thresholds, history: bool = True
+    user: Principal, session: CalibrationSession, thresholds: Thresholds, history: bool = True
 ) -> dict[str, Any]:
     """The report. ``history=False`` skips the per-criterion figures across the team's
     sessions (the trends page builds many reports and does not show them)."""
@@ -238,7 +238,7 @@ def _agenda_order(row: dict[str, Any]) -> tuple[float, str]:
     return (row["percent_within_one"] if row["percent_within_one"] is not None else 2.0, row["key"])
 
 
-def _team_history(user: User, session: CalibrationSession) -> dict[str, Any]:
+def _team_history(user: Principal, session: CalibrationSession) -> dict[str, Any]:
     """Per criterion, alpha and AC1 across the team's revealed sessions up to this one.
 
     A team is the sessions with the same team name and rubric version that ``user`` may see:

@@ -26,7 +26,7 @@ from observe.calibration.models import (
 from observe.calibration.schemas import iso_seconds, person_json
 from observe.core import clock, hooks
 from observe.core.models import utcnow
-from observe.core.permissions import allowed, can_see_school
+from observe.core.permissions import Principal, allowed, can_see_school
 from observe.core.validation import DATE_RANGE, load_body
 from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed, plural
 from observe.extensions import db
@@ -186,6 +186,7 @@ def create_session(user: User, body: Any) -> CalibrationSession:
         problems["anchor_id"] = "the anchor rater must be one of the participants"
     if problems:
         raise ValidationFailed.naming("The session was not created", problems)
+    assert version is not None and school is not None  # each is a problem above when unknown
 
     session = CalibrationSession(
         title=data["title"],
@@ -252,7 +253,7 @@ def progress(session: CalibrationSession) -> list[dict[str, Any]]:
     ]
 
 
-def scored_observations(user: User, session: CalibrationSession) -> dict[int, Observation]:
+def scored_observations(user: Principal, session: CalibrationSession) -> dict[int, Observation]:
     """The team's scores, for the report: refused until the facilitator reveals them."""
     if not allowed(user, access.VIEW, session):
         raise NotFound(f"no calibration session {session.id}")

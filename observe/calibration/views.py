@@ -8,10 +8,12 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from observe.accounts.models import User
 from observe.audit.operations import record_now
 from observe.calibration import access, charts, report, sessions, trends
+from observe.calibration.models import CalibrationSession
 from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.pdf import pdf_response, render_pdf
@@ -26,7 +28,7 @@ bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     listed = sessions.visible_sessions(current_user)
     progress = {s.id: sessions.progress(s) for s in listed}
     return render_template(
@@ -60,7 +62,7 @@ _as_number = form_number
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def new():
+def new() -> Response | tuple[str, int]:
     if not allowed(current_user, access.CREATE):
         raise Forbidden("Only school leaders and district admins can create calibration sessions.")
     form = request.form
@@ -98,7 +100,7 @@ def new():
 
 
 @bp.get("/<int:session_id>")
-def show(session_id: int):
+def show(session_id: int) -> str:
     session = sessions.get_session(current_user, session_id)
     context: dict[str, Any] = {
         "session": session,
@@ -114,7 +116,7 @@ def show(session_id: int):
 
 
 @bp.post("/<int:session_id>/reveal")
-def reveal(session_id: int):
+def reveal(session_id: int) -> Response:
     begin_write()
     session = sessions.get_session(current_user, session_id)
     try:
@@ -129,7 +131,7 @@ def reveal(session_id: int):
 
 
 @bp.post("/<int:session_id>/consensus")
-def consensus(session_id: int):
+def consensus(session_id: int) -> Response:
     begin_write()
     session = sessions.get_session(current_user, session_id)
     if not allowed(current_user, access.MANAGE, session):
@@ -162,7 +164,7 @@ def consensus(session_id: int):
 
 
 @bp.get("/<int:session_id>/report.pdf")
-def report_pdf(session_id: int):
+def report_pdf(session_id: int) -> Response:
     session = sessions.get_session(current_user, session_id)
     built = report.build(current_user, session, report.Thresholds.from_config())
     pdf = print_session_report(session, built, request.args.get("paper"))
@@ -170,7 +172,9 @@ def report_pdf(session_id: int):
     return pdf_response(pdf, f"calibration-{session_id}.pdf")
 
 
-def print_session_report(session: Any, built: dict[str, Any], paper: str | None) -> bytes:
+def print_session_report(
+    session: CalibrationSession, built: dict[str, Any], paper: str | None
+) -> bytes:
     return render_pdf(
         "calibration/report_print.html",
         paper=paper,
@@ -185,7 +189,7 @@ def print_session_report(session: Any, built: dict[str, Any], paper: str | None)
 
 
 @bp.get("/trends")
-def trends_page():
+def trends_page() -> str:
     return render_template(
         "calibration/trends.html",
         trends=trends.build(current_user, report.Thresholds.from_config()),

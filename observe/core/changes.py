@@ -23,12 +23,12 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, event, insert, sel
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from observe.core import hooks
-from observe.core.database import AnySession, pending_buffer
+from observe.core.database import AnySession, pending_buffer, table_of
 from observe.core.models import UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model
 
 
-class Change(db.Model):
+class Change(Model):
     __tablename__ = "change"
     __table_args__ = (Index("ix_change_author_seq", "author_id", "seq"),)
 
@@ -43,7 +43,7 @@ class Change(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ChangeCounter(db.Model):
+class ChangeCounter(Model):
     """One row holding the last sequence number handed out."""
 
     __tablename__ = "change_counter"
@@ -97,7 +97,7 @@ def _number_pending_changes(session: Session) -> None:
     ).scalar_one()
     first = last - len(pending) + 1
     rows = [{"seq": first + i, **row} for i, row in enumerate(pending)]
-    session.execute(insert(Change.__table__), rows)  # the table: no ORM bookkeeping per row
+    session.execute(insert(table_of(Change)), rows)  # the table: no ORM bookkeeping per row
 
 
 @event.listens_for(Session, "after_transaction_end")

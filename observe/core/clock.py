@@ -112,7 +112,9 @@ def _offsets(name: str) -> list[tuple[datetime, int]]:
     end = datetime(max(_LAST_YEAR, datetime.now(UTC).year + 5), 1, 1, tzinfo=UTC)
 
     def minutes(moment: datetime) -> int:
-        return int(moment.astimezone(where).utcoffset().total_seconds() // 60)
+        offset = moment.astimezone(where).utcoffset()
+        assert offset is not None  # an aware moment in a real zone
+        return int(offset.total_seconds() // 60)
 
     changes = [(start, minutes(start))]
     step = timedelta(days=1)  # zones change their offset a few times a year at most

@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from copy import deepcopy
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, event
+from sqlalchemy import Insert, Table, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
@@ -66,7 +66,7 @@ def configure_engine(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
-        connection.info[_CHANGES_AT_BEGIN] = connection.connection.driver_connection.total_changes
+        connection.info[_CHANGES_AT_BEGIN] = _total_changes(connection)
 
     @event.listens_for(engine, "commit")
     def on_commit(connection: Connection) -> None:
@@ -78,7 +78,7 @@ def configure_engine(engine: Engine) -> None:
         # most one writer every COPY_INTERVAL_S. The driver's commit that follows finds nothing
         # left to do.
         fd = connection.info.pop(_WRITE_LOCK_FD, None)
-        wrote = connection.connection.driver_connection.total_changes
+        wrote = _total_changes(connection)
         if fd is None and wrote == connection.info.get(_CHANGES_AT_BEGIN):
             return  # nothing written: the driver's commit just ends the read
         try:
@@ -121,6 +121,13 @@ SQLITE_SYNCHRONOUS = "FULL"
 # Values of PostgreSQL's synchronous_commit under which a commit returns only once its WAL
 # record is flushed to the server's own disk (the remote_* ones wait for a standby as well).
 DURABLE_COMMIT = frozenset({"on", "local", "remote_write", "remote_apply"})
+
+
+def _total_changes(connection: Connection) -> int:
+    """Rows the SQLite connection has written since it opened."""
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection has its driver's
+    return int(driver.total_changes)
 
 
 def _configure_postgresql(engine: Engine) -> None:
@@ -176,7 +183,7 @@ def _size(path: str) -> int:
         return 0
 
 
-def _quietly(connection: Connection, sql: str) -> tuple | None:
+def _quietly(connection: Connection, sql: str) -> tuple[Any, ...] | None:
     """Run a statement whose failure must not fail the transaction that already ended (a
     checkpoint while a result on the connection is still open fails, harmlessly); its row."""
     try:
@@ -247,7 +254,10 @@ _PLAIN: dict[tuple[str, str, Insert, tuple[str, ...]], tuple[str, list[int] | No
 
 
 def executemany_plain(
-    connection: Connection, statement: Insert, columns: Sequence[str], rows: Sequence[tuple]
+    connection: Connection,
+    statement: Insert,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
 ) -> None:
     """Run an insert for many rows straight through the driver's ``executemany``.
 
@@ -304,3 +314,8 @@ def savepoint(session: AnySession) -> Iterator[None]:
             session.info.pop(key, None)
         session.info.update(saved)
         raise
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table, for Core statements that skip the ORM's bookkeeping per row."""
+    return cast(Table, model.__table__)

@@ -60,7 +60,8 @@ def render_pdf(template: str, *, paper: str | None = "letter", **context: Any) -
     # Named pages: wide tables print on landscape pages of the same paper.
     page = CSS(string=f"@page {{ size: {size}; }} @page wide {{ size: {size} landscape; }}")
     with render_slot():
-        return HTML(string=html).write_pdf(stylesheets=[_print_css(), page])
+        pdf: bytes = HTML(string=html).write_pdf(stylesheets=[_print_css(), page])
+        return pdf
 
 
 _SLOTS_LOCK = threading.Lock()

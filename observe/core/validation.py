@@ -66,7 +66,8 @@ def load_body(schema: Schema, body: Any, *, screened: bool = True) -> dict[str, 
         problems = {format_path(p) or "body": m for p, m in found[:20]}
         raise ValidationFailed.naming("The request is not valid", problems)
     try:
-        return schema.load(body)
+        loaded: dict[str, Any] = schema.load(body)
+        return loaded
     except ValidationError as error:
         raise validation_failed(error) from None
 

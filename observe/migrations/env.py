@@ -4,6 +4,8 @@ import logging
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from flask import current_app
 
 if context.config.config_file_name:
@@ -26,11 +28,13 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    def skip_empty_autogenerate(ctx, revision, directives):
+    def skip_empty_autogenerate(
+        ctx: MigrationContext, revision: object, directives: list[MigrationScript]
+    ) -> None:
         # `observe db migrate` with no model change writes no empty revision.
         if getattr(context.config.cmd_opts, "autogenerate", False):
             script = directives[0]
-            if script.upgrade_ops.is_empty():
+            if all(ops.is_empty() for ops in script.upgrade_ops_list):
                 directives[:] = []
                 log.info("No changes in schema detected.")
 

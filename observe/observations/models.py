@@ -15,7 +15,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import JSONDocument, UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model
 
 if TYPE_CHECKING:
     from observe.accounts.models import User
@@ -38,7 +38,7 @@ def _values(enum_cls: type[enum.Enum]) -> list[str]:
     return [member.value for member in enum_cls]
 
 
-class Observation(db.Model):
+class Observation(Model):
     __tablename__ = "observation"
     __table_args__ = (
         Index("ix_observation_school_observed", "school_id", "observed_at"),
@@ -101,7 +101,7 @@ class Observation(db.Model):
         )
 
 
-class Rating(db.Model):
+class Rating(Model):
     """One criterion's rating in an observation's head version: a level, or "not observed"."""
 
     __tablename__ = "rating"
@@ -120,7 +120,7 @@ class Rating(db.Model):
     criterion: Mapped[Criterion] = relationship()
 
 
-class ObservationVersion(db.Model):
+class ObservationVersion(Model):
     """One saved version of an observation as a device sent it. Never changed or deleted."""
 
     __tablename__ = "observation_version"
@@ -143,7 +143,7 @@ class ObservationVersion(db.Model):
     observation: Mapped[Observation] = relationship(back_populates="versions")
 
 
-class RejectedVersion(db.Model):
+class RejectedVersion(Model):
     """A pushed version that was not stored, kept with its payload for a person to inspect."""
 
     __tablename__ = "rejected_version"

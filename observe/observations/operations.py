@@ -26,7 +26,7 @@ from sqlalchemy import delete, insert, select
 from observe.accounts.models import User
 from observe.audit.operations import record
 from observe.core import hooks
-from observe.core.database import executemany_plain
+from observe.core.database import executemany_plain, table_of
 from observe.core.models import utcnow
 from observe.core.permissions import Principal, allowed
 from observe.core.timestamps import iso
@@ -104,7 +104,7 @@ def head_columns(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 _RATING_COLUMNS = ("observation_id", "criterion_id", "level", "not_observed", "evidence")
-_INSERT_RATINGS = insert(Rating.__table__)
+_INSERT_RATINGS = insert(table_of(Rating))
 
 
 def rating_rows(payload: dict[str, Any], criterion_ids: dict[str, int]) -> list[tuple[Any, ...]]:
@@ -299,7 +299,7 @@ def reconcile(user: User, observation_id: str, version_id: Any) -> Observation:
     }
     device = Device(user, "observe-server", "reconcile")
     db.session.execute(
-        insert(ObservationVersion.__table__),
+        insert(table_of(ObservationVersion)),
         [version_row(device, payload, now, content_hash(payload), VersionOutcome.APPLIED, now)],
     )
     observation.has_conflict = False

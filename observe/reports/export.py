@@ -22,7 +22,7 @@ from sqlalchemy import DateTime, Select, func, select, type_coerce
 
 from observe.accounts.models import User
 from observe.core import clock
-from observe.core.permissions import allowed
+from observe.core.permissions import Principal, allowed
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
@@ -56,7 +56,9 @@ class Scope:
     school_codes: list[str] = field(default_factory=list)
 
 
-def parse_scope(user: User, start: str | None, end: str | None, school_codes: list[str]) -> Scope:
+def parse_scope(
+    user: Principal, start: str | None, end: str | None, school_codes: list[str]
+) -> Scope:
     """The scope from a form or the command line; every problem named, or a valid scope."""
     problems: dict[str, str] = {}
     scope = Scope(school_codes=[c for c in school_codes if c])
@@ -71,7 +73,7 @@ def _attributes(pairs: list[tuple[str, str]]) -> str:
     return "; ".join(f"{name}={value}" for name, value in sorted(pairs))
 
 
-def query(user: User, scope: Scope) -> Select:
+def query(user: Principal, scope: Scope) -> Select:
     """The ratings to export, as ids and values: what ``rows`` turns into text."""
     statement = (
         select(
@@ -106,7 +108,7 @@ def query(user: User, scope: Scope) -> Select:
 Parts = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
 
 
-def parts(user: User, scope: Scope) -> Iterator[Parts]:
+def parts(user: Principal, scope: Scope) -> Iterator[Parts]:
     """Each rating as (walkthrough, look-for, rating) columns, oldest walkthrough first.
 
     A walkthrough's part is one tuple for all its ratings (they come together), and look-for
@@ -167,7 +169,7 @@ def _classrooms() -> dict[int, tuple[str, ...]]:
         select(ClassroomAttribute.classroom_id, ClassroomAttribute.name, ClassroomAttribute.value)
     ):
         attributes.setdefault(classroom_id, []).append((name, value))
-    found = {}
+    found: dict[int, tuple[str, ...]] = {}
     for c in db.session.scalars(select(Classroom)):
         found[c.id] = (
             c.external_id,

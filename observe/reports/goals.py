@@ -85,6 +85,7 @@ def create_goal(user: User, body: Any) -> Goal:
         problems["deadline"] = "the deadline must come after the start"
     if problems:
         raise ValidationFailed.naming("The goal was not set", problems)
+    assert version is not None  # a problem above when unknown
     goal = Goal(
         title=data["title"].strip(),
         rubric_version_id=version.id,

@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model
 
 if TYPE_CHECKING:
     from observe.accounts.models import User
@@ -31,7 +31,7 @@ NOT_OBSERVED = -1  # the level of a "not observed" rating
 VISITS = 0  # the look-for of a walkthrough count
 
 
-class RollupSchool(db.Model):
+class RollupSchool(Model):
     __tablename__ = "rollup_school"
 
     rubric_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -42,7 +42,7 @@ class RollupSchool(db.Model):
     count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class RollupProfile(db.Model):
+class RollupProfile(Model):
     __tablename__ = "rollup_profile"
 
     rubric_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -53,7 +53,7 @@ class RollupProfile(db.Model):
     count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class RollupState(db.Model):
+class RollupState(Model):
     """One row once the rollups have been built from the walkthroughs, saying in which time
     zone's months: the rollups are counted afresh when the district's zone changes."""
 
@@ -65,7 +65,7 @@ class RollupState(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
-class Goal(db.Model):
+class Goal(Model):
     """A measurable equity goal: a share of ratings at or above a level, for a look-for, a
     competency or an equity dimension, in the district or one school, by a deadline."""
 

@@ -58,7 +58,7 @@ def profile(classroom: Classroom | None) -> str:
     return classroom.profile
 
 
-def refresh_profiles(session: Session) -> bool:
+def refresh_profiles(session: AnySession) -> bool:
     """Work out every classroom's profile afresh; whether a classroom that had one changed."""
     changed = False
     for classroom in session.scalars(select(Classroom)):
@@ -69,7 +69,7 @@ def refresh_profiles(session: Session) -> bool:
     return changed
 
 
-def is_built(session: Session) -> bool:
+def is_built(session: AnySession) -> bool:
     """Whether the rollups are built, in the months of the district's time zone as it is set
     (its name and rules: see clock.rules)."""
     state = session.get(RollupState, 1)
@@ -77,7 +77,7 @@ def is_built(session: Session) -> bool:
 
 
 def add(
-    session: Session,
+    session: AnySession,
     *,
     version_id: int,
     observed_at: datetime,
@@ -95,11 +95,11 @@ def add(
     if counter is None:
         counter = deltas[group] = Counter()
     cells = [(VISITS, 0)]
-    cells += [
-        (criterion_id, NOT_OBSERVED if not_observed else level)
-        for criterion_id, level, not_observed in ratings
-        if not_observed or level is not None
-    ]
+    for criterion_id, level, not_observed in ratings:
+        if not_observed:
+            cells.append((criterion_id, NOT_OBSERVED))
+        elif level is not None:
+            cells.append((criterion_id, level))
     if sign > 0:
         counter.update(cells)
     else:
@@ -112,13 +112,13 @@ def add(
 _LOCK = 7_245_011
 
 
-def _lock(session: Session, shared: bool) -> None:
+def _lock(session: AnySession, shared: bool) -> None:
     if session.get_bind().dialect.name == "postgresql":
         name = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         session.execute(select(getattr(func, name)(_LOCK)))
 
 
-def kept(session: Session) -> bool:
+def kept(session: AnySession) -> bool:
     """Whether there are rollups to keep current; asked of the database once a transaction."""
     key = "observe.rollups_built"
     if key not in session.info:
@@ -164,7 +164,7 @@ def _upsert(dialect: str, model: type[RollupSchool] | type[RollupProfile]) -> In
     and table, so its SQL is compiled once."""
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
     return statement.on_conflict_do_update(
-        index_elements=[c.name for c in model.__table__.primary_key.columns],
+        index_elements=[c.name for c in model.__table__.primary_key],
         set_={"count": model.__table__.c.count + statement.excluded["count"]},
     )
 
@@ -176,7 +176,7 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop("observe.rollups_built", None)
 
 
-def rebuild(session: Session) -> None:
+def rebuild(session: AnySession) -> None:
     """Count everything afresh: after a roster import changed profiles, or the first time."""
     _lock(session, shared=False)
     refresh_profiles(session)
@@ -257,7 +257,7 @@ def _counted(session: AnySession, fact: hooks.WalkthroughCounted) -> None:
         observed_at=fact.observed_at,
         school_id=fact.school_id,
         profile_key=profile(classroom),
-        ratings=[tuple(row) for row in ratings],
+        ratings=[(row[0], row[1], row[2]) for row in ratings],
         sign=fact.sign,
     )
 

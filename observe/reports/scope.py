@@ -6,9 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 
-from observe.accounts.models import User
 from observe.core import clock
-from observe.core.permissions import visible_school_ids
+from observe.core.permissions import Principal, visible_school_ids
 from observe.core.validation import EARLIEST_DATE, LATEST_DATE
 from observe.extensions import db
 from observe.observations.models import Observation
@@ -24,20 +23,21 @@ def read_dates(
     for name, text in (("from", start), ("to", end)):
         if text:
             try:
-                dates[name] = date.fromisoformat(text)
+                day = date.fromisoformat(text)
             except ValueError:
                 problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
                 continue
-            if not EARLIEST_DATE <= dates[name] <= LATEST_DATE:  # type: ignore[operator]
+            if EARLIEST_DATE <= day <= LATEST_DATE:
+                dates[name] = day
+            else:
                 # Year 1 or 9999 would overflow once turned into a moment in UTC.
                 problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
-                dates[name] = None
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
         problems["to"] = "the end date is before the start date"
     return dates["from"], dates["to"]
 
 
-def check_schools(user: User, codes: list[str], problems: dict[str, str]) -> None:
+def check_schools(user: Principal, codes: list[str], problems: dict[str, str]) -> None:
     """Schools named by code must exist and be ``user``'s to see."""
     if not codes:
         return
@@ -54,7 +54,7 @@ def check_schools(user: User, codes: list[str], problems: dict[str, str]) -> Non
 
 def within(
     statement: Select,
-    user: User,
+    user: Principal,
     *,
     start: date | None,
     end: date | None,

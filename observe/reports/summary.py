@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
 
 from observe.accounts.models import User, user_school
 from observe.core import clock
 from observe.core.database import begin_write
-from observe.core.permissions import check, visible_school_ids
+from observe.core.permissions import Principal, check, visible_school_ids
 from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
@@ -86,7 +87,7 @@ class Query:
     at_least: int | None = None
 
 
-def parse_query(user: User, args: Any) -> Query:
+def parse_query(user: Principal, args: Any) -> Query:
     """The report's parameters from a request's (or the CLI's) arguments; every problem named."""
     check(
         user,
@@ -118,7 +119,7 @@ def parse_query(user: User, args: Any) -> Query:
         if visible is not None:  # only people who work in the reader's schools
             mine = select(user_school.c.user_id).where(user_school.c.school_id.in_(visible))
             lookup = lookup.where(User.id.in_(mine))
-        found = dict(db.session.execute(lookup).all())
+        found: dict[str, int] = dict(db.session.execute(lookup).all())
         unknown = [e for e in emails if e not in found]
         if unknown:
             problems["observer"] = f"not an observer in your schools: {', '.join(unknown)}"
@@ -154,7 +155,7 @@ def _scale(version: RubricVersion) -> list[int]:
     return sorted({level["value"] for c in version.criteria for level in c.levels})
 
 
-def _most_used_version(user: User) -> int | None:
+def _most_used_version(user: Principal) -> int | None:
     statement = (
         select(Observation.rubric_version_id)
         .where(*_counted())
@@ -180,7 +181,7 @@ def _counted() -> list[ColumnElement[bool]]:
 # ---- aggregation in the database -----------------------------------------------------------------
 
 
-def _filtered(statement: Select, user: User, query: Query) -> Select:
+def _filtered(statement: Select, user: Principal, query: Query) -> Select:
     statement = statement.where(
         *_counted(), Observation.rubric_version_id == query.rubric_version_id
     )
@@ -232,7 +233,7 @@ def _apart(column: Any) -> Any:
     return case((Observation.classroom_id.is_(None), literal(WHOLE)), else_=column)
 
 
-def _counts(user: User, query: Query) -> dict[str, Any]:
+def _counts(user: Principal, query: Query) -> dict[str, Any]:
     """Three grouped counts: ratings per group, look-for and level; walkthroughs per group;
     and per month and look-for, ratings at or above the level and ratings given."""
     base = select().select_from(Observation)
@@ -263,7 +264,7 @@ def _counts(user: User, query: Query) -> dict[str, Any]:
             "trend": trend, "months": months}  # fmt: skip
 
 
-def counted(user: User, query: Query) -> dict[str, Any]:
+def counted(user: Principal, query: Query) -> dict[str, Any]:
     """The report's counts: from the rollups when they can answer, else from the walkthroughs."""
     return _rollup_counts(user, query) or _counts(user, query)
 
@@ -288,14 +289,14 @@ def _school_split(by: str | None) -> bool:
 
 def _ensure_rollups() -> None:
     """Build the rollups the first time a report needs them."""
-    if not rollups.is_built(db.session):
+    if not rollups.is_built(db.session()):
         begin_write()
-        if not rollups.is_built(db.session):
-            rollups.rebuild(db.session)
+        if not rollups.is_built(db.session()):
+            rollups.rebuild(db.session())
         db.session.commit()
 
 
-def _rollup_counts(user: User, query: Query) -> dict[str, Any] | None:
+def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     """``_counts`` from the rollups, when they can answer: whole months, and for a split by a
     classroom attribute the whole district. None when they cannot."""
     months = _month_range(query)
@@ -320,7 +321,10 @@ def _rollup_counts(user: User, query: Query) -> dict[str, Any] | None:
                 statement = statement.where(RollupSchool.school_id.in_(chosen))
         return statement
 
-    if _school_split(query.by):
+    model: type[RollupSchool] | type[RollupProfile]
+    where: InstrumentedAttribute[int] | InstrumentedAttribute[str]
+    values: Callable[[int], tuple[Any, ...]] | Callable[[str], tuple[Any, ...]]
+    if query.by is None or _school_split(query.by):
         model, where = RollupSchool, RollupSchool.school_id
         values = _school_values(query.by)
     else:
@@ -374,7 +378,7 @@ def _rollup_counts(user: User, query: Query) -> dict[str, Any] | None:
     }
 
 
-def _school_values(by: str | None):
+def _school_values(by: str | None) -> Callable[[int], tuple[Any, ...]]:
     """School id → the group it falls in, for a split by a school attribute."""
     if by is None:
         return lambda school_id: ("all",)
@@ -395,11 +399,12 @@ def _school_values(by: str | None):
     return value
 
 
-def _profile_values(by: str):
+def _profile_values(by: str) -> Callable[[str], tuple[Any, ...]]:
     """Classroom profile → the groups it falls in (several programs: several groups)."""
     known: dict[str, Classroom] = {}
     for classroom in db.session.scalars(select(Classroom).where(Classroom.profile.is_not(None))):
-        known.setdefault(classroom.profile, classroom)
+        if classroom.profile is not None:  # as the query asks; a type checker cannot tell
+            known.setdefault(classroom.profile, classroom)
 
     def value(key: str) -> tuple[Any, ...]:
         classroom = known.get(key)
@@ -508,9 +513,11 @@ def _label(by: str | None, value: Any) -> str:
     return str(value)
 
 
-def build(user: User, query: Query) -> dict[str, Any]:
+def build(user: Principal, query: Query) -> dict[str, Any]:
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
-    version = db.session.get(RubricVersion, query.rubric_version_id)
+    # parse_query has checked that the version exists and chosen the level to count from.
+    version = db.session.get_one(RubricVersion, query.rubric_version_id)
+    assert query.at_least is not None
     criteria = list(
         db.session.scalars(
             select(Criterion)
@@ -629,7 +636,7 @@ def by_label(by: str | None) -> str | None:
     return f"{kind.capitalize()} {name.replace('_', ' ')}"
 
 
-def _overall_without_split(user: User, query: Query) -> dict[int, Tally]:
+def _overall_without_split(user: Principal, query: Query) -> dict[int, Tally]:
     plain = Query(**{**query.__dict__, "by": None})
     overall: dict[int, Tally] = defaultdict(Tally)
     counts = counted(user, plain)
@@ -650,7 +657,13 @@ def protected(sizes: dict[str, int], min_group: int) -> tuple[set[str], bool]:
     return hidden, added
 
 
-def _trend(counts, criteria, by_dimension, at_least, min_group) -> list[dict[str, Any]]:
+def _trend(
+    counts: dict[str, Any],
+    criteria: list[Criterion],
+    by_dimension: dict[str, list[Criterion]],
+    at_least: int,
+    min_group: int,
+) -> list[dict[str, Any]]:
     per_month: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for month, criterion_id, hits, rated in counts["trend"]:
         per_month[month][criterion_id] = (int(hits or 0), int(rated or 0))
@@ -675,8 +688,19 @@ def _trend(counts, criteria, by_dimension, at_least, min_group) -> list[dict[str
     return rows
 
 
-def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group):
+def _groups(
+    query: Query,
+    tallies: dict[str, dict[int, Tally]],
+    group_n: dict[str, int],
+    names: dict[str, str],
+    overall: dict[int, Tally],
+    criteria: list[Criterion],
+    by_dimension: dict[str, list[Criterion]],
+    values: list[int],
+    min_group: int,
+) -> dict[str, Any]:
     at_least = query.at_least
+    assert at_least is not None  # build's query comes from parse_query, which sets it
 
     def order(key: str) -> tuple[Any, ...]:
         band = BANDS.index(key) if query.by == "grade_band" and key in BANDS else len(BANDS)
@@ -697,8 +721,8 @@ def _groups(query, tallies, group_n, names, overall, criteria, by_dimension, val
             rows.append({"key": key, "label": names[key], "suppressed": True})
             continue
         n = group_n[key]
-        row = {"key": key, "label": names[key], "suppressed": False, "observations": n,
-               "criteria": {}, "dimensions": {}}  # fmt: skip
+        row: dict[str, Any] = {"key": key, "label": names[key], "suppressed": False,
+                               "observations": n, "criteria": {}, "dimensions": {}}  # fmt: skip
         for c in criteria:
             mine = tallies[key].get(c.id, Tally())
             figures = mine.figures(at_least, values)

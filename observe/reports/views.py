@@ -4,6 +4,7 @@ PDF, its API route and its command share one operation, so they say the same thi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import (
@@ -18,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from observe.audit.operations import record_now
 from observe.core import clock
@@ -72,12 +74,12 @@ def download(fmt: str, scope: export.Scope) -> Response:
 
 
 @bp.get("/export")
-def export_page():
+def export_page() -> str:
     return render_template("reports/export.html", problems={}, args=request.args)
 
 
 @bp.get("/export/download")
-def export_download():
+def export_download() -> Response | tuple[str, int]:
     try:
         fmt, scope = scope_from_request()
     except ValidationFailed as error:
@@ -89,18 +91,18 @@ def export_download():
 # ---- the summary report ------------------------------------------------------------------------
 
 
-def _form_choices() -> dict:
+def _form_choices() -> dict[str, Any]:
     versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
     districts = sorted(
         {f"school:{n}" for n in db.session.scalars(select(SchoolAttribute.name).distinct())}
         | {f"classroom:{n}" for n in db.session.scalars(select(ClassroomAttribute.name).distinct())}
     )
-    splits = [(key, label) for key, label in summary.ATTRIBUTES.items()]
+    splits: list[tuple[str, str | None]] = list(summary.ATTRIBUTES.items())
     splits += [(key, summary.by_label(key)) for key in districts]
     return {"versions": versions, "splits": splits}
 
 
-def summary_from_request() -> tuple[summary.Query, dict]:
+def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     query = summary.parse_query(current_user, request.args)
     report = summary.build(current_user, query)
     # The goals set for this rubric in this scope, with their progress.
@@ -116,7 +118,7 @@ def summary_from_request() -> tuple[summary.Query, dict]:
 
 
 @bp.get("/summary")
-def summary_page():
+def summary_page() -> tuple[str, int]:
     problems: dict[str, str] = {}
     report = query = None
     try:
@@ -147,12 +149,12 @@ def _summary_link_args() -> dict[str, list[str]]:
 
 
 @bp.get("/summary.pdf")
-def summary_pdf():
+def summary_pdf() -> Response:
     report = summary_from_request()[1]
     return pdf_response(print_summary(report, request.args.get("paper")), "summary.pdf")
 
 
-def print_summary(report: dict, paper: str | None) -> bytes:
+def print_summary(report: dict[str, Any], paper: str | None) -> bytes:
     scope = report["scope"]
     schools = ", ".join(scope["schools"]) if scope["schools"] else "all schools in scope"
     period = f"{scope['from'] or 'the beginning'} to {scope['to'] or 'today'}"
@@ -172,11 +174,13 @@ def print_summary(report: dict, paper: str | None) -> bytes:
 
 
 @bp.get("/goals")
-def goals_page():
+def goals_page() -> tuple[str, int]:
     return _goals_page({}, {})
 
 
-def _goals_page(problems: dict, form: Any, status: int = 200):
+def _goals_page(
+    problems: dict[str, str], form: Mapping[str, str], status: int = 200
+) -> tuple[str, int]:
     versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
     listed = [goals.progress(goal) for goal in goals.visible_goals(current_user)]
     schools = db.session.scalars(select(School).order_by(School.name)).all()
@@ -196,7 +200,7 @@ def _goals_page(problems: dict, form: Any, status: int = 200):
 
 
 @bp.post("/goals")
-def create_goal_form():
+def create_goal_form() -> BaseResponse | tuple[str, int]:
     form = request.form
     share = form.get("target_percent", "").strip()
     body = {
@@ -235,7 +239,7 @@ _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?")
 
 
 @bp.post("/goals/<int:goal_id>/delete")
-def delete_goal_form(goal_id: int):
+def delete_goal_form(goal_id: int) -> BaseResponse:
     begin_write()
     goals.delete_goal(current_user, goal_id)
     db.session.commit()

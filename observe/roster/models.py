@@ -12,10 +12,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model
 
 
-class School(db.Model):
+class School(Model):
     __tablename__ = "school"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +38,7 @@ class School(db.Model):
         return f"<School {self.code}>"
 
 
-class SchoolAttribute(db.Model):
+class SchoolAttribute(Model):
     """A district-defined attribute of a school (e.g. ``feeder_pattern``)."""
 
     __tablename__ = "school_attribute"
@@ -50,7 +50,7 @@ class SchoolAttribute(db.Model):
     value: Mapped[str] = mapped_column(String(200))
 
 
-class Teacher(db.Model):
+class Teacher(Model):
     __tablename__ = "teacher"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class Teacher(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
 
 
-class Classroom(db.Model):
+class Classroom(Model):
     """A class section: one teacher's group of students in one school."""
 
     __tablename__ = "classroom"
@@ -95,7 +95,7 @@ class Classroom(db.Model):
         return f"<Classroom {self.external_id}>"
 
 
-class ClassroomProgram(db.Model):
+class ClassroomProgram(Model):
     """A program a section belongs to (English learners, special-education inclusion, …)."""
 
     __tablename__ = "classroom_program"
@@ -106,7 +106,7 @@ class ClassroomProgram(db.Model):
     program: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
 
-class ClassroomAttribute(db.Model):
+class ClassroomAttribute(Model):
     """A district-defined attribute of a section (e.g. ``period``, ``co_taught``)."""
 
     __tablename__ = "classroom_attribute"

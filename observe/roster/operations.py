@@ -9,9 +9,10 @@ files twice changes nothing the second time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -181,11 +182,13 @@ def _upsert_classrooms(
         )
     }
     programs: dict[int, list[ClassroomProgram]] = defaultdict(list)
-    for row in db.session.scalars(select(ClassroomProgram).order_by(ClassroomProgram.program)):
-        programs[row.classroom_id].append(row)
+    for program in db.session.scalars(select(ClassroomProgram).order_by(ClassroomProgram.program)):
+        programs[program.classroom_id].append(program)
     attributes: dict[int, list[ClassroomAttribute]] = defaultdict(list)
-    for row in db.session.scalars(select(ClassroomAttribute).order_by(ClassroomAttribute.name)):
-        attributes[row.classroom_id].append(row)
+    for attribute in db.session.scalars(
+        select(ClassroomAttribute).order_by(ClassroomAttribute.name)
+    ):
+        attributes[attribute.classroom_id].append(attribute)
     for classroom in existing.values():
         set_committed_value(classroom, "programs", programs.get(classroom.id, []))
         set_committed_value(classroom, "attributes", attributes.get(classroom.id, []))
@@ -193,8 +196,8 @@ def _upsert_classrooms(
     for record in roster.classrooms.values():
         school = schools[record.school_code]
         teacher = teachers[record.teacher_id] if record.teacher_id else None
-        classroom = existing.get(record.external_id)
-        if classroom is None:
+        found = existing.get(record.external_id)
+        if found is None:
             classroom = Classroom(
                 external_id=record.external_id, school_id=school.id, name=record.name
             )
@@ -204,7 +207,7 @@ def _upsert_classrooms(
             _apply_classroom(classroom, record, school, teacher)
             summary.classrooms_created += 1
             touched.add(record.school_code)
-        elif _apply_classroom(classroom, record, school, teacher):
+        elif _apply_classroom(found, record, school, teacher):
             summary.classrooms_updated += 1
             touched.add(record.school_code)
         else:
@@ -226,7 +229,6 @@ def _apply_classroom(
             {row.program: row for row in classroom.programs},
             dict.fromkeys(record.programs, ""),
             lambda program, _: ClassroomProgram(program=program),
-            compare_values=False,
         )
     changed |= _replace_rows(
         classroom.attributes,
@@ -244,8 +246,17 @@ def _set(obj: object, name: str, value: object) -> bool:
     return True
 
 
-def _replace_rows(collection, current, wanted, make, *, compare_values: bool = True) -> bool:
-    """Make a child collection match ``wanted`` (key → value), touching only what differs.
+_Row = TypeVar("_Row", SchoolAttribute, ClassroomAttribute, ClassroomProgram)
+
+
+def _replace_rows(
+    collection: list[_Row],
+    current: Mapping[str, _Row],
+    wanted: Mapping[str, str],
+    make: Callable[[str, str], _Row],
+) -> bool:
+    """Make a child collection match ``wanted`` (key → value), touching only what differs
+    (a program is its name alone: it has no value to change).
 
     Rows are removed, changed or added one key at a time: deleting and re-inserting a row with
     the same primary key in one flush would make the unit of work issue both for one row.
@@ -255,7 +266,7 @@ def _replace_rows(collection, current, wanted, make, *, compare_values: bool = T
         if key not in wanted:
             collection.remove(row)
             changed = True
-        elif compare_values and row.value != wanted[key]:
+        elif not isinstance(row, ClassroomProgram) and row.value != wanted[key]:
             row.value = wanted[key]
             changed = True
     for key, value in wanted.items():

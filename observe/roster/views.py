@@ -15,7 +15,7 @@ bp = Blueprint("roster", __name__)
 
 
 @bp.get("/schools")
-def schools():
+def schools() -> str:
     visible = visible_school_ids(current_user)
     query = select(School).order_by(School.name)
     if visible is not None:
@@ -32,7 +32,7 @@ def schools():
 
 
 @bp.get("/schools/<code>")
-def school(code: str):
+def school(code: str) -> str:
     school = db.session.scalar(select(School).where(School.code == code))
     if school is None or not can_see_school(current_user, school.id):
         # Another school's code answers as an unknown one: its roster is not the reader's.

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -172,18 +172,20 @@ RubricLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _text(max_length: int, required: bool = True, **kwargs: Any) -> fields.Field:
-    messages = {
-        "required": "required key is missing",
-        "invalid": "must be text",
-        "null": "must not be empty",
-    }
     if not required:
         kwargs.setdefault("load_default", "")
     validators: list[Callable[[str], Any]] = [_at_most(max_length)]
     if required:
         validators.insert(0, validate.Length(min=1, error="must not be empty"))
     return _StrippedString(
-        required=required, error_messages=messages, validate=validators, **kwargs
+        required=required,
+        error_messages={
+            "required": "required key is missing",
+            "invalid": "must be text",
+            "null": "must not be empty",
+        },
+        validate=validators,
+        **kwargs,
     )
 
 
@@ -447,7 +449,7 @@ def _line(node: Node) -> int:
 # --- the domain rules marshmallow cannot express ---------------------------------------------
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -505,8 +507,9 @@ def _scale_values(scale: Any) -> list[int] | None:
     values = [
         level.get("value") if isinstance(level, Mapping) else None for level in scale["levels"]
     ]
+    levels = [v for v in values if _is_int(v) and MIN_LEVEL <= v <= MAX_LEVEL]
     # A scale with a malformed level (already reported) cannot say which values exist.
-    return values if all(_is_int(v) and MIN_LEVEL <= v <= MAX_LEVEL for v in values) else None
+    return levels if len(levels) == len(values) else None
 
 
 def _domain_problems(
@@ -662,10 +665,10 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
                 f"{_line(first)}); remove one",
             )
         )
-    document, found = check_data(
+    document, schema_problems = check_data(
         data, lambda path: f"{format_path(path)} (line {_line(node_at(root, path))})"
     )
-    problems += found
+    problems += schema_problems
 
     if problems:
         located = sorted(

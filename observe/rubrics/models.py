@@ -15,7 +15,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import JSONDocument, UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model
 
 
 class EquityDimension(enum.StrEnum):
@@ -34,7 +34,7 @@ def _values(enum_cls: type[enum.Enum]) -> list[str]:
     return [member.value for member in enum_cls]
 
 
-class Rubric(db.Model):
+class Rubric(Model):
     """A rubric as a district names it (its ``key``), across all its versions."""
 
     __tablename__ = "rubric"
@@ -52,7 +52,7 @@ class Rubric(db.Model):
         return self.versions[-1]
 
 
-class RubricVersion(db.Model):
+class RubricVersion(Model):
     """One stored version of a rubric. Never changes once written."""
 
     __tablename__ = "rubric_version"
@@ -88,7 +88,7 @@ def _refuse_rubric_version_update(mapper: Any, connection: Any, target: RubricVe
     )
 
 
-class Competency(db.Model):
+class Competency(Model):
     """A graduate-portrait competency (e.g. "Critical thinker") within one rubric version."""
 
     __tablename__ = "competency"
@@ -106,7 +106,7 @@ class Competency(db.Model):
     )
 
 
-class Criterion(db.Model):
+class Criterion(Model):
     """A look-for. ``levels`` holds its effective scale: value, label and descriptor."""
 
     __tablename__ = "criterion"
@@ -135,7 +135,7 @@ class Criterion(db.Model):
         return [d.dimension.value for d in self.dimensions]
 
 
-class CriterionDimension(db.Model):
+class CriterionDimension(Model):
     """An equity dimension a criterion serves."""
 
     __tablename__ = "criterion_dimension"

@@ -105,7 +105,7 @@ ABOUT = "about"  # instructions for people; never read
 RESERVED = "translations"
 
 # The rubric sheet's rows: field name → where its value goes in the rubric data.
-RUBRIC_FIELDS: dict[str, tuple[Path, str]] = {
+RUBRIC_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "format": (("format",), "text"),
     "key": (("key",), "slug"),
     "title": (("title",), "text"),
@@ -548,15 +548,15 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             b.problems.append((place, f"field {name!r} is repeated; first at {seen_fields[name]}"))
             continue
         seen_fields[name] = place
-        path, kind = RUBRIC_FIELDS[name]
-        value = b.value(RUBRIC, row, values, cols["value"], kind, path)
-        target = data if len(path) == 1 else data["scale"]
+        field_path, kind = RUBRIC_FIELDS[name]
+        value = b.value(RUBRIC, row, values, cols["value"], kind, field_path)
+        target = data if len(field_path) == 1 else data["scale"]
         if value is not None:
-            target[path[-1]] = value
-    for name, (path, _) in RUBRIC_FIELDS.items():
-        b.places.setdefault(path, Place(b.sheets[RUBRIC.name].name))
+            target[field_path[-1]] = value
+    for name, (field_path, _) in RUBRIC_FIELDS.items():
+        b.places.setdefault(field_path, Place(b.sheets[RUBRIC.name].name))
         if name not in seen_fields:
-            b.notes.setdefault(path, f"missing:add a row whose field is {name!r}")
+            b.notes.setdefault(field_path, f"missing:add a row whose field is {name!r}")
 
     # competencies
     cols = layout[COMPETENCIES.name] or {}
@@ -585,7 +585,7 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
     cols = layout[LOOK_FORS.name] or {}
     orphans: list[dict[str, Any]] = []
     orphan_index = len(competencies)
-    criterion_at: dict[str, Path] = {}
+    criterion_at: dict[str, tuple[int, int]] = {}  # look-for key: competency, look-for index
     look_fors_name = b.sheets[LOOK_FORS.name].name
     for row, values in b.rows(LOOK_FORS):
         competency = None
@@ -609,7 +609,8 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             # Checked all the same, as part of a stand-in competency, so every problem shows.
             i = orphan_index
             target = orphans
-        path = ("competencies", i, "criteria", len(target))
+        j = len(target)
+        path = ("competencies", i, "criteria", j)
         criterion: dict[str, Any] = {}
         for column in LOOK_FORS.columns[1:]:
             key = column.name.replace(" ", "_")
@@ -632,18 +633,18 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
         descriptors: dict[int, Any] = {}
         for name, column_number in cols.items():
             if name.startswith("d:"):
-                level = int(name[2:])
+                described = int(name[2:])
                 value = b.value(
-                    LOOK_FORS, row, values, column_number, "text", (*path, "descriptors", level)
+                    LOOK_FORS, row, values, column_number, "text", (*path, "descriptors", described)
                 )
                 if value is not None:
-                    descriptors[level] = value
+                    descriptors[described] = value
         if descriptors:
             criterion["descriptors"] = descriptors
         b.places[path] = b.places.get((*path, "key"), place)
         b.places[(*path, "scale")] = b.places[path]
         if isinstance(criterion.get("key"), str):
-            criterion_at.setdefault(criterion["key"], path)
+            criterion_at.setdefault(criterion["key"], (i, j))
         target.append(criterion)
     if orphans:
         competencies.append({"key": "x", "name": "x", "criteria": orphans})
@@ -658,7 +659,7 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
         "missing:the scale sheet needs the rubric's levels (rows with no look-for)"
     )
     rubric_levels: list[dict[str, Any]] = []
-    own_levels: dict[Path, list[dict[str, Any]]] = {}
+    own_levels: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for row, values in b.rows(SCALE):
         look_for = None
         if "look-for" in cols:
@@ -669,8 +670,9 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             levels = rubric_levels
             path = ("scale", "levels", len(levels))
         elif look_for in criterion_at:
-            owner = criterion_at[look_for]
-            levels = own_levels.setdefault(owner, [])
+            owner_at = criterion_at[look_for]
+            owner = ("competencies", owner_at[0], "criteria", owner_at[1])
+            levels = own_levels.setdefault(owner_at, [])
             b.places.setdefault(
                 (*owner, "scale", "levels"), Place(scale_name, row, cols["look-for"])
             )
@@ -693,8 +695,7 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
         levels.append(level)
     if rubric_levels:
         data["scale"]["levels"] = rubric_levels
-    for owner, levels in own_levels.items():
-        _, i, _, j = owner
+    for (i, j), levels in own_levels.items():
         criterion = competencies[i]["criteria"][j] if i < orphan_index else orphans[j]
         criterion.setdefault("scale", {})["levels"] = levels
 

@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response as BaseResponse
 
 from observe import paths
 from observe.core.permissions import requires
@@ -70,7 +71,7 @@ def version_or_404(version_id: int) -> RubricVersion:
 # Signing in is enforced for every page by observe.accounts.auth; any signed-in user may read
 # rubrics, because observers need to study the look-fors before they walk.
 @bp.get("/rubrics")
-def index():
+def index() -> str:
     rubrics = db.session.scalars(
         select(Rubric).order_by(Rubric.key).options(selectinload(Rubric.versions))
     ).all()
@@ -78,7 +79,7 @@ def index():
 
 
 @bp.get("/rubrics/<int:version_id>")
-def show(version_id: int):
+def show(version_id: int) -> str:
     version = version_or_404(version_id)
     criteria = {c.key: c for competency in version.competencies for c in competency.criteria}
     return render_template(
@@ -157,7 +158,7 @@ def _document_file(document: Mapping[str, Any], form: str, note: str) -> bytes:
 
 # Any signed-in user may download what they may read: a rubric, or the template to write one.
 @bp.get("/rubrics/<int:version_id>/download.<form>")
-def download(version_id: int, form: str):
+def download(version_id: int, form: str) -> Response:
     if form not in _MEDIA:
         raise NotFound("A rubric downloads as .xlsx or .yaml.")
     version = version_or_404(version_id)
@@ -167,7 +168,7 @@ def download(version_id: int, form: str):
 
 
 @bp.get("/rubrics/template.xlsx")
-def template_workbook():
+def template_workbook() -> Response:
     sample = read_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml")
     return _file_response(write_workbook(sample.document), "xlsx", "rubric-template.xlsx")
 
@@ -189,7 +190,7 @@ class _Levels:
     allows_not_observed: bool
 
 
-def _preview(parsed: ParsedRubric, notice: str | None = None, status: int = 200):
+def _preview(parsed: ParsedRubric, notice: str | None = None, status: int = 200) -> tuple[str, int]:
     """The preview page: the rubric as observers will see it, what changes, and a form that
     carries the rubric's text, signed by the server, so that what is confirmed is what was seen.
 
@@ -239,13 +240,13 @@ def _upload_name(filename: str | None) -> str:
 
 @bp.get("/rubrics/load")
 @requires(access.MANAGE)
-def load_form():
+def load_form() -> str:
     return render_template("rubrics/load.html", problems=None)
 
 
 @bp.post("/rubrics/load")
 @requires(access.MANAGE)
-def load_preview():
+def load_preview() -> tuple[str, int]:
     upload = request.files.get("file")
     name = _upload_name(upload.filename if upload is not None else None)
     problems: list[str] = []
@@ -266,7 +267,7 @@ def load_preview():
 
 @bp.post("/rubrics/load/confirm")
 @requires(access.MANAGE)
-def load_confirm():
+def load_confirm() -> BaseResponse | tuple[str, int]:
     try:
         payload = _serializer().loads(request.form.get("upload", ""), max_age=_PREVIEW_SECONDS)
     except SignatureExpired:

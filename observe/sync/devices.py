@@ -128,7 +128,9 @@ def register(
     return lost
 
 
-def acknowledged(user: User, key: str | None, database_id: str, results: list[dict]) -> None:
+def acknowledged(
+    user: User, key: str | None, database_id: str, results: list[dict[str, Any]]
+) -> None:
     """One push batch's results reached ``database_id``: one small UPDATE for the batch, none
     when nothing was acknowledged or the browser has no device cookie (a program)."""
     if key is None:

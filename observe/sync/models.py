@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from observe.core.models import UTCDateTime, utcnow
-from observe.extensions import db
+from observe.extensions import Model
 
 
-class TabletDevice(db.Model):
+class TabletDevice(Model):
     """What the server knows of one user's tablet database in one browser, so that a database
     the browser evicted (Safari's seven-day rule deletes IndexedDB, localStorage and caches,
     but not a cookie the server set) is noticed at the next sign-in. See docs/sync.md

@@ -48,7 +48,7 @@ def recent_observations(user: User) -> list[dict[str, Any]]:
             )
         )
     }
-    return [observation_json(o, heads.get(o.head_version_id)) for o in found]
+    return [observation_json(o, heads.get(o.head_version_id or "")) for o in found]
 
 
 def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import lazyload
 from observe.accounts.models import User
 from observe.calibration.models import CalibrationSession
 from observe.core import hooks
-from observe.core.database import savepoint
+from observe.core.database import savepoint, table_of
 from observe.core.models import utcnow
 from observe.core.permissions import visible_school_ids
 from observe.core.timestamps import iso
@@ -410,8 +410,8 @@ def _write_new(
     # observed), which turns one statement into dozens.
     try:
         with db.session.begin_nested():
-            db.session.execute(insert(Observation.__table__), observations)
-            db.session.execute(insert(ObservationVersion.__table__), versions)
+            db.session.execute(insert(table_of(Observation)), observations)
+            db.session.execute(insert(table_of(ObservationVersion)), versions)
             walkthroughs.store_ratings(ratings)
     except IntegrityError:
         # Another request stored one of them meanwhile (possible on PostgreSQL): each takes the
@@ -538,7 +538,7 @@ def _load(item: Any) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise Rejection(INVALID, [error("", "each version must be a JSON object")])
     try:
-        data = _VERSION_SCHEMA.load(item)
+        data: dict[str, Any] = _VERSION_SCHEMA.load(item)
     except ValidationError as invalid:
         raise Rejection(
             INVALID, [error(format_path(p), m) for p, m in flatten_messages(invalid.messages)]
@@ -611,7 +611,7 @@ def _apply(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
 
     db.session.flush()
     db.session.execute(
-        insert(ObservationVersion.__table__), [_row(device, item, outcome, utcnow())]
+        insert(table_of(ObservationVersion)), [_row(device, item, outcome, utcnow())]
     )
     if outcome is VersionOutcome.CONFLICT:
         observation.has_conflict = True

@@ -70,7 +70,7 @@ def _plainly_valid(rating: Any) -> bool:
     )
 
 
-class RatingList(fields.List):
+class RatingList(fields.List[dict[str, Any]]):
     """A list of ratings, loaded as ``List(Nested(RatingSchema))`` loads it.
 
     A walkthrough carries dozens of ratings and a push hundreds of walkthroughs; running each
@@ -96,7 +96,7 @@ class RatingList(fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class ContextChoices(fields.Field):
+class ContextChoices(fields.Field[dict[str, Any]]):
     """A walkthrough's context: field key → one option or a list of options, all text. Which
     keys and options the rubric allows is checked later, against the rubric version."""
 

@@ -126,6 +126,16 @@ def test_bad_parameters_are_named_and_nothing_is_made(client, bearer, admin, dis
     assert "is not a level (levels: [1, 2, 3, 4])" in error["details"]["at_least"]
 
 
+def test_an_observer_team_counts_only_its_members_walkthroughs(
+    client, bearer, admin, team, district
+):
+    ann = team.observers[0]
+    report = summary(client, bearer, admin, f"?observer={ann.email.upper()}")
+    assert report["observations"] == 27 and report["scope"]["observers"] == 1
+    error = summary(client, bearer, admin, "?observer=nobody@example.org", expect=422)["error"]
+    assert error["details"] == {"observer": "not an observer in your schools: nobody@example.org"}
+
+
 def test_the_command_line_prints_the_summary(app, district, tmp_path):
     out = tmp_path / "summary.pdf"
     result = app.test_cli_runner().invoke(

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('change_counter',
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
@@ -289,7 +289,7 @@ def upgrade():
 
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('rating', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rating_criterion_id'))
 

@@ -16,11 +16,11 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('rollup_state', schema=None) as batch_op:
         batch_op.add_column(sa.Column('timezone', sa.String(length=64), server_default='UTC', nullable=False))
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('rollup_state', schema=None) as batch_op:
         batch_op.drop_column('timezone')

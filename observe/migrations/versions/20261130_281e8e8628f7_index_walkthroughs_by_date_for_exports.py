@@ -16,13 +16,13 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('observation', schema=None) as batch_op:
         batch_op.create_index('ix_observation_observed', ['observed_at', 'id'], unique=False)
 
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('observation', schema=None) as batch_op:
         batch_op.drop_index('ix_observation_observed')
 

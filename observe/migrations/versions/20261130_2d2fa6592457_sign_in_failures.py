@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('sign_in_failure',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -30,7 +30,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sign_in_failure_email'), ['email'], unique=False)
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_in_failure_email'))
         batch_op.drop_index(batch_op.f('ix_sign_in_failure_at'))

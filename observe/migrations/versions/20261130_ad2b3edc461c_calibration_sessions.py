@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('calibration_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -74,7 +74,7 @@ def upgrade():
 
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('observation', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_observation_calibration_session_id_calibration_session'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_observation_calibration_session_id'))

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('rollup_profile',
     sa.Column('rubric_version_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('month', sa.String(length=7), nullable=False),
@@ -46,7 +46,7 @@ def upgrade():
 
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('classroom', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_classroom_profile'))
         batch_op.drop_column('profile')

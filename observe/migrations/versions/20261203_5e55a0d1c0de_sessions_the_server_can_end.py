@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(
             sa.Column('session_generation', sa.Integer(), server_default='0', nullable=False)
@@ -33,7 +33,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sign_in_failure_device'), ['device'], unique=False)
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_in_failure_device'))
         batch_op.drop_column('device')

@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('audit_event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('at', observe.core.models.UTCDateTime(), nullable=False),
@@ -61,7 +61,7 @@ END
 """)
 
 
-def downgrade():
+def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP FUNCTION IF EXISTS audit_event_append_only() CASCADE')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('tablet_device',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
@@ -36,7 +36,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_tablet_device_user_id'), ['user_id'], unique=False)
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('tablet_device', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tablet_device_user_id'))
 
