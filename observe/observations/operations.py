@@ -139,7 +139,7 @@ def criterion_ids(version: RubricVersion) -> dict[str, int]:
         rows = db.session.execute(
             select(Criterion.key, Criterion.id).where(Criterion.rubric_version_id == version.id)
         ).all()
-        _CRITERION_IDS[key] = {name: id_ for name, id_ in rows}  # noqa: C416 (rows of two)
+        _CRITERION_IDS[key] = {row.key: row.id for row in rows}
     return _CRITERION_IDS[key]
 
 

@@ -250,15 +250,14 @@ def _counted(session: AnySession, fact: hooks.WalkthroughCounted) -> None:
             Rating.observation_id == fact.observation_id
         )
     ).all()
-    classroom = session.get(Classroom, fact.classroom_id) if fact.classroom_id else None
-    add(
+    _note(
         session,
-        version_id=fact.rubric_version_id,
-        observed_at=fact.observed_at,
-        school_id=fact.school_id,
-        profile_key=profile(classroom),
-        ratings=[(row[0], row[1], row[2]) for row in ratings],
-        sign=fact.sign,
+        fact.rubric_version_id,
+        fact.observed_at,
+        fact.school_id,
+        fact.classroom_id,
+        [(row[0], row[1], row[2]) for row in ratings],
+        fact.sign,
     )
 
 
@@ -267,15 +266,37 @@ def _added(session: AnySession, walkthroughs: list[hooks.NewWalkthrough]) -> Non
     if not walkthroughs or not kept(session):
         return
     for new in walkthroughs:
-        classroom = session.get(Classroom, new.classroom_id) if new.classroom_id else None
-        add(
+        _note(
             session,
-            version_id=new.rubric_version_id,
-            observed_at=new.observed_at,
-            school_id=new.school_id,
-            profile_key=profile(classroom),
-            ratings=new.ratings,
+            new.rubric_version_id,
+            new.observed_at,
+            new.school_id,
+            new.classroom_id,
+            new.ratings,
+            +1,
         )
+
+
+def _note(
+    session: AnySession,
+    version_id: int,
+    observed_at: datetime,
+    school_id: int,
+    classroom_id: int | None,
+    ratings: list[tuple[int, int | None, bool]],
+    sign: int,
+) -> None:
+    """:func:`add`, the classroom's profile found from its id (loaded already, in a push)."""
+    classroom = session.get(Classroom, classroom_id) if classroom_id else None
+    add(
+        session,
+        version_id=version_id,
+        observed_at=observed_at,
+        school_id=school_id,
+        profile_key=profile(classroom),
+        ratings=ratings,
+        sign=sign,
+    )
 
 
 @hooks.classrooms_changed.connect

@@ -113,7 +113,6 @@ def test_results_are_matched_by_version_id_not_by_position(page: Page, live_serv
         begin(page)
         page.get_by_label("Overall notes").fill(note)
         submit(page)
-    page.context.set_offline(False)
 
     def only_the_last(route):
         sent = json.loads(route.request.post_data)["versions"]
@@ -122,7 +121,10 @@ def test_results_are_matched_by_version_id_not_by_position(page: Page, live_serv
         )
         route.fulfill(response=answer)  # the server stored and answered only the second
 
+    # Intercepted before the network returns: the app syncs as soon as it is back online, and
+    # a push that went out first would be answered whole.
     page.route("**/api/v1/sync/push", only_the_last)
+    page.context.set_offline(False)
     sync_now(page)
     expect(page.locator("#sync-indicator")).to_contain_text("1 waiting")
     assert [o.notes for o in server_walkthroughs()] == ["Second."]
