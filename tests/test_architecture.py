@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,12 +68,29 @@ def _part_of(relative: str) -> str:
 
 
 def _type_checking_lines(tree: ast.Module) -> set[int]:
+    """The lines only the type checker reads: the body of ``if TYPE_CHECKING:`` (exactly that
+    test: ``if not TYPE_CHECKING:`` runs)."""
     lines: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in _TYPE_CHECKING:
             for inner in node.body:
                 lines.update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
     return lines
+
+
+_TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+_DYNAMIC = {"import_module", "importlib.import_module", "__import__"}
+
+
+def _dynamic_target(node: ast.AST) -> str | None:
+    """The module an ``import_module("observe.…")`` or ``__import__("observe.…")`` call
+    imports, when it is named by a constant: it runs as surely as an import statement."""
+    if not isinstance(node, ast.Call) or ast.unparse(node.func) not in _DYNAMIC or not node.args:
+        return None
+    name = node.args[0]
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return name.value
+    return None
 
 
 def imports() -> list[Import]:
@@ -81,34 +99,47 @@ def imports() -> list[Import]:
         relative = path.relative_to(PACKAGE).as_posix()
         if relative.startswith("migrations/") or relative.startswith("_site/"):
             continue
-        text = path.read_text(encoding="utf-8")
-        lines = text.splitlines()
-        tree = ast.parse(text)
-        typing_only = _type_checking_lines(tree)
-        module = "observe." + relative.removesuffix(".py").replace("/", ".")
-        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
-        package = package.removesuffix(".__init__")
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Import | ast.ImportFrom) or node.lineno in typing_only:
-                continue
-            if isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                    stem = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    stem = node.module or ""
-                # "from observe.sync import push" imports the module observe.sync.push.
-                targets = [
-                    f"{stem}.{alias.name}" if _is_module(f"{stem}.{alias.name}") else stem
-                    for alias in node.names
-                ]
-            else:
-                targets = [alias.name for alias in node.names]
-            line = lines[node.lineno - 1] if targets else ""
+        found += imports_in(path.read_text(encoding="utf-8"), relative)
+    return found
+
+
+def imports_in(text: str, relative: str) -> list[Import]:
+    """The imports of observe's modules that the file at ``relative`` (to observe/) makes."""
+    found = []
+    lines = text.splitlines()
+    tree = ast.parse(text)
+    typing_only = _type_checking_lines(tree)
+    module = "observe." + relative.removesuffix(".py").replace("/", ".")
+    package = module if relative.endswith("__init__.py") else module.rsplit(".", 1)[0]
+    package = package.removesuffix(".__init__")
+    for node in ast.walk(tree):
+        dynamic = _dynamic_target(node)
+        if dynamic is not None and node.lineno not in typing_only:
+            line = lines[node.lineno - 1]
             comment = line.split("#", 1)[1].strip() if "#" in line else ""
-            for target in targets:
-                if target == "observe" or target.startswith("observe."):
-                    found.append(Import(relative, node.lineno, target, comment))
+            if dynamic == "observe" or dynamic.startswith("observe."):
+                found.append(Import(relative, node.lineno, dynamic, comment))
+            continue
+        if not isinstance(node, ast.Import | ast.ImportFrom) or node.lineno in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            # "from observe.sync import push" imports the module observe.sync.push.
+            targets = [
+                f"{stem}.{alias.name}" if _is_module(f"{stem}.{alias.name}") else stem
+                for alias in node.names
+            ]
+        else:
+            targets = [alias.name for alias in node.names]
+        line = lines[node.lineno - 1] if targets else ""
+        comment = line.split("#", 1)[1].strip() if "#" in line else ""
+        for target in targets:
+            if target == "observe" or target.startswith("observe."):
+                found.append(Import(relative, node.lineno, target, comment))
     return found
 
 
@@ -230,6 +261,8 @@ def test_the_sync_rules_are_pure() -> None:
             imported.add((node.module or "").split(".")[0])
         elif isinstance(node, ast.Import):
             imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif (dynamic := _dynamic_target(node)) is not None:
+            imported.add(dynamic.split(".")[0])
     assert not imported & {"flask", "sqlalchemy", "flask_sqlalchemy", "flask_login"}
     own = [i.target for i in imports() if i.source == "sync/checks.py"]
     assert own == ["observe.core.timestamps"], "the rules use plain helpers only"
@@ -240,11 +273,57 @@ def test_every_feature_lays_out_its_routes_alike() -> None:
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
         text = path.read_text(encoding="utf-8")
-        json_routes = "from observe.api import bp\n" in text and "@bp." in text
+        json_routes = _adds_api_routes(ast.parse(text))
         if json_routes:
             assert path.name == "api.py", f"{relative} adds JSON routes; put them in api.py"
         if "Blueprint(" in text:
             assert path.name == "views.py" or relative.startswith("api/"), relative
+
+
+def _adds_api_routes(tree: ast.Module) -> bool:
+    """Whether a module decorates a view with the API blueprint, under whatever name."""
+    names = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "observe.api"
+        for alias in node.names
+        if alias.name == "bp"
+    }
+    return any(
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and ast.unparse(decorator.func.value) in names
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for decorator in node.decorator_list
+    )
+
+
+def test_the_checks_see_every_import_that_runs() -> None:
+    """What the tests above count: an import under ``if not TYPE_CHECKING`` runs, and so does
+    ``import_module`` with a module's name; JSON routes are found under any name of the API's
+    blueprint."""
+    source = textwrap.dedent(
+        """
+        import importlib
+        import typing
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from observe.reports import goals
+        if typing.TYPE_CHECKING:
+            from observe.reports import export
+        if not TYPE_CHECKING:
+            from observe.reports import rollups
+        summary = importlib.import_module("observe.reports.summary")
+        views = __import__("observe.reports.views")
+        """
+    )
+    found = sorted(i.target for i in imports_in(source, "core/example.py"))
+    assert found == ["observe.reports.rollups", "observe.reports.summary", "observe.reports.views"]
+    routes = "from observe.api import bp as api\n\n@api.get('/x')\ndef x():\n    return ''\n"
+    assert _adds_api_routes(ast.parse(routes))
+    assert not _adds_api_routes(ast.parse("from observe.api import bp\n"))
 
 
 def test_the_tests_mirror_the_package() -> None:

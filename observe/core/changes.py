@@ -1,7 +1,5 @@
 """The change feed devices pull from: its tables, and the listeners that record to it.
 
-The change feed devices pull from.
-
 Every change gets a sequence number in *commit order*: a transaction takes the next numbers
 from a one-row counter just before it commits, and the row lock makes any other transaction
 wait for that commit before taking its own. An auto-increment id would not do: on PostgreSQL

@@ -13,7 +13,7 @@ The hooks below are the whole list of what features react to. Their facts are pl
 hook                         sent by                     heard by
 ===========================  ==========================  ====================================
 ``walkthrough_changed``      observations, sync (push)   the change feed (core.changes)
-``walkthrough_counted``      observations, sync (push)   the report rollups (reports.rollups)
+``walkthrough_counted``      observations                the report rollups (reports.rollups)
 ``walkthroughs_added``       sync (push, a new batch)    the report rollups
 ``rubric_version_added``     rubrics                     the change feed
 ``school_changed``           roster                      the change feed

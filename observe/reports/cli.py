@@ -1,7 +1,7 @@
 """``observe report summary`` (the summary report as a PDF file) and ``observe export
 observations``, from the server's command line, which acts as ``core.permissions.SYSTEM``:
 every school (it runs where the database is). The ``report`` group is put together in
-observe/cli.py from each feature's printed reports."""
+observe/commands.py from each feature's printed reports."""
 
 from __future__ import annotations
 

@@ -208,6 +208,10 @@ class Lookup:
     @cached_property
     def classrooms(self) -> dict[int, checks.ClassroomFacts]:
         rows: dict[int, Classroom] = self._by_id(Classroom, "classroom_id")
+        # The rows are kept for the batch: the session holds only rows someone holds, and the
+        # rollups' listener asks it for each walkthrough's classroom (its profile); let go, each
+        # would be read again, with its programs and attributes, per walkthrough stored.
+        self._classroom_rows = rows
         return {id_: checks.ClassroomFacts(c.id, c.name, c.school_id) for id_, c in rows.items()}
 
     @cached_property

@@ -154,7 +154,7 @@ export async function fetchSession() {
 }
 
 // What the server would refuse in a walkthrough that the observer can fix on the form (the
-// rules of observe/sync/operations.py _check and the push schema), so it is caught before it
+// rules of observe/sync/checks.py and the push schema), so it is caught before it
 // is queued. Everything else the server checks (rubric, levels, context) the app cannot get
 // wrong: it only offers what bootstrap sent.
 export const MAX_DURATION = 28_800; // seconds: observe/sync/schemas.py MAX_DURATION

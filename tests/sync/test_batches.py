@@ -133,3 +133,30 @@ def test_the_mirror_of_a_batch_written_walkthrough_matches_the_careful_path(push
     assert {c: getattr(careful, c) for c in columns} == {c: getattr(batch, c) for c in columns}
     assert batch.submitted_at == datetime.fromisoformat(edit["saved_at"])
     assert batch.head_version_id == batch_version["version_id"]
+
+
+def test_keeping_the_rollups_reads_each_batch_s_classrooms_once(push, make_version, app):
+    """The rollups need each walkthrough's classroom (its profile); the batch's lookup has read
+    them already, so neither a batch of new walkthroughs nor one of edits reads a classroom
+    again per walkthrough (each read also loads its programs and attributes)."""
+    from observe.reports import summary
+
+    summary._ensure_rollups()
+    reads: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT") and "FROM classroom" in statement:
+            reads.append(statement)
+
+    first = [make_version() for _ in range(10)]
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert {r["status"] for r in push(*first)["results"]} == {"applied"}
+        new_batch = len(reads)
+        reads.clear()
+        edits = [edit_of(v, notes="Amended.") for v in first]
+        assert {r["status"] for r in push(*edits)["results"]} == {"applied"}
+        edit_batch = len(reads)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert (new_batch, edit_batch) == (1, 1)
