@@ -7,10 +7,12 @@ from typing import Any
 from observe.core.permissions import Principal, Role, roles, rule
 
 CREATE = "calibration.create"
+EVERY_SESSION = "calibration.every_session"  # listed whether one takes part or not
 VIEW = "calibration.view"
 MANAGE = "calibration.manage"
 
 roles(CREATE, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
+roles(EVERY_SESSION, Role.DISTRICT_ADMIN)
 
 
 @rule(VIEW)

@@ -109,7 +109,7 @@ def visible_sessions(user: User) -> list[CalibrationSession]:
     query = select(CalibrationSession).order_by(
         CalibrationSession.held_on.desc(), CalibrationSession.id.desc()
     )
-    if not user.is_district_admin:
+    if not allowed(user, access.EVERY_SESSION):
         mine = select(calibration_participant.c.session_id).where(
             calibration_participant.c.user_id == user.id
         )

@@ -8,8 +8,11 @@ go back for 7.
 
 Writers do not call this module: they send a hook (``observe.core.hooks``) and the listeners at
 the bottom of this file note the change; the numbers are taken and the rows written by a hook
-that runs as the session commits, so the counter's row lock is held only for the last moment of
-a transaction, and a rolled-back transaction records nothing.
+that runs as the session commits — and, as SQLAlchemy runs ``before_commit`` for a savepoint
+too, as a savepoint is released — so the counter's row lock is held from the first such moment
+to the end of the transaction (for a plain request, only its last moment; for a push whose
+items take savepoints, from the first of them), and a rolled-back transaction records
+nothing.
 """
 
 from __future__ import annotations

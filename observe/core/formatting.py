@@ -4,10 +4,13 @@ out, never shown as 0 or NaN; and moments on the district's clock."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 
 from observe.core import clock
+from observe.core.permissions import allowed
 
 UNDEFINED = "undefined"
 
@@ -41,7 +44,14 @@ def local_time(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M %Z"
     return clock.local(moment).strftime(pattern)
 
 
+def may(action: str, target: Any = None) -> bool:
+    """In a template: whether the signed-in person may do ``action`` (to ``target``) — the
+    same rule the view or operation applies (``core.permissions``)."""
+    return current_user.is_authenticated and allowed(current_user, action, target)
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_global(may)
     app.add_template_filter(local_time)
     app.add_template_filter(percent)
     app.add_template_filter(decimal)

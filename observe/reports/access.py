@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from observe.core.permissions import Principal, Role, roles, rule
+from observe.core.permissions import Principal, Role, allowed, can_see_school, roles, rule
 
 SUMMARY = "reports.summary"
 ALL_WALKTHROUGHS = "reports.all_walkthroughs"  # not only one's own (the export)
@@ -22,6 +22,10 @@ roles(DISTRICT_GOALS, Role.DISTRICT_ADMIN)
 
 @rule(REMOVE_GOAL)
 def can_remove_goal(who: Principal, goal: Any) -> bool:
-    """A goal one may see (``goals.visible_goals``): a school's by its leaders, a district's by
-    a district admin."""
-    return who.is_district_admin or goal.school_id is not None
+    """Whoever sets goals, within the goal's own scope: a school's goal by a leader of that
+    school (or a district admin), a district's goal by a district admin."""
+    if not allowed(who, SET_GOALS):
+        return False
+    if goal.school_id is None:
+        return who.is_district_admin
+    return can_see_school(who, goal.school_id)

@@ -182,7 +182,9 @@ def _goals_page(
     problems: dict[str, str], form: Mapping[str, str], status: int = 200
 ) -> tuple[str, int]:
     versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
-    listed = [goals.progress(goal) for goal in goals.visible_goals(current_user)]
+    visible_goals = goals.visible_goals(current_user)
+    listed = [goals.progress(goal) for goal in visible_goals]
+    removable = {g.id for g in visible_goals if allowed(current_user, access.REMOVE_GOAL, g)}
     schools = db.session.scalars(select(School).order_by(School.name)).all()
     visible = visible_school_ids(current_user)
     if visible is not None:
@@ -195,6 +197,7 @@ def _goals_page(
         problems=problems,
         form=form,
         can_set=allowed(current_user, access.SET_GOALS),
+        removable=removable,
         dimensions=[d.value for d in EquityDimension],
     ), status
 

@@ -413,7 +413,7 @@ def _write_new(
     # statement whenever a row has None where the previous one had a value (a rating not
     # observed), which turns one statement into dozens.
     try:
-        with db.session.begin_nested():
+        with savepoint(db.session):
             db.session.execute(insert(table_of(Observation)), observations)
             db.session.execute(insert(table_of(ObservationVersion)), versions)
             walkthroughs.store_ratings(ratings)

@@ -82,3 +82,18 @@ def test_who_reads_a_walkthrough(who: SimpleNamespace, expected: bool) -> None:
     assert allowed(who, "walkthrough.delete", walkthrough) is (
         who.id == 1 or who.role is Role.DISTRICT_ADMIN
     )
+
+
+@pytest.mark.parametrize(
+    ("who", "school_goal", "district_goal"),
+    [
+        (person(Role.OBSERVER, schools=(10,)), False, False),
+        (person(Role.SCHOOL_LEADER, schools=(10,)), True, False),
+        (person(Role.SCHOOL_LEADER, schools=(11,)), False, False),  # another school's goal
+        (person(Role.DISTRICT_ADMIN), True, True),
+    ],
+)
+def test_who_removes_a_goal(who: SimpleNamespace, school_goal: bool, district_goal: bool) -> None:
+    """Asked on its own, the rule holds: no reliance on the caller having filtered the goals."""
+    assert allowed(who, "goals.remove", SimpleNamespace(school_id=10)) is school_goal
+    assert allowed(who, "goals.remove", SimpleNamespace(school_id=None)) is district_goal
