@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, pre_load, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import User
@@ -23,75 +22,19 @@ from observe.calibration.models import (
     SessionState,
     calibration_participant,
 )
-from observe.calibration.schemas import iso_seconds, person_json
+from observe.calibration.schemas import ConsensusSchema, SessionSchema, iso_seconds, person_json
 from observe.core import clock, hooks
 from observe.core.models import utcnow
 from observe.core.permissions import Principal, allowed, can_see_school
-from observe.core.validation import DATE_RANGE, load_body
+from observe.core.validation import load_body
 from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed, plural
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState
 from observe.roster.models import Classroom, School
 from observe.rubrics.models import Criterion, RubricVersion
 
-MAX_PARTICIPANTS = 60
-MAX_RATIONALE = 4_000
 # A device keeps revealed sessions this long, to link to their reports.
 RECENT_DAYS = 120
-
-
-class SessionSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    @pre_load
-    def strip_text(self, data: Any, **kwargs: Any) -> Any:
-        """A title of spaces is no title."""
-        if isinstance(data, dict):
-            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-        return data
-
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    team = fields.String(load_default="", validate=validate.Length(max=120))
-    rubric_version_id = fields.Integer(strict=True, required=True)
-    school_id = fields.Integer(strict=True, required=True)
-    classroom_id = fields.Integer(strict=True, allow_none=True, load_default=None)
-    lesson_reference = fields.String(load_default="", validate=validate.Length(max=500))
-    held_on = fields.Date(required=True, validate=DATE_RANGE)
-    participant_ids = fields.List(
-        fields.Integer(strict=True),
-        required=True,
-        validate=validate.Length(
-            min=2,
-            max=MAX_PARTICIPANTS,
-            error="a session needs from {min} to {max} participants",
-        ),
-    )
-    anchor_id = fields.Integer(strict=True, allow_none=True, load_default=None)
-
-
-class ConsensusItemSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    criterion = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    level = fields.Integer(strict=True, allow_none=True, load_default=None)
-    not_observed = fields.Boolean(load_default=False)
-    rationale = fields.String(
-        load_default="",
-        validate=validate.Length(max=MAX_RATIONALE, error="must be at most {max} characters"),
-    )
-
-
-class ConsensusSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    scores = fields.List(
-        fields.Nested(ConsensusItemSchema),
-        required=True,
-        validate=validate.Length(min=1, error="give at least one criterion's score"),
-    )
 
 
 # ---- who may do what ------------------------------------------------------------------------

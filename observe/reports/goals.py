@@ -11,40 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import or_, select
 
 from observe.accounts.models import User
 from observe.audit.operations import record
 from observe.core import clock
 from observe.core.permissions import SYSTEM, allowed, can_see_school, check, visible_school_ids
-from observe.core.validation import DATE_RANGE, load_body
+from observe.core.validation import load_body
 from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
 from observe.reports import access, summary
 from observe.reports.models import Goal
+from observe.reports.schemas import GoalSchema
 from observe.roster.models import School
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
-
-KINDS = ("criterion", "competency", "dimension")
-
-
-class GoalSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    rubric_version_id = fields.Integer(strict=True, required=True)
-    target_kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    target_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    at_least = fields.Integer(strict=True, required=True)
-    target_share = fields.Float(
-        required=True,
-        validate=validate.Range(0, 1, min_inclusive=False, error="must be above 0 and at most 1"),
-    )
-    school_code = fields.String(allow_none=True, load_default=None)
-    starts_on = fields.Date(allow_none=True, load_default=None, validate=DATE_RANGE)
-    deadline = fields.Date(required=True, validate=DATE_RANGE)
 
 
 def visible_goals(user: User) -> list[Goal]:

@@ -1,0 +1,27 @@
+"""What a client sends to set an equity goal."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from observe.core.validation import DATE_RANGE
+
+KINDS = ("criterion", "competency", "dimension")
+
+
+class GoalSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    rubric_version_id = fields.Integer(strict=True, required=True)
+    target_kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    target_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    at_least = fields.Integer(strict=True, required=True)
+    target_share = fields.Float(
+        required=True,
+        validate=validate.Range(0, 1, min_inclusive=False, error="must be above 0 and at most 1"),
+    )
+    school_code = fields.String(allow_none=True, load_default=None)
+    starts_on = fields.Date(allow_none=True, load_default=None, validate=DATE_RANGE)
+    deadline = fields.Date(required=True, validate=DATE_RANGE)
