@@ -182,7 +182,7 @@ def parse(user: Principal, args: Mapping[str, str]) -> tuple[Filters, str | None
             continue
         number = whole_number(text, 1, MAX_ID)
         if number is None:
-            problems[name] = f"{text[:40]!r} is not one of the choices"
+            problems[name] = f"unknown {name} {text[:40]!r}: choose one from the list"
         else:
             setattr(filters, name, number)
     for name, attribute in (("from", "start"), ("to", "end")):
@@ -204,7 +204,9 @@ def parse(user: Principal, args: Mapping[str, str]) -> tuple[Filters, str | None
             limit = number
     cursor = args.get("cursor") or None
     if cursor is not None and decode_cursor(cursor) is None:
-        problems["cursor"] = "not a position this list gave; start again from the first page"
+        problems["cursor"] = (
+            "unknown cursor: not a position this list gave; start again from the first page"
+        )
     if not problems:
         _check_choices(user, filters, problems)
     if problems:
@@ -228,13 +230,13 @@ def _check_choices(user: Principal, filters: Filters, problems: dict[str, str]) 
             select(Classroom.school_id).where(Classroom.id == filters.classroom)
         )
         if not in_scope(room_school):
-            problems["classroom"] = "not a classroom of your schools"
+            problems["classroom"] = "unknown classroom, or not in one of your schools"
     if filters.teacher is not None:
         schools = select(Classroom.school_id).where(Classroom.teacher_id == filters.teacher)
         if visible is not None:
             schools = schools.where(Classroom.school_id.in_(visible))
         if db.session.scalar(schools.limit(1)) is None:
-            problems["teacher"] = "not a teacher of your schools"
+            problems["teacher"] = "unknown teacher, or not in one of your schools"
     if filters.observer is not None:
         if allowed(user, access.LIST_SCHOOLS):
             known = db.session.scalar(
@@ -245,9 +247,9 @@ def _check_choices(user: Principal, filters: Filters, problems: dict[str, str]) 
         else:
             known = user.id if filters.observer == user.id else None
         if known is None:
-            problems["observer"] = "not an observer whose walkthroughs you may see"
+            problems["observer"] = "unknown observer, or none of their walkthroughs is yours to see"
     if filters.rubric is not None and db.session.get(RubricVersion, filters.rubric) is None:
-        problems["rubric"] = "no such rubric version"
+        problems["rubric"] = "unknown rubric version"
 
 
 # ---- the cursor ---------------------------------------------------------------------------------

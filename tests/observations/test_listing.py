@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import select
 
@@ -190,6 +191,16 @@ def test_the_json_shape(client, bearer, setting, people, walk):
         "rated": 4,
         "look_fors": len(setting.version.criteria),
     }
+    spec = client.get("/api/v1/openapi.json").get_json()
+    page_schema = {
+        **spec["components"]["schemas"]["ObservationPage"],
+        "components": spec["components"],
+    }
+    jsonschema.validate(body, page_schema)
+    error = client.get("/api/v1/observations?state=x", headers=bearer(people["admin"])).get_json()
+    jsonschema.validate(
+        error, {**spec["components"]["schemas"]["Error"], "components": spec["components"]}
+    )
 
 
 @pytest.mark.parametrize(
