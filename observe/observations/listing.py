@@ -284,6 +284,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
         return None
     if moment.tzinfo is None or not observation_id or len(observation_id) > 36:
         return None
+    if not EARLIEST_DATE.year < moment.year < LATEST_DATE.year:
+        return None  # year 1 at +14:00 is before year 1 in UTC: an OverflowError
     if not observation_id.isascii() or not observation_id.isprintable():
         return None
     return moment.astimezone(UTC), observation_id

@@ -45,7 +45,8 @@ def index() -> tuple[str, int]:
         first_page=cursor is None,
         focus=focus,
         months=months,
-        query_args=filters.query_args(),
+        # Links to other pages keep the filters and the page size.
+        query_args=filters.query_args() | ({} if limit == listing.PAGE_SIZE else {"limit": limit}),
         limit=limit,
     ), 422 if problems else 200
 

@@ -4,6 +4,7 @@ and one walkthrough's page."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -203,6 +204,10 @@ def test_the_json_shape(client, bearer, setting, people, walk):
     )
 
 
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
@@ -220,6 +225,9 @@ def test_the_json_shape(client, bearer, setting, people, walk):
         ("limit=201", "limit"),
         ("limit=²", "limit"),
         ("cursor=not-a-cursor", "cursor"),
+        # Well formed, but year 1 at +14:00 would overflow once in UTC; a time with no zone.
+        (f"cursor={_b64('0001-01-01T00:00:00+14:00|x')}", "cursor"),
+        (f"cursor={_b64('2026-01-01T00:00:00|x')}", "cursor"),
     ],
 )
 def test_bad_filters_are_named_and_nothing_is_listed(
@@ -266,9 +274,12 @@ def test_the_page_lists_offers_choices_and_pages(client, sign_in, setting, peopl
     assert f'<option value="{setting.classroom.id}"' in text  # their one school's classrooms
     assert "2026-10-14 14:30" in text  # UTC is the default district zone
     older = text.split('href="/walkthroughs/?cursor=')[1].split('"')[0]
-    rest = browser.get(f"/walkthroughs/?cursor={older}").get_data(as_text=True)
+    assert older.endswith("&amp;limit=2")  # the next page keeps the page size
+    rest = browser.get(f"/walkthroughs/?cursor={older.replace('&amp;', '&')}")
+    rest = rest.get_data(as_text=True)
     assert f'href="/walkthroughs/{rows[2].id}"' in rest
     assert f'href="/walkthroughs/{rows[0].id}"' not in rest
+    assert "No more walkthroughs" not in rest and "Older walkthroughs" not in rest
 
 
 def test_a_classroom_shows_its_visits_over_time_and_its_teacher(
