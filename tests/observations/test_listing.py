@@ -326,3 +326,11 @@ def test_a_walkthrough_page_shows_its_history_to_those_who_may_read_it(
     db.session.commit()
     client.post_form("/sign-out", {})
     assert sign_in(setting.observer).get(url).status_code == 404
+
+
+def test_the_home_page_and_the_nav_lead_to_the_list(client, sign_in, setting):
+    text = sign_in(setting.observer).get("/").get_data(as_text=True)
+    nav = text.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    assert 'href="/walkthroughs/"' in nav
+    body = text.split("</nav>")[1]
+    assert '<a href="/walkthroughs/">Your walkthroughs</a>' in body
