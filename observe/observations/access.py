@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from observe.core.permissions import Principal, Role, can_see_school, rule
+from observe.core.permissions import Principal, Role, can_see_school, roles, rule
 
 READ = "walkthrough.read"
 DELETE = "walkthrough.delete"
+# List the walkthroughs of one's schools (every school for an admin), not only one's own.
+LIST_SCHOOLS = "walkthrough.list_schools"
+
+roles(LIST_SCHOOLS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 
 
 @rule(READ)

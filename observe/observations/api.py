@@ -1,4 +1,5 @@
-"""The walkthrough endpoints of the JSON API: read one with its history, delete, reconcile."""
+"""The walkthrough endpoints of the JSON API: the list, read one with its history, delete,
+reconcile."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from observe.api import bp
 from observe.audit.operations import record_now
 from observe.core.database import begin_write
 from observe.extensions import db
-from observe.observations import operations
-from observe.observations.schemas import history_json
+from observe.observations import listing, operations
+from observe.observations.schemas import history_json, listing_json
+
+
+@bp.get("/observations")
+def list_observations() -> Response:
+    """The walkthroughs the requester may list, newest first, filtered, a cursor page at a time."""
+    filters, cursor, limit = listing.parse(current_user, request.args)
+    found = listing.page(current_user, filters, cursor, limit)
+    return jsonify(listing_json(found.rows, found.next_cursor, found.limit))
 
 
 @bp.delete("/observations/<observation_id>")

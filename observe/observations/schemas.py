@@ -61,3 +61,13 @@ def history_json(observation: Observation) -> dict[str, Any]:
             for v in versions
         ],
     }
+
+
+def listing_json(rows: list[dict[str, Any]], next_cursor: str | None, limit: int) -> dict[str, Any]:
+    """A page of the walkthrough list (``observations.listing``): rows newest first, and the
+    cursor of the next page (None on the last)."""
+    return {
+        "observations": [{**row, "observed_at": iso(row["observed_at"])} for row in rows],
+        "next_cursor": next_cursor,
+        "limit": limit,
+    }

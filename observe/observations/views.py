@@ -1,5 +1,6 @@
-"""Walkthrough pages: those edited on two devices (the list, choosing the version to keep) and
-the teacher's feedback page, on screen and printed."""
+"""Walkthrough pages: the list (filtered, a cursor page at a time; a classroom's or a teacher's
+visits over time), one walkthrough with its history, those edited on two devices (choosing the
+version to keep) and the teacher's feedback page, on screen and printed."""
 
 from __future__ import annotations
 
@@ -15,11 +16,52 @@ from observe.core.database import begin_write
 from observe.core.pdf import pdf_response, render_pdf
 from observe.errors import Conflict, NotFound, ValidationFailed
 from observe.extensions import db
-from observe.observations import feedback, operations
+from observe.observations import feedback, listing, operations
 from observe.observations.models import Observation
 from observe.observations.schemas import history_json
 
 bp = Blueprint("walkthroughs", __name__, url_prefix="/walkthroughs")
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    problems: dict[str, Any] = {}
+    try:
+        filters, cursor, limit = listing.parse(current_user, request.args)
+    except ValidationFailed as error:
+        problems = error.details
+        filters, cursor, limit = listing.Filters(), None, listing.PAGE_SIZE
+    found = None if problems else listing.page(current_user, filters, cursor, limit)
+    focus = listing.focus(filters) if not problems else None
+    months = listing.visits_by_month(current_user, filters) if focus else []
+    return render_template(
+        "observations/index.html",
+        problems=problems,
+        args=request.args,
+        filters=filters,
+        choices=listing.choices(current_user, filters),
+        states=listing.STATES,
+        page=found,
+        first_page=cursor is None,
+        focus=focus,
+        months=months,
+        # Links to other pages keep the filters and the page size.
+        query_args=filters.query_args() | ({} if limit == listing.PAGE_SIZE else {"limit": limit}),
+        limit=limit,
+    ), 422 if problems else 200
+
+
+@bp.get("/<observation_id>")
+def show(observation_id: str) -> str:
+    observation = _for_feedback(observation_id)
+    history = history_json(observation)
+    record_now("walkthrough.history_viewed", "observation", observation.id, page="walkthrough")
+    return render_template(
+        "observations/show.html",
+        observation=observation,
+        feedback=feedback.build(observation),
+        versions=list(reversed(history["versions"])),
+    )
 
 
 @bp.get("/conflicts")

@@ -223,6 +223,14 @@ ROUTES: dict[str, Row] = {
         "sign-in 200 404 200 404 200", Case(args=lambda d: {"code": d.ids["school_a"]})
     ),
     # ---- walkthroughs: the author, the school's leaders, admins -------------------------
+    # The list: everyone signed in, each their own scope (the markers check what shows).
+    "GET /walkthroughs/": page(EVERYONE, Case(), Case("filtered", query="state=conflict")),
+    # One walkthrough: as its feedback page (never a calibration score, never a deleted one).
+    "GET /walkthroughs/<observation_id>": page(
+        "sign-in 200 404 200 404 200",
+        Case("walkthrough", args=_walk_a),
+        Case("blind score", args=_blind_b, answers="sign-in 404 404 404 404 404"),
+    ),
     "GET /walkthroughs/conflicts": page(EVERYONE),
     "GET /walkthroughs/<observation_id>/reconcile": page(
         "sign-in 200 404 200 404 200", Case(args=_walk_a)
@@ -294,6 +302,13 @@ ROUTES: dict[str, Row] = {
         API_EVERYONE, Case(args=lambda d: {"version_id": d.ids["rubric_version"]})
     ),
     "GET /api/v1/schools": api(API_EVERYONE),
+    # The list: each their own scope; a bad filter is named (422), whoever asks.
+    "GET /api/v1/observations": api(
+        API_EVERYONE,
+        Case(),
+        Case("filtered", query="state=submitted&limit=2"),
+        Case("bad filter", query="state=maybe", answers="401 422 422 422 422 422"),
+    ),
     "GET /api/v1/observations/<observation_id>": api(
         "401 200 404 200 404 200",
         Case("walkthrough", args=_walk_a),
