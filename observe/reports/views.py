@@ -4,7 +4,7 @@ PDF, its API route and its command share one operation, so they say the same thi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import (
@@ -21,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
+from observe.accounts.models import User, user_school
 from observe.audit.operations import record_now
 from observe.core import clock
 from observe.core.database import begin_write
@@ -99,7 +100,41 @@ def _form_choices() -> dict[str, Any]:
     )
     splits: list[tuple[str, str | None]] = list(summary.ATTRIBUTES.items())
     splits += [(key, summary.by_label(key)) for key in districts]
-    return {"versions": versions, "splits": splits}
+    return {
+        "versions": versions,
+        "splits": splits,
+        "schools": _visible_schools(),
+        "people": _visible_people(),
+        "chosen_schools": _chosen(request.args, "school"),
+        "chosen_people": [email.lower() for email in _chosen(request.args, "observer")],
+    }
+
+
+def _visible_schools() -> list[School]:
+    """The schools a reader may choose: theirs (a district admin's: every one)."""
+    schools = select(School).order_by(School.name)
+    visible = visible_school_ids(current_user)
+    if visible is not None:
+        schools = schools.where(School.id.in_(visible))
+    return list(db.session.scalars(schools))
+
+
+def _visible_people() -> list[User]:
+    """The people a reader may pick an observer team from: those who work in the reader's
+    schools (everyone, for a district admin) — as the report itself accepts them."""
+    people = select(User).order_by(User.name, User.email)
+    visible = visible_school_ids(current_user)
+    if visible is not None:
+        mine = select(user_school.c.user_id).where(user_school.c.school_id.in_(visible))
+        people = people.where(User.id.in_(mine))
+    return list(db.session.scalars(people))
+
+
+def _chosen(args: Any, name: str) -> list[str]:
+    """A multiple choice as sent: repeated parameters, or one with commas (a link, the CLI)."""
+    return [
+        part.strip() for value in args.getlist(name) for part in value.split(",") if part.strip()
+    ]
 
 
 def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
@@ -185,15 +220,12 @@ def _goals_page(
     visible_goals = goals.visible_goals(current_user)
     listed = [goals.progress(goal) for goal in visible_goals]
     removable = {g.id for g in visible_goals if allowed(current_user, access.REMOVE_GOAL, g)}
-    schools = db.session.scalars(select(School).order_by(School.name)).all()
-    visible = visible_school_ids(current_user)
-    if visible is not None:
-        schools = [s for s in schools if s.id in visible]
     return render_template(
         "reports/goals.html",
         goals=listed,
         versions=versions,
-        schools=schools,
+        schools=_visible_schools(),
+        targets=_goal_targets(versions),
         problems=problems,
         form=form,
         can_set=allowed(current_user, access.SET_GOALS),
@@ -248,3 +280,15 @@ def delete_goal_form(goal_id: int) -> BaseResponse:
     db.session.commit()
     flash("The goal is removed.", "info")
     return redirect(url_for("reports.goals_page"))
+
+
+def _goal_targets(versions: Sequence[RubricVersion]) -> list[tuple[str, str]]:
+    """What a goal may be set on, as (key, what a person reads) for the form's type-ahead: the
+    equity dimensions, then each rubric version's competencies and look-fors."""
+    targets = [(d.value, f"Equity dimension: {d.value}") for d in EquityDimension]
+    for version in versions:
+        targets += [
+            (c.key, f"Competency: {c.name} ({version.label})") for c in version.competencies
+        ]
+        targets += [(c.key, f"Look-for: {c.text} ({version.label})") for c in version.criteria]
+    return targets

@@ -304,3 +304,29 @@ def test_times_are_on_the_districts_clock_whatever_the_tablets(
     shown = f"{chicago:%b} {chicago.day}, {chicago.year}, {chicago:%-I:%M %p}"
     expect(page.get_by_role("region", name="Recently synced")).to_contain_text(shown)
     tokyo.close()
+
+
+def test_a_classroom_is_found_by_its_code_and_whole_school_steps_aside(
+    page: Page, live_server, district
+):
+    """Issue 15: "NGM-05" and "05" found nothing, and "Whole school" stayed first while a search
+    filtered the rooms, easy to tap by mistake."""
+    open_app(page, live_server)
+    page.get_by_role("link", name="Start a walkthrough").click()
+    search = page.get_by_label("Search by room, teacher, course or code")
+    whole = page.get_by_role("button", name="Whole school")
+    calculus = page.get_by_role("button", name="AP Calculus")
+    english = page.get_by_role("button", name="English 9")
+    expect(whole).to_be_visible()
+    for typed in ("RHS-02", "02", "rhs 02", "general"):
+        search.fill(typed)
+        expect(english).to_be_visible()
+        expect(calculus).to_be_hidden()
+        expect(whole).to_be_hidden()
+    search.fill("calc ap")
+    expect(calculus).to_be_visible()
+    expect(english).to_be_hidden()
+    search.fill("")
+    expect(whole).to_be_visible()
+    expect(calculus).to_be_visible()
+    expect(english).to_be_visible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -122,3 +123,18 @@ def test_the_goals_page(client, sign_in, team, visits):
                            token_from="/reports/goals")  # fmt: skip
     assert bad.status_code == 422
     assert "The goal was not set." in bad.get_data(as_text=True)
+
+
+def test_what_a_goal_is_on_is_picked_by_name_not_typed_as_a_key(client, sign_in, team):
+    """Issue 15: the form asked for "a look-for key from the rubric page"; it now offers every
+    dimension, competency and look-for by name as the leader types, and sends the key."""
+    sign_in(team.facilitator)
+    page = client.get("/reports/goals").get_data(as_text=True)
+    assert 'list="target-keys"' in page
+    offered = dict(re.findall(r'<option value="([^"]+)" label="([^"]+)">', page))
+    assert offered["power"] == "Equity dimension: power"
+    assert offered["ct-explain-reasoning"].startswith("Look-for: ")
+    assert any(label.startswith("Competency: ") for label in offered.values())
+    # Only the leader's own school to set a goal for, and not the whole district.
+    where = re.search(r'<select id="school_code"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r">([^<]+)</option>", where) == ["Riverside Elementary"]

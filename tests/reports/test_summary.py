@@ -3,6 +3,8 @@ show — on the page, in the API, in the PDF."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -257,3 +259,42 @@ def test_a_pdf_waits_for_a_turn_then_answers_503(app, client, sign_in, admin, di
     finally:
         app.extensions.pop("observe_pdf_slots")
         app.config["OBSERVE_PDF_WAIT"] = 5.0
+
+
+def test_the_form_offers_pickers_of_what_the_reader_may_choose(
+    client, sign_in, team, district, admin
+):
+    """Issue 15: schools and observers are chosen from lists, never typed as codes or emails —
+    and a leader's lists hold only their schools and their people."""
+    sign_in(team.facilitator)
+    page = client.get("/reports/summary").get_data(as_text=True)
+    schools = re.search(
+        r'<select id="school" name="school" multiple[^>]*>(.*?)</select>', page, re.S
+    )
+    people = re.search(
+        r'<select id="observer" name="observer" multiple[^>]*>(.*?)</select>', page, re.S
+    )
+    assert re.findall(r">([^<]+)</option>", schools.group(1)) == ["Riverside Elementary"]
+    named = re.findall(r">([^<]+)</option>", people.group(1))
+    assert "Ann Ames" in named and "Olga Outside" in named
+    assert "Cy Cole" not in named  # works at Southfield High only
+    # Several chosen at once arrive as repeated parameters, and stay chosen on the page.
+    ann, ben = team.observers[0], team.observers[1]
+    page = client.get(
+        f"/reports/summary?school=RVE&observer={ann.email}&observer={ben.email.upper()}"
+    ).get_data(as_text=True)
+    assert f'<option value="{ann.email}" selected>' in page
+    assert f'<option value="{ben.email}" selected>' in page
+    assert '<option value="RVE" selected>' in page
+
+
+def test_a_district_admin_picks_from_every_school(client, sign_in, team, district, admin):
+    sign_in(admin)
+    page = client.get("/reports/summary").get_data(as_text=True)
+    schools = re.search(
+        r'<select id="school" name="school" multiple[^>]*>(.*?)</select>', page, re.S
+    )
+    assert re.findall(r">([^<]+)</option>", schools.group(1)) == [
+        "Riverside Elementary",
+        "Southfield High",
+    ]

@@ -85,15 +85,18 @@ export async function startScreen() {
 
 // The school's active classrooms, to search by teacher, course or room; or the whole school.
 function classroomPanel(school, pick) {
-  const words = (c) => [c.name, c.teacher?.name, c.subject, c.course_level, c.grade].join(" ").toLowerCase();
+  // What a search matches: the room's name and code (a section id like "NGM-05" names the room
+  // in many rosters), its teacher, subject, course level and grade.
+  const words = (c) =>
+    [c.name, c.external_id, c.teacher?.name, c.subject, c.course_level, c.grade].join(" ").toLowerCase();
   const teacher = (c) => (c.teacher ? html`<small>${c.teacher.name}</small>` : "");
   const chip = (c) => html`<button type="button" class="chip" data-classroom="${c.id}" data-search="${words(c)}"
     aria-pressed="${c.id === pick.classroom}">${c.name}${teacher(c)}</button>`;
   return html`<section class="panel"><h2 id="classroom-heading">Classroom</h2>
-        <label for="classroom-search">Search by teacher, course or room</label>
-        <input id="classroom-search" type="search" autocomplete="off" placeholder="e.g. Algebra, Lopez, honors">
+        <label for="classroom-search">Search by room, teacher, course or code</label>
+        <input id="classroom-search" type="search" autocomplete="off" placeholder="e.g. Algebra, Lopez, honors, 05">
         <div class="chips classrooms" role="group" aria-labelledby="classroom-heading">
-          <button type="button" class="chip" data-classroom=""
+          <button type="button" class="chip" data-classroom="" data-whole-school
             aria-pressed="${pick.classroom === null}">Whole school</button>
           ${school.classrooms.filter((c) => c.active).map(chip)}
         </div></section>`;
@@ -114,11 +117,15 @@ function latestField(latest, rubricId, key) {
   return rubric.document.context_fields.find((f) => f.key === key);
 }
 
+// Only the classrooms that match every word typed; "Whole school" only while nothing is typed, so
+// a search never leaves it first in line to be tapped by mistake.
 function filterClassrooms(text) {
   const words = text.toLowerCase().split(/\s+/).filter(Boolean);
   for (const chip of main.querySelectorAll("[data-search]")) {
     chip.hidden = !words.every((w) => chip.dataset.search.includes(w));
   }
+  const whole = main.querySelector("[data-whole-school]");
+  if (whole) whole.hidden = words.length > 0;
 }
 
 // A new draft with what was picked (a calibration session's too), then its form.
