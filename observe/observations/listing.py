@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_
 
 from observe.accounts.models import User
 from observe.core import clock
@@ -339,8 +339,16 @@ def keyset_query(
     )
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
+        moment, observation_id = position
+        # Bound as the columns' own types: the moment as naive UTC, as stored. A bare aware
+        # datetime goes to PostgreSQL as timestamptz, which it compares with the column read
+        # in the session's TimeZone, shifting the page by the server's offset from UTC.
         statement = statement.where(
-            tuple_(Observation.observed_at, Observation.id) < tuple_(*position)
+            tuple_(Observation.observed_at, Observation.id)
+            < tuple_(
+                literal(moment, Observation.observed_at.type),
+                literal(observation_id, Observation.id.type),
+            )
         )
     return statement
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from observe import paths
 from observe.audit.models import AuditEvent
@@ -21,6 +21,7 @@ from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.roster.models import Teacher
 from observe.rubrics.operations import load_rubric_file
+from tests.conftest import is_postgres
 
 MOMENT = datetime(2026, 10, 14, 14, 30, tzinfo=UTC)
 
@@ -154,6 +155,40 @@ def test_pages_never_repeat_or_skip_a_row_sharing_a_timestamp(client, bearer, pe
             break
     assert seen == expected
     assert pages == 6
+
+
+def test_pages_do_not_depend_on_the_database_session_s_time_zone(app, client, bearer, people, walk):
+    """The cursor's moment is compared as the column stores it (naive UTC). Bound as an aware
+    timestamp, PostgreSQL compared it with the column read in the session's TimeZone (a server
+    set up in New York: every row five hours later), so page 2 skipped five hours of rows."""
+    made = [walk(at=MOMENT - timedelta(minutes=i)) for i in range(5)]
+    expected = [o.id for o in sorted(made, key=lambda o: (o.observed_at, o.id), reverse=True)]
+
+    def new_york(connection: Any, _record: Any) -> None:
+        if is_postgres(app):
+            with connection.cursor() as cursor:
+                cursor.execute("SET TIME ZONE 'America/New_York'")
+
+    db.session.close()  # its connection back to the pool, which is then emptied
+    db.engine.dispose()
+    event.listen(db.engine, "connect", new_york)
+    try:
+        headers = bearer(people["admin"])
+        first = client.get("/api/v1/observations?limit=2", headers=headers).get_json()
+        seen = [row["id"] for row in first["observations"]]
+        cursor = first["next_cursor"]
+        while cursor:
+            body = client.get(
+                f"/api/v1/observations?limit=2&cursor={cursor}", headers=headers
+            ).get_json()
+            seen += [row["id"] for row in body["observations"]]
+            cursor = body["next_cursor"]
+            assert len(seen) <= len(made)  # a repeated page would loop for ever
+    finally:
+        event.remove(db.engine, "connect", new_york)
+        db.session.close()
+        db.engine.dispose()
+    assert seen == expected
 
 
 def test_the_json_shape(client, bearer, setting, people, walk):
