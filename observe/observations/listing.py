@@ -150,11 +150,13 @@ def choices(user: Principal, filters: Filters) -> Choices:
         teachers = {t_id: t_name for _, _, t_id, t_name in rooms if t_id is not None}
         made.teachers = sorted(teachers.items(), key=lambda t: (t[1], t[0]))
     if allowed(user, access.LIST_SCHOOLS):
-        authors = select(Observation.author_id).where(*scope(user)).distinct().scalar_subquery()
+        # Who has a walkthrough the reader may list: one indexed probe per person
+        # (ix_observation_author_id), not a pass over every walkthrough of the district.
+        listed = select(Observation.id).where(Observation.author_id == User.id, *scope(user))
         made.observers = [
             (i, n)
             for i, n in db.session.execute(
-                select(User.id, User.name).where(User.id.in_(authors)).order_by(User.name, User.id)
+                select(User.id, User.name).where(listed.exists()).order_by(User.name, User.id)
             ).all()
         ]
     made.rubrics = [
@@ -175,7 +177,7 @@ def _date(text: str, problems: dict[str, str], name: str) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
+        problems[name] = f"{text[:40]!r} is not a date (YYYY-MM-DD)"
         return None
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
