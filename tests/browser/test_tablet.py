@@ -330,3 +330,18 @@ def test_a_classroom_is_found_by_its_code_and_whole_school_steps_aside(
     expect(whole).to_be_visible()
     expect(calculus).to_be_visible()
     expect(english).to_be_visible()
+
+
+def test_the_reports_are_a_tap_away_in_portrait_too(page: Page, live_server, district):
+    """Issue 15: below 768 px wide the app had no way to the reports."""
+    open_app(page, live_server)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    expect(page.get_by_role("link", name="Reports & settings")).to_be_visible()
+    page.set_viewport_size({"width": 768, "height": 1024})
+    link = page.get_by_role("link", name="Reports", exact=True)
+    expect(link).to_be_visible()
+    header = page.locator(".site-header").bounding_box()
+    page.screenshot(path="screenshots/app-header-portrait.png")
+    assert header is not None and header["height"] < 200  # still a header, not half the screen
+    link.click()
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
