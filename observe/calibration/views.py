@@ -17,11 +17,11 @@ from observe.calibration.models import CalibrationSession
 from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.pdf import pdf_response, render_pdf
-from observe.core.permissions import allowed, visible_school_ids
+from observe.core.permissions import allowed
 from observe.core.validation import form_number
 from observe.errors import Conflict, Forbidden, ValidationFailed
 from observe.extensions import db
-from observe.roster.models import School
+from observe.roster.queries import visible_schools
 from observe.rubrics.models import Rubric
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
@@ -40,10 +40,6 @@ def index() -> str:
 
 
 def _form_choices() -> dict[str, Any]:
-    visible = visible_school_ids(current_user)
-    schools = select(School).order_by(School.name)
-    if visible is not None:
-        schools = schools.where(School.id.in_(visible))
     versions = [
         max(rubric.versions, key=lambda v: v.number)
         for rubric in db.session.scalars(select(Rubric).order_by(Rubric.key))
@@ -51,7 +47,7 @@ def _form_choices() -> dict[str, Any]:
     ]
     people = db.session.scalars(select(User).where(User.active).order_by(User.name))
     return {
-        "schools": list(db.session.scalars(schools)),
+        "schools": visible_schools(current_user),
         "versions": versions,
         "people": list(people),
     }

@@ -31,7 +31,8 @@ from observe.core.validation import form_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.reports import access, charts, export, goals, summary
-from observe.roster.models import ClassroomAttribute, School, SchoolAttribute
+from observe.roster.models import ClassroomAttribute, SchoolAttribute
+from observe.roster.queries import visible_schools
 from observe.rubrics.models import EquityDimension, RubricVersion
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -103,20 +104,11 @@ def _form_choices() -> dict[str, Any]:
     return {
         "versions": versions,
         "splits": splits,
-        "schools": _visible_schools(),
+        "schools": visible_schools(current_user),
         "people": _visible_people(),
         "chosen_schools": _chosen(request.args, "school"),
         "chosen_people": [email.lower() for email in _chosen(request.args, "observer")],
     }
-
-
-def _visible_schools() -> list[School]:
-    """The schools a reader may choose: theirs (a district admin's: every one)."""
-    schools = select(School).order_by(School.name)
-    visible = visible_school_ids(current_user)
-    if visible is not None:
-        schools = schools.where(School.id.in_(visible))
-    return list(db.session.scalars(schools))
 
 
 def _visible_people() -> list[User]:
@@ -224,7 +216,7 @@ def _goals_page(
         "reports/goals.html",
         goals=listed,
         versions=versions,
-        schools=_visible_schools(),
+        schools=visible_schools(current_user),
         targets=_goal_targets(versions),
         problems=problems,
         form=form,

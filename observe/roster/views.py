@@ -7,20 +7,17 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from observe.core.permissions import can_see_school, visible_school_ids
+from observe.core.permissions import can_see_school
 from observe.extensions import db
 from observe.roster.models import Classroom, School
+from observe.roster.queries import visible_schools
 
 bp = Blueprint("roster", __name__)
 
 
 @bp.get("/schools")
 def schools() -> str:
-    visible = visible_school_ids(current_user)
-    query = select(School).order_by(School.name)
-    if visible is not None:
-        query = query.where(School.id.in_(visible))
-    listed = db.session.scalars(query).all()
+    listed = visible_schools(current_user)
     counts = dict(
         db.session.execute(
             select(Classroom.school_id, func.count(Classroom.id))
