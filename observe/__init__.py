@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         import_module(listening)
     from observe.accounts import auth, oidc
     from observe.accounts.views import bp as accounts_bp
+    from observe.accounts.views import people as people_bp
     from observe.api import bp as api_bp
     from observe.audit.views import bp as audit_bp
     from observe.calibration.views import bp as calibration_bp
@@ -83,7 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_screening(app)
     register_filters(app)
     blueprints = [home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp]
-    blueprints += [reports_bp, api_bp, tablet_bp, audit_bp]
+    blueprints += [reports_bp, api_bp, tablet_bp, audit_bp, people_bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_commands(app)

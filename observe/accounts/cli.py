@@ -90,6 +90,69 @@ def set_role(email: str, role: str, schools: tuple[str, ...]) -> None:
     click.echo(f"{user.email} is now {user.role.label.lower()}; schools: {where}.")
 
 
+@users_cli.command("update")
+@click.argument("email")
+@click.option("--name", help="Their name as colleagues know it.")
+@click.option("--email", "new_email", metavar="NEW_EMAIL", help="A new email address.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    help="observer, school-leader or district-admin.",
+)
+@click.option(
+    "--school",
+    "schools",
+    multiple=True,
+    metavar="CODE",
+    help="A school they work in (repeat); replaces their schools.",
+)
+@click.option("--no-schools", is_flag=True, help="Take away all their schools.")
+@click.option(
+    "--deactivate/--activate",
+    "deactivate",
+    default=None,
+    help="Stop them signing in (sessions end, tokens revoked) / let them sign in again.",
+)
+def update_user(
+    email: str,
+    name: str | None,
+    new_email: str | None,
+    role: str | None,
+    schools: tuple[str, ...],
+    no_schools: bool,
+    deactivate: bool | None,
+) -> None:
+    """Change a person's name, email, role, schools or whether they may sign in; what is not
+    given stays as it is. Every change is in the audit log."""
+    if schools and no_schools:
+        raise click.UsageError("give --school or --no-schools, not both")
+    changes = operations.UserChanges(
+        name=name,
+        email=new_email,
+        role=Role(role) if role else None,
+        school_codes=() if no_schools else (schools or None),
+        active=None if deactivate is None else not deactivate,
+    )
+    if changes == operations.UserChanges():
+        raise click.UsageError(
+            "nothing to change: give --name, --email, --role, --school, --no-schools, "
+            "--deactivate or --activate"
+        )
+    user = _user_or_fail(email)
+    try:
+        changed = operations.update_user(user, changes)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    if not changed:
+        click.echo(f"Nothing changed: {user.email} already had those values.")
+        return
+    click.echo(f"Updated {user.email}:")
+    for line in operations.describe_changes(changed):
+        click.echo(f"  {line}")
+
+
 @users_cli.command("set-password")
 @click.argument("email")
 def set_password(email: str) -> None:

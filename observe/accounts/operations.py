@@ -7,7 +7,9 @@ import ipaddress
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -195,6 +197,124 @@ def set_active(user: User, active: bool) -> None:
         object_id=user.id,
         detail={"email": user.email},
     )
+
+
+# What update_user changed: {field: (before, after)}.
+Changes = dict[str, tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """What an admin changes about a person; None leaves a field as it is. ``school_codes``
+    replaces their schools (an empty tuple: none)."""
+
+    name: str | None = None
+    email: str | None = None
+    role: Role | None = None
+    school_codes: Sequence[str] | None = None
+    active: bool | None = None
+
+
+def update_user(user: User, changes: UserChanges) -> Changes:
+    """Change a person's name, email, role, schools and whether they may sign in, all at once:
+    every problem is reported together and nothing changes on error. Returns what changed,
+    ``{field: (before, after)}`` (empty when every value was already so).
+
+    Each change is in the audit log under its own action: ``user.updated`` (name, email),
+    ``user.role_set`` (role, schools), ``user.deactivated`` / ``user.activated`` (which also end
+    their sessions and revoke their tokens, as ``set_active`` does). A role made district admin
+    drops its schools (an admin sees every school). The last active district admin can be
+    neither demoted nor deactivated: nobody could give the role back from a page."""
+    problems: dict[str, list[str]] = {}
+    name = " ".join(changes.name.split()) if changes.name is not None else user.name
+    if not name:
+        problems["name"] = ["must not be empty"]
+    elif len(name) > 200:
+        problems["name"] = ["must be at most 200 characters"]
+    email = normalise_email(changes.email) if changes.email is not None else user.email
+    if email != user.email:
+        if len(email) > 254 or not _EMAIL.match(email):
+            problems["email"] = [f"{email!r} is not an email address"]
+        elif db.session.scalar(
+            select(User.id).where(func.lower(User.email) == email, User.id != user.id)
+        ):
+            problems["email"] = [f"a user with email {email} already exists"]
+    role = changes.role or user.role
+    if changes.school_codes is not None:
+        codes = list(dict.fromkeys(code.strip() for code in changes.school_codes if code.strip()))
+    elif role is Role.DISTRICT_ADMIN:
+        codes = []
+    else:
+        codes = [school.code for school in user.schools]
+    schools = _schools_by_code(codes, problems)
+    _role_problems(role, codes, problems)
+    active = user.active if changes.active is None else changes.active
+    if (
+        user.role is Role.DISTRICT_ADMIN
+        and user.active
+        and (role is not Role.DISTRICT_ADMIN or not active)
+        and not db.session.scalar(
+            select(func.count(User.id)).where(
+                User.role == Role.DISTRICT_ADMIN, User.active.is_(True), User.id != user.id
+            )
+        )
+    ):
+        problems.setdefault("role", []).append(
+            f"{user.email} is the last active district admin; make someone else an admin first"
+        )
+    if problems:
+        summary = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in problems.items())
+        raise ValidationFailed(summary, details=problems)
+
+    changed: Changes = {}
+    before_email = user.email
+    if name != user.name:
+        changed["name"] = (user.name, name)
+        user.name = name
+    if email != user.email:
+        changed["email"] = (user.email, email)
+        user.email = email
+    if changed:
+        db.session.flush()
+        record(
+            "user.updated",
+            object_type="user",
+            object_id=user.id,
+            detail={
+                "email": before_email,
+                "changes": {field: list(values) for field, values in changed.items()},
+            },
+        )
+    old_codes = sorted(school.code for school in user.schools)
+    if role is not user.role or sorted(codes) != old_codes:
+        if role is not user.role:
+            changed["role"] = (user.role.value, role.value)
+        if sorted(codes) != old_codes:
+            changed["schools"] = (old_codes, sorted(codes))
+        set_role(user, role, [school.code for school in schools])
+    if active != user.active:
+        changed["active"] = (user.active, active)
+        set_active(user, active)
+    return changed
+
+
+def describe_changes(changed: Changes) -> list[str]:
+    """One line per changed field, for people to read."""
+    lines = []
+    for field, (before, after) in changed.items():
+        if field == "active":
+            lines.append(
+                "deactivated: their sessions ended and their API tokens are revoked"
+                if not after
+                else "activated: they can sign in again"
+            )
+        elif field == "schools":
+            old = ", ".join(before) or "none"
+            new = ", ".join(after) or "none"
+            lines.append(f"schools: {old} → {new}")
+        else:
+            lines.append(f"{field}: {before} → {after}")
+    return lines
 
 
 def revoke_tokens(user: User) -> int:

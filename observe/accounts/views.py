@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,17 +20,21 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
-from observe.accounts import devices, oidc, operations
+from observe.accounts import access, devices, oidc, operations
 from observe.accounts.models import User
 from observe.audit.operations import record, record_failed_sign_in, record_throttled_sign_in
 from observe.core import hooks
 from observe.core.database import begin_write
 from observe.core.models import utcnow
+from observe.core.permissions import Role, requires
 from observe.core.validation import printable
 from observe.errors import ValidationFailed
 from observe.extensions import db
+from observe.roster.models import School
+from observe.roster.queries import visible_schools
 
 bp = Blueprint("accounts", __name__)
 # The sign-in page, its HTTP status and headers (Retry-After when sign-ins are throttled).
@@ -381,3 +386,78 @@ def revoke_token(token_id: int) -> Response:
     db.session.commit()
     flash(f"Token “{token.name}” is revoked; programs using it can no longer sign in.", "info")
     return redirect(url_for("accounts.settings"))
+
+
+# ---- people: district admins change others' accounts (as `observe users update` does) ----
+
+people = Blueprint("people", __name__, url_prefix="/admin/people")
+
+
+@people.get("")
+@requires(access.MANAGE_PEOPLE)
+def people_index() -> str:
+    query = request.args.get("q", "").strip()[:254]
+    statement = select(User).order_by(User.active.desc(), User.role, func.lower(User.name))
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(
+            or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern))
+        )
+    return render_template(
+        "accounts/people.html", users=db.session.scalars(statement).all(), query=query
+    )
+
+
+@people.route("/<int:user_id>", methods=["GET", "POST"])
+@requires(access.MANAGE_PEOPLE)
+def person(user_id: int) -> str | Response | tuple[str, int]:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    schools = visible_schools(current_user)
+    if request.method == "GET":
+        return _person_page(user, schools, {}, status=200)
+    form = request.form
+    role = form.get("role", "")
+    problems: dict[str, list[str]] = {}
+    if role not in {r.value for r in Role}:
+        problems["role"] = [f"{role!r} is not a role"]
+    if problems:
+        return _person_page(user, schools, problems)
+    changes = operations.UserChanges(
+        name=form.get("name", ""),
+        email=form.get("email", ""),
+        role=Role(role),
+        school_codes=form.getlist("school"),
+        active=form.get("active") == "yes",
+    )
+    begin_write()
+    try:
+        changed = operations.update_user(user, changes)
+    except ValidationFailed as error:
+        db.session.rollback()
+        return _person_page(db.session.get(User, user_id) or user, schools, error.details)
+    db.session.commit()
+    if changed:
+        flash(
+            f"Saved {user.email}: " + "; ".join(operations.describe_changes(changed)) + ".",
+            "success",
+        )
+    else:
+        flash(f"Nothing changed for {user.email}.", "info")
+    return redirect(url_for("people.people_index"))
+
+
+def _person_page(
+    user: User, schools: list[School], problems: dict[str, Any], status: int = 422
+) -> tuple[str, int]:
+    """The person's form; after a refused change, what was sent and what is wrong with it
+    (nothing was saved)."""
+    return render_template(
+        "accounts/person.html",
+        user=user,
+        schools=schools,
+        roles=[(role.value, role.label) for role in Role],
+        problems={key: v if isinstance(v, list) else [v] for key, v in problems.items()},
+        sent=request.form if problems else None,
+    ), status

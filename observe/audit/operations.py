@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "user.created": "created an account",
     "user.provisioned": "signed in with single sign-on for the first time (account created)",
     "user.role_set": "changed an account's role and schools",
+    "user.updated": "changed an account's name or email",
     "user.password_set": "set an account's password (its sessions end)",
     "user.signed_out_everywhere": "ended every session of an account",
     "user.deactivated": "deactivated an account (its sessions end)",

@@ -70,6 +70,17 @@ def parse_answers(text: str) -> dict[str, Answer]:
     return dict(zip(ROLES, map(one, words), strict=True))
 
 
+def _person_form(d: District) -> dict[str, Any]:
+    """Bob, as he is (an admin saving him changes nothing)."""
+    return {
+        "name": "Bob Observer",
+        "email": "bob@authz.example",
+        "role": "observer",
+        "school": "AUTHZ-B",
+        "active": "yes",
+    }
+
+
 def page(answers: str, *cases: Case) -> Row:
     return Row("page", parse_answers(answers), list(cases) or [Case()])
 
@@ -288,6 +299,15 @@ ROUTES: dict[str, Row] = {
     # ---- the audit log: district admins only ---------- anon  obs  obs_b lead_a lead_b admin
     "GET /admin/audit": page("sign-in 403 403 403 403 200"),
     "GET /admin/audit/export.csv": page("sign-in 403 403 403 403 200"),
+    # ---- people: district admins only ------------------ anon  obs  obs_b lead_a lead_b admin
+    "GET /admin/people": page("sign-in 403 403 403 403 200"),
+    "GET /admin/people/<int:user_id>": page(
+        "sign-in 403 403 403 403 200", Case(args=lambda d: {"user_id": d.user_id("observer")})
+    ),
+    "POST /admin/people/<int:user_id>": page(
+        "sign-in 403 403 403 403 302",
+        Case(args=lambda d: {"user_id": d.user_id("observer_b")}, body=_person_form),
+    ),
     # ---- the JSON API ------------------------------ anon  obs  obs_b lead_a lead_b admin
     "GET /api/v1/me": api(API_EVERYONE),
     "GET /api/v1/session": api(API_EVERYONE),
