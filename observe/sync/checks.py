@@ -91,6 +91,10 @@ class StoredWalkthrough:
 
     rubric_version_id: int
     calibration_session_id: int | None
+    # Where the visit happened, as stored: an amendment that keeps both is checked against
+    # the walkthrough's school, not against where its classroom is now (it may have moved).
+    school_id: int | None = None
+    classroom_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +156,12 @@ def check(payload: Mapping[str, Any], data: Mapping[str, Any], facts: Facts) -> 
         # A calibration team may come from several schools: taking part is what counts.
         # By id only: the names of another school's rooms are not this user's to learn.
         errors.append(error("school_id", f"school {school.id} is not one of your schools"))
-    if payload["classroom_id"] is not None:
+    kept_place = (
+        stored is not None
+        and payload["classroom_id"] == stored.classroom_id
+        and payload["school_id"] == stored.school_id
+    )
+    if payload["classroom_id"] is not None and not kept_place:
         classroom = facts.classroom
         if classroom is None or not (
             session_id is not None or facts.can_see_school(classroom.school_id)

@@ -298,7 +298,10 @@ def _check(
     stored = None
     if observation is not None:
         stored = checks.StoredWalkthrough(
-            observation.rubric_version_id, observation.calibration_session_id
+            observation.rubric_version_id,
+            observation.calibration_session_id,
+            observation.school_id,
+            observation.classroom_id,
         )
     classroom_id = payload["classroom_id"]
     facts = checks.Facts(

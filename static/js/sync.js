@@ -175,7 +175,13 @@ export function problems(observation, schools) {
       field: "duration_seconds",
       message: `the visit length is over ${MAX_DURATION / 3600} hours: set how long the visit lasted`,
     });
-  if (observation.classroom_id !== null && schools && !observation.calibration_session_id) {
+  const { placed } = observation;
+  const keptPlace =
+    observation.amending &&
+    placed &&
+    placed.school_id === observation.school_id &&
+    placed.classroom_id === observation.classroom_id;
+  if (observation.classroom_id !== null && schools && !observation.calibration_session_id && !keptPlace) {
     const school = schools.get(observation.school_id);
     if (school && !school.classrooms.some((c) => c.id === observation.classroom_id)) {
       found.push({

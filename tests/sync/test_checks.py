@@ -177,3 +177,23 @@ def test_scoring_closes_at_the_reveal_with_its_own_code() -> None:
     with pytest.raises(Rejection) as raised:
         checks.check(payload, data, facts)
     assert raised.value.code == checks.SESSION_REVEALED
+
+
+def test_an_amendment_stays_where_the_visit_happened_after_its_classroom_moved() -> None:
+    # English 9 moved from Riverbend High (1) to Southfield (2) after the visit.
+    moved = replace(FACTS, classroom=ClassroomFacts(7, "English 9", 2))
+    stored = StoredWalkthrough(3, None, school_id=1, classroom_id=7)
+    amended = replace(moved, stored=stored, base_owner="o-1")
+    checks.check(*version(base_version_id="v-0"), amended)
+    # A new walkthrough there, or an amendment that moves the visit, is checked as ever.
+    gone = {
+        "classroom_id": "classroom 7 is not one of your schools' classrooms (moved or removed?): "
+        "pick the classroom again"
+    }
+    assert refused(moved) == gone
+    assert refused(replace(amended, stored=replace(stored, classroom_id=8))) == gone
+    # Keeping the place never widens whose walkthrough it is: the school is still checked.
+    outsider = replace(amended, visible_schools=frozenset({2}))
+    assert refused(outsider, base_version_id="v-0")["school_id"] == (
+        "school 1 is not one of your schools"
+    )

@@ -336,3 +336,23 @@ def test_push_needs_a_user(client, make_version):
     )
     assert response.status_code == 401
     assert count(Rating) == 0
+
+
+def test_a_walkthrough_stays_amendable_in_its_school_after_its_classroom_moved(
+    push, make_version, setting
+):
+    """Issue 13: a classroom moved to another school made its old walkthroughs impossible to
+    amend. The amendment is accepted and the walkthrough stays in the school of the visit."""
+    version = make_version()
+    assert push(version)["results"][0]["status"] == "applied"
+    setting.classroom.school = setting.other_school  # the roster moves Grade 3 to Southfield
+    db.session.commit()
+    amended = edit_of(version, notes="Added after the debrief.")
+    assert push(amended)["results"][0]["status"] == "applied"
+    stored = db.session.get(Observation, version["observation_id"])
+    db.session.refresh(stored)
+    assert (stored.school_id, stored.notes) == (setting.school.id, "Added after the debrief.")
+    # A new walkthrough of that classroom is recorded where the classroom is now.
+    refused = push(make_version())["results"][0]
+    assert refused["status"] == "rejected"
+    assert refused["errors"][0]["field"] == "classroom_id"
