@@ -190,7 +190,11 @@ def deactivate(email: str) -> None:
     """Stop a user signing in; their sessions end and their API tokens are revoked now. Their
     walkthroughs stay."""
     user = _user_or_fail(email)
-    operations.set_active(user, False)
+    try:
+        operations.set_active(user, False)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(
         f"{user.email} is deactivated; every session of theirs has ended and their API tokens "

@@ -104,6 +104,25 @@ def create_user(
     return user
 
 
+def _last_admin_problem(user: User, role: Role, active: bool) -> str | None:
+    """Why ``user`` may not become ``role``/``active``: the district would be left with no
+    active admin, and nobody could give the role back from a page. Admins' changes are taken
+    one at a time, so two admins demoting each other at once cannot both pass."""
+    if user.role is not Role.DISTRICT_ADMIN or not user.active:
+        return None
+    if role is Role.DISTRICT_ADMIN and active:
+        return None
+    _serialise("district admins")
+    others = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == Role.DISTRICT_ADMIN, User.active.is_(True), User.id != user.id
+        )
+    )
+    if others:
+        return None
+    return f"{user.email} is the last active district admin; make someone else an admin first"
+
+
 def set_role(user: User, role: Role, school_codes: Sequence[str] = ()) -> None:
     """Give ``user`` a role and the schools they work in (replacing their schools); the same
     rules as for a new account, every problem reported at once and nothing changed on error.
@@ -111,6 +130,8 @@ def set_role(user: User, role: Role, school_codes: Sequence[str] = ()) -> None:
     problems: dict[str, list[str]] = {}
     schools = _schools_by_code(list(school_codes), problems)
     _role_problems(role, list(school_codes), problems)
+    if last_admin := _last_admin_problem(user, role, user.active):
+        problems.setdefault("role", []).append(last_admin)
     if problems:
         summary = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in problems.items())
         raise ValidationFailed(summary, details=problems)
@@ -183,7 +204,9 @@ def end_sessions(user: User) -> None:
 def set_active(user: User, active: bool) -> None:
     """Deactivate (or reactivate) an account. A deactivated user can neither sign in nor use
     a token: their open sessions end and their tokens are revoked now. Returns nothing;
-    reactivation brings neither back."""
+    reactivation brings neither back. The last active district admin cannot be deactivated."""
+    if last_admin := _last_admin_problem(user, user.role, active):
+        raise ValidationFailed(f"active: {last_admin}", details={"active": [last_admin]})
     user.active = active
     if not active:
         end_sessions(user)
@@ -222,9 +245,10 @@ def update_user(user: User, changes: UserChanges) -> Changes:
 
     Each change is in the audit log under its own action: ``user.updated`` (name, email),
     ``user.role_set`` (role, schools), ``user.deactivated`` / ``user.activated`` (which also end
-    their sessions and revoke their tokens, as ``set_active`` does). A role made district admin
-    drops its schools (an admin sees every school). The last active district admin can be
-    neither demoted nor deactivated: nobody could give the role back from a page."""
+    their sessions and revoke their tokens, as ``set_active`` does). A new email ends their
+    sessions and revokes their tokens too: single sign-on finds accounts by email. A role made
+    district admin drops its schools (an admin sees every school). The last active district
+    admin can be neither demoted nor deactivated: nobody could give the role back from a page."""
     problems: dict[str, list[str]] = {}
     name = " ".join(changes.name.split()) if changes.name is not None else user.name
     if not name:
@@ -235,32 +259,25 @@ def update_user(user: User, changes: UserChanges) -> Changes:
     if email != user.email:
         if len(email) > 254 or not _EMAIL.match(email):
             problems["email"] = [f"{email!r} is not an email address"]
-        elif db.session.scalar(
+        else:
+            _serialise(f"single sign-on {email}")  # as a first sign-in would make it
+        if "email" not in problems and db.session.scalar(
             select(User.id).where(func.lower(User.email) == email, User.id != user.id)
         ):
             problems["email"] = [f"a user with email {email} already exists"]
     role = changes.role or user.role
-    if changes.school_codes is not None:
+    if role is Role.DISTRICT_ADMIN:
+        codes = []  # an admin sees every school: schools ticked before the promotion are dropped
+    elif changes.school_codes is not None:
         codes = list(dict.fromkeys(code.strip() for code in changes.school_codes if code.strip()))
-    elif role is Role.DISTRICT_ADMIN:
-        codes = []
     else:
         codes = [school.code for school in user.schools]
     schools = _schools_by_code(codes, problems)
     _role_problems(role, codes, problems)
     active = user.active if changes.active is None else changes.active
-    if (
-        user.role is Role.DISTRICT_ADMIN
-        and user.active
-        and (role is not Role.DISTRICT_ADMIN or not active)
-        and not db.session.scalar(
-            select(func.count(User.id)).where(
-                User.role == Role.DISTRICT_ADMIN, User.active.is_(True), User.id != user.id
-            )
-        )
-    ):
-        problems.setdefault("role", []).append(
-            f"{user.email} is the last active district admin; make someone else an admin first"
+    if last_admin := _last_admin_problem(user, role, active):
+        problems.setdefault("role" if role is not Role.DISTRICT_ADMIN else "active", []).append(
+            last_admin
         )
     if problems:
         summary = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in problems.items())
@@ -274,6 +291,10 @@ def update_user(user: User, changes: UserChanges) -> Changes:
     if email != user.email:
         changed["email"] = (user.email, email)
         user.email = email
+        # Single sign-on finds the account by its email: whoever signed in as the old address
+        # (a wrongly provisioned account handed to its rightful owner) keeps no way in.
+        end_sessions(user)
+        changed["tokens"] = (None, revoke_tokens(user))
     if changed:
         db.session.flush()
         record(
@@ -282,7 +303,7 @@ def update_user(user: User, changes: UserChanges) -> Changes:
             object_id=user.id,
             detail={
                 "email": before_email,
-                "changes": {field: list(values) for field, values in changed.items()},
+                "changes": {f: list(v) for f, v in changed.items() if f != "tokens"},
             },
         )
     old_codes = sorted(school.code for school in user.schools)
@@ -302,7 +323,10 @@ def describe_changes(changed: Changes) -> list[str]:
     """One line per changed field, for people to read."""
     lines = []
     for field, (before, after) in changed.items():
-        if field == "active":
+        if field == "tokens":
+            revoked = f"; {after} API token{'' if after == 1 else 's'} revoked" if after else ""
+            lines.append(f"their sessions ended (a new email signs in afresh){revoked}")
+        elif field == "active":
             lines.append(
                 "deactivated: their sessions ended and their API tokens are revoked"
                 if not after

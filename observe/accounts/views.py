@@ -399,9 +399,12 @@ def people_index() -> str:
     query = request.args.get("q", "").strip()[:254]
     statement = select(User).order_by(User.active.desc(), User.role, func.lower(User.name))
     if query:
-        pattern = f"%{query.lower()}%"
+        needle = query.lower()
         statement = statement.where(
-            or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern))
+            or_(
+                func.lower(User.name).contains(needle, autoescape=True),
+                func.lower(User.email).contains(needle, autoescape=True),
+            )
         )
     return render_template(
         "accounts/people.html", users=db.session.scalars(statement).all(), query=query
@@ -422,13 +425,16 @@ def person(user_id: int) -> str | Response | tuple[str, int]:
     problems: dict[str, list[str]] = {}
     if role not in {r.value for r in Role}:
         problems["role"] = [f"{role!r} is not a role"]
+    if form.get("active") not in ("yes", "no"):
+        problems["active"] = ["choose whether they may sign in"]
     if problems:
         return _person_page(user, schools, problems)
     changes = operations.UserChanges(
-        name=form.get("name", ""),
-        email=form.get("email", ""),
+        name=form.get("name"),
+        email=form.get("email"),
         role=Role(role),
-        school_codes=form.getlist("school"),
+        # The form marks that it sent the school boxes: a form without them changes no school.
+        school_codes=form.getlist("school") if form.get("schools_shown") else None,
         active=form.get("active") == "yes",
     )
     begin_write()

@@ -55,6 +55,7 @@ def test_update_changes_every_field_at_once_and_records_each_kind(create_user, s
         "email": ("coach@example.org", "rivera@example.org"),
         "role": ("observer", "school-leader"),
         "schools": (["LIN-HS"], ["LIN-HS", "OAK-ES"]),
+        "tokens": (None, 0),
         "active": (True, False),
     }
     assert _state(user) == (
@@ -111,6 +112,13 @@ def test_the_last_active_admin_can_be_neither_demoted_nor_deactivated(create_use
             operations.update_user(admin, change)
         db.session.rollback()
     assert _state(admin)[2:] == (Role.DISTRICT_ADMIN, [], True)
+    # Every way of demoting or deactivating keeps the rule, the older commands included.
+    with pytest.raises(ValidationFailed, match="last active district admin"):
+        operations.set_role(admin, Role.OBSERVER)
+    db.session.rollback()
+    with pytest.raises(ValidationFailed, match="last active district admin"):
+        operations.set_active(admin, False)
+    db.session.rollback()
     other = create_user(Role.DISTRICT_ADMIN, email="second@example.org")
     operations.update_user(admin, operations.UserChanges(role=Role.OBSERVER))  # now allowed
     db.session.commit()
@@ -153,6 +161,7 @@ def test_the_command_changes_what_it_is_told_and_says_so(cli, create_user, schoo
     assert result.output.splitlines() == [
         "Updated rivera@example.org:",
         "  email: coach@example.org → rivera@example.org",
+        "  their sessions ended (a new email signs in afresh)",
         "  role: observer → school-leader",
         "  schools: LIN-HS → OAK-ES",
         "  deactivated: their sessions ended and their API tokens are revoked",
@@ -165,6 +174,30 @@ def test_the_command_changes_what_it_is_told_and_says_so(cli, create_user, schoo
     same = cli("users", "update", "rivera@example.org", "--activate")
     assert same.exit_code == 0
     assert same.output == "Nothing changed: rivera@example.org already had those values.\n"
+
+
+def test_the_older_commands_keep_the_last_admin_too(cli, admin):
+    refused = cli("users", "deactivate", admin.email)
+    assert refused.exit_code == 1 and "last active district admin" in refused.output
+    demoted = cli("users", "set-role", admin.email, "--role", "observer")
+    assert demoted.exit_code == 1 and "last active district admin" in demoted.output
+    assert _state(admin)[2:] == (Role.DISTRICT_ADMIN, [], True)
+
+
+def test_a_new_email_ends_the_old_sign_ins(app, create_user, bearer):
+    user = create_user(email="wrong@example.org")
+    tablet = app.test_client()
+    tablet.post_form("/sign-in", {"email": user.email, "password": PASSWORD})
+    token = bearer(user)
+    changed = operations.update_user(user, operations.UserChanges(email="right@example.org"))
+    db.session.commit()
+    assert changed["tokens"] == (None, 1)
+    assert operations.describe_changes(changed) == [
+        "email: wrong@example.org → right@example.org",
+        "their sessions ended (a new email signs in afresh); 1 API token revoked",
+    ]
+    assert tablet.get("/api/v1/me").status_code == 401
+    assert app.test_client().get("/api/v1/me", headers=token).status_code == 401
 
 
 def test_the_command_refuses_bad_input_and_changes_nothing(cli, create_user, schools):
@@ -207,6 +240,7 @@ def test_an_admin_changes_a_person_from_the_page(app, client, sign_in, admin, cr
             "email": "coach@example.org",
             "role": "observer",
             "school": ["LIN-HS", "OAK-ES"],
+            "schools_shown": "1",
             "active": "no",
         },
     )
@@ -229,6 +263,7 @@ def test_a_refused_change_shows_what_is_wrong_and_keeps_what_was_typed(
             "name": "New Name",
             "email": "coach@example.org",
             "role": "school-leader",
+            "schools_shown": "1",
             "active": "yes",
         },
     )
@@ -246,6 +281,51 @@ def test_a_refused_change_shows_what_is_wrong_and_keeps_what_was_typed(
     assert client.get("/admin/people/999999").status_code == 404
 
 
+def test_a_form_missing_fields_changes_nothing_it_did_not_show(
+    client, sign_in, admin, create_user, schools
+):
+    user = create_user(email="coach@example.org", name="Coach", schools=[schools[0]])
+    sign_in(admin)
+    no_active = client.post_form(
+        f"/admin/people/{user.id}", {"name": "Coach", "email": user.email, "role": "observer"}
+    )
+    assert no_active.status_code == 422
+    assert "choose whether they may sign in" in no_active.get_data(as_text=True)
+    without_boxes = client.post_form(
+        f"/admin/people/{user.id}",
+        {"name": "Coach R", "email": user.email, "role": "observer", "active": "yes"},
+    )
+    assert without_boxes.status_code == 302
+    assert _state(user) == ("Coach R", "coach@example.org", Role.OBSERVER, ["LIN-HS"], True)
+
+
+def test_promoting_to_admin_on_the_page_drops_the_ticked_schools(
+    client, sign_in, admin, create_user, schools
+):
+    user = create_user(Role.SCHOOL_LEADER, email="p@example.org", name="Pat", schools=schools)
+    sign_in(admin)
+    response = client.post_form(
+        f"/admin/people/{user.id}",
+        {
+            "name": "Pat",
+            "email": user.email,
+            "role": "district-admin",
+            "school": ["LIN-HS", "OAK-ES"],
+            "schools_shown": "1",
+            "active": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert _state(user)[2:] == (Role.DISTRICT_ADMIN, [], True)
+
+
+def test_the_search_takes_wildcards_literally(client, sign_in, admin, create_user):
+    create_user(email="coach@example.org", name="Coach Rivera")
+    sign_in(admin)
+    assert "Coach Rivera" not in client.get("/admin/people?q=%25").get_data(as_text=True)
+    assert "Coach Rivera" not in client.get("/admin/people?q=_oach").get_data(as_text=True)
+
+
 def test_an_admin_cannot_lock_everyone_out_from_the_page(client, sign_in, admin):
     sign_in(admin)
     response = client.post_form(
@@ -253,5 +333,6 @@ def test_an_admin_cannot_lock_everyone_out_from_the_page(client, sign_in, admin)
         {"name": admin.name, "email": admin.email, "role": "observer", "active": "yes"},
     )
     assert response.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="problem-role"' in response.get_data(as_text=True)
     assert "the last active district admin" in response.get_data(as_text=True)
     assert _state(admin)[2] is Role.DISTRICT_ADMIN

@@ -77,6 +77,7 @@ def _person_form(d: District) -> dict[str, Any]:
         "email": "bob@authz.example",
         "role": "observer",
         "school": "AUTHZ-B",
+        "schools_shown": "1",
         "active": "yes",
     }
 
