@@ -47,6 +47,7 @@ ACTIONS: dict[str, str] = {
     "token.revoked": "revoked an API token",
     "rubric.loaded": "loaded a rubric version",
     "roster.imported": "imported a roster",
+    "roster.recoded": "gave a school a new code",
     "calibration.revealed": "revealed a calibration session's scores",
     "calibration.report_viewed": "read a calibration session's report",
     "calibration.report_printed": "printed a calibration session's report",

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.roster.models import Classroom, School
-from observe.roster.operations import RosterImportError, import_roster
+from observe.roster.operations import RosterImportError, import_roster, recode_school
 
 roster_cli = click.Group("roster", help="Import schools and classrooms.")
 
@@ -22,14 +23,19 @@ roster_cli = click.Group("roster", help="Import schools and classrooms.")
     type=click.Path(exists=True, path_type=Path),
     metavar="PATH...",
 )
-def import_command(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--accept-moves",
+    is_flag=True,
+    help="Import even when a school's classrooms would all move to a new school code.",
+)
+def import_command(paths: tuple[Path, ...], accept_moves: bool) -> None:
     """Import roster files: observe CSV files, OneRoster folders or OneRoster .zip files.
 
     Every file is checked first; if any row is bad, every problem is listed and nothing is
     imported. See docs/roster-format.md for the layouts.
     """
     try:
-        summary = import_roster(list(paths))
+        summary = import_roster(list(paths), accept_moves=accept_moves)
     except RosterImportError as error:
         db.session.rollback()
         for problem in error.problems:
@@ -45,6 +51,25 @@ def import_command(paths: tuple[Path, ...]) -> None:
     click.echo("Roster imported.")
     for line in summary.lines():
         click.echo(line)
+
+
+@roster_cli.command("recode")
+@click.argument("old_code", metavar="OLD")
+@click.argument("new_code", metavar="NEW")
+def recode_command(old_code: str, new_code: str) -> None:
+    """Give school OLD the code NEW. Its classrooms, walkthroughs, people and goals follow it
+    (they belong to the school, not to its code); tablets learn the new code at their next
+    sync. Run it before importing a roster that uses the new code."""
+    try:
+        school = recode_school(old_code, new_code)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(
+        f"{school.name} is now {school.code} (was {old_code.strip()}); its classrooms, "
+        "walkthroughs, people and goals are unchanged."
+    )
 
 
 @roster_cli.command("list")

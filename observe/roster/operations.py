@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from observe.audit import operations as audit
 from observe.core import hooks
-from observe.errors import ProblemList, plural
+from observe.errors import ProblemList, ValidationFailed, plural
 from observe.extensions import db
 from observe.roster.importers import ClassroomRecord, Roster, SchoolRecord, read_roster
 from observe.roster.models import (
@@ -74,17 +74,92 @@ class ImportSummary:
         return lines
 
 
-def import_roster(paths: Iterable[Path]) -> ImportSummary:
+def import_roster(paths: Iterable[Path], accept_moves: bool = False) -> ImportSummary:
     """Check every file in ``paths``, then create or update schools, teachers and classrooms.
 
     Raises :class:`RosterImportError` listing every problem, having written nothing, when any
-    row anywhere is bad. Rows the files do not mention are left as they are.
+    row anywhere is bad. Rows the files do not mention are left as they are. A school whose
+    classrooms would all move to a school the files create looks recoded (see
+    :func:`recoded_schools`): nothing is imported unless ``accept_moves``.
     """
     known_codes = set(db.session.scalars(select(School.code)))
     roster = read_roster(list(paths), known_codes)
     if roster.problems:
         raise RosterImportError(roster.problems)
+    if not accept_moves and (recodes := recoded_schools(roster, known_codes)):
+        raise RosterImportError(
+            [
+                f"every classroom of {old} ({count}) would move to the new school {new}: if the "
+                f"school was recoded, run `observe roster recode {old} {new}` first, so that its "
+                "walkthroughs, people and goals follow; to import the new school anyway, "
+                "import again with --accept-moves"
+                for old, new, count in recodes
+            ]
+        )
     return write_roster(roster)
+
+
+def recoded_schools(roster: Roster, known_codes: set[str]) -> list[tuple[str, str, int]]:
+    """Schools the roster seems to recode: every active classroom of a stored school moves to
+    one school code that is not stored yet. (old code, new code, classrooms), by old code."""
+    if not {record.school_code for record in roster.classrooms.values()} - known_codes:
+        return []  # every classroom is in a stored school: nothing can be a recode
+    moving: dict[str, set[str]] = defaultdict(set)
+    rows = db.session.execute(
+        select(Classroom.external_id, School.code)
+        .join(School, Classroom.school_id == School.id)
+        .where(Classroom.active)
+    )
+    stored: dict[str, str] = {row[0]: row[1] for row in rows}
+    for record in roster.classrooms.values():
+        before = stored.get(record.external_id)
+        if before is not None:
+            moving[before].add(record.school_code)
+    found = []
+    for old, targets in sorted(moving.items()):
+        (new, *others) = sorted(targets)
+        if others or new == old or new in known_codes:
+            continue
+        count = sum(1 for code in stored.values() if code == old)
+        if sum(1 for r in roster.classrooms.values() if stored.get(r.external_id) == old) == count:
+            found.append((old, new, count))
+    return found
+
+
+def recode_school(old_code: str, new_code: str) -> School:
+    """Give a school a new code (a district renumbering it, a new state code). Everything that
+    belongs to the school — classrooms, walkthroughs, people's assignments, goals, calibration
+    sessions — points at the school, not at its code, so all of it follows; tablets learn the
+    new code at their next pull. Every problem is reported at once and nothing changes on
+    error; the new code must not belong to a school already."""
+    old_code, new_code = old_code.strip(), new_code.strip()
+    problems: list[str] = []
+    school = db.session.scalar(select(School).where(School.code == old_code))
+    if school is None:
+        problems.append(f"there is no school with code {old_code!r}")
+    if not new_code:
+        problems.append("the new code is empty")
+    elif len(new_code) > 64:
+        problems.append("the new code is longer than 64 characters")
+    elif new_code == old_code:
+        problems.append(f"{old_code} already has that code")
+    elif other := db.session.scalar(select(School).where(School.code == new_code)):
+        problems.append(
+            f"{new_code} is already the code of {other.name}; a code belongs to one school"
+        )
+    if problems:
+        raise ValidationFailed("; ".join(problems), details={"code": problems})
+    assert school is not None
+    school.code = new_code
+    db.session.flush()
+    hooks.school_changed.send(db.session, hooks.Entity(school.id))
+    audit.record(
+        "roster.recoded",
+        object_type="school",
+        object_id=school.id,
+        detail={"from": old_code, "to": new_code, "name": school.name},
+    )
+    return school
 
 
 def write_roster(roster: Roster) -> ImportSummary:
