@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from observe.accounts import passwords
 from observe.accounts.models import ApiToken, SignInFailure, User
 from observe.audit.operations import record
+from observe.core import hooks
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.core.permissions import Role
@@ -138,6 +139,8 @@ def set_role(user: User, role: Role, school_codes: Sequence[str] = ()) -> None:
     user.role = role
     user.schools = schools
     db.session.flush()
+    # Their devices hold the rosters of the schools they had: the pull gives them the new set.
+    hooks.access_changed.send(db.session, hooks.Entity(user.id))
     record(
         "user.role_set",
         object_type="user",

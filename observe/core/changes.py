@@ -130,6 +130,12 @@ def _school(session: AnySession, fact: hooks.Entity) -> None:
     record(session, "school", entity_id=fact.id)
 
 
+@hooks.access_changed.connect
+def _access(session: AnySession, fact: hooks.Entity) -> None:
+    # Only that user's devices: the schools they may record in are theirs to learn.
+    record(session, "access", author_id=fact.id)
+
+
 @hooks.calibration_changed.connect
 def _calibration_session(session: AnySession, fact: hooks.Entity) -> None:
     record(session, "calibration_session", entity_id=fact.id)

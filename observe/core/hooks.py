@@ -17,6 +17,7 @@ hook                         sent by                     heard by
 ``walkthroughs_added``       sync (push, a new batch)    the report rollups
 ``rubric_version_added``     rubrics                     the change feed
 ``school_changed``           roster                      the change feed
+``access_changed``           accounts (role, schools)    the change feed
 ``classrooms_changed``       roster                      the report rollups
 ``calibration_changed``      calibration                 the change feed
 ``database_restored``        backup                      the report rollups
@@ -124,6 +125,8 @@ walkthrough_counted: Hook[WalkthroughCounted] = Hook("walkthrough_counted")
 walkthroughs_added: Hook[list[NewWalkthrough]] = Hook("walkthroughs_added")
 rubric_version_added: Hook[Entity] = Hook("rubric_version_added")
 school_changed: Hook[Entity] = Hook("school_changed")
+# Whose schools changed (the fact's id is the user's): their devices replace their roster.
+access_changed: Hook[Entity] = Hook("access_changed")
 classrooms_changed: Hook[Nothing] = Hook("classrooms_changed")
 calibration_changed: Hook[Entity] = Hook("calibration_changed")
 database_restored: Hook[Nothing] = Hook("database_restored")

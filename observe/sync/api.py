@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from observe.accounts.schemas import user_json
 from observe.api import bp
@@ -14,11 +13,9 @@ from observe.calibration.schemas import session_json
 from observe.calibration.sessions import device_sessions
 from observe.core import changes
 from observe.core.database import begin_write
-from observe.core.permissions import visible_school_ids
 from observe.core.validation import MAX_CURSOR, load_body, printable, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.roster.models import School
 from observe.roster.schemas import school_json
 from observe.rubrics.models import RubricVersion
 from observe.rubrics.schemas import version_json
@@ -45,14 +42,10 @@ def bootstrap() -> Response:
     versions = db.session.scalars(
         select(RubricVersion).where(wanted).order_by(RubricVersion.id)
     ).all()
-    visible = visible_school_ids(current_user)
-    schools = select(School).options(selectinload(School.classrooms)).order_by(School.name)
-    if visible is not None:
-        schools = schools.where(School.id.in_(visible))
     return jsonify(
         user=user_json(current_user),
         rubric_versions=[version_json(v) for v in versions],
-        schools=[school_json(s) for s in db.session.scalars(schools)],
+        schools=[school_json(s) for s in pull.device_schools(current_user)],
         observations=pull.recent_observations(current_user),
         calibration_sessions=[session_json(s) for s in sessions],
         cursor=str(cursor),

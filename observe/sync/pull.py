@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from observe.accounts.models import User
 from observe.calibration.models import CalibrationSession, calibration_participant
@@ -70,6 +71,7 @@ def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:
             Change.seq <= ceiling,
             or_(
                 and_(Change.kind == "observation", Change.author_id == user.id),
+                and_(Change.kind == "access", Change.author_id == user.id),
                 Change.kind == "rubric_version",
                 and_(Change.kind == "school", school_filter),
                 and_(Change.kind == "calibration_session", Change.entity_id.in_(my_sessions)),
@@ -92,6 +94,16 @@ def pull(user: User, cursor: int, limit: int) -> dict[str, Any]:
     return {"changes": out, "cursor": str(next_cursor), "has_more": has_more}
 
 
+def device_schools(user: User) -> list[School]:
+    """The schools ``user`` may record in now, with their classrooms: what a device holds
+    (bootstrap, and the pull after their schools changed)."""
+    query = select(School).options(selectinload(School.classrooms)).order_by(School.name)
+    visible = visible_school_ids(user)
+    if visible is not None:
+        query = query.where(School.id.in_(visible))
+    return list(db.session.scalars(query))
+
+
 def _subject(row: Change) -> tuple[str, str | int | None]:
     return (row.kind, row.observation_id or row.entity_id)
 
@@ -109,6 +121,10 @@ def _change_body(row: Change) -> dict[str, Any]:
             "calibration_session": session_json(session),
             "rubric_version": version_json(session.rubric_version),
         }
+    if row.kind == "access":
+        # Their schools now, whole: a device replaces the rosters it holds with these.
+        user = db.session.get_one(User, row.author_id)
+        return {"schools": [school_json(school) for school in device_schools(user)]}
     if row.kind == "rubric_version":
         return {"rubric_version": version_json(db.session.get_one(RubricVersion, row.entity_id))}
     return {"school": school_json(db.session.get_one(School, row.entity_id))}

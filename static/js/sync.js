@@ -376,6 +376,11 @@ async function pull() {
             store.done(s.sessions.put(change.calibration_session));
           } else if (change.kind === "rubric_version") store.done(s.rubrics.put(change.rubric_version));
           else if (change.kind === "school") store.done(s.schools.put(change.school));
+          else if (change.kind === "access") {
+            // The user's schools changed: theirs now replace every roster this tablet holds.
+            store.done(s.schools.clear());
+            for (const school of change.schools) store.done(s.schools.put(school));
+          }
           else if (change.kind === "observation") await applyObservation(s, change.observation);
         }
         store.done(s.meta.put({ key: "cursor", value: page.cursor }));

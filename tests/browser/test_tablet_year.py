@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from observe.accounts import operations as account_ops
+from observe.accounts.models import User
 from observe.core import hooks
 from observe.extensions import db
 from observe.roster.models import Classroom, School
@@ -59,3 +61,25 @@ def test_a_walkthrough_is_amended_after_its_classroom_moved_school(
     [amended] = server_walkthroughs()
     assert amended.notes == "Seen in room 12. Debriefed on Friday."
     assert amended.school_id == riverbend_high  # the visit stays where it happened
+
+
+def test_an_observer_moved_to_another_school_is_offered_its_classes_after_a_sync(
+    page: Page, live_server, district, create_classroom
+):
+    open_app(page, live_server)
+    db.session.rollback()
+    northside = db.session.scalars(select(School).where(School.code == "NHS")).one()
+    create_classroom("NHS-07", school=northside, name="Biology 10")
+    observer = db.session.scalars(select(User).where(User.email == "coach@example.org")).one()
+    account_ops.update_user(observer, account_ops.UserChanges(school_codes=["NHS"]))
+    db.session.commit()
+    sync_now(page)
+    page.get_by_role("link", name="Start a walkthrough").click()
+    expect(page.get_by_role("button", name="Biology 10")).to_be_visible()
+    expect(page.get_by_role("button", name="AP Calculus")).to_have_count(0)
+    page.get_by_role("button", name="Biology 10").click()
+    page.get_by_role("button", name="Begin").click()
+    submit(page)
+    expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")
+    [walkthrough] = server_walkthroughs()
+    assert (walkthrough.school.code, walkthrough.classroom.name) == ("NHS", "Biology 10")

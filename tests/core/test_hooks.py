@@ -40,6 +40,7 @@ def test_the_app_connects_every_reaction_the_hook_table_promises() -> None:
         hooks.walkthrough_changed: changes,
         hooks.rubric_version_added: changes,
         hooks.school_changed: changes,
+        hooks.access_changed: changes,
         hooks.calibration_changed: changes,
         hooks.walkthrough_counted: rollups,
         hooks.walkthroughs_added: rollups,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from observe import paths
+from observe.accounts import operations as account_ops
 from observe.core.permissions import Role
 from observe.extensions import db
 from observe.roster.operations import import_roster
@@ -128,3 +129,27 @@ def test_bad_cursor_and_limit_are_named(client, bearer, setting):
         "cursor": "must be a cursor returned by bootstrap or an earlier pull",
         "limit": "must be a whole number from 1 to 1000",
     }
+
+
+def test_a_person_given_other_schools_gets_their_new_rosters_at_the_next_pull(
+    client, bearer, setting, create_user
+):
+    """Issue 13: an observer reassigned from one school to another kept being offered the old
+    school's classes. Their devices now receive every school they may record in, to replace
+    what they hold; nobody else's devices hear of it."""
+    headers = bearer(setting.observer)
+    colleague = create_user(email="other@example.org", schools=[setting.school])
+    colleague_headers = bearer(colleague)
+    cursor = client.get("/api/v1/bootstrap", headers=headers).get_json()["cursor"]
+    account_ops.update_user(
+        setting.observer, account_ops.UserChanges(school_codes=[setting.other_school.code])
+    )
+    db.session.commit()
+    [change] = pull(client, headers, cursor)["changes"]
+    assert change["kind"] == "access"
+    assert [(s["code"], [c["name"] for c in s["classrooms"]]) for s in change["schools"]] == [
+        ("SHS", ["AP US History"])
+    ]
+    assert pull(client, colleague_headers, cursor)["changes"] == []
+    bootstrap = client.get("/api/v1/bootstrap", headers=headers).get_json()
+    assert [s["code"] for s in bootstrap["schools"]] == ["SHS"]
