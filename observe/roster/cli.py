@@ -28,14 +28,20 @@ roster_cli = click.Group("roster", help="Import schools and classrooms.")
     is_flag=True,
     help="Import even when a school's classrooms would all move to a new school code.",
 )
-def import_command(paths: tuple[Path, ...], accept_moves: bool) -> None:
+@click.option(
+    "--accept-blanks",
+    is_flag=True,
+    help="Import even when blank cells would clear classrooms' stored values, or course levels "
+    "guessed from course titles would replace recorded ones.",
+)
+def import_command(paths: tuple[Path, ...], accept_moves: bool, accept_blanks: bool) -> None:
     """Import roster files: observe CSV files, OneRoster folders or OneRoster .zip files.
 
     Every file is checked first; if any row is bad, every problem is listed and nothing is
     imported. See docs/roster-format.md for the layouts.
     """
     try:
-        summary = import_roster(list(paths), accept_moves=accept_moves)
+        summary = import_roster(list(paths), accept_moves=accept_moves, accept_blanks=accept_blanks)
     except RosterImportError as error:
         db.session.rollback()
         for problem in error.problems:

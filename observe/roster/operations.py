@@ -74,13 +74,18 @@ class ImportSummary:
         return lines
 
 
-def import_roster(paths: Iterable[Path], accept_moves: bool = False) -> ImportSummary:
+def import_roster(
+    paths: Iterable[Path], accept_moves: bool = False, accept_blanks: bool = False
+) -> ImportSummary:
     """Check every file in ``paths``, then create or update schools, teachers and classrooms.
 
     Raises :class:`RosterImportError` listing every problem, having written nothing, when any
     row anywhere is bad. Rows the files do not mention are left as they are. A school whose
     classrooms would all move to a school the files create looks recoded (see
-    :func:`recoded_schools`): nothing is imported unless ``accept_moves``.
+    :func:`recoded_schools`): nothing is imported unless ``accept_moves``. Files that would
+    blank a classroom's stored value, or replace a recorded course level by one guessed from
+    the course title, are refused the same way unless ``accept_blanks`` (see
+    :func:`lost_values`): reports split walkthroughs by those values.
     """
     known_codes = set(db.session.scalars(select(School.code)))
     roster = read_roster(list(paths), known_codes)
@@ -96,7 +101,7 @@ def import_roster(paths: Iterable[Path], accept_moves: bool = False) -> ImportSu
                 for old, new, count in recodes
             ]
         )
-    return write_roster(roster)
+    return write_roster(roster, accept_blanks=accept_blanks)
 
 
 def recoded_schools(roster: Roster, known_codes: set[str]) -> list[tuple[str, str, int]]:
@@ -162,15 +167,16 @@ def recode_school(old_code: str, new_code: str) -> School:
     return school
 
 
-def write_roster(roster: Roster) -> ImportSummary:
-    """Upsert a roster that :func:`read_roster` found no problem in."""
+def write_roster(roster: Roster, accept_blanks: bool = True) -> ImportSummary:
+    """Upsert a roster that :func:`read_roster` found no problem in. Unless ``accept_blanks``,
+    raise :class:`RosterImportError` (the caller rolls back) when it would lose stored values."""
     summary = ImportSummary(course_levels_inferred=roster.course_levels_inferred)
     touched: set[str] = set()
     schools = _upsert_schools(roster, summary, touched)
     teachers = _upsert_teachers(roster, summary)
     # New schools and teachers need their ids before classrooms can point at them.
     db.session.flush()
-    _upsert_classrooms(roster, schools, teachers, summary, touched)
+    _upsert_classrooms(roster, schools, teachers, summary, touched, accept_blanks)
     db.session.flush()
     # Reports split classrooms by their attributes, which an import may change: once the
     # report's rollups exist, they are counted afresh when a classroom's changed.
@@ -243,6 +249,7 @@ def _upsert_classrooms(
     teachers: dict[str, Teacher],
     summary: ImportSummary,
     touched: set[str],
+    accept_blanks: bool = True,
 ) -> None:
     # One query per table: the classrooms with their programs and attributes loaded in bulk
     # and attached by hand, instead of a lazy load (or a selectin batch) per classroom.
@@ -267,6 +274,8 @@ def _upsert_classrooms(
     for classroom in existing.values():
         set_committed_value(classroom, "programs", programs.get(classroom.id, []))
         set_committed_value(classroom, "attributes", attributes.get(classroom.id, []))
+    if not accept_blanks and (lost := lost_values(roster, existing, teachers)):
+        raise RosterImportError(lost)
 
     for record in roster.classrooms.values():
         school = schools[record.school_code]
@@ -287,6 +296,68 @@ def _upsert_classrooms(
             touched.add(record.school_code)
         else:
             summary.classrooms_unchanged += 1
+
+
+_BLANKABLE = ("grade", "subject", "course_level", "students")
+
+
+def lost_values(
+    roster: Roster, existing: Mapping[str, Classroom], teachers: Mapping[str, Teacher]
+) -> list[str]:
+    """What importing ``roster`` would lose, one line per field: stored values a blank cell
+    (or a missing program or attribute) would clear, and recorded course levels a guess from
+    the course title would replace. Reports split walkthroughs by these values, so a SIS
+    export that lost a column would otherwise move visits into "not recorded" silently."""
+    blanked: dict[str, list[str]] = defaultdict(list)
+    guessed: list[str] = []
+    for record in roster.classrooms.values():
+        classroom = existing.get(record.external_id)
+        if classroom is None:
+            continue
+        for name in _BLANKABLE:
+            before = getattr(classroom, name)
+            if (
+                name in record.given
+                and before not in (None, "")
+                and getattr(record, name)
+                in (
+                    None,
+                    "",
+                )
+            ):
+                blanked[name].append(record.external_id)
+        if (
+            record.course_level_inferred
+            and classroom.course_level
+            and record.course_level != classroom.course_level
+        ):
+            guessed.append(record.external_id)
+        if "teacher" in record.given and classroom.teacher_id and not record.teacher_id:
+            blanked["teacher"].append(record.external_id)
+        if "programs" in record.given and classroom.programs and not record.programs:
+            blanked["programs"].append(record.external_id)
+        for row in classroom.attributes:
+            if row.name in record.attribute_names and not record.attributes.get(row.name):
+                blanked[row.name].append(record.external_id)
+    lines = [
+        f"{name}: {plural(len(ids), 'classroom')} that "
+        f"{'has' if len(ids) == 1 else 'have'} a value would be left blank "
+        f"({_some(ids)}); import with --accept-blanks if that is what you mean"
+        for name, ids in sorted(blanked.items())
+    ]
+    if guessed:
+        lines.append(
+            f"course_level: {plural(len(guessed), 'classroom')} would have their recorded course "
+            f"level replaced by one guessed from the course title ({_some(guessed)}); give "
+            "metadata.course_level in the files, or import with --accept-blanks to take the "
+            "guesses"
+        )
+    return lines
+
+
+def _some(ids: list[str], shown: int = 3) -> str:
+    listed = ", ".join(sorted(ids)[:shown])
+    return listed + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def _apply_classroom(

@@ -34,8 +34,8 @@ def attributes_of(row) -> dict[str, str]:
     return {a.name: a.value for a in row.attributes}
 
 
-def import_and_commit(*paths) -> ImportSummary:
-    summary = import_roster(list(paths))
+def import_and_commit(*paths, **options) -> ImportSummary:
+    summary = import_roster(list(paths), **options)
     db.session.commit()
     db.session.expire_all()
     return summary
@@ -102,7 +102,17 @@ def test_an_edited_file_updates_only_the_rows_that_changed(simple, edit):
     edit(simple / "schools.csv", "OAK-ES,Oak Street Elementary,elementary,North,yes,Lincoln,K-5",
          "OAK-ES,Oak Street Elementary,elementary,North,no,Lincoln,")  # fmt: skip
 
-    summary = import_and_commit(simple / "schools.csv", simple / "classrooms.csv")
+    # Clearing a stored value is refused unless asked for (issue 13: reports split by them).
+    with pytest.raises(RosterImportError) as refused:
+        import_roster([simple / "schools.csv", simple / "classrooms.csv"])
+    assert refused.value.problems == [
+        "co_taught: 1 classroom that has a value would be left blank (LIN-ALG1-4); import with "
+        "--accept-blanks if that is what you mean"
+    ]
+    db.session.rollback()
+    summary = import_and_commit(
+        simple / "schools.csv", simple / "classrooms.csv", accept_blanks=True
+    )
 
     assert summary == ImportSummary(
         schools_updated=1,
@@ -167,7 +177,7 @@ def test_a_column_left_out_leaves_the_stored_value(simple, write):
     path = write(
         "cleared.csv", "classroom_id,school_code,name,grade\nLIN-ALG1-4,LIN-HS,Algebra I,\n"
     )
-    import_and_commit(path)
+    import_and_commit(path, accept_blanks=True)
     assert classroom("LIN-ALG1-4").grade is None
 
 
@@ -325,3 +335,42 @@ def test_cli_list(run, simple, oneroster):
         "RIV-MS\tRiverside Middle School\tmiddle\t1 classroom\n"
         "org-wash-hs\tWashington High School\thigh\t5 classrooms (1 inactive)\n"
     )
+
+
+def test_a_blank_cell_does_not_silently_clear_what_reports_split_by(simple, edit, run):
+    """Issue 13: a blank cell turned 14 AP visits into "Not recorded". Now the import names
+    what it would clear and imports nothing unless told to."""
+    import_and_commit(simple / "schools.csv", simple / "classrooms.csv")
+    edit(simple / "classrooms.csv", "11-12,Science,ap,", "11-12,Science,,")
+    files = [str(simple / "schools.csv"), str(simple / "classrooms.csv")]
+    refused = run("roster", "import", *files)
+    assert refused.exit_code == 1
+    assert (
+        "course_level: 1 classroom that has a value would be left blank (LIN-APBIO-3); import "
+        "with --accept-blanks if that is what you mean"
+    ) in refused.output
+    db.session.expire_all()
+    assert classroom("LIN-APBIO-3").course_level == "AP"
+    accepted = run("roster", "import", "--accept-blanks", *files)
+    assert accepted.exit_code == 0, accepted.output
+    db.session.expire_all()
+    assert classroom("LIN-APBIO-3").course_level is None
+
+
+def test_a_guessed_course_level_does_not_replace_a_recorded_one(oneroster, write):
+    """Issue 13: a OneRoster bundle without metadata.course_level made levels be guessed from
+    course titles, and a school's honors group vanished with a one-line note."""
+    import_and_commit(oneroster)
+    recorded = classroom("cls-eng10-1")
+    assert recorded.course_level == "general"  # guessed from "English 10" at the first import
+    recorded.course_level = "honors"  # as an export with metadata.course_level recorded it
+    db.session.commit()
+    with pytest.raises(RosterImportError) as refused:
+        import_roster([oneroster])
+    db.session.rollback()
+    assert refused.value.problems == [
+        "course_level: 1 classroom would have their recorded course level replaced by one "
+        "guessed from the course title (cls-eng10-1); give metadata.course_level in the files, "
+        "or import with --accept-blanks to take the guesses"
+    ]
+    assert classroom("cls-eng10-1").course_level == "honors"
