@@ -1,0 +1,20 @@
+"""The photos on the walkthrough page: what its template asks for (``walkthrough_photos``).
+
+The walkthrough's page belongs to observations, a floor below; it learns of photos through this
+template global, registered with the app, so observations imports nothing of photos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from observe.observations.models import Observation
+from observe.photos import operations
+
+bp = Blueprint("photos", __name__)
+
+
+@bp.app_template_global()
+def walkthrough_photos(observation: Observation) -> list[dict[str, Any]]:
+    return operations.shown(observation)
