@@ -44,6 +44,8 @@ def test_a_photo_is_stored_once_and_read_back(app, client, bearer, setting, walk
     assert read.status_code == 200
     assert read.mimetype == "image/jpeg" and read.data == data
     assert "sandbox" in read.headers["Content-Security-Policy"]
+    assert read.headers["X-Content-Type-Options"] == "nosniff"
+    assert read.headers["Cache-Control"] == "private, no-store"
 
 
 def test_png_and_webp_are_kept_and_the_whole_walkthrough_is_a_place(walkthrough, upload):
