@@ -142,6 +142,10 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "OBSERVE_PHOTOS": _flag("OBSERVE_PHOTOS", True),
         "OBSERVE_PHOTO_DIR": os.environ.get("OBSERVE_PHOTO_DIR", "").strip()
         or str(Path(instance_path) / "photos"),
+        # An S3-compatible bucket instead of the directory (boto3, the `s3` extra); the endpoint
+        # only for a store other than AWS (MinIO, Ceph). Credentials: boto3's own variables.
+        "OBSERVE_PHOTO_BUCKET": os.environ.get("OBSERVE_PHOTO_BUCKET", "").strip(),
+        "OBSERVE_PHOTO_S3_ENDPOINT": os.environ.get("OBSERVE_PHOTO_S3_ENDPOINT", "").strip(),
         "OBSERVE_PHOTO_MAX_BYTES": _whole(
             "OBSERVE_PHOTO_MAX_BYTES", 5 * 1024 * 1024, 10_000, 16 * 1024 * 1024, "bytes"
         ),

@@ -8,11 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask.blueprints import BlueprintSetupState
 
 from observe.observations.models import Observation
-from observe.photos import operations
+from observe.photos import operations, storage
 
 bp = Blueprint("photos", __name__)
+
+
+@bp.record_once
+def _check_storage(state: BlueprintSetupState) -> None:
+    storage.check_settings(state.app.config)  # a bucket without boto3 stops the start
 
 
 @bp.app_template_global()
