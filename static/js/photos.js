@@ -205,7 +205,8 @@ export async function pushPhotos({ csrf }) {
     const answer = await response.json().catch(() => null);
     const code = answer?.error?.code;
     if (response.status === 401 || code === "photos_off") return; // the next sync tries again
-    if ([409, 413, 415, 422].includes(response.status)) {
+    if (response.status === 404) continue; // the server does not have the walkthrough yet
+    if ([403, 409, 413, 415, 422].includes(response.status)) {
       // The server will never take this one: say so on the walkthrough, and let it go.
       const message = answer?.error?.message || `the server answered ${response.status}`;
       await store.update(observationId, (o) => {

@@ -93,6 +93,16 @@ def test_a_photo_taken_offline_survives_reloads_and_is_sent_once(
     page.reload()
     expect(page.locator("#sync-indicator")).to_contain_text("3 waiting")
     assert stored_photos() == [] and puts == []
+    page.get_by_role("region", name="Waiting to sync").get_by_role("link").first.click()
+    status = page.get_by_role("region", name="Photos")
+    expect(status).to_contain_text("2 photos on this tablet, sent at the next sync.")
+    for orientation, (width, height) in TABLET_VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(
+            path=screenshot_dir / f"app-photos-waiting-{orientation}.png", full_page=True
+        )
+        assert serious_violations(page) == []
+    page.set_viewport_size({"width": 1024, "height": 768})
 
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
