@@ -56,7 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Every module that listens to a hook (observe/core/hooks.py): no reaction may be missing
     # because a module happened not to be imported yet.
-    for listening in ("observe.core.changes", "observe.reports.rollups", "observe.sync.devices"):
+    listening_modules = ("observe.core.changes", "observe.reports.rollups", "observe.sync.devices")
+    for listening in (*listening_modules, "observe.photos.operations"):
         import_module(listening)
     from observe.accounts import auth, oidc
     from observe.accounts.views import bp as accounts_bp
@@ -69,13 +70,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.errors import register_error_handlers
     from observe.home.views import bp as home_bp
     from observe.observations.views import bp as walkthroughs_bp
+    from observe.photos.views import bp as photos_bp
     from observe.reports.views import bp as reports_bp
     from observe.roster.views import bp as roster_bp
     from observe.rubrics.views import bp as rubrics_bp
     from observe.tablet.views import bp as tablet_bp
 
     # Every feature's JSON routes join the API blueprint before it is registered.
-    for feature in ("accounts", "calibration", "observations", "reports", "roster", "rubrics"):
+    features = ("accounts", "calibration", "observations", "photos", "reports", "roster", "rubrics")
+    for feature in features:
         import_module(f"observe.{feature}.api")
     import_module("observe.sync.api")
     oidc.init_app(app)  # a single sign-on setting that cannot work stops the start here
@@ -84,7 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_screening(app)
     register_filters(app)
     blueprints = [home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp]
-    blueprints += [reports_bp, api_bp, tablet_bp, audit_bp, people_bp]
+    blueprints += [reports_bp, api_bp, tablet_bp, audit_bp, people_bp, photos_bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_commands(app)

@@ -136,6 +136,19 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         # observe/core/clock.py). Times are stored in UTC whatever it is.
         "OBSERVE_TIMEZONE": os.environ.get("OBSERVE_TIMEZONE", "").strip() or "UTC",
         "OBSERVE_RUBRICS_DIR": os.environ.get("OBSERVE_RUBRICS_DIR", ""),
+        # Photos of student work as evidence (docs/deployment.md): "off" refuses uploads and
+        # hides the tablet's camera; the files live in a directory (the instance folder's
+        # photos/ unless set), at most OBSERVE_PHOTO_MAX_BYTES each.
+        "OBSERVE_PHOTOS": _flag("OBSERVE_PHOTOS", True),
+        "OBSERVE_PHOTO_DIR": os.environ.get("OBSERVE_PHOTO_DIR", "").strip()
+        or str(Path(instance_path) / "photos"),
+        # An S3-compatible bucket instead of the directory (boto3, the `s3` extra); the endpoint
+        # only for a store other than AWS (MinIO, Ceph). Credentials: boto3's own variables.
+        "OBSERVE_PHOTO_BUCKET": os.environ.get("OBSERVE_PHOTO_BUCKET", "").strip(),
+        "OBSERVE_PHOTO_S3_ENDPOINT": os.environ.get("OBSERVE_PHOTO_S3_ENDPOINT", "").strip(),
+        "OBSERVE_PHOTO_MAX_BYTES": _whole(
+            "OBSERVE_PHOTO_MAX_BYTES", 5 * 1024 * 1024, 10_000, 16 * 1024 * 1024, "bytes"
+        ),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # PDFs rendered at once per server process, and how long a request waits for a turn
         # before it answers 503 (docs/reports.md).

@@ -14,6 +14,7 @@ from observe.observations.models import (
     Rating,
     RejectedVersion,
 )
+from observe.photos.models import Photo
 from observe.reports.models import Goal, RollupProfile, RollupSchool, RollupState
 from observe.roster.models import (
     Classroom,
@@ -52,6 +53,7 @@ __all__ = [
     "Goal",
     "Observation",
     "ObservationVersion",
+    "Photo",
     "Rating",
     "RejectedVersion",
     "RollupProfile",

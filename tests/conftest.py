@@ -91,6 +91,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret-key",
             "SESSION_COOKIE_SECURE": False,
             "OBSERVE_DISTRICT_NAME": "Test District",
+            "OBSERVE_PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
         }
     )
     app.test_client_class = Client

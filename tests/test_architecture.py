@@ -28,6 +28,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("accounts",),
     ("rubrics",),
     ("observations",),
+    ("photos",),
     ("calibration",),
     ("reports",),
     ("sync",),

@@ -14,6 +14,7 @@ hook                         sent by                     heard by
 ===========================  ==========================  ====================================
 ``walkthrough_changed``      observations, sync (push)   the change feed (core.changes)
 ``walkthrough_counted``      observations                the report rollups (reports.rollups)
+``walkthrough_deleted``      observations                its photos (photos.operations)
 ``walkthroughs_added``       sync (push, a new batch)    the report rollups
 ``rubric_version_added``     rubrics                     the change feed
 ``school_changed``           roster                      the change feed
@@ -122,6 +123,7 @@ class Nothing:
 
 walkthrough_changed: Hook[WalkthroughChanged] = Hook("walkthrough_changed")
 walkthrough_counted: Hook[WalkthroughCounted] = Hook("walkthrough_counted")
+walkthrough_deleted: Hook[WalkthroughChanged] = Hook("walkthrough_deleted")
 walkthroughs_added: Hook[list[NewWalkthrough]] = Hook("walkthroughs_added")
 rubric_version_added: Hook[Entity] = Hook("rubric_version_added")
 school_changed: Hook[Entity] = Hook("school_changed")

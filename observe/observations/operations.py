@@ -253,6 +253,9 @@ def delete_observation(user: User, observation_id: str) -> Observation:
         observation.deleted_at = utcnow()
         observation.deleted_by_id = user.id
         changed(observation)
+        hooks.walkthrough_deleted.send(
+            db.session, hooks.WalkthroughChanged(observation.id, observation.author_id)
+        )
         db.session.flush()
         record(
             "walkthrough.deleted", object_type="observation", object_id=observation.id, actor=user

@@ -31,10 +31,12 @@ def _static_files() -> tuple[str, ...]:
 
 
 def app_version() -> str:
-    """A fingerprint of the app's files and page, and of the district's time zone the page
-    carries: a new deployment, or a new zone, gets a new service worker."""
+    """A fingerprint of the app's files and page, and of the district's settings the page
+    carries (time zone, photos on or off): a new deployment, or a new setting, gets a new
+    service worker."""
     zone = current_app.config["OBSERVE_TIMEZONE"]
-    return hashlib.sha256(f"{_files_digest()} {zone}".encode()).hexdigest()[:12]
+    photos = "photos" if current_app.config["OBSERVE_PHOTOS"] else "no-photos"
+    return hashlib.sha256(f"{_files_digest()} {zone} {photos}".encode()).hexdigest()[:12]
 
 
 @cache
@@ -57,7 +59,10 @@ def precache_urls() -> list[str]:
 @bp.get("/app/")
 def app() -> str:
     zone = current_app.config["OBSERVE_TIMEZONE"]
-    return render_template("tablet/app.html", app_version=app_version(), timezone=zone)
+    photos = "on" if current_app.config["OBSERVE_PHOTOS"] else "off"
+    return render_template(
+        "tablet/app.html", app_version=app_version(), timezone=zone, photos=photos
+    )
 
 
 @bp.get("/sw.js")

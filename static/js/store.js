@@ -12,8 +12,9 @@ const STORES = {
   outbox: { keyPath: "seq", autoIncrement: true }, // versions waiting to be pushed, in order
   attention: { keyPath: "version_id" }, // versions the server rejected, with its reasons
   sessions: { keyPath: "id" }, // calibration sessions the user takes part in (version 2)
+  photos: { keyPath: ["observation_id", "sha256"] }, // photos not yet on the server (version 3)
 };
-const VERSION = 2; // 2 added the sessions store
+const VERSION = 3; // 2 added the sessions store, 3 the photos store
 
 let dbName = null;
 let opening = null;
@@ -182,16 +183,17 @@ export async function clearAll() {
   );
 }
 
-// What of this user's is not on the server: versions in the outbox, rejected versions, and
-// drafts changed since they were last queued.
+// What of this user's is not on the server: versions in the outbox, rejected versions,
+// drafts changed since they were last queued, and photos not yet sent.
 export async function unsyncedCount() {
-  return transaction(["outbox", "attention", "observations"], "readonly", async (s) => {
-    const [queued, attention, observations] = await Promise.all([
+  return transaction(["outbox", "attention", "observations", "photos"], "readonly", async (s) => {
+    const [queued, attention, observations, photos] = await Promise.all([
       done(s.outbox.count()),
       done(s.attention.count()),
       done(s.observations.getAll()),
+      done(s.photos.count()),
     ]);
-    return queued + attention + observations.filter((o) => o.dirty).length;
+    return queued + attention + observations.filter((o) => o.dirty).length + photos;
   });
 }
 

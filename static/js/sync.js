@@ -21,6 +21,10 @@ export const state = {
   error: null,
 };
 
+// Steps other modules add to every sync, run once the outbox is pushed (photos.js).
+const afterPushSteps = [];
+export const afterPush = (step) => afterPushSteps.push(step);
+
 let failures = 0;
 let timer = null;
 let running = null;
@@ -452,8 +456,12 @@ export function fromVersion(version, remote, local = null) {
 // ---- running it --------------------------------------------------------------------------
 
 export async function countWaiting() {
-  const [queued, observations] = await Promise.all([store.count("outbox"), store.all("observations")]);
-  return queued + observations.filter((o) => o.dirty).length;
+  const [queued, observations, photos] = await Promise.all([
+    store.count("outbox"),
+    store.all("observations"),
+    store.count("photos"),
+  ]);
+  return queued + observations.filter((o) => o.dirty).length + photos;
 }
 
 async function runOnce() {
@@ -467,6 +475,7 @@ async function runOnce() {
     await registerDevice();
     await queueDirtyDrafts();
     await pushOutbox();
+    for (const step of afterPushSteps) await step(state);
     await ownSession(); // the session may have changed hands while the push ran
     await pull();
     failures = 0;

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from hashlib import sha256
 from typing import Any
 
 from werkzeug.security import generate_password_hash
@@ -27,6 +28,7 @@ from observe.accounts.models import User
 from observe.calibration import sessions
 from observe.core.permissions import Role
 from observe.extensions import db
+from observe.photos import operations as photo_ops
 from observe.reports import goals
 from observe.roster.models import Classroom, ClassroomAttribute, School, Teacher
 from observe.rubrics.operations import load_rubric_file
@@ -41,6 +43,17 @@ BLIND_B = "BLIND-ZQX-BOB-evidence"  # observer B's blind score
 TINY_GROUP = "PATHWAY-TINY-KJW"
 WALK_A = "WALK-A-EVIDENCE-PLM"
 TEACHER_B = "Tobias Teacherb-QVN"
+# A photo the table's PUT adds: a 1 by 1 PNG, one orange pixel.
+OTHER_PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154789c63"
+    "3851c10000034c014194dd53450000000049454e44ae426082"
+)
+OTHER_PHOTO_SHA = sha256(OTHER_PHOTO).hexdigest()
+# A photo of a walkthrough: a 1 by 1 PNG, one blue pixel.
+PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154789c63"
+    "90f5eb0400018000f5f2515f780000000049454e44ae426082"
+)
 
 # The requesters of the table, in its column order.
 ROLES = ("anonymous", "observer", "observer_b", "leader_a", "leader_b", "admin")
@@ -165,6 +178,9 @@ def build() -> District:
     _push(ann, "ann-phone", right)
     walk_b = _version(version.id, school_b, classrooms["B1"], minutes_ago=90)
     _push(bob, "bob-tablet", walk_b)
+    # A photo on a walkthrough of school A that no row of the table deletes.
+    photo_walk = others[0]["observation_id"]
+    photo, _ = photo_ops.add_photo(ann, photo_walk, sha256(PHOTO).hexdigest(), PHOTO, None, None)
 
     # Calibration: one session still scoring (blind), one revealed, both in school A's room A1
     # with observers from both schools; school A's leader facilitates.
@@ -234,6 +250,8 @@ def build() -> District:
         "walk_a": walk_a["observation_id"],
         "walk_a_leaf": right["version_id"],
         "walk_b": walk_b["observation_id"],
+        "photo_walk": photo_walk,
+        "photo_sha": photo.sha256,
         "blind_b": blind_b["observation_id"],
         "open_session": open_session.id,
         "revealed_session": revealed.id,

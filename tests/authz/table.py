@@ -45,7 +45,7 @@ class Case:
     label: str = ""
     args: Callable[[District], dict[str, Any]] = lambda d: {}
     query: str = ""
-    body: Callable[[District], dict[str, Any]] | None = None
+    body: Callable[[District], dict[str, Any] | bytes] | None = None  # bytes: a file's
     # The answers for this case when they differ from the row's, written as a row's are.
     answers: str | None = None
 
@@ -101,6 +101,10 @@ API_EVERYONE = "401 200 200 200 200 200"
 
 def _walk_a(d: District) -> dict[str, Any]:
     return {"observation_id": d.ids["walk_a"]}
+
+
+def _new_photo(d: District) -> dict[str, Any]:
+    return {"observation_id": d.ids["photo_walk"], "sha256": district.OTHER_PHOTO_SHA}
 
 
 def _blind_b(d: District) -> dict[str, Any]:
@@ -345,6 +349,14 @@ ROUTES: dict[str, Row] = {
     "POST /api/v1/observations/<observation_id>/reconcile": api(
         "401 200 404 200 404 200",
         Case(args=_walk_a, body=lambda d: {"version_id": d.ids["walk_a_leaf"]}),
+    ),
+    # Photos: the author adds them; whoever reads the walkthrough sees them.
+    "PUT /api/v1/observations/<observation_id>/photos/<sha256>": api(
+        "401 201 404 403 404 403", Case(args=_new_photo, body=lambda d: district.OTHER_PHOTO)
+    ),
+    "GET /api/v1/observations/<observation_id>/photos/<sha256>": api(
+        "401 200 404 200 404 200",
+        Case(args=lambda d: {"observation_id": d.ids["photo_walk"], "sha256": d.ids["photo_sha"]}),
     ),
     "GET /api/v1/exports/observations": api(API_EVERYONE),
     "GET /api/v1/reports/summary": api("401 403 403 200 200 200", Case(query=_SUMMARY)),

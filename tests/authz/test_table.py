@@ -87,7 +87,9 @@ def _request(app: Flask, world, key: str, case, role: str, mode: str):
     elif role != "anonymous":
         headers["Authorization"] = f"Bearer {d.tokens[role]}"
     kwargs: dict[str, Any] = {"headers": headers}
-    if body is not None:
+    if isinstance(body, bytes):  # a file's bytes (a photo), as the tablet sends them
+        kwargs.update(data=body, content_type="image/png")
+    elif body is not None:
         kwargs["json" if key.split(" ", 1)[1].startswith("/api/") else "data"] = body
     return client.open(path, method=method, **kwargs)
 

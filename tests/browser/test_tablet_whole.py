@@ -286,7 +286,7 @@ def test_a_newer_app_in_another_tab_never_loses_what_this_tab_holds(
     other.goto(live_server + "/static/icons/observe.svg")  # same origin, no app
     notes = other.evaluate(
         """(name) => new Promise((resolve, reject) => {
-          const request = indexedDB.open(name, 3);  // a newer app upgrades the database
+          const request = indexedDB.open(name, 4);  // a newer app than store.js (3) upgrades it
           request.onupgradeneeded = () => {};
           request.onsuccess = () => {
             const db = request.result;

@@ -12,6 +12,7 @@ from observe.core import changes, hooks
 from observe.core.changes import Change
 from observe.core.database import pending_buffer, savepoint
 from observe.extensions import db
+from observe.photos import operations as photos
 from observe.reports import rollups
 from observe.sync import devices
 
@@ -47,6 +48,7 @@ def test_the_app_connects_every_reaction_the_hook_table_promises() -> None:
         hooks.classrooms_changed: rollups,
         hooks.database_restored: rollups,
         hooks.tablet_cleared: devices,
+        hooks.walkthrough_deleted: photos,
     }
     every_hook = {value for value in vars(hooks).values() if isinstance(value, hooks.Hook)}
     assert every_hook == set(heard_by)

@@ -1,6 +1,7 @@
 // The form: a draft's look-fors by competency, with levels, evidence and notes; the visit
 // timer; the Visit panel (visit.js). Every change is saved as it is made (drafts.js).
 import { saveNow, scheduleSave } from "../drafts.js";
+import { mountPhotos, photoSlot } from "../photos.js";
 import { go, main, onLeave } from "../router.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -77,6 +78,7 @@ function criterionCard(c, r, doc) {
     <label class="evidence-label" for="e-${c.key}">Evidence</label>
     <textarea id="e-${c.key}" data-evidence="${c.key}" rows="2" maxlength="4000"
       placeholder="${doc.evidence_prompt || "What did you see or hear?"}">${r.evidence || ""}</textarea>
+    ${photoSlot(c.key)}
   </article>`;
 }
 
@@ -115,10 +117,12 @@ function drawForm(observation, rubric, look, editable) {
     ${[...byCompetency.values()].map(competency)}
     <section class="competency"><h2><label for="notes">Overall notes</label></h2>
       <textarea id="notes" rows="4" maxlength="20000"
-        placeholder="Patterns, questions, what to share with the teacher">${observation.notes}</textarea></section>
+        placeholder="Patterns, questions, what to share with the teacher">${observation.notes}</textarea>
+      ${photoSlot()}</section>
     </fieldset>
     <div class="actions">${home}${submit}</div>`,
   );
+  mountPhotos(main, observation, { editable });
   if (!editable) return;
   main.onclick = (event) => {
     const button = event.target.closest("button");

@@ -1,5 +1,6 @@
 // A submitted walkthrough: waiting to sync, on the server, refused by it (needs attention, with
 // what the server said) or deleted there; reopening it makes it a draft again.
+import { photoStatus } from "../photos.js";
 import { go, main } from "../router.js";
 import * as store from "../store.js";
 import { ago, html, render, when } from "../ui.js";
@@ -31,6 +32,7 @@ export async function viewScreen(id) {
     <p class="lede">${when(observation.observed_at)} · ${statusText}${conflict}</p>
     ${attention.length ? refused : ""}
     ${summary(observation, rubric)}
+    ${await photoStatus(observation)}
     <div class="actions"><a class="button" href="#/">Home</a>
       ${observation.status === "synced" && !observation.calibration_session_id ? feedback : ""}
       ${observation.status === "deleted" ? "" : reopen}</div>`,
