@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import UTCDateTime, utcnow
@@ -72,6 +73,9 @@ class Classroom(Model):
     grade: Mapped[str | None] = mapped_column(String(40))  # "K", "3", "9-12"
     subject: Mapped[str | None] = mapped_column(String(100))
     course_level: Mapped[str | None] = mapped_column(String(40))  # general, honors, AP, …
+    # Whether the course level was guessed from the course title (a OneRoster bundle without
+    # metadata.course_level): a later guess may replace a guess, never a recorded level.
+    course_level_inferred: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     students: Mapped[int | None] = mapped_column()  # enrolled students, when the roster says
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

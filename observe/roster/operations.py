@@ -94,8 +94,8 @@ def import_roster(
     if not accept_moves and (recodes := recoded_schools(roster, known_codes)):
         raise RosterImportError(
             [
-                f"every classroom of {old} ({count}) would move to the new school {new}: if the "
-                f"school was recoded, run `observe roster recode {old} {new}` first, so that its "
+                f"{plural(count, 'classroom')} of {old} in these files would all move to the new "
+                f"school {new}, and the files do not list {old}: if the school was recoded, run `observe roster recode {old} {new}` first, so that its "
                 "walkthroughs, people and goals follow; to import the new school anyway, "
                 "import again with --accept-moves"
                 for old, new, count in recodes
@@ -105,8 +105,10 @@ def import_roster(
 
 
 def recoded_schools(roster: Roster, known_codes: set[str]) -> list[tuple[str, str, int]]:
-    """Schools the roster seems to recode: every active classroom of a stored school moves to
-    one school code that is not stored yet. (old code, new code, classrooms), by old code."""
+    """Schools the roster seems to recode: every stored classroom of a school that the files
+    mention moves to one school code that is not stored yet, and the files do not list the old
+    school. (old code,
+    new code, classrooms the files move), by old code."""
     if not {record.school_code for record in roster.classrooms.values()} - known_codes:
         return []  # every classroom is in a stored school: nothing can be a recode
     moving: dict[str, set[str]] = defaultdict(set)
@@ -116,18 +118,20 @@ def recoded_schools(roster: Roster, known_codes: set[str]) -> list[tuple[str, st
         .where(Classroom.active)
     )
     stored: dict[str, str] = {row[0]: row[1] for row in rows}
+    mentioned: dict[str, int] = defaultdict(int)
     for record in roster.classrooms.values():
         before = stored.get(record.external_id)
         if before is not None:
             moving[before].add(record.school_code)
+            mentioned[before] += 1
     found = []
     for old, targets in sorted(moving.items()):
         (new, *others) = sorted(targets)
-        if others or new == old or new in known_codes:
+        # Every classroom of the old school that the files mention goes to one new code, and the
+        # files do not list the old school itself: that is a recode, not a school that opened.
+        if others or new == old or new in known_codes or old in roster.schools:
             continue
-        count = sum(1 for code in stored.values() if code == old)
-        if sum(1 for r in roster.classrooms.values() if stored.get(r.external_id) == old) == count:
-            found.append((old, new, count))
+        found.append((old, new, mentioned[old]))
     return found
 
 
@@ -274,7 +278,7 @@ def _upsert_classrooms(
     for classroom in existing.values():
         set_committed_value(classroom, "programs", programs.get(classroom.id, []))
         set_committed_value(classroom, "attributes", attributes.get(classroom.id, []))
-    if not accept_blanks and (lost := lost_values(roster, existing, teachers)):
+    if not accept_blanks and (lost := lost_values(roster, existing)):
         raise RosterImportError(lost)
 
     for record in roster.classrooms.values():
@@ -291,19 +295,21 @@ def _upsert_classrooms(
             _apply_classroom(classroom, record, school, teacher)
             summary.classrooms_created += 1
             touched.add(record.school_code)
-        elif _apply_classroom(found, record, school, teacher):
+        else:
+            before = found.school_id
+            if not _apply_classroom(found, record, school, teacher):
+                summary.classrooms_unchanged += 1
+                continue
             summary.classrooms_updated += 1
             touched.add(record.school_code)
-        else:
-            summary.classrooms_unchanged += 1
+            if before != school.id:  # the school it left: devices must drop it there
+                touched.update(code for code, s in schools.items() if s.id == before)
 
 
 _BLANKABLE = ("grade", "subject", "course_level", "students")
 
 
-def lost_values(
-    roster: Roster, existing: Mapping[str, Classroom], teachers: Mapping[str, Teacher]
-) -> list[str]:
+def lost_values(roster: Roster, existing: Mapping[str, Classroom]) -> list[str]:
     """What importing ``roster`` would lose, one line per field: stored values a blank cell
     (or a missing program or attribute) would clear, and recorded course levels a guess from
     the course title would replace. Reports split walkthroughs by these values, so a SIS
@@ -312,8 +318,8 @@ def lost_values(
     guessed: list[str] = []
     for record in roster.classrooms.values():
         classroom = existing.get(record.external_id)
-        if classroom is None:
-            continue
+        if classroom is None or not record.active:
+            continue  # new, or being retired: nothing reports split by is lost
         for name in _BLANKABLE:
             before = getattr(classroom, name)
             if (
@@ -329,6 +335,7 @@ def lost_values(
         if (
             record.course_level_inferred
             and classroom.course_level
+            and not classroom.course_level_inferred  # a guess may replace a guess
             and record.course_level != classroom.course_level
         ):
             guessed.append(record.external_id)
@@ -369,6 +376,8 @@ def _apply_classroom(
     for name in ("grade", "subject", "course_level", "students", "active"):
         if name in record.given:
             changed |= _set(classroom, name, getattr(record, name))
+    if "course_level" in record.given:
+        changed |= _set(classroom, "course_level_inferred", record.course_level_inferred)
     if "programs" in record.given:
         changed |= _replace_rows(
             classroom.programs,

@@ -180,8 +180,9 @@ export function problems(observation, schools) {
       message: `the visit length is over ${MAX_DURATION / 3600} hours: set how long the visit lasted`,
     });
   const { placed } = observation;
+  // Where the server keeps the visit (sync.placeOf): staying there is accepted even after the
+  // classroom moved to another school, as the server's check does.
   const keptPlace =
-    observation.amending &&
     placed &&
     placed.school_id === observation.school_id &&
     placed.classroom_id === observation.classroom_id;
@@ -349,6 +350,7 @@ async function applyResults(queued, answer) {
         }
         if (!observation) continue;
         if (result.head_version_id) observation.server_head = result.head_version_id;
+        if (result.head_version_id === item.version_id) observation.placed = placeOf(item.payload);
         observation.has_conflict = Boolean(result.has_conflict);
         observation.pushed_at = now;
         const more = queued.slice(i + 1).some((q) => q.observation_id === item.observation_id);
@@ -422,6 +424,11 @@ async function applyObservation(s, remote) {
   await store.done(s.observations.put(fromVersion(version, remote, local)));
 }
 
+// The school and classroom of a version the server accepted as a walkthrough's head.
+function placeOf(version) {
+  return { school_id: version.school_id, classroom_id: version.classroom_id };
+}
+
 export function fromVersion(version, remote, local = null) {
   const ratings = {};
   for (const r of version.ratings) {
@@ -433,6 +440,7 @@ export function fromVersion(version, remote, local = null) {
     rubric_version_id: version.rubric_version_id,
     school_id: version.school_id,
     classroom_id: version.classroom_id,
+    placed: placeOf(version),
     calibration_session_id: version.calibration_session_id || null,
     observed_at: version.observed_at,
     context: version.context,

@@ -374,3 +374,34 @@ def test_a_guessed_course_level_does_not_replace_a_recorded_one(oneroster, write
         "or import with --accept-blanks to take the guesses"
     ]
     assert classroom("cls-eng10-1").course_level == "honors"
+
+
+def test_retiring_a_classroom_with_blank_cells_is_not_a_loss(simple, edit):
+    import_and_commit(simple / "schools.csv", simple / "classrooms.csv")
+    path = simple / "classrooms.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    lines[0] = lines[0] + ",active"
+    for i in range(1, len(lines)):
+        lines[i] += ",yes"
+    apbio = next(i for i, line in enumerate(lines) if line.startswith("LIN-APBIO-3,"))
+    cells = lines[apbio].split(",")
+    cells[header.index("course_level")] = ""
+    cells[-1] = "no"
+    lines[apbio] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    import_and_commit(simple / "schools.csv", path)
+    retired = classroom("LIN-APBIO-3")
+    assert (retired.active, retired.course_level) == (False, None)
+
+
+def test_a_course_renamed_in_the_sis_may_change_a_guessed_level(oneroster):
+    """A guess may replace a guess: only a recorded level is protected from one."""
+    import_and_commit(oneroster)
+    assert classroom("cls-eng10-1").course_level_inferred
+    classes = oneroster / "classes.csv"
+    classes.write_text(classes.read_text().replace("English 10 - P1", "Honors English 10 - P1"))
+    courses = oneroster / "courses.csv"
+    courses.write_text(courses.read_text().replace("English 10,", "Honors English 10,", 1))
+    import_and_commit(oneroster)
+    assert classroom("cls-eng10-1").course_level == "honors"

@@ -87,8 +87,9 @@ def test_an_import_that_recodes_a_school_is_refused_until_it_is_recoded(run, sim
     refused = run("roster", "import", *files)
     assert refused.exit_code == 1
     assert (
-        f"every classroom of LIN-HS ({lincoln_classrooms}) would move to the new school LIN-NEW: "
-        "if the school was recoded, run `observe roster recode LIN-HS LIN-NEW` first"
+        f"{lincoln_classrooms} classrooms of LIN-HS in these files would all move to the new "
+        "school LIN-NEW, and the files do not list LIN-HS: if the school was recoded, run "
+        "`observe roster recode LIN-HS LIN-NEW` first"
     ) in refused.output
     assert "Nothing was imported" in refused.output
     assert "LIN-NEW" not in codes()
@@ -130,3 +131,39 @@ def test_classrooms_moving_between_stored_schools_are_not_a_recode(simple):
         c.external_id
         for c in db.session.scalars(select(Classroom).join(School).where(School.code == "OAK-ES"))
     ]
+
+
+def test_a_recode_in_a_file_that_names_only_some_sections_is_still_caught(run, simple, write):
+    """Last year's sections stay active in observe (imports never retire what a file leaves
+    out): a file with only this year's sections under the new code is still a recode."""
+    import_roster([simple / "schools.csv", simple / "classrooms.csv"])
+    db.session.commit()
+    lines = (simple / "classrooms.csv").read_text().splitlines()
+    lincoln = [line for line in lines[1:] if ",LIN-HS," in line]
+    this_year = write(
+        "this-year.csv", lines[0] + "\n" + lincoln[0].replace(",LIN-HS,", ",LIN-NEW,") + "\n"
+    )
+    schools = write("schools-new.csv", "school_code,name\nLIN-NEW,Lincoln High School\n")
+    refused = run("roster", "import", str(schools), str(this_year))
+    assert refused.exit_code == 1
+    assert "1 classroom of LIN-HS in these files would all move to the new school LIN-NEW" in (
+        refused.output
+    )
+
+
+def test_a_class_moving_to_a_school_that_opens_is_an_ordinary_import(simple, write):
+    """The old school is still in the files: a new school opened and took a class."""
+    import_roster([simple / "schools.csv", simple / "classrooms.csv"])
+    db.session.commit()
+    path = simple / "classrooms.csv"
+    lines = path.read_text().splitlines()
+    riverside = [i for i, line in enumerate(lines) if ",RIV-MS," in line]
+    assert riverside
+    for i in riverside:
+        lines[i] = lines[i].replace(",RIV-MS,", ",RIV-NEW,")
+    path.write_text("\n".join(lines) + "\n")
+    schools = simple / "schools.csv"
+    schools.write_text(schools.read_text() + "RIV-NEW,Riverside Annex,middle,North,no,,\n")
+    import_roster([schools, path])
+    db.session.commit()
+    assert "RIV-NEW" in codes() and "RIV-MS" in codes()

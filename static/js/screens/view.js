@@ -51,9 +51,6 @@ export async function viewScreen(id) {
           fresh.dirty = true; // what was rejected is not on the server: it waits until sent again
         }
         fresh.amending = fresh.state === "submitted";
-        // Where the visit happened, as the server keeps it: an amendment that stays there is
-        // accepted even after its classroom moved to another school (sync.problems).
-        if (fresh.amending) fresh.placed = { school_id: fresh.school_id, classroom_id: fresh.classroom_id };
         fresh.status = "draft";
         fresh.rev = (fresh.rev || 0) + 1;
         await store.done(s.observations.put(fresh));
