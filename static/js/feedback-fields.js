@@ -20,7 +20,8 @@ const OPEN_ELSEWHERE = html`<p class="banner banner-error" role="alert">This wal
 
 const counted = (text) => `${(text || "").length} of ${MAX_FEEDBACK} characters`;
 
-// The two fields, for a draft (not for a calibration score: practice, not a visit).
+// The two fields (not for a calibration score: practice, not a visit); read-only unless this
+// tab holds the draft (holdDraft).
 export function feedbackFields(observation, editable = true) {
   if (observation.calibration_session_id) return "";
   const field = (f) => html`<label for="${f.id}">${f.label}</label>
@@ -31,7 +32,7 @@ export function feedbackFields(observation, editable = true) {
   return html`<section class="panel feedback-fields" aria-labelledby="feedback-heading">
     <h2 id="feedback-heading">Feedback for the teacher</h2>
     <p class="muted">The teacher reads these first on the one-page feedback. Both are optional.</p>
-    ${editable ? "" : OPEN_ELSEWHERE}
+    ${!editable && observation.status === "draft" ? OPEN_ELSEWHERE : ""}
     <fieldset class="feedback-fieldset" ${editable ? "" : "disabled"}>
       <legend class="visually-hidden">Feedback for the teacher</legend>
       ${FIELDS.map(field)}

@@ -99,6 +99,29 @@ def test_feedback_typed_offline_survives_a_reload_syncs_and_reaches_the_feedback
     expect(page.locator(".feedback-strengths")).to_contain_text(STRENGTHS)
 
 
+def test_the_fields_are_written_in_one_tab_at_a_time(
+    context: BrowserContext, page: Page, live_server, district
+):
+    """A review screen writes the whole draft's content, as the form does: while the form is
+    open in another tab, it only reads, so neither tab puts back the other's older copy."""
+    open_app(page, live_server)
+    record_walkthrough(page, submit=False)
+    review = page.url.replace("#/observe/", "#/review/")
+    second = context.new_page()
+    second.goto(review)
+    expect(second.get_by_role("alert")).to_contain_text("open in another tab")
+    expect(second.get_by_label("Strengths")).to_be_disabled()
+    page.get_by_role("link", name="Save and go home").click()  # the form lets the draft go
+    second.reload()
+    expect(second.get_by_label("Strengths")).to_be_enabled()
+    second.get_by_label("Strengths").fill(STRENGTHS)
+    second.evaluate("location.hash = '#/'")  # leaving saves, and lets the draft go
+    expect(second.get_by_role("heading", name="Walkthroughs")).to_be_visible()
+    page.goto(review)
+    expect(page.get_by_label("Strengths")).to_have_value(STRENGTHS)
+    expect(page.get_by_label("Strengths")).to_be_enabled()
+
+
 def push_full_walkthrough(client, bearer, observer, school, classroom) -> str:
     """A walkthrough of the full sample rubric (27 look-fors), pushed as a tablet would."""
     version = load_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").version
