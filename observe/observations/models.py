@@ -55,6 +55,10 @@ class Observation(Model):
     duration_seconds: Mapped[int | None] = mapped_column()
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The observer's feedback for the teacher, from the review screen: what went well and one
+    # next step (each at most sync.schemas.MAX_FEEDBACK characters). Empty when not written.
+    strengths: Mapped[str] = mapped_column(Text, default="", server_default="")
+    next_step: Mapped[str] = mapped_column(Text, default="", server_default="")
     state: Mapped[ObservationState] = mapped_column(
         Enum(ObservationState, name="observation_state", values_callable=_values),
         default=ObservationState.SUBMITTED,

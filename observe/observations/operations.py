@@ -98,6 +98,9 @@ def head_columns(payload: dict[str, Any]) -> dict[str, Any]:
         "duration_seconds": payload["duration_seconds"],
         "context": payload["context"],
         "notes": payload["notes"],
+        # Left out of a version that has none (see sync.push.normalise): empty.
+        "strengths": payload.get("strengths", ""),
+        "next_step": payload.get("next_step", ""),
         "state": ObservationState(payload["state"]),
         "calibration_session_id": payload.get("calibration_session_id"),
     }

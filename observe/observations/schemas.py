@@ -44,6 +44,9 @@ def history_json(observation: Observation) -> dict[str, Any]:
     return {
         **observation_json(observation),
         "author": {"id": observation.author_id, "name": people.get(observation.author_id)},
+        # The observer's feedback for the teacher, as the head version says (empty if none).
+        "strengths": observation.strengths,
+        "next_step": observation.next_step,
         "versions": [
             {
                 "id": v.id,

@@ -90,7 +90,8 @@ def reconcile_page(observation_id: str) -> str:
 
 
 def _compare(observation: Observation, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per look-for (and the notes): what each candidate says, and whether they differ."""
+    """One row per look-for (then the strengths, the next step and the notes): what each
+    candidate says, and whether they differ."""
     rows = []
     for criterion in observation.rubric_version.criteria:
         labels = {level["value"]: level["label"] for level in criterion.levels}
@@ -109,6 +110,11 @@ def _compare(observation: Observation, candidates: list[dict[str, Any]]) -> list
                 cells.append({"text": text, "evidence": rating["evidence"]})
         differs = len({(c["text"], c["evidence"]) for c in cells}) > 1
         rows.append({"label": criterion.text, "cells": cells, "differs": differs})
+    for label, key in (("Strengths", "strengths"), ("One next step", "next_step")):
+        cells = [{"text": v["payload"].get(key) or "—", "evidence": ""} for v in candidates]
+        rows.append(
+            {"label": label, "cells": cells, "differs": len({c["text"] for c in cells}) > 1}
+        )
     notes = [{"text": v["payload"]["notes"] or "—", "evidence": ""} for v in candidates]
     rows.append(
         {"label": "Overall notes", "cells": notes, "differs": len({c["text"] for c in notes}) > 1}

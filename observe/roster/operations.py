@@ -95,7 +95,8 @@ def import_roster(
         raise RosterImportError(
             [
                 f"{plural(count, 'classroom')} of {old} in these files would all move to the new "
-                f"school {new}, and the files do not list {old}: if the school was recoded, run `observe roster recode {old} {new}` first, so that its "
+                f"school {new}, and the files do not list {old}: if the school was recoded, run "
+                f"`observe roster recode {old} {new}` first, so that its "
                 "walkthroughs, people and goals follow; to import the new school anyway, "
                 "import again with --accept-moves"
                 for old, new, count in recodes

@@ -574,6 +574,11 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
     # retry of one is still recognised as a duplicate.
     if data.get("calibration_session_id") is not None:
         payload["calibration_session_id"] = data["calibration_session_id"]
+    # Likewise the feedback fields: a version without them (from an app that predates them, or
+    # with nothing written) hashes as it did before they existed.
+    for name in ("strengths", "next_step"):
+        if data.get(name):
+            payload[name] = data[name]
     return payload
 
 

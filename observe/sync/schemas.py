@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from observe.core.validation import MAX_ID, Id, Text, UTCDateTime, printable, text_problem
 
 MAX_NOTES = 20_000
+MAX_FEEDBACK = 500  # strengths, next step: a few sentences each; the feedback stays one page
 MAX_EVIDENCE = 4_000
 MAX_BATCH = 200
 MAX_DURATION = 8 * 3600
@@ -159,6 +160,16 @@ class VersionSchema(Schema):
     notes = Text(
         load_default="",
         validate=validate.Length(max=MAX_NOTES, error="must be at most {max} characters"),
+    )
+    # The observer's feedback for the teacher (the review screen). Optional: app versions from
+    # before them do not send them.
+    strengths = Text(
+        load_default="",
+        validate=validate.Length(max=MAX_FEEDBACK, error="must be at most {max} characters"),
+    )
+    next_step = Text(
+        load_default="",
+        validate=validate.Length(max=MAX_FEEDBACK, error="must be at most {max} characters"),
     )
     # Set when the walkthrough is a participant's score in a calibration session.
     calibration_session_id = Id(allow_none=True, load_default=None)

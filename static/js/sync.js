@@ -67,6 +67,8 @@ export function payloadOf(observation, versionId, baseId, savedAt) {
         evidence: (r.evidence || "").trim(),
       })),
     notes: observation.notes,
+    strengths: (observation.strengths || "").trim(),
+    next_step: (observation.next_step || "").trim(),
     // Only when set: a version without it hashes as it always did on the server.
     ...(observation.calibration_session_id ? { calibration_session_id: observation.calibration_session_id } : {}),
   };
@@ -446,6 +448,8 @@ export function fromVersion(version, remote, local = null) {
     context: version.context,
     ratings,
     notes: version.notes,
+    strengths: version.strengths || "", // left out of a version when empty
+    next_step: version.next_step || "",
     timer: { elapsed: version.duration_seconds || 0, running_since: null },
     state: version.state,
     status: version.state === "submitted" ? "synced" : "draft",

@@ -118,6 +118,26 @@ def test_the_leaders_pages(client, sign_in, push, make_version, setting, create_
     assert db.session.get(Observation, first["observation_id"]).notes == "Edited on the laptop."
 
 
+def test_reconciling_chooses_the_feedback_too(client, sign_in, push, make_version, setting):
+    """Strengths and the next step are compared side by side and kept with the chosen version."""
+    first = make_version(strengths="Pairs explained.")
+    mine = edit_of(first, next_step="Try a turn-and-talk.")
+    theirs = edit_of(first, next_step="Post the sentence frames.")
+    push(first, mine, theirs)
+    sign_in(setting.observer)
+    path = f"/walkthroughs/{first['observation_id']}/reconcile"
+    page = client.get(path).get_data(as_text=True)
+    assert "Try a turn-and-talk." in page and "Post the sentence frames." in page
+    row = page[page.index("One next step") - 200 : page.index("One next step")]
+    assert "row-divergent" in row
+    client.post_form(path, {"version_id": theirs["version_id"]})
+    observation = db.session.get(Observation, first["observation_id"])
+    assert (observation.strengths, observation.next_step) == (
+        "Pairs explained.",
+        "Post the sentence frames.",
+    )
+
+
 def test_deletion_rules(client, bearer, push, make_version, setting, create_user, admin):
     version = make_version()
     push(version)

@@ -87,16 +87,17 @@ def test_the_feedback_page_and_its_pdf(client, sign_in, visit, team, tmp_path):
     sign_in(team.observers[0])
     page = client.get(f"/walkthroughs/{visit}/feedback").get_data(as_text=True)
     assert "Walkthrough feedback" in page and "Grade 3, Riverside Elementary" in page
-    assert "Proficient" in page and "(level 3 of 4)" in page
-    assert "Seen for most students for most of the visit" in page  # the level's descriptor
+    assert "Proficient" in page and '<span class="seen-of">3/4</span>' in page
+    # The level's stock descriptor, once: in the scale, not under the look-for.
+    assert page.count("Seen for most students for most of the visit") == 1
     response = client.get(f"/walkthroughs/{visit}/feedback.pdf")
     assert response.status_code == 200
     text = pdf_text(response.data, tmp_path)
     assert "Walkthrough feedback" in text and "12 minutes" in text
-    assert "Not observed during this visit" in text
+    assert "Not observed in these minutes" in text
     assert "Lively discussion; ask about the exit ticket." in text
     # Evidence is text: markup in it is printed, never fetched or drawn.
-    assert '<img src="http://example.com/x.png">' in text.replace("\n", " ")
+    assert '<img src="http://example.com/x.png">' in " ".join(text.split())
     assert "not an evaluation of the teacher" in text
 
 

@@ -121,7 +121,7 @@ def test_the_mirror_of_a_batch_written_walkthrough_matches_the_careful_path(push
     """The same walkthrough stored alone in a batch and as an edit has the same row."""
     first = make_version(state="draft", notes="Draft.")
     push(first)
-    edit = edit_of(first, state="submitted", notes="Done.")
+    edit = edit_of(first, state="submitted", notes="Done.", strengths="Pairs.", next_step="Wait.")
     push(edit)
     careful = db.session.get(Observation, first["observation_id"])
     batch_version = {**edit, "observation_id": new_id(), "version_id": new_id(),
@@ -129,7 +129,8 @@ def test_the_mirror_of_a_batch_written_walkthrough_matches_the_careful_path(push
     push(batch_version)
     batch = db.session.get(Observation, batch_version["observation_id"])
     columns = ["rubric_version_id", "school_id", "classroom_id", "observed_at"]
-    columns += ["duration_seconds", "context", "notes", "state", "calibration_session_id"]
+    columns += ["duration_seconds", "context", "notes", "strengths", "next_step", "state"]
+    columns += ["calibration_session_id"]
     assert {c: getattr(careful, c) for c in columns} == {c: getattr(batch, c) for c in columns}
     assert batch.submitted_at == datetime.fromisoformat(edit["saved_at"])
     assert batch.head_version_id == batch_version["version_id"]

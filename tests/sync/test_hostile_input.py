@@ -98,6 +98,8 @@ VERSION_FIELDS = [
     "context",
     "ratings",
     "notes",
+    "strengths",
+    "next_step",
     "calibration_session_id",
     "an_unknown_field",
 ]
@@ -248,6 +250,8 @@ def test_hostile_path_ids_answer_4xx(client, bearer, admin, setting, route, valu
     [
         ({"notes": "a\x00b"}, "notes"),
         ({"notes": "\ud800"}, "notes"),
+        ({"strengths": "a\x00b"}, "strengths"),
+        ({"next_step": "\ud800"}, "next_step"),
         ({"an_unknown_field": "a\x00b"}, "an_unknown_field"),
         ({"observed_at": "0001-01-01T00:00:00+14:00"}, "observed_at"),
         ({"saved_at": "9999-12-31T23:59:59-14:00"}, "saved_at"),

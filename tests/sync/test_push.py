@@ -356,3 +356,100 @@ def test_a_walkthrough_stays_amendable_in_its_school_after_its_classroom_moved(
     refused = push(make_version())["results"][0]
     assert refused["status"] == "rejected"
     assert refused["errors"][0]["field"] == "classroom_id"
+
+
+# ---- the feedback fields: strengths and one next step ---------------------------------------
+
+
+def observation_fields(observation: Observation) -> tuple[str, str]:
+    return observation.strengths, observation.next_step
+
+
+def test_strengths_and_next_step_travel_with_the_version(
+    client, bearer, push, make_version, setting
+):
+    version = make_version(strengths="Every pair explained.", next_step="Try a turn-and-talk.")
+    assert push(version)["results"][0]["status"] == "applied"
+    observation = db.session.get(Observation, version["observation_id"])
+    assert (observation.strengths, observation.next_step) == (
+        "Every pair explained.",
+        "Try a turn-and-talk.",
+    )
+    stored = db.session.get(ObservationVersion, version["version_id"]).payload
+    assert (stored["strengths"], stored["next_step"]) == observation_fields(observation)
+    assert push(version)["results"][0]["status"] == "duplicate"  # a retry is recognised
+    # The API's walkthrough JSON carries them, at the top and in the head version.
+    url = f"/api/v1/observations/{version['observation_id']}"
+    walkthrough = client.get(url, headers=bearer(setting.observer)).get_json()
+    assert walkthrough["strengths"] == "Every pair explained."
+    assert walkthrough["next_step"] == "Try a turn-and-talk."
+    assert walkthrough["version"]["next_step"] == "Try a turn-and-talk."
+
+
+def test_an_amendment_keeps_or_changes_them(push, make_version):
+    first = make_version(strengths="Every pair explained.", next_step="Try a turn-and-talk.")
+    # An amendment that changes the ratings only sends them again, as the tablet does.
+    kept = edit_of(first, notes="Amended.")
+    changed = edit_of(kept, next_step="Post the sentence frames.")
+    cleared = edit_of(changed, strengths="", next_step="")
+    assert [r["status"] for r in push(first, kept)["results"]] == ["applied", "applied"]
+    observation = db.session.get(Observation, first["observation_id"])
+    assert observation_fields(observation) == ("Every pair explained.", "Try a turn-and-talk.")
+    push(changed)
+    db.session.refresh(observation)
+    assert observation_fields(observation) == ("Every pair explained.", "Post the sentence frames.")
+    push(cleared)
+    db.session.refresh(observation)
+    assert observation_fields(observation) == ("", "")
+    # Every version keeps what it said.
+    assert db.session.get(ObservationVersion, changed["version_id"]).payload["strengths"] == (
+        "Every pair explained."
+    )
+
+
+def test_too_long_is_refused_by_name_and_stores_nothing(push, make_version):
+    too_long = make_version(strengths="s" * 501, next_step="n" * 500)
+    fine = make_version()
+    results = push(too_long, fine)["results"]
+    assert results[0] == {
+        "version_id": too_long["version_id"],
+        "status": "rejected",
+        "code": "invalid",
+        "errors": [{"field": "strengths", "message": "must be at most 500 characters"}],
+    }
+    assert results[1]["status"] == "applied"  # one bad version never blocks the others
+    assert db.session.get(Observation, too_long["observation_id"]) is None
+    assert db.session.get(ObservationVersion, too_long["version_id"]) is None
+    assert count(Observation) == 1 and count(Rating) == 2
+
+    # An amendment that is too long leaves the walkthrough as it was, head and all.
+    first = make_version(strengths="Every pair explained.")
+    push(first)
+    amended = edit_of(first, next_step="n" * 501, notes="Changed.")
+    result = push(amended)["results"][0]
+    assert result["status"] == "rejected"
+    assert result["errors"] == [{"field": "next_step", "message": "must be at most 500 characters"}]
+    observation = db.session.get(Observation, first["observation_id"])
+    assert observation.head_version_id == first["version_id"]
+    assert (observation.notes, observation.strengths, observation.next_step) == (
+        "Strong opening.",
+        "Every pair explained.",
+        "",
+    )
+    assert db.session.get(ObservationVersion, amended["version_id"]) is None
+
+
+def test_a_version_from_an_app_without_them_is_accepted_and_hashes_as_before(push, make_version):
+    """Older app versions send neither field: the version is applied, the fields are empty,
+    and its stored form (and so its hash, which recognises a retry) is what it was before
+    the fields existed."""
+    old = make_version()
+    assert "strengths" not in old and "next_step" not in old
+    assert push(old)["results"][0]["status"] == "applied"
+    observation = db.session.get(Observation, old["observation_id"])
+    assert observation_fields(observation) == ("", "")
+    stored = db.session.get(ObservationVersion, old["version_id"])
+    assert "strengths" not in stored.payload and "next_step" not in stored.payload
+    # Empty fields sent by a newer app are the same content: a retry is a duplicate.
+    same = {**old, "strengths": "", "next_step": ""}
+    assert push(same)["results"][0]["status"] == "duplicate"

@@ -1,7 +1,8 @@
 // Review and submit: what the draft says, what is not rated yet, and what the server would
 // refuse; submitting queues the version for sync in the same transaction.
 import { saveNow } from "../drafts.js";
-import { go, main } from "../router.js";
+import { editFeedback, feedbackFields, holdDraft } from "../feedback-fields.js";
+import { go, main, onLeave } from "../router.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { html, minutes, render, when } from "../ui.js";
@@ -13,6 +14,7 @@ export async function reviewScreen(id) {
   if (!observation) return notFound();
   const rubric = await store.get("rubrics", observation.rubric_version_id);
   const look = await lookups();
+  const draft = await holdDraft(observation);
   const unrated =
     rubric.criteria.length -
     Object.values(observation.ratings).filter((r) => r.level !== null || r.not_observed).length;
@@ -30,11 +32,17 @@ export async function reviewScreen(id) {
     <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} · visit timer ${timer}</p>
     ${unrated ? notRated : ""}
     ${blocking.length ? refused : ""}
+    ${feedbackFields(observation, draft.held)}
     ${summary(observation, rubric)}
     <div class="actions"><a class="button" href="#/observe/${id}">Back to the form</a>
       <button type="button" class="button button-primary button-big" id="submit"
         ${blocking.length ? "disabled" : ""}>Submit</button></div>`,
   );
+  const leaveFeedback = draft.held ? editFeedback(main, observation) : async () => true;
+  onLeave(async () => {
+    await leaveFeedback();
+    await draft.release();
+  });
   document.getElementById("submit").addEventListener("click", async () => {
     if (!(await saveNow())) return;
     // One strict transaction: the walkthrough becomes submitted and its version enters the

@@ -1,5 +1,6 @@
 // A submitted walkthrough: waiting to sync, on the server, refused by it (needs attention, with
 // what the server said) or deleted there; reopening it makes it a draft again.
+import { feedbackSummary } from "../feedback-fields.js";
 import { photoStatus } from "../photos.js";
 import { go, main } from "../router.js";
 import * as store from "../store.js";
@@ -31,6 +32,7 @@ export async function viewScreen(id) {
     html`<h1>${placeOf(observation, look)}</h1>
     <p class="lede">${when(observation.observed_at)} · ${statusText}${conflict}</p>
     ${attention.length ? refused : ""}
+    ${feedbackSummary(observation)}
     ${summary(observation, rubric)}
     ${await photoStatus(observation)}
     <div class="actions"><a class="button" href="#/">Home</a>
