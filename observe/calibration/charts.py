@@ -93,7 +93,8 @@ def team_agreement(team: dict[str, Any], target: float, name: str) -> Markup | N
     for x, value in enumerate(within):
         if value is not None:
             axes.annotate(charts.percent(value), (x, value), textcoords="offset points",
-                          xytext=(0, 6), ha="center", fontsize=7)  # fmt: skip
+                          xytext=(0, 6), ha="center", fontsize=7, zorder=3,
+                          bbox=charts.LABEL_BOX)  # fmt: skip
     axes.axhline(target, color="#444444", linestyle="--", linewidth=1,
                  label=f"Target {charts.percent(target)} within one")  # fmt: skip
     _session_axis(axes, sessions)

@@ -136,7 +136,8 @@ def goal(progress: dict[str, Any]) -> Markup | None:
             axes.bar(chosen, [shares[i] for i in chosen], width=0.6, color=colour, hatch=hatch,
                      edgecolor="white", label=label)  # fmt: skip
     for x, share in enumerate(shares):
-        axes.text(x, share + 0.02, charts.percent(share), ha="center", fontsize=8)
+        axes.text(x, share + 0.02, charts.percent(share), ha="center", fontsize=8, zorder=3,
+                  bbox=charts.LABEL_BOX)  # fmt: skip
     axes.axhline(target, color="#111111", linestyle="--", linewidth=1.2,
                  label=f"Target {charts.percent(target)}")  # fmt: skip
     many = len(months) > 9
