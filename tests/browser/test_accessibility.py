@@ -101,6 +101,24 @@ def demo_district() -> dict[str, object]:
     }
 
 
+def _sideways(page: Page, where: str) -> list[str]:
+    """The page itself must not scroll sideways (a wide table scrolls in its own region): the
+    outermost elements that reach past the window's right edge."""
+    wide = page.evaluate(
+        """() => {
+          const edge = document.documentElement.clientWidth;
+          if (document.documentElement.scrollWidth <= edge) return [];
+          const past = [...document.body.querySelectorAll("*")].filter(
+            (e) => e.getBoundingClientRect().right > edge + 1);
+          const name = (e) => e.tagName.toLowerCase() + (e.id ? `#${e.id}` : "")
+            + (typeof e.className === "string" && e.className ? `.${e.className.split(" ")[0]}`
+              : "");
+          return past.filter((e) => !past.includes(e.parentElement)).map(name);
+        }"""
+    )
+    return [f"scrolls sideways on {where}: {element}" for element in wide]
+
+
 def _sign_in(page: Page, base: str, email: str, path: str) -> None:
     page.goto(f"{base}/sign-in?next={path}")
     page.get_by_label("Email").fill(email)
@@ -118,7 +136,7 @@ def test_axe_finds_what_it_should(page: Page):
 
 
 @pytest.mark.parametrize("orientation", TABLET_VIEWPORTS)
-def test_every_server_page_passes_axe(
+def test_every_server_page_passes_axe_and_never_scrolls_sideways(
     page: Page, live_server, demo_district, screenshot_dir, orientation
 ):
     width, height = TABLET_VIEWPORTS[orientation]
@@ -133,6 +151,7 @@ def test_every_server_page_passes_axe(
         response = page.goto(live_server + path.format(**demo_district))
         assert response and response.ok, f"{name}: {response and response.status}"
         found += axe.violations(page, name)
+        found += _sideways(page, name)
         shot = "".join(c for c in name if c.isalnum() or c == " ").replace(" ", "-")
         page.screenshot(path=screenshot_dir / f"axe-{shot}-{orientation}.png", full_page=True)
     assert found == []
