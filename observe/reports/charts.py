@@ -110,7 +110,10 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
 
 
 def for_summary(report: dict[str, Any]) -> dict[str, Markup]:
+    """The summary's charts by name; each goal's as ``goal-<id>``, so the printed report (the
+    goals page has no PDF) carries their months too."""
     made = {"dimensions": dimensions(report), "trend": trend(report), "heatmap": heatmap(report)}
+    made |= {f"goal-{g['id']}": goal(g) for g in report.get("goals", [])}
     return {name: svg for name, svg in made.items() if svg is not None}
 
 

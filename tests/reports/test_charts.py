@@ -6,6 +6,7 @@ from __future__ import annotations
 from observe.reports import charts
 from tests.calibration.test_charts import svgs, text_of
 from tests.reports.test_goals import goal_body, visits  # noqa: F401 (a fixture)
+from tests.reports.test_pdf import pdf_text
 
 PROGRESS = {
     "id": 4,
@@ -63,3 +64,29 @@ def test_the_goals_page_draws_each_goal_without_its_hidden_months(
     )
     assert "2026-09" not in svg and "2026-11" not in svg
     assert "not shown: fewer than 10 walkthroughs" in page  # the table keeps its rows
+
+
+def test_the_summary_and_its_pdf_carry_each_goals_chart(
+    client,
+    bearer,
+    sign_in,
+    team,
+    visits,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+):
+    goal = client.post("/api/v1/goals", json=goal_body(team), headers=bearer(team.facilitator))
+    goal_id = goal.get_json()["id"]
+    sign_in(team.facilitator)
+    query = f"rubric_version_id={team.version.id}"
+    page = client.get(f"/reports/summary?{query}").get_data(as_text=True)
+    svg = svgs(page)[f"chart-goal-{goal_id}"]
+    assert "2026-10: 75% of ratings, 12 walkthroughs, met." in text_of(svg, "desc")
+    assert "2026-09" not in svg and "2026-11" not in svg
+
+    pdf = client.get(f"/reports/summary.pdf?{query}")
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.get_data(), tmp_path)
+    assert "Share at Proficient or above, month by month" in text
+    assert "Every student explains their reasoning (months with fewer than 10" in " ".join(
+        text.split()
+    )
