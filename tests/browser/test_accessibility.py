@@ -158,7 +158,7 @@ def test_every_server_page_passes_axe_and_never_scrolls_sideways(
 
 
 @pytest.mark.parametrize("orientation", TABLET_VIEWPORTS)
-def test_every_tablet_screen_passes_axe(
+def test_every_tablet_screen_passes_axe_and_never_scrolls_sideways(
     context: BrowserContext, page: Page, live_server, demo_district, screenshot_dir, orientation
 ):
     width, height = TABLET_VIEWPORTS[orientation]
@@ -191,6 +191,7 @@ def test_every_tablet_screen_passes_axe(
             )
             page.wait_for_load_state("networkidle")
         found += axe.violations(page, f"app {name}")
+        found += _sideways(page, f"app {name}")
         shot = name.replace(" ", "-")
         page.screenshot(path=screenshot_dir / f"axe-app-{shot}-{orientation}.png", full_page=True)
     assert found == []
