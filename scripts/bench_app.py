@@ -2,9 +2,11 @@
 
 Run on demand:  .venv/bin/python scripts/bench_app.py
 Starts gunicorn on a throwaway SQLite database with the demo district, signs in with Debian's
-Chromium, and measures (1) the bytes of HTML, JS and CSS the app downloads (icons aside), raw
-and gzip-compressed, and (2) the time from navigating to a draft's form with no network to the
-moment its level buttons can be tapped, median of several cold starts.
+Chromium, and measures (1) the bytes of everything the service worker precaches (the app page,
+the manifest, JS, CSS and icons) as served — uncompressed, which is what the budget counts
+(observe/tablet/views.py, SHELL_BUDGET_BYTES) — and gzip-compressed for comparison, and (2) the
+time from navigating to a draft's form with no network to the moment its level buttons can be
+tapped, median of several cold starts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from observe.tablet.views import SHELL_BUDGET_BYTES
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
 CHROMIUM_ARGS = [
@@ -31,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]  # fmt: skip
 PASSWORD = "bench-password-1"
-GOAL_BYTES = 150_000
 
 
 def serve(workdir: Path, port: int) -> subprocess.Popen:
@@ -62,10 +65,7 @@ def shell_size(base: str) -> tuple[int, int, list[tuple[str, int]]]:
     worker = urllib.request.urlopen(base + "/sw.js").read().decode()
     start = worker.index("const PRECACHE = ") + len("const PRECACHE = ")
     urls = json.loads(worker[start : worker.index(";", start)])
-    files = []
-    for url in urls:
-        if url.endswith((".html", ".js", ".css", "/app/")):
-            files.append((url, urllib.request.urlopen(base + url).read()))
+    files = [(url, urllib.request.urlopen(base + url).read()) for url in urls]
     raw = sum(len(body) for _, body in files)
     packed = sum(len(gzip.compress(body)) for _, body in files)
     return raw, packed, [(url, len(body)) for url, body in files]
@@ -116,11 +116,19 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
-    print("App shell (HTML + JS + CSS, icons aside)")
+    print("App shell: everything the service worker precaches (page, manifest, JS, CSS, icons)")
     for url, size in files:
-        print(f"  {url:<32} {size:>8,} bytes")
-    verdict = "PASS" if raw <= GOAL_BYTES else "MISS"
-    print(f"  total {raw:,} bytes raw, {packed:,} gzip; goal <= {GOAL_BYTES:,}: {verdict}")
+        print(f"  {url:<40} {size:>8,} bytes")
+    kinds: dict[str, int] = {}
+    for url, size in files:
+        kind = url.rsplit(".", 1)[-1] if "/static/" in url else "page and manifest"
+        kinds[kind] = kinds.get(kind, 0) + size
+    print("  by kind: " + ", ".join(f"{kind} {size:,}" for kind, size in sorted(kinds.items())))
+    verdict = "PASS" if raw <= SHELL_BUDGET_BYTES else "OVER"
+    print(
+        f"  total {raw:,} bytes as served (uncompressed), {packed:,} gzip; "
+        f"budget <= {SHELL_BUDGET_BYTES:,} uncompressed: {verdict}"
+    )
     print(
         f"Offline cold start to a usable form, {len(times)} runs: "
         f"median {statistics.median(times) * 1000:.0f} ms, "

@@ -35,3 +35,15 @@ ensure_venv() {
   echo "==> Installing observe${extras:+ with $extras} into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras:+[$extras]}"
 }
+
+# The JavaScript tools in package.json (Biome for scripts/lint-js, axe-core for the browser
+# tests' accessibility checks) in node_modules/: installed (again) only when one is missing or
+# the lockfile changed since the last install. The app itself never needs them.
+node_tools_ensure() {
+  command -v npm >/dev/null || apt_ensure nodejs npm
+  if [ ! -x node_modules/.bin/biome ] || [ ! -f node_modules/axe-core/axe.min.js ] \
+    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "==> Installing the JavaScript tools (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+}

@@ -186,7 +186,10 @@ def print_session_report(
 
 @bp.get("/trends")
 def trends_page() -> str:
+    thresholds = report.Thresholds.from_config()
+    built = trends.build(current_user, thresholds)
     return render_template(
         "calibration/trends.html",
-        trends=trends.build(current_user, report.Thresholds.from_config()),
+        trends=built,
+        charts=charts.for_trends(built, thresholds.within_one),
     )

@@ -54,6 +54,8 @@ def percent_axis(axis: Any) -> None:
 LEVEL_COLOURS = ["#a4161a", "#e09f3e", "#6c9a8b", "#1d4e89", "#5b3a8e", "#444444"]
 HATCHES = ["xx", "//", "..", "", "\\\\", "++"]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
+# Behind a printed value, so a target line running through it never strikes it out.
+LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "pad": 1}
 
 
 def svg_markup(figure: Any, name: str, title: str, description: str) -> Markup:

@@ -1,4 +1,5 @@
-"""The summary report's charts (see observe/core/charts.py for how charts are drawn)."""
+"""The summary report's and the equity goals' charts (see observe/core/charts.py for how charts
+are drawn)."""
 
 from __future__ import annotations
 
@@ -109,5 +110,65 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
 
 
 def for_summary(report: dict[str, Any]) -> dict[str, Markup]:
+    """The summary's charts by name; each goal's as ``goal-<id>``, so the printed report (the
+    goals page has no PDF) carries their months too."""
     made = {"dimensions": dimensions(report), "trend": trend(report), "heatmap": heatmap(report)}
+    made |= {f"goal-{g['id']}": goal(g) for g in report.get("goals", [])}
     return {name: svg for name, svg in made.items() if svg is not None}
+
+
+def goal(progress: dict[str, Any]) -> Markup | None:
+    """One equity goal's share month by month, as bars against its target line. A month the
+    table hides (too few walkthroughs) is left out, figure and name alike, as from the summary's
+    trend: the chart shows nothing the table does not."""
+    months = [m for m in progress["months"] if m["share"] is not None]
+    if not months:
+        return None
+    target = progress["target_share"]
+    plt = charts.pyplot()
+    figure, axes = plt.subplots(figsize=(7.2, 2.7))
+    positions = list(range(len(months)))
+    shares = [m["share"] for m in months]
+    met = [share >= target for share in shares]
+    for reached, colour, hatch, label in (
+        (True, charts.LEVEL_COLOURS[3], "", "At or above the target"),
+        (False, charts.LEVEL_COLOURS[1], "//", "Below the target"),
+    ):
+        chosen = [i for i in positions if met[i] is reached]
+        if chosen:
+            axes.bar(chosen, [shares[i] for i in chosen], width=0.6, color=colour, hatch=hatch,
+                     edgecolor="white", label=label)  # fmt: skip
+    for x, share in enumerate(shares):
+        axes.text(x, share + 0.02, charts.percent(share), ha="center", fontsize=8, zorder=3,
+                  bbox=charts.LABEL_BOX)  # fmt: skip
+    axes.axhline(target, color="#111111", linestyle="--", linewidth=1.2,
+                 label=f"Target {charts.percent(target)}")  # fmt: skip
+    many = len(months) > 9
+    axes.set_xticks(positions, [m["month"] for m in months], rotation=35 if many else 0,
+                    ha="right" if many else "center")  # fmt: skip
+    axes.set_xlim(-0.6, len(months) - 0.4)
+    axes.set_ylim(0, 1.08)
+    charts.percent_axis(axes.yaxis)
+    axes.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.1 * many),
+                frameon=False, fontsize=8)  # fmt: skip
+    at_least = progress["at_least_label"]
+    axes.set_title(textwrap.fill(f"Share at {at_least} or above, month by month", 70), loc="left",
+                   fontsize=10)  # fmt: skip
+    hidden = len(progress["months"]) - len(months)
+    description = (
+        f"Target {charts.percent(target)} at {at_least} or above. "
+        + "; ".join(
+            f"{m['month']}: {charts.percent(m['share'])} of ratings, {m['observations']} "
+            f"walkthroughs, {'met' if m['share'] >= target else 'below the target'}"
+            for m in months
+        )
+        + (
+            f". {hidden} month{'s' * (hidden != 1)} not shown: fewer than "
+            f"{progress['min_group']} walkthroughs."
+            if hidden
+            else "."
+        )
+    )
+    return charts.svg_markup(
+        figure, f"chart-goal-{progress['id']}", f"{progress['title']}: share by month", description
+    )

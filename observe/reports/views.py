@@ -215,6 +215,7 @@ def _goals_page(
     return render_template(
         "reports/goals.html",
         goals=listed,
+        goal_charts={g["id"]: charts.goal(g) for g in listed},
         versions=versions,
         schools=visible_schools(current_user),
         targets=_goal_targets(versions),

@@ -19,6 +19,13 @@ bp = Blueprint("tablet", __name__)
 # Everything the app needs offline, besides the page itself.
 _PRECACHED_DIRS = ("js", "css", "icons")
 
+# What the service worker precaches (the page, the manifest, JS, CSS, icons) may weigh at most
+# this many bytes as served, uncompressed: the server sends them as they are (a proxy in front
+# may compress, but nothing here can count on one) and Cache Storage keeps them as they are.
+# Photos are the walkthroughs' data, in IndexedDB, not part of the shell.
+# tests/tablet/test_views_shell_size.py holds it; scripts/bench_app.py prints it.
+SHELL_BUDGET_BYTES = 150_000
+
 
 @cache
 def _static_files() -> tuple[str, ...]:

@@ -167,6 +167,13 @@ def test_the_facilitator_reveals_reads_the_report_and_records_consensus(
     expect(observers.get_by_role("row", name="Tom Becker")).to_contain_text("Lenient")
     assert serious_violations(page) == [], "the report"
     page.screenshot(path=screenshot_dir / f"calibration-report-{orientation}.png", full_page=True)
+    # The consensus sits next to the look-for: in portrait too, no scrolling sideways to it.
+    grid = page.get_by_role("region", name="Table of every score; scrolls sideways")
+    header = grid.get_by_role("columnheader", name="Consensus")
+    header.scroll_into_view_if_needed()
+    box = header.bounding_box()
+    assert box and box["x"] + box["width"] <= width, box
+    grid.screenshot(path=screenshot_dir / f"calibration-grid-{orientation}.png")
 
     consensus = page.get_by_role("region", name="Record the consensus")
     consensus.get_by_label("Agreed level").first.select_option("2")

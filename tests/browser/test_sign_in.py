@@ -1,21 +1,17 @@
 """A person signs in on a tablet, in a real browser."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from observe.core.permissions import Role
+from tests.browser import axe
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.conftest import PASSWORD
 
 
 def serious_violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    """The serious and critical axe violations on the page (tests/browser/axe.py)."""
+    return axe.violations(page)
 
 
 @pytest.mark.parametrize("orientation", TABLET_VIEWPORTS)
