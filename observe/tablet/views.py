@@ -8,6 +8,7 @@ worker can cache it and start the app with no network.
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
@@ -16,8 +17,10 @@ from observe import paths
 
 bp = Blueprint("tablet", __name__)
 
-# Everything the app needs offline, besides the page itself.
+# Everything the app needs offline, besides the page itself: every module and icon, and the
+# stylesheets the app's page links (the server's pages have their own, which the app never uses).
 _PRECACHED_DIRS = ("js", "css", "icons")
+_LINKED_STYLESHEET = re.compile(r"filename='(css/[^']+)'")
 
 # What the service worker precaches (the page, the manifest, JS, CSS, icons) may weigh at most
 # this many bytes as served, uncompressed: the server sends them as they are (a proxy in front
@@ -29,11 +32,14 @@ SHELL_BUDGET_BYTES = 150_000
 
 @cache
 def _static_files() -> tuple[str, ...]:
+    page = (paths.TEMPLATES / "tablet/app.html").read_text(encoding="utf-8")
+    linked = set(_LINKED_STYLESHEET.findall(page))
     found = []
     for folder in _PRECACHED_DIRS:
         for path in sorted((paths.STATIC / folder).rglob("*")):
-            if path.is_file():
-                found.append(path.relative_to(paths.STATIC).as_posix())
+            name = path.relative_to(paths.STATIC).as_posix()
+            if path.is_file() and (folder != "css" or name in linked):
+                found.append(name)
     return tuple(found)
 
 

@@ -364,6 +364,7 @@ def test_a_guessed_course_level_does_not_replace_a_recorded_one(oneroster, write
     recorded = classroom("cls-eng10-1")
     assert recorded.course_level == "general"  # guessed from "English 10" at the first import
     recorded.course_level = "honors"  # as an export with metadata.course_level recorded it
+    recorded.course_level_inferred = False
     db.session.commit()
     with pytest.raises(RosterImportError) as refused:
         import_roster([oneroster])
