@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
+from observe.accounts.models import User
 from observe.calibration.models import CalibrationSession
 from observe.demo import EMAIL_DOMAIN, build_demo
 from observe.extensions import db
@@ -48,6 +49,8 @@ SERVER_PAGES = {
     "schools (roster)": "/schools",
     "a school's classrooms": "/schools/{school}",
     "audit log": "/admin/audit",
+    "people": "/admin/people",
+    "a person": "/admin/people/{person}",
     "settings": "/settings",
 }
 SIGNED_OUT_PAGES = {"sign-in": "/sign-in"}
@@ -98,6 +101,7 @@ def demo_district() -> dict[str, object]:
         "open_session": by_state[False],
         "revealed_session": by_state[True],
         "school": db.session.scalars(select(School.code).where(School.code == "RHS")).one(),
+        "person": db.session.scalars(select(User.id).where(User.email == OBSERVER)).one(),
     }
 
 
