@@ -3,12 +3,14 @@
 from observe.accounts.models import ApiToken, User, user_school
 from observe.audit.models import AuditEvent
 from observe.calibration.models import (
+    CalibrationReminder,
     CalibrationSession,
     ConsensusScore,
     calibration_participant,
 )
 from observe.core.changes import Change, ChangeCounter
 from observe.observations.models import (
+    FeedbackSend,
     Observation,
     ObservationVersion,
     Rating,
@@ -37,6 +39,7 @@ from observe.sync.models import TabletDevice
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "CalibrationReminder",
     "CalibrationSession",
     "Change",
     "ChangeCounter",
@@ -49,6 +52,7 @@ __all__ = [
     "CriterionDimension",
     "CriterionKind",
     "EquityDimension",
+    "FeedbackSend",
     "Goal",
     "Observation",
     "ObservationVersion",
