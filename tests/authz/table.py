@@ -276,6 +276,12 @@ ROUTES: dict[str, Row] = {
     "POST /calibration/<int:session_id>/reveal": page(
         "sign-in 403 403 302 404 302", Case(args=_open)
     ),
+    # Remind a participant: the facilitator or an admin. Both have scored here, so the page
+    # says so (a redirect with the message) and nothing is sent.
+    "POST /calibration/<int:session_id>/remind/<int:user_id>": page(
+        "sign-in 403 403 302 404 302",
+        Case(args=lambda d: {**_open(d), "user_id": d.user_id("observer")}),
+    ),
     "POST /calibration/<int:session_id>/consensus": page(
         "sign-in 403 403 302 404 302",
         Case(
