@@ -146,25 +146,30 @@ def send(to: str, subject: str, body: str) -> str:
                     client.ehlo()
                 elif settings.username:
                     raise MailUnavailable(
-                        f"The mail server {settings.where} does not offer STARTTLS, and "
-                        "observe does not send a password in clear. Nothing was sent."
+                        "The mail server does not offer STARTTLS, and observe does not send "
+                        "a password in clear (an administrator checks OBSERVE_SMTP_URL). "
+                        "Nothing was sent."
                     )
             if settings.username:
                 client.login(settings.username, settings.password)
             client.send_message(message)
-    except smtplib.SMTPRecipientsRefused:
+    # The server's address goes to the log, for an administrator, not into the message, which
+    # the tablet shows its observer.
+    except smtplib.SMTPRecipientsRefused as error:
+        current_app.logger.warning("%s refused the recipient %s: %s", settings.where, to, error)
         raise MailUnavailable(
-            f"The mail server {settings.where} refused the address {to}. Nothing was sent.",
+            f"The mail server refused the address {to}. Nothing was sent."
         ) from None
-    except smtplib.SMTPAuthenticationError:
+    except smtplib.SMTPAuthenticationError as error:
+        current_app.logger.warning("%s refused observe's login: %s", settings.where, error)
         raise MailUnavailable(
-            f"The mail server {settings.where} refused observe's user name or password "
-            "(OBSERVE_SMTP_URL). Nothing was sent."
+            "The mail server refused observe's user name or password (an administrator checks "
+            "OBSERVE_SMTP_URL). Nothing was sent."
         ) from None
     except (OSError, smtplib.SMTPException) as error:
         current_app.logger.warning("mail to %s through %s failed: %s", to, settings.where, error)
         raise MailUnavailable(
-            f"The mail server {settings.where} could not be reached or refused the message; "
-            "nothing was sent. Try again later."
+            "The mail server could not be reached or refused the message; nothing was sent. "
+            "Try again later."
         ) from None
     return str(message["Message-ID"])
