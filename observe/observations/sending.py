@@ -243,14 +243,14 @@ def acknowledge(send: FeedbackSend, reflection: str) -> None:
             details={"reflection": f"at most {MAX_REFLECTION} characters"},
         )
     now = utcnow()
-    who = {"actor_email": send.sent_to, "object_type": "observation"}
     if send.acknowledged_at is None:
         send.acknowledged_at = now
         record(
             "feedback.acknowledged",
             object_id=send.observation_id,
+            object_type="observation",
             detail={"send_id": send.id, "via": "teacher's link"},
-            **who,
+            actor_email=send.sent_to,
         )
     if reflection and reflection != send.reflection:
         send.reflection = reflection
@@ -258,7 +258,8 @@ def acknowledge(send: FeedbackSend, reflection: str) -> None:
         record(
             "feedback.reflected",
             object_id=send.observation_id,
+            object_type="observation",
             detail={"send_id": send.id, "characters": len(reflection), "via": "teacher's link"},
-            **who,
+            actor_email=send.sent_to,
         )
     db.session.flush()
