@@ -283,15 +283,48 @@ def test_a_deleted_walkthrough_link_is_a_410(client, bearer, setting, visit, mai
     send(client, headers, visit, expect=404)
 
 
-def test_the_feedback_loop_in_the_list(client, bearer, setting, visit, push, make_version, mailbox):
+def test_the_feedback_loop_in_the_list(
+    client, bearer, setting, visit, push, make_version, mailbox, sign_in
+):
     headers = bearer(setting.observer)
-    old = make_version(observed_at=(datetime.now().astimezone() - timedelta(days=20)).isoformat())
-    push(old)
+    now = datetime.now().astimezone()
+
+    def visited(days_ago: float, **fields) -> None:
+        push(make_version(observed_at=(now - timedelta(days=days_ago)).isoformat(), **fields))
+
+    visited(20)  # never sent, and its two school days are long past: late
+    visited(0.01)  # not sent yet, but today: still has time
+    visited(1, classroom_id=None)  # a whole-school visit: no teacher, not counted
+    visited(40)  # before the last 30 days: outside the default period
     send(client, headers, visit, expect=201)
-    loop = client.get("/api/v1/observations", headers=headers).get_json()["feedback_loop"]
-    # The recent visit was sent on time; the old one never was and its time has passed.
-    assert loop == {"walkthroughs": 2, "on_time": 1, "waiting": 0, "share": 0.5, "school_days": 2}
-    assert client.get("/api/v1/observations?limit=1", headers=headers).get_json()["feedback_loop"]
+    answer = client.get("/api/v1/observations", headers=headers).get_json()
+    loop = answer["feedback_loop"]
+    today = date.today()
+    assert loop == {
+        "walkthroughs": 3,
+        "on_time": 1,
+        "waiting": 1,
+        "share": 0.5,
+        "school_days": 2,
+        "from": (today - timedelta(days=29)).isoformat(),
+        "to": today.isoformat(),
+    }
+    # Chosen dates replace the default period: the 40-day-old visit counts, and is late.
+    since = (today - timedelta(days=60)).isoformat()
+    loop = client.get(f"/api/v1/observations?from={since}", headers=headers).get_json()
+    assert loop["feedback_loop"]["walkthroughs"] == 4
+    assert loop["feedback_loop"]["share"] == round(1 / 3, 4)
+    # Counted once, on the first page; later pages carry null.
+    first = client.get("/api/v1/observations?limit=1", headers=headers).get_json()
+    assert first["feedback_loop"]["walkthroughs"] == 3
+    following = client.get(
+        f"/api/v1/observations?limit=1&cursor={first['next_cursor']}", headers=headers
+    ).get_json()
+    assert following["feedback_loop"] is None
+    sign_in(setting.observer)
+    page = client.get("/walkthroughs/").get_data(as_text=True)
+    assert "50% of walkthroughs (1 of 2)" in page and "1 more still have time" in page
+    assert "the last 30 days" in page and "holidays are not known" in page
 
 
 # ---- school days, pure -------------------------------------------------------------------------
