@@ -107,6 +107,7 @@ def test_feedback_sent_offline_reaches_the_teacher_who_replies(
     page.reload()
     expect(page.get_by_text("Read by Maya Lopez")).to_be_visible()
     expect(page.locator(".reflection")).to_contain_text("more wait time")
+    assert serious_violations(page) == []
     page.screenshot(path=screenshot_dir / "app-feedback-read-portrait.png", full_page=True)
     observation = db.session.scalars(select(Observation)).one()
     page.goto(f"{live_server}/walkthroughs/{observation.id}")

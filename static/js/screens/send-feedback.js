@@ -42,7 +42,7 @@ export async function showFeedbackPanel(section, observation) {
   const draw = async () => {
     const item = await feedbackOf(observation.id);
     const canSend = !item || item.status === "refused";
-    const read = html`<a class="button" href="/walkthroughs/${observation.id}/feedback">Read it</a>`;
+    const read = html`<a class="button" href="/walkthroughs/${observation.id}/feedback">Open the feedback</a>`;
     const send = html`<button type="button" class="button button-primary"
       id="send-feedback">${item ? "Try again" : "Send feedback to the teacher"}</button>`;
     render(
