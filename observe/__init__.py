@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.errors import register_error_handlers
     from observe.home.views import bp as home_bp
     from observe.observations.views import bp as walkthroughs_bp
+    from observe.observations.views import teacher_bp as teacher_feedback_bp
     from observe.photos.views import bp as photos_bp
     from observe.reports.views import bp as reports_bp
     from observe.roster.views import bp as roster_bp
@@ -88,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_filters(app)
     blueprints = [home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp]
     blueprints += [reports_bp, api_bp, tablet_bp, audit_bp, people_bp, photos_bp]
+    blueprints += [teacher_feedback_bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_commands(app)

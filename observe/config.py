@@ -54,6 +54,31 @@ def _seconds(name: str, default: float, high: float) -> float:
     return _number(name, default, 0.0, high, f"a number of seconds from 0 to {high:g}")
 
 
+def _smtp_url() -> str:
+    """``OBSERVE_SMTP_URL`` checked when the app starts: a misspelt one stops it, saying why."""
+    from observe.core.mail import parse_smtp_url
+
+    url = os.environ.get("OBSERVE_SMTP_URL", "").strip()
+    if url:
+        try:
+            parse_smtp_url(url)
+        except ValueError as error:
+            raise RuntimeError(str(error)) from None
+    return url
+
+
+def _base_url() -> str:
+    from observe.core.mail import check_base_url
+
+    url = os.environ.get("OBSERVE_BASE_URL", "").strip()
+    if not url:
+        return ""
+    try:
+        return check_base_url(url)
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
+
+
 def database_url(instance_path: str) -> str:
     """``DATABASE_URL`` when set, else an SQLite file in the instance folder."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -179,6 +204,16 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         # "on": everyone may sign in with a password; "admins": district admins only (a way in
         # when the provider is down), everyone else through single sign-on.
         "OBSERVE_PASSWORD_SIGN_IN": os.environ.get("OBSERVE_PASSWORD_SIGN_IN", "on"),
+        # E-mail (observe/core/mail.py, docs/deployment.md): the server to send through
+        # (smtp://user:pass@host:587 with STARTTLS, smtps:// for TLS at once), the sender, and
+        # how long to wait for the server. Unset: nothing is e-mailed, and saying so is a 503.
+        "OBSERVE_SMTP_URL": _smtp_url(),
+        "OBSERVE_MAIL_FROM": os.environ.get("OBSERVE_MAIL_FROM", "").strip(),
+        "OBSERVE_SMTP_TIMEOUT": _seconds("OBSERVE_SMTP_TIMEOUT", 10.0, 120.0),
+        # The site's public address: links in e-mails are built on it.
+        "OBSERVE_BASE_URL": _base_url(),
+        # How long the link a teacher is e-mailed to read their feedback keeps working.
+        "OBSERVE_FEEDBACK_LINK_DAYS": _days("OBSERVE_FEEDBACK_LINK_DAYS", 30),
     }
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(instance_path)

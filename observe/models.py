@@ -3,12 +3,14 @@
 from observe.accounts.models import ApiToken, User, user_school
 from observe.audit.models import AuditEvent
 from observe.calibration.models import (
+    CalibrationReminder,
     CalibrationSession,
     ConsensusScore,
     calibration_participant,
 )
 from observe.core.changes import Change, ChangeCounter
 from observe.observations.models import (
+    FeedbackSend,
     Observation,
     ObservationVersion,
     Rating,
@@ -38,6 +40,7 @@ from observe.sync.models import TabletDevice
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "CalibrationReminder",
     "CalibrationSession",
     "Change",
     "ChangeCounter",
@@ -50,6 +53,7 @@ __all__ = [
     "CriterionDimension",
     "CriterionKind",
     "EquityDimension",
+    "FeedbackSend",
     "Goal",
     "Observation",
     "ObservationVersion",

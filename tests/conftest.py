@@ -29,6 +29,7 @@ from observe.extensions import db
 from observe.roster.models import Classroom, School
 from observe.rubrics.models import RubricVersion
 from observe.rubrics.operations import load_rubric_file
+from tests.mailbox import mailbox  # noqa: F401 (a fixture: a real SMTP server on 127.0.0.1)
 
 # The suite's property tests (hypothesis, schemathesis) draw the same examples on every run, so a
 # run fails only for a change, never for a new draw; `--hypothesis-profile=explore` draws new

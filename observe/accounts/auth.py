@@ -41,6 +41,9 @@ PUBLIC_ENDPOINTS = {
     "tablet.app",
     "tablet.service_worker",
     "tablet.manifest",
+    # A teacher's feedback, opened from the e-mailed link: the signed link is the credential
+    # (observe/observations/sending.py; what its holder can do is in docs/security.md).
+    "teacher_feedback.teacher_page",
 }
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _SESSION_ID = re.compile(r"(\d{1,18}):(\d{1,18})", re.ASCII)

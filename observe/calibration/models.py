@@ -108,3 +108,19 @@ class ConsensusScore(Model):
 
     session: Mapped[CalibrationSession] = relationship(back_populates="consensus")
     criterion: Mapped[Criterion] = relationship()
+
+
+class CalibrationReminder(Model):
+    """The last time a participant who had not scored was e-mailed a reminder: at most one
+    an hour each (``sessions.remind``). Every reminder is in the audit log too."""
+
+    __tablename__ = "calibration_reminder"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("calibration_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    reminded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reminded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

@@ -12,10 +12,11 @@ from werkzeug.wrappers import Response
 
 from observe.accounts.models import User
 from observe.audit.operations import record_now
-from observe.calibration import access, charts, report, sessions, trends
+from observe.calibration import access, charts, reminders, report, sessions, trends
 from observe.calibration.models import CalibrationSession
 from observe.core import clock
 from observe.core.database import begin_write
+from observe.core.mail import MailUnavailable
 from observe.core.pdf import pdf_response, render_pdf
 from observe.core.permissions import allowed
 from observe.core.validation import form_number
@@ -102,6 +103,7 @@ def show(session_id: int) -> str:
         "session": session,
         "progress": sessions.progress(session),
         "can_manage": allowed(current_user, access.MANAGE, session),
+        "reminded": reminders.last_reminded(session),
     }
     if session.is_revealed:
         built = report.build(current_user, session, report.Thresholds.from_config())
@@ -124,6 +126,22 @@ def reveal(session_id: int) -> Response:
         db.session.commit()
         flash("The scores are revealed. Scoring is closed.", "success")
     return redirect(url_for("calibration.show", session_id=session_id))
+
+
+@bp.post("/<int:session_id>/remind/<int:user_id>")
+def remind(session_id: int, user_id: int) -> Response:
+    """E-mail a participant who has not scored a link to the app (at most once an hour)."""
+    begin_write()
+    session = sessions.get_session(current_user, session_id)
+    try:
+        reminded = reminders.remind(current_user, session, user_id)
+    except (Conflict, MailUnavailable) as error:  # a Forbidden is a 403, as elsewhere
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Reminded {reminded.name} by e-mail to score the lesson.", "success")
+    return redirect(url_for("calibration.show", session_id=session_id) + "#progress-heading")
 
 
 @bp.post("/<int:session_id>/consensus")

@@ -33,3 +33,18 @@ def can_read(who: Principal, observation: Any) -> bool:
 def can_delete(who: Principal, observation: Any) -> bool:
     """Delete a walkthrough: its author or a district admin."""
     return observation.author_id == who.id or who.is_district_admin
+
+
+SEND_FEEDBACK = "walkthrough.send_feedback"
+
+
+@rule(SEND_FEEDBACK)
+def can_send_feedback(who: Principal, observation: Any) -> bool:
+    """E-mail a walkthrough's feedback to its teacher: its author, or a leader of its school
+    (a principal sending a coach's visit on). Not a district admin as such: feedback comes
+    from someone in the building. Never a calibration score: practice, not a visit."""
+    if observation.calibration_session_id is not None:
+        return False
+    if observation.author_id == who.id:
+        return True
+    return who.role is Role.SCHOOL_LEADER and can_see_school(who, observation.school_id)

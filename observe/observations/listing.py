@@ -320,6 +320,12 @@ def _filtered(user: Principal, filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def conditions(user: Principal, filters: Filters) -> list[ColumnElement[bool]]:
+    """What the list shows for ``filters`` (its scope included), for figures over the same
+    walkthroughs (``feedback_loop``)."""
+    return _filtered(user, filters)
+
+
 def keyset_query(
     user: Principal, filters: Filters, cursor: str | None, limit: int
 ) -> Select[str, datetime, int, int | None, int, int, ObservationState, bool]:

@@ -20,7 +20,7 @@ from observe.extensions import Model
 if TYPE_CHECKING:
     from observe.accounts.models import User
     from observe.calibration.models import CalibrationSession
-    from observe.roster.models import Classroom, School
+    from observe.roster.models import Classroom, School, Teacher
     from observe.rubrics.models import Criterion, RubricVersion
 
 
@@ -163,3 +163,33 @@ class RejectedVersion(Model):
     errors: Mapped[list[dict[str, str]]] = mapped_column(JSONDocument)
     payload: Mapped[Any] = mapped_column(JSONDocument)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FeedbackSend(Model):
+    """A walkthrough's feedback e-mailed to its teacher, with a signed link
+    (``observations.sending``), and what the teacher did with it.
+
+    The id is a UUID made on the device that asked, so a request replayed by the tablet's
+    offline queue finds its row and sends no second e-mail. A row exists only for an e-mail
+    the mail server accepted: a failed send is rolled back with it.
+    """
+
+    __tablename__ = "feedback_send"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    observation_id: Mapped[str] = mapped_column(ForeignKey("observation.id"), index=True)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id"))
+    # The address as it was when sent: the roster may change it later.
+    sent_to: Mapped[str] = mapped_column(String(254))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Sent by the end of the second school day (Monday to Friday, on the district's clock) after the
+    # visit's day: decided when sent, so the leaders' figure is a count, not a calendar walk.
+    on_time: Mapped[bool] = mapped_column(default=False)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reflection: Mapped[str] = mapped_column(Text, default="")
+    reflected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    observation: Mapped[Observation] = relationship()
+    sent_by: Mapped[User] = relationship()
+    teacher: Mapped[Teacher] = relationship()

@@ -1,6 +1,7 @@
 """Walkthrough pages: the list (filtered, a cursor page at a time; a classroom's or a teacher's
 visits over time), one walkthrough with its history, those edited on two devices (choosing the
-version to keep) and the teacher's feedback page, on screen and printed."""
+version to keep) and the teacher's feedback page, on screen and printed; and the page a teacher
+opens from the e-mailed link, without an account (``teacher_bp``)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from observe.audit.operations import record_now
 from observe.core import clock
 from observe.core.database import begin_write
 from observe.core.pdf import pdf_response, render_pdf
+from observe.core.permissions import allowed
 from observe.errors import Conflict, NotFound, ValidationFailed
 from observe.extensions import db
-from observe.observations import feedback, listing, operations
+from observe.observations import access, feedback, feedback_loop, listing, operations, sending
 from observe.observations.models import Observation
 from observe.observations.schemas import history_json
 
 bp = Blueprint("walkthroughs", __name__, url_prefix="/walkthroughs")
+teacher_bp = Blueprint("teacher_feedback", __name__, url_prefix="/feedback")
 
 
 @bp.get("/")
@@ -34,6 +37,7 @@ def index() -> tuple[str, int]:
     found = None if problems else listing.page(current_user, filters, cursor, limit)
     focus = listing.focus(filters) if not problems else None
     months = listing.visits_by_month(current_user, filters) if focus else []
+    loop = feedback_loop.loop(current_user, filters) if found and cursor is None else None
     return render_template(
         "observations/index.html",
         problems=problems,
@@ -45,6 +49,7 @@ def index() -> tuple[str, int]:
         first_page=cursor is None,
         focus=focus,
         months=months,
+        feedback_loop=loop,
         # Links to other pages keep the filters and the page size.
         query_args=filters.query_args() | ({} if limit == listing.PAGE_SIZE else {"limit": limit}),
         limit=limit,
@@ -61,6 +66,8 @@ def show(observation_id: str) -> str:
         observation=observation,
         feedback=feedback.build(observation),
         versions=list(reversed(history["versions"])),
+        sends=sending.sends_of(observation),
+        may_send=allowed(current_user, access.SEND_FEEDBACK, observation),
     )
 
 
@@ -176,3 +183,46 @@ def reconcile(observation_id: str) -> WerkzeugResponse:
         "success",
     )
     return redirect(url_for("walkthroughs.conflicts"))
+
+
+# ---- the teacher's page, opened from the e-mailed link ------------------------------------------
+
+
+@teacher_bp.route("/t/<token>", methods=["GET", "POST"])
+def teacher_page(token: str) -> tuple[str, int] | WerkzeugResponse:
+    """The feedback, "I have read this" and a short reflection, for whoever holds the link (no
+    account). A link that does not work says so and nothing else."""
+    try:
+        send = sending.send_for_token(token)
+    except sending.LinkRefused as refused:
+        return render_template(
+            "observations/link_refused.html", message=refused.message, status=refused.status
+        ), refused.status
+    problems: dict[str, str] = {}
+    reflection = send.reflection
+    if request.method == "POST":
+        reflection = request.form.get("reflection", "")
+        begin_write()
+        send = sending.send_for_token(token)
+        try:
+            sending.acknowledge(send, reflection)
+        except ValidationFailed as error:
+            db.session.rollback()
+            problems = {"reflection": error.message}
+            send = sending.send_for_token(token)
+        else:
+            db.session.commit()
+            flash(
+                f"Thank you. {send.observation.author.name} will see that you have read it"
+                + (" and your reflection." if send.reflection else "."),
+                "success",
+            )
+            return redirect(url_for("teacher_feedback.teacher_page", token=token))
+    return render_template(
+        "observations/teacher_feedback.html",
+        feedback=feedback.build(send.observation),
+        send=send,
+        reflection=reflection,
+        problems=problems,
+        max_reflection=sending.MAX_REFLECTION,
+    ), 422 if problems else 200

@@ -2,6 +2,7 @@
 // at start, when the network comes back, when the page becomes visible, on a timer with backoff,
 // and on "Sync now". Nothing is ever deleted because a push failed: a 401 pauses the outbox,
 // a rejected version moves to "needs attention" with the server's reasons.
+import { sendQueuedFeedback } from "./feedback-send.js";
 import * as store from "./store.js";
 
 // What bootstrap sends that a tablet keeps: 2 added calibration sessions.
@@ -488,6 +489,7 @@ async function runOnce() {
     await queueDirtyDrafts();
     await pushOutbox();
     for (const step of afterPushSteps) await step(state);
+    await sendQueuedFeedback(state.csrf); // after the versions it is about are on the server
     await ownSession(); // the session may have changed hands while the push ran
     await pull();
     failures = 0;

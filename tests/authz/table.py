@@ -111,6 +111,14 @@ def _blind_b(d: District) -> dict[str, Any]:
     return {"observation_id": d.ids["blind_b"]}
 
 
+def _send_body(d: District) -> dict[str, Any]:
+    return {"send_id": "5b0c1a9e-8f3d-4c2b-9a7e-1d2c3b4a5f60"}
+
+
+def _forged_link(d: District) -> dict[str, Any]:
+    return {"token": "ImZvcmdlZCI.aAAAAA.forged-signature"}
+
+
 def _open(d: District) -> dict[str, Any]:
     return {"session_id": d.ids["open_session"]}
 
@@ -193,6 +201,12 @@ ROUTES: dict[str, Row] = {
     "GET /sign-in/sso": public("404 404 404 404 404 404"),
     "GET /sign-in/sso/callback": public(
         "404 404 404 404 404 404", Case(query="code=forged&state=forged")
+    ),
+    # The teacher's feedback from the e-mailed link: the signed link is the credential, so a
+    # forged one is unknown to everyone (tests/observations/test_sending.py has real links).
+    "GET /feedback/t/<token>": public("404 404 404 404 404 404", Case(args=_forged_link)),
+    "POST /feedback/t/<token>": public(
+        "404 404 404 404 404 404", Case(args=_forged_link, body=lambda d: {"reflection": "x"})
     ),
     # ---- pages: any signed-in person --------------- anon  obs  obs_b lead_a lead_b admin
     "GET /": page(EVERYONE),
@@ -278,6 +292,12 @@ ROUTES: dict[str, Row] = {
     "POST /calibration/<int:session_id>/reveal": page(
         "sign-in 403 403 302 404 302", Case(args=_open)
     ),
+    # Remind a participant: the facilitator or an admin. Both have scored here, so the page
+    # says so (a redirect with the message) and nothing is sent.
+    "POST /calibration/<int:session_id>/remind/<int:user_id>": page(
+        "sign-in 403 403 302 404 302",
+        Case(args=lambda d: {**_open(d), "user_id": d.user_id("observer")}),
+    ),
     "POST /calibration/<int:session_id>/consensus": page(
         "sign-in 403 403 302 404 302",
         Case(
@@ -357,6 +377,18 @@ ROUTES: dict[str, Row] = {
     "GET /api/v1/observations/<observation_id>/photos/<sha256>": api(
         "401 200 404 200 404 200",
         Case(args=lambda d: {"observation_id": d.ids["photo_walk"], "sha256": d.ids["photo_sha"]}),
+    ),
+    # Sending the feedback: the author or a leader of its school (not an admin as such). The
+    # room of walk_a has no teacher, so those allowed are told so (422) and nothing is sent.
+    "POST /api/v1/observations/<observation_id>/send-feedback": api(
+        "401 422 404 422 404 403",
+        Case("walkthrough", args=_walk_a, body=_send_body),
+        Case("blind score", args=_blind_b, body=_send_body, answers="401 404 404 404 404 404"),
+    ),
+    "GET /api/v1/observations/<observation_id>/feedback-sends": api(
+        "401 200 404 200 404 200",
+        Case("walkthrough", args=_walk_a),
+        Case("blind score", args=_blind_b, answers="401 404 404 404 404 404"),
     ),
     "GET /api/v1/exports/observations": api(API_EVERYONE),
     "GET /api/v1/reports/summary": api("401 403 403 200 200 200", Case(query=_SUMMARY)),

@@ -5,6 +5,7 @@ import { photoStatus } from "../photos.js";
 import { go, main } from "../router.js";
 import * as store from "../store.js";
 import { ago, html, render, when } from "../ui.js";
+import { showFeedbackPanel } from "./send-feedback.js";
 import { lookups, notFound, placeOf, summary } from "./shared.js";
 
 export async function viewScreen(id) {
@@ -24,7 +25,10 @@ export async function viewScreen(id) {
   const said = (e) => html`<li><strong>${e.field || "walkthrough"}</strong>: ${e.message}</li>`;
   const errors = attention.flatMap((a) => a.errors.map(said));
   const refused = html`<section class="panel attention"><h2>What the server said</h2><ul>${errors}</ul></section>`;
-  const feedback = html`<a class="button" href="/walkthroughs/${observation.id}/feedback">Feedback for the teacher</a>`;
+  // A visit (not a calibration score) that was submitted: its feedback can go to the teacher.
+  const visit = observation.state === "submitted" && !observation.calibration_session_id;
+  const sendable = visit && ["waiting", "synced"].includes(observation.status);
+  const feedback = html`<section class="panel" id="feedback-send" aria-labelledby="feedback-send-heading"></section>`;
   const reopen = html`<button type="button" class="button button-primary"
     id="reopen">${observation.status === "attention" ? "Edit and send again" : "Reopen to amend"}</button>`;
   render(
@@ -35,10 +39,12 @@ export async function viewScreen(id) {
     ${feedbackSummary(observation)}
     ${summary(observation, rubric)}
     ${await photoStatus(observation)}
+    ${sendable ? feedback : ""}
     <div class="actions"><a class="button" href="#/">Home</a>
-      ${observation.status === "synced" && !observation.calibration_session_id ? feedback : ""}
       ${observation.status === "deleted" ? "" : reopen}</div>`,
   );
+  const panel = document.getElementById("feedback-send");
+  if (panel) await showFeedbackPanel(panel, observation);
   document.getElementById("reopen")?.addEventListener("click", async () => {
     await store.transaction(
       ["observations", "attention"],

@@ -1,0 +1,94 @@
+"""Reminding calibration participants who have not scored: a real e-mail, at most once an hour
+(observe/calibration/reminders.py), from the session page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from observe.audit.models import AuditEvent
+from observe.calibration.models import CalibrationReminder
+from observe.extensions import db
+
+
+def remind(client, session_id: int, user_id: int):
+    return client.post_form(
+        f"/calibration/{session_id}/remind/{user_id}", {}, token_from=f"/calibration/{session_id}"
+    )
+
+
+def test_remind_sends_once_and_is_rate_limited(client, sign_in, team, new_session, score, mailbox):
+    session = new_session()
+    ann, ben = team.observers[:2]
+    score(ann, session, {"ct-explain-reasoning": 3})
+    sign_in(team.facilitator)
+    page = client.get(f"/calibration/{session['id']}").get_data(as_text=True)
+    # Only those who have not submitted can be reminded.
+    assert f'aria-label="Remind {ben.name} by e-mail"' in page
+    assert f'aria-label="Remind {ann.name} by e-mail"' not in page
+
+    done = remind(client, session["id"], ben.id)
+    assert done.status_code == 302
+    assert len(mailbox.messages) == 1
+    message = mailbox.messages[0]
+    assert message["To"] == ben.email
+    assert "Grade 3 number talk" in message["Subject"]
+    assert mailbox.links() == ["https://observe.test/app/"]
+    assert "Fay Facilitator is waiting for your scores" in mailbox.body()
+    page = client.get(f"/calibration/{session['id']}").get_data(as_text=True)
+    assert "Reminded Ben Boyd by e-mail" in page and "reminded at" in page
+
+    again = remind(client, session["id"], ben.id)
+    assert again.status_code == 302
+    assert len(mailbox.messages) == 1  # not a second e-mail within the hour
+    page = client.get(f"/calibration/{session['id']}").get_data(as_text=True)
+    assert "reminders go at most once an hour" in page
+
+    # An hour later the facilitator may remind again.
+    db.session.rollback()
+    row = db.session.get(CalibrationReminder, (session["id"], ben.id))
+    row.reminded_at -= timedelta(minutes=61)
+    db.session.commit()
+    remind(client, session["id"], ben.id)
+    assert len(mailbox.messages) == 2
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "calibration.reminded")
+    ).all()
+    assert [e.detail["participant_id"] for e in events] == [ben.id, ben.id]
+
+
+def test_who_has_submitted_is_not_reminded(client, sign_in, team, new_session, score, mailbox):
+    session = new_session()
+    ann = team.observers[0]
+    score(ann, session, {"ct-explain-reasoning": 3})
+    sign_in(team.facilitator)
+    remind(client, session["id"], ann.id)
+    assert mailbox.messages == []
+    page = client.get(f"/calibration/{session['id']}").get_data(as_text=True)
+    assert "Ann Ames has already submitted" in page
+
+
+def test_only_the_facilitator_reminds(client, sign_in, team, new_session, mailbox):
+    session = new_session()
+    sign_in(team.observers[0])
+    assert remind(client, session["id"], team.observers[1].id).status_code == 403
+    assert mailbox.messages == []
+
+
+def test_someone_outside_the_session_is_unknown(client, sign_in, team, new_session, mailbox):
+    session = new_session()
+    sign_in(team.facilitator)
+    assert remind(client, session["id"], team.outsider.id).status_code == 404
+    assert mailbox.messages == []
+
+
+def test_mail_down_leaves_no_reminded_at(app, client, sign_in, team, new_session, mailbox):
+    session = new_session()
+    mailbox.refuse = True
+    sign_in(team.facilitator)
+    remind(client, session["id"], team.observers[1].id)
+    page = client.get(f"/calibration/{session['id']}").get_data(as_text=True)
+    assert "nothing was sent" in page and "reminded at" not in page
+    db.session.rollback()
+    assert db.session.scalars(select(CalibrationReminder)).all() == []
