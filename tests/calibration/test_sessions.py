@@ -565,7 +565,8 @@ def test_trends_count_the_sessions_below_the_within_one_target(
 
 def test_versions_outside_sessions_keep_their_stored_shape(new_session, score, team):
     session = new_session()
-    plain = score(team.observers[0], session, {"ct-explain-reasoning": 3}, calibration_session_id=None,
+    rated = {"ct-explain-reasoning": 3}
+    plain = score(team.observers[0], session, rated, calibration_session_id=None,
                   classroom_id=team.classroom.id)  # fmt: skip
     stored = db.session.get(ObservationVersion, plain["version_id"])
     assert "calibration_session_id" not in stored.payload

@@ -1,6 +1,8 @@
 // Review and submit: what the draft says, what is not rated yet, and what the server would
 // refuse; submitting queues the version for sync in the same transaction.
 import { saveNow } from "../drafts.js";
+import { jumpLater, missingBanner } from "../form-index.js";
+import { missingForSubmit } from "../look-fors.js";
 import { go, main } from "../router.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -17,6 +19,8 @@ export async function reviewScreen(id) {
     rubric.criteria.length -
     Object.values(observation.ratings).filter((r) => r.level !== null || r.not_observed).length;
   const blocking = sync.problems(observation, look.schools);
+  const incomplete = missingForSubmit(observation, rubric);
+  const refuse = blocking.length || incomplete.nothingRated || incomplete.missing.length;
   const timer = minutes(sync.durationOf(observation));
   const notRated = html`<p class="banner banner-info" role="status">${unrated}
     look-for${unrated === 1 ? " is" : "s are"} not rated. You can submit anyway, or go back.</p>`;
@@ -28,13 +32,17 @@ export async function reviewScreen(id) {
     main,
     html`<h1>Review</h1>
     <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} · visit timer ${timer}</p>
-    ${unrated ? notRated : ""}
+    ${missingBanner(id, incomplete)}
+    ${unrated && !incomplete.nothingRated && !incomplete.missing.length ? notRated : ""}
     ${blocking.length ? refused : ""}
     ${summary(observation, rubric)}
     <div class="actions"><a class="button" href="#/observe/${id}">Back to the form</a>
       <button type="button" class="button button-primary button-big" id="submit"
-        ${blocking.length ? "disabled" : ""}>Submit</button></div>`,
+        ${refuse ? "disabled" : ""}>Submit</button></div>`,
   );
+  for (const a of main.querySelectorAll("[data-missing]")) {
+    a.addEventListener("click", () => jumpLater(a.dataset.missing));
+  }
   document.getElementById("submit").addEventListener("click", async () => {
     if (!(await saveNow())) return;
     // One strict transaction: the walkthrough becomes submitted and its version enters the
@@ -43,6 +51,8 @@ export async function reviewScreen(id) {
       if (fresh.status !== "draft") return false;
       if (fresh.timer.running_since) toggleTimer(fresh);
       if (sync.problems(fresh, look.schools).length) return false;
+      const check = missingForSubmit(fresh, rubric);
+      if (check.nothingRated || check.missing.length) return false;
       delete fresh.fix_reasons;
       fresh.state = "submitted";
       fresh.status = "waiting";
