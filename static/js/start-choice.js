@@ -1,12 +1,21 @@
 // The start screen's rubric and focus: each rubric with its size ("7 look-fors · about 3
 // minutes", the quick one marked), today's focus (the competencies to look at; the rest stay
-// unrated), and the observer's last choice of both, remembered in their own database on this
-// tablet.
+// unrated), and the observer's last choice of both, remembered per observer on this tablet.
 import { focusSize, isQuick, requiredCompetencies, sizeLabel } from "./look-fors.js";
-import * as store from "./store.js";
+import { user } from "./session.js";
 import { html } from "./ui.js";
 
-const LAST = "start_choice";
+// In localStorage under the observer's id, not in their database: signing out of a shared
+// tablet deletes that database, and a rubric and competency keys say nothing about anyone.
+const lastKey = () => `observe.start-choice.${user?.id}`;
+
+function readLast() {
+  try {
+    return JSON.parse(localStorage.getItem(lastKey()) || "null");
+  } catch {
+    return null;
+  }
+}
 
 // Smallest first: the quick rubric leads, and is what a new observer starts with.
 export function orderBySize(rubrics) {
@@ -15,8 +24,8 @@ export function orderBySize(rubrics) {
 
 // The remembered rubric (by the rubric, so a newer version of it counts) and focus, if the
 // rubric is still on this tablet; otherwise the smallest rubric and the whole of it.
-export async function initialChoice(choices) {
-  const last = await store.getMeta(LAST);
+export function initialChoice(choices) {
+  const last = readLast();
   const rubric = last && choices.find((r) => r.rubric.id === last.rubric);
   if (!rubric) return { rubric: choices[0]?.id, focus: null };
   const known = new Set(rubric.competencies.map((c) => c.key));
@@ -25,7 +34,7 @@ export async function initialChoice(choices) {
 }
 
 export function rememberChoice(rubric, focus) {
-  return store.setMeta(LAST, { rubric: rubric.rubric.id, focus: focus || null });
+  localStorage.setItem(lastKey(), JSON.stringify({ rubric: rubric.rubric.id, focus: focus || null }));
 }
 
 export function rubricChip(r, pressed) {

@@ -15,8 +15,10 @@ from observe.rubrics.operations import load_rubric_file, load_rubric_text
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.browser.test_sign_in import serious_violations
 from tests.browser.test_tablet import open_app
+from tests.browser.test_tablet_whole import EMAIL, sign_in
 
 PORTRAIT = "Portrait of a Graduate Walkthrough"
+BEN = "ben@example.org"
 # Two look-fors marked required: one in Critical Thinker, one in Engaged Citizen.
 REQUIRED = {
     "ct-rigorous-task": "Students work on a task that asks them to analyse, evaluate or create",
@@ -241,3 +243,40 @@ def test_a_walkthrough_with_nothing_rated_cannot_be_submitted(page: Page, live_s
     page.get_by_role("link", name="Review and submit").click()
     expect(page.locator("#missing")).to_have_count(0)
     expect(page.get_by_role("button", name="Submit")).to_be_enabled()
+
+
+def test_each_observer_on_a_shared_tablet_starts_with_their_own_last_choice(
+    page: Page, live_server, riverbend
+):
+    riverbend({EMAIL: "Aisha Grant", BEN: "Ben Ortiz"})
+    load_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml")
+    db.session.commit()
+
+    def chosen() -> tuple[str, list[str]]:
+        page.get_by_role("link", name="Start a walkthrough").click()
+        rubric = page.get_by_role("group", name="Rubric").locator("[aria-pressed='true']")
+        focus = page.get_by_role("group", name="Today's focus").locator("[aria-pressed='true']")
+        title = rubric.evaluate("chip => chip.firstChild.textContent.trim()")
+        return title, focus.all_inner_texts()
+
+    def sign_out_and_in(email: str) -> None:
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_label("Email")).to_be_visible()
+        sign_in(page, live_server, email)
+        page.goto(live_server + "/app/")
+        expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")
+
+    open_app(page, live_server)
+    start(page, focus=("Collaborator",))
+    page.get_by_role("button", name="Begin").click()
+    page.locator("#c-cl-roles").get_by_role("button", name="Proficient").click()
+    page.get_by_role("link", name="Review and submit").click()
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("region", name="Recently synced")).to_contain_text("AP Calculus")
+
+    # Signing out forgets Aisha's walkthroughs on this tablet, not her usual choice.
+    sign_out_and_in(BEN)
+    assert chosen() == ("Quick Look-Fors", ["Whole rubric"])
+    page.get_by_role("link", name="Cancel").click()
+    sign_out_and_in(EMAIL)
+    assert chosen() == (PORTRAIT, ["Collaborator\n4 look-fors"])

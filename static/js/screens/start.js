@@ -17,7 +17,7 @@ export async function startScreen() {
   const pick = {
     school: schools.length === 1 ? schools[0].id : null,
     classroom: undefined,
-    ...(await initialChoice(choices)),
+    ...initialChoice(choices),
     context: {},
   };
 
@@ -163,7 +163,7 @@ export async function begin(pick) {
   await store.setMeta("last_change", new Date().toISOString());
   if (!pick.session) {
     const rubric = await store.get("rubrics", pick.rubric);
-    if (rubric) await rememberChoice(rubric, pick.focus);
+    if (rubric) rememberChoice(rubric, pick.focus);
   }
   go(`#/observe/${observation.id}`);
 }
