@@ -17,6 +17,7 @@ _FIELDS = {
     "evidence_prompt": "evidence prompt",
     "descriptors": "descriptors",
     "scale": "scale",
+    "required": "whether it is required",
 }
 
 

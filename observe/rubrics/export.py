@@ -41,6 +41,8 @@ def _criterion(item: Mapping[str, Any]) -> dict[str, Any]:
         if "levels" in own:
             scale["levels"] = [_level(level) for level in own["levels"]]
         out["scale"] = scale
+    if item.get("required"):
+        out["required"] = True
     return out
 
 

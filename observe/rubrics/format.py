@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from observe.core.validation import (
@@ -368,6 +368,15 @@ class CriterionSchema(_Strict):
     evidence_prompt = _text(MAX_PROSE, required=False)
     descriptors = _Descriptors(load_default=dict)
     scale = _nested(CriterionScaleSchema, required=False, load_default=dict)
+    required = _bool(None)
+
+    @post_load
+    def _drop_default_required(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # Kept only when true: a file that never says ``required`` (every file written before
+        # it existed) and one that writes out ``required: false`` have the same content hash.
+        if data.get("required") is False:
+            del data["required"]
+        return data
 
 
 class CompetencySchema(_Strict):

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from observe.core.models import JSONDocument, UTCDateTime, utcnow
@@ -122,6 +122,9 @@ class Criterion(Model):
     )
     position: Mapped[int] = mapped_column()  # order within the whole rubric
     allows_not_observed: Mapped[bool] = mapped_column()
+    # The file's ``required: true``: a submitted walkthrough must rate it (or mark it not
+    # observed, where allowed). False for every version loaded before the key existed.
+    required: Mapped[bool] = mapped_column(default=False, server_default=false())
     levels: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
 
     rubric_version: Mapped[RubricVersion] = relationship(back_populates="criteria")

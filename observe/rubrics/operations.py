@@ -176,6 +176,7 @@ def _new_version(parsed: ParsedRubric, content_hash: str) -> RubricVersion:
                     kind=CriterionKind(entry["kind"]),
                     position=position,
                     allows_not_observed=allows_not_observed,
+                    required=bool(entry.get("required")),
                     levels=levels,
                     dimensions=[
                         CriterionDimension(dimension=EquityDimension(name))

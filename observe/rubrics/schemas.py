@@ -37,6 +37,7 @@ def version_json(version: RubricVersion) -> dict[str, Any]:
                 "position": criterion.position,
                 "dimensions": criterion.dimension_names,
                 "allows_not_observed": criterion.allows_not_observed,
+                "required": criterion.required,
                 "levels": criterion.levels,
             }
             for competency in version.competencies

@@ -73,6 +73,7 @@ LOOK_FORS = Sheet(
         Column("dimensions", "list", True, 22),
         Column("evidence prompt", "text", width=40),
         Column("not observed", "boolean", width=14),
+        Column("required", "boolean", width=10),
     ),
 )
 SCALE = Sheet(
@@ -795,7 +796,8 @@ ABOUT_TEXT = (
     "competencies: one row per competency, in order: key, name, description.",
     "look-fors: one row per look-for, in order. competency is the key of its competency; kind "
     "is student or adult; dimensions lists identity, power, access, achievement separated by "
-    "commas; not observed (TRUE/FALSE) overrides the rubric's rule; 'descriptor N' columns hold "
+    "commas; not observed (TRUE/FALSE) overrides the rubric's rule; required (TRUE) means every "
+    "walkthrough must rate it before it is submitted; 'descriptor N' columns hold "
     "descriptors written for this look-for at level value N.",
     "scale: the levels, lowest first: value, label, descriptor. Rows that name a look-for give "
     "that look-for a complete scale of its own.",
@@ -880,6 +882,7 @@ def write_workbook(document: Mapping[str, Any]) -> bytes:
                     ", ".join(item["dimensions"]),
                     item.get("evidence_prompt", ""),
                     own.get("not_observed"),
+                    True if item.get("required") else None,
                     *(descriptors.get(str(v)) for v in descriptor_columns),
                 ]
             )

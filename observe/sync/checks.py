@@ -26,6 +26,7 @@ VERSION_ID_REUSED = "version_id_reused"  # a known version id with different con
 OBSERVATION_DELETED = "observation_deleted"  # the observation was deleted on the server
 NOT_YOURS = "not_yours"  # the observation belongs to another observer
 SESSION_REVEALED = "session_revealed"  # a calibration session's scoring closed at the reveal
+INCOMPLETE = "incomplete"  # submitted with nothing rated, or a required look-for left unrated
 
 
 @dataclass
@@ -48,6 +49,8 @@ class CriterionFacts:
     id: int
     levels: tuple[int, ...]
     allows_not_observed: bool
+    required: bool = False  # the rubric file's ``required: true``
+    text: str = ""  # the look-for, to name it in a refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ def check(payload: Mapping[str, Any], data: Mapping[str, Any], facts: Facts) -> 
     """Raise :class:`Rejection` naming every rule ``payload`` breaks (``data``: the version as
     its schema loaded it, with real datetimes)."""
     errors: list[dict[str, str]] = []
+    missing: list[dict[str, str]] = []
     rubric, stored = facts.rubric, facts.stored
     if rubric is None:
         errors.append(
@@ -137,6 +141,8 @@ def check(payload: Mapping[str, Any], data: Mapping[str, Any], facts: Facts) -> 
     else:
         errors += check_ratings(data["ratings"], rubric.criteria)
         errors += check_context(data["context"], rubric.context_fields)
+        if payload["state"] == "submitted":
+            missing = check_complete(data["ratings"], rubric.criteria)
 
     session_id = payload.get("calibration_session_id")
     if session_id is not None:
@@ -182,7 +188,9 @@ def check(payload: Mapping[str, Any], data: Mapping[str, Any], facts: Facts) -> 
     if base is not None and facts.base_owner != payload["observation_id"]:
         errors.append(error("base_version_id", "no such version of this observation on the server"))
     if errors:
-        raise Rejection(INVALID, errors)
+        raise Rejection(INVALID, errors + missing)
+    if missing:
+        raise Rejection(INCOMPLETE, missing)
 
 
 def check_clocks(data: Mapping[str, Any], now: datetime) -> list[dict[str, str]]:
@@ -297,4 +305,27 @@ def check_context(
                         f"{option!r} is not an option (options: {', '.join(spec['options'])})",
                     )
                 )
+    return errors
+
+
+NOTHING_RATED = (
+    "nothing is rated: rate at least one look-for (or mark it not observed) before submitting; "
+    "a draft may be saved unrated"
+)
+
+
+def check_complete(
+    ratings: list[Mapping[str, Any]], criteria: Mapping[str, CriterionFacts]
+) -> list[dict[str, str]]:
+    """What a *submitted* walkthrough (or calibration score) lacks: any rating at all, and each
+    required look-for, rated or — where its scale allows — marked not observed. Drafts may be
+    incomplete. A rubric version from before ``required`` existed requires nothing."""
+    answered = {r["criterion"] for r in ratings if r["level"] is not None or r["not_observed"]}
+    errors = [error("ratings", NOTHING_RATED)] if not answered else []
+    for key, criterion in criteria.items():
+        if criterion.required and key not in answered:
+            how = "rate it or mark it not observed" if criterion.allows_not_observed else "rate it"
+            text = criterion.text if len(criterion.text) <= 80 else criterion.text[:79] + "…"
+            named = f" ({text})" if text else ""
+            errors.append(error("ratings", f"{key!r}{named} is required: {how} before submitting"))
     return errors

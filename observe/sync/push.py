@@ -272,12 +272,21 @@ def rubric_facts(version: RubricVersion) -> checks.RubricFacts:
     if key not in _RUBRICS:
         rows = db.session.execute(
             select(
-                Criterion.key, Criterion.id, Criterion.levels, Criterion.allows_not_observed
-            ).where(Criterion.rubric_version_id == version.id)
+                Criterion.key,
+                Criterion.id,
+                Criterion.levels,
+                Criterion.allows_not_observed,
+                Criterion.required,
+                Criterion.text,
+            )
+            .where(Criterion.rubric_version_id == version.id)
+            .order_by(Criterion.position)  # a refusal names missing look-fors in rubric order
         )
         criteria = {
-            name: checks.CriterionFacts(id_, tuple(level["value"] for level in levels), allowed)
-            for name, id_, levels, allowed in rows
+            name: checks.CriterionFacts(
+                id_, tuple(level["value"] for level in levels), allowed, required, text
+            )
+            for name, id_, levels, allowed, required, text in rows
         }
         fields = tuple(version.document.get("context_fields", []))
         _RUBRICS[key] = checks.RubricFacts(version.id, criteria, fields)

@@ -105,9 +105,8 @@ const NOTE = "Student work or the board: avoid students' faces.";
 function slotContent(slot, photos, label) {
   const key = slot.dataset.photos;
   const id = `photo-${key || "walkthrough"}`;
-  const mine = photos
-    .filter((p) => (p.criterion || "") === key)
-    .sort((a, b) => a.taken_at.localeCompare(b.taken_at)); // in the order they were taken
+  // In the order they were taken.
+  const mine = photos.filter((p) => (p.criterion || "") === key).sort((a, b) => a.taken_at.localeCompare(b.taken_at));
   const item = (p, i) => html`<li class="photo">
     <img src="${p.thumb}" alt="Photo ${i + 1} ${label}" width="${Math.round((p.width / p.height) * 72)}" height="72">
     <span class="photo-side"><span class="photo-state">On this tablet until sent</span>

@@ -186,9 +186,7 @@ export function problems(observation, schools) {
   // Where the server keeps the visit (sync.placeOf): staying there is accepted even after the
   // classroom moved to another school, as the server's check does.
   const keptPlace =
-    placed &&
-    placed.school_id === observation.school_id &&
-    placed.classroom_id === observation.classroom_id;
+    placed && placed.school_id === observation.school_id && placed.classroom_id === observation.classroom_id;
   if (observation.classroom_id !== null && schools && !observation.calibration_session_id && !keptPlace) {
     const school = schools.get(observation.school_id);
     if (school && !school.classrooms.some((c) => c.id === observation.classroom_id)) {
@@ -389,8 +387,7 @@ async function pull() {
             // The user's schools changed: theirs now replace every roster this tablet holds.
             store.done(s.schools.clear());
             for (const school of change.schools) store.done(s.schools.put(school));
-          }
-          else if (change.kind === "observation") await applyObservation(s, change.observation);
+          } else if (change.kind === "observation") await applyObservation(s, change.observation);
         }
         store.done(s.meta.put({ key: "cursor", value: page.cursor }));
       },

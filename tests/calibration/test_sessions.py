@@ -10,6 +10,7 @@ from observe.calibration.models import CalibrationSession, ConsensusScore
 from observe.calibration.report import Thresholds
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationVersion, RejectedVersion
+from observe.sync.checks import NOTHING_RATED
 from tests.calibration.conftest import CRITERIA
 
 
@@ -104,6 +105,16 @@ def test_participants_get_the_session_by_bootstrap_and_by_pull(client, bearer, n
 # ---- scoring ----------------------------------------------------------------------------------
 
 
+def test_a_score_that_rates_nothing_is_refused_like_any_walkthrough(new_session, score, team):
+    # A submitted score counts towards the two the reveal needs: one that rates nothing would
+    # open the reveal with nothing to compare. A draft may rate nothing yet.
+    session = new_session()
+    empty = score(team.observers[0], session, {})
+    assert (empty["status"], empty["code"]) == ("rejected", "incomplete")
+    assert empty["errors"] == [{"field": "ratings", "message": NOTHING_RATED}]
+    assert score(team.observers[0], session, {}, state="draft")["status"] == "applied"
+
+
 def test_a_participant_from_another_school_scores_the_lesson(new_session, score, team):
     session = new_session()
     result = score(team.observers[2], session, {"ct-explain-reasoning": 3})
@@ -125,7 +136,9 @@ def test_scores_outside_the_session_rules_are_rejected_with_reasons(
             "message": f"you are not a participant of calibration session {session['id']}",
         }
     ]
-    wrong_room = score(team.observers[0], session, {}, classroom_id=other_room.id)
+    wrong_room = score(
+        team.observers[0], session, {"ct-explain-reasoning": 3}, classroom_id=other_room.id
+    )
     assert wrong_room["errors"] == [
         {
             "field": "classroom_id",
@@ -552,7 +565,8 @@ def test_trends_count_the_sessions_below_the_within_one_target(
 
 def test_versions_outside_sessions_keep_their_stored_shape(new_session, score, team):
     session = new_session()
-    plain = score(team.observers[0], session, {}, calibration_session_id=None,
+    rated = {"ct-explain-reasoning": 3}
+    plain = score(team.observers[0], session, rated, calibration_session_id=None,
                   classroom_id=team.classroom.id)  # fmt: skip
     stored = db.session.get(ObservationVersion, plain["version_id"])
     assert "calibration_session_id" not in stored.payload

@@ -245,7 +245,7 @@ def test_a_misspelt_key_is_unknown_and_the_right_one_missing():
     assert problems(text) == [
         "x.yaml: competencies[0].criteria[0].text (line 17): required key is missing",
         "x.yaml: competencies[0].criteria[0].txt (line 19): unknown key 'txt'; allowed keys "
-        "here: key, kind, text, dimensions, evidence_prompt, descriptors, scale",
+        "here: key, kind, text, dimensions, evidence_prompt, descriptors, scale, required",
     ]
 
 
@@ -363,3 +363,29 @@ def test_anchors_and_aliases_are_refused_before_expanding():
     ]
     aliased = edit("format: ", "shared: &s x\nother: *s\nformat: ")
     assert len(problems(aliased)) == 1 and "anchors and aliases" in problems(aliased)[0]
+
+
+REQUIRED = edit(
+    "        descriptors: {3: Students explain without prompting.}\n",
+    "        descriptors: {3: Students explain without prompting.}\n        required: true\n",
+)
+
+
+def test_a_look_for_may_be_required_and_the_default_is_left_out_of_the_hash():
+    explain, ask = parse_rubric(REQUIRED, "x.yaml").document["competencies"][0]["criteria"]
+    assert explain["required"] is True
+    assert "required" not in ask
+    # Files written before the key existed keep their version: false is the default, and
+    # writing it out is no change.
+    written_out = edit(
+        "        scale: {not_observed: false}\n",
+        "        scale: {not_observed: false}\n        required: false\n",
+    )
+    assert parse_rubric(written_out, "x.yaml").content_hash == parse_rubric(VALID, "x").content_hash
+    assert parse_rubric(REQUIRED, "x.yaml").content_hash != parse_rubric(VALID, "x").content_hash
+
+
+def test_required_must_be_true_or_false():
+    assert problems(REQUIRED.replace("required: true", "required: yes")) == [
+        "x.yaml: competencies[0].criteria[0].required (line 22): must be true or false"
+    ]

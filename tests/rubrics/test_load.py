@@ -72,6 +72,7 @@ def test_loading_stores_a_version_with_its_rows():
     }
     assert (ask.kind, ask.position, ask.allows_not_observed) == (CriterionKind.ADULT, 1, False)
     assert ask.levels[2]["descriptor"] == "Usually seen."
+    assert (explain.required, ask.required) == (False, False)
     dimensions = db.session.scalars(
         select(CriterionDimension.dimension).where(CriterionDimension.criterion_id == ask.id)
     ).all()
@@ -313,3 +314,13 @@ def test_cli_lists_rubrics_newest_version_first(run, write_rubric):
     assert lines[0] == "test-rubric"
     assert lines[1].startswith("  version 2  Test Rubric B  id ")
     assert lines[2].startswith("  version 1  Test Rubric  id ")
+
+
+def test_a_required_look_for_is_stored_on_its_criterion():
+    text = VALID.replace(
+        "        scale: {not_observed: false}\n",
+        "        scale: {not_observed: false}\n        required: true\n",
+    )
+    version = load_rubric_text(text, "r.yaml").version
+    db.session.commit()
+    assert [(c.key, c.required) for c in version.criteria] == [("explain", False), ("ask", True)]

@@ -83,6 +83,7 @@ def test_the_layout_as_written_has_every_sheet_and_an_about_sheet():
         "dimensions",
         "evidence prompt",
         "not observed",
+        "required",
         "descriptor 1",
         "descriptor 2",
         "descriptor 3",
@@ -94,7 +95,7 @@ def test_the_layout_as_written_has_every_sheet_and_an_about_sheet():
         "Students explain their reasoning.",
         "power, achievement",
     ]
-    assert look_fors["J2"].value == "Students explain without prompting."
+    assert look_fors["K2"].value == "Students explain without prompting."
     assert look_fors["G3"].value is False  # the look-for's own "not observed"
 
 
@@ -178,11 +179,11 @@ def test_validation_problems_name_the_cell(edit):
 
 def test_descriptor_for_a_level_not_on_the_scale_names_its_cell(edit):
     def break_it(workbook):
-        workbook["look-fors"]["K1"] = "descriptor 4"
-        workbook["look-fors"]["K3"] = "Always."
+        workbook["look-fors"]["L1"] = "descriptor 4"
+        workbook["look-fors"]["L3"] = "Always."
 
     assert edit(break_it) == [
-        "ours.xlsx: look-fors!K3: 4 is not a level value on this criterion's scale (1, 2, 3)"
+        "ours.xlsx: look-fors!L3: 4 is not a level value on this criterion's scale (1, 2, 3)"
     ]
 
 
@@ -230,14 +231,14 @@ def test_missing_rubric_fields_and_wrong_types(edit):
 def test_headings_and_sheets_are_checked(edit):
     def break_it(workbook):
         workbook["look-fors"]["F1"] = "evidence promt"
-        workbook["look-fors"]["L1"] = "descriptor high"
+        workbook["look-fors"]["M1"] = "descriptor high"
         workbook.create_sheet("Sheet1")
 
     problems = edit(break_it)
     assert problems[0].startswith(
         "ours.xlsx: look-fors!F1: unknown column 'evidence promt'; columns here: competency, key,"
     )
-    assert problems[1].startswith("ours.xlsx: look-fors!L1: unknown column 'descriptor high'")
+    assert problems[1].startswith("ours.xlsx: look-fors!M1: unknown column 'descriptor high'")
     assert problems[2].startswith("ours.xlsx: Sheet1: unknown sheet 'Sheet1'; sheets here: rubric,")
 
 
@@ -416,3 +417,32 @@ def test_csv_problems_name_the_file_row_and_column(tmp_path):
         "ours: look-fors.csv!E3: unknown equity dimension 'equity'; use identity, power, "
         "access, achievement"
     ]
+
+
+def test_required_look_fors_round_trip_through_a_workbook(edit):
+    text = VALID.replace(
+        "        scale: {not_observed: false}\n",
+        "        scale: {not_observed: false}\n        required: true\n",
+    )
+    original = parse_rubric(text, "test.yaml")
+    workbook = openpyxl.load_workbook(io.BytesIO(write_workbook(original.document)))
+    look_fors = workbook["look-fors"]
+    assert look_fors["H1"].value == "required"
+    assert (look_fors["H2"].value, look_fors["H3"].value) == (None, True)  # empty: not required
+    read = read_workbook(saved(workbook), "test.xlsx")
+    assert read.content_hash == original.content_hash
+    assert read.document["competencies"][0]["criteria"][1]["required"] is True
+    # FALSE typed out is the default, as in YAML: the same content as an empty cell.
+    look_fors["H3"] = False
+    assert (
+        read_workbook(saved(workbook), "x.xlsx").content_hash
+        == parse_rubric(VALID, "x").content_hash
+    )
+    # and the YAML export says it
+    assert "    required: true\n" in to_yaml(original.document)
+    assert parse_rubric(to_yaml(original.document), "y").content_hash == original.content_hash
+
+    def maybe(workbook):
+        workbook["look-fors"]["H2"] = "maybe"
+
+    assert edit(maybe) == ["ours.xlsx: look-fors!H2: must be true or false"]

@@ -115,6 +115,10 @@ def test_compare_by_key():
     assert changes.altered == {"explain": ["equity dimensions"]}
     assert changes.general == ["The title changes from “Test Rubric” to “Test Rubric 2”."]
     assert compare(old, old).empty
+    required = parse_rubric(
+        VALID.replace("dimensions: [access]", "dimensions: [access]\n        required: true"), "t"
+    )
+    assert compare(old, required.document).altered == {"ask": ["whether it is required"]}
 
 
 def test_content_already_stored_offers_no_load(as_admin):

@@ -163,3 +163,19 @@ def test_a_rubric_file_error_is_a_422_for_the_api():
         "message": "The rubric file has 1 problem; nothing was loaded.",
         "details": {"problems": [error.problems[0]]},
     }
+
+
+def test_a_required_look_for_is_tagged_on_the_page_and_sent_to_tablets(client, observer, bearer):
+    text = VALID.replace("dimensions: [access]", "dimensions: [access]\n        required: true")
+    version = load_rubric_text(text, "required.yaml").version
+    db.session.commit()
+    page = client.get(f"/rubrics/{version.id}").get_data(as_text=True)
+    assert page.count('class="tag tag-required"') == 1
+    explain_at, ask_at = page.index("criterion-explain"), page.index("criterion-ask")
+    assert ask_at < page.index("tag-required")  # on "ask", the second look-for
+    assert explain_at < ask_at
+    body = client.get(f"/api/v1/rubric-versions/{version.id}", headers=bearer(observer)).get_json()
+    assert [(c["key"], c["required"]) for c in body["criteria"]] == [
+        ("explain", False),
+        ("ask", True),
+    ]

@@ -49,6 +49,7 @@ def version(**changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "rubric_version_id": 3,
         "school_id": 1,
         "classroom_id": 7,
+        "state": "submitted",
     }
     data: dict[str, Any] = {
         "ratings": [{"criterion": "voice", "level": 3, "not_observed": False}],
@@ -197,3 +198,75 @@ def test_an_amendment_stays_where_the_visit_happened_after_its_classroom_moved()
     assert refused(outsider, base_version_id="v-0")["school_id"] == (
         "school 1 is not one of your schools"
     )
+
+
+REQUIRED = replace(
+    RUBRIC,
+    criteria={
+        "voice": CriterionFacts(11, (1, 2, 3, 4), True, required=True, text="Students speak."),
+        "rigor": CriterionFacts(12, (1, 2, 3, 4), False, required=True, text="Rigorous task."),
+        "joy": CriterionFacts(13, (1, 2), True),
+    },
+)
+
+
+def incomplete(facts: Facts = FACTS, **changes: Any) -> list[str]:
+    payload, data = version(**changes)
+    with pytest.raises(Rejection) as raised:
+        checks.check(payload, data, facts)
+    assert raised.value.code == checks.INCOMPLETE
+    assert {e["field"] for e in raised.value.errors} == {"ratings"}
+    return [e["message"] for e in raised.value.errors]
+
+
+def rated(key: str, level: int | None = 2, not_observed: bool = False) -> dict[str, Any]:
+    return {"criterion": key, "level": level, "not_observed": not_observed}
+
+
+def test_a_submitted_walkthrough_that_rates_nothing_is_incomplete() -> None:
+    unrated = [rated("voice", None), rated("rigor", None)]
+    assert incomplete(ratings=[]) == [checks.NOTHING_RATED]
+    assert incomplete(ratings=unrated) == [checks.NOTHING_RATED]
+    # A mark of "not observed" is an answer; a draft may rate nothing; so may a calibration
+    # score's draft — the rule is the state's, whatever the walkthrough.
+    checks.check(*version(ratings=[rated("voice", None, not_observed=True)]), FACTS)
+    checks.check(*version(ratings=[], state="draft"), FACTS)
+
+
+def test_each_required_look_for_left_unrated_is_named_in_rubric_order() -> None:
+    facts = replace(FACTS, rubric=REQUIRED)
+    assert incomplete(facts, ratings=[rated("joy")]) == [
+        "'voice' (Students speak.) is required: rate it or mark it not observed before submitting",
+        "'rigor' (Rigorous task.) is required: rate it before submitting",
+    ]
+    assert incomplete(facts, ratings=[rated("rigor", 3), rated("voice", None)]) == [
+        "'voice' (Students speak.) is required: rate it or mark it not observed before submitting"
+    ]
+    checks.check(*version(ratings=[rated("rigor", 3), rated("voice", None, True)]), facts)
+    checks.check(*version(ratings=[rated("joy")], state="draft"), facts)
+
+
+def test_a_rubric_without_required_look_fors_asks_only_for_something_rated() -> None:
+    checks.check(*version(ratings=[rated("rigor", 1)]), FACTS)
+
+
+def test_a_long_look_for_is_shortened_in_the_message() -> None:
+    long = replace(
+        RUBRIC,
+        criteria={"voice": CriterionFacts(11, (1, 2), True, required=True, text="x" * 200)},
+    )
+    (message,) = incomplete(replace(FACTS, rubric=long), ratings=[], state="submitted")[1:]
+    assert "'voice' (" + "x" * 79 + "…) is required" in message
+
+
+def test_other_problems_are_invalid_and_still_name_what_is_missing() -> None:
+    facts = replace(FACTS, rubric=REQUIRED)
+    problems = refusals(facts, ratings=[rated("rigor", 9)])
+    assert problems == [
+        ("ratings[0].level", "9 is not a level of 'rigor' (levels: 1, 2, 3, 4)"),
+        (
+            "ratings",
+            "'voice' (Students speak.) is required: rate it or mark it not observed before "
+            "submitting",
+        ),
+    ]

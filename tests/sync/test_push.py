@@ -14,7 +14,8 @@ from observe.observations.models import (
     Rating,
     RejectedVersion,
 )
-from observe.rubrics.operations import load_rubric_file
+from observe.rubrics.operations import load_rubric_file, load_rubric_text
+from observe.sync.checks import NOTHING_RATED
 from tests.conftest import edit_of, new_id
 
 
@@ -453,3 +454,74 @@ def test_a_version_from_an_app_without_them_is_accepted_and_hashes_as_before(pus
     # Empty fields sent by a newer app are the same content: a retry is a duplicate.
     same = {**old, "strengths": "", "next_step": ""}
     assert push(same)["results"][0]["status"] == "duplicate"
+
+
+def required_version():
+    """The portrait rubric with two look-fors marked required (its next version)."""
+    text = (paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").read_text(encoding="utf-8")
+    for key in ("ct-rigorous-task", "ct-student-questions"):
+        marker = f"      - key: {key}\n"
+        assert text.count(marker) == 1
+        text = text.replace(marker, f"{marker}        required: true\n")
+    version = load_rubric_text(text, "required.yaml").version
+    db.session.commit()
+    return version
+
+
+def incomplete_errors(push, version) -> list[dict[str, str]]:
+    result = push(version)["results"][0]
+    assert result["status"] == "rejected", result
+    assert result["code"] == "incomplete"
+    return result["errors"]
+
+
+def test_a_submitted_walkthrough_missing_a_required_look_for_is_refused(push, make_version):
+    rubric = required_version()
+    version = make_version(rubric_version_id=rubric.id)  # rates one, marks rigorous-task
+    assert incomplete_errors(push, version) == [
+        {
+            "field": "ratings",
+            "message": "'ct-student-questions' (Students ask their own questions about the "
+            "content and pursue them.) is required: rate it or mark it not observed before "
+            "submitting",
+        }
+    ]
+    assert count(Observation) == 0
+    assert db.session.scalar(select(RejectedVersion.code)) == "incomplete"
+
+
+def test_a_draft_may_leave_required_look_fors_for_later(push, make_version):
+    rubric = required_version()
+    draft = make_version(rubric_version_id=rubric.id, state="draft", ratings=[])
+    assert push(draft)["results"][0]["status"] == "applied"
+    finished = edit_of(
+        draft,
+        state="submitted",
+        ratings=[
+            {"criterion": "ct-rigorous-task", "level": 2},
+            {"criterion": "ct-student-questions", "level": None, "not_observed": True},
+        ],
+    )
+    assert push(finished)["results"][0]["status"] == "applied"
+    assert db.session.get(Observation, draft["observation_id"]).state.value == "submitted"
+
+
+def test_an_older_rubric_version_requires_nothing(push, make_version, setting):
+    required_version()  # a newer version requires two look-fors; the draft keeps its own
+    version = make_version(rubric_version_id=setting.version.id)
+    assert push(version)["results"][0]["status"] == "applied"
+
+
+def test_a_submitted_walkthrough_that_rates_nothing_is_refused(push, make_version):
+    unrated = [{"criterion": "ct-explain-reasoning", "level": None, "evidence": "Noted."}]
+    for ratings in ([], unrated):
+        assert incomplete_errors(push, make_version(ratings=ratings)) == [
+            {"field": "ratings", "message": NOTHING_RATED}
+        ]
+    # An amendment cannot empty a submitted walkthrough either, and a batch goes on past it.
+    first = make_version()
+    good = make_version()
+    results = push(first, edit_of(first, ratings=[]), good)["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert results[1]["code"] == "incomplete"
+    assert count(Observation) == 2

@@ -1,6 +1,8 @@
 // The form: a draft's look-fors by competency, with levels, evidence and notes; the visit
 // timer; the Visit panel (visit.js). Every change is saved as it is made (drafts.js).
 import { saveNow, scheduleSave } from "../drafts.js";
+import { competencySection, fold, formIndex, jumpTo, takeJump, updateCounts } from "../form-index.js";
+import { focusOf, requiredKeys } from "../look-fors.js";
 import { mountPhotos, photoSlot } from "../photos.js";
 import { go, main, onLeave } from "../router.js";
 import * as store from "../store.js";
@@ -65,20 +67,25 @@ function levelButtons(criterion, rating) {
     ${criterion.allows_not_observed ? none : ""}`;
 }
 
-// One look-for: its text and tags, its levels, what each level means, and the evidence box.
-function criterionCard(c, r, doc) {
+// One look-for: its text and tags, its levels, what each level means, and the evidence box —
+// one line until it is tapped (or holds evidence), so a visit without notes stays short.
+function criterionCard(c, r, doc, required) {
   const kind = html`<span class="tag tag-${c.kind}">${c.kind === "student" ? "Student" : "Adult"}</span>`;
   const dimensions = c.dimensions.map((d) => html`<span class="tag tag-dimension">${d}</span>`);
+  const must = required ? html`<span class="tag tag-required">Required</span>` : "";
   const descriptors = c.levels.map((l) => html`<dt>${l.value} · ${l.label}</dt><dd>${l.descriptor || ""}</dd>`);
   return html`<article class="criterion" id="c-${c.key}">
-    <p class="criterion-text" id="t-${c.key}">${doc.text || c.key}</p>
-    <p class="criterion-tags">${kind}${dimensions}</p>
+    <div class="criterion-head"><p class="criterion-text" id="t-${c.key}">${doc.text || c.key}</p>
+      <p class="criterion-tags">${kind}${dimensions}${must}</p></div>
     <div class="levels" role="group" aria-labelledby="t-${c.key}">${levelButtons(c, r)}</div>
-    <details class="descriptors"><summary>Level descriptors</summary><dl>${descriptors}</dl></details>
-    <label class="evidence-label" for="e-${c.key}">Evidence</label>
-    <textarea id="e-${c.key}" data-evidence="${c.key}" rows="2" maxlength="4000"
-      placeholder="${doc.evidence_prompt || "What did you see or hear?"}">${r.evidence || ""}</textarea>
-    ${photoSlot(c.key)}
+    <div class="criterion-extra">
+      <div class="evidence"><label for="e-${c.key}">Evidence</label>
+        <textarea id="e-${c.key}" data-evidence="${c.key}" rows="1" maxlength="4000"
+          class="${r.evidence ? "has-evidence" : ""}"
+          placeholder="${doc.evidence_prompt || "What did you see or hear?"}">${r.evidence || ""}</textarea></div>
+      ${photoSlot(c.key)}
+      <details class="descriptors"><summary>Level descriptors</summary><dl>${descriptors}</dl></details>
+    </div>
   </article>`;
 }
 
@@ -90,9 +97,11 @@ function drawForm(observation, rubric, look, editable) {
   }
   for (const c of rubric.criteria) byCompetency.get(c.competency_id).criteria.push(c);
   const rating = (key) => observation.ratings[key] || { level: null, not_observed: false, evidence: "" };
-  const competency = (section) => html`<section class="competency" aria-labelledby="comp-${section.key}">
-      <h2 id="comp-${section.key}">${section.name}</h2>
-      ${section.criteria.map((c) => criterionCard(c, rating(c.key), documentCriteria.get(c.key) || {}))}</section>`;
+  const sections = [...byCompetency.values()];
+  const focus = focusOf(observation, rubric);
+  const required = requiredKeys(rubric);
+  const card = (c) => criterionCard(c, rating(c.key), documentCriteria.get(c.key) || {}, required.has(c.key));
+  const competency = (section) => competencySection(section, observation, focus, section.criteria.map(card));
   const problems = [...(observation.fix_reasons || []), ...sync.problems(observation, look.schools)];
   const place = placeOf(observation, look);
   const review = `#/review/${observation.id}`;
@@ -108,13 +117,14 @@ function drawForm(observation, rubric, look, editable) {
         <button type="button" class="button" id="timer" aria-live="off">${timerLabel(observation)}</button>
         <a class="button button-primary" href="${review}">Review</a>
       </div>
+      ${sections.length > 1 ? formIndex(sections, observation, focus) : ""}
     </div>
     ${editable ? "" : OPEN_ELSEWHERE}
     ${observation.calibration_session_id ? BLIND : ""}
     <fieldset class="form" ${editable ? "" : "disabled"}>
     <legend class="visually-hidden">Ratings</legend>
     ${visitPanel(observation, look, problems)}
-    ${[...byCompetency.values()].map(competency)}
+    ${sections.map(competency)}
     <section class="competency"><h2><label for="notes">Overall notes</label></h2>
       <textarea id="notes" rows="4" maxlength="20000"
         placeholder="Patterns, questions, what to share with the teacher">${observation.notes}</textarea>
@@ -123,10 +133,16 @@ function drawForm(observation, rubric, look, editable) {
     <div class="actions">${home}${submit}</div>`,
   );
   mountPhotos(main, observation, { editable });
-  if (!editable) return;
+  const competencyOf = new Map(rubric.criteria.map((c) => [c.key, byCompetency.get(c.competency_id).key]));
+  const jump = takeJump();
+  if (jump && competencyOf.has(jump)) jumpTo(main, competencyOf.get(jump), jump);
   main.onclick = (event) => {
     const button = event.target.closest("button");
     if (!button) return;
+    // Finding one's way round the rubric works in a read-only tab too.
+    if (button.dataset.jump) return jumpTo(main, button.dataset.jump);
+    if (button.dataset.fold) return fold(main, button.dataset.fold);
+    if (!editable) return;
     if (button.id === "timer" || button.id === "timer-reset") {
       if (button.id === "timer") toggleTimer(observation);
       else observation.timer = { elapsed: 0, running_since: null };
@@ -151,12 +167,15 @@ function drawForm(observation, rubric, look, editable) {
       b.setAttribute("aria-pressed", String(on));
     }
     document.getElementById("progress").textContent = ratedCount(observation, rubric);
+    updateCounts(main, sections, observation);
     scheduleSave(observation);
   };
+  if (!editable) return;
   main.oninput = (event) => {
     const target = event.target;
     if (target.dataset.evidence) {
       observation.ratings[target.dataset.evidence] = { ...rating(target.dataset.evidence), evidence: target.value };
+      target.classList.toggle("has-evidence", Boolean(target.value));
     } else if (target.id === "notes") observation.notes = target.value;
     else if (visitInput(observation, target)) {
       document.getElementById("timer").textContent = timerLabel(observation);

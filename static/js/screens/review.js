@@ -2,6 +2,8 @@
 // refuse; submitting queues the version for sync in the same transaction.
 import { saveNow } from "../drafts.js";
 import { editFeedback, feedbackFields, holdDraft } from "../feedback-fields.js";
+import { jumpLater, missingBanner } from "../form-index.js";
+import { missingForSubmit } from "../look-fors.js";
 import { go, main, onLeave } from "../router.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -19,6 +21,8 @@ export async function reviewScreen(id) {
     rubric.criteria.length -
     Object.values(observation.ratings).filter((r) => r.level !== null || r.not_observed).length;
   const blocking = sync.problems(observation, look.schools);
+  const incomplete = missingForSubmit(observation, rubric);
+  const refuse = blocking.length || incomplete.nothingRated || incomplete.missing.length;
   const timer = minutes(sync.durationOf(observation));
   const notRated = html`<p class="banner banner-info" role="status">${unrated}
     look-for${unrated === 1 ? " is" : "s are"} not rated. You can submit anyway, or go back.</p>`;
@@ -30,19 +34,23 @@ export async function reviewScreen(id) {
     main,
     html`<h1>Review</h1>
     <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} · visit timer ${timer}</p>
-    ${unrated ? notRated : ""}
+    ${missingBanner(id, incomplete)}
+    ${unrated && !incomplete.nothingRated && !incomplete.missing.length ? notRated : ""}
     ${blocking.length ? refused : ""}
     ${feedbackFields(observation, draft.held)}
     ${summary(observation, rubric)}
     <div class="actions"><a class="button" href="#/observe/${id}">Back to the form</a>
       <button type="button" class="button button-primary button-big" id="submit"
-        ${blocking.length ? "disabled" : ""}>Submit</button></div>`,
+        ${refuse ? "disabled" : ""}>Submit</button></div>`,
   );
   const leaveFeedback = draft.held ? editFeedback(main, observation) : async () => true;
   onLeave(async () => {
     await leaveFeedback();
     await draft.release();
   });
+  for (const a of main.querySelectorAll("[data-missing]")) {
+    a.addEventListener("click", () => jumpLater(a.dataset.missing));
+  }
   document.getElementById("submit").addEventListener("click", async () => {
     if (!(await saveNow())) return;
     // One strict transaction: the walkthrough becomes submitted and its version enters the
@@ -51,6 +59,8 @@ export async function reviewScreen(id) {
       if (fresh.status !== "draft") return false;
       if (fresh.timer.running_since) toggleTimer(fresh);
       if (sync.problems(fresh, look.schools).length) return false;
+      const check = missingForSubmit(fresh, rubric);
+      if (check.nothingRated || check.missing.length) return false;
       delete fresh.fix_reasons;
       fresh.state = "submitted";
       fresh.status = "waiting";

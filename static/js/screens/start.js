@@ -1,6 +1,8 @@
-// Starting a walkthrough: school, classroom (searchable), rubric and the rubric's context
-// fields, then a new draft on this tablet.
+// Starting a walkthrough: school, classroom (searchable), rubric (its size, the last one
+// chosen) and today's focus (start-choice.js), the rubric's context fields, then a new draft
+// on this tablet.
 import { go, main, onLeave } from "../router.js";
+import { focusPanel, initialChoice, orderBySize, rememberChoice, rubricChip, toggleFocus } from "../start-choice.js";
 import * as store from "../store.js";
 import { html, render } from "../ui.js";
 
@@ -11,11 +13,11 @@ export async function startScreen() {
   const latest = new Map();
   for (const r of rubrics)
     if (!latest.has(r.rubric.id) || latest.get(r.rubric.id).id < r.id) latest.set(r.rubric.id, r);
-  const choices = [...latest.values()];
+  const choices = orderBySize(latest.values());
   const pick = {
     school: schools.length === 1 ? schools[0].id : null,
     classroom: undefined,
-    rubric: choices[0]?.id,
+    ...initialChoice(choices),
     context: {},
   };
 
@@ -24,8 +26,6 @@ export async function startScreen() {
     const rubric = latest.get([...latest.keys()].find((k) => latest.get(k).id === pick.rubric));
     const schoolChip = (s) => html`<button type="button" class="chip" data-school="${s.id}"
       aria-pressed="${s.id === pick.school}">${s.name}</button>`;
-    const rubricChip = (r) => html`<button type="button" class="chip" data-rubric="${r.id}"
-      aria-pressed="${r.id === pick.rubric}">${r.title}</button>`;
     const ready = pick.school && pick.classroom !== undefined && pick.rubric;
     render(
       main,
@@ -36,8 +36,10 @@ export async function startScreen() {
       </section>
       ${school ? classroomPanel(school, pick) : ""}
       <section class="panel"><h2 id="rubric-heading">Rubric</h2>
-        <div class="chips" role="group" aria-labelledby="rubric-heading">${choices.map(rubricChip)}</div>
+        <div class="chips" role="group" aria-labelledby="rubric-heading">
+          ${choices.map((r) => rubricChip(r, r.id === pick.rubric))}</div>
       </section>
+      ${rubric ? focusPanel(rubric, pick.focus) : ""}
       ${rubric ? (rubric.document.context_fields || []).map((f) => contextPanel(f, pick)) : ""}
       <div class="actions"><a class="button" href="#/">Cancel</a>
         <button type="button" class="button button-primary button-big" id="begin"
@@ -56,6 +58,13 @@ export async function startScreen() {
     else if (d.rubric) {
       pick.rubric = Number(d.rubric);
       pick.context = {};
+      pick.focus = null;
+    } else if (d.focus !== undefined) {
+      pick.focus = toggleFocus(
+        pick.focus,
+        d.focus,
+        choices.find((r) => r.id === pick.rubric),
+      );
     } else if (d.context) {
       const field = latestField(latest, pick.rubric, d.context);
       const chosen = [].concat(pick.context[d.context] || []);
@@ -139,6 +148,8 @@ export async function begin(pick) {
     calibration_session_id: pick.session || null,
     observed_at: new Date().toISOString(),
     context,
+    // Today's competencies (competency keys), or none: the whole rubric. Kept with the draft.
+    ...(pick.focus?.length && !pick.session ? { focus: [...pick.focus] } : {}),
     ratings: {},
     notes: "",
     timer: { elapsed: 0, running_since: new Date().toISOString() },
@@ -150,5 +161,9 @@ export async function begin(pick) {
   };
   await store.put("observations", observation);
   await store.setMeta("last_change", new Date().toISOString());
+  if (!pick.session) {
+    const rubric = await store.get("rubrics", pick.rubric);
+    if (rubric) rememberChoice(rubric, pick.focus);
+  }
   go(`#/observe/${observation.id}`);
 }
