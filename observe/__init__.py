@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from observe import paths
 from observe.config import build_config, create_private_sqlite_file
 from observe.core.clock import zone_named
+from observe.core.compression import register_compression
 from observe.core.database import configure_engine
 from observe.core.validation import IdConverter, JSONProvider, register_screening
 from observe.extensions import csrf, db, login_manager, migrate
@@ -87,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_screening(app)
     register_filters(app)
+    register_compression(app)
     blueprints = [home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp]
     blueprints += [reports_bp, api_bp, tablet_bp, audit_bp, people_bp, photos_bp]
     blueprints += [teacher_feedback_bp]

@@ -3,8 +3,8 @@
 Run on demand:  .venv/bin/python scripts/bench_app.py
 Starts gunicorn on a throwaway SQLite database with the demo district, signs in with Debian's
 Chromium, and measures (1) the bytes of everything the service worker precaches (the app page,
-the manifest, JS, CSS and icons) as served — uncompressed, which is what the budget counts
-(observe/tablet/views.py, SHELL_BUDGET_BYTES) — and gzip-compressed for comparison, and (2) the
+the manifest, JS, CSS and icons) as the server sends them to a browser asking for gzip, which
+is what the budget counts (observe/tablet/views.py, SHELL_BUDGET_BYTES), and uncompressed, and (2) the
 time from navigating to a draft's form with no network to the moment its level buttons can be
 tapped, median of several cold starts.
 """
@@ -65,9 +65,16 @@ def shell_size(base: str) -> tuple[int, int, list[tuple[str, int]]]:
     worker = urllib.request.urlopen(base + "/sw.js").read().decode()
     start = worker.index("const PRECACHE = ") + len("const PRECACHE = ")
     urls = json.loads(worker[start : worker.index(";", start)])
-    files = [(url, urllib.request.urlopen(base + url).read()) for url in urls]
+    files = []
+    packed = 0
+    for url in urls:
+        request = urllib.request.Request(base + url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request) as response:
+            sent = response.read()
+            packed += len(sent)
+            gzipped = response.headers.get("Content-Encoding") == "gzip"
+        files.append((url, gzip.decompress(sent) if gzipped else sent))
     raw = sum(len(body) for _, body in files)
-    packed = sum(len(gzip.compress(body)) for _, body in files)
     return raw, packed, [(url, len(body)) for url, body in files]
 
 
@@ -124,10 +131,10 @@ def main() -> None:
         kind = url.rsplit(".", 1)[-1] if "/static/" in url else "page and manifest"
         kinds[kind] = kinds.get(kind, 0) + size
     print("  by kind: " + ", ".join(f"{kind} {size:,}" for kind, size in sorted(kinds.items())))
-    verdict = "PASS" if raw <= SHELL_BUDGET_BYTES else "OVER"
+    verdict = "PASS" if packed <= SHELL_BUDGET_BYTES else "OVER"
     print(
-        f"  total {raw:,} bytes as served (uncompressed), {packed:,} gzip; "
-        f"budget <= {SHELL_BUDGET_BYTES:,} uncompressed: {verdict}"
+        f"  total {packed:,} bytes sent (gzip where the server compresses), {raw:,} uncompressed; "
+        f"budget <= {SHELL_BUDGET_BYTES:,} sent: {verdict}"
     )
     print(
         f"Offline cold start to a usable form, {len(times)} runs: "

@@ -23,9 +23,10 @@ _PRECACHED_DIRS = ("js", "css", "icons")
 _LINKED_STYLESHEET = re.compile(r"filename='(css/[^']+)'")
 
 # What the service worker precaches (the page, the manifest, JS, CSS, icons) may weigh at most
-# this many bytes as served, uncompressed: the server sends them as they are (a proxy in front
-# may compress, but nothing here can count on one) and Cache Storage keeps them as they are.
-# Photos are the walkthroughs' data, in IndexedDB, not part of the shell.
+# this many bytes as sent to a browser: the server gzips the modules, stylesheets, SVG and
+# manifest itself (observe/core/compression.py), so this is what a tablet downloads on
+# its first visit, whatever is in front of the server. Photos are the walkthroughs' data, in
+# IndexedDB, not part of the shell.
 # tests/tablet/test_views_shell_size.py holds it; scripts/bench_app.py prints it.
 SHELL_BUDGET_BYTES = 150_000
 
