@@ -4,8 +4,8 @@ Run on demand:  .venv/bin/python scripts/bench_app.py
 Starts gunicorn on a throwaway SQLite database with the demo district, signs in with Debian's
 Chromium, and measures (1) the bytes of everything the service worker precaches (the app page,
 the manifest, JS, CSS and icons) as the server sends them to a browser asking for gzip, which
-is what the budget counts (observe/tablet/views.py, SHELL_BUDGET_BYTES), and uncompressed, and (2) the
-time from navigating to a draft's form with no network to the moment its level buttons can be
+is what the budget counts (observe/tablet/views.py, SHELL_BUDGET_BYTES), and decoded; and (2)
+the time from navigating to a draft's form with no network to the moment its level buttons can be
 tapped, median of several cold starts.
 """
 

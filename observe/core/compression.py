@@ -31,7 +31,7 @@ def register_compression(app: Flask) -> None:
         ):
             return response
         response.vary.add("Accept-Encoding")
-        if "gzip" not in request.accept_encodings:
+        if not request.accept_encodings["gzip"]:  # its quality: 0 when not asked for
             return response
         response.direct_passthrough = False
         response.set_data(gzip.compress(response.get_data(), LEVEL, mtime=0))
