@@ -51,6 +51,11 @@ def test_a_photo_taken_offline_survives_reloads_and_is_sent_once(
     record_walkthrough(page, submit=False)
 
     first = page.locator(".criterion").first
+    # The note about faces: always under the walkthrough's own camera; under a look-for's once
+    # its camera has focus (it is the button's description either way).
+    notes = page.locator("#notes").locator("xpath=..")
+    expect(notes.get_by_text("avoid students' faces")).to_be_visible()
+    first.locator(".photo-input").focus()
     expect(first.get_by_text("avoid students' faces")).to_be_visible()
     first.locator(".photo-input").set_input_files(
         camera_file(tmp_path, "board.jpg", (3200, 2400), "red")

@@ -43,8 +43,9 @@ export async function viewScreen(id) {
     <div class="actions"><a class="button" href="#/">Home</a>
       ${observation.status === "deleted" ? "" : reopen}</div>`,
   );
+  // The panel asks the server what the teacher did: the buttons work while it does.
   const panel = document.getElementById("feedback-send");
-  if (panel) await showFeedbackPanel(panel, observation);
+  const panelShown = panel ? showFeedbackPanel(panel, observation) : null;
   document.getElementById("reopen")?.addEventListener("click", async () => {
     await store.transaction(
       ["observations", "attention"],
@@ -67,4 +68,5 @@ export async function viewScreen(id) {
     );
     go(`#/observe/${id}`);
   });
+  await panelShown;
 }
