@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from observe.core import clock
 from observe.core.permissions import Principal, allowed, check, visible_school_ids
@@ -58,10 +58,9 @@ class BadFilter(ValidationFailed):
     code = "bad_filter"
 
 
-@dataclass(frozen=True)
-class ClassroomProfile:
+class ClassroomProfile(NamedTuple):
     """What the coverage report knows of a classroom: who and where it is, and the attributes
-    it is grouped by."""
+    it is grouped by. (A named tuple: a district has thousands of classrooms, made per report.)"""
 
     id: int
     school_id: int
@@ -74,8 +73,15 @@ class ClassroomProfile:
     grade_band: str | None
 
 
-def classroom_profiles(school_ids: Iterable[int]) -> dict[int, ClassroomProfile]:
-    """The active classrooms of these schools, each with the attributes coverage groups it by.
+def _rows(statement: Any) -> Any:
+    """A statement's rows through the session's connection: plain Core rows, without the ORM's
+    per-row work (a district's classrooms are thousands of rows)."""
+    return db.session.connection().execute(statement)
+
+
+def classroom_profiles(school_ids: Collection[int] | None) -> dict[int, ClassroomProfile]:
+    """The active classrooms of these schools (None: of every school), each with the
+    attributes coverage groups it by.
 
     This is the ONE place the report reads a classroom's attributes. Today they are the
     classroom's as the roster has them now; a later change will make each walkthrough keep the
@@ -83,10 +89,12 @@ def classroom_profiles(school_ids: Iterable[int]) -> dict[int, ClassroomProfile]
     (and a classroom's current profile used only for the classrooms nobody visited). Keep every
     read of course level, programs, grade or room behind this function so that change stays here.
     """
-    schools = list(school_ids)
-    if not schools:
-        return {}
-    rows = db.session.execute(
+    active: list[ColumnElement[bool]] = [Classroom.active.is_(True)]
+    if school_ids is not None:
+        # Every school of the district is left unnamed: a few hundred bound ids cost SQLite
+        # more than reading the whole table.
+        active.append(Classroom.school_id.in_(school_ids))
+    rows = _rows(
         select(
             Classroom.id,
             Classroom.school_id,
@@ -97,40 +105,33 @@ def classroom_profiles(school_ids: Iterable[int]) -> dict[int, ClassroomProfile]
             Classroom.grade,
         )
         .outerjoin(Teacher, Teacher.id == Classroom.teacher_id)
-        .where(Classroom.active.is_(True), Classroom.school_id.in_(schools))
+        .where(*active)
     ).all()
-    active = select(Classroom.id).where(
-        Classroom.active.is_(True), Classroom.school_id.in_(schools)
-    )
     programs: dict[int, list[str]] = defaultdict(list)
-    for classroom_id, program in db.session.execute(
+    for classroom_id, program in _rows(
         select(ClassroomProgram.classroom_id, ClassroomProgram.program)
-        .where(ClassroomProgram.classroom_id.in_(active))
+        .join(Classroom, Classroom.id == ClassroomProgram.classroom_id)
+        .where(*active)
         .order_by(ClassroomProgram.program)
     ):
         programs[classroom_id].append(program)
     rooms = dict(
-        db.session.execute(
-            select(ClassroomAttribute.classroom_id, ClassroomAttribute.value).where(
-                ClassroomAttribute.name == ROOM_ATTRIBUTE,
-                ClassroomAttribute.classroom_id.in_(active),
-            )
+        _rows(
+            select(ClassroomAttribute.classroom_id, ClassroomAttribute.value)
+            .join(Classroom, Classroom.id == ClassroomAttribute.classroom_id)
+            .where(ClassroomAttribute.name == ROOM_ATTRIBUTE, *active)
         ).all()
     )
-    return {
-        row[0]: ClassroomProfile(
-            id=row[0],
-            school_id=row[1],
-            name=row[2],
-            code=row[3],
-            teacher=row[4],
-            room=rooms.get(row[0]),
-            course_level=row[5],
-            programs=tuple(programs.get(row[0], ())),
-            grade_band=grade_band(row[6]),
-        )
-        for row in rows
-    }
+    bands: dict[str | None, str | None] = {}  # a district writes a few grades many times
+    profiles = {}
+    for cid, school_id, name, code, teacher, level, grade in rows:
+        if grade not in bands:
+            bands[grade] = grade_band(grade)
+        profiles[cid] = ClassroomProfile(
+            cid, school_id, name, code, teacher, rooms.get(cid), level,
+            tuple(programs.get(cid, ())), bands[grade],
+        )  # fmt: skip
+    return profiles
 
 
 def _group_keys(dimension: str, profile: ClassroomProfile) -> tuple[str | None, ...]:
@@ -223,14 +224,22 @@ def _chosen(args: Any, name: str) -> list[str]:
 # ---- counting -----------------------------------------------------------------------------------
 
 
-def _scope_schools(user: Principal, query: Query) -> list[School]:
-    statement = select(School).order_by(School.name, School.id)
+class SchoolRow(NamedTuple):
+    id: int
+    code: str
+    name: str
+
+
+def _scope_schools(user: Principal, query: Query) -> tuple[list[SchoolRow], bool]:
+    """The schools in scope, by name, and whether they are every school of the district."""
+    statement = select(School.id, School.code, School.name).order_by(School.name, School.id)
     visible = visible_school_ids(user)
     if visible is not None:
         statement = statement.where(School.id.in_(visible))
     if query.school_codes:
         statement = statement.where(School.code.in_(query.school_codes))
-    return list(db.session.scalars(statement))
+    every = visible is None and not query.school_codes
+    return [SchoolRow(*row) for row in db.session.execute(statement)], every
 
 
 def visits_per_classroom(user: Principal, query: Query) -> dict[int | None, int]:
@@ -248,7 +257,7 @@ def visits_per_classroom(user: Principal, query: Query) -> dict[int | None, int]
     statement = within(
         statement, user, start=query.start, end=query.end, school_codes=query.school_codes
     )
-    return {classroom_id: int(n) for classroom_id, n in db.session.execute(statement)}
+    return {classroom_id: int(n) for classroom_id, n in _rows(statement)}
 
 
 # ---- statistics ---------------------------------------------------------------------------------
@@ -326,9 +335,9 @@ NONE = "\0none"  # the key of classrooms whose roster does not record the attrib
 
 def build(user: Principal, query: Query) -> dict[str, Any]:
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
-    schools = _scope_schools(user, query)
+    schools, every = _scope_schools(user, query)
     names = {str(s.id): s.name for s in schools}
-    profiles = classroom_profiles(s.id for s in schools)
+    profiles = classroom_profiles(None if every else [s.id for s in schools])
     visits = visits_per_classroom(user, query)
     counts = {cid: visits.get(cid, 0) for cid in profiles}
     whole_school = visits.get(None, 0)
@@ -499,7 +508,7 @@ def _equity(
 
 def _not_visited(
     user: Principal,
-    schools: list[School],
+    schools: list[SchoolRow],
     profiles: dict[int, ClassroomProfile],
     counts: dict[int, int],
 ) -> list[dict[str, Any]]:

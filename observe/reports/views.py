@@ -200,6 +200,9 @@ def print_summary(report: dict[str, Any], paper: str | None) -> bytes:
 # ---- the coverage report -----------------------------------------------------------------------
 
 COVERAGE_PARAMETERS = ("from", "to", "school")
+# Up to this many schools, the page shows each one's not-visited list; beyond, a district's
+# thousands of rooms would be a page nobody reads: a link to each school's list instead.
+COVERAGE_LISTS_INLINE = 12
 
 
 def coverage_from_request() -> dict[str, Any]:
@@ -230,6 +233,7 @@ def coverage_page() -> tuple[str, int]:
         periods={label: (a.isoformat(), b.isoformat()) for label, (a, b) in periods.items()},
         schools=visible_schools(current_user),
         chosen_schools=_chosen(request.args, "school"),
+        lists_inline=COVERAGE_LISTS_INLINE,
     ), (coverage.BadFilter.status if problems else 200)
 
 
