@@ -348,3 +348,19 @@ def test_the_classroom_attributes_come_from_one_function(monkeypatch, client, be
     monkeypatch.setattr(coverage, "classroom_profiles", everyone_ap)
     levels, _ = rows(report(client, bearer, admin), "course_level")
     assert list(levels) == ["AP"] and levels["AP"]["classrooms"] == 12
+
+
+def test_many_schools_link_to_each_list(client, sign_in, admin, district, monkeypatch):
+    """Beyond a few schools the page links to each school's list instead of printing them all;
+    the JSON keeps every list."""
+    from observe.reports import views
+
+    monkeypatch.setattr(views, "COVERAGE_LISTS_INLINE", 1)
+    sign_in(admin)
+    html = client.get(f"/reports/coverage{OCTOBER}").get_data(as_text=True)
+    assert "Classrooms not visited, by school" in html
+    assert "Chem H" not in html  # no list is printed inline
+    link = "/reports/coverage?school=RVE&amp;from=2026-10-01&amp;to=2026-10-31#not-visited-heading"
+    assert link in html
+    one = client.get("/reports/coverage?school=RVE&from=2026-10-01&to=2026-10-31")
+    assert "Chem H" in one.get_data(as_text=True)
