@@ -196,7 +196,7 @@ def parse_query(user: Principal, args: Mapping[str, Any]) -> Query:
         for path, message in flatten_messages(error.messages):
             problems.setdefault(str(path[0]) if path else format_path(path), message)
     start, end = loaded.get("start"), loaded.get("end")
-    defaulted = start is None and end is None and not problems
+    defaulted = "from" not in raw and "to" not in raw
     if defaulted:
         start, end = this_month()
     elif start is None and "from" not in problems:

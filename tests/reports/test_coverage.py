@@ -263,6 +263,7 @@ def test_the_period_defaults_to_this_month(client, bearer, admin, team, visit, c
         ("?from=2026-10-31&to=2026-10-01", {"to": "the end date is before the start date"}),
         ("?to=2026-10-31", {"from": "give the first day of the period too"}),
         (OCTOBER + "&school=NOPE", {"school": "not one of your schools: NOPE"}),
+        ("?school=" + "X" * 65, {"school": "Length must be between 1 and 64."}),
     ],
 )
 def test_bad_filters_are_named(client, bearer, admin, district, query, details):
