@@ -44,6 +44,17 @@ class Observation(Model):
         Index("ix_observation_school_observed", "school_id", "observed_at"),
         # Exports read every walkthrough in date order: with this they need no sort.
         Index("ix_observation_observed", "observed_at", "id"),
+        # The coverage report counts a period's visits per classroom from this index alone,
+        # without reading a row (observe/reports/coverage.py; docs/benchmarks.md).
+        Index(
+            "ix_observation_visits",
+            "observed_at",
+            "classroom_id",
+            "school_id",
+            "state",
+            "deleted_at",
+            "calibration_session_id",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID from the device

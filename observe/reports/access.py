@@ -9,12 +9,16 @@ from typing import Any
 from observe.core.permissions import Principal, Role, allowed, can_see_school, roles, rule
 
 SUMMARY = "reports.summary"
+# The coverage report: visits per classroom in aggregate, and (as the walkthrough list allows)
+# the classrooms nobody visited.
+COVERAGE = "reports.coverage"
 ALL_WALKTHROUGHS = "reports.all_walkthroughs"  # not only one's own (the export)
 SET_GOALS = "goals.set"
 DISTRICT_GOALS = "goals.district"
 REMOVE_GOAL = "goals.remove"
 
 roles(SUMMARY, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
+roles(COVERAGE, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(ALL_WALKTHROUGHS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(SET_GOALS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(DISTRICT_GOALS, Role.DISTRICT_ADMIN)

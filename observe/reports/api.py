@@ -1,4 +1,4 @@
-"""Report routes of the JSON API: the export, the summary's figures, equity goals."""
+"""Report routes of the JSON API: the export, the summary's and coverage figures, equity goals."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def api_export() -> Response:
 def api_summary() -> Response:
     """The summary report's figures, with the same scope and suppression as the page."""
     return jsonify(views.summary_from_request()[1])
+
+
+@bp.get("/reports/coverage")
+def api_coverage() -> Response:
+    """The coverage report's figures and not-visited lists, as the page shows them."""
+    return jsonify(views.coverage_from_request())
 
 
 @bp.get("/goals")

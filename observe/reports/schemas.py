@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from observe.core.validation import DATE_RANGE
 
@@ -25,3 +25,15 @@ class GoalSchema(Schema):
     school_code = fields.String(allow_none=True, load_default=None)
     starts_on = fields.Date(allow_none=True, load_default=None, validate=DATE_RANGE)
     deadline = fields.Date(required=True, validate=DATE_RANGE)
+
+
+class CoverageQuerySchema(Schema):
+    """The coverage report's filters, as query parameters: the period (district days, both
+    ends included) and the schools (codes). Empty parameters are left out before loading."""
+
+    class Meta:
+        unknown = EXCLUDE  # a link may carry others (the page's paper size, a cache buster)
+
+    start = fields.Date(data_key="from", load_default=None, validate=DATE_RANGE)
+    end = fields.Date(data_key="to", load_default=None, validate=DATE_RANGE)
+    school = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)

@@ -30,7 +30,7 @@ from observe.core.permissions import allowed, visible_school_ids
 from observe.core.validation import form_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.reports import access, charts, export, goals, summary
+from observe.reports import access, charts, coverage, export, goals, summary
 from observe.roster.models import ClassroomAttribute, SchoolAttribute
 from observe.roster.queries import visible_schools
 from observe.rubrics.models import EquityDimension, RubricVersion
@@ -193,6 +193,66 @@ def print_summary(report: dict[str, Any], paper: str | None) -> bytes:
         print_title=f"Walkthrough summary: {scope['rubric']}",
         print_scope=schools + (f", by {scope['by_label']}" if scope["by"] else ""),
         print_period=period,
+        printed_on=clock.today().isoformat(),
+    )
+
+
+# ---- the coverage report -----------------------------------------------------------------------
+
+COVERAGE_PARAMETERS = ("from", "to", "school")
+# Up to this many schools, the page shows each one's not-visited list; beyond, a district's
+# thousands of rooms would be a page nobody reads: a link to each school's list instead.
+COVERAGE_LISTS_INLINE = 12
+
+
+def coverage_from_request() -> dict[str, Any]:
+    """The coverage report for the request's filters (a bad one: 400, named)."""
+    return coverage.build(current_user, coverage.parse_query(current_user, request.args))
+
+
+@bp.get("/coverage")
+def coverage_page() -> tuple[str, int]:
+    problems: dict[str, str] = {}
+    report = None
+    try:
+        report = coverage_from_request()
+    except ValidationFailed as error:
+        problems = {k: str(v) for k, v in error.details.items()}
+    periods = {
+        "This month": coverage.this_month(),
+        "Last month": coverage.last_month(),
+        "School year to date": coverage.school_year(),
+    }
+    link_args = {k: request.args.getlist(k) for k in COVERAGE_PARAMETERS if k in request.args}
+    return render_template(
+        "reports/coverage.html",
+        report=report,
+        problems=problems,
+        args=request.args,
+        link_args=link_args,
+        periods={label: (a.isoformat(), b.isoformat()) for label, (a, b) in periods.items()},
+        schools=visible_schools(current_user),
+        chosen_schools=_chosen(request.args, "school"),
+        lists_inline=COVERAGE_LISTS_INLINE,
+    ), (coverage.BadFilter.status if problems else 200)
+
+
+@bp.get("/coverage.pdf")
+def coverage_pdf() -> Response:
+    report = coverage_from_request()
+    return pdf_response(print_coverage(report, request.args.get("paper")), "coverage.pdf")
+
+
+def print_coverage(report: dict[str, Any], paper: str | None) -> bytes:
+    scope = report["scope"]
+    schools = ", ".join(scope["school_names"]) if scope["school_names"] else "all schools in scope"
+    return render_pdf(
+        "reports/coverage_print.html",
+        paper=paper,
+        report=report,
+        print_title="Walkthrough coverage",
+        print_scope=schools,
+        print_period=f"{scope['from']} to {scope['to']}",
         printed_on=clock.today().isoformat(),
     )
 

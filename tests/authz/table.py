@@ -177,6 +177,8 @@ def _push_body(d: District) -> dict[str, Any]:
 
 
 _SUMMARY = "by=classroom:pathway"
+_COVERAGE = "from=2026-11-01&to=2026-11-30"
+_COVERAGE_A = _COVERAGE + "&school=AUTHZ-A"
 
 ROUTES: dict[str, Row] = {
     # ---- public: no sign-in needed ---------------- anon  obs  obs_b lead_a lead_b admin
@@ -316,6 +318,17 @@ ROUTES: dict[str, Row] = {
     "GET /reports/export/download": page(EVERYONE),
     "GET /reports/summary": page("sign-in 403 403 200 200 200", Case(query=_SUMMARY)),
     "GET /reports/summary.pdf": page("sign-in 403 403 200 200 200", Case(query=_SUMMARY)),
+    # Coverage: for leaders (their schools) and admins; a school not one's own is refused (400).
+    "GET /reports/coverage": page(
+        "sign-in 403 403 200 200 200",
+        Case(),
+        Case("school A", query=_COVERAGE_A, answers="sign-in 403 403 200 400 200"),
+    ),
+    "GET /reports/coverage.pdf": page(
+        "sign-in 403 403 200 200 200",
+        Case(query=_COVERAGE),
+        Case("school A", query=_COVERAGE_A, answers="sign-in 403 403 200 400 200"),
+    ),
     "GET /reports/goals": page(EVERYONE),
     "POST /reports/goals": page("sign-in 403 403 302 422 302", Case(body=_goal_form)),
     "POST /reports/goals/<int:goal_id>/delete": page(
@@ -392,6 +405,12 @@ ROUTES: dict[str, Row] = {
     ),
     "GET /api/v1/exports/observations": api(API_EVERYONE),
     "GET /api/v1/reports/summary": api("401 403 403 200 200 200", Case(query=_SUMMARY)),
+    "GET /api/v1/reports/coverage": api(
+        "401 403 403 200 200 200",
+        Case(query=_COVERAGE),
+        Case("school A", query=_COVERAGE_A, answers="401 403 403 200 400 200"),
+        Case("bad date", query="from=2026-02-30", answers="401 403 403 400 400 400"),
+    ),
     "GET /api/v1/goals": api(API_EVERYONE),
     "POST /api/v1/goals": api("401 403 403 201 422 201", Case(body=_goal_body)),
     "DELETE /api/v1/goals/<int:goal_id>": api(
