@@ -182,8 +182,9 @@ export async function clearAll() {
   );
 }
 
-// What of this user's is not on the server: versions in the outbox, rejected versions, and
-// drafts changed since they were last queued.
+// What of this user's exists only on this tablet: versions in the outbox, rejected versions,
+// and drafts (amendments too) changed since they were last queued — never a discarded draft.
+// The one count the header, sign-out and the server pages' sign-out guard all show.
 export async function unsyncedCount() {
   return transaction(["outbox", "attention", "observations"], "readonly", async (s) => {
     const [queued, attention, observations] = await Promise.all([
@@ -191,7 +192,7 @@ export async function unsyncedCount() {
       done(s.attention.count()),
       done(s.observations.getAll()),
     ]);
-    return queued + attention + observations.filter((o) => o.dirty).length;
+    return queued + attention + observations.filter((o) => o.dirty && !o.discarded_at).length;
   });
 }
 

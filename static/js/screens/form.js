@@ -6,6 +6,7 @@ import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { html, minutes, render } from "../ui.js";
 import { visitInput, visitPanel } from "../visit.js";
+import { discardButton, discardDraft } from "./discarding.js";
 import { lookups, notFound, placeOf, ratedCount } from "./shared.js";
 
 const OPEN_ELSEWHERE = html`<p class="banner banner-error" role="alert">This walkthrough is open in another tab.
@@ -117,12 +118,13 @@ function drawForm(observation, rubric, look, editable) {
       <textarea id="notes" rows="4" maxlength="20000"
         placeholder="Patterns, questions, what to share with the teacher">${observation.notes}</textarea></section>
     </fieldset>
-    <div class="actions">${home}${submit}</div>`,
+    <div class="actions">${home}${discardButton(observation)}${submit}</div>`,
   );
   if (!editable) return;
   main.onclick = (event) => {
     const button = event.target.closest("button");
     if (!button) return;
+    if (button.id === "discard") return discardDraft(observation, look, rubric);
     if (button.id === "timer" || button.id === "timer-reset") {
       if (button.id === "timer") toggleTimer(observation);
       else observation.timer = { elapsed: 0, running_since: null };
@@ -154,7 +156,7 @@ function drawForm(observation, rubric, look, editable) {
     if (target.dataset.evidence) {
       observation.ratings[target.dataset.evidence] = { ...rating(target.dataset.evidence), evidence: target.value };
     } else if (target.id === "notes") observation.notes = target.value;
-    else if (visitInput(observation, target)) {
+    else if (visitInput(observation, target, look)) {
       document.getElementById("timer").textContent = timerLabel(observation);
       document.getElementById("form-place").textContent = placeOf(observation, look);
     } else return;
