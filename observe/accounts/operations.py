@@ -558,10 +558,16 @@ def token_for_secret(secret: str) -> tuple[ApiToken | None, str]:
     return token, ""
 
 
-def revoke_token(user: User, token_id: int) -> ApiToken:
+def own_token(user: User, token_id: int) -> ApiToken:
+    """One of ``user``'s own tokens; anyone else's is unknown to them."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound(f"no token {token_id} among your tokens")
+    return token
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    token = own_token(user, token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()

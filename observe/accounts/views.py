@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from observe.accounts import access, devices, oidc, operations
 from observe.accounts.models import User
 from observe.audit.operations import record, record_failed_sign_in, record_throttled_sign_in
-from observe.core import hooks
+from observe.core import confirm, hooks
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.core.permissions import Role, requires
@@ -236,8 +236,29 @@ def _signed_out(user: User) -> None:
         hooks.tablet_cleared.send(db.session, hooks.TabletCleared(user.id, cleared))
 
 
+@bp.get("/settings/sign-out-everywhere")
+def confirm_sign_out_everywhere() -> str:
+    return confirm.page(
+        confirm.Confirmation(
+            title="Sign out everywhere?",
+            action=url_for("accounts.sign_out_everywhere"),
+            button="Sign out everywhere",
+            back=url_for("accounts.settings"),
+            lines=[
+                "This ends every session of yours, on every device, this one included; you sign "
+                "in again on each.",
+                "Tablets keep the walkthroughs they have not sent yet and send them once you sign "
+                "in on them again. API tokens are not affected.",
+            ],
+            cancel="Stay signed in",
+        )
+    )
+
+
 @bp.post("/settings/sign-out-everywhere")
 def sign_out_everywhere() -> Response:
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("accounts.confirm_sign_out_everywhere"))
     _end_every_session(operations.sign_out_everywhere)
     flash(
         "You are signed out on every device. Tablets keep their unsynced walkthroughs and send "
@@ -380,8 +401,32 @@ def create_token() -> Response | str:
     return _settings_page(new_token=secret)
 
 
+@bp.get("/settings/tokens/<int:token_id>/revoke")
+def confirm_revoke_token(token_id: int) -> str | Response:
+    token = operations.own_token(current_user, token_id)
+    if token.is_revoked:
+        return redirect(url_for("accounts.settings"))
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Revoke the token “{token.name}”?",
+            action=url_for("accounts.revoke_token", token_id=token_id),
+            button="Revoke the token",
+            back=url_for("accounts.settings"),
+            lines=[
+                f"Programs using the token that starts with {token.prefix}… can no longer use "
+                "the API, at once. A revoked token cannot be brought back: you would create a "
+                "new one and give it to each program.",
+            ],
+            cancel="Keep it",
+        )
+    )
+
+
 @bp.post("/settings/tokens/<int:token_id>/revoke")
 def revoke_token(token_id: int) -> Response:
+    if not confirm.confirmed():
+        operations.own_token(current_user, token_id)  # someone else's: 404 before being asked
+        return confirm.ask_first(url_for("accounts.confirm_revoke_token", token_id=token_id))
     token = operations.revoke_token(current_user, token_id)
     db.session.commit()
     flash(f"Token “{token.name}” is revoked; programs using it can no longer sign in.", "info")

@@ -14,7 +14,7 @@ from observe.accounts.models import User
 from observe.audit.operations import record_now
 from observe.calibration import access, charts, reminders, report, sessions, trends
 from observe.calibration.models import CalibrationSession
-from observe.core import clock
+from observe.core import clock, confirm
 from observe.core.database import begin_write
 from observe.core.mail import MailUnavailable
 from observe.core.pdf import pdf_response, render_pdf
@@ -113,10 +113,48 @@ def show(session_id: int) -> str:
     return render_template("calibration/session.html", **context)
 
 
+@bp.get("/<int:session_id>/reveal")
+def confirm_reveal(session_id: int) -> str | Response:
+    """Before the reveal: who has not submitted, by name, and that scoring closes for them."""
+    session = sessions.get_session(current_user, session_id)
+    back = url_for("calibration.show", session_id=session_id)
+    if not allowed(current_user, access.MANAGE, session):
+        raise Forbidden("only the session's facilitator or a district admin can reveal scores")
+    if session.is_revealed:
+        return redirect(back)
+    progress = sessions.progress(session)
+    waiting = [p["user"]["name"] for p in progress if not p["submitted"]]
+    done = len(progress) - len(waiting)
+    lines = [
+        f"{done} of {len(progress)} participants have submitted their scores.",
+        "Revealing shows everyone's scores to the team and closes scoring: it cannot be undone, "
+        "and nobody can add or change a score afterwards.",
+    ]
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Reveal the scores of {session.title}?",
+            action=url_for("calibration.reveal", session_id=session_id),
+            button="Reveal the scores",
+            back=back,
+            lines=lines,
+            names_intro="Not submitted yet — they cannot score this lesson after the reveal:"
+            if waiting
+            else "",
+            names=waiting,
+            cancel="Not yet: back to the session",
+            danger=bool(waiting),
+        )
+    )
+
+
 @bp.post("/<int:session_id>/reveal")
 def reveal(session_id: int) -> Response:
     begin_write()
     session = sessions.get_session(current_user, session_id)
+    if not allowed(current_user, access.MANAGE, session):
+        raise Forbidden("only the session's facilitator or a district admin can reveal scores")
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("calibration.confirm_reveal", session_id=session_id))
     try:
         sessions.reveal(current_user, session)
     except Conflict as error:  # a Forbidden is a 403, as from the API

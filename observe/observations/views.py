@@ -12,11 +12,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from observe.audit.operations import record_now
-from observe.core import clock
+from observe.core import clock, confirm
 from observe.core.database import begin_write
 from observe.core.pdf import pdf_response, render_pdf
 from observe.core.permissions import allowed
-from observe.errors import Conflict, NotFound, ValidationFailed
+from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from observe.extensions import db
 from observe.observations import access, feedback, feedback_loop, listing, operations, sending
 from observe.observations.models import Observation
@@ -68,7 +68,59 @@ def show(observation_id: str) -> str:
         versions=list(reversed(history["versions"])),
         sends=sending.sends_of(observation),
         may_send=allowed(current_user, access.SEND_FEEDBACK, observation),
+        can_delete=allowed(current_user, access.DELETE, observation),
     )
+
+
+@bp.get("/<observation_id>/delete")
+def confirm_delete(observation_id: str) -> str:
+    observation = _deletable(observation_id)
+    built = feedback.build(observation)
+    when = clock.local(observation.observed_at)
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Delete the walkthrough of {built['classroom']}, {when:%-d %B %Y}?",
+            action=url_for("walkthroughs.delete", observation_id=observation.id),
+            button="Delete this walkthrough",
+            back=url_for("walkthroughs.show", observation_id=observation.id),
+            lines=[
+                f"{built['observer']}'s walkthrough at {built['school']}, {when:%H:%M}. "
+                "Deleting it takes it out of the reports, the lists and the teacher's feedback; "
+                "the observer's tablets learn of it at their next sync.",
+                "This cannot be undone here: its versions stay on the server for the record, "
+                "but the walkthrough does not come back.",
+            ],
+            cancel="Keep it",
+        )
+    )
+
+
+@bp.post("/<observation_id>/delete")
+def delete(observation_id: str) -> WerkzeugResponse:
+    begin_write()
+    observation = _deletable(observation_id)
+    if not confirm.confirmed():
+        db.session.rollback()
+        asked = url_for("walkthroughs.confirm_delete", observation_id=observation.id)
+        return confirm.ask_first(asked)
+    try:
+        operations.delete_observation(current_user, observation.id)
+    except Conflict as error:
+        db.session.rollback()
+        flash(f"Nothing was deleted. {error.message}", "error")
+        return redirect(url_for("walkthroughs.show", observation_id=observation_id))
+    db.session.commit()
+    flash("The walkthrough is deleted.", "info")
+    return redirect(url_for("walkthroughs.index"))
+
+
+def _deletable(observation_id: str) -> Observation:
+    """A walkthrough (not a calibration score, not deleted) the requester may delete: 404 for
+    one they cannot read, 403 for one they may read but not delete."""
+    observation = _for_feedback(observation_id)
+    if not allowed(current_user, access.DELETE, observation):
+        raise Forbidden("only its author or a district admin can delete a walkthrough")
+    return observation
 
 
 @bp.get("/conflicts")

@@ -89,11 +89,18 @@ def create_goal(user: User, body: Any) -> Goal:
     return goal
 
 
-def delete_goal(user: User, goal_id: int) -> None:
+def removable_goal(user: User, goal_id: int) -> Goal:
+    """The goal ``user`` asks to remove: NotFound if they cannot see it, Forbidden if they may
+    not remove it."""
     goal = db.session.get(Goal, goal_id)
     if goal is None or goal not in visible_goals(user):
         raise NotFound(f"no goal {goal_id}")
     check(user, access.REMOVE_GOAL, goal, refusal="only a district admin removes a district goal")
+    return goal
+
+
+def delete_goal(user: User, goal_id: int) -> None:
+    goal = removable_goal(user, goal_id)
     detail = {"title": goal.title, "school_id": goal.school_id}
     db.session.delete(goal)
     db.session.flush()

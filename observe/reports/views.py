@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from observe.accounts.models import User, user_school
 from observe.audit.operations import record_now
-from observe.core import clock
+from observe.core import clock, confirm
 from observe.core.database import begin_write
 from observe.core.pdf import pdf_response, render_pdf
 from observe.core.permissions import allowed, visible_school_ids
@@ -326,9 +326,33 @@ def _share(text: str) -> float | str:
 _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?")
 
 
+@bp.get("/goals/<int:goal_id>/delete")
+def confirm_delete_goal(goal_id: int) -> str:
+    goal = goals.removable_goal(current_user, goal_id)
+    where = goal.school.name if goal.school else "the district"
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Remove the goal “{goal.title}”?",
+            action=url_for("reports.delete_goal_form", goal_id=goal_id),
+            button="Remove this goal",
+            back=url_for("reports.goals_page"),
+            lines=[
+                f"It is {where}'s goal. Removing it takes it off the goals page and the summary "
+                "report for everyone; it cannot be undone (it can only be set again, by hand).",
+                "The walkthroughs it measured are not touched.",
+            ],
+            cancel="Keep it",
+        )
+    )
+
+
 @bp.post("/goals/<int:goal_id>/delete")
 def delete_goal_form(goal_id: int) -> BaseResponse:
     begin_write()
+    if not confirm.confirmed():
+        goals.removable_goal(current_user, goal_id)  # refused (404, 403) before being asked
+        db.session.rollback()
+        return confirm.ask_first(url_for("reports.confirm_delete_goal", goal_id=goal_id))
     goals.delete_goal(current_user, goal_id)
     db.session.commit()
     flash("The goal is removed.", "info")

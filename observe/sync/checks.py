@@ -122,7 +122,11 @@ class Facts:
 
 def check(payload: Mapping[str, Any], data: Mapping[str, Any], facts: Facts) -> None:
     """Raise :class:`Rejection` naming every rule ``payload`` breaks (``data``: the version as
-    its schema loaded it, with real datetimes)."""
+    its schema loaded it, with real datetimes).
+
+    A later version may name another school or classroom than the stored walkthrough (a draft
+    or an amendment moved): its place is checked exactly as a new walkthrough's is, never
+    against where the walkthrough was."""
     errors: list[dict[str, str]] = []
     missing: list[dict[str, str]] = []
     rubric, stored = facts.rubric, facts.stored

@@ -12,7 +12,17 @@ const SAVE_DELAY = 300; // milliseconds: every tap reaches IndexedDB at most thi
 // its status). So neither ever puts back an older copy of what the other wrote. `rev` counts
 // content changes: when a pull replaced the content under an open form, the form's edit is
 // stored as made from the version it was really made from, and the server keeps both.
-const CONTENT = ["ratings", "notes", "strengths", "next_step", "timer", "context", "observed_at", "classroom_id"];
+const CONTENT = [
+  "ratings",
+  "notes",
+  "strengths",
+  "next_step",
+  "timer",
+  "context",
+  "observed_at",
+  "school_id",
+  "classroom_id",
+];
 let pendingSave = null;
 let saveTimer = null;
 let saving = Promise.resolve(true);

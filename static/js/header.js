@@ -7,6 +7,17 @@ import { ago, banner, html } from "./ui.js";
 export function wireHeader() {
   document.getElementById("sync-now").addEventListener("click", () => sync.syncNow());
   document.getElementById("sign-out").addEventListener("click", signOut);
+  // A draft edited, discarded or restored changes what is only on this tablet: the count is
+  // redrawn then, not at the next sync, so it always says what sign-out would.
+  window.addEventListener("observe:changed", recount);
+}
+
+async function recount() {
+  if (sync.state.phase === "syncing") return; // the sync sets it when it ends
+  const waiting = await store.unsyncedCount().catch(() => sync.state.waiting);
+  if (waiting === sync.state.waiting) return;
+  sync.state.waiting = waiting;
+  showSyncState();
 }
 
 export function showSyncState() {

@@ -183,8 +183,10 @@ export async function clearAll() {
   );
 }
 
-// What of this user's is not on the server: versions in the outbox, rejected versions,
-// drafts changed since they were last queued, and photos not yet sent.
+// What of this user's exists only on this tablet: versions in the outbox, rejected versions,
+// drafts (amendments too) changed since they were last queued — never a discarded draft — and
+// photos not yet sent. The one count the header, sign-out and the server pages' sign-out guard
+// all show.
 export async function unsyncedCount() {
   return transaction(["outbox", "attention", "observations", "photos"], "readonly", async (s) => {
     const [queued, attention, observations, photos] = await Promise.all([
@@ -193,7 +195,7 @@ export async function unsyncedCount() {
       done(s.observations.getAll()),
       done(s.photos.count()),
     ]);
-    return queued + attention + observations.filter((o) => o.dirty).length + photos;
+    return queued + attention + observations.filter((o) => o.dirty && !o.discarded_at).length + photos;
   });
 }
 

@@ -2,6 +2,7 @@
 // at start, when the network comes back, when the page becomes visible, on a timer with backoff,
 // and on "Sync now". Nothing is ever deleted because a push failed: a 401 pauses the outbox,
 // a rejected version moves to "needs attention" with the server's reasons.
+import { deletePurged } from "./discard.js";
 import { sendQueuedFeedback } from "./feedback-send.js";
 import * as store from "./store.js";
 
@@ -115,7 +116,11 @@ async function queueDirtyDrafts() {
   const schools = new Map(schoolList.map((school) => [school.id, school]));
   for (const { id } of observations) {
     // A draft the server would refuse stays here until the observer fixes it on the form.
-    await queueVersion(id, (o) => o.status === "draft" && o.dirty && !o.amending && !problems(o, schools).length);
+    // A discarded draft is never sent (discard.js).
+    await queueVersion(
+      id,
+      (o) => o.status === "draft" && o.dirty && !o.amending && !o.discarded_at && !problems(o, schools).length,
+    );
   }
 }
 
@@ -465,14 +470,8 @@ export function fromVersion(version, remote, local = null) {
 
 // ---- running it --------------------------------------------------------------------------
 
-export async function countWaiting() {
-  const [queued, observations, photos] = await Promise.all([
-    store.count("outbox"),
-    store.all("observations"),
-    store.count("photos"),
-  ]);
-  return queued + observations.filter((o) => o.dirty).length + photos;
-}
+// The header's count is sign-out's: what exists only on this tablet (store.js).
+export const countWaiting = () => store.unsyncedCount();
 
 async function runOnce() {
   if (!navigator.onLine) {
@@ -487,6 +486,7 @@ async function runOnce() {
     await pushOutbox();
     for (const step of afterPushSteps) await step(state);
     await sendQueuedFeedback(state.csrf); // after the versions it is about are on the server
+    await deletePurged(state.csrf); // the server's backups of drafts discarded 30 days ago
     await ownSession(); // the session may have changed hands while the push ran
     await pull();
     failures = 0;
@@ -571,7 +571,7 @@ export async function exportUnsynced(user) {
       ]);
       const savedAt = now().toISOString();
       const drafts = observations
-        .filter((o) => o.status === "draft" && (o.dirty || o.amending))
+        .filter((o) => o.status === "draft" && (o.dirty || o.amending) && !o.discarded_at)
         .map((o) => payloadOf({ ...o, state: "draft" }, crypto.randomUUID(), o.last_version_id || null, savedAt));
       return { queued, rejected, drafts };
     },

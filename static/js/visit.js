@@ -13,20 +13,39 @@ export function localInput(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-export function visitPanel(observation, look, reasons) {
-  const school = look.schools.get(observation.school_id);
-  const classrooms = school ? school.classrooms.filter((c) => c.active || c.id === observation.classroom_id) : [];
-  const minutes = Math.round((durationOf(observation) || 0) / 60);
-  const problems = reasons.map((r) => html`<li>${r.message}</li>`);
-  const fix = html`<div class="banner banner-error" role="alert"><p>Fix before sending:</p><ul>${problems}</ul></div>`;
+// The classrooms a walkthrough in `school` may name: the active ones, and the one it names now.
+const choices = (school, observation) =>
+  school ? school.classrooms.filter((c) => c.active || c.id === observation.classroom_id) : [];
+
+function classroomOptions(school, observation) {
   const selected = (yes) => (yes ? "selected" : "");
   const teacher = (c) => (c.teacher ? ` · ${c.teacher.name}` : "");
   const option = (c) =>
     html`<option value="${c.id}" ${selected(c.id === observation.classroom_id)}>${c.name}${teacher(c)}</option>`;
-  const wholeSchool = selected(observation.classroom_id === null);
-  const classroom = html`<label>Classroom
-        <select id="visit-classroom"><option value="" ${wholeSchool}>Whole school</option>
-          ${classrooms.map(option)}</select></label>`;
+  return html`<option value="" ${selected(observation.classroom_id === null)}>Whole school</option>
+    ${choices(school, observation).map(option)}`;
+}
+
+// A draft or an amendment may move to another classroom, or another of the observer's schools
+// (the server checks it as it checks a new walkthrough). A calibration score stays where the
+// session's lesson is.
+function placeFields(observation, look) {
+  const school = look.schools.get(observation.school_id);
+  const schools = [...look.schools.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const schoolOption = (s) =>
+    html`<option value="${s.id}" ${s.id === observation.school_id ? "selected" : ""}>${s.name}</option>`;
+  const schoolField = html`<label>School
+        <select id="visit-school">${schools.map(schoolOption)}</select></label>`;
+  return html`${schools.length > 1 || !school ? schoolField : ""}
+      <label>Classroom
+        <select id="visit-classroom">${classroomOptions(school, observation)}</select></label>`;
+}
+
+export function visitPanel(observation, look, reasons) {
+  const minutes = Math.round((durationOf(observation) || 0) / 60);
+  const problems = reasons.map((r) => html`<li>${r.message}</li>`);
+  const fix = html`<div class="banner banner-error" role="alert"><p>Fix before sending:</p><ul>${problems}</ul></div>`;
+  const classroom = placeFields(observation, look);
   return html`<details class="panel visit" id="visit" ${reasons.length ? "open" : ""}>
     <summary><strong>Visit</strong> · time, length${observation.calibration_session_id ? "" : ", classroom"}</summary>
     ${reasons.length ? fix : ""}
@@ -42,7 +61,7 @@ export function visitPanel(observation, look, reasons) {
 }
 
 // Applies an edit of the panel to the form's copy; true when it was one of the panel's fields.
-export function visitInput(observation, target) {
+export function visitInput(observation, target, look) {
   if (target.id === "visit-start") {
     const at = new Date(target.value);
     if (Number.isNaN(at.getTime())) return false;
@@ -51,6 +70,13 @@ export function visitInput(observation, target) {
     const minutes = Number(target.value);
     if (!target.value || Number.isNaN(minutes) || minutes < 0) return false;
     observation.timer = { elapsed: Math.round(minutes * 60), running_since: null }; // set by hand: paused
+  } else if (target.id === "visit-school") {
+    // Another school: its classrooms to pick from, none picked yet ("Whole school" until one is).
+    observation.school_id = Number(target.value);
+    observation.classroom_id = null;
+    const select = document.getElementById("visit-classroom");
+    select.innerHTML = classroomOptions(look.schools.get(observation.school_id), observation).text;
+    select.focus();
   } else if (target.id === "visit-classroom") {
     observation.classroom_id = target.value ? Number(target.value) : null;
   } else return false;

@@ -79,7 +79,9 @@ def test_sign_out_everywhere_from_the_settings_page(client, create_user, sign_in
     sign_in(user)
     page = client.get("/settings").get_data(as_text=True)
     assert "Sign out everywhere" in page
-    response = client.post_form("/settings/sign-out-everywhere", {}, token_from="/settings")
+    response = client.post_form(
+        "/settings/sign-out-everywhere", {"confirmed": "yes"}, token_from="/settings"
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
     assert "You are signed out on every device." in client.get("/sign-in").get_data(as_text=True)
     assert not signed_in(client)

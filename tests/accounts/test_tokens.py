@@ -63,7 +63,9 @@ def test_settings_page_creates_lists_and_revokes_tokens(client, create_user, sig
     assert secret[:10] in listing
 
     token_id = db.session.scalar(select(ApiToken.id))
-    response = client.post_form(f"/settings/tokens/{token_id}/revoke", {}, token_from="/settings")
+    response = client.post_form(
+        f"/settings/tokens/{token_id}/revoke", {"confirmed": "yes"}, token_from="/settings"
+    )
     assert response.status_code == 302
     assert "is revoked" in client.get("/settings").get_data(as_text=True)
     revoked = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})

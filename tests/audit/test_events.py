@@ -174,7 +174,9 @@ def test_a_reveal_and_reads_and_prints_of_the_report_are_recorded(
     sign_in(team.facilitator)
     assert "Download the report" not in client.get(page).get_data(as_text=True)  # none yet
     assert client.get(pdf).status_code == 409
-    assert client.post_form(f"{page}/reveal", {}, token_from="/").status_code == 302
+    assert (
+        client.post_form(f"{page}/reveal", {"confirmed": "yes"}, token_from="/").status_code == 302
+    )
     assert cli("report", "calibration", sid, "-o", str(tmp_path / "early.pdf")).exit_code == 1
     assert [e.action for e in events() if e.action.startswith("calibration.")] == []
 
@@ -183,9 +185,13 @@ def test_a_reveal_and_reads_and_prints_of_the_report_are_recorded(
     refused = client.post(f"/api/v1/calibration/sessions/{sid}/reveal", headers=bearer(observer))
     assert refused.status_code == 403
     assert events("calibration.revealed") == []
-    assert client.post_form(f"{page}/reveal", {}, token_from="/").status_code == 302
+    assert (
+        client.post_form(f"{page}/reveal", {"confirmed": "yes"}, token_from="/").status_code == 302
+    )
     # Revealed once: a second reveal is refused and records nothing.
-    assert client.post_form(f"{page}/reveal", {}, token_from="/").status_code == 302
+    assert (
+        client.post_form(f"{page}/reveal", {"confirmed": "yes"}, token_from="/").status_code == 302
+    )
     [revealed] = events("calibration.revealed")
     assert what(revealed) == ("calibration.revealed", "calibration_session", sid)
     assert revealed.actor_id == team.facilitator.id
@@ -294,7 +300,9 @@ def test_signing_out_everywhere_is_recorded_with_each_token_revoked(
 ):
     user = create_user(email="ben@example.org")
     sign_in(user)
-    response = client.post_form("/settings/sign-out-everywhere", {}, token_from="/settings")
+    response = client.post_form(
+        "/settings/sign-out-everywhere", {"confirmed": "yes"}, token_from="/settings"
+    )
     assert response.status_code == 302
     [by_owner] = events("user.signed_out_everywhere")
     assert what(by_owner) == ("user.signed_out_everywhere", "user", str(user.id))

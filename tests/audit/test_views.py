@@ -47,7 +47,9 @@ def test_token_changes_are_recorded(client, sign_in, create_user, events):
         "/settings/tokens", {"name": "R script", "password": PASSWORD}, token_from="/settings"
     )
     [created] = events("token.created")
-    client.post_form(f"/settings/tokens/{created.object_id}/revoke", {}, token_from="/settings")
+    client.post_form(
+        f"/settings/tokens/{created.object_id}/revoke", {"confirmed": "yes"}, token_from="/settings"
+    )
     [revoked] = events("token.revoked")
     assert created.actor_id == revoked.actor_id == user.id
     assert revoked.detail == {"user": user.email, "name": "R script"}

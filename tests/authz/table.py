@@ -119,6 +119,11 @@ def _forged_link(d: District) -> dict[str, Any]:
     return {"token": "ImZvcmdlZCI.aAAAAA.forged-signature"}
 
 
+def _confirmed(d: District) -> dict[str, Any]:
+    """The body of a confirmation page's form (observe/core/confirm.py)."""
+    return {"confirmed": "yes"}
+
+
 def _open(d: District) -> dict[str, Any]:
     return {"session_id": d.ids["open_session"]}
 
@@ -214,8 +219,14 @@ ROUTES: dict[str, Row] = {
     "GET /": page(EVERYONE),
     "POST /sign-out": page("sign-in sign-in sign-in sign-in sign-in sign-in"),
     "GET /settings": page(EVERYONE),
-    # Ends every session of the person (the district is signed in again afterwards).
-    "POST /settings/sign-out-everywhere": page("sign-in sign-in sign-in sign-in sign-in sign-in"),
+    # Asked first (core/confirm.py); confirmed, it ends every session of the person (the
+    # district is signed in again afterwards). Unconfirmed, it only asks (303).
+    "GET /settings/sign-out-everywhere": page(EVERYONE),
+    "POST /settings/sign-out-everywhere": page(
+        "sign-in sign-in sign-in sign-in sign-in sign-in",
+        Case("confirmed", body=_confirmed),
+        Case("unconfirmed", answers="sign-in 303 303 303 303 303"),
+    ),
     # Two new passwords that differ: refused on the settings page, nothing changes.
     "POST /settings/password": page(
         "sign-in 302 302 302 302 302",
@@ -231,8 +242,17 @@ ROUTES: dict[str, Row] = {
         EVERYONE, Case(body=lambda d: {"name": "laptop", "password": district.PASSWORD})
     ),
     # Only the owner's own tokens; anyone else's is unknown to them.
+    "GET /settings/tokens/<int:token_id>/revoke": page(
+        "sign-in 200 404 404 404 404", Case(args=lambda d: {"token_id": d.ids["spare_token"]})
+    ),
     "POST /settings/tokens/<int:token_id>/revoke": page(
-        "sign-in 302 404 404 404 404", Case(args=lambda d: {"token_id": d.ids["spare_token"]})
+        "sign-in 302 404 404 404 404",
+        Case("confirmed", args=lambda d: {"token_id": d.ids["spare_token"]}, body=_confirmed),
+        Case(
+            "unconfirmed",
+            args=lambda d: {"token_id": d.ids["spare_token"]},
+            answers="sign-in 303 404 404 404 404",
+        ),
     ),
     "GET /rubrics": page(EVERYONE),
     "GET /rubrics/<int:version_id>": page(
@@ -264,6 +284,15 @@ ROUTES: dict[str, Row] = {
         Case("blind score", args=_blind_b, answers="sign-in 404 404 404 404 404"),
     ),
     "GET /walkthroughs/conflicts": page(EVERYONE),
+    # Deleting from its page: asked first; the author or an admin, as the API.
+    "GET /walkthroughs/<observation_id>/delete": page(
+        "sign-in 200 404 403 404 200", Case(args=_walk_a)
+    ),
+    "POST /walkthroughs/<observation_id>/delete": page(
+        "sign-in 302 404 403 404 302",
+        Case("confirmed", args=_walk_a, body=_confirmed),
+        Case("unconfirmed", args=_walk_a, answers="sign-in 303 404 403 404 303"),
+    ),
     "GET /walkthroughs/<observation_id>/reconcile": page(
         "sign-in 200 404 200 404 200", Case(args=_walk_a)
     ),
@@ -291,8 +320,16 @@ ROUTES: dict[str, Row] = {
         Case("open", args=_open),
         Case("revealed", args=_revealed),
     ),
+    # The reveal is asked first, naming who has not submitted.
+    "GET /calibration/<int:session_id>/reveal": page(
+        "sign-in 403 403 200 404 200",
+        Case("open", args=_open),
+        Case("revealed", args=_revealed, answers="sign-in 403 403 302 404 302"),
+    ),
     "POST /calibration/<int:session_id>/reveal": page(
-        "sign-in 403 403 302 404 302", Case(args=_open)
+        "sign-in 403 403 302 404 302",
+        Case("confirmed", args=_open, body=_confirmed),
+        Case("unconfirmed", args=_open, answers="sign-in 403 403 303 404 303"),
     ),
     # Remind a participant: the facilitator or an admin. Both have scored here, so the page
     # says so (a redirect with the message) and nothing is sent.
@@ -331,8 +368,17 @@ ROUTES: dict[str, Row] = {
     ),
     "GET /reports/goals": page(EVERYONE),
     "POST /reports/goals": page("sign-in 403 403 302 422 302", Case(body=_goal_form)),
+    "GET /reports/goals/<int:goal_id>/delete": page(
+        "sign-in 404 404 200 404 200", Case(args=lambda d: {"goal_id": d.ids["goal_a"]})
+    ),
     "POST /reports/goals/<int:goal_id>/delete": page(
-        "sign-in 404 404 302 404 302", Case(args=lambda d: {"goal_id": d.ids["goal_a"]})
+        "sign-in 404 404 302 404 302",
+        Case("confirmed", args=lambda d: {"goal_id": d.ids["goal_a"]}, body=_confirmed),
+        Case(
+            "unconfirmed",
+            args=lambda d: {"goal_id": d.ids["goal_a"]},
+            answers="sign-in 404 404 303 404 303",
+        ),
     ),
     # ---- the audit log: district admins only ---------- anon  obs  obs_b lead_a lead_b admin
     "GET /admin/audit": page("sign-in 403 403 403 403 200"),

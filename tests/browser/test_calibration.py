@@ -156,6 +156,11 @@ def test_the_facilitator_reveals_reads_the_report_and_records_consensus(
     page.screenshot(path=screenshot_dir / f"calibration-before-reveal-{orientation}.png")
 
     page.get_by_role("button", name="Reveal the scores").click()
+    # Asked first, with who has not submitted by name (core/confirm.py).
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Reveal the scores of")
+    assert serious_violations(page) == [], "the reveal's confirmation"
+    page.screenshot(path=screenshot_dir / f"calibration-confirm-reveal-{orientation}.png")
+    page.get_by_role("button", name="Reveal the scores").click()
     expect(page.get_by_role("status")).to_contain_text("The scores are revealed")
     agenda = page.get_by_role("region", name="Discussion agenda")
     expect(agenda.get_by_role("heading").nth(1)).to_contain_text(

@@ -26,6 +26,11 @@ def test_create_and_revoke_a_token(page: Page, live_server, create_user, screens
     assert api.json()["email"] == "data@example.org"
 
     page.get_by_role("button", name="Revoke token Warehouse nightly load").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Revoke the token “Warehouse nightly load”?"
+    )
+    page.screenshot(path=screenshot_dir / "settings-confirm-revoke-landscape.png")
+    page.get_by_role("button", name="Revoke the token").click()
     expect(page.get_by_role("status")).to_contain_text("is revoked")
     page.set_viewport_size({"width": 768, "height": 1024})
     page.screenshot(path=screenshot_dir / "settings-revoked-portrait.png", full_page=True)

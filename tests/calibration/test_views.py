@@ -92,3 +92,32 @@ def test_a_bad_consensus_form_saves_nothing(client, sign_in, bearer, new_session
     page = client.get(path).get_data(as_text=True)
     assert "No consensus score was saved" in page
     assert "9 is not a level of" in page
+
+
+def test_the_reveal_is_asked_first_and_names_who_has_not_submitted(
+    client, sign_in, team, new_session, score
+):
+    session = new_session()
+    ann, ben = team.observers[0], team.observers[1]
+    score(ann, session, SCORES["Ann Ames"])
+    score(ben, session, SCORES["Ben Boyd"])
+    sign_in(team.facilitator)
+    page = f"/calibration/{session['id']}"
+    # The session page's button only opens the confirmation; posting without it asks too.
+    assert f'action="{page}/reveal"' in client.get(page).get_data(as_text=True)
+    unconfirmed = client.post_form(f"{page}/reveal", {}, token_from=page)
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["Location"].endswith(f"{page}/reveal")
+    asked = client.get(f"{page}/reveal").get_data(as_text=True)
+    assert "2 of 4 participants have submitted" in asked
+    waiting = [o.name for o in team.observers[2:]]
+    assert all(f"<li>{name}</li>" in asked for name in waiting)
+    assert ann.name not in asked and 'name="confirmed" value="yes"' in asked
+    db.session.rollback()
+    assert db.session.get(CalibrationSession, session["id"]).is_revealed is False
+    done = client.post_form(f"{page}/reveal", {"confirmed": "yes"}, token_from=page)
+    assert done.status_code == 302
+    db.session.rollback()
+    assert db.session.get(CalibrationSession, session["id"]).is_revealed is True
+    # Revealed: the confirmation has nothing to ask.
+    assert client.get(f"{page}/reveal").status_code == 302

@@ -9,6 +9,7 @@ import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { html, minutes, render } from "../ui.js";
 import { visitInput, visitPanel } from "../visit.js";
+import { discardButton, discardDraft } from "./discarding.js";
 import { lookups, notFound, placeOf, ratedCount } from "./shared.js";
 
 const OPEN_ELSEWHERE = html`<p class="banner banner-error" role="alert">This walkthrough is open in another tab.
@@ -130,7 +131,7 @@ function drawForm(observation, rubric, look, editable) {
         placeholder="Patterns, questions, what to share with the teacher">${observation.notes}</textarea>
       ${photoSlot()}</section>
     </fieldset>
-    <div class="actions">${home}${submit}</div>`,
+    <div class="actions">${home}${discardButton(observation)}${submit}</div>`,
   );
   mountPhotos(main, observation, { editable });
   const competencyOf = new Map(rubric.criteria.map((c) => [c.key, byCompetency.get(c.competency_id).key]));
@@ -143,6 +144,7 @@ function drawForm(observation, rubric, look, editable) {
     if (button.dataset.jump) return jumpTo(main, button.dataset.jump);
     if (button.dataset.fold) return fold(main, button.dataset.fold);
     if (!editable) return;
+    if (button.id === "discard") return discardDraft(observation, look, rubric);
     if (button.id === "timer" || button.id === "timer-reset") {
       if (button.id === "timer") toggleTimer(observation);
       else observation.timer = { elapsed: 0, running_since: null };
@@ -177,7 +179,7 @@ function drawForm(observation, rubric, look, editable) {
       observation.ratings[target.dataset.evidence] = { ...rating(target.dataset.evidence), evidence: target.value };
       target.classList.toggle("has-evidence", Boolean(target.value));
     } else if (target.id === "notes") observation.notes = target.value;
-    else if (visitInput(observation, target)) {
+    else if (visitInput(observation, target, look)) {
       document.getElementById("timer").textContent = timerLabel(observation);
       document.getElementById("form-place").textContent = placeOf(observation, look);
     } else return;

@@ -1,6 +1,8 @@
 // The home screen: start a walkthrough; drafts, what waits to sync, what needs attention and
 // what was synced; calibration sessions; other observers' work waiting on a shared tablet; a
 // notice when the browser cleared this tablet's storage; the "export unsynced data" escape hatch.
+
+import { discardedPanel, isDiscarded, purge, restore } from "../discard.js";
 import { main, onLeave, route } from "../router.js";
 import { owners, signOut, user } from "../session.js";
 import * as store from "../store.js";
@@ -8,8 +10,10 @@ import * as sync from "../sync.js";
 import { banner, html, render, when } from "../ui.js";
 import { scoreSession, sessionsPanel } from "./calibration.js";
 import { lookups, placeOf, ratedCount } from "./shared.js";
+import { dismissSubmitted, submittedNotice } from "./submitted.js";
 
 export async function home() {
+  await purge();
   const [observations, attention, look, persisted, eviction] = await Promise.all([
     store.all("observations"),
     store.all("attention"),
@@ -18,7 +22,7 @@ export async function home() {
     store.getMeta("eviction"),
   ]);
   observations.sort((a, b) => (b.observed_at || "").localeCompare(a.observed_at || ""));
-  const by = (status) => observations.filter((o) => o.status === status);
+  const by = (status) => observations.filter((o) => o.status === status && !isDiscarded(o));
   const recent = by("synced")
     .sort((a, b) => (b.synced_at || "").localeCompare(a.synced_at || ""))
     .slice(0, 15);
@@ -43,6 +47,8 @@ export async function home() {
   const list = (title, id, items, empty) => html`<section class="panel" aria-labelledby="${id}">
       <h2 id="${id}">${title} <span class="count">${items.length}</span></h2>
       ${items.length ? html`<ul class="items">${items}</ul>` : html`<p class="muted">${empty}</p>`}</section>`;
+  const where = (o) => placeOf(o, look);
+  const notice = await submittedNotice(observations, where);
   const keeps =
     persisted === "yes"
       ? "the browser keeps this tablet's data even when space runs low"
@@ -54,6 +60,7 @@ export async function home() {
       <h1>Walkthroughs</h1>
       <a class="button button-primary button-big" href="#/start">Start a walkthrough</a>
     </div>
+    ${notice}
     ${eviction ? evictionNotice(eviction) : ""}
     ${othersPanel()}
     ${sessionsPanel(look, observations)}
@@ -76,6 +83,7 @@ export async function home() {
       recent.map((o) => item(o, "view")),
       "Nothing synced yet.",
     )}
+    ${discardedPanel(observations.filter(isDiscarded), where)}
     <section class="panel tablet-facts">
       <p>Signed in as <strong>${user.name}</strong> · ${keeps}.</p>
       ${homeScreenAdvice() ? ADD_TO_HOME : ""}
@@ -84,6 +92,16 @@ export async function home() {
   );
   main.onclick = async (event) => {
     if (event.target.closest("[data-switch]")) return signOut();
+    if (event.target.closest("#submitted-dismiss")) {
+      await dismissSubmitted();
+      return route();
+    }
+    const restoring = event.target.closest("[data-restore]");
+    if (restoring) {
+      await restore(restoring.dataset.restore);
+      sync.changed("restored");
+      return route();
+    }
     if (event.target.closest("#eviction-dismiss")) {
       await store.remove("meta", "eviction");
       return route();

@@ -10,6 +10,7 @@ import * as sync from "../sync.js";
 import { html, minutes, render, when } from "../ui.js";
 import { toggleTimer } from "./form.js";
 import { lookups, notFound, placeOf, summary } from "./shared.js";
+import { noteSubmitted } from "./submitted.js";
 
 export async function reviewScreen(id) {
   const observation = await store.get("observations", id);
@@ -68,6 +69,7 @@ export async function reviewScreen(id) {
     });
     if (!queued) return go(`#/view/${id}`);
     await store.setMeta("last_change", new Date().toISOString());
+    await noteSubmitted(id); // the confirmation on the home screen, until dismissed
     sync.changed("submitted");
     go("#/");
     sync.syncNow();
