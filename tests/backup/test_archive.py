@@ -82,6 +82,7 @@ def district(client, bearer, new_session, score, team, push_as, stamped):
         "classroom_id": team.classroom.id,
         "observed_at": (now - timedelta(hours=1)).isoformat(),
         "base_version_id": None,
+        "ratings": [{"criterion": "ct-explain-reasoning", "level": 2}],
     }
     first = db.session.scalar(
         select(ObservationVersion.id).where(ObservationVersion.observation_id == kept)

@@ -22,6 +22,8 @@ def push_as(client, bearer, team):  # noqa: F811 (the fixture imported above)
             "classroom_id": team.classroom.id,
             "observed_at": (now - timedelta(hours=1)).isoformat(),
             "saved_at": now.isoformat(),
+            # A submitted walkthrough rates something (an empty one is refused).
+            "ratings": [{"criterion": "ct-explain-reasoning", "level": 3}],
             **fields,
         }
         response = client.post(
