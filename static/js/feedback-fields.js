@@ -87,7 +87,8 @@ export function feedbackSummary(observation) {
   const written = FIELDS.filter((f) => (observation[f.key] || "").trim());
   if (!written.length || observation.calibration_session_id) return "";
   const item = (f) => html`<dt>${f.label}</dt><dd class="notes">${observation[f.key]}</dd>`;
+  // Named for what it holds: the send panel below is "Feedback for the teacher".
   return html`<section class="panel feedback-summary" aria-labelledby="feedback-heading">
-    <h2 id="feedback-heading">Feedback for the teacher</h2>
+    <h2 id="feedback-heading">Strengths and next step</h2>
     <dl class="summary">${written.map(item)}</dl></section>`;
 }

@@ -69,7 +69,7 @@ def test_feedback_typed_offline_survives_a_reload_syncs_and_reaches_the_feedback
 
     # Read back on the submitted walkthrough, still offline.
     page.get_by_role("region", name="Waiting to sync").get_by_role("link").first.click()
-    shown = page.get_by_role("region", name="Feedback for the teacher")
+    shown = page.get_by_role("region", name="Strengths and next step")
     expect(shown).to_contain_text(STRENGTHS)
     expect(shown).to_contain_text(NEXT_STEP)
     page.screenshot(path=screenshot_dir / "app-view-feedback-landscape.png", full_page=True)
