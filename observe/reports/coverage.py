@@ -32,7 +32,13 @@ from observe.observations.models import Observation, ObservationState
 from observe.reports import access
 from observe.reports.schemas import CoverageQuerySchema
 from observe.reports.scope import check_schools, within
-from observe.reports.summary import BANDS, benjamini_hochberg, grade_band, protected
+from observe.reports.summary import (
+    BANDS,
+    benjamini_hochberg,
+    grade_band,
+    hidden_note,
+    protected,
+)
 from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School, Teacher
 
 # The groupings, in the order the report shows them.
@@ -463,18 +469,7 @@ def _dimension(
         rows.append(row)
     note = None
     if small or secondary:
-        note = (
-            f"{len(small)} group{'s' if len(small) != 1 else ''} with fewer than {min_group} "
-            "active classrooms "
-            + ("is" if len(small) == 1 else "are")
-            + " not shown"
-            + (
-                ", nor are others, so that the hidden ones cannot be worked out from the total"
-                if secondary
-                else ""
-            )
-            + "."
-        )
+        note = hidden_note(len(small), min_group, "active classrooms", bool(secondary))
     return {"dimension": dimension, "label": label, "rows": rows, "note": note}
 
 

@@ -446,6 +446,23 @@ def two_proportion_p(a: int, n: int, b: int, m: int) -> float | None:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
+def hidden_note(small: int, min_group: int, counted: str, secondary: bool) -> str:
+    """What a split says about the groups it hides: how many had fewer than ``min_group``
+    ``counted`` (walkthroughs, active classrooms), and whether others are hidden with them so
+    that a hidden one cannot be worked out from the total."""
+    return (
+        f"{small} group{'s' if small != 1 else ''} with fewer than {min_group} {counted} "
+        + ("is" if small == 1 else "are")
+        + " not shown"
+        + (
+            ", nor are others, so that the hidden ones cannot be worked out from the total"
+            if secondary
+            else ""
+        )
+        + "."
+    )
+
+
 def benjamini_hochberg(p_values: list[float], q: float = FALSE_DISCOVERY) -> list[bool]:
     """Which hypotheses to reject, keeping the expected share of false flags at most ``q``
     (Benjamini & Hochberg 1995)."""
@@ -749,19 +766,6 @@ def _groups(
     for (index, criterion_key, _, direction), flagged in zip(tests, flags, strict=True):
         if flagged:
             rows[index]["criteria"][criterion_key]["gap"] = direction
-    note = None
-    if hidden:
-        note = (
-            f"{len(small)} group{'s' if len(small) != 1 else ''} with fewer than {min_group} "
-            "walkthroughs "
-            + ("is" if len(small) == 1 else "are")
-            + " not shown"
-            + (
-                ", nor are others, so that the hidden ones cannot be worked out from the total"
-                if secondary
-                else ""
-            )
-            + "."
-        )
+    note = hidden_note(len(small), min_group, "walkthroughs", bool(secondary)) if hidden else None
     return {"by": query.by, "label": by_label(query.by), "rows": rows, "note": note,
             "tests": len(tests)}  # fmt: skip
