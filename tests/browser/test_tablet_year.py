@@ -74,6 +74,16 @@ def test_an_observer_moved_to_another_school_is_offered_its_classes_after_a_sync
     account_ops.update_user(observer, account_ops.UserChanges(school_codes=["NHS"]))
     db.session.commit()
     sync_now(page)
+    # The pull that brings the new rosters may still be running when the indicator settles.
+    holds_northside = """async () => {
+      const store = await import("/static/js/store.js");
+      return (await store.all("schools")).some((school) => school.code === "NHS");
+    }"""
+    for _ in range(100):
+        if page.evaluate(holds_northside):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(holds_northside), "the tablet never received its new school"
     page.get_by_role("link", name="Start a walkthrough").click()
     expect(page.get_by_role("button", name="Biology 10")).to_be_visible()
     expect(page.get_by_role("button", name="AP Calculus")).to_have_count(0)
