@@ -59,6 +59,16 @@ def create_user(email: str, name: str, role: str, schools: tuple[str, ...]) -> N
     click.echo(f"Created {user.role.label.lower()} {user.email} ({user.name}); schools: {where}.")
 
 
+# Used by set-role and update alike: the schools given replace the person's.
+_replacing_schools = click.option(
+    "--school",
+    "schools",
+    multiple=True,
+    metavar="CODE",
+    help="A school they work in (repeat); replaces their schools.",
+)
+
+
 @users_cli.command("set-role")
 @click.argument("email")
 @click.option(
@@ -67,13 +77,7 @@ def create_user(email: str, name: str, role: str, schools: tuple[str, ...]) -> N
     type=click.Choice([role.value for role in Role]),
     help="observer, school-leader or district-admin.",
 )
-@click.option(
-    "--school",
-    "schools",
-    multiple=True,
-    metavar="CODE",
-    help="A school they work in (repeat); replaces their schools.",
-)
+@_replacing_schools
 def set_role(email: str, role: str, schools: tuple[str, ...]) -> None:
     """Change a user's role and schools (e.g. after their first single sign-on made them an
     observer with no schools)."""
@@ -99,13 +103,7 @@ def set_role(email: str, role: str, schools: tuple[str, ...]) -> None:
     type=click.Choice([role.value for role in Role]),
     help="observer, school-leader or district-admin.",
 )
-@click.option(
-    "--school",
-    "schools",
-    multiple=True,
-    metavar="CODE",
-    help="A school they work in (repeat); replaces their schools.",
-)
+@_replacing_schools
 @click.option("--no-schools", is_flag=True, help="Take away all their schools.")
 @click.option(
     "--deactivate/--activate",
