@@ -42,7 +42,6 @@ from tests.roster.conftest import DATA
 FALL = (date(2025, 8, 1), date(2025, 12, 31))
 FALL_MONTHS = (8, 9, 10, 11, 12)
 LEVEL_KEY, SECOND_KEY = "ct-explain-reasoning", "ct-rigorous-task"
-PASSWORD = "correct horse battery staple"
 
 
 # ---- the simulated tablets -------------------------------------------------------------------
@@ -279,7 +278,7 @@ def step_august_the_district_starts(year: Year) -> None:
         paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml"
     ).version.id
     admin = account_ops.create_user(
-        "admin@district.example", "Ada Admin", Role.DISTRICT_ADMIN, PASSWORD
+        "admin@district.example", "Ada Admin", Role.DISTRICT_ADMIN, None
     )
     staff = {
         "lopez@district.example": (Role.OBSERVER, ["LIN-HS", "OAK-ES"]),
@@ -288,7 +287,7 @@ def step_august_the_district_starts(year: Year) -> None:
         "lead@district.example": (Role.SCHOOL_LEADER, ["LIN-HS", "RIV-MS"]),
     }
     for email, (role, schools) in staff.items():
-        account_ops.create_user(email, email.split("@")[0].title(), role, PASSWORD, schools)
+        account_ops.create_user(email, email.split("@")[0].title(), role, None, schools)
     db.session.commit()
     year.admin_headers = sign_in_tablet(admin.email)
     for email, (role, _) in staff.items():
