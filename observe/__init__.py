@@ -16,6 +16,9 @@ from observe.core.database import configure_engine
 from observe.core.validation import IdConverter, JSONProvider, register_screening
 from observe.extensions import csrf, db, login_manager, migrate
 
+# Features that move their rows when a school closes into another (observe/core/hooks.py).
+MERGING = ("accounts", "observations", "calibration", "reports")
+
 # What carries no personal data and keeps its own caching: static files, the tablet app's page,
 # worker and manifest (the same for everyone, cached for offline use), the API's description.
 CACHEABLE_ENDPOINTS = {
@@ -58,7 +61,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Every module that listens to a hook (observe/core/hooks.py): no reaction may be missing
     # because a module happened not to be imported yet.
     listening_modules = ("observe.core.changes", "observe.reports.rollups", "observe.sync.devices")
-    for listening in (*listening_modules, "observe.photos.operations"):
+    merges = tuple(f"observe.{feature}.merges" for feature in MERGING)
+    for listening in (*listening_modules, "observe.photos.operations", *merges):
         import_module(listening)
     from observe.accounts import auth, oidc
     from observe.accounts.views import bp as accounts_bp

@@ -24,6 +24,7 @@ from observe.roster.models import (
     ClassroomProgram,
     School,
     SchoolAttribute,
+    SchoolMerge,
     Teacher,
 )
 from observe.rubrics.models import (
@@ -67,6 +68,7 @@ __all__ = [
     "RubricVersion",
     "School",
     "SchoolAttribute",
+    "SchoolMerge",
     "TabletDevice",
     "Teacher",
     "User",

@@ -48,6 +48,7 @@ ACTIONS: dict[str, str] = {
     "rubric.loaded": "loaded a rubric version",
     "roster.imported": "imported a roster",
     "roster.recoded": "gave a school a new code",
+    "roster.merged": "closed a school into another (its classrooms, walkthroughs, people move)",
     "calibration.revealed": "revealed a calibration session's scores",
     "calibration.report_viewed": "read a calibration session's report",
     "calibration.report_printed": "printed a calibration session's report",

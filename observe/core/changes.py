@@ -139,3 +139,14 @@ def _access(session: AnySession, fact: hooks.Entity) -> None:
 @hooks.calibration_changed.connect
 def _calibration_session(session: AnySession, fact: hooks.Entity) -> None:
     record(session, "calibration_session", entity_id=fact.id)
+
+
+@hooks.schools_merged.connect
+def _school_merged(session: AnySession, fact: hooks.SchoolsMerged) -> None:
+    # The feed's rows name rows that still exist (pull reads each as it is now): a school's
+    # past changes become the changes of the school it closed into.
+    session.execute(
+        update(Change)
+        .where(Change.kind == "school", Change.entity_id == fact.old_id)
+        .values(entity_id=fact.into_id)
+    )

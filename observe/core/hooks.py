@@ -20,6 +20,10 @@ hook                         sent by                     heard by
 ``school_changed``           roster                      the change feed
 ``access_changed``           accounts (role, schools)    the change feed
 ``classrooms_changed``       roster                      the report rollups
+``schools_merged``           roster (merge)              the change feed; accounts,
+                                                         observations, calibration and
+                                                         reports move what was the old
+                                                         school's (each its ``merges.py``)
 ``calibration_changed``      calibration                 the change feed
 ``database_restored``        backup                      the report rollups
 ``tablet_cleared``           accounts (sign-out)         the tablet records (sync.devices)
@@ -108,6 +112,18 @@ class Entity:
 
 
 @dataclass(frozen=True, slots=True)
+class SchoolsMerged:
+    """School ``old_id`` closes into ``into_id``; it is deleted once every listener has moved
+    its rows. Each listener adds what it moved to ``moved`` (what people read, and a count: the
+    merge's preview shows them) and anything a person should know to ``notes``."""
+
+    old_id: int
+    into_id: int
+    moved: dict[str, int]
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class TabletCleared:
     """At sign-out, the tablet app said it deleted this user's database on purpose (nothing
     was unsynced), from the browser the request came from."""
@@ -130,6 +146,7 @@ school_changed: Hook[Entity] = Hook("school_changed")
 # Whose schools changed (the fact's id is the user's): their devices replace their roster.
 access_changed: Hook[Entity] = Hook("access_changed")
 classrooms_changed: Hook[Nothing] = Hook("classrooms_changed")
+schools_merged: Hook[SchoolsMerged] = Hook("schools_merged")
 calibration_changed: Hook[Entity] = Hook("calibration_changed")
 database_restored: Hook[Nothing] = Hook("database_restored")
 tablet_cleared: Hook[TabletCleared] = Hook("tablet_cleared")

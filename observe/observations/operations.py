@@ -40,6 +40,7 @@ from observe.observations.models import (
     Rating,
     VersionOutcome,
 )
+from observe.roster.queries import current_school_id
 from observe.rubrics.models import Criterion, RubricVersion
 
 
@@ -190,7 +191,11 @@ def mirror(observation: Observation, head: ObservationVersion, criteria: dict[st
     if observation.head_version_id is not None:
         # What it counted as until now.
         hooks.walkthrough_counted.send(db.session, counted(observation, -1))
-    for name, value in head_columns(head.payload).items():
+    columns = head_columns(head.payload)
+    if columns["school_id"] != observation.school_id:
+        # A version made before its school was merged into another names the old school.
+        columns["school_id"] = current_school_id(columns["school_id"])
+    for name, value in columns.items():
         setattr(observation, name, value)
     if observation.state is ObservationState.SUBMITTED and observation.submitted_at is None:
         observation.submitted_at = head.saved_at

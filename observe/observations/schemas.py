@@ -26,8 +26,16 @@ def observation_json(
         "head_version_id": observation.head_version_id,
         "has_conflict": observation.has_conflict,
         "state": observation.state.value,
-        "version": head.payload if head else None,
+        "version": _as_placed(head.payload, observation) if head else None,
     }
+
+
+def _as_placed(payload: dict[str, Any], observation: Observation) -> dict[str, Any]:
+    """The head version, in the school the walkthrough is in: the same, unless the school it
+    names was merged into another since (a device no longer knows the old one)."""
+    if payload.get("school_id") == observation.school_id:
+        return payload
+    return {**payload, "school_id": observation.school_id}
 
 
 def history_json(observation: Observation) -> dict[str, Any]:

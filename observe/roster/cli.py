@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.roster.models import Classroom, School
-from observe.roster.operations import RosterImportError, import_roster, recode_school
+from observe.roster.operations import (
+    RosterImportError,
+    import_roster,
+    merge_schools,
+    recode_school,
+)
 
 roster_cli = click.Group("roster", help="Import schools and classrooms.")
 
@@ -76,6 +81,36 @@ def recode_command(old_code: str, new_code: str) -> None:
         f"{school.name} is now {school.code} (was {old_code.strip()}); its classrooms, "
         "walkthroughs, people and goals are unchanged."
     )
+
+
+@roster_cli.command("merge")
+@click.argument("old_code", metavar="OLD")
+@click.argument("into_code", metavar="INTO")
+@click.option("--yes", is_flag=True, help="Merge; without it, only show what would move.")
+def merge_command(old_code: str, into_code: str, yes: bool) -> None:
+    """Close school OLD into school INTO: OLD's classrooms, walkthroughs, people's assignments,
+    goals, calibration sessions and report counts become INTO's, and OLD is removed. Tablets
+    learn it at their next sync; drafts they hold for OLD are accepted into INTO. Without
+    --yes, shows what would move and changes nothing."""
+    try:
+        result = merge_schools(old_code, into_code)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    old = f"{result.old_name} ({result.old_code})"
+    into = f"{result.into.name} ({result.into.code})"
+    lines = result.lines()
+    if not yes:
+        db.session.rollback()
+        click.echo(f"Merging {old} into {into} would move:")
+        for line in lines:
+            click.echo(f"  {line}")
+        click.echo(f"and remove {result.old_code}. Nothing has changed: run again with --yes.")
+        return
+    db.session.commit()
+    click.echo(f"{old} is merged into {into}; moved:")
+    for line in lines:
+        click.echo(f"  {line}")
 
 
 @roster_cli.command("list")

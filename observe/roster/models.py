@@ -120,3 +120,19 @@ class ClassroomAttribute(Model):
     )
     name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class SchoolMerge(Model):
+    """A school closed into another (``observe roster merge OLD INTO``). The old school's row is
+    gone, but tablets that held it still name it by its id in drafts and amendments they have
+    not pushed yet: the push follows this record to the school it became, so they are accepted.
+    Once that school is merged in turn, every record pointing at it is re-pointed, so one
+    look-up always reaches a school that exists."""
+
+    __tablename__ = "school_merge"
+
+    old_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    old_code: Mapped[str] = mapped_column(String(64))
+    old_name: Mapped[str] = mapped_column(String(200))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

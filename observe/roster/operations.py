@@ -29,6 +29,7 @@ from observe.roster.models import (
     ClassroomProgram,
     School,
     SchoolAttribute,
+    SchoolMerge,
     Teacher,
 )
 
@@ -155,7 +156,9 @@ def recode_school(old_code: str, new_code: str) -> School:
         problems.append(f"{old_code} already has that code")
     elif other := db.session.scalar(select(School).where(School.code == new_code)):
         problems.append(
-            f"{new_code} is already the code of {other.name}; a code belongs to one school"
+            f"{new_code} is already the code of {other.name}; a code belongs to one school "
+            f"(if {old_code} is closing into {other.name}, run "
+            f"`observe roster merge {old_code} {new_code}`)"
         )
     if problems:
         raise ValidationFailed("; ".join(problems), details={"code": problems})
@@ -170,6 +173,78 @@ def recode_school(old_code: str, new_code: str) -> School:
         detail={"from": old_code, "to": new_code, "name": school.name},
     )
     return school
+
+
+@dataclass
+class MergeResult:
+    """What merging one school into another moved (for the preview, or after it)."""
+
+    old_code: str
+    old_name: str
+    into: School
+    moved: dict[str, int]
+    notes: list[str]
+
+    def lines(self) -> list[str]:
+        return [f"{what}: {count}" for what, count in self.moved.items()] + self.notes
+
+
+def merge_schools(old_code: str, into_code: str) -> MergeResult:
+    """Close school ``old_code`` into ``into_code`` (the district closed one school into
+    another, or a recode lands on a code that exists): its classrooms, walkthroughs, people's
+    assignments, goals, calibration sessions and report rollups become the other school's — it
+    is the same school now, so its history follows — and the old school is removed. A
+    :class:`~observe.roster.models.SchoolMerge` keeps its id, so drafts that tablets still
+    hold for it are accepted into the other school. Every problem is reported at once and
+    nothing changes on error. Run it in a transaction the caller may roll back: that is the
+    preview (the counts are what the merge moved)."""
+    old_code, into_code = old_code.strip(), into_code.strip()
+    problems: list[str] = []
+    old = db.session.scalar(select(School).where(School.code == old_code)) if old_code else None
+    into = db.session.scalar(select(School).where(School.code == into_code)) if into_code else None
+    for code, school, which in ((old_code, old, "school to close"), (into_code, into, "school")):
+        if not code:
+            problems.append(f"the code of the {which} is empty")
+        elif school is None:
+            problems.append(f"there is no school with code {code!r}")
+    if old is not None and old is into:
+        problems.append(f"{old_code} cannot be merged into itself")
+    if problems:
+        raise ValidationFailed("; ".join(problems), details={"code": problems})
+    assert old is not None and into is not None
+    old_id, old_name = old.id, old.name
+    moved: dict[str, int] = {}
+    classrooms = list(old.classrooms)
+    for classroom in classrooms:
+        classroom.school = into
+    moved["classrooms"] = len(classrooms)
+    # Records of schools merged into the old one before now point at the one it becomes.
+    for earlier in db.session.scalars(select(SchoolMerge).where(SchoolMerge.school_id == old_id)):
+        earlier.school_id = into.id
+    db.session.add(
+        SchoolMerge(old_id=old_id, old_code=old.code, old_name=old_name, school_id=into.id)
+    )
+    db.session.flush()
+    fact = hooks.SchoolsMerged(old_id=old_id, into_id=into.id, moved=moved, notes=[])
+    hooks.schools_merged.send(db.session, fact)
+    db.session.flush()
+    db.session.delete(old)
+    db.session.flush()
+    db.session.expire(into, ["classrooms"])
+    hooks.school_changed.send(db.session, hooks.Entity(into.id))
+    audit.record(
+        "roster.merged",
+        object_type="school",
+        object_id=into.id,
+        detail={
+            "from": old_code,
+            "from_name": old_name,
+            "into": into.code,
+            "into_name": into.name,
+            "moved": dict(moved),
+        },
+    )
+    return MergeResult(old_code, old_name, into, moved, fact.notes)
 
 
 def write_roster(roster: Roster, accept_blanks: bool = True) -> ImportSummary:

@@ -50,6 +50,7 @@ from observe.observations.models import (
 )
 from observe.observations.operations import Device, content_hash
 from observe.roster.models import Classroom, School
+from observe.roster.queries import merged_into
 from observe.rubrics.models import Criterion, RubricVersion
 from observe.sync import checks
 from observe.sync.checks import (
@@ -202,8 +203,22 @@ class Lookup:
 
     @cached_property
     def schools(self) -> dict[int, checks.SchoolFacts]:
+        """By the ids the batch names. An id of a school that was merged into another (and is
+        gone) gives the school it became: drafts held through a merge are accepted there."""
         rows: dict[int, School] = self._by_id(School, "school_id")
-        return {id_: checks.SchoolFacts(s.id, s.name) for id_, s in rows.items()}
+        found = {id_: checks.SchoolFacts(s.id, s.name) for id_, s in rows.items()}
+        merged = merged_into(self._wanted("school_id") - set(found))  # a query only then
+        if merged:
+            statement = select(School).where(School.id.in_(set(merged.values())))
+            into = {s.id: s for s in db.session.scalars(statement.options(lazyload("*")))}
+            for old_id, into_id in merged.items():
+                found[old_id] = checks.SchoolFacts(into_id, into[into_id].name)
+        return found
+
+    def school_id(self, payload: dict[str, Any]) -> int:
+        """The school a version is stored in: the one it names, or the one that became."""
+        facts = self.schools.get(payload["school_id"])
+        return payload["school_id"] if facts is None else facts.id
 
     @cached_property
     def classrooms(self) -> dict[int, checks.ClassroomFacts]:
@@ -323,7 +338,9 @@ def _check(
         session=lookup.session_facts(session_id, observation) if session_id is not None else None,
         base_owner=lookup.version_owner(base) if base is not None else None,
     )
-    checks.check(payload, item.data, facts)
+    school_id = lookup.school_id(payload)
+    checked = payload if school_id == payload["school_id"] else {**payload, "school_id": school_id}
+    checks.check(checked, item.data, facts)
     assert facts.rubric is not None  # the rules refuse an unknown rubric version
     return facts.rubric
 
@@ -418,6 +435,7 @@ def _write_new(
                 "has_conflict": False,
                 "submitted_at": item.data["saved_at"] if payload["state"] == "submitted" else None,
                 **walkthroughs.head_columns(payload),
+                "school_id": lookup.school_id(payload),
             }
         )
         versions.append(_row(device, item, VersionOutcome.APPLIED, now))
@@ -446,7 +464,7 @@ def _write_new(
                 hooks.NewWalkthrough(
                     rubric_version_id=payload["rubric_version_id"],
                     observed_at=item.data["observed_at"],
-                    school_id=payload["school_id"],
+                    school_id=lookup.school_id(payload),
                     classroom_id=payload["classroom_id"],
                     ratings=[row[1:4] for row in rows],
                 )
@@ -619,7 +637,7 @@ def _apply(device: Device, item: Item, lookup: Lookup) -> dict[str, Any]:
             id=payload["observation_id"],
             author_id=device.user.id,
             rubric_version_id=payload["rubric_version_id"],
-            school_id=payload["school_id"],
+            school_id=lookup.school_id(payload),
             observed_at=item.data["observed_at"],
         )
         db.session.add(observation)
