@@ -82,8 +82,20 @@ def send_for_token(token: str) -> FeedbackSend:
     send = db.session.get(FeedbackSend, send_id) if isinstance(send_id, str) else None
     if send is None:
         raise LinkRefused(404, "This link does not work: check that it was copied whole.")
-    if send.observation.is_deleted:
+    observation = send.observation
+    if observation.is_deleted:
         raise LinkRefused(410, "This feedback is no longer available.")
+    # The link opens the walkthrough as it is now: once an amendment has moved it to a class
+    # the teacher it was sent to does not teach, it is another teacher's feedback.
+    classroom = observation.classroom
+    if classroom is None or classroom.teacher_id != send.teacher_id:
+        raise LinkRefused(410, "This feedback is no longer available.")
+    if observation.state is not ObservationState.SUBMITTED:
+        raise LinkRefused(
+            409,
+            "The observer is changing this feedback. Open the link again later: it works "
+            "again once they have finished.",
+        )
     return send
 
 
