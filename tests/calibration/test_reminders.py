@@ -92,3 +92,17 @@ def test_mail_down_leaves_no_reminded_at(app, client, sign_in, team, new_session
     assert "nothing was sent" in page and "reminded at" not in page
     db.session.rollback()
     assert db.session.scalars(select(CalibrationReminder)).all() == []
+
+
+def test_a_title_with_a_line_break_is_one_subject_line(client, sign_in, team, new_session, mailbox):
+    """A session's title may hold a line break (the API keeps what it is sent): the reminder
+    still goes, its subject on one line and no header smuggled in by the title."""
+    session = new_session(title="Number talk\r\nBcc: someone@elsewhere.test")
+    ben = team.observers[1]
+    sign_in(team.facilitator)
+    assert remind(client, session["id"], ben.id).status_code == 302
+    [message] = mailbox.messages
+    assert (
+        message["Subject"] == "Calibration: please score “Number talk Bcc: someone@elsewhere.test”"
+    )
+    assert message["Bcc"] is None
