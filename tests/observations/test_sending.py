@@ -87,7 +87,15 @@ def test_a_replayed_send_sends_one_email(client, bearer, setting, visit, mailbox
     again = send(client, headers, visit, send_id, expect=200).get_json()
     assert again["replayed"] is True and again["send_id"] == send_id
     assert len(mailbox.messages) == 1 and sends() == 1
-    # A new send id is a new e-mail (sent again on purpose, say after an amendment).
+    # A new send id is a new e-mail (sent again on purpose, say after an amendment) — but
+    # not within the hour: a device or script making fresh ids must not flood the teacher.
+    refused = send(client, headers, visit, expect=409).get_json()
+    assert "it can be sent again from" in refused["error"]["message"]
+    assert "Maya Lopez" in refused["error"]["message"]
+    assert len(mailbox.messages) == 1 and sends() == 1
+    earlier = db.session.scalars(select(FeedbackSend)).one()
+    earlier.sent_at -= timedelta(minutes=61)
+    db.session.commit()
     send(client, headers, visit, expect=201)
     assert len(mailbox.messages) == 2 and sends() == 2
 
