@@ -49,6 +49,12 @@ def remind(user: User, session: CalibrationSession, participant_id: int) -> User
         raise Conflict("The scores are revealed: scoring is closed, so there is nothing to remind.")
     if participant.id in submitted_observations(session):
         raise Conflict(f"{participant.name} has already submitted; nobody was reminded.")
+    # The session's row is locked first: it always exists, so two servers reminding the same
+    # participant for the first time wait for each other here instead of both finding no
+    # reminder row (nothing to lock), both inserting one and the second failing on the key.
+    db.session.execute(
+        select(CalibrationSession.id).where(CalibrationSession.id == session.id).with_for_update()
+    )
     last = db.session.get(CalibrationReminder, (session.id, participant.id), with_for_update=True)
     now = utcnow()
     if last is not None and now - last.reminded_at < EVERY:

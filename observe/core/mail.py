@@ -126,7 +126,10 @@ def send(to: str, subject: str, body: str) -> str:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = subject
+    # A subject is built from names people typed (a session's title, a roster's classroom):
+    # a line break in one would make the header refuse to be written (a 500, nothing sent),
+    # so every run of white space becomes one space.
+    message["Subject"] = " ".join(subject.split())
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(body)
     timeout = float(current_app.config.get("OBSERVE_SMTP_TIMEOUT", 10))

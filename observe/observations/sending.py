@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from observe.audit.operations import record
 from observe.core import clock, mail
@@ -34,6 +34,7 @@ from observe.observations.models import FeedbackSend, Observation, ObservationSt
 
 SALT = "observe.feedback-link"
 MAX_REFLECTION = 2000
+RESEND_AFTER = timedelta(hours=1)  # at most one e-mail of a walkthrough's feedback an hour
 
 
 class NoRecipient(ObserveError):
@@ -82,8 +83,20 @@ def send_for_token(token: str) -> FeedbackSend:
     send = db.session.get(FeedbackSend, send_id) if isinstance(send_id, str) else None
     if send is None:
         raise LinkRefused(404, "This link does not work: check that it was copied whole.")
-    if send.observation.is_deleted:
+    observation = send.observation
+    if observation.is_deleted:
         raise LinkRefused(410, "This feedback is no longer available.")
+    # The link opens the walkthrough as it is now: once an amendment has moved it to a class
+    # the teacher it was sent to does not teach, it is another teacher's feedback.
+    classroom = observation.classroom
+    if classroom is None or classroom.teacher_id != send.teacher_id:
+        raise LinkRefused(410, "This feedback is no longer available.")
+    if observation.state is not ObservationState.SUBMITTED:
+        raise LinkRefused(
+            409,
+            "The observer is changing this feedback. Open the link again later: it works "
+            "again once they have finished.",
+        )
     return send
 
 
@@ -133,6 +146,17 @@ def send_feedback(user: Principal, observation_id: str, body: Any) -> tuple[Feed
     if observation.state is not ObservationState.SUBMITTED:
         raise Conflict("Nothing was sent: this walkthrough is a draft. Submit it first.")
     teacher = _recipient(observation)
+    # A new send_id is a new e-mail: a script or a misbehaving device making a fresh id each
+    # time must not flood a teacher's inbox. The walkthrough's row is locked, so servers agree.
+    last = db.session.scalar(
+        select(func.max(FeedbackSend.sent_at)).where(FeedbackSend.observation_id == observation.id)
+    )
+    if last is not None and utcnow() - last < RESEND_AFTER:
+        again = clock.local(last + RESEND_AFTER)
+        raise Conflict(
+            f"Nothing was sent: this feedback was e-mailed to {teacher.name} at "
+            f"{clock.local(last):%H:%M}; it can be sent again from {again:%H:%M}."
+        )
     send = FeedbackSend(
         id=send_id,
         observation_id=observation.id,

@@ -72,6 +72,13 @@ def grade_band(grade: str | None) -> str | None:
         for band, (low, high) in zip(BANDS, ((0, 2), (3, 5), (6, 8), (9, 12)), strict=True):
             if low <= number <= high:
                 return band
+    # A class of several grades (OneRoster's "10,11,12" is stored "10-12") belongs to the band
+    # both its ends are in; one that spans two bands ("K-5") stays a group of its own.
+    low_text, dash, high_text = text.partition("-")
+    if dash and low_text and high_text and "-" not in high_text:
+        ends = {grade_band(low_text), grade_band(high_text)}
+        if len(ends) == 1 and ends <= set(BANDS):
+            return ends.pop()
     return text
 
 

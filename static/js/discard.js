@@ -74,8 +74,10 @@ export function purge(now = Date.now()) {
     ["observations", "meta"],
     "readwrite",
     async (s) => {
+      // Only a draft still discarded and never submitted: one another device submitted since
+      // came back by the pull, and deleting its "backup" would delete a walkthrough.
       const expired = (await store.done(s.observations.getAll())).filter(
-        (o) => o.discarded_at && now - Date.parse(o.discarded_at) > DISCARD_DAYS * DAY,
+        (o) => isDiscarded(o) && !o.amending && now - Date.parse(o.discarded_at) > DISCARD_DAYS * DAY,
       );
       if (!expired.length) return 0;
       const noted = (await store.done(s.meta.get("purged_drafts")))?.value || [];

@@ -185,17 +185,21 @@ export async function clearAll() {
 
 // What of this user's exists only on this tablet: versions in the outbox, rejected versions,
 // drafts (amendments too) changed since they were last queued — never a discarded draft — and
-// photos not yet sent. The one count the header, sign-out and the server pages' sign-out guard
-// all show.
+// photos not yet sent, feedback sends still queued (feedback-send.js: meta rows "feedback:…"; sent
+// and refused ones are done). The one count the header, sign-out and the server pages' sign-out
+// guard all show.
 export async function unsyncedCount() {
-  return transaction(["outbox", "attention", "observations", "photos"], "readonly", async (s) => {
-    const [queued, attention, observations, photos] = await Promise.all([
+  const sends = IDBKeyRange.bound("feedback:", "feedback:\uffff");
+  return transaction(["outbox", "attention", "observations", "photos", "meta"], "readonly", async (s) => {
+    const [queued, attention, observations, photos, feedback] = await Promise.all([
       done(s.outbox.count()),
       done(s.attention.count()),
       done(s.observations.getAll()),
       done(s.photos.count()),
+      done(s.meta.getAll(sends)),
     ]);
-    return queued + attention + observations.filter((o) => o.dirty && !o.discarded_at).length + photos;
+    const unsent = feedback.filter((row) => !["sent", "refused"].includes(row.value?.status)).length;
+    return queued + attention + observations.filter((o) => o.dirty && !o.discarded_at).length + photos + unsent;
   });
 }
 

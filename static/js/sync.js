@@ -456,6 +456,8 @@ export function fromVersion(version, remote, local = null) {
     timer: { elapsed: version.duration_seconds || 0, running_since: null },
     state: version.state,
     status: version.state === "submitted" ? "synced" : "draft",
+    // Submitted on another device: no longer a discarded draft here (discard.js purges those).
+    discarded_at: version.state === "submitted" ? null : (local?.discarded_at ?? null),
     rev: (local?.rev || 0) + 1,
     // What this tablet's content was made from before the pull replaced it: a form still open
     // on the old content saves its edit as made from this (see drafts.js writePending).

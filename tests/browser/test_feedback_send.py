@@ -176,3 +176,30 @@ def test_no_teacher_email_is_shown_with_the_reason(page: Page, live_server, dist
     )
     expect(page.get_by_role("button", name="Try again")).to_be_visible()
     assert district.messages == []
+
+
+def test_a_queued_send_counts_as_unsynced_so_sign_out_keeps_it(
+    page: Page, context, live_server, district
+):
+    """A send queued offline for a walkthrough already on the server is the only thing on
+    this tablet: the header counts it, and signing out asks first instead of forgetting it."""
+    mailbox = district
+    open_app(page, live_server)
+    record_walkthrough(page)
+    expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")
+    context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    open_walkthrough(page, "Recently synced")
+    page.get_by_role("button", name="Send feedback to the teacher").click()
+    expect(page.locator(".feedback-state")).to_contain_text("at the next sync")
+    expect(page.locator("#sync-indicator")).to_contain_text("1 waiting")
+    page.get_by_role("button", name="Sign out").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Not everything is on the server yet")
+    dialog.get_by_role("button", name="Stay signed in").click()
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator(".feedback-state")).to_contain_text("Sent", timeout=15_000)
+    arrived(page, mailbox, 1)
+    expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")

@@ -4,6 +4,7 @@ confirmation after Submit, and one count of what is only on this tablet."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -272,3 +273,55 @@ def test_the_header_counts_what_sign_out_counts(
     page.get_by_role("dialog").get_by_role("button", name="Stay signed in").click()
     discard_the_open_draft(page)
     expect(indicator).to_have_text("Offline — saved on this tablet · 1 waiting")
+
+
+def test_a_discarded_draft_submitted_on_another_device_is_never_purged_from_the_server(
+    page: Page, live_server, district, client, bearer
+):
+    """Discarded here, finished and submitted on another device: the pull makes it a submitted
+    walkthrough on this tablet too, and 30 days later the purge must not delete it — from the
+    tablet or, worse, from the server, where it counts in the reports."""
+    from observe.accounts.models import User
+    from tests.browser.test_tablet import EMAIL
+
+    open_app(page, live_server)
+    record_walkthrough(page, submit=False)
+    page.get_by_role("link", name="Save and go home").click()
+    sync_now(page)  # the draft's backup is on the server
+    page.get_by_role("region", name="Drafts").get_by_role("link").first.click()
+    discard_the_open_draft(page)
+    expect(page.get_by_role("region", name="Discarded")).to_contain_text("AP Calculus")
+
+    # The other device: the same observer submits the draft, made from its backup.
+    [backup] = walkthroughs()
+    user = db.session.scalars(select(User).where(User.email == EMAIL)).one()
+    headers = bearer(user)
+    history = client.get(f"/api/v1/observations/{backup.id}", headers=headers).get_json()
+    [head] = [v for v in history["versions"] if v["id"] == history["head_version_id"]]
+    payload = dict(head["payload"])
+    saved = datetime.fromisoformat(payload["saved_at"]) + timedelta(minutes=5)
+    payload.update(
+        version_id=str(uuid.uuid4()),
+        base_version_id=head["id"],
+        saved_at=saved.isoformat(),
+        state="submitted",
+    )
+    pushed = client.post(
+        "/api/v1/sync/push",
+        json={"device_id": "laptop-1", "app_version": "1.0.0", "versions": [payload]},
+        headers=headers,
+    )
+    assert pushed.status_code == 200, pushed.get_json()
+    assert walkthroughs()[0].state.value == "submitted"
+    sync_now(page)  # this tablet pulls the submitted walkthrough
+    expect(page.get_by_role("region", name="Discarded")).to_have_count(0)
+
+    page.clock.set_fixed_time(datetime.now() + timedelta(days=30, hours=1))
+    page.reload()
+    expect(page.get_by_role("heading", name="Walkthroughs")).to_be_visible()
+    expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("#sync-indicator")).to_contain_text("All saved to the server")
+    [kept] = walkthroughs()
+    assert kept.deleted_at is None
+    expect(page.get_by_role("region", name="Recently synced")).to_contain_text("AP Calculus")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -92,3 +94,74 @@ def test_mail_down_leaves_no_reminded_at(app, client, sign_in, team, new_session
     assert "nothing was sent" in page and "reminded at" not in page
     db.session.rollback()
     assert db.session.scalars(select(CalibrationReminder)).all() == []
+
+
+def test_a_title_with_a_line_break_is_one_subject_line(client, sign_in, team, new_session, mailbox):
+    """A session's title may hold a line break (the API keeps what it is sent): the reminder
+    still goes, its subject on one line and no header smuggled in by the title."""
+    session = new_session(title="Number talk\r\nBcc: someone@elsewhere.test")
+    ben = team.observers[1]
+    sign_in(team.facilitator)
+    assert remind(client, session["id"], ben.id).status_code == 302
+    [message] = mailbox.messages
+    assert (
+        message["Subject"] == "Calibration: please score “Number talk Bcc: someone@elsewhere.test”"
+    )
+    assert message["Bcc"] is None
+
+
+def test_two_first_reminders_at_once_send_one_and_refuse_the_other(
+    app, team, new_session, mailbox, monkeypatch
+):
+    """Two servers (here two threads, each its own connection) remind the same participant
+    for the first time at the same moment: one e-mail goes, the other is told "at most once
+    an hour" — not a database error. The first holds its transaction open while its e-mail
+    goes; on PostgreSQL the second used to find no reminder row, insert its own and fail on
+    the first's (500)."""
+    from observe.accounts.models import User
+    from observe.calibration import reminders
+    from observe.calibration.models import CalibrationSession
+    from observe.core import mail
+    from observe.core.database import begin_write
+    from observe.errors import Conflict
+
+    session_id = new_session()["id"]
+    ben_id, facilitator_id = team.observers[1].id, team.facilitator.id
+    first_sending = threading.Event()
+    real_send = mail.send
+
+    def slow_send(*args, **kwargs):
+        first_sending.set()
+        time.sleep(0.8)  # the second request reaches the database meanwhile
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(mail, "send", slow_send)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        with app.test_request_context():
+            try:
+                begin_write()
+                facilitator = db.session.get(User, facilitator_id)
+                session = db.session.get(CalibrationSession, session_id)
+                reminders.remind(facilitator, session, ben_id)
+                db.session.commit()
+                outcomes.append("sent")
+            except Conflict as refused:
+                db.session.rollback()
+                outcomes.append("refused: " + refused.message)
+            except Exception as error:  # what the request would answer with a 500
+                db.session.rollback()
+                outcomes.append(f"error: {type(error).__name__}")
+
+    db.session.rollback()
+    first = threading.Thread(target=attempt)
+    first.start()
+    assert first_sending.wait(10)
+    second = threading.Thread(target=attempt)
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert len(outcomes) == 2 and outcomes[0] == "sent", outcomes
+    assert outcomes[1].startswith("refused: ") and "at most once an hour" in outcomes[1]
+    assert len(mailbox.messages) == 1

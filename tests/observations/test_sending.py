@@ -17,6 +17,7 @@ from observe.observations import sending
 from observe.observations.feedback_loop import on_time, school_days_after, still_open_since
 from observe.observations.models import FeedbackSend
 from observe.roster.models import Teacher
+from tests.conftest import edit_of
 from tests.mailbox import free_port
 
 
@@ -86,7 +87,15 @@ def test_a_replayed_send_sends_one_email(client, bearer, setting, visit, mailbox
     again = send(client, headers, visit, send_id, expect=200).get_json()
     assert again["replayed"] is True and again["send_id"] == send_id
     assert len(mailbox.messages) == 1 and sends() == 1
-    # A new send id is a new e-mail (sent again on purpose, say after an amendment).
+    # A new send id is a new e-mail (sent again on purpose, say after an amendment) — but
+    # not within the hour: a device or script making fresh ids must not flood the teacher.
+    refused = send(client, headers, visit, expect=409).get_json()
+    assert "it can be sent again from" in refused["error"]["message"]
+    assert "Maya Lopez" in refused["error"]["message"]
+    assert len(mailbox.messages) == 1 and sends() == 1
+    earlier = db.session.scalars(select(FeedbackSend)).one()
+    earlier.sent_at -= timedelta(minutes=61)
+    db.session.commit()
     send(client, headers, visit, expect=201)
     assert len(mailbox.messages) == 2 and sends() == 2
 
@@ -347,3 +356,49 @@ def test_still_open_since():
     assert still_open_since(TUE) == date(2026, 12, 4)  # Friday's visit can still be on time
     assert still_open_since(WED) == MON  # Saturday and Sunday: Wednesday is their 3rd
     assert still_open_since(MON) == date(2026, 12, 3)  # Thursday: Fri, Mon
+
+
+def test_a_link_stops_when_the_walkthrough_moves_to_another_teachers_class(
+    client, bearer, setting, push, make_version, taught, create_classroom, mailbox
+):
+    """An amendment may change the classroom: the first teacher's link must not then show
+    (or let them acknowledge) the feedback of another teacher's lesson."""
+    other_teacher = Teacher(external_id="T-2", name="Omar Reyes", email="omar@district.test")
+    db.session.add(other_teacher)
+    room = create_classroom("RVE-04", school=setting.school, name="Grade 4")
+    room.teacher = other_teacher
+    db.session.commit()
+    version = make_version()
+    push(version)
+    send(client, bearer(setting.observer), version["observation_id"], expect=201)
+    path = link_path(mailbox.links()[0])
+    token = client.csrf_token(path)
+    push(edit_of(version, classroom_id=room.id, notes="Omar's lesson."))
+    response = client.get(path)
+    assert response.status_code == 410
+    text = response.get_data(as_text=True)
+    assert "no longer available" in text
+    assert "Omar" not in text and "Grade 4" not in text and "Pairs argued." not in text
+    answer = client.post(path, data={"csrf_token": token, "reflection": "mine"})
+    assert answer.status_code == 410
+    db.session.rollback()
+    assert db.session.scalars(select(FeedbackSend)).one().acknowledged_at is None
+
+
+def test_a_link_waits_while_the_walkthrough_is_a_draft_again(
+    client, bearer, setting, push, make_version, taught, mailbox
+):
+    """A draft pushed on top of the submitted version (an amendment in progress, imported
+    from "Export unsynced data") is not shown to the teacher until it is submitted again."""
+    version = make_version()
+    push(version)
+    send(client, bearer(setting.observer), version["observation_id"], expect=201)
+    path = link_path(mailbox.links()[0])
+    draft = edit_of(version, state="draft", notes="Half-written second thoughts.")
+    push(draft)
+    response = client.get(path)
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "Half-written" not in text and "Pairs argued." not in text
+    push(edit_of(draft, state="submitted", notes="Settled."))
+    assert client.get(path).status_code == 200

@@ -327,10 +327,17 @@ def test_a_clear_difference_is_flagged(client, bearer, admin, team, visit, creat
 
 def test_welch_matches_scipy_and_spread_by_hand():
     a, b = [4, 2, 0, 1, 3], [0, 0, 1, 0, 2, 1]
-    t = stats.ttest_ind(a, b, equal_var=False).statistic
-    z_p = welch_p(Moments.of(a), Moments.of(b))
-    # The same statistic, read against the normal distribution (large-sample form).
-    assert z_p == pytest.approx(2 * stats.norm.sf(abs(t)))
+    # Student's t with Welch-Satterthwaite degrees of freedom, not the normal curve, which
+    # gave 0.088 here against scipy's 0.141.
+    assert welch_p(Moments.of(a), Moments.of(b)) == pytest.approx(
+        stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-9
+    )
+    # Ten classrooms (the default minimum group) against 400: the normal curve said 0.025
+    # (flagged at 5%), Student's t with 9.3 degrees of freedom says 0.051.
+    ten, rest = [0, 0, 0, 0, 0, 0, 0, 1, 1, 4], [1, 2] * 200
+    p = welch_p(Moments.of(ten), Moments.of(rest))
+    assert p == pytest.approx(stats.ttest_ind(ten, rest, equal_var=False).pvalue, rel=1e-9)
+    assert p > 0.05
     assert welch_p(Moments.of([1, 1, 1]), Moments.of([2, 2, 2])) is None  # no spread at all
     assert (Moments.of(a) - Moments.of([4, 2])).mean == pytest.approx(statistics.fmean([0, 1, 3]))
     assert spread([0, 3, 1, 0]) == {"classrooms": 4, "visited": 2, "share_visited": 0.5,

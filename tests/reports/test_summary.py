@@ -160,6 +160,11 @@ def test_the_statistics_against_hand_computed_values():
     assert [grade_band(g) for g in ("K", "2", "3", "8", "12", None)] == [
         "K-2", "K-2", "3-5", "6-8", "9-12", None
     ]  # fmt: skip
+    # Classes of several grades, as the roster stores them: in their band when both ends are.
+    ranges = ("10-12", "K-1", "6-7", "9-12", "K-5", "PK-K", "8-9", "ungraded")
+    assert [grade_band(g) for g in ranges] == [
+        "9-12", "K-2", "6-8", "9-12", "K-5", "K-2", "8-9", "UNGRADED"
+    ]  # fmt: skip
 
 
 def test_what_is_hidden_cannot_be_worked_out_from_what_is_shown():
