@@ -81,7 +81,8 @@ def test_an_admin_reads_goals_and_the_summary_by_year(
     page.get_by_role("link", name="Close 2025-26").click()
     expect(page.get_by_role("heading", name="Close the school year 2025-26?")).to_be_visible()
     page.get_by_role("button", name="Close 2025-26").click()
-    expect(page.get_by_text("2025-26 is closed; 2 goal(s) keep their final result.")).to_be_visible()
+    closed = page.get_by_text("2025-26 is closed; 2 goal(s) keep their final result.")
+    expect(closed).to_be_visible()
     expect(page.get_by_text("(year closed)").first).to_be_visible()
 
     # The summary opens on this year, with last year's same span beside it.
@@ -91,7 +92,7 @@ def test_an_admin_reads_goals_and_the_summary_by_year(
     expect(compare).to_be_visible()
     assert serious_violations(page) == [], "summary"
     page.screenshot(path=screenshot_dir / f"years-summary-{orientation}.png", full_page=True)
-    page.get_by_label("Term").select_option(label="Fall 2026 (Aug 17–Dec 18)")
+    page.get_by_label("Term").select_option(label="Fall 2026 (Aug 17\u2013Dec 18)")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_label("Term")).to_have_value(str(_year_id("Fall 2026")))
     response = page.request.get(live_server + "/reports/summary.pdf?year=2026-27", timeout=180_000)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from observe.core.permissions import SYSTEM
 from observe.extensions import db
 from observe.reports import goals, years
 from observe.reports.models import Goal
@@ -82,7 +81,8 @@ def test_a_goal_that_ended_is_judged_on_its_own_window(client, bearer, team, vis
     # The same visits against a higher target: not met, with the figure that decided it.
     higher = client.post("/api/v1/goals", json=goal_body(team, target_share=0.9, title="Higher"),
                          headers=headers).get_json()  # fmt: skip
-    assert (higher["status"], higher["met"], higher["decided_by"]["share"]) == ("not met", False, 0.8)
+    decided = (higher["status"], higher["met"], higher["decided_by"]["share"])
+    assert decided == ("not met", False, 0.8)
 
     # Before a deadline: on track or behind (the goal's window is still open).
     open_goal = client.post("/api/v1/goals", json=goal_body(
@@ -92,7 +92,6 @@ def test_a_goal_that_ended_is_judged_on_its_own_window(client, bearer, team, vis
         "behind", False, 0.0
     )  # fmt: skip
     assert open_goal["days_left"] > 0
-
 
 
 def test_the_goals_page_shows_met_and_the_deciding_figure(client, sign_in, team, visit):
@@ -128,8 +127,9 @@ def test_closing_a_year_freezes_its_goals(app, client, bearer, team, visit, scho
     visit("2026-05-12", 4, 8)
     visit("2026-05-13", 1, 2)
     goal = Goal(**_goal_row(team))
-    current = Goal(**{**_goal_row(team), "title": "This year", "starts_on": school_years[1].start_date,
-                      "deadline": school_years[1].end_date})  # fmt: skip
+    this_year = school_years[1]
+    current = Goal(**{**_goal_row(team), "title": "This year", "starts_on": this_year.start_date,
+                      "deadline": this_year.end_date})  # fmt: skip
     db.session.add_all([goal, current])
     db.session.commit()
     run = app.test_cli_runner().invoke
@@ -214,7 +214,8 @@ def test_the_summary_opens_on_the_current_year_and_compares_with_last(
                       headers=headers).get_json()  # fmt: skip
     assert fall["scope"]["to"] == "2026-12-18"
     bad = client.get("/api/v1/reports/summary?year=1999", headers=headers)
-    assert bad.status_code == 422 and "no school year '1999'" in bad.get_json()["error"]["details"]["year"]
+    assert bad.status_code == 422
+    assert "no school year '1999'" in bad.get_json()["error"]["details"]["year"]
 
 
 def test_a_small_last_year_is_suppressed_in_the_comparison(

@@ -14,7 +14,9 @@ from observe.roster.models import AcademicSession, School
 from observe.roster.operations import RosterImportError, import_roster
 from observe.roster.years import current_year, period_for
 
-HEADER = "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\n"
+HEADER = (
+    "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\n"
+)
 GOOD = HEADER + (
     "sy-2026,active,,2025-26,schoolYear,2025-08-18,2026-06-15,,2026\n"
     "sy-2027,active,,2026-27,schoolYear,2026-08-17,2027-06-11,,2027\n"
@@ -35,7 +37,9 @@ def test_academic_sessions_are_imported_with_the_roster(oneroster):
     db.session.commit()
     assert (summary.sessions.created, summary.sessions.updated) == (5, 0)
     assert "School years and terms: 5 created, 0 updated, 0 unchanged" in summary.lines()
-    spring = db.session.scalar(select(AcademicSession).where(AcademicSession.title == "Spring 2027"))
+    spring = db.session.scalar(
+        select(AcademicSession).where(AcademicSession.title == "Spring 2027")
+    )
     assert spring.parent.title == "2026-27" and spring.kind == "semester"
     quarter = db.session.scalar(select(AcademicSession).where(AcademicSession.sourced_id == "gp-1"))
     assert quarter.parent.sourced_id == "fall-26"
@@ -113,9 +117,7 @@ def test_a_missing_column_is_named(oneroster):
     ]
 
 
-def test_a_closed_year_cannot_change_and_a_year_added_by_command_is_adopted(
-    oneroster, app, edit
-):
+def test_a_closed_year_cannot_change_and_a_year_added_by_command_is_adopted(oneroster, app, edit):
     run = app.test_cli_runner().invoke
     result = run(args=["years", "add", "2026-27", "--start", "2026-08-17", "--end", "2027-06-11",
                        "--term", "Fall 2026:2026-08-17:2026-12-18"])  # fmt: skip
@@ -156,10 +158,9 @@ def test_a_closed_year_cannot_change_and_a_year_added_by_command_is_adopted(
 def test_the_api_lists_the_years(client, bearer, create_user, app):
     from observe.core.permissions import Role
 
-    app.test_cli_runner().invoke(
-        args=["years", "add", "2026-27", "--start", "2026-08-17", "--end", "2027-06-11",
-              "--term", "Fall:2026-08-17:2026-12-18"]  # fmt: skip
-    )
+    add = ["years", "add", "2026-27", "--start", "2026-08-17", "--end", "2027-06-11",
+           "--term", "Fall:2026-08-17:2026-12-18"]  # fmt: skip
+    app.test_cli_runner().invoke(args=add)
     observer = create_user(Role.OBSERVER)
     body = client.get("/api/v1/years", headers=bearer(observer)).get_json()
     [year] = body["years"]
