@@ -136,10 +136,13 @@ def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     period = periods.read_period(request.args, {})  # parse_query has named any problem
     report["scope"]["period"] = _period_json(period)
     report["compare"] = years.compare_with_last_year(current_user, query, period)
-    # The goals set for this rubric in this scope, with their progress.
+    # The goals set for this rubric in this scope (and judged in its school year), with their
+    # progress.
+    in_year = roster_years.period_for(str(period.year.id), None, {}) if period.year else None
+    listed = goals.visible_goals(current_user)
     report["goals"] = [
         goals.progress(goal)
-        for goal in goals.visible_goals(current_user)
+        for goal in (years.goals_in(in_year, listed) if in_year else listed)
         if goal.rubric_version_id == query.rubric_version_id
         and (
             goal.school is None or not query.school_codes or goal.school.code in query.school_codes

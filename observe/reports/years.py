@@ -8,7 +8,7 @@ The years themselves are the roster's (observe/roster/years.py: from OneRoster
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.reports import access, goals, summary
 from observe.reports.models import Goal
+from observe.reports.periods import month_end
 from observe.roster import years
 from observe.roster.models import AcademicSession
 from observe.roster.years import Period
@@ -194,25 +195,44 @@ def compare_with_last_year(
     user: Principal, query: summary.Query, period: Period
 ) -> dict[str, Any] | None:
     """Per equity dimension and competency, the share this year and in the same span of the
-    year before (as far into it, e.g. August to December in both), with n each. Each year is
-    the summary report's own figures over its span, so what it suppresses stays suppressed.
-    None when the report's dates are not within one school year."""
+    year before, with n each. Each year is the summary report's own figures over its span, so
+    what it suppresses stays suppressed. None when the report's dates are not within one
+    school year (or the months it spans).
+
+    Whole months (a year's default period) compare whole months — August to November against
+    August to November, leaving out the month under way when an earlier one is complete — so
+    the rollups answer both; other dates compare as many days into each year."""
     if query.start is None or query.end is None:
         return None
-    year = period.year or years.holding_year(query.start, query.end)
+    year = period.year or _year_of(query.start, query.end)
     if year is None:
         return None
-    end = min(query.end, max(clock.today(), query.start))
+    today = clock.today()
     last = years.year_before(year)
-    result: dict[str, Any] = {
-        "year": year.title,
-        "this": {"from": query.start.isoformat(), "to": end.isoformat()},
-        "last_year": last.title if last else None,
-    }
+    result: dict[str, Any] = {"year": year.title, "last_year": last.title if last else None}
+    if today < query.start:
+        result["note"] = f"{year.title} has not begun."
+        return result
+    stop = min(query.end, today)
+    whole = query.start.day == 1 and month_end(query.end) == query.end
+    if whole:
+        end = month_end(stop)
+        if end > today and stop.replace(day=1) > query.start:
+            end = stop.replace(day=1) - timedelta(days=1)  # the last complete month
+    else:
+        end = stop
+    result["this"] = {"from": query.start.isoformat(), "to": end.isoformat()}
     if last is None:
         result["note"] = f"No school year before {year.title} is stored."
         return result
-    last_start, last_end = shifted(query.start, year, last), shifted(end, year, last)
+    if whole:
+        months = (year.start_date.year - last.start_date.year) * 12 + (
+            year.start_date.month - last.start_date.month
+        )
+        last_start = _months_back(query.start, months)
+        last_end = month_end(_months_back(end.replace(day=1), months))
+    else:
+        last_start, last_end = shifted(query.start, year, last), shifted(end, year, last)
     result["last"] = {"from": last_start.isoformat(), "to": last_end.isoformat()}
     plain = {**query.__dict__, "by": None}
     this = summary.build(user, summary.Query(**{**plain, "start": query.start, "end": end}))
@@ -241,3 +261,17 @@ def _figure(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None or row["share"] is None:
         return None
     return {"share": row["share"], "rated": row["rated"], "interval": row["interval"]}
+
+
+def _months_back(day: date, months: int) -> date:
+    """The first of the month ``months`` before ``day``'s."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _year_of(start: date, end: date) -> AcademicSession | None:
+    """The school year whose months hold ``start`` to ``end``."""
+    for year in years.school_years():
+        if year.start_date.replace(day=1) <= start and end <= month_end(year.end_date):
+            return year
+    return None

@@ -349,14 +349,3 @@ def _year_by_text(text: str) -> AcademicSession | None:
         if (_digits(text) and year.id == int(text)) or text in (year.title, year.sourced_id):
             return year
     return None
-
-
-def holding_year(start: date, end: date) -> AcademicSession | None:
-    """The school year that holds the whole of ``start`` to ``end``."""
-    return db.session.scalar(
-        select(AcademicSession).where(
-            AcademicSession.kind == SCHOOL_YEAR,
-            AcademicSession.start_date <= start,
-            AcademicSession.end_date >= end,
-        )
-    )

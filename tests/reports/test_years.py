@@ -3,9 +3,12 @@ goals, this year against last, and the summary opening on the current year."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from observe.core import clock
 from observe.extensions import db
 from observe.reports import goals, years
 from observe.reports.models import Goal
@@ -193,10 +196,15 @@ def test_the_summary_opens_on_the_current_year_and_compares_with_last(
     visit("2026-03-02", 4, 6)
     headers = bearer(team.facilitator)
     report = client.get("/api/v1/reports/summary", headers=headers).get_json()
-    assert (report["scope"]["from"], report["scope"]["to"]) == ("2026-08-17", "2027-06-11")
+    # The year as the whole months it spans, so the monthly rollups answer it.
+    assert (report["scope"]["from"], report["scope"]["to"]) == ("2026-08-01", "2027-06-30")
     assert report["scope"]["period"]["label"] == "2026-27" and report["observations"] == 4
     cmp = report["compare"]
-    assert cmp["last"]["from"] == "2025-08-18"
+    # August to the last complete month (on the district's clock: 2026-11 on 2026-12-03).
+    done = clock.today().replace(day=1) - timedelta(days=1)
+    assert cmp["this"] == {"from": "2026-08-01", "to": done.isoformat()}
+    assert cmp["last"]["from"] == "2025-08-01"
+    assert cmp["last"]["to"][:7] == f"{done.year - 1}-{done.month:02d}"
     assert cmp["observations"] == {"this": 4, "last": 5}
     dimension = next(r for r in cmp["rows"] if r["kind"] == "competency")
     # Hand-computed: one look-for rated per visit; 3 of 4 this year, 1 of 5 last year.
