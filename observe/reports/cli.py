@@ -23,6 +23,7 @@ from observe.roster import years as roster_years
 @click.command("summary")
 @click.option("--from", "start", metavar="DATE", help="Observed on or after (YYYY-MM-DD).")
 @click.option("--to", "end", metavar="DATE", help="Observed on or before (YYYY-MM-DD).")
+@click.option("--year", metavar="YEAR", help="A school year's title or all (default: current).")
 @click.option("--school", "schools", multiple=True, metavar="CODE", help="Only these schools.")
 @click.option("--observer", "observers", multiple=True, metavar="EMAIL",
               help="Only this observer team's walkthroughs.")  # fmt: skip
@@ -34,6 +35,7 @@ from observe.roster import years as roster_years
 def report_command(
     start: str | None,
     end: str | None,
+    year: str | None,
     schools: tuple[str, ...],
     observers: tuple[str, ...],
     by: str | None,
@@ -45,8 +47,9 @@ def report_command(
     """The summary report: what the walkthroughs show, with small groups suppressed."""
     from observe.reports.views import print_summary
 
-    args = {"from": start, "to": end, "school": list(schools), "observer": list(observers),
-            "by": by, "rubric_version_id": version, "at_least": at_least}  # fmt: skip
+    args = {"from": start, "to": end, "year": year, "school": list(schools),
+            "observer": list(observers), "by": by, "rubric_version_id": version,
+            "at_least": at_least}  # fmt: skip
     try:
         built = summary.build(SYSTEM, summary.parse_query(SYSTEM, args))
     except ValidationFailed as error:
