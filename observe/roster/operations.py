@@ -99,7 +99,7 @@ def import_roster(
     roster = read_roster(list(paths), known_codes)
     if roster.problems:
         raise RosterImportError(roster.problems)
-    if problems := check_sessions(roster.sessions):
+    if roster.sessions and (problems := check_sessions(roster.sessions)):
         raise RosterImportError(problems)
     if not accept_moves and (recodes := recoded_schools(roster, known_codes)):
         raise RosterImportError(

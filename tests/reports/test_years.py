@@ -261,3 +261,22 @@ def test_years_close_and_carry_through_the_pages(client, sign_in, admin, team, s
     assert len(years.goals_of(db.session.get(AcademicSession, this_id))) == 1
     again = client.get(f"/reports/years/{last_id}/close")
     assert again.status_code == 422
+
+
+def test_a_years_summary_and_its_comparison_are_answered_by_the_rollups(
+    client, bearer, team, visit, school_years, monkeypatch
+):
+    """A year's exact days are rarely whole months; counted as the months it spans, the
+    district's rollups answer it instead of every walkthrough being read."""
+    from observe.reports import summary
+
+    visit("2026-09-08", 4, 10)
+    visit("2025-09-10", 3, 10)
+
+    def read_every_walkthrough(*args, **kwargs):
+        raise AssertionError("the summary read the walkthroughs, not the rollups")
+
+    monkeypatch.setattr(summary, "_counts", read_every_walkthrough)
+    report = client.get("/api/v1/reports/summary", headers=bearer(team.facilitator)).get_json()
+    assert report["observations"] == 10
+    assert report["compare"]["observations"] == {"this": 10, "last": 10}
