@@ -16,7 +16,7 @@ def register_commands(app: Flask) -> None:
     from observe.observations import cli as observations
     from observe.reports import cli as reports
     from observe.reports.cli import export_cli
-    from observe.roster.cli import roster_cli
+    from observe.roster.cli import roster_cli, years_cli
     from observe.rubrics.cli import rubrics_cli
     from observe.sync.cli import import_offline_command
 
@@ -24,6 +24,8 @@ def register_commands(app: Flask) -> None:
     report_cli = click.Group("report", help="Print reports as PDF files.")
     for feature in (calibration, observations, reports):
         report_cli.add_command(feature.report_command)
+    # School years are the roster's; closing one freezes the reports' goals.
+    years_cli.add_command(reports.close_year_command)
     commands = (
         users_cli,
         tokens_cli,
@@ -34,6 +36,8 @@ def register_commands(app: Flask) -> None:
         agreement_command,
         report_cli,
         export_cli,
+        years_cli,
+        reports.goals_cli,
         audit_cli,
         backup_command,
         restore_command,

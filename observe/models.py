@@ -19,6 +19,7 @@ from observe.observations.models import (
 from observe.photos.models import Photo
 from observe.reports.models import Goal, RollupProfile, RollupSchool, RollupState
 from observe.roster.models import (
+    AcademicSession,
     Classroom,
     ClassroomAttribute,
     ClassroomProgram,
@@ -39,6 +40,7 @@ from observe.rubrics.models import (
 from observe.sync.models import TabletDevice
 
 __all__ = [
+    "AcademicSession",
     "ApiToken",
     "AuditEvent",
     "CalibrationReminder",

@@ -13,7 +13,9 @@ from observe.calibration import report, sessions, trends
 from observe.calibration.models import CalibrationSession
 from observe.calibration.schemas import session_json
 from observe.core.database import begin_write
+from observe.errors import ValidationFailed
 from observe.extensions import db
+from observe.roster import years
 
 
 def session_detail(session: CalibrationSession) -> dict[str, Any]:
@@ -82,5 +84,10 @@ def calibration_report(session_id: int) -> Response:
 
 @bp.get("/calibration/trends")
 def calibration_trends() -> Response:
-    """Each team's agreement per session, each observer's drift, the hardest criteria."""
-    return jsonify(trends.build(current_user, report.Thresholds.from_config()))
+    """Each team's agreement per session, each observer's drift, the hardest criteria, over
+    the sessions of the school year asked for (by default the current one)."""
+    problems: dict[str, str] = {}
+    period = years.period_for(request.args.get("year"), request.args.get("term"), problems)
+    if problems:
+        raise ValidationFailed.naming("The trends could not be made", problems)
+    return jsonify(trends.build(current_user, report.Thresholds.from_config(), period))

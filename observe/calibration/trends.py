@@ -11,10 +11,21 @@ from observe.accounts.models import User
 from observe.calibration import report
 from observe.calibration.models import CalibrationSession
 from observe.calibration.sessions import visible_sessions
+from observe.roster.years import Period
 
 
-def build(user: User, thresholds: report.Thresholds) -> dict[str, Any]:
-    revealed = [s for s in visible_sessions(user) if s.is_revealed]
+def build(
+    user: User, thresholds: report.Thresholds, period: Period | None = None
+) -> dict[str, Any]:
+    """The trends over the revealed sessions held in ``period`` (by default every one)."""
+    start, end = period.dates if period else (None, None)
+    revealed = [
+        s
+        for s in visible_sessions(user)
+        if s.is_revealed
+        and (start is None or s.held_on >= start)
+        and (end is None or s.held_on <= end)
+    ]
     revealed.sort(key=lambda s: (s.held_on, s.id))
     teams: dict[str, list[dict[str, Any]]] = defaultdict(list)
     drift: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
@@ -53,6 +64,11 @@ def build(user: User, thresholds: report.Thresholds) -> dict[str, Any]:
         criteria.append(entry)
     criteria.sort(key=lambda e: (e["mean_within_one"], -e["below_target"], e["criterion"]))
     return {
+        "period": {
+            "label": period.label if period else "every year",
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+        },
         "teams": [{"team": name, "sessions": rows} for name, rows in sorted(teams.items())],
         "drift": [
             {"team": name, "observers": sorted(people.values(), key=lambda p: p["name"])}

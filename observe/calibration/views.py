@@ -22,6 +22,7 @@ from observe.core.permissions import allowed
 from observe.core.validation import form_number
 from observe.errors import Conflict, Forbidden, ValidationFailed
 from observe.extensions import db
+from observe.roster import years
 from observe.roster.queries import visible_schools
 from observe.rubrics.models import Rubric
 
@@ -243,9 +244,14 @@ def print_session_report(
 @bp.get("/trends")
 def trends_page() -> str:
     thresholds = report.Thresholds.from_config()
-    built = trends.build(current_user, thresholds)
+    problems: dict[str, str] = {}
+    period = years.period_for(request.args.get("year"), request.args.get("term"), problems)
+    built = trends.build(current_user, thresholds, period)
     return render_template(
         "calibration/trends.html",
         trends=built,
+        problems=problems,
+        years=[(y, years.terms(y)) for y in years.school_years()],
+        period=period,
         charts=charts.for_trends(built, thresholds.within_one),
     )

@@ -16,12 +16,15 @@ ALL_WALKTHROUGHS = "reports.all_walkthroughs"  # not only one's own (the export)
 SET_GOALS = "goals.set"
 DISTRICT_GOALS = "goals.district"
 REMOVE_GOAL = "goals.remove"
+# Closing a school year (its goals frozen) and starting the next year's goals from its.
+CLOSE_YEAR = "years.close"
 
 roles(SUMMARY, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(COVERAGE, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(ALL_WALKTHROUGHS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(SET_GOALS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(DISTRICT_GOALS, Role.DISTRICT_ADMIN)
+roles(CLOSE_YEAR, Role.DISTRICT_ADMIN)
 
 
 @rule(REMOVE_GOAL)

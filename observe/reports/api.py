@@ -7,8 +7,10 @@ from flask_login import current_user
 
 from observe.api import bp
 from observe.core.database import begin_write
+from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.reports import goals, views
+from observe.reports import goals, views, years
+from observe.roster import years as roster_years
 
 
 @bp.get("/exports/observations")
@@ -32,7 +34,12 @@ def api_coverage() -> Response:
 @bp.get("/goals")
 def api_goals() -> Response:
     """Equity goals the caller may see, each with its progress month by month."""
-    return jsonify(goals=[goals.progress(g) for g in goals.visible_goals(current_user)])
+    problems: dict[str, str] = {}
+    period = roster_years.period_for(request.args.get("year"), None, problems)
+    if problems:
+        raise ValidationFailed.naming("The goals could not be listed", problems)
+    listed = years.goals_in(period, goals.visible_goals(current_user))
+    return jsonify(goals=[goals.progress(g) for g in listed], year=period.label)
 
 
 @bp.post("/goals")

@@ -16,12 +16,14 @@ from observe.core.pdf import PAPER, write_pdf
 from observe.core.permissions import SYSTEM
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.reports import export, summary
+from observe.reports import export, summary, years
+from observe.roster import years as roster_years
 
 
 @click.command("summary")
 @click.option("--from", "start", metavar="DATE", help="Observed on or after (YYYY-MM-DD).")
 @click.option("--to", "end", metavar="DATE", help="Observed on or before (YYYY-MM-DD).")
+@click.option("--year", metavar="YEAR", help="A school year's title or all (default: current).")
 @click.option("--school", "schools", multiple=True, metavar="CODE", help="Only these schools.")
 @click.option("--observer", "observers", multiple=True, metavar="EMAIL",
               help="Only this observer team's walkthroughs.")  # fmt: skip
@@ -33,6 +35,7 @@ from observe.reports import export, summary
 def report_command(
     start: str | None,
     end: str | None,
+    year: str | None,
     schools: tuple[str, ...],
     observers: tuple[str, ...],
     by: str | None,
@@ -44,8 +47,9 @@ def report_command(
     """The summary report: what the walkthroughs show, with small groups suppressed."""
     from observe.reports.views import print_summary
 
-    args = {"from": start, "to": end, "school": list(schools), "observer": list(observers),
-            "by": by, "rubric_version_id": version, "at_least": at_least}  # fmt: skip
+    args = {"from": start, "to": end, "year": year, "school": list(schools),
+            "observer": list(observers), "by": by, "rubric_version_id": version,
+            "at_least": at_least}  # fmt: skip
     try:
         built = summary.build(SYSTEM, summary.parse_query(SYSTEM, args))
     except ValidationFailed as error:
@@ -99,3 +103,52 @@ def export_observations(
     )
     db.session.commit()
     click.echo(f"Wrote {count:,} ratings to {output}.")
+
+
+@click.command("close")
+@click.argument("title")
+def close_year_command(title: str) -> None:
+    """Close the school year TITLE once it is over: each of its goals keeps its final status
+    and figures from now on (a later roster import or re-rating changes nothing of them), and
+    the year's dates can no longer change. It cannot be undone."""
+    try:
+        year, frozen = years.close_year(SYSTEM, roster_years.year_named(title))
+    except ValidationFailed as error:
+        db.session.rollback()
+        details = "; ".join(str(v) for v in error.details.values())
+        message = f"{error.message}: {details}" if details else error.message
+        raise click.ClickException(message) from None
+    db.session.commit()
+    click.echo(f"Closed {year.title}.")
+    for goal in frozen:
+        final = goal.final or {}
+        figure = final.get("decided_by")
+        decided = (
+            f"{figure['share']:.0%} of ratings, {figure['observations']} walkthroughs, "
+            f"{figure['from_month']} to {figure['to_month']}"
+            if figure
+            else "no month had enough walkthroughs"
+        )
+        click.echo(f"  “{goal.title}”: {final.get('status')} ({decided})")
+    if not frozen:
+        click.echo("  It had no goals.")
+
+
+goals_cli = click.Group("goals", help="Equity goals across school years.")
+
+
+@goals_cli.command("carry")
+@click.option("--from", "from_title", required=True, metavar="YEAR", help="Last year's title.")
+@click.option("--to", "to_title", required=True, metavar="YEAR", help="The new year's title.")
+def carry_goals_command(from_title: str, to_title: str) -> None:
+    """Start YEAR's goals from last year's: the same targets, with dates as far into the new
+    year as they were into the old. Goals carried before are not carried again."""
+    try:
+        carried, to_year = years.carry_goals(SYSTEM, from_title, to_title)
+    except ValidationFailed as error:
+        db.session.rollback()
+        details = "; ".join(f"{k}: {v}" for k, v in error.details.items())
+        raise click.ClickException(f"{error.message} ({details})") from None
+    db.session.commit()
+    for line in carried.lines(to_year):
+        click.echo(line)

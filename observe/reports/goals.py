@@ -23,6 +23,7 @@ from observe.extensions import db
 from observe.reports import access, summary
 from observe.reports.models import Goal
 from observe.reports.schemas import GoalSchema
+from observe.roster import years
 from observe.roster.models import School
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
 
@@ -60,12 +61,18 @@ def create_goal(user: User, body: Any) -> Goal:
             problems["school_code"] = f"not one of your schools: {data['school_code']}"
     elif not allowed(user, access.DISTRICT_GOALS):
         problems["school_code"] = "a school leader sets goals for one of their schools"
-    starts_on = data["starts_on"] or clock.today()
-    if data["deadline"] <= starts_on:
+    year = years.current_year()
+    starts_on = data["starts_on"] or (year.start_date if year else clock.today())
+    deadline = data["deadline"] or (year.end_date if year else None)
+    if deadline is None:
+        problems["deadline"] = "give a deadline (no school year is stored to take one from)"
+    elif deadline <= starts_on:
         problems["deadline"] = "the deadline must come after the start"
+    elif closed := years.closed_year_holding(deadline):
+        problems["deadline"] = f"{deadline} is in {closed.title}, which is closed"
     if problems:
         raise ValidationFailed.naming("The goal was not set", problems)
-    assert version is not None  # a problem above when unknown
+    assert version is not None and deadline is not None  # a problem above when not
     goal = Goal(
         title=data["title"].strip(),
         rubric_version_id=version.id,
@@ -75,7 +82,7 @@ def create_goal(user: User, body: Any) -> Goal:
         target_share=data["target_share"],
         school_id=school.id if school else None,
         starts_on=starts_on,
-        deadline=data["deadline"],
+        deadline=deadline,
         created_by_id=user.id,
     )
     db.session.add(goal)
@@ -128,12 +135,35 @@ def _target_label(goal: Goal) -> str:
 
 
 def progress(goal: Goal) -> dict[str, Any]:
-    """The goal with its share month by month since it started, and the latest."""
+    """The goal with its share month by month over its own window — walkthroughs from its
+    start to its deadline, both days included — its status and the figure that decided it.
+    A goal of a closed year answers with what was stored when the year closed."""
+    about = {
+        "id": goal.id,
+        "title": goal.title,
+        "target": {"kind": goal.target_kind, "key": goal.target_key, "label": _target_label(goal)},
+        "at_least": goal.at_least,
+        "target_share": goal.target_share,
+        "school": {"code": goal.school.code, "name": goal.school.name} if goal.school else None,
+        "rubric_version_id": goal.rubric_version_id,
+        "starts_on": goal.starts_on.isoformat(),
+        "deadline": goal.deadline.isoformat(),
+        "days_left": max(0, (goal.deadline - clock.today()).days),
+        "carried_from": goal.carried_from_id,
+    }
+    if goal.final is not None:
+        return {**about, **goal.final, "closed": True}
+    return {**about, **figures(goal), "closed": False}
+
+
+def figures(goal: Goal) -> dict[str, Any]:
+    """What a goal's result is made of, counted now: what closing its year stores."""
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
     members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
     query = summary.Query(
         rubric_version_id=goal.rubric_version_id,
-        start=goal.starts_on.replace(day=1),
+        start=goal.starts_on,
+        end=goal.deadline,
         school_codes=[goal.school.code] if goal.school else [],
         at_least=goal.at_least,
     )
@@ -150,21 +180,45 @@ def progress(goal: Goal) -> dict[str, Any]:
         months.append({"month": month, "observations": n, "share": round(hits / rated, 4)})
     shown = [m for m in months if m["share"] is not None]
     latest = shown[-1] if shown else None
+    ended = clock.today() > goal.deadline
+    status, decided_by = judge(goal.target_share, months, ended)
     levels = {lv["value"]: lv["label"] for c in goal.rubric_version.criteria for lv in c.levels}
     return {
-        "id": goal.id,
-        "title": goal.title,
-        "target": {"kind": goal.target_kind, "key": goal.target_key, "label": _target_label(goal)},
-        "at_least": goal.at_least,
         "at_least_label": levels.get(goal.at_least, str(goal.at_least)),
-        "target_share": goal.target_share,
-        "school": {"code": goal.school.code, "name": goal.school.name} if goal.school else None,
-        "rubric_version_id": goal.rubric_version_id,
-        "starts_on": goal.starts_on.isoformat(),
-        "deadline": goal.deadline.isoformat(),
-        "days_left": (goal.deadline - clock.today()).days,
         "months": months,
         "latest": latest,
-        "met": bool(latest and latest["share"] >= goal.target_share),
+        "met": status in (MET, ON_TRACK),
+        "ended": ended,
+        "status": status,
+        "decided_by": decided_by,
         "min_group": min_group,
+        "judged_on": clock.today().isoformat(),
     }
+
+
+ON_TRACK, BEHIND, MET, NOT_MET = "on track", "behind", "met", "not met"
+
+
+def judge(
+    target_share: float, months: list[dict[str, Any]], ended: bool
+) -> tuple[str, dict[str, Any] | None]:
+    """A goal's status from its months (suppressed ones carry no share) and the figure that
+    decided it — its share, walkthroughs and the months it covers — or None when no month
+    had enough walkthroughs to show. Before the deadline: on track or behind; after it, met or
+    not met. The one place the decision is made: the pages, PDF, JSON and closing a year ask.
+
+    The decision is the latest month shown within the goal's window, at or above the target.
+    """
+    shown = [m for m in months if m["share"] is not None]
+    if not shown:
+        return (NOT_MET if ended else BEHIND), None
+    latest = shown[-1]
+    reached = latest["share"] >= target_share
+    status = (MET if reached else NOT_MET) if ended else (ON_TRACK if reached else BEHIND)
+    decided_by = {
+        "share": latest["share"],
+        "observations": latest["observations"],
+        "from_month": latest["month"],
+        "to_month": latest["month"],
+    }
+    return status, decided_by

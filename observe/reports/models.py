@@ -14,12 +14,12 @@ Equity goals (``goal``) live here too: reports show progress toward them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from observe.core.models import UTCDateTime, utcnow
+from observe.core.models import JSONDocument, UTCDateTime, utcnow
 from observe.extensions import Model
 
 if TYPE_CHECKING:
@@ -83,6 +83,15 @@ class Goal(Model):
     deadline: Mapped[date] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when its school year is closed: the goal's result as it stood then (status, the
+    # deciding figure, month by month), shown from here on and never counted again, so a
+    # later roster import or re-rating does not change a closed year's goals.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    final: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # The goal it was carried from, when a new year's goals were started from last year's.
+    carried_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("goal.id", ondelete="SET NULL"), index=True
+    )
 
     rubric_version: Mapped[RubricVersion] = relationship()
     school: Mapped[School | None] = relationship()

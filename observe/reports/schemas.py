@@ -24,7 +24,8 @@ class GoalSchema(Schema):
     )
     school_code = fields.String(allow_none=True, load_default=None)
     starts_on = fields.Date(allow_none=True, load_default=None, validate=DATE_RANGE)
-    deadline = fields.Date(required=True, validate=DATE_RANGE)
+    # Both default to the current school year's first and last day.
+    deadline = fields.Date(allow_none=True, load_default=None, validate=DATE_RANGE)
 
 
 class CoverageQuerySchema(Schema):

@@ -28,9 +28,9 @@ from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import access, rollups
+from observe.reports import access, periods, rollups
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
-from observe.reports.scope import check_schools, read_dates, within
+from observe.reports.scope import check_schools, within
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -116,7 +116,8 @@ def parse_query(user: Principal, args: Any) -> Query:
         if version_id is None:
             problems["rubric_version_id"] = "no rubric is loaded yet"
     query = Query(rubric_version_id=version_id or 0)
-    query.start, query.end = read_dates(args.get("from"), args.get("to"), problems)
+    # The current school year unless the reader picks dates, a year or a term (reports.periods).
+    query.start, query.end = periods.read_period(args, problems).dates
     query.school_codes = [c for c in _list(args, "school") if c]
     check_schools(user, query.school_codes, problems)
     emails = [e.lower() for e in _list(args, "observer") if e]

@@ -26,11 +26,12 @@ from observe.audit.operations import record_now
 from observe.core import clock, confirm
 from observe.core.database import begin_write
 from observe.core.pdf import pdf_response, render_pdf
-from observe.core.permissions import allowed, visible_school_ids
+from observe.core.permissions import allowed, check, visible_school_ids
 from observe.core.validation import form_number
-from observe.errors import ValidationFailed
+from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
-from observe.reports import access, charts, coverage, export, goals, summary
+from observe.reports import access, charts, coverage, export, goals, periods, summary, years
+from observe.roster import years as roster_years
 from observe.roster.models import ClassroomAttribute, SchoolAttribute
 from observe.roster.queries import visible_schools
 from observe.rubrics.models import EquityDimension, RubricVersion
@@ -132,10 +133,16 @@ def _chosen(args: Any, name: str) -> list[str]:
 def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     query = summary.parse_query(current_user, request.args)
     report = summary.build(current_user, query)
-    # The goals set for this rubric in this scope, with their progress.
+    period = periods.read_period(request.args, {})  # parse_query has named any problem
+    report["scope"]["period"] = _period_json(period)
+    report["compare"] = years.compare_with_last_year(current_user, query, period)
+    # The goals set for this rubric in this scope (and judged in its school year), with their
+    # progress.
+    in_year = roster_years.period_for(str(period.year.id), None, {}) if period.year else None
+    listed = goals.visible_goals(current_user)
     report["goals"] = [
         goals.progress(goal)
-        for goal in goals.visible_goals(current_user)
+        for goal in (years.goals_in(in_year, listed) if in_year else listed)
         if goal.rubric_version_id == query.rubric_version_id
         and (
             goal.school is None or not query.school_codes or goal.school.code in query.school_codes
@@ -162,13 +169,43 @@ def summary_page() -> tuple[str, int]:
         link_args=_summary_link_args(),
         charts=charts.for_summary(report) if report and not report["suppressed"] else {},
         **_form_choices(),
+        **_year_choices(),
     ), status
+
+
+def _period_json(period: roster_years.Period) -> dict[str, Any]:
+    return {
+        "label": "the dates chosen" if period.start and not period.year else period.label,
+        "year": roster_years.session_json(period.year) if period.year else None,
+        "term": roster_years.session_json(period.term) if period.term else None,
+        "chosen": period.chosen,
+    }
+
+
+def _year_choices() -> dict[str, Any]:
+    """The year picker: every school year with its terms, and the one showing."""
+    period = periods.read_period(request.args, {})
+    listed = roster_years.school_years()
+    return {
+        "years": [(y, roster_years.terms(y)) for y in listed],
+        "period": period,
+    }
 
 
 # What a link to the same summary (its PDF) carries: only the report's own parameters, never
 # url_for's reserved ones (``_method``, ``_external``, ``_anchor``…) or ``paper``, which the
 # links set themselves.
-SUMMARY_PARAMETERS = ("rubric_version_id", "from", "to", "school", "observer", "by", "at_least")
+SUMMARY_PARAMETERS = (
+    "rubric_version_id",
+    "from",
+    "to",
+    "year",
+    "term",
+    "school",
+    "observer",
+    "by",
+    "at_least",
+)
 
 
 def _summary_link_args() -> dict[str, list[str]]:
@@ -185,6 +222,8 @@ def print_summary(report: dict[str, Any], paper: str | None) -> bytes:
     scope = report["scope"]
     schools = ", ".join(scope["schools"]) if scope["schools"] else "all schools in scope"
     period = f"{scope['from'] or 'the beginning'} to {scope['to'] or 'today'}"
+    if scope.get("period") and scope["period"]["year"]:
+        period = f"{scope['period']['label']}: {period}"
     return render_pdf(
         "reports/summary_print.html",
         paper=paper,
@@ -269,7 +308,10 @@ def _goals_page(
     problems: dict[str, str], form: Mapping[str, str], status: int = 200
 ) -> tuple[str, int]:
     versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
-    visible_goals = goals.visible_goals(current_user)
+    year_problems: dict[str, str] = {}
+    period = roster_years.period_for(request.args.get("year"), None, year_problems)
+    every_goal = goals.visible_goals(current_user)
+    visible_goals = years.goals_in(period, every_goal)
     listed = [goals.progress(goal) for goal in visible_goals]
     removable = {g.id for g in visible_goals if allowed(current_user, access.REMOVE_GOAL, g)}
     return render_template(
@@ -284,6 +326,10 @@ def _goals_page(
         can_set=allowed(current_user, access.SET_GOALS),
         removable=removable,
         dimensions=[d.value for d in EquityDimension],
+        period=period,
+        year_problems=year_problems,
+        school_years=years.year_rows(current_user, every_goal),
+        default_year=roster_years.current_year(),
     ), status
 
 
@@ -369,3 +415,96 @@ def _goal_targets(versions: Sequence[RubricVersion]) -> list[tuple[str, str]]:
         ]
         targets += [(c.key, f"Look-for: {c.text} ({version.label})") for c in version.criteria]
     return targets
+
+
+# ---- school years: closing one, carrying its goals -------------------------------------------
+
+
+@bp.get("/years/<int:year_id>/close")
+def confirm_close_year(year_id: int) -> str:
+    year = years.closable(current_user, _year(year_id))
+    count = len(years.goals_of(year))
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Close the school year {year.title}?",
+            action=url_for("reports.close_year_form", year_id=year_id),
+            button=f"Close {year.title}",
+            back=url_for("reports.goals_page", year=year.id),
+            lines=[
+                f"Its {count} goal{'s' if count != 1 else ''} keep their final result (met or "
+                "not met, with the figure that decided it) from now on: a later roster import, "
+                "re-rating or rubric change does not change them.",
+                "The year's dates can no longer change. Closing cannot be undone.",
+            ],
+            cancel="Keep it open",
+        )
+    )
+
+
+@bp.post("/years/<int:year_id>/close")
+def close_year_form(year_id: int) -> BaseResponse:
+    begin_write()
+    year = _year(year_id)
+    if not confirm.confirmed():
+        years.closable(current_user, year)  # refused (403, 422) before being asked
+        db.session.rollback()
+        return confirm.ask_first(url_for("reports.confirm_close_year", year_id=year_id))
+    _, frozen = years.close_year(current_user, year)
+    db.session.commit()
+    flash(f"{year.title} is closed; {len(frozen)} goal(s) keep their final result.", "info")
+    return redirect(url_for("reports.goals_page", year=year_id))
+
+
+@bp.get("/years/<int:year_id>/carry")
+def confirm_carry_goals(year_id: int) -> str:
+    year, last = _carry_years(year_id)
+    count = len(years.goals_of(last))
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Start {year.title}'s goals from {last.title}'s?",
+            action=url_for("reports.carry_goals_form", year_id=year_id),
+            button="Start the goals",
+            back=url_for("reports.goals_page", year=year.id),
+            lines=[
+                f"Each of {last.title}'s {count} goal{'s' if count != 1 else ''} is set again "
+                f"for {year.title}: the same target, level, share and school, with dates as far "
+                "into the new year as they were into the old. Goals carried before are skipped.",
+                "Each new goal can be removed afterwards like any other.",
+            ],
+            danger=False,
+        )
+    )
+
+
+@bp.post("/years/<int:year_id>/carry")
+def carry_goals_form(year_id: int) -> BaseResponse:
+    begin_write()
+    year, last = _carry_years(year_id)
+    if not confirm.confirmed():
+        db.session.rollback()
+        return confirm.ask_first(url_for("reports.confirm_carry_goals", year_id=year_id))
+    carried, _ = years.carry_goals(current_user, last.title, year.title)
+    db.session.commit()
+    flash(" ".join(carried.lines(year)), "success")
+    return redirect(url_for("reports.goals_page", year=year_id))
+
+
+def _year(year_id: int) -> roster_years.AcademicSession:
+    year = db.session.get(roster_years.AcademicSession, year_id)
+    if year is None or not year.is_year:
+        raise NotFound(f"no school year {year_id}")
+    return year
+
+
+def _carry_years(
+    year_id: int,
+) -> tuple[roster_years.AcademicSession, roster_years.AcademicSession]:
+    """The year to start goals in and the year before it, for a district admin."""
+    check(current_user, access.CLOSE_YEAR, refusal="only a district admin carries goals")
+    year = _year(year_id)
+    last = roster_years.year_before(year)
+    if last is None:
+        raise ValidationFailed.naming(
+            "No goal was carried", {"year": f"no school year before {year.title} is stored"}
+        )
+    return year, last

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from observe.errors import ValidationFailed
 from observe.extensions import db
+from observe.roster import years
 from observe.roster.models import Classroom, School
 from observe.roster.operations import (
     RosterImportError,
@@ -132,3 +134,78 @@ def list_command() -> None:
         if inactive_count:
             counts += f" ({inactive_count} inactive)"
         click.echo(f"{code}\t{name}\t{level or '-'}\t{counts}")
+
+
+years_cli = click.Group("years", help="School years and terms: add, list, close (docs/reports.md).")
+
+
+@years_cli.command("add")
+@click.argument("title")
+@click.option("--start", required=True, metavar="DATE", help="The first day (YYYY-MM-DD).")
+@click.option("--end", required=True, metavar="DATE", help="The last day (YYYY-MM-DD).")
+@click.option(
+    "--term",
+    "terms",
+    multiple=True,
+    metavar="TITLE:START:END",
+    help="A term of the year, e.g. 'Fall:2026-08-17:2026-12-18' (repeat for each).",
+)
+def add_year_command(title: str, start: str, end: str, terms: tuple[str, ...]) -> None:
+    """Add the school year TITLE with its first and last day, and its terms. Years may not
+    overlap; terms lie within their year. Nothing is added when anything is wrong."""
+    problems: dict[str, str] = {}
+    days = _dates(start, end, "", problems)
+    parsed = []
+    for text in terms:
+        parts = text.rsplit(":", 2)
+        if len(parts) != 3 or not parts[0].strip():
+            problems[f"term {text}"] = "give it as TITLE:START:END"
+            continue
+        name = parts[0]
+        found = _dates(parts[1], parts[2], f"term {name}: ", problems)
+        if found:
+            parsed.append((name, *found))
+    if problems or days is None:
+        raise click.ClickException(
+            "Nothing was added: " + "; ".join(f"{k}: {v}" for k, v in problems.items())
+        )
+    try:
+        year = years.add_session(title, *days)
+        for name, term_start, term_end in parsed:
+            years.add_session(name, term_start, term_end, kind="term", year=year.title)
+    except ValidationFailed as error:
+        db.session.rollback()
+        details = "; ".join(f"{k}: {v}" for k, v in error.details.items())
+        raise click.ClickException(f"Nothing was added: {error.message} ({details})") from None
+    db.session.commit()
+    click.echo(f"Added the school year {year.title}: {year.start_date} to {year.end_date}.")
+    for name, term_start, term_end in parsed:
+        click.echo(f"  term {name}: {term_start} to {term_end}")
+
+
+def _dates(start: str, end: str, prefix: str, problems: dict[str, str]) -> tuple[date, date] | None:
+    found = []
+    for name, text in (("start", start), ("end", end)):
+        try:
+            found.append(date.fromisoformat(text.strip()))
+        except ValueError:
+            problems[f"{prefix}{name}"] = f"{text!r} is not a date (YYYY-MM-DD)"
+    return (found[0], found[1]) if len(found) == 2 else None
+
+
+@years_cli.command("list")
+def list_years_command() -> None:
+    """List the school years, latest first, with their terms and whether they are closed."""
+    listed = years.school_years()
+    if not listed:
+        click.echo("No school year yet. Add one with: observe years add TITLE --start --end")
+        return
+    current = years.current_year()
+    for year in listed:
+        marks = [m for m, on in (("current", year is current), ("closed", year.closed_at)) if on]
+        click.echo(
+            f"{year.title}\t{year.start_date} to {year.end_date}"
+            + (f"\t({', '.join(marks)})" if marks else "")
+        )
+        for term in years.terms(year):
+            click.echo(f"  {term.kind} {term.title}\t{term.start_date} to {term.end_date}")

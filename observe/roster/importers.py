@@ -18,6 +18,9 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from observe.roster import academic_sessions
+from observe.roster.academic_sessions import SessionRecord
+
 # Column limits of the roster tables: checked here so a long value is a clear problem on its
 # line instead of a database error (PostgreSQL refuses it) or silent truncation.
 MAX_LENGTH = {
@@ -148,6 +151,9 @@ class Roster:
     schools: dict[str, SchoolRecord] = field(default_factory=dict)
     teachers: dict[str, TeacherRecord] = field(default_factory=dict)
     classrooms: dict[str, ClassroomRecord] = field(default_factory=dict)
+    # School years and terms (OneRoster academicSessions.csv); checked against the stored ones
+    # when written (observe/roster/years.py).
+    sessions: list[SessionRecord] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -685,6 +691,9 @@ def _read_oneroster(bundle: str, files: dict[str, bytes], builder: _Builder) -> 
     if len(tables) < len([f for f in required_columns if f in files]):
         return  # a file that cannot be read makes every reference into it meaningless
 
+    if "academicsessions.csv" in files:
+        name = f"{bundle}/academicSessions.csv"
+        _oneroster_sessions(name, files["academicsessions.csv"], builder)
     school_codes, other_orgs = _oneroster_orgs(tables["orgs.csv"], builder)
     courses = _oneroster_courses(tables["courses.csv"], builder)
     teachers, departed = (
@@ -713,6 +722,21 @@ def _read_oneroster(bundle: str, files: dict[str, bytes], builder: _Builder) -> 
             chosen = primary or [user for _, user in entry.teachers]
             record.teacher_id = chosen[0] if chosen else None
         builder.add_classroom(record, school_checked=True)
+
+
+def _oneroster_sessions(name: str, data: bytes, builder: _Builder) -> None:
+    table = _open_table(name, data, builder)
+    if table is None:
+        return
+    missing = _missing(table, academic_sessions.REQUIRED_COLUMNS)
+    if missing:
+        names = [academic_sessions.COLUMN[column] for column in missing]
+        builder.problem(
+            f"{name} line 1: missing required column{'s' if len(names) > 1 else ''} "
+            f"{', '.join(names)}"
+        )
+        return
+    builder.roster.sessions = academic_sessions.read_rows(table.rows(), builder.problem)
 
 
 def _metadata(row: dict[str, str]) -> dict[str, str]:

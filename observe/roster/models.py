@@ -6,9 +6,9 @@ tables, so a report can group or filter by any of them in SQL instead of parsing
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -136,3 +136,42 @@ class SchoolMerge(Model):
     old_name: Mapped[str] = mapped_column(String(200))
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+SCHOOL_YEAR = "schoolYear"
+# OneRoster's session types: a school year, and the parts of one.
+TERM_KINDS = ("term", "semester", "gradingPeriod")
+
+
+class AcademicSession(Model):
+    """A school year, or a term within one (a term, semester or grading period: OneRoster's
+    academic sessions), with its first and last day. Reports pick the current year's dates by
+    default; a year is *closed* once its goals are frozen (observe/reports/years.py)."""
+
+    __tablename__ = "academic_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # OneRoster's sourcedId, the key re-imports match on; None for a year added by command.
+    sourced_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # schoolYear, term, semester, gradingPeriod
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)  # the last day, included
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("academic_session.id", ondelete="CASCADE"), index=True
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    parent: Mapped[AcademicSession | None] = relationship(
+        remote_side=[id], back_populates="children"
+    )
+    children: Mapped[list[AcademicSession]] = relationship(
+        back_populates="parent", order_by="AcademicSession.start_date"
+    )
+
+    @property
+    def is_year(self) -> bool:
+        return self.kind == SCHOOL_YEAR
+
+    def __repr__(self) -> str:
+        return f"<AcademicSession {self.kind} {self.title}>"

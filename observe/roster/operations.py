@@ -32,6 +32,7 @@ from observe.roster.models import (
     SchoolMerge,
     Teacher,
 )
+from observe.roster.years import SessionsWritten, check_sessions, write_sessions
 
 
 class RosterImportError(ProblemList):
@@ -55,9 +56,11 @@ class ImportSummary:
     classrooms_unchanged: int = 0
     # Classes whose course level was guessed from the course title (OneRoster carries none).
     course_levels_inferred: int = 0
+    # School years and terms (OneRoster academicSessions.csv).
+    sessions: SessionsWritten | None = None
 
     def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sessions"}
 
     def lines(self) -> list[str]:
         """The summary as people read it, one line per kind of row."""
@@ -67,6 +70,11 @@ class ImportSummary:
             f"{getattr(self, kind + '_unchanged')} unchanged"
             for kind in ("schools", "teachers", "classrooms")
         ]
+        if self.sessions:
+            lines.append(
+                f"School years and terms: {self.sessions.created} created, "
+                f"{self.sessions.updated} updated, {self.sessions.unchanged} unchanged"
+            )
         if self.course_levels_inferred:
             lines.append(
                 f"Course level inferred from the course title for {self.course_levels_inferred} "
@@ -92,6 +100,8 @@ def import_roster(
     roster = read_roster(list(paths), known_codes)
     if roster.problems:
         raise RosterImportError(roster.problems)
+    if roster.sessions and (problems := check_sessions(roster.sessions)):
+        raise RosterImportError(problems)
     if not accept_moves and (recodes := recoded_schools(roster, known_codes)):
         raise RosterImportError(
             [
@@ -103,7 +113,10 @@ def import_roster(
                 for old, new, count in recodes
             ]
         )
-    return write_roster(roster, accept_blanks=accept_blanks)
+    summary = write_roster(roster, accept_blanks=accept_blanks)
+    if roster.sessions:
+        summary.sessions = write_sessions(roster.sessions)
+    return summary
 
 
 def recoded_schools(roster: Roster, known_codes: set[str]) -> list[tuple[str, str, int]]:

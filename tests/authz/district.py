@@ -31,6 +31,7 @@ from observe.extensions import db
 from observe.photos import operations as photo_ops
 from observe.reports import goals
 from observe.roster.models import Classroom, ClassroomAttribute, School, Teacher
+from observe.roster.years import add_session
 from observe.rubrics.operations import load_rubric_file
 from observe.sync import push as sync
 
@@ -217,6 +218,10 @@ def build() -> District:
         lea, revealed, {"scores": [{"criterion": "ct-explain-reasoning", "level": 3}]}
     )
 
+    # School years: last year (over, so it may be closed) and this one (goals carried into it).
+    year_last = add_session("2025-26", date(2025, 8, 18), date(2026, 6, 15))
+    year_this = add_session("2026-27", date(2026, 8, 17), date(2027, 6, 11))
+
     # Goals: a district goal, one for each school.
     def goal(user: User, title: str, school: School | None) -> Any:
         return goals.create_goal(
@@ -261,6 +266,8 @@ def build() -> District:
         "spare_token": spare.id,
         "classroom_a1": classrooms["A1"].id,
         "school_a_id": school_a.id,
+        "year_last": year_last.id,
+        "year_this": year_this.id,
     }
     d.may_see = {
         "anonymous": set(),

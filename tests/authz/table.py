@@ -366,6 +366,31 @@ ROUTES: dict[str, Row] = {
         Case(query=_COVERAGE),
         Case("school A", query=_COVERAGE_A, answers="sign-in 403 403 200 400 200"),
     ),
+    # School years: closing one and carrying its goals are a district admin's.
+    "GET /reports/years/<int:year_id>/close": page(
+        "sign-in 403 403 403 403 200", Case(args=lambda d: {"year_id": d.ids["year_last"]})
+    ),
+    "POST /reports/years/<int:year_id>/close": page(
+        "sign-in 403 403 403 403 302",
+        Case("confirmed", args=lambda d: {"year_id": d.ids["year_last"]}, body=_confirmed),
+        Case(
+            "unconfirmed",
+            args=lambda d: {"year_id": d.ids["year_last"]},
+            answers="sign-in 403 403 403 403 303",
+        ),
+    ),
+    "GET /reports/years/<int:year_id>/carry": page(
+        "sign-in 403 403 403 403 200", Case(args=lambda d: {"year_id": d.ids["year_this"]})
+    ),
+    "POST /reports/years/<int:year_id>/carry": page(
+        "sign-in 403 403 403 403 302",
+        Case("confirmed", args=lambda d: {"year_id": d.ids["year_this"]}, body=_confirmed),
+        Case(
+            "unconfirmed",
+            args=lambda d: {"year_id": d.ids["year_this"]},
+            answers="sign-in 403 403 403 403 303",
+        ),
+    ),
     "GET /reports/goals": page(EVERYONE),
     "POST /reports/goals": page("sign-in 403 403 302 422 302", Case(body=_goal_form)),
     "GET /reports/goals/<int:goal_id>/delete": page(
@@ -458,6 +483,7 @@ ROUTES: dict[str, Row] = {
         Case("bad date", query="from=2026-02-30", answers="401 403 403 400 400 400"),
     ),
     "GET /api/v1/goals": api(API_EVERYONE),
+    "GET /api/v1/years": api(API_EVERYONE),
     "POST /api/v1/goals": api("401 403 403 201 422 201", Case(body=_goal_body)),
     "DELETE /api/v1/goals/<int:goal_id>": api(
         "401 404 404 200 404 200",

@@ -16,6 +16,7 @@ from observe.roster.models import (
     Teacher,
 )
 from observe.roster.operations import ImportSummary, RosterImportError, import_roster
+from observe.roster.years import SessionsWritten
 
 
 def count(model) -> int:
@@ -207,7 +208,11 @@ def test_oneroster_folder_import(oneroster):
     summary = import_and_commit(oneroster)
 
     assert summary == ImportSummary(
-        schools_created=2, teachers_created=4, classrooms_created=7, course_levels_inferred=6
+        schools_created=2,
+        teachers_created=4,
+        classrooms_created=7,
+        course_levels_inferred=6,
+        sessions=SessionsWritten(created=2),  # the school year and its fall term
     )
     washington = school("org-wash-hs")
     assert (washington.name, washington.level, washington.title_i) == (
@@ -225,7 +230,11 @@ def test_oneroster_folder_import(oneroster):
 
     again = import_and_commit(oneroster)
     assert again == ImportSummary(
-        schools_unchanged=2, teachers_unchanged=4, classrooms_unchanged=7, course_levels_inferred=6
+        schools_unchanged=2,
+        teachers_unchanged=4,
+        classrooms_unchanged=7,
+        course_levels_inferred=6,
+        sessions=SessionsWritten(unchanged=2),
     )
 
 
