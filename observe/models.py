@@ -33,6 +33,7 @@ from observe.rubrics.models import (
     CriterionKind,
     EquityDimension,
     Rubric,
+    RubricRetirement,
     RubricVersion,
 )
 from observe.sync.models import TabletDevice
@@ -64,6 +65,7 @@ __all__ = [
     "RollupSchool",
     "RollupState",
     "Rubric",
+    "RubricRetirement",
     "RubricVersion",
     "School",
     "SchoolAttribute",

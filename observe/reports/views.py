@@ -136,7 +136,7 @@ def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     report["goals"] = [
         goals.progress(goal)
         for goal in goals.visible_goals(current_user)
-        if goal.rubric_version_id == query.rubric_version_id
+        if goal.rubric_version_id in query.version_ids
         and (
             goal.school is None or not query.school_codes or goal.school.code in query.school_codes
         )
@@ -168,7 +168,16 @@ def summary_page() -> tuple[str, int]:
 # What a link to the same summary (its PDF) carries: only the report's own parameters, never
 # url_for's reserved ones (``_method``, ``_external``, ``_anchor``…) or ``paper``, which the
 # links set themselves.
-SUMMARY_PARAMETERS = ("rubric_version_id", "from", "to", "school", "observer", "by", "at_least")
+SUMMARY_PARAMETERS = (
+    "rubric_version_id",
+    "versions",
+    "from",
+    "to",
+    "school",
+    "observer",
+    "by",
+    "at_least",
+)
 
 
 def _summary_link_args() -> dict[str, list[str]]:
