@@ -140,12 +140,14 @@ def annotate(report: dict[str, Any], version: RubricVersion, following: Followin
     by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in breaks:
         by_key[item["key"]].append(item)
+    # Only where there is a break, so a report of an unrevised rubric reads as it always did.
     for row in report.get("criteria", []):
-        row["wording_changed"] = by_key.get(row["key"], [])
+        if row["key"] in by_key:
+            row["wording_changed"] = by_key[row["key"]]
     for row in report.get("trend", []):
-        row["breaks"] = [
-            f"“{b['text']}”: {b['note']}" for b in breaks if b["month"] == row["month"]
-        ]
+        notes = [f"“{b['text']}”: {b['note']}" for b in breaks if b["month"] == row["month"]]
+        if notes:
+            row["breaks"] = notes
 
 
 def goal_scope(goal_version: RubricVersion) -> Following:
