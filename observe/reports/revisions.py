@@ -93,11 +93,15 @@ def fold_counts(counts: dict[str, Any], fold: dict[int, int]) -> dict[str, Any]:
     }
 
 
-def first_used() -> dict[int, date]:
-    """The day (district time) of each version's first walkthrough that counts."""
+def first_used(version_ids: set[int]) -> dict[int, date]:
+    """The day (district time) of the first walkthrough that counts of each of ``version_ids``.
+    Asked only for versions where wording changed, so a report of a rubric without breaks
+    reads nothing more."""
+    if not version_ids:
+        return {}
     rows = db.session.execute(
         select(Observation.rubric_version_id, func.min(Observation.observed_at))
-        .where(*_counted())
+        .where(*_counted(), Observation.rubric_version_id.in_(version_ids))
         .group_by(Observation.rubric_version_id)
     ).all()
     return {version_id: clock.local(when).date() for version_id, when in rows if when}
@@ -129,10 +133,11 @@ def annotate(report: dict[str, Any], version: RubricVersion, following: Followin
         return
     numbers = {v.id: v.number for v in version.rubric.versions}
     scope["counted_versions"] = [numbers[i] for i in following.version_ids if i in numbers]
-    used = first_used()
     keys = {c.id: c.key for c in version.criteria}
     breaks: list[dict[str, Any]] = []
-    for criterion_id, items in following.lineage.breaks_for(version.id).items():
+    found = following.lineage.breaks_for(version.id)
+    used = first_used({one.version_id for items in found.values() for one in items})
+    for criterion_id, items in found.items():
         for one in items:
             breaks.append({"key": keys[criterion_id], **describe(one, used)})
     breaks.sort(key=lambda b: (b["from"], b["key"]))
@@ -167,7 +172,8 @@ def removal_note(goal_version: RubricVersion, criterion_ids: set[int]) -> str | 
     for version in later:
         alive = {lineage.root[c] for c, v in lineage.version_of.items() if v == version.id}
         if not roots & alive:
-            since = first_used().get(version.id) or clock.local(version.loaded_at).date()
+            since = first_used({version.id}).get(version.id)
+            since = since or clock.local(version.loaded_at).date()
             return (
                 f"Removed in v{version.number} (from {since.isoformat()}): walkthroughs on "
                 f"v{version.number} and later do not rate it, so they do not count toward "

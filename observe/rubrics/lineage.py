@@ -160,7 +160,30 @@ class Lineage:
 
 
 def rubric_lineage(rubric_id: int) -> Lineage:
-    """Read the versions of one rubric and follow its look-fors through them."""
+    """Read the versions of one rubric and follow its look-fors through them.
+
+    Kept for the session (a request, a command) while the rubric has the same versions: a
+    report asks more than once, and stored versions never change."""
+    stored = tuple(
+        (version_id, content_hash)
+        for version_id, content_hash in db.session.execute(
+            select(RubricVersion.id, RubricVersion.content_hash)
+            .where(RubricVersion.rubric_id == rubric_id)
+            .order_by(RubricVersion.id)
+        )
+    )
+    cache: dict[int, tuple[tuple[tuple[int, str], ...], Lineage]] = db.session.info.setdefault(
+        "observe.lineage", {}
+    )
+    held = cache.get(rubric_id)
+    if held is not None and held[0] == stored:
+        return held[1]
+    lineage = _follow(rubric_id)
+    cache[rubric_id] = (stored, lineage)
+    return lineage
+
+
+def _follow(rubric_id: int) -> Lineage:
     versions = list(
         db.session.scalars(
             select(RubricVersion)
