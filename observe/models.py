@@ -35,6 +35,7 @@ from observe.rubrics.models import (
     CriterionKind,
     EquityDimension,
     Rubric,
+    RubricRetirement,
     RubricVersion,
 )
 from observe.sync.models import TabletDevice
@@ -67,6 +68,7 @@ __all__ = [
     "RollupSchool",
     "RollupState",
     "Rubric",
+    "RubricRetirement",
     "RubricVersion",
     "School",
     "SchoolAttribute",

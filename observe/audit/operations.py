@@ -46,6 +46,8 @@ ACTIONS: dict[str, str] = {
     "token.created": "created an API token",
     "token.revoked": "revoked an API token",
     "rubric.loaded": "loaded a rubric version",
+    "rubric.retired": "retired a rubric version (tablets no longer offer it)",
+    "rubric.unretired": "brought a retired rubric version back",
     "roster.imported": "imported a roster",
     "roster.recoded": "gave a school a new code",
     "roster.merged": "closed a school into another (its classrooms, walkthroughs, people move)",

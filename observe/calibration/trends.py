@@ -12,6 +12,7 @@ from observe.calibration import report
 from observe.calibration.models import CalibrationSession
 from observe.calibration.sessions import visible_sessions
 from observe.roster.years import Period
+from observe.rubrics.lineage import lineage_keys
 
 
 def build(
@@ -29,7 +30,10 @@ def build(
     revealed.sort(key=lambda s: (s.held_on, s.id))
     teams: dict[str, list[dict[str, Any]]] = defaultdict(list)
     drift: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    hardest: dict[tuple[int, str], dict[str, Any]] = {}
+    # One entry per look-for across rubric versions: a look-for and the ones it continues
+    # (observe.rubrics.lineage) are one measure, listed once with its newest wording.
+    hardest: dict[int | tuple[int, str], dict[str, Any]] = {}
+    lineages = lineage_keys({s.rubric_version_id for s in revealed})
 
     for session in revealed:
         figures = report.build(user, session, thresholds, history=False)
@@ -37,7 +41,10 @@ def build(
         if session.team:
             _add_to_trend(session, figures, teams[session.team], drift[session.team])
         for row in figures["criteria"]:
-            key = (session.rubric_version_id, row["key"])
+            key = lineages.get((session.rubric_version_id, row["key"])) or (
+                session.rubric_version_id,
+                row["key"],
+            )
             entry = hardest.setdefault(
                 key,
                 {
@@ -49,6 +56,9 @@ def build(
                     "_within": [],
                 },
             )
+            # The newest wording names it (sessions come oldest first).
+            entry.update(rubric_version_id=session.rubric_version_id, criterion=row["key"],
+                         text=row["text"])  # fmt: skip
             if row["percent_within_one"] is None:
                 continue
             entry["sessions"] += 1

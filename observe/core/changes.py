@@ -120,6 +120,7 @@ def _walkthrough(session: AnySession, fact: hooks.WalkthroughChanged) -> None:
     record(session, "observation", observation_id=fact.observation_id, author_id=fact.author_id)
 
 
+@hooks.rubric_version_retired.connect
 @hooks.rubric_version_added.connect
 def _rubric_version(session: AnySession, fact: hooks.Entity) -> None:
     record(session, "rubric_version", entity_id=fact.id)

@@ -17,6 +17,7 @@ hook                         sent by                     heard by
 ``walkthrough_deleted``      observations                its photos (photos.operations)
 ``walkthroughs_added``       sync (push, a new batch)    the report rollups
 ``rubric_version_added``     rubrics                     the change feed
+``rubric_version_retired``   rubrics (retire, unretire)  the change feed
 ``school_changed``           roster                      the change feed
 ``access_changed``           accounts (role, schools)    the change feed
 ``classrooms_changed``       roster                      the report rollups
@@ -142,6 +143,8 @@ walkthrough_counted: Hook[WalkthroughCounted] = Hook("walkthrough_counted")
 walkthrough_deleted: Hook[WalkthroughChanged] = Hook("walkthrough_deleted")
 walkthroughs_added: Hook[list[NewWalkthrough]] = Hook("walkthroughs_added")
 rubric_version_added: Hook[Entity] = Hook("rubric_version_added")
+# Retired or brought back: devices pull the version again to learn whether to offer it.
+rubric_version_retired: Hook[Entity] = Hook("rubric_version_retired")
 school_changed: Hook[Entity] = Hook("school_changed")
 # Whose schools changed (the fact's id is the user's): their devices replace their roster.
 access_changed: Hook[Entity] = Hook("access_changed")

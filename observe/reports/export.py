@@ -37,10 +37,10 @@ COLUMNS = [
     "school_code", "school", "school_level", "region", "title_i", "school_attributes",
     "classroom_code", "classroom", "teacher", "grade", "subject", "course_level", "programs",
     "classroom_attributes",
-    # the look-for
-    "rubric", "rubric_version", "competency", "criterion", "dimensions",
-    # the rating
-    "level", "level_label", "not_observed",
+    # the look-for, worded as the walkthrough's rubric version had it
+    "rubric", "rubric_version", "competency", "criterion", "criterion_text", "dimensions",
+    # the rating, with the level's descriptor for this look-for in that version
+    "level", "level_label", "level_descriptor", "not_observed",
 ]  # fmt: skip
 PAGE = 5_000
 FORMATS = ("csv", "json")
@@ -138,8 +138,8 @@ def parts(user: Principal, scope: Scope) -> Iterator[Parts]:
         criterion, labels = criteria[cid]
         rating = ratings.get((cid, level, not_observed))
         if rating is None:
-            label = labels.get(level, "") if level is not None else ""
-            rating = (level, label, "yes" if not_observed else "no")
+            label, descriptor = labels.get(level, ("", "")) if level is not None else ("", "")
+            rating = (level, label, descriptor, "yes" if not_observed else "no")
             ratings[(cid, level, not_observed)] = rating
         yield head, criterion, rating
 
@@ -184,7 +184,7 @@ def _classrooms() -> dict[int, tuple[str, ...]]:
     return found
 
 
-def _criteria() -> dict[int, tuple[tuple[Any, ...], dict[int, str]]]:
+def _criteria() -> dict[int, tuple[tuple[Any, ...], dict[int, tuple[str, str]]]]:
     rubrics = {v.id: (v.rubric.key, v.number) for v in db.session.scalars(select(RubricVersion))}
     competencies = dict(db.session.execute(select(Competency.id, Competency.name)).all())
     return {
@@ -193,9 +193,10 @@ def _criteria() -> dict[int, tuple[tuple[Any, ...], dict[int, str]]]:
                 *rubrics[c.rubric_version_id],
                 competencies[c.competency_id],
                 c.key,
+                c.text,
                 "; ".join(sorted(c.dimension_names)),  # the same order on both databases
             ),
-            {level["value"]: level["label"] for level in c.levels},
+            {level["value"]: (level["label"], level.get("descriptor") or "") for level in c.levels},
         )
         for c in db.session.scalars(select(Criterion))
     }

@@ -20,7 +20,7 @@ from observe.core.permissions import SYSTEM, allowed, can_see_school, check, vis
 from observe.core.validation import load_body
 from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
-from observe.reports import access, summary
+from observe.reports import access, revisions, summary
 from observe.reports.models import Goal
 from observe.reports.schemas import GoalSchema
 from observe.roster import years
@@ -47,6 +47,9 @@ def create_goal(user: User, body: Any) -> Goal:
     if version is None:
         problems["rubric_version_id"] = f"unknown rubric version {data['rubric_version_id']}"
     else:
+        # A look-for removed from this version: the goal is set on the last version that has it,
+        # and its progress says where it stopped being rated.
+        version = _holding(version, data["target_kind"], data["target_key"])
         if not _members(version, data["target_kind"], data["target_key"]):
             problems["target_key"] = (
                 f"{data['target_key']!r} is not a {data['target_kind']} of {version.label}"
@@ -114,6 +117,14 @@ def delete_goal(user: User, goal_id: int) -> None:
     record("goal.deleted", object_type="goal", object_id=goal_id, detail=detail)
 
 
+def _holding(version: RubricVersion, kind: str, key: str) -> RubricVersion:
+    """``version``, or for a look-for it no longer has, the newest earlier version that has it."""
+    if kind != "criterion" or _members(version, kind, key):
+        return version
+    earlier = [v for v in version.rubric.versions if v.number < version.number]
+    return next((v for v in reversed(earlier) if _members(v, kind, key)), version)
+
+
 def _members(version: RubricVersion, kind: str, key: str) -> list[Criterion]:
     if kind == "criterion":
         return [c for c in version.criteria if c.key == key]
@@ -160,12 +171,16 @@ def figures(goal: Goal) -> dict[str, Any]:
     """What a goal's result is made of, counted now: what closing its year stores."""
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
     members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
+    # Its target followed through the rubric's later versions (reports.revisions).
+    following = revisions.goal_scope(goal.rubric_version)
     query = summary.Query(
         rubric_version_id=goal.rubric_version_id,
         start=goal.starts_on,
         end=goal.deadline,
         school_codes=[goal.school.code] if goal.school else [],
         at_least=goal.at_least,
+        versions=following.version_ids,
+        fold=following.fold,
     )
     counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
     months = []
@@ -175,7 +190,10 @@ def figures(goal: Goal) -> dict[str, Any]:
         cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
         hits, rated = sum(int(h or 0) for h, _ in cells), sum(int(r or 0) for _, r in cells)
         if month in hidden or not rated:
-            months.append({"month": month, "observations": None, "share": None})
+            # Walkthroughs that rated none of the target (say, on a version without it) show
+            # their number and no share; a month too small to show, neither.
+            shown_n = None if month in hidden else n
+            months.append({"month": month, "observations": shown_n, "share": None})
             continue
         months.append({"month": month, "observations": n, "share": round(hits / rated, 4)})
     shown = [m for m in months if m["share"] is not None]
@@ -193,6 +211,9 @@ def figures(goal: Goal) -> dict[str, Any]:
         "decided_by": decided_by,
         "min_group": min_group,
         "judged_on": clock.today().isoformat(),
+
+
+        "removed": revisions.removal_note(goal.rubric_version, members),
     }
 
 

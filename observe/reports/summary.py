@@ -28,7 +28,7 @@ from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import access, periods, rollups
+from observe.reports import access, periods, revisions, rollups
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
 from observe.reports.scope import check_schools, within
 from observe.roster.models import (
@@ -92,6 +92,14 @@ class Query:
     observer_ids: list[int] = field(default_factory=list)
     by: str | None = None
     at_least: int | None = None
+    # Following look-fors across the rubric's versions (reports.revisions): every version whose
+    # walkthroughs count, and each of their look-fors → this version's of the same lineage.
+    versions: list[int] = field(default_factory=list)
+    fold: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def version_ids(self) -> list[int]:
+        return self.versions or [self.rubric_version_id]
 
 
 def parse_query(user: Principal, args: Any) -> Query:
@@ -112,10 +120,16 @@ def parse_query(user: Principal, args: Any) -> Query:
         else:
             problems["rubric_version_id"] = f"unknown rubric version {version_text!r}"
     else:
-        version_id = _most_used_version(user) or (max(versions) if versions else None)
+        version_id = revisions.default_version(user)
         if version_id is None:
             problems["rubric_version_id"] = "no rubric is loaded yet"
     query = Query(rubric_version_id=version_id or 0)
+    across = args.get("versions") or revisions.ALL
+    if across not in revisions.CHOICES:
+        problems["versions"] = f"must be {' or '.join(revisions.CHOICES)}, not {across!r}"
+    elif across == revisions.ALL and version_id:
+        following = revisions.follow(versions[version_id])
+        query.versions, query.fold = following.version_ids, following.fold
     # The current school year unless the reader picks dates, a year or a term (reports.periods).
     query.start, query.end = periods.read_period(args, problems).dates
     query.school_codes = [c for c in _list(args, "school") if c]
@@ -163,20 +177,6 @@ def _scale(version: RubricVersion) -> list[int]:
     return sorted({level["value"] for c in version.criteria for level in c.levels})
 
 
-def _most_used_version(user: Principal) -> int | None:
-    statement = (
-        select(Observation.rubric_version_id)
-        .where(*_counted())
-        .group_by(Observation.rubric_version_id)
-        .order_by(func.count().desc())
-        .limit(1)
-    )
-    visible = visible_school_ids(user)
-    if visible is not None:
-        statement = statement.where(Observation.school_id.in_(visible))
-    return db.session.scalar(statement)
-
-
 def _counted() -> list[ColumnElement[bool]]:
     """Walkthroughs that count in reports: submitted, not deleted, not calibration practice."""
     return [
@@ -190,9 +190,7 @@ def _counted() -> list[ColumnElement[bool]]:
 
 
 def _filtered(statement: Select, user: Principal, query: Query) -> Select:
-    statement = statement.where(
-        *_counted(), Observation.rubric_version_id == query.rubric_version_id
-    )
+    statement = statement.where(*_counted(), Observation.rubric_version_id.in_(query.version_ids))
     if query.observer_ids:
         statement = statement.where(Observation.author_id.in_(query.observer_ids))
     return within(
@@ -273,8 +271,10 @@ def _counts(user: Principal, query: Query) -> dict[str, Any]:
 
 
 def counted(user: Principal, query: Query) -> dict[str, Any]:
-    """The report's counts: from the rollups when they can answer, else from the walkthroughs."""
-    return _rollup_counts(user, query) or _counts(user, query)
+    """The report's counts: from the rollups when they can answer, else from the walkthroughs;
+    across versions, folded onto the look-fors of the version shown."""
+    counts = _rollup_counts(user, query) or _counts(user, query)
+    return revisions.fold_counts(counts, query.fold) if query.versions else counts
 
 
 def _month_range(query: Query) -> tuple[str | None, str | None] | None:
@@ -316,7 +316,7 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     first, last = months
 
     def scoped(statement: Select, model: Any) -> Select:
-        statement = statement.where(model.rubric_version_id == query.rubric_version_id)
+        statement = statement.where(model.rubric_version_id.in_(query.version_ids))
         if first:
             statement = statement.where(model.month >= first)
         if last:
@@ -617,6 +617,7 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
             f"Fewer than {min_group} walkthroughs match: nothing is shown, so that no "
             "classroom can be singled out."
         )
+        revisions.annotate(report, version, revisions.follow(version) if query.versions else None)
         return report
     report["dimensions"] = [
         {"name": d, "criteria": len(by_dimension[d]), **pooled(overall, by_dimension[d], total)}
@@ -639,6 +640,7 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
         report["groups"] = _groups(
             query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group
         )
+    revisions.annotate(report, version, revisions.follow(version) if query.versions else None)
     return report
 
 

@@ -143,7 +143,7 @@ def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     report["goals"] = [
         goals.progress(goal)
         for goal in (years.goals_in(in_year, listed) if in_year else listed)
-        if goal.rubric_version_id == query.rubric_version_id
+        if goal.rubric_version_id in query.version_ids
         and (
             goal.school is None or not query.school_codes or goal.school.code in query.school_codes
         )
@@ -197,6 +197,7 @@ def _year_choices() -> dict[str, Any]:
 # links set themselves.
 SUMMARY_PARAMETERS = (
     "rubric_version_id",
+    "versions",
     "from",
     "to",
     "year",

@@ -1,4 +1,4 @@
-"""``observe rubrics load``, ``observe rubrics list`` and ``observe rubrics export``."""
+"""``observe rubrics load``, ``list``, ``export``, ``retire`` and ``unretire``."""
 
 from __future__ import annotations
 
@@ -9,14 +9,22 @@ from flask import current_app
 from sqlalchemy import select
 
 from observe import paths
+from observe.core.permissions import SYSTEM
 from observe.extensions import db
 from observe.rubrics.export import to_yaml
 from observe.rubrics.format import ParsedRubric, RubricFileError
+from observe.rubrics.lineage import previous_version
 from observe.rubrics.models import Rubric, RubricVersion
-from observe.rubrics.operations import display_name, read_rubric_file, store_rubric
+from observe.rubrics.operations import (
+    display_name,
+    read_rubric_file,
+    retire,
+    store_rubric,
+    unretire,
+)
 from observe.rubrics.spreadsheet import SpreadsheetExportError, is_csv_folder, write_workbook
 
-rubrics_cli = click.Group("rubrics", help="Load, list and export rubric files.")
+rubrics_cli = click.Group("rubrics", help="Load, list, export and retire rubric versions.")
 
 _SUFFIXES = {".yaml", ".yml", ".xlsx"}
 
@@ -46,7 +54,12 @@ def _rubric_files(directory: Path) -> list[Path]:
 @click.argument(
     "sources", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
 )
-def load(sources: tuple[Path, ...]) -> None:
+@click.option(
+    "--retire-previous",
+    is_flag=True,
+    help="Retire the version each new one follows, so tablets offer only the new one.",
+)
+def load(sources: tuple[Path, ...], retire_previous: bool) -> None:
     """Load rubric files: YAML, .xlsx workbooks, or folders of CSV files.
 
     A directory is loaded whole: every .yaml/.yml/.xlsx file and CSV folder in it (or, if it
@@ -55,6 +68,7 @@ def load(sources: tuple[Path, ...]) -> None:
     Without paths, loads the rubrics directory (OBSERVE_RUBRICS_DIR, else the samples).
     Every file is checked first: if any has a problem, nothing is loaded.
     Loading a file whose content is already stored changes nothing.
+    A new version does not retire the one before it unless --retire-previous says so.
     """
     files: list[Path] = []
     for source in sources or (rubrics_dir(),):
@@ -83,12 +97,26 @@ def load(sources: tuple[Path, ...]) -> None:
 
     lines = []
     for rubric in parsed:
-        result = store_rubric(rubric)
+        try:
+            result = store_rubric(rubric)
+        except RubricFileError as error:
+            problems.extend(error.problems)
+            continue
         version = result.version
         if result.created:
             lines.append(f"loaded {version.title} as version {version.number}")
+            previous = previous_version(version)
+            if retire_previous and previous is not None and not previous.retired:
+                retire(previous, SYSTEM)
+                lines.append(f"retired {previous.label}: tablets no longer offer it")
         else:
             lines.append(f"unchanged: {version.title} (version {version.number})")
+    if problems:
+        db.session.rollback()
+        for line in problems:
+            click.echo(line, err=True)
+        click.echo("Nothing was loaded.", err=True)
+        raise click.exceptions.Exit(1)
     db.session.commit()
     for line in lines:
         click.echo(line)
@@ -108,6 +136,7 @@ def list_rubrics() -> None:
             click.echo(
                 f"  version {version.number}  {version.title}  id {version.id}  "
                 f"loaded {loaded} from {version.source_name}  sha256 {version.content_hash[:12]}"
+                + ("  (retired)" if version.retired else "")
             )
 
 
@@ -165,3 +194,42 @@ def export(version_name: str, form: str | None, output: Path | None) -> None:
             return
         output.write_text(text, encoding="utf-8")
     click.echo(f"wrote {version.title} version {version.number} to {display_name(output)}")
+
+
+def _version_or_fail(name: str) -> RubricVersion:
+    version = find_version(name)
+    if version is None:
+        raise click.ClickException(f"there is no rubric version {name!r}; see observe rubrics list")
+    return version
+
+
+@rubrics_cli.command("retire")
+@click.argument("version_name", metavar="VERSION")
+def retire_command(version_name: str) -> None:
+    """Stop offering a version for new walkthroughs.
+
+    Tablets drop it from the start screen at their next sync; drafts and amendments on it are
+    still accepted, and reports keep counting it. VERSION is an id from `observe rubrics list`
+    or KEY@NUMBER.
+    """
+    version = _version_or_fail(version_name)
+    if not retire(version, SYSTEM):
+        click.echo(f"{version.label} was already retired.")
+        return
+    db.session.commit()
+    if version.rubric.current is None:
+        click.echo(f"retired {version.label}; no version of {version.rubric.key} is offered now")
+    else:
+        click.echo(f"retired {version.label}; tablets offer {version.rubric.current.label}")
+
+
+@rubrics_cli.command("unretire")
+@click.argument("version_name", metavar="VERSION")
+def unretire_command(version_name: str) -> None:
+    """Offer a retired version for new walkthroughs again."""
+    version = _version_or_fail(version_name)
+    if not unretire(version, SYSTEM):
+        click.echo(f"{version.label} is not retired.")
+        return
+    db.session.commit()
+    click.echo(f"{version.label} is offered again")

@@ -43,6 +43,8 @@ def _criterion(item: Mapping[str, Any]) -> dict[str, Any]:
         out["scale"] = scale
     if item.get("required"):
         out["required"] = True
+    if item.get("continues"):
+        out["continues"] = item["continues"]
     return out
 
 

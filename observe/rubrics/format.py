@@ -369,6 +369,10 @@ class CriterionSchema(_Strict):
     descriptors = _Descriptors(load_default=dict)
     scale = _nested(CriterionScaleSchema, required=False, load_default=dict)
     required = _bool(None)
+    # The key of the look-for of the previous version this one continues (observe.rubrics.lineage).
+    continues = fields.String(
+        error_messages={"invalid": "must be text"}, validate=[_slug_check, _at_most(MAX_KEY)]
+    )
 
     @post_load
     def _drop_default_required(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -51,6 +51,11 @@ class Rubric(Model):
     def latest(self) -> RubricVersion:
         return self.versions[-1]
 
+    @property
+    def current(self) -> RubricVersion | None:
+        """The version new walkthroughs use: the latest not retired (None: all are)."""
+        return next((v for v in reversed(self.versions) if not v.retired), None)
+
 
 class RubricVersion(Model):
     """One stored version of a rubric. Never changes once written."""
@@ -76,9 +81,17 @@ class RubricVersion(Model):
         back_populates="rubric_version", order_by="Criterion.position", viewonly=True
     )
 
+    # Viewonly: a retirement is its own row, added and deleted as such, so that a stored
+    # version (which refuses every update) is never marked changed by it.
+    retirement: Mapped[RubricRetirement | None] = relationship(viewonly=True, lazy="selectin")
+
     @property
     def label(self) -> str:
         return f"{self.title} (v{self.number})"
+
+    @property
+    def retired(self) -> bool:
+        return self.retirement is not None
 
 
 @event.listens_for(RubricVersion, "before_update")
@@ -86,6 +99,20 @@ def _refuse_rubric_version_update(mapper: Any, connection: Any, target: RubricVe
     raise ValueError(
         f"rubric version {target.id} is immutable; load an edited file as a new version"
     )
+
+
+class RubricRetirement(Model):
+    """A version the district retired: tablets no longer offer it for new walkthroughs, while
+    drafts and amendments on it are still accepted. Deleting the row brings it back."""
+
+    __tablename__ = "rubric_retirement"
+
+    rubric_version_id: Mapped[int] = mapped_column(
+        ForeignKey("rubric_version.id"), primary_key=True, autoincrement=False
+    )
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who retired it; None from the command line.
+    retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
 class Competency(Model):

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from observe.audit.operations import record
 from observe.core import hooks
+from observe.core.permissions import Principal
 from observe.core.validation import printable
 from observe.extensions import db
-from observe.rubrics import spreadsheet
+from observe.rubrics import lineage, spreadsheet
 from observe.rubrics.format import ParsedRubric, RubricFileError, effective_scale, parse_rubric
 from observe.rubrics.models import (
     Competency,
@@ -22,6 +23,7 @@ from observe.rubrics.models import (
     CriterionKind,
     EquityDimension,
     Rubric,
+    RubricRetirement,
     RubricVersion,
 )
 
@@ -107,13 +109,31 @@ def _stored(content_hash: str) -> RubricVersion | None:
     )
 
 
+def continuation_problems(parsed: ParsedRubric) -> list[str]:
+    """What is wrong with the file's ``continues`` against the rubric's latest stored version
+    (the one the file would follow), each line naming the file."""
+    rubric = db.session.scalar(select(Rubric).where(Rubric.key == parsed.key))
+    previous = rubric.versions[-1] if rubric is not None and rubric.versions else None
+    problems = lineage.check_continues(
+        previous.document if previous is not None else None,
+        parsed.document,
+        previous.label if previous is not None else "",
+    )
+    return [f"{parsed.source_name}: {line}" for line in problems]
+
+
 def store_rubric(parsed: ParsedRubric) -> LoadResult:
-    """Store a validated rubric as its rubric's next version, unless the content is stored."""
+    """Store a validated rubric as its rubric's next version, unless the content is stored.
+
+    Raises :class:`RubricFileError`, storing nothing, when a look-for ``continues`` one the
+    previous version does not have."""
     content_hash = parsed.content_hash
     for attempt in range(_ATTEMPTS):
         existing = _stored(content_hash)
         if existing is not None:
             return LoadResult(existing, created=False)
+        if problems := continuation_problems(parsed):
+            raise RubricFileError(problems)
         try:
             # A savepoint: if another process stores the same content first, the unique
             # content_hash fails our flush, and only this attempt is undone, not the caller's work.
@@ -189,6 +209,38 @@ def _new_version(parsed: ParsedRubric, content_hash: str) -> RubricVersion:
     return version
 
 
+def retire(version: RubricVersion, user: Principal) -> bool:
+    """Retire ``version``: tablets stop offering it for new walkthroughs; drafts and
+    amendments on it are still accepted. False when it was retired already."""
+    if db.session.get(RubricRetirement, version.id) is not None:
+        return False
+    db.session.add(
+        RubricRetirement(
+            rubric_version_id=version.id, retired_by_id=getattr(user, "id", None) or None
+        )
+    )
+    db.session.flush()
+    db.session.expire(version, ["retirement"])
+    hooks.rubric_version_retired.send(db.session, hooks.Entity(version.id))
+    record("rubric.retired", object_type="rubric_version", object_id=version.id,
+           detail={"title": version.title, "number": version.number})  # fmt: skip
+    return True
+
+
+def unretire(version: RubricVersion, user: Principal) -> bool:
+    """Offer a retired version again. False when it was not retired."""
+    retirement = db.session.get(RubricRetirement, version.id)
+    if retirement is None:
+        return False
+    db.session.delete(retirement)
+    db.session.flush()
+    db.session.expire(version, ["retirement"])
+    hooks.rubric_version_retired.send(db.session, hooks.Entity(version.id))
+    record("rubric.unretired", object_type="rubric_version", object_id=version.id,
+           detail={"title": version.title, "number": version.number})  # fmt: skip
+    return True
+
+
 __all__ = [
     "LoadResult",
     "RubricFileError",
@@ -197,5 +249,7 @@ __all__ = [
     "load_rubric_text",
     "read_rubric_bytes",
     "read_rubric_file",
+    "retire",
     "store_rubric",
+    "unretire",
 ]

@@ -14,6 +14,8 @@ def version_summary(version: RubricVersion) -> dict[str, Any]:
         "title": version.title,
         "content_hash": version.content_hash,
         "loaded_at": version.loaded_at.isoformat(),
+        # Not offered for new walkthroughs; drafts and amendments on it are still accepted.
+        "retired": version.retired,
     }
 
 

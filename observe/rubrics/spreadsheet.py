@@ -74,6 +74,7 @@ LOOK_FORS = Sheet(
         Column("evidence prompt", "text", width=40),
         Column("not observed", "boolean", width=14),
         Column("required", "boolean", width=10),
+        Column("continues", "slug", width=20),
     ),
 )
 SCALE = Sheet(
@@ -797,7 +798,8 @@ ABOUT_TEXT = (
     "look-fors: one row per look-for, in order. competency is the key of its competency; kind "
     "is student or adult; dimensions lists identity, power, access, achievement separated by "
     "commas; not observed (TRUE/FALSE) overrides the rubric's rule; required (TRUE) means every "
-    "walkthrough must rate it before it is submitted; 'descriptor N' columns hold "
+    "walkthrough must rate it before it is submitted; continues names the key of the look-for of "
+    "the previous version this one continues (its trend goes on); 'descriptor N' columns hold "
     "descriptors written for this look-for at level value N.",
     "scale: the levels, lowest first: value, label, descriptor. Rows that name a look-for give "
     "that look-for a complete scale of its own.",
@@ -883,6 +885,7 @@ def write_workbook(document: Mapping[str, Any]) -> bytes:
                     item.get("evidence_prompt", ""),
                     own.get("not_observed"),
                     True if item.get("required") else None,
+                    item.get("continues"),
                     *(descriptors.get(str(v)) for v in descriptor_columns),
                 ]
             )

@@ -26,6 +26,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
 from observe import paths
+from observe.core import confirm
+from observe.core.database import begin_write
 from observe.core.permissions import requires
 from observe.core.validation import printable
 from observe.errors import Conflict, NotFound
@@ -43,9 +45,12 @@ from observe.rubrics.format import (
 from observe.rubrics.models import Competency, Criterion, Rubric, RubricVersion
 from observe.rubrics.operations import (
     MAX_FILE_BYTES,
+    continuation_problems,
     read_rubric_bytes,
     read_rubric_file,
+    retire,
     store_rubric,
+    unretire,
 )
 from observe.rubrics.spreadsheet import SpreadsheetExportError, write_workbook
 
@@ -261,7 +266,9 @@ def load_preview() -> tuple[str, int]:
         except RubricFileError as error:
             problems = error.problems
         else:
-            return _preview(parsed)
+            problems = continuation_problems(parsed)
+            if not problems:
+                return _preview(parsed)
     return render_template("rubrics/load.html", problems=problems), 422
 
 
@@ -294,7 +301,11 @@ def load_confirm() -> BaseResponse | tuple[str, int]:
             "shown again against it. Nothing was loaded; confirm again if it is still right."
         )
         return _preview(parsed, notice=notice, status=409)
-    result = store_rubric(parsed)
+    try:
+        result = store_rubric(parsed)
+    except RubricFileError as error:
+        db.session.rollback()
+        return render_template("rubrics/load.html", problems=error.problems), 422
     db.session.commit()
     version = result.version
     if result.created:
@@ -302,3 +313,93 @@ def load_confirm() -> BaseResponse | tuple[str, int]:
     else:
         flash(f"Unchanged: this content is already version {version.number}.", "info")
     return redirect(url_for("rubrics.show", version_id=version.id))
+
+
+# --- retiring a version: tablets stop offering it; what was begun on it still arrives ---
+
+
+@bp.get("/rubrics/<int:version_id>/retire")
+@requires(access.MANAGE)
+def confirm_retire(version_id: int) -> str:
+    version = version_or_404(version_id)
+    others = [v for v in version.rubric.versions if v.id != version.id and not v.retired]
+    then = max(others, key=lambda v: v.number).label if others else None
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Retire {version.label}?",
+            action=url_for("rubrics.retire_version", version_id=version_id),
+            button=f"Retire version {version.number}",
+            back=url_for("rubrics.index"),
+            lines=[
+                "Tablets stop offering this version for new walkthroughs at their next sync"
+                + (
+                    f"; they offer {then} instead."
+                    if then
+                    else "; no version of this rubric will be offered until one is loaded "
+                    "or brought back."
+                ),
+                "Drafts and amendments already begun on it are still accepted, and reports keep "
+                "counting its walkthroughs. You can bring it back at any time.",
+            ],
+            cancel="Back to the rubrics",
+            danger=False,
+        )
+    )
+
+
+@bp.post("/rubrics/<int:version_id>/retire")
+@requires(access.MANAGE)
+def retire_version(version_id: int) -> BaseResponse:
+    begin_write()
+    version = version_or_404(version_id)
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("rubrics.confirm_retire", version_id=version_id))
+    if retire(version, current_user._get_current_object()):
+        db.session.commit()
+        flash(f"Retired {version.label}: tablets no longer start walkthroughs on it.", "success")
+    else:
+        flash(f"{version.label} was already retired.", "info")
+    return redirect(url_for("rubrics.index"))
+
+
+@bp.get("/rubrics/<int:version_id>/unretire")
+@requires(access.MANAGE)
+def confirm_unretire(version_id: int) -> str:
+    version = version_or_404(version_id)
+    return confirm.page(
+        confirm.Confirmation(
+            title=f"Offer {version.label} again?",
+            action=url_for("rubrics.unretire_version", version_id=version_id),
+            button=f"Offer version {version.number} again",
+            back=url_for("rubrics.index"),
+            lines=[
+                "Tablets offer the newest version of a rubric that is not retired: "
+                + (
+                    "this one, at their next sync."
+                    if all(
+                        v.number < version.number or v.retired
+                        for v in version.rubric.versions
+                        if v.id != version.id
+                    )
+                    else "a newer version stays the one offered."
+                ),
+            ],
+            cancel="Back to the rubrics",
+            danger=False,
+        )
+    )
+
+
+@bp.post("/rubrics/<int:version_id>/unretire")
+@requires(access.MANAGE)
+def unretire_version(version_id: int) -> BaseResponse:
+    begin_write()
+    version = version_or_404(version_id)
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("rubrics.confirm_unretire", version_id=version_id))
+    if unretire(version, current_user._get_current_object()):
+        db.session.commit()
+        flash(f"{version.label} is no longer retired.", "success")
+    else:
+        flash(f"{version.label} is not retired.", "info")
+    return redirect(url_for("rubrics.index"))

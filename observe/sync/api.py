@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from observe.accounts.schemas import user_json
 from observe.api import bp
@@ -18,6 +18,7 @@ from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.roster.schemas import school_json
 from observe.rubrics.models import RubricVersion
+from observe.rubrics.queries import current_version_ids
 from observe.rubrics.schemas import version_json
 from observe.sync import devices, pull, push
 from observe.sync.schemas import DeviceSchema, PushSchema
@@ -32,11 +33,10 @@ def bootstrap() -> Response:
     # The cursor is read before the data: a change committed in between is pulled again
     # later (harmless), never missed.
     cursor = changes.latest_seq(db.session)
-    latest = select(func.max(RubricVersion.id)).group_by(RubricVersion.rubric_id).scalar_subquery()
     sessions = device_sessions(current_user)
-    # The newest version of each rubric, and those the user's calibration sessions are scored
-    # with (a session may keep an older one).
-    wanted = RubricVersion.id.in_(latest) | RubricVersion.id.in_(
+    # The current version of each rubric (its newest not retired), and those the user's
+    # calibration sessions are scored with (a session may keep an older one).
+    wanted = RubricVersion.id.in_(current_version_ids()) | RubricVersion.id.in_(
         [s.rubric_version_id for s in sessions]
     )
     versions = db.session.scalars(

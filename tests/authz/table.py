@@ -269,6 +269,31 @@ ROUTES: dict[str, Row] = {
     "GET /rubrics/load": page("sign-in 403 403 403 403 200"),
     "POST /rubrics/load": page("sign-in 403 403 403 403 422"),
     "POST /rubrics/load/confirm": page("sign-in 403 403 403 403 400"),
+    # Retiring a version and bringing it back: district admins, asked first (core/confirm.py).
+    "GET /rubrics/<int:version_id>/retire": page(
+        "sign-in 403 403 403 403 200", Case(args=lambda d: {"version_id": d.ids["rubric_version"]})
+    ),
+    "POST /rubrics/<int:version_id>/retire": page(
+        "sign-in 403 403 403 403 302",
+        Case("confirmed", args=lambda d: {"version_id": d.ids["rubric_version"]}, body=_confirmed),
+        Case(
+            "unconfirmed",
+            args=lambda d: {"version_id": d.ids["rubric_version"]},
+            answers="sign-in 403 403 403 403 303",
+        ),
+    ),
+    "GET /rubrics/<int:version_id>/unretire": page(
+        "sign-in 403 403 403 403 200", Case(args=lambda d: {"version_id": d.ids["rubric_version"]})
+    ),
+    "POST /rubrics/<int:version_id>/unretire": page(
+        "sign-in 403 403 403 403 302",
+        Case("confirmed", args=lambda d: {"version_id": d.ids["rubric_version"]}, body=_confirmed),
+        Case(
+            "unconfirmed",
+            args=lambda d: {"version_id": d.ids["rubric_version"]},
+            answers="sign-in 403 403 403 403 303",
+        ),
+    ),
     "GET /schools": page(EVERYONE),
     # A school's roster: its own people and admins; for anyone else the school is not there.
     "GET /schools/<code>": page(

@@ -48,6 +48,7 @@ SERVER_PAGES = {
     "calibration trends": "/calibration/trends",
     "rubrics": "/rubrics",
     "rubric": "/rubrics/{rubric}",
+    "confirm retiring a rubric version": "/rubrics/{rubric}/retire",
     "load a rubric": "/rubrics/load",
     "schools (roster)": "/schools",
     "a school's classrooms": "/schools/{school}",

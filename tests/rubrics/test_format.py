@@ -245,7 +245,8 @@ def test_a_misspelt_key_is_unknown_and_the_right_one_missing():
     assert problems(text) == [
         "x.yaml: competencies[0].criteria[0].text (line 17): required key is missing",
         "x.yaml: competencies[0].criteria[0].txt (line 19): unknown key 'txt'; allowed keys "
-        "here: key, kind, text, dimensions, evidence_prompt, descriptors, scale, required",
+        "here: key, kind, text, dimensions, evidence_prompt, descriptors, scale, required, "
+        "continues",
     ]
 
 

@@ -84,6 +84,7 @@ def test_the_layout_as_written_has_every_sheet_and_an_about_sheet():
         "evidence prompt",
         "not observed",
         "required",
+        "continues",
         "descriptor 1",
         "descriptor 2",
         "descriptor 3",
@@ -95,7 +96,7 @@ def test_the_layout_as_written_has_every_sheet_and_an_about_sheet():
         "Students explain their reasoning.",
         "power, achievement",
     ]
-    assert look_fors["K2"].value == "Students explain without prompting."
+    assert look_fors["L2"].value == "Students explain without prompting."
     assert look_fors["G3"].value is False  # the look-for's own "not observed"
 
 
@@ -179,11 +180,11 @@ def test_validation_problems_name_the_cell(edit):
 
 def test_descriptor_for_a_level_not_on_the_scale_names_its_cell(edit):
     def break_it(workbook):
-        workbook["look-fors"]["L1"] = "descriptor 4"
-        workbook["look-fors"]["L3"] = "Always."
+        workbook["look-fors"]["M1"] = "descriptor 4"
+        workbook["look-fors"]["M3"] = "Always."
 
     assert edit(break_it) == [
-        "ours.xlsx: look-fors!L3: 4 is not a level value on this criterion's scale (1, 2, 3)"
+        "ours.xlsx: look-fors!M3: 4 is not a level value on this criterion's scale (1, 2, 3)"
     ]
 
 

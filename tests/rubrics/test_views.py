@@ -113,7 +113,7 @@ def test_api_lists_rubrics_with_versions(client, create_user, bearer):
     assert rubric["key"] == "test-rubric"
     assert [v["id"] for v in rubric["versions"]] == [second.id, first.id]
     latest = rubric["versions"][0]
-    assert set(latest) == {"id", "number", "title", "content_hash", "loaded_at"}
+    assert set(latest) == {"id", "number", "title", "content_hash", "loaded_at", "retired"}
     assert (latest["number"], latest["title"]) == (2, "Test Rubric B")
     assert latest["content_hash"] == second.content_hash
     assert latest["loaded_at"].endswith("+00:00")

@@ -2,6 +2,7 @@
 // chosen) and today's focus (start-choice.js), the rubric's context fields, then a new draft
 // on this tablet.
 import { go, main, onLeave } from "../router.js";
+import { currentVersions } from "../rubric-versions.js";
 import { focusPanel, initialChoice, orderBySize, rememberChoice, rubricChip, toggleFocus } from "../start-choice.js";
 import * as store from "../store.js";
 import { html, render } from "../ui.js";
@@ -9,10 +10,9 @@ import { html, render } from "../ui.js";
 export async function startScreen() {
   const [schools, rubrics] = await Promise.all([store.all("schools"), store.all("rubrics")]);
   schools.sort((a, b) => a.name.localeCompare(b.name));
-  // The newest version of each rubric; older ones stay stored for drafts that use them.
-  const latest = new Map();
-  for (const r of rubrics)
-    if (!latest.has(r.rubric.id) || latest.get(r.rubric.id).id < r.id) latest.set(r.rubric.id, r);
+  // The current version of each rubric (its newest not retired); the others stay stored for
+  // the drafts and amendments that use them.
+  const latest = currentVersions(rubrics);
   const choices = orderBySize(latest.values());
   const pick = {
     school: schools.length === 1 ? schools[0].id : null,
