@@ -211,8 +211,6 @@ def figures(goal: Goal) -> dict[str, Any]:
         "decided_by": decided_by,
         "min_group": min_group,
         "judged_on": clock.today().isoformat(),
-
-
         "removed": revisions.removal_note(goal.rubric_version, members),
     }
 
