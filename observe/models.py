@@ -26,6 +26,7 @@ from observe.roster.models import (
     SchoolAttribute,
     Teacher,
 )
+from observe.roster.profiles import ClassroomProfile
 from observe.rubrics.models import (
     Competency,
     Criterion,
@@ -46,6 +47,7 @@ __all__ = [
     "ChangeCounter",
     "Classroom",
     "ClassroomAttribute",
+    "ClassroomProfile",
     "ClassroomProgram",
     "Competency",
     "ConsensusScore",

@@ -87,6 +87,7 @@ class WalkthroughCounted:
     classroom_id: int | None
     counts: bool  # submitted, not deleted, not a calibration score
     sign: int
+    profile: str = ""  # the classroom's profile at the visit (observe/roster/profiles.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class NewWalkthrough:
     school_id: int
     classroom_id: int | None
     ratings: list[tuple[int, int | None, bool]]  # criterion id, level, not observed
+    profile: str = ""  # the classroom's profile at the visit (observe/roster/profiles.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,10 +164,12 @@ def _recipient(observation: Observation) -> Any:
             "Nothing was sent: this walkthrough is of the whole school, not a classroom, so "
             "there is no teacher to send its feedback to."
         )
-    teacher = classroom.teacher
+    # The teacher who was observed, whoever teaches the class now.
+    teacher = observation.teacher
     if teacher is None:
         raise NoRecipient(
-            f"Nothing was sent: the classroom {classroom.name} has no teacher on the roster. "
+            f"Nothing was sent: the classroom {classroom.name} has no teacher on the roster for "
+            "this visit. "
             "Print the feedback instead, or ask an administrator to import the roster."
         )
     if not (teacher.email or "").strip():
@@ -182,14 +184,14 @@ def _recipient(observation: Observation) -> Any:
 def _message(observation: Observation, send: FeedbackSend) -> tuple[str, str]:
     link = mail.link(url_for("teacher_feedback.teacher_page", token=token_for(send)))
     classroom = observation.classroom
-    assert classroom is not None and classroom.teacher is not None  # checked by _recipient
+    assert classroom is not None and observation.teacher is not None  # checked by _recipient
     day = f"{clock.local(observation.observed_at):%-d %B %Y}"
     expires = f"{clock.local(send.sent_at + timedelta(days=link_days())):%-d %B %Y}"
     observer = observation.author.name
     district = current_app.config["OBSERVE_DISTRICT_NAME"]
     subject = f"Walkthrough feedback: {classroom.name}, {day}"
     text = (
-        f"Hello {classroom.teacher.name},\n\n"
+        f"Hello {observation.teacher.name},\n\n"
         f"{observer} visited {classroom.name} at {observation.school.name} on {day}. "
         "Here is what they saw:\n\n"
         f"{link}\n\n"

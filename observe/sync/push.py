@@ -49,6 +49,7 @@ from observe.observations.models import (
     VersionOutcome,
 )
 from observe.observations.operations import Device, content_hash
+from observe.roster import profiles
 from observe.roster.models import Classroom, School
 from observe.rubrics.models import Criterion, RubricVersion
 from observe.sync import checks
@@ -418,6 +419,7 @@ def _write_new(
                 "has_conflict": False,
                 "submitted_at": item.data["saved_at"] if payload["state"] == "submitted" else None,
                 **walkthroughs.head_columns(payload),
+                **profiles.at_visit(db.session, payload["classroom_id"]),
             }
         )
         versions.append(_row(device, item, VersionOutcome.APPLIED, now))
@@ -436,7 +438,7 @@ def _write_new(
             results[i] = _apply_one(device, item, lookup)
         return
     added = []
-    for (i, item, _), rows in zip(pending, rows_of, strict=True):
+    for (i, item, _), rows, stored in zip(pending, rows_of, observations, strict=True):
         payload = item.payload
         hooks.walkthrough_changed.send(
             db.session, hooks.WalkthroughChanged(payload["observation_id"], device.user.id)
@@ -449,6 +451,7 @@ def _write_new(
                     school_id=payload["school_id"],
                     classroom_id=payload["classroom_id"],
                     ratings=[row[1:4] for row in rows],
+                    profile=stored["profile"],
                 )
             )
         results[i] = {
