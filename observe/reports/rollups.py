@@ -42,15 +42,10 @@ def profile_of(classroom: Classroom) -> str:
 
 
 def refresh_profiles(session: AnySession) -> bool:
-    """Work out every classroom's current profile afresh; whether a classroom that had one
-    changed. The rollups no longer follow it: walkthroughs keep the profile of their visit."""
-    changed = False
-    for classroom in session.scalars(select(Classroom)):
-        key = profile_of(classroom)
-        if classroom.profile != key:
-            changed = changed or classroom.profile is not None
-            classroom.profile = key
-    return changed
+    """Work out every classroom's current profile afresh (observe/roster/profiles.py, which
+    also does it after every roster import); whether a classroom that had one changed. The
+    rollups do not follow it: walkthroughs keep the profile of their visit."""
+    return profiles.refresh(session)
 
 
 def is_built(session: AnySession) -> bool:
@@ -278,14 +273,6 @@ def _note(
         ratings=ratings,
         sign=sign,
     )
-
-
-@hooks.classrooms_changed.connect
-def _classrooms_changed(session: AnySession, fact: hooks.Nothing) -> None:
-    """A roster import changes the future, never the past: walkthroughs keep the profile of
-    their visit, so nothing counted moves. Only the classrooms' current profiles (which new
-    walkthroughs take, and the coverage report reads for classrooms nobody visited) are kept."""
-    refresh_profiles(session)
 
 
 @hooks.database_restored.connect

@@ -20,6 +20,7 @@ from sqlalchemy import JSON, String, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
+from observe.core import hooks
 from observe.core.database import AnySession
 from observe.extensions import Model
 from observe.roster.models import Classroom
@@ -112,12 +113,34 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
 
 
 def at_visit(session: AnySession, classroom_id: int | None) -> dict[str, Any]:
-    """What a walkthrough keeps of its classroom as it is now: ``profile`` and ``teacher_id``."""
+    """What a walkthrough keeps of its classroom as it is now: ``profile`` and ``teacher_id``.
+
+    A classroom's kept key (``Classroom.profile``) is used when it has one: every roster import
+    works them out afresh (:func:`refresh`), so a push reads no classroom's programs and
+    attributes."""
     classroom = session.get(Classroom, classroom_id) if classroom_id is not None else None
+    if classroom is None:
+        return {"profile": "", "teacher_id": None}
     return {
-        "profile": remember(session, classroom),
-        "teacher_id": classroom.teacher_id if classroom is not None else None,
+        "profile": classroom.profile or remember(session, classroom),
+        "teacher_id": classroom.teacher_id,
     }
+
+
+def refresh(session: AnySession) -> bool:
+    """Work out every classroom's current profile afresh, each new one remembered; whether a
+    classroom that had one changed. Past walkthroughs keep theirs."""
+    changed = False
+    for classroom in session.scalars(select(Classroom)):
+        before = classroom.profile
+        changed = (remember(session, classroom) != before and before is not None) or changed
+    return changed
+
+
+@hooks.classrooms_changed.connect
+def _classrooms_changed(session: AnySession, fact: hooks.Nothing) -> None:
+    """A roster import changed classrooms: new walkthroughs take their profiles as they are."""
+    refresh(session)
 
 
 def lookup(session: AnySession, keys: Iterable[str] | None = None) -> dict[str, ClassroomProfile]:
