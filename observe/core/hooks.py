@@ -19,7 +19,7 @@ hook                         sent by                     heard by
 ``rubric_version_added``     rubrics                     the change feed
 ``school_changed``           roster                      the change feed
 ``access_changed``           accounts (role, schools)    the change feed
-``classrooms_changed``       roster                      the report rollups
+``classrooms_changed``       roster                      the classroom profiles (roster.profiles)
 ``calibration_changed``      calibration                 the change feed
 ``database_restored``        backup                      the report rollups
 ``tablet_cleared``           accounts (sign-out)         the tablet records (sync.devices)
