@@ -112,7 +112,9 @@ def generate(
         db.session.commit()
 
         # Each walkthrough keeps its classroom's profile and teacher (observe/roster/profiles.py).
+        loaded = db.session.scalars(select(Classroom)).all()  # one read, programs and all
         at_visit = {room_id: profiles.at_visit(db.session, room_id) for room_id, _ in rooms}
+        del loaded
         db.session.commit()
         start = datetime(2025, 8, 15, tzinfo=UTC)
         for first in range(0, observations, CHUNK):
