@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     from observe.calibration.cli import agreement_command
     from observe.demo import demo_command
     from observe.observations import cli as observations
+    from observe.observations.relabel import relabel_command
     from observe.reports import cli as reports
     from observe.reports.cli import export_cli
     from observe.roster.cli import roster_cli, years_cli
@@ -26,6 +27,10 @@ def register_commands(app: Flask) -> None:
         report_cli.add_command(feature.report_command)
     # School years are the roster's; closing one freezes the reports' goals.
     years_cli.add_command(reports.close_year_command)
+
+    # Correcting walkthroughs' history is a roster matter to an admin, but it writes
+    # walkthroughs: it lives with them and joins ``observe roster`` here.
+    roster_cli.add_command(relabel_command)
     commands = (
         users_cli,
         tokens_cli,

@@ -28,6 +28,7 @@ from observe.roster.models import (
     SchoolMerge,
     Teacher,
 )
+from observe.roster.profiles import ClassroomProfile
 from observe.rubrics.models import (
     Competency,
     Criterion,
@@ -50,6 +51,7 @@ __all__ = [
     "ChangeCounter",
     "Classroom",
     "ClassroomAttribute",
+    "ClassroomProfile",
     "ClassroomProgram",
     "Competency",
     "ConsensusScore",

@@ -45,6 +45,7 @@ def generate(
     from observe.core.permissions import Role
     from observe.extensions import db
     from observe.observations.models import Observation, ObservationVersion, Rating
+    from observe.roster import profiles
     from observe.roster.models import Classroom, ClassroomProgram, School
     from observe.rubrics.models import Criterion
     from observe.rubrics.operations import load_rubric_file
@@ -110,6 +111,11 @@ def generate(
         )
         db.session.commit()
 
+        # Each walkthrough keeps its classroom's profile and teacher (observe/roster/profiles.py).
+        loaded = db.session.scalars(select(Classroom)).all()  # one read, programs and all
+        at_visit = {room_id: profiles.at_visit(db.session, room_id) for room_id, _ in rooms}
+        del loaded
+        db.session.commit()
         start = datetime(2025, 8, 15, tzinfo=UTC)
         for first in range(0, observations, CHUNK):
             walkthroughs, versions, rows = [], [], []
@@ -124,7 +130,7 @@ def generate(
                     "classroom_id": room_id, "observed_at": observed, "duration_seconds": 600,
                     "context": {}, "notes": "", "state": "submitted", "submitted_at": observed,
                     "created_at": observed, "updated_at": observed, "head_version_id": vid,
-                    "has_conflict": False,
+                    "has_conflict": False, **at_visit[room_id],
                 })  # fmt: skip
                 versions.append({
                     "id": vid, "observation_id": oid, "base_version_id": None,

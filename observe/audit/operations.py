@@ -51,6 +51,7 @@ ACTIONS: dict[str, str] = {
     "roster.imported": "imported a roster",
     "roster.recoded": "gave a school a new code",
     "roster.merged": "closed a school into another (its classrooms, walkthroughs, people move)",
+    "roster.relabelled": "gave past walkthroughs their classroom's current profile and teacher",
     "calibration.revealed": "revealed a calibration session's scores",
     "calibration.report_viewed": "read a calibration session's report",
     "calibration.report_printed": "printed a calibration session's report",

@@ -20,7 +20,7 @@ hook                         sent by                     heard by
 ``rubric_version_retired``   rubrics (retire, unretire)  the change feed
 ``school_changed``           roster                      the change feed
 ``access_changed``           accounts (role, schools)    the change feed
-``classrooms_changed``       roster                      the report rollups
+``classrooms_changed``       roster                      the classroom profiles (roster.profiles)
 ``schools_merged``           roster (merge)              the change feed; accounts,
                                                          observations, calibration and
                                                          reports move what was the old
@@ -92,6 +92,7 @@ class WalkthroughCounted:
     classroom_id: int | None
     counts: bool  # submitted, not deleted, not a calibration score
     sign: int
+    profile: str = ""  # the classroom's profile at the visit (observe/roster/profiles.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class NewWalkthrough:
     school_id: int
     classroom_id: int | None
     ratings: list[tuple[int, int | None, bool]]  # criterion id, level, not observed
+    profile: str = ""  # the classroom's profile at the visit (observe/roster/profiles.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,8 @@ def build(observation: Observation) -> dict[str, Any]:
         "title": version.title,
         "school": observation.school.name,
         "classroom": classroom.name if classroom else "Whole school",
-        "teacher": classroom.teacher.name if classroom and classroom.teacher else None,
+        # The teacher at the visit, whoever teaches the class now.
+        "teacher": observation.teacher.name if observation.teacher else None,
         "observer": observation.author.name,
         "observed_at": observation.observed_at,
         "minutes": round(observation.duration_seconds / 60)

@@ -249,7 +249,13 @@ def _check_choices(user: Principal, filters: Filters, problems: dict[str, str]) 
         schools = select(Classroom.school_id).where(Classroom.teacher_id == filters.teacher)
         if visible is not None:
             schools = schools.where(Classroom.school_id.in_(visible))
-        if db.session.scalar(schools.limit(1)) is None:
+        observed = select(Observation.school_id).where(Observation.teacher_id == filters.teacher)
+        if visible is not None:
+            observed = observed.where(Observation.school_id.in_(visible))
+        if (
+            db.session.scalar(schools.limit(1)) is None
+            and db.session.scalar(observed.limit(1)) is None
+        ):
             problems["teacher"] = "unknown teacher, or not in one of your schools"
     if filters.observer is not None:
         if allowed(user, access.LIST_SCHOOLS):
@@ -303,8 +309,8 @@ def _filtered(user: Principal, filters: Filters) -> list[ColumnElement[bool]]:
     if filters.classroom is not None:
         conditions.append(Observation.classroom_id == filters.classroom)
     if filters.teacher is not None:
-        taught = select(Classroom.id).where(Classroom.teacher_id == filters.teacher)
-        conditions.append(Observation.classroom_id.in_(taught))
+        # The teacher observed at the visit, whoever teaches those classes now.
+        conditions.append(Observation.teacher_id == filters.teacher)
     if filters.observer is not None:
         conditions.append(Observation.author_id == filters.observer)
     if filters.rubric is not None:
@@ -328,7 +334,7 @@ def conditions(user: Principal, filters: Filters) -> list[ColumnElement[bool]]:
 
 def keyset_query(
     user: Principal, filters: Filters, cursor: str | None, limit: int
-) -> Select[str, datetime, int, int | None, int, int, ObservationState, bool]:
+) -> Select[str, datetime, int, int | None, int, int, ObservationState, bool, int | None]:
     """One page's rows, and one more (to know whether there is a next page)."""
     statement = (
         select(
@@ -340,6 +346,7 @@ def keyset_query(
             Observation.rubric_version_id,
             Observation.state,
             Observation.has_conflict,
+            Observation.teacher_id,
         )
         .where(*_filtered(user, filters))
         .order_by(Observation.observed_at.desc(), Observation.id.desc())
@@ -379,14 +386,21 @@ def _described(found: Sequence[Any]) -> list[dict[str, Any]]:
             select(School.id, School.name).where(School.id.in_({r.school_id for r in found}))
         ).all()
     )
-    rooms = {
-        room_id: (name, teacher_id, teacher)
-        for room_id, name, teacher_id, teacher in db.session.execute(
-            select(Classroom.id, Classroom.name, Teacher.id, Teacher.name)
-            .outerjoin(Teacher, Teacher.id == Classroom.teacher_id)
-            .where(Classroom.id.in_({r.classroom_id for r in found if r.classroom_id}))
+    rooms = dict(
+        db.session.execute(
+            select(Classroom.id, Classroom.name).where(
+                Classroom.id.in_({r.classroom_id for r in found if r.classroom_id})
+            )
         ).all()
-    }
+    )
+    # The teacher at each visit (observe/roster/profiles.py), not the class's teacher now.
+    teachers = dict(
+        db.session.execute(
+            select(Teacher.id, Teacher.name).where(
+                Teacher.id.in_({r.teacher_id for r in found if r.teacher_id})
+            )
+        ).all()
+    )
     people = dict(
         db.session.execute(
             select(User.id, User.name).where(User.id.in_({r.author_id for r in found}))
@@ -427,8 +441,10 @@ def _described(found: Sequence[Any]) -> list[dict[str, Any]]:
                 "id": r.id,
                 "observed_at": r.observed_at,
                 "school": {"id": r.school_id, "name": schools.get(r.school_id)},
-                "classroom": {"id": r.classroom_id, "name": room[0]} if room else None,
-                "teacher": {"id": room[1], "name": room[2]} if room and room[1] else None,
+                "classroom": {"id": r.classroom_id, "name": room} if room else None,
+                "teacher": {"id": r.teacher_id, "name": teachers.get(r.teacher_id)}
+                if r.teacher_id
+                else None,
                 "observer": {"id": r.author_id, "name": people.get(r.author_id)},
                 "rubric_version": {"id": r.rubric_version_id, "title": title, "number": number},
                 "state": r.state.value,

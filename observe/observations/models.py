@@ -54,6 +54,7 @@ class Observation(Model):
             "state",
             "deleted_at",
             "calibration_session_id",
+            "profile",  # the classroom's profile at the visit: coverage groups by it
         ),
     )
 
@@ -62,6 +63,13 @@ class Observation(Model):
     rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_version.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     classroom_id: Mapped[int | None] = mapped_column(ForeignKey("classroom.id"), index=True)
+    # The classroom as it was at the visit (observe/roster/profiles.py), kept when a roster
+    # import changes the classroom, so reports, exports and feedback tell the past as it was:
+    # its profile's key ("" for a whole-school visit; resolve it with profiles.lookup) and its
+    # teacher. Set when the walkthrough is first stored, and again only when an amendment
+    # changes the classroom or `observe roster relabel` corrects them.
+    profile: Mapped[str | None] = mapped_column(String(32))
+    teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"), index=True)
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_seconds: Mapped[int | None] = mapped_column()
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
@@ -94,6 +102,7 @@ class Observation(Model):
     rubric_version: Mapped[RubricVersion] = relationship()
     school: Mapped[School] = relationship()
     classroom: Mapped[Classroom | None] = relationship()
+    teacher: Mapped[Teacher | None] = relationship(foreign_keys=[teacher_id])
     ratings: Mapped[list[Rating]] = relationship(
         back_populates="observation", cascade="all, delete-orphan"
     )

@@ -40,6 +40,7 @@ from observe.observations.models import (
     Rating,
     VersionOutcome,
 )
+from observe.roster import profiles
 from observe.roster.queries import current_school_id
 from observe.rubrics.models import Criterion, RubricVersion
 
@@ -183,20 +184,28 @@ def counted(observation: Observation, sign: int) -> hooks.WalkthroughCounted:
         classroom_id=observation.classroom_id,
         counts=observation.counts_in_reports,
         sign=sign,
+        profile=observation.profile or "",
     )
 
 
 def mirror(observation: Observation, head: ObservationVersion, criteria: dict[str, int]) -> None:
     """Make the observation row and its ratings say what the head version says."""
-    if observation.head_version_id is not None:
+    first = observation.head_version_id is None
+    if not first:
         # What it counted as until now.
         hooks.walkthrough_counted.send(db.session, counted(observation, -1))
+    classroom_before = observation.classroom_id
     columns = head_columns(head.payload)
     if columns["school_id"] != observation.school_id:
         # A version made before its school was merged into another names the old school.
         columns["school_id"] = current_school_id(columns["school_id"])
     for name, value in columns.items():
         setattr(observation, name, value)
+    if first or observation.classroom_id != classroom_before or observation.profile is None:
+        # The classroom as it is now, kept from then on: an amendment keeps what the first
+        # version found unless it moves the walkthrough to another classroom.
+        for name, value in profiles.at_visit(db.session, observation.classroom_id).items():
+            setattr(observation, name, value)
     if observation.state is ObservationState.SUBMITTED and observation.submitted_at is None:
         observation.submitted_at = head.saved_at
     # The ratings are replaced in two statements rather than through the ORM collection,

@@ -86,10 +86,10 @@ def send_for_token(token: str) -> FeedbackSend:
     observation = send.observation
     if observation.is_deleted:
         raise LinkRefused(410, "This feedback is no longer available.")
-    # The link opens the walkthrough as it is now: once an amendment has moved it to a class
-    # the teacher it was sent to does not teach, it is another teacher's feedback.
-    classroom = observation.classroom
-    if classroom is None or classroom.teacher_id != send.teacher_id:
+    # The link opens the walkthrough as it is now: once an amendment has moved it to another
+    # teacher's class, it is another teacher's feedback. The teacher is the one observed (kept
+    # with the walkthrough), so a roster giving the class a new teacher later changes nothing.
+    if observation.classroom_id is None or observation.teacher_id != send.teacher_id:
         raise LinkRefused(410, "This feedback is no longer available.")
     if observation.state is not ObservationState.SUBMITTED:
         raise LinkRefused(
@@ -188,10 +188,12 @@ def _recipient(observation: Observation) -> Any:
             "Nothing was sent: this walkthrough is of the whole school, not a classroom, so "
             "there is no teacher to send its feedback to."
         )
-    teacher = classroom.teacher
+    # The teacher who was observed, whoever teaches the class now.
+    teacher = observation.teacher
     if teacher is None:
         raise NoRecipient(
-            f"Nothing was sent: the classroom {classroom.name} has no teacher on the roster. "
+            f"Nothing was sent: the classroom {classroom.name} has no teacher on the roster for "
+            "this visit. "
             "Print the feedback instead, or ask an administrator to import the roster."
         )
     if not (teacher.email or "").strip():
@@ -206,14 +208,14 @@ def _recipient(observation: Observation) -> Any:
 def _message(observation: Observation, send: FeedbackSend) -> tuple[str, str]:
     link = mail.link(url_for("teacher_feedback.teacher_page", token=token_for(send)))
     classroom = observation.classroom
-    assert classroom is not None and classroom.teacher is not None  # checked by _recipient
+    assert classroom is not None and observation.teacher is not None  # checked by _recipient
     day = f"{clock.local(observation.observed_at):%-d %B %Y}"
     expires = f"{clock.local(send.sent_at + timedelta(days=link_days())):%-d %B %Y}"
     observer = observation.author.name
     district = current_app.config["OBSERVE_DISTRICT_NAME"]
     subject = f"Walkthrough feedback: {classroom.name}, {day}"
     text = (
-        f"Hello {classroom.teacher.name},\n\n"
+        f"Hello {observation.teacher.name},\n\n"
         f"{observer} visited {classroom.name} at {observation.school.name} on {day}. "
         "Here is what they saw:\n\n"
         f"{link}\n\n"

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from observe.core import clock
 from observe.core.permissions import Principal, allowed, check, visible_school_ids
@@ -39,6 +39,7 @@ from observe.reports.summary import (
     hidden_note,
     protected,
 )
+from observe.roster import profiles
 from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School, Teacher
 
 # The groupings, in the order the report shows them.
@@ -85,21 +86,33 @@ def _rows(statement: Any) -> Any:
     return db.session.connection().execute(statement)
 
 
-def classroom_profiles(school_ids: Collection[int] | None) -> dict[int, ClassroomProfile]:
+# A classroom as the coverage report counts it: its id, the school and the profile key
+# (observe/roster/profiles.py) of its visits — a classroom whose profile or school changed
+# within the period counts once under each, as it was at each visit.
+Unit = tuple[int, int, str]
+
+
+def classroom_profiles(
+    school_ids: Collection[int] | None, visits: Mapping[Unit | None, int]
+) -> dict[Unit, ClassroomProfile]:
     """The active classrooms of these schools (None: of every school), each with the
     attributes coverage groups it by.
 
-    This is the ONE place the report reads a classroom's attributes. Today they are the
-    classroom's as the roster has them now; a later change will make each walkthrough keep the
-    classroom's profile as it was on the day, and then the visits are to be grouped by that
-    (and a classroom's current profile used only for the classrooms nobody visited). Keep every
-    read of course level, programs, grade or room behind this function so that change stays here.
+    This is the ONE place the report reads a classroom's attributes. Visits are grouped by
+    the profile and school each walkthrough kept from the day of the visit (``visits``, from
+    :func:`visits_per_classroom`): a visited classroom is one unit per profile and school it
+    was visited under. A classroom nobody visited in the period is grouped by its current
+    profile, in its current school. Keep every read of course level, programs, grade or room
+    behind this function.
     """
+    visited_ids = {unit[0] for unit in visits if unit is not None}
     active: list[ColumnElement[bool]] = [Classroom.active.is_(True)]
     if school_ids is not None:
         # Every school of the district is left unnamed: a few hundred bound ids cost SQLite
         # more than reading the whole table.
-        active.append(Classroom.school_id.in_(school_ids))
+        active.append(
+            or_(Classroom.school_id.in_(school_ids), Classroom.id.in_(sorted(visited_ids)))
+        )
     rows = _rows(
         select(
             Classroom.id,
@@ -129,15 +142,36 @@ def classroom_profiles(school_ids: Collection[int] | None) -> dict[int, Classroo
         ).all()
     )
     bands: dict[str | None, str | None] = {}  # a district writes a few grades many times
-    profiles = {}
-    for cid, school_id, name, code, teacher, level, grade in rows:
+
+    def band(grade: str | None) -> str | None:
         if grade not in bands:
             bands[grade] = grade_band(grade)
-        profiles[cid] = ClassroomProfile(
+        return bands[grade]
+
+    classrooms = {row[0]: row for row in rows}
+    units: dict[Unit, ClassroomProfile] = {}
+    known = profiles.lookup(db.session(), {unit[2] for unit in visits if unit is not None})
+    for unit in visits:
+        if unit is None or unit[0] not in classrooms:
+            continue  # a whole-school visit, or a classroom no longer active
+        cid, school_id, key = unit
+        _, _, name, code, teacher, level, grade = classrooms[cid]
+        kept = known.get(key)
+        if kept is not None:
+            level, grade, kept_programs = kept.course_level, kept.grade, tuple(kept.programs)
+        else:  # a profile never recorded (cannot happen after the migration): as it is now
+            kept_programs = tuple(programs.get(cid, ()))
+        units[unit] = ClassroomProfile(
+            cid, school_id, name, code, teacher, rooms.get(cid), level, kept_programs, band(grade)
+        )
+    for cid, school_id, name, code, teacher, level, grade in rows:
+        if cid in visited_ids or (school_ids is not None and school_id not in school_ids):
+            continue
+        units[(cid, school_id, "")] = ClassroomProfile(
             cid, school_id, name, code, teacher, rooms.get(cid), level,
-            tuple(programs.get(cid, ())), bands[grade],
+            tuple(programs.get(cid, ())), band(grade),
         )  # fmt: skip
-    return profiles
+    return units
 
 
 def _group_keys(dimension: str, profile: ClassroomProfile) -> tuple[str | None, ...]:
@@ -259,22 +293,31 @@ def _not_calibration() -> ColumnElement[bool]:
     return Observation.calibration_session_id.is_(None)
 
 
-def visits_per_classroom(user: Principal, query: Query) -> dict[int | None, int]:
-    """Walkthroughs per classroom in the period (None: of the whole school), counted as every
-    report counts them: submitted, not deleted, not calibration practice."""
+def visits_per_classroom(user: Principal, query: Query) -> dict[Unit | None, int]:
+    """Walkthroughs per classroom, school and profile at the visit in the period (None: of the
+    whole school), counted as every report counts them: submitted, not deleted, not
+    calibration practice."""
     statement = (
-        select(Observation.classroom_id, func.count())
+        select(
+            Observation.classroom_id,
+            Observation.school_id,
+            func.coalesce(Observation.profile, ""),
+            func.count(),
+        )
         .where(
             Observation.state == ObservationState.SUBMITTED,
             Observation.deleted_at.is_(None),
             _not_calibration(),
         )
-        .group_by(Observation.classroom_id)
+        .group_by(Observation.classroom_id, Observation.school_id, Observation.profile)
     )
     statement = within(
         statement, user, start=query.start, end=query.end, school_codes=query.school_codes
     )
-    return {classroom_id: int(n) for classroom_id, n in _rows(statement)}
+    counts: dict[Unit | None, int] = defaultdict(int)
+    for classroom_id, school_id, key, n in _rows(statement):
+        counts[None if classroom_id is None else (classroom_id, school_id, key)] += int(n)
+    return dict(counts)
 
 
 # ---- statistics ---------------------------------------------------------------------------------
@@ -394,12 +437,15 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
     schools, every = _scope_schools(user, query)
     names = {str(s.id): s.name for s in schools}
-    profiles = classroom_profiles(None if every else [s.id for s in schools])
     visits = visits_per_classroom(user, query)
-    counts = {cid: visits.get(cid, 0) for cid in profiles}
+    units = classroom_profiles(None if every else {s.id for s in schools}, visits)
+    counts = {unit: visits.get(unit, 0) for unit in units}
     whole_school = visits.get(None, 0)
-    retired = sum(n for cid, n in visits.items() if cid is not None and cid not in profiles)
-    overall = spread(list(counts.values()))
+    retired = sum(n for unit, n in visits.items() if unit is not None and unit not in units)
+    per_classroom: dict[int, int] = defaultdict(int)  # the whole: each classroom once
+    for unit, n in counts.items():
+        per_classroom[unit[0]] += n
+    overall = spread(list(per_classroom.values()))
     hidden = overall["classrooms"] < min_group
 
     report: dict[str, Any] = {
@@ -418,7 +464,7 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
         "groups": [],
         "equity": None,
         "tests": 0,
-        "not_visited": _not_visited(user, schools, profiles, counts),
+        "not_visited": _not_visited(user, schools, units, counts),
     }
     if hidden:
         report["note"] = (
@@ -429,13 +475,13 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
 
     tests: list[_Test] = []
     everyone = Moments.of(counts.values())
-    members: dict[str, dict[str, list[int]]] = {}
+    members: dict[str, dict[str, list[Unit]]] = {}
     shown: dict[str, dict[str, Any]] = {}
     for dimension, label in DIMENSIONS.items():
-        groups: dict[str, list[int]] = defaultdict(list)
-        for cid, profile in profiles.items():
+        groups: dict[str, list[Unit]] = defaultdict(list)
+        for unit, profile in units.items():
             for key in _group_keys(dimension, profile):
-                groups[NONE if key is None else key].append(cid)
+                groups[NONE if key is None else key].append(unit)
         members[dimension] = groups
         shown[dimension] = _dimension(
             dimension, label, groups, counts, names, min_group, everyone, tests
@@ -461,8 +507,8 @@ def _label(dimension: str, key: str, names: Mapping[str, str]) -> str:
 def _dimension(
     dimension: str,
     label: str,
-    groups: dict[str, list[int]],
-    counts: dict[int, int],
+    groups: dict[str, list[Unit]],
+    counts: dict[Unit, int],
     names: Mapping[str, str],
     min_group: int,
     everyone: Moments,
@@ -515,8 +561,8 @@ def _dimension(
 
 def _equity(
     shown: dict[str, dict[str, Any]],
-    members: dict[str, dict[str, list[int]]],
-    counts: dict[int, int],
+    members: dict[str, dict[str, list[Unit]]],
+    counts: dict[Unit, int],
     min_group: int,
     tests: list[_Test],
 ) -> dict[str, Any]:
@@ -555,8 +601,8 @@ def _equity(
 def _not_visited(
     user: Principal,
     schools: list[SchoolRow],
-    profiles: dict[int, ClassroomProfile],
-    counts: dict[int, int],
+    units: dict[Unit, ClassroomProfile],
+    counts: dict[Unit, int],
 ) -> list[dict[str, Any]]:
     """For each school whose walkthroughs the reader may list one by one (as the walkthrough
     list allows: leaders their schools, district admins every school), its active classrooms
@@ -565,8 +611,8 @@ def _not_visited(
         return []
     visible = visible_school_ids(user)
     by_school: dict[int, list[ClassroomProfile]] = defaultdict(list)
-    for cid, profile in profiles.items():
-        if not counts[cid]:
+    for unit, profile in units.items():
+        if not counts[unit]:
             by_school[profile.school_id].append(profile)
     listed = []
     for school in schools:

@@ -28,7 +28,8 @@ from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports import access
 from observe.reports.scope import check_schools, read_dates, within
-from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School
+from observe.roster import profiles
+from observe.roster.models import Classroom, School, Teacher
 from observe.rubrics.models import Competency, Criterion, RubricVersion
 
 COLUMNS = [
@@ -86,6 +87,9 @@ def query(user: Principal, scope: Scope) -> Select:
             Rating.criterion_id,
             Rating.level,
             Rating.not_observed,
+            # The classroom as it was at the visit (observe/roster/profiles.py).
+            Observation.profile,
+            Observation.teacher_id,
         )
         .join(Rating, Rating.observation_id == Observation.id)
         .where(
@@ -115,7 +119,7 @@ def parts(user: Principal, scope: Scope) -> Iterator[Parts]:
     and rating parts are shared: writers format each once, not once per row.
     """
     schools = _schools()
-    classrooms = _classrooms()
+    classrooms = _Classrooms()
     criteria = _criteria()
     people = dict(db.session.execute(select(User.id, User.name)).all())
     no_classroom = ("", "Whole school", "", "", "", "", "", "")
@@ -125,14 +129,20 @@ def parts(user: Principal, scope: Scope) -> Iterator[Parts]:
     statement = query(user, scope).execution_options(yield_per=PAGE)
     result = db.session.connection().execute(statement)
     zone = clock.zone()
-    for oid, observed_at, school_id, classroom_id, author_id, cid, level, not_observed in result:
+    at_visit: dict[tuple[int, str | None, int | None], tuple[str, ...]] = {}
+    for row in result:
+        oid, observed_at, school_id, classroom_id, author_id, cid, level, not_observed = row[:8]
         if oid != last:
+            room: tuple[str, ...] = no_classroom
+            if classroom_id:
+                kept = (classroom_id, row.profile, row.teacher_id)
+                room = at_visit.get(kept) or at_visit.setdefault(kept, classrooms.as_it_was(*kept))
             when = observed_at.isoformat(timespec="seconds") + "Z"
             day = observed_at.replace(tzinfo=UTC).astimezone(zone).date().isoformat()
             head = (
                 oid, when, day, people.get(author_id, ""),
                 *schools[school_id],
-                *(classrooms[classroom_id] if classroom_id else no_classroom),
+                *room,
             )  # fmt: skip
             last = oid
         criterion, labels = criteria[cid]
@@ -158,30 +168,38 @@ def _schools() -> dict[int, tuple[str, ...]]:
     }
 
 
-def _classrooms() -> dict[int, tuple[str, ...]]:
-    programs: dict[int, list[str]] = {}
-    for classroom_id, program in db.session.execute(
-        select(ClassroomProgram.classroom_id, ClassroomProgram.program)
-    ):
-        programs.setdefault(classroom_id, []).append(program)
-    attributes: dict[int, list[tuple[str, str]]] = {}
-    for classroom_id, name, value in db.session.execute(
-        select(ClassroomAttribute.classroom_id, ClassroomAttribute.name, ClassroomAttribute.value)
-    ):
-        attributes.setdefault(classroom_id, []).append((name, value))
-    found: dict[int, tuple[str, ...]] = {}
-    for c in db.session.scalars(select(Classroom)):
-        found[c.id] = (
-            c.external_id,
-            c.name,
-            c.teacher.name if c.teacher else "",
-            c.grade or "",
-            c.subject or "",
-            c.course_level or "",
-            "; ".join(sorted(programs.get(c.id, []))),
-            _attributes(attributes.get(c.id, [])),
+class _Classrooms:
+    """Each walkthrough's classroom columns as they were at the visit: its code and name (who
+    the classroom is), the teacher it kept, and the profile it kept (grade, subject, course
+    level, programs, attributes)."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[int, tuple[str, str]] = {
+            cid: (code, name)
+            for cid, code, name in db.session.execute(
+                select(Classroom.id, Classroom.external_id, Classroom.name)
+            )
+        }
+        self.teachers: dict[int, str] = dict(
+            db.session.execute(select(Teacher.id, Teacher.name)).all()
         )
-    return found
+        self.profiles = profiles.lookup(db.session())
+
+    def as_it_was(
+        self, classroom_id: int, key: str | None, teacher_id: int | None
+    ) -> tuple[str, ...]:
+        code, name = self.rooms.get(classroom_id, ("", ""))
+        kept = self.profiles.get(key or "")
+        return (
+            code,
+            name,
+            self.teachers.get(teacher_id, "") if teacher_id is not None else "",
+            (kept.grade or "") if kept else "",
+            (kept.subject or "") if kept else "",
+            (kept.course_level or "") if kept else "",
+            "; ".join(kept.programs) if kept else "",
+            _attributes([(n, v) for n, v in kept.attributes]) if kept else "",
+        )
 
 
 def _criteria() -> dict[int, tuple[tuple[Any, ...], dict[int, tuple[str, str]]]]:

@@ -10,8 +10,6 @@ counts everything anyway.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -26,6 +24,7 @@ from observe.core.database import AnySession, executemany_plain, pending_buffer
 from observe.core.models import utcnow
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool, RollupState
+from observe.roster import profiles
 from observe.roster.models import Classroom
 
 _PENDING = pending_buffer("observe.rollup_deltas")
@@ -37,36 +36,16 @@ TABLES = {"school": RollupSchool, "profile": RollupProfile}
 
 
 def profile_of(classroom: Classroom) -> str:
-    """One key for what reports split classrooms by: alike classrooms share it."""
-    facts = {
-        "grade": classroom.grade,
-        "subject": classroom.subject,
-        "course_level": classroom.course_level,
-        "programs": sorted(p.program for p in classroom.programs),
-        "attributes": sorted((a.name, a.value) for a in classroom.attributes),
-    }
-    text = json.dumps(facts, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def profile(classroom: Classroom | None) -> str:
-    """A classroom's profile, worked out and kept the first time it is needed."""
-    if classroom is None:
-        return ""
-    if classroom.profile is None:
-        classroom.profile = profile_of(classroom)
-    return classroom.profile
+    """One key for what reports split classrooms by: alike classrooms share it
+    (observe/roster/profiles.py, which keeps every profile ever seen)."""
+    return profiles.profile_of(classroom)
 
 
 def refresh_profiles(session: AnySession) -> bool:
-    """Work out every classroom's profile afresh; whether a classroom that had one changed."""
-    changed = False
-    for classroom in session.scalars(select(Classroom)):
-        key = profile_of(classroom)
-        if classroom.profile != key:
-            changed = changed or classroom.profile is not None
-            classroom.profile = key
-    return changed
+    """Work out every classroom's current profile afresh (observe/roster/profiles.py, which
+    also does it after every roster import); whether a classroom that had one changed. The
+    rollups do not follow it: walkthroughs keep the profile of their visit."""
+    return profiles.refresh(session)
 
 
 def is_built(session: AnySession) -> bool:
@@ -177,7 +156,7 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
 
 
 def rebuild(session: AnySession) -> None:
-    """Count everything afresh: after a roster import changed profiles, or the first time."""
+    """Count everything afresh: the first time, or after a restore."""
     _lock(session, shared=False)
     refresh_profiles(session)
     session.flush()
@@ -190,10 +169,11 @@ def rebuild(session: AnySession) -> None:
         Observation.calibration_session_id.is_(None),
     ]
     level = case((Rating.not_observed, NOT_OBSERVED), else_=Rating.level)
-    where_profile = func.coalesce(Classroom.profile, "")
-    for model, where, joined in (
-        (RollupSchool, Observation.school_id, False),
-        (RollupProfile, where_profile, True),
+    # Each walkthrough under the profile its classroom had at the visit.
+    where_profile = func.coalesce(Observation.profile, "")
+    for model, where in (
+        (RollupSchool, Observation.school_id),
+        (RollupProfile, where_profile),
     ):
         column = "school_id" if model is RollupSchool else "profile"
         names = ["rubric_version_id", "month", column, "criterion_id", "level", "count"]
@@ -224,9 +204,6 @@ def rebuild(session: AnySession) -> None:
             .where(*counted)
             .group_by(Observation.rubric_version_id, month, where)
         )
-        if joined:
-            ratings = ratings.outerjoin(Classroom, Classroom.id == Observation.classroom_id)
-            visits = visits.outerjoin(Classroom, Classroom.id == Observation.classroom_id)
         session.execute(insert(model).from_select(names, ratings))
         session.execute(insert(model).from_select(names, visits))
     state = session.get(RollupState, 1) or RollupState(id=1)
@@ -255,7 +232,7 @@ def _counted(session: AnySession, fact: hooks.WalkthroughCounted) -> None:
         fact.rubric_version_id,
         fact.observed_at,
         fact.school_id,
-        fact.classroom_id,
+        fact.profile,
         [(row[0], row[1], row[2]) for row in ratings],
         fact.sign,
     )
@@ -271,7 +248,7 @@ def _added(session: AnySession, walkthroughs: list[hooks.NewWalkthrough]) -> Non
             new.rubric_version_id,
             new.observed_at,
             new.school_id,
-            new.classroom_id,
+            new.profile,
             new.ratings,
             +1,
         )
@@ -282,29 +259,20 @@ def _note(
     version_id: int,
     observed_at: datetime,
     school_id: int,
-    classroom_id: int | None,
+    profile_key: str,
     ratings: list[tuple[int, int | None, bool]],
     sign: int,
 ) -> None:
-    """:func:`add`, the classroom's profile found from its id (loaded already, in a push)."""
-    classroom = session.get(Classroom, classroom_id) if classroom_id else None
+    """:func:`add`, under the profile the walkthrough's classroom had at the visit."""
     add(
         session,
         version_id=version_id,
         observed_at=observed_at,
         school_id=school_id,
-        profile_key=profile(classroom),
+        profile_key=profile_key,
         ratings=ratings,
         sign=sign,
     )
-
-
-@hooks.classrooms_changed.connect
-def _classrooms_changed(session: AnySession, fact: hooks.Nothing) -> None:
-    """Reports split classrooms by their attributes, which a roster import may change: once the
-    rollups exist, they are counted afresh when a classroom's profile changed."""
-    if is_built(session) and refresh_profiles(session):
-        rebuild(session)
 
 
 @hooks.database_restored.connect

@@ -31,13 +31,8 @@ from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports import access, periods, revisions, rollups
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
 from observe.reports.scope import check_schools, within
-from observe.roster.models import (
-    Classroom,
-    ClassroomAttribute,
-    ClassroomProgram,
-    School,
-    SchoolAttribute,
-)
+from observe.roster import profiles
+from observe.roster.models import School, SchoolAttribute
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
 
 Z = 1.959964  # two-sided 95%
@@ -207,16 +202,6 @@ def _grouped(statement: Select, by: str | None) -> tuple[Select, Any]:
         column = {"school": School.code, "school_level": School.level, "region": School.region,
                   "title_i": School.title_i}[by]  # fmt: skip
         return statement.join(School, school_join), column
-    if by in ("grade_band", "subject", "course_level"):
-        column = {"grade_band": Classroom.grade, "subject": Classroom.subject,
-                  "course_level": Classroom.course_level}[by]  # fmt: skip
-        joined = statement.outerjoin(Classroom, Classroom.id == Observation.classroom_id)
-        return joined, _apart(column)
-    if by == "program":
-        joined = statement.outerjoin(
-            ClassroomProgram, ClassroomProgram.classroom_id == Observation.classroom_id
-        )
-        return joined, _apart(ClassroomProgram.program)
     kind, _, name = by.partition(":")
     if kind == "school":
         joined = statement.outerjoin(
@@ -224,19 +209,21 @@ def _grouped(statement: Select, by: str | None) -> tuple[Select, Any]:
             and_(SchoolAttribute.school_id == Observation.school_id, SchoolAttribute.name == name),
         )
         return joined, SchoolAttribute.value
-    joined = statement.outerjoin(
-        ClassroomAttribute,
-        and_(
-            ClassroomAttribute.classroom_id == Observation.classroom_id,
-            ClassroomAttribute.name == name,
-        ),
-    )
-    return joined, _apart(ClassroomAttribute.value)
+    # A classroom attribute: grouped by the profile the classroom had at the visit, which
+    # _by_profile turns into the attribute's values.
+    return statement, func.coalesce(Observation.profile, "")
 
 
-def _apart(column: Any) -> Any:
-    """A classroom attribute, with walkthroughs of no classroom as a group of their own."""
-    return case((Observation.classroom_id.is_(None), literal(WHOLE)), else_=column)
+def _by_profile(rows: Any, by: str | None) -> Any:
+    """Rows grouped by profile key (first column) summed into the split's groups."""
+    if by is None or _school_split(by):
+        return rows
+    values = _profile_values(by)
+    sums: dict[tuple[Any, ...], int] = defaultdict(int)
+    for key, *rest, count in rows:
+        for raw in values(key):
+            sums[(raw, *rest)] += int(count)
+    return [(*cells, count) for cells, count in sums.items()]
 
 
 def _counts(user: Principal, query: Query) -> dict[str, Any]:
@@ -249,13 +236,15 @@ def _counts(user: Principal, query: Query) -> dict[str, Any]:
     statement = statement.add_columns(
         group, Rating.criterion_id, Rating.level, Rating.not_observed, func.count()
     ).group_by(group, Rating.criterion_id, Rating.level, Rating.not_observed)
-    ratings = db.session.execute(_filtered(statement, user, query)).all()
+    ratings = _by_profile(db.session.execute(_filtered(statement, user, query)).all(), query.by)
 
     statement, group = _grouped(base, query.by)
     statement = statement.add_columns(group, func.count(func.distinct(Observation.id))).group_by(
         group
     )
-    walkthroughs = db.session.execute(_filtered(statement, user, query)).all()
+    walkthroughs = _by_profile(
+        db.session.execute(_filtered(statement, user, query)).all(), query.by
+    )
     total = db.session.scalar(_filtered(select(func.count(Observation.id)), user, query))
 
     month = clock.month_sql(Observation.observed_at, db.engine.dialect.name)
@@ -407,26 +396,9 @@ def _school_values(by: str | None) -> Callable[[int], tuple[Any, ...]]:
     return value
 
 
-def _profile_values(by: str) -> Callable[[str], tuple[Any, ...]]:
-    """Classroom profile → the groups it falls in (several programs: several groups)."""
-    known: dict[str, Classroom] = {}
-    for classroom in db.session.scalars(select(Classroom).where(Classroom.profile.is_not(None))):
-        if classroom.profile is not None:  # as the query asks; a type checker cannot tell
-            known.setdefault(classroom.profile, classroom)
-
-    def value(key: str) -> tuple[Any, ...]:
-        classroom = known.get(key)
-        if classroom is None:  # a whole-school visit
-            return (WHOLE,)
-        if by == "program":
-            return tuple(sorted(p.program for p in classroom.programs)) or (None,)
-        if by in ("grade_band", "subject", "course_level"):
-            return ({"grade_band": classroom.grade, "subject": classroom.subject,
-                     "course_level": classroom.course_level}[by],)  # fmt: skip
-        name = by.partition(":")[2]
-        return (next((a.value for a in classroom.attributes if a.name == name), None),)
-
-    return value
+def _profile_values(by: str) -> Callable[[str | None], tuple[Any, ...]]:
+    """A walkthrough's profile (its classroom's at the visit) → the groups it falls in."""
+    return profiles.split_values(db.session(), by, WHOLE)
 
 
 # ---- statistics --------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from observe.observations.models import (
     VersionOutcome,
 )
 from observe.observations.operations import Device, content_hash
+from observe.roster import profiles
 from observe.roster.models import Classroom, School
 from observe.roster.queries import merged_into
 from observe.rubrics.models import Criterion, RubricVersion
@@ -436,6 +437,7 @@ def _write_new(
                 "submitted_at": item.data["saved_at"] if payload["state"] == "submitted" else None,
                 **walkthroughs.head_columns(payload),
                 "school_id": lookup.school_id(payload),
+                **profiles.at_visit(db.session, payload["classroom_id"]),
             }
         )
         versions.append(_row(device, item, VersionOutcome.APPLIED, now))
@@ -454,7 +456,7 @@ def _write_new(
             results[i] = _apply_one(device, item, lookup)
         return
     added = []
-    for (i, item, _), rows in zip(pending, rows_of, strict=True):
+    for (i, item, _), rows, stored in zip(pending, rows_of, observations, strict=True):
         payload = item.payload
         hooks.walkthrough_changed.send(
             db.session, hooks.WalkthroughChanged(payload["observation_id"], device.user.id)
@@ -467,6 +469,7 @@ def _write_new(
                     school_id=lookup.school_id(payload),
                     classroom_id=payload["classroom_id"],
                     ratings=[row[1:4] for row in rows],
+                    profile=stored["profile"],
                 )
             )
         results[i] = {

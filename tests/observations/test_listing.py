@@ -41,6 +41,8 @@ def walk(setting):
             classroom_id=classroom.id if classroom else None,
             observed_at=at,
             state=fields.pop("state", ObservationState.SUBMITTED),
+            # The teacher at the visit, as a push keeps it (observe/roster/profiles.py).
+            teacher_id=fields.pop("teacher_id", classroom.teacher_id if classroom else None),
             **fields,
         )
         db.session.add(observation)

@@ -128,7 +128,7 @@ def test_a_send_without_a_proper_send_id_is_refused(
 
 
 def test_no_teacher_email_is_refused_naming_the_classroom(
-    client, bearer, setting, visit, taught, mailbox
+    client, bearer, setting, visit, taught, mailbox, push, make_version
 ):
     taught.email = None
     db.session.commit()
@@ -137,8 +137,15 @@ def test_no_teacher_email_is_refused_naming_the_classroom(
     assert "Maya Lopez, the teacher of Grade 3, has no e-mail address" in refused["message"]
     setting.classroom.teacher = None
     db.session.commit()
+    # The visit keeps the teacher observed (history as it was): still Maya, still no address.
     refused = send(client, bearer(setting.observer), visit, expect=422).get_json()["error"]
-    assert "the classroom Grade 3 has no teacher on the roster" in refused["message"]
+    assert "Maya Lopez, the teacher of Grade 3, has no e-mail address" in refused["message"]
+    # A visit made once the class has no teacher has nobody to send to.
+    later = make_version()
+    push(later)
+    refused = send(client, bearer(setting.observer), later["observation_id"], expect=422)
+    message = refused.get_json()["error"]["message"]
+    assert "the classroom Grade 3 has no teacher on the roster" in message
     assert mailbox.messages == [] and sends() == 0
 
 

@@ -195,7 +195,7 @@ def test_a_room_recorded_by_the_roster_is_listed(
 
 
 def test_one_program_too_small_hides_every_program(client, bearer, admin, district):
-    district["g3"].programs.append(ClassroomProgram(program="Special education inclusion"))
+    district["h2"].programs.append(ClassroomProgram(program="Special education inclusion"))
     db.session.commit()
     programs, note = rows(report(client, bearer, admin), "program")
     assert set(programs) == {"English learners", "Special education inclusion", "No program"}
@@ -350,8 +350,8 @@ def test_the_classroom_attributes_come_from_one_function(monkeypatch, client, be
     walkthrough's own profile): replacing it regroups the whole report."""
     real = coverage.classroom_profiles
 
-    def everyone_ap(school_ids):
-        return {k: p._replace(course_level="AP") for k, p in real(school_ids).items()}
+    def everyone_ap(school_ids, visits):
+        return {k: p._replace(course_level="AP") for k, p in real(school_ids, visits).items()}
 
     monkeypatch.setattr(coverage, "classroom_profiles", everyone_ap)
     levels, _ = rows(report(client, bearer, admin), "course_level")
