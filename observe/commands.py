@@ -15,7 +15,7 @@ def register_commands(app: Flask) -> None:
     from observe.demo import demo_command
     from observe.observations import cli as observations
     from observe.reports import cli as reports
-    from observe.reports.cli import export_cli
+    from observe.reports.cli import export_cli, reports_cli
     from observe.roster.cli import roster_cli
     from observe.rubrics.cli import rubrics_cli
     from observe.sync.cli import import_offline_command
@@ -34,6 +34,7 @@ def register_commands(app: Flask) -> None:
         agreement_command,
         report_cli,
         export_cli,
+        reports_cli,
         audit_cli,
         backup_command,
         restore_command,

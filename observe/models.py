@@ -6,6 +6,8 @@ from observe.calibration.models import (
     CalibrationReminder,
     CalibrationSession,
     ConsensusScore,
+    ObserverLean,
+    StoredRaterFit,
     calibration_participant,
 )
 from observe.core.changes import Change, ChangeCounter
@@ -57,6 +59,7 @@ __all__ = [
     "Goal",
     "Observation",
     "ObservationVersion",
+    "ObserverLean",
     "Photo",
     "Rating",
     "RejectedVersion",
@@ -67,6 +70,7 @@ __all__ = [
     "RubricVersion",
     "School",
     "SchoolAttribute",
+    "StoredRaterFit",
     "TabletDevice",
     "Teacher",
     "User",
