@@ -16,7 +16,7 @@ def register_commands(app: Flask) -> None:
     from observe.observations import cli as observations
     from observe.observations.relabel import relabel_command
     from observe.reports import cli as reports
-    from observe.reports.cli import export_cli
+    from observe.reports.cli import export_cli, reports_cli
     from observe.roster.cli import roster_cli, years_cli
     from observe.rubrics.cli import rubrics_cli
     from observe.sync.cli import import_offline_command
@@ -43,6 +43,7 @@ def register_commands(app: Flask) -> None:
         export_cli,
         years_cli,
         reports.goals_cli,
+        reports_cli,
         audit_cli,
         backup_command,
         restore_command,

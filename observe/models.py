@@ -6,6 +6,8 @@ from observe.calibration.models import (
     CalibrationReminder,
     CalibrationSession,
     ConsensusScore,
+    ObserverLean,
+    StoredRaterFit,
     calibration_participant,
 )
 from observe.core.changes import Change, ChangeCounter
@@ -63,6 +65,7 @@ __all__ = [
     "Goal",
     "Observation",
     "ObservationVersion",
+    "ObserverLean",
     "Photo",
     "Rating",
     "RejectedVersion",
@@ -75,6 +78,7 @@ __all__ = [
     "School",
     "SchoolAttribute",
     "SchoolMerge",
+    "StoredRaterFit",
     "TabletDevice",
     "Teacher",
     "User",

@@ -35,8 +35,13 @@ def generate(
     ratings: int = 25,
     seed: int = 2026,
     quiet: bool = False,
+    observer_lean: float = 0.0,
 ) -> dict:
-    """Fill an empty database at ``url``; returns what was made (ids for the callers)."""
+    """Fill an empty database at ``url``; returns what was made (ids for the callers).
+
+    ``observer_lean``: the spread (in levels) of a lean planted in each observer, drawn apart
+    from everything else so that the rest of the district is the same with or without it;
+    returned as ``leans`` (user id to lean) for scripts/bench_raters.py."""
     from flask_migrate import upgrade
     from sqlalchemy import insert, select
 
@@ -102,6 +107,8 @@ def generate(
             ],
         )  # fmt: skip
         user_ids = list(db.session.scalars(select(User.id).order_by(User.id)))
+        planted = random.Random(seed + 1)
+        leans = {uid: planted.gauss(0, observer_lean) if observer_lean else 0.0 for uid in user_ids}
         db.session.execute(
             insert(user_school),
             [
@@ -141,7 +148,8 @@ def generate(
                 })  # fmt: skip
                 for criterion in criteria:
                     unseen = rng.random() < 0.08
-                    level = min(max(round(rng.gauss(2.4 + shift, 0.8)), 1), 4)
+                    lean = leans[walkthroughs[-1]["author_id"]]
+                    level = min(max(round(rng.gauss(2.4 + shift + lean, 0.8)), 1), 4)
                     rows.append(
                         {
                             "observation_id": oid,
@@ -162,7 +170,7 @@ def generate(
     made = {
         "schools": schools, "classrooms": classrooms, "observers": observers,
         "observations": observations, "ratings": observations * len(criteria),
-        "seconds": time.perf_counter() - started,
+        "seconds": time.perf_counter() - started, "leans": leans,
     }  # fmt: skip
     if not quiet:
         print(f"Generated {made['observations']:,} walkthroughs, {made['ratings']:,} ratings "

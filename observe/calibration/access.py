@@ -10,9 +10,13 @@ CREATE = "calibration.create"
 EVERY_SESSION = "calibration.every_session"  # listed whether one takes part or not
 VIEW = "calibration.view"
 MANAGE = "calibration.manage"
+# Each observer's estimated lean (the rater-effects model): a leader sees those who work in
+# their schools, a district admin everyone.
+OBSERVER_LEANS = "calibration.observer_leans"
 
 roles(CREATE, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 roles(EVERY_SESSION, Role.DISTRICT_ADMIN)
+roles(OBSERVER_LEANS, Role.SCHOOL_LEADER, Role.DISTRICT_ADMIN)
 
 
 @rule(VIEW)

@@ -124,3 +124,54 @@ class CalibrationReminder(Model):
     )
     reminded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reminded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+
+class StoredRaterFit(Model):
+    """The latest fit of the rater-effects model (``calibration/raters.py``) for one rubric
+    version and level: what the summary's "adjusted for who observed" figures and the trends
+    page's observer leans read. Refitted when stale (``reports/raters.py``), never on a push."""
+
+    __tablename__ = "rater_fit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_version_id: Mapped[int] = mapped_column(
+        ForeignKey("rubric_version.id", ondelete="CASCADE"), index=True
+    )
+    at_least: Mapped[int] = mapped_column()  # the level whose share the leans are in
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The walkthroughs counted in reports when it was fitted (staleness is measured from it),
+    # and those the fit rests on (of a classroom, by a linked observer, calibration included).
+    walkthroughs_counted: Mapped[int] = mapped_column()
+    walkthroughs_fitted: Mapped[int] = mapped_column()
+    lessons: Mapped[int] = mapped_column()
+    refused: Mapped[str | None] = mapped_column(Text)  # why there is no estimate
+    sigma: Mapped[float] = mapped_column(default=0.0)
+    tau_observer: Mapped[float] = mapped_column(default=0.0)
+    tau_lesson: Mapped[float] = mapped_column(default=0.0)
+    seconds: Mapped[float] = mapped_column(default=0.0)  # how long the fit took
+    # Observers the fit could not estimate: [{user_id, walkthroughs, shared, reason}].
+    left_out: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+
+    leans: Mapped[list[ObserverLean]] = relationship(
+        back_populates="fit", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ObserverLean(Model):
+    """One observer's estimated lean in a stored fit: + lenient, - severe, in share points."""
+
+    __tablename__ = "rater_lean"
+
+    fit_id: Mapped[int] = mapped_column(
+        ForeignKey("rater_fit.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    lean: Mapped[float] = mapped_column()
+    standard_error: Mapped[float] = mapped_column()
+    walkthroughs: Mapped[int] = mapped_column()
+    lessons: Mapped[int] = mapped_column()  # classrooms and calibration lessons
+    shared: Mapped[int] = mapped_column()  # of which another observer rated too
+
+    fit: Mapped[StoredRaterFit] = relationship(back_populates="leans")

@@ -7,12 +7,19 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from observe.accounts.models import User
-from observe.calibration import report
-from observe.calibration.models import CalibrationSession
+from sqlalchemy import select
+
+from observe.accounts.models import User, user_school
+from observe.calibration import access, report
+from observe.calibration.models import CalibrationSession, ObserverLean, StoredRaterFit
 from observe.calibration.sessions import visible_sessions
+from observe.core.permissions import allowed, visible_school_ids
+from observe.extensions import db
 from observe.roster.years import Period
 from observe.rubrics.lineage import lineage_keys
+from observe.rubrics.models import RubricVersion
+
+Z = 1.959964
 
 
 def build(
@@ -85,7 +92,56 @@ def build(
             for name, people in sorted(drift.items())
         ],
         "hardest_criteria": criteria,
+        "observer_leans": observer_leans(user) if allowed(user, access.OBSERVER_LEANS) else None,
     }
+
+
+def observer_leans(user: User) -> list[dict[str, Any]]:
+    """Each stored rater-effects fit (reports/raters.py) with the leans of the observers the
+    reader may see — those who work in the reader's schools — most lenient first."""
+    fits = db.session.scalars(
+        select(StoredRaterFit).order_by(StoredRaterFit.rubric_version_id, StoredRaterFit.at_least)
+    ).all()
+    visible = visible_school_ids(user)
+    statement = select(ObserverLean, User.name).join(User, User.id == ObserverLean.user_id)
+    if visible is not None:
+        mine = select(user_school.c.user_id).where(user_school.c.school_id.in_(visible))
+        statement = statement.where(ObserverLean.user_id.in_(mine))
+    listed = []
+    for fit in fits:
+        version = db.session.get_one(RubricVersion, fit.rubric_version_id)
+        rows = db.session.execute(
+            statement.where(ObserverLean.fit_id == fit.id).order_by(ObserverLean.lean.desc())
+        ).all()
+        listed.append(
+            {
+                "rubric_version_id": fit.rubric_version_id,
+                "rubric": version.label,
+                "at_least": fit.at_least,
+                "fitted_at": fit.fitted_at.isoformat(),
+                "walkthroughs": fit.walkthroughs_fitted,
+                "refused": fit.refused,
+                "left_out": len(fit.left_out),
+                "observers": [
+                    {
+                        "user_id": lean.user_id,
+                        "name": name,
+                        "lean": round(lean.lean, 4),
+                        "standard_error": round(lean.standard_error, 4),
+                        "interval": [
+                            round(lean.lean - Z * lean.standard_error, 4),
+                            round(lean.lean + Z * lean.standard_error, 4),
+                        ],
+                        "clear": abs(lean.lean) > Z * lean.standard_error,
+                        "walkthroughs": lean.walkthroughs,
+                        "classrooms": lean.lessons,
+                        "shared": lean.shared,
+                    }
+                    for lean, name in rows
+                ],
+            }
+        )
+    return listed
 
 
 def _add_to_trend(

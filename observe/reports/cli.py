@@ -10,14 +10,18 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from sqlalchemy import select
 
 from observe.audit import operations as audit
+from observe.core.database import begin_write
 from observe.core.pdf import PAPER, write_pdf
 from observe.core.permissions import SYSTEM
 from observe.errors import ValidationFailed
 from observe.extensions import db
-from observe.reports import export, summary, years
+from observe.observations.models import Observation
+from observe.reports import export, raters, summary, years
 from observe.roster import years as roster_years
+from observe.rubrics.models import RubricVersion
 
 
 @click.command("summary")
@@ -152,3 +156,42 @@ def carry_goals_command(from_title: str, to_title: str) -> None:
     db.session.commit()
     for line in carried.lines(to_year):
         click.echo(line)
+
+
+@click.group("reports")
+def reports_cli() -> None:
+    """Keep the reports' stored figures current."""
+
+
+@reports_cli.command("fit-raters")
+@click.option("--rubric-version", "version", type=int, metavar="ID",
+              help="Default: every rubric version with walkthroughs.")  # fmt: skip
+@click.option("--at-least", type=int, metavar="LEVEL",
+              help="The level whose share the leans are in. Default: the summary's.")  # fmt: skip
+def fit_raters(version: int | None, at_least: int | None) -> None:
+    """Fit the rater-effects model afresh (observer leans for the summary's adjusted figures);
+    run it nightly, or after a large import, so no reader waits for a first fit."""
+    versions = (
+        [version]
+        if version is not None
+        else list(db.session.scalars(select(Observation.rubric_version_id).distinct()))
+    )
+    for version_id in versions:
+        rubric = db.session.get(RubricVersion, version_id)
+        if rubric is None:
+            raise click.ClickException(f"unknown rubric version {version_id}")
+        levels = summary.scale_of(rubric)
+        level = at_least if at_least is not None else summary.default_level(levels)
+        if level not in levels:
+            raise click.ClickException(f"{level} is not a level of {rubric.label} ({levels})")
+        begin_write()
+        fit = raters.refit(db.session(), version_id, level)
+        db.session.commit()
+        if fit.refused:
+            click.echo(f"{rubric.label}: no fit. {fit.refused}")
+        else:
+            click.echo(
+                f"{rubric.label}, at {level} or above: {len(fit.leans)} observers, "
+                f"{fit.walkthroughs_fitted:,} walkthroughs, {fit.lessons:,} classrooms and "
+                f"lessons, {len(fit.left_out)} observers left out, in {fit.seconds:.2f} s."
+            )

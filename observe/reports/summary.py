@@ -28,7 +28,7 @@ from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import access, periods, revisions, rollups
+from observe.reports import access, periods, raters, revisions, rollups
 from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
 from observe.reports.scope import check_schools, within
 from observe.roster import profiles
@@ -157,7 +157,7 @@ def parse_query(user: Principal, args: Any) -> Query:
             else:
                 problems["at_least"] = f"{at_least!r} is not a level (levels: {values})"
         else:
-            query.at_least = values[-2] if len(values) > 1 else values[-1]
+            query.at_least = default_level(values)
     if problems:
         raise ValidationFailed.naming("The report could not be made", problems)
     return query
@@ -170,6 +170,14 @@ def _list(args: Any, name: str) -> list[str]:
 
 def _scale(version: RubricVersion) -> list[int]:
     return sorted({level["value"] for c in version.criteria for level in c.levels})
+
+
+scale_of = _scale  # its public name, for the command line
+
+
+def default_level(values: list[int]) -> int:
+    """The level a report counts from unless told: the one below the top ("meets")."""
+    return values[-2] if len(values) > 1 else values[-1]
 
 
 def _counted() -> list[ColumnElement[bool]]:
@@ -612,8 +620,25 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
         report["groups"] = _groups(
             query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group
         )
+        # "Adjusted for who observed": observer-adjusted comparisons (reports/raters.py).
+        report["groups"]["adjustment"] = raters.adjust_groups(
+            report["groups"], _observer_counts(user, query), version.id, at_least
+        )
     revisions.annotate(report, version, revisions.follow(version) if query.versions else None)
     return report
+
+
+def _observer_counts(user: Principal, query: Query) -> dict[str, dict[int, int]]:
+    """Per group of the split: walkthroughs per observer (what the adjustment weighs by)."""
+    statement, group = _grouped(select().select_from(Observation), query.by)
+    statement = statement.add_columns(
+        group, Observation.author_id, func.count(func.distinct(Observation.id))
+    ).group_by(group, Observation.author_id)
+    counts: dict[str, dict[int, int]] = defaultdict(dict)
+    for raw, author_id, n in db.session.execute(_filtered(statement, user, query)):
+        mine = counts[_group_key(query.by, raw)]
+        mine[author_id] = mine.get(author_id, 0) + n
+    return counts
 
 
 def _group_key(by: str | None, raw: Any) -> str:
