@@ -17,6 +17,7 @@ from observe.reports.summary import (
     two_proportion_p,
     wilson,
 )
+from observe.reports.uncertainty import estimate
 from observe.roster.models import Classroom, School
 from tests.reports.test_pdf import pdf_text
 
@@ -58,8 +59,15 @@ def test_the_figures(client, bearer, admin, district):
     # 12 at 4, 2 at 3, 12 at 2, 3 at 1: 14 of 29 at Proficient or above.
     assert reasoning["distribution"] == {"1": 3, "2": 12, "3": 2, "4": 12}
     assert reasoning["share"] == round(14 / 29, 4)
-    low, high = wilson(14, 29)
+    # Four classrooms (AP 12 of 12, general 0 of 12, honors 0 of 3, Southfield 2 of 2): the
+    # interval is over classrooms, and four classrooms that differ this much say little.
+    clustered = estimate([(12, 12), (0, 12), (0, 3), (2, 2)])
+    assert clustered.interval is not None and clustered.se is not None
+    low, high = clustered.interval
     assert reasoning["interval"] == [round(low, 4), round(high, 4)]
+    assert reasoning["classrooms"] == 4 and reasoning["se"] == round(clustered.se, 4)
+    naive = wilson(14, 29)  # what treating the 29 ratings as independent would claim
+    assert naive is not None and low < naive[0] and high > naive[1]
     rigour = next(c for c in report["criteria"] if c["key"] == "ct-rigorous-task")
     assert rigour["rated"] == 0 and rigour["share"] is None
     assert rigour["not_observed_rate"] == 1.0
@@ -86,7 +94,10 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     )
     shown = next(row for row in rows.values() if not row["suppressed"])
     assert shown["observations"] == 12
-    assert shown["criteria"][KEY]["gap"] in ("above", "below")  # 100% or 0% against the rest
+    # 100% or 0% against the rest, but over one classroom: no interval and nothing to test.
+    assert shown["criteria"][KEY]["classrooms"] == 1
+    assert shown["criteria"][KEY]["interval"] is None and shown["criteria"][KEY]["gap"] is None
+    assert report["groups"]["tests"] == 0
 
     # The hidden groups' figures appear nowhere: not in the page, not in the PDF.
     sign_in(admin)
