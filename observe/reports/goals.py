@@ -127,6 +127,23 @@ def _target_label(goal: Goal) -> str:
     return f"the {goal.target_key} dimension"
 
 
+STANDINGS = ("on track", "behind", "not clear", "too early to tell")
+
+
+def standing(month: dict[str, Any] | None, target: float) -> str:
+    """Where a goal stands, said only as far as the month's interval allows: "on track" when
+    all of it is at or above the target, "behind" when all of it is below, "not clear" when it
+    straddles the target, "too early to tell" with no month or no interval (one classroom)."""
+    interval = month.get("interval") if month else None
+    if not interval:
+        return "too early to tell"
+    if interval[0] >= target:
+        return "on track"
+    if interval[1] < target:
+        return "behind"
+    return "not clear"
+
+
 def progress(goal: Goal) -> dict[str, Any]:
     """The goal with its share month by month since it started, and the latest."""
     min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
@@ -138,16 +155,20 @@ def progress(goal: Goal) -> dict[str, Any]:
         at_least=goal.at_least,
     )
     counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
+    per_classroom: dict[str, dict[int, summary.ClusterTotals]] = {}
+    for month, cluster, criterion_id, h, r in summary.clustered(SYSTEM, query, False)["months"]:
+        per_classroom.setdefault(month, {}).setdefault(criterion_id, {})[cluster] = [h, r]
     months = []
     hidden, _ = summary.protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
-        hits, rated = sum(int(h or 0) for h, _ in cells), sum(int(r or 0) for _, r in cells)
+        rated = sum(int(r or 0) for _, r in cells)
         if month in hidden or not rated:
             months.append({"month": month, "observations": None, "share": None})
             continue
-        months.append({"month": month, "observations": n, "share": round(hits / rated, 4)})
+        found = summary.estimate(summary.pool(per_classroom.get(month, {}), members))
+        months.append({"month": month, "observations": n, **summary.uncertain(found)})
     shown = [m for m in months if m["share"] is not None]
     latest = shown[-1] if shown else None
     levels = {lv["value"]: lv["label"] for c in goal.rubric_version.criteria for lv in c.levels}
@@ -166,5 +187,6 @@ def progress(goal: Goal) -> dict[str, Any]:
         "months": months,
         "latest": latest,
         "met": bool(latest and latest["share"] >= goal.target_share),
+        "standing": standing(latest, goal.target_share),
         "min_group": min_group,
     }

@@ -17,7 +17,7 @@ from observe.reports.summary import (
     two_proportion_p,
     wilson,
 )
-from observe.reports.uncertainty import estimate
+from observe.reports.uncertainty import estimate, gap_p
 from observe.roster.models import Classroom, School
 from tests.reports.test_pdf import pdf_text
 
@@ -107,6 +107,7 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     assert pdf.status_code == 200
     text = pdf_text(pdf.data, tmp_path)
     assert "not shown: too few walkthroughs" in text
+    assert "one classroom: no interval" in page
     groups_table = page.split('id="groups-heading"')[1].split("</table>")[0]
     assert ">3<" not in groups_table  # honors' 3 walkthroughs appear nowhere in the table
 
@@ -309,3 +310,44 @@ def test_a_district_admin_picks_from_every_school(client, sign_in, team, distric
         "Riverside Elementary",
         "Southfield High",
     ]
+
+
+def test_many_visits_to_few_classrooms_are_not_a_gap(client, bearer, admin, team, push_as,
+                                                     create_classroom):  # fmt: skip
+    """Two AP classrooms visited 8 times each (13 of 16 ratings at Proficient or above) and
+    three general ones visited 6 times each (5 of 18): counted as 34 independent ratings the
+    gap is far beyond chance; counted over the 5 classrooms it is not, and is not flagged."""
+    plan = {("AP", 0): [4] * 8, ("AP", 1): [4] * 5 + [2] * 3,
+            ("general", 0): [2] * 6, ("general", 1): [4] * 3 + [2] * 3,
+            ("general", 2): [4] * 2 + [2] * 4}  # fmt: skip
+    for (level_name, i), levels in plan.items():
+        room = create_classroom(f"C-{level_name}-{i}", school=team.school, course_level=level_name)
+        for day, level in enumerate(levels, 1):
+            visit = {"classroom_id": room.id, "observed_at": f"2026-10-{day:02d}T15:00:00+00:00",
+                     "ratings": [{"criterion": KEY, "level": level}]}  # fmt: skip
+            push_as(team.observers[0], visit)
+    naive = two_proportion_p(13, 16, 5, 18)
+    assert naive is not None and naive < 0.01
+    report = summary(client, bearer, admin, "?by=course_level")
+    rows = {row["label"]: row for row in report["groups"]["rows"]}
+    ap, general = rows["AP"]["criteria"][KEY], rows["general"]["criteria"][KEY]
+    assert (ap["rated"], ap["classrooms"], general["rated"], general["classrooms"]) == (
+        16,
+        2,
+        18,
+        3,
+    )
+    assert report["groups"]["tests"] == 2
+    assert ap["gap"] is None and general["gap"] is None
+    # The figures are the estimator's over the classrooms' totals.
+    expected = estimate([(8, 8), (5, 8)])
+    assert expected.interval is not None and ap["share"] == round(13 / 16, 4)
+    assert ap["interval"] == [round(expected.interval[0], 4), round(expected.interval[1], 4)]
+    p = gap_p(expected, estimate([(0, 6), (3, 6), (2, 6)]))
+    assert p is not None and p > 0.05
+    # The month carries its n, classrooms and interval too.
+    (october,) = report["trend"]
+    assert (october["rated"], october["classrooms"]) == (34, 5)
+    overall = estimate([(8, 8), (5, 8), (0, 6), (3, 6), (2, 6)])
+    assert overall.interval is not None
+    assert october["interval"] == [round(overall.interval[0], 4), round(overall.interval[1], 4)]
