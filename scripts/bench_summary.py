@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--observations", type=int, default=250_000)
     parser.add_argument("--keep", type=Path, help="keep (or reuse) the SQLite file in DIR")
+    parser.add_argument("--port", type=int, default=55462, help="the throwaway PostgreSQL's")
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for kind in kinds:
@@ -122,7 +123,7 @@ def main() -> None:
                 fresh = not path.exists()
                 url = f"sqlite:///{path}"
             else:
-                url = stack.enter_context(postgres(55462))
+                url = stack.enter_context(postgres(args.port))
             if fresh:
                 made = generate(url, observations=args.observations, quiet=True)
                 print(f"{kind}: generated {made['ratings']:,} ratings in {made['seconds']:.0f} s")

@@ -13,6 +13,7 @@ unit; for the session as a whole, each criterion is a unit.
 
 from __future__ import annotations
 
+import math
 import statistics as stats
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from observe.calibration.agreement import alpha_interval, compute
 from observe.calibration.models import CalibrationSession, SessionState
 from observe.calibration.schemas import session_json
 from observe.calibration.sessions import scored_observations
+from observe.core.distributions import t_quantile, t_sf
 from observe.core.permissions import Principal, allowed
 from observe.extensions import db
 from observe.observations.models import Rating
@@ -57,17 +59,77 @@ class Thresholds:
             config["OBSERVE_WITHIN_ONE_TARGET"],
         )
 
-    def flag(self, alpha: float | None, within_one: float | None) -> str | None:
-        """reliable, tentative or discuss; from within-one alone while alpha is undefined."""
+    def flag(self, alpha_label: str | None, within_one: float | None) -> str | None:
+        """reliable, tentative or discuss, from within-one and alpha's label (``alpha_label``):
+        tentative at best while alpha's interval cannot say (none yet, or "uncertain")."""
         if within_one is None:
             return None
-        if within_one < self.within_one:
+        if within_one < self.within_one or alpha_label == "not reliable":
             return "discuss"
-        if alpha is None:
-            return "tentative"  # agreement seen, but reliability needs more than one lesson
-        if alpha >= self.alpha_reliable:
+        if alpha_label == "reliable":
             return "reliable"
-        return "tentative" if alpha >= self.alpha_tentative else "discuss"
+        return "tentative"  # agreement seen; reliability not (yet) established
+
+    def alpha_label(self, alpha: float | None, interval: list[float] | None) -> str | None:
+        """What alpha says, only as far as its interval allows: "reliable" or "tentative" when
+        the whole interval is at or above that threshold, "not reliable" when alpha is below 0
+        (disagreement beyond chance) or the whole interval is below the tentative threshold,
+        else "uncertain" (also with no interval: too few units). None when alpha is undefined."""
+        if alpha is None:
+            return None
+        if alpha < 0:
+            return "not reliable"
+        if interval is None:
+            return "uncertain"
+        if interval[0] >= self.alpha_reliable:
+            return "reliable"
+        if interval[0] >= self.alpha_tentative:
+            return "tentative"
+        if interval[1] < self.alpha_tentative:
+            return "not reliable"
+        return "uncertain"
+
+
+def lean(
+    per_lookfor: list[tuple[float, int]], margin: float = LEANING, level: float = 0.95
+) -> dict[str, Any]:
+    """An observer's mean difference from the reference, in steps, with its interval and label.
+
+    ``per_lookfor``: for each look-for compared, the sum of the differences and how many there
+    were (one against an anchor or consensus, one per other observer against the team). The
+    mean is their ratio; its variance is the cluster-robust one with look-fors as clusters,
+    K / (K - 1) * sum_k (s_k - mean m_k)^2 / (sum m)^2 (with one difference per look-for, the
+    usual s^2 / K), and the interval uses Student's t on K - 1 degrees of freedom. Lenient or
+    severe only when the interval excludes zero and the mean is beyond ``margin``; in line when
+    the whole interval lies within ±``margin``; otherwise no clear lean (also under 2 look-fors).
+    """
+    used = [(total, m) for total, m in per_lookfor if m > 0]
+    count = sum(m for _, m in used)
+    if not count:
+        return {"mean": None, "interval": None, "p": None, "label": None, "lookfors": 0}
+    mean = sum(total for total, _ in used) / count
+    k = len(used)
+    result: dict[str, Any] = {"mean": mean, "interval": None, "p": None, "lookfors": k}
+    if k < 2:
+        return {**result, "label": "no clear lean"}
+    residual = sum((total - mean * m) ** 2 for total, m in used)
+    se = math.sqrt(k / (k - 1) * residual) / count
+    if se == 0:
+        interval = (mean, mean)
+        p = 0.0 if mean else 1.0
+    else:
+        half = t_quantile((1 + level) / 2, k - 1) * se
+        interval = (mean - half, mean + half)
+        p = 2 * t_sf(abs(mean) / se, k - 1)
+    if interval[0] > 0 and mean > margin:
+        label = "lenient"
+    elif interval[1] < 0 and mean < -margin:
+        label = "severe"
+    elif -margin <= interval[0] and interval[1] <= margin:
+        label = "in line"
+    else:
+        label = "no clear lean"
+    return {**result, "interval": interval, "p": p, "label": label}
 
 
 Score = tuple[int | None, bool, str]  # level, not observed, evidence
@@ -140,6 +202,9 @@ def build(
 
     reference = _reference(session, raters, rows)
     overall = _overall(grid, values)
+    overall["alpha_label"] = thresholds.alpha_label(
+        overall["krippendorff_alpha_ordinal"], overall["alpha_interval"]
+    )
     return {
         "session": session_json(session),
         "thresholds": {
@@ -223,9 +288,12 @@ def _criterion_row(
         "team_alpha_interval": team.get("interval"),
         "team_ac1": _share(team.get("ac1")),
         "team_lessons": team.get("lessons", 0),
-        # Alpha over a handful of lessons swings wildly; it enters the flag only from
-        # MIN_INTERVAL_UNITS lessons on, when an interval is shown with it too.
-        "flag": thresholds.flag(team.get("alpha") if team.get("interval") else None, within),
+        "team_alpha_label": thresholds.alpha_label(team.get("alpha"), team.get("interval")),
+        # Alpha over a handful of lessons swings wildly: it has no interval under
+        # MIN_INTERVAL_UNITS lessons, and so says "uncertain" (tentative at best) until then.
+        "flag": thresholds.flag(
+            thresholds.alpha_label(team.get("alpha"), team.get("interval")), within
+        ),
         "divergent": divergent,
     }
 
@@ -334,6 +402,7 @@ def _observer(
 ) -> dict[str, Any]:
     """One observer against the reference, in steps of each look-for's scale."""
     differences: list[int] = []
+    per_lookfor: list[tuple[float, int]] = []
     used = dict.fromkeys(values, 0)
     not_observed = extremes = 0
     for row in rows:
@@ -343,19 +412,16 @@ def _observer(
             continue
         used[mine["level"]] = used.get(mine["level"], 0) + 1
         extremes += mine["step"] in (0, len(row["levels"]) - 1)
-        differences += [mine["step"] - other for other in _reference_steps(row, i, reference)]
+        these = [mine["step"] - other for other in _reference_steps(row, i, reference)]
+        differences += these
+        per_lookfor.append((sum(these), len(these)))
     rated = sum(used.values())
     compared = len(differences)
     mean = sum(differences) / compared if compared else None
     is_reference = reference["kind"] == "anchor" and i == reference["i"]
-    if mean is None or is_reference:
-        leaning = None
-    elif mean > LEANING:
-        leaning = "lenient"
-    elif mean < -LEANING:
-        leaning = "severe"
-    else:
-        leaning = "in line"
+    found = lean(per_lookfor)
+    leaning = None if mean is None or is_reference else found["label"]
+    interval = found["interval"] if not is_reference else None
     return {
         "user_id": rater.id,
         "name": rater.name,
@@ -366,6 +432,11 @@ def _observer(
         if compared
         else None,
         "mean_difference": _share(mean),
+        "mean_difference_interval": [round(interval[0], 4), round(interval[1], 4)]
+        if interval
+        else None,
+        "leaning_p": _share(found["p"]) if not is_reference else None,
+        "lookfors": found["lookfors"],
         "leaning": leaning,
         "rated": rated,
         "not_observed": not_observed,
@@ -435,13 +506,24 @@ EXPLANATIONS = {
         "shown."
     ),
     "flags": (
-        "Reliable: alpha at or above the reliable threshold and within-one at or above its "
-        "target. Tentative: alpha between the two thresholds, or not yet computable, with "
-        "within-one on target. Discuss: anything else."
+        "Reliable: alpha's whole interval at or above the reliable threshold, and within-one "
+        "at or above its target. Tentative: within-one on target while alpha's interval is "
+        "between the thresholds, straddles them, or cannot be computed yet. Discuss: within-one "
+        "below target, or alpha not reliable (below zero, or its whole interval under the "
+        "tentative threshold)."
+    ),
+    "alpha_labels": (
+        "Alpha's label follows its 95% interval, never the figure alone: reliable or tentative "
+        "only when the whole interval is at or above that threshold; not reliable when alpha "
+        "is below zero (the observers disagree more than chance would) or the whole interval "
+        "is below the tentative threshold; uncertain when the interval spans a threshold or "
+        f"there are too few units for one (fewer than {MIN_INTERVAL_UNITS})."
     ),
     "leaning": (
         "Leniency or severity is the mean signed difference, in steps of the scale, between an "
-        f"observer's scores and the reference; beyond ±{LEANING} the observer leans lenient "
-        "(higher) or severe (lower)."
+        "observer's scores and the reference, with a 95% interval over the look-fors compared "
+        "(Student's t). Lenient (higher) or severe (lower) only when the interval excludes zero "
+        f"and the mean is beyond ±{LEANING}; in line when the whole interval lies within "
+        f"±{LEANING}; otherwise no clear lean — a handful of look-fors rarely tells."
     ),
 }

@@ -161,6 +161,8 @@ def _add_to_trend(
             "percent_within_one": overall["percent_within_one"],
             "krippendorff_alpha_ordinal": overall["krippendorff_alpha_ordinal"],
             "alpha_interval": overall["alpha_interval"],
+            "alpha_label": overall["alpha_label"],
+            "units": overall["units"],
             "gwet_ac1": overall["gwet_ac1"],
             "reference": figures["reference"],
         }
@@ -178,5 +180,8 @@ def _add_to_trend(
                 "within_one": observer["within_one"],
                 "exact": observer["exact"],
                 "mean_difference": observer["mean_difference"],
+                "mean_difference_interval": observer["mean_difference_interval"],
+                "leaning": observer["leaning"],
+                "lookfors": observer["lookfors"],
             }
         )

@@ -145,6 +145,23 @@ def _target_label(goal: Goal) -> str:
     return f"the {goal.target_key} dimension"
 
 
+STANDINGS = ("on track", "behind", "not clear", "too early to tell")
+
+
+def standing(month: dict[str, Any] | None, target: float) -> str:
+    """Where a goal stands, said only as far as the month's interval allows: "on track" when
+    all of it is at or above the target, "behind" when all of it is below, "not clear" when it
+    straddles the target, "too early to tell" with no month or no interval (one classroom)."""
+    interval = month.get("interval") if month else None
+    if not interval:
+        return "too early to tell"
+    if interval[0] >= target:
+        return "on track"
+    if interval[1] < target:
+        return "behind"
+    return "not clear"
+
+
 def progress(goal: Goal) -> dict[str, Any]:
     """The goal with its share month by month over its own window — walkthroughs from its
     start to its deadline, both days included — its status and the figure that decided it.
@@ -183,19 +200,23 @@ def figures(goal: Goal) -> dict[str, Any]:
         fold=following.fold,
     )
     counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
+    per_classroom: dict[str, dict[int, summary.ClusterTotals]] = {}
+    for month, cluster, criterion_id, h, r in summary.clustered(SYSTEM, query, False)["months"]:
+        per_classroom.setdefault(month, {}).setdefault(criterion_id, {})[cluster] = [h, r]
     months = []
     hidden, _ = summary.protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
-        hits, rated = sum(int(h or 0) for h, _ in cells), sum(int(r or 0) for _, r in cells)
+        rated = sum(int(r or 0) for _, r in cells)
         if month in hidden or not rated:
             # Walkthroughs that rated none of the target (say, on a version without it) show
             # their number and no share; a month too small to show, neither.
             shown_n = None if month in hidden else n
             months.append({"month": month, "observations": shown_n, "share": None})
             continue
-        months.append({"month": month, "observations": n, "share": round(hits / rated, 4)})
+        found = summary.estimate(summary.pool(per_classroom.get(month, {}), members))
+        months.append({"month": month, "observations": n, **summary.uncertain(found)})
     shown = [m for m in months if m["share"] is not None]
     latest = shown[-1] if shown else None
     ended = clock.today() > goal.deadline
@@ -205,9 +226,10 @@ def figures(goal: Goal) -> dict[str, Any]:
         "at_least_label": levels.get(goal.at_least, str(goal.at_least)),
         "months": months,
         "latest": latest,
-        "met": status in (MET, ON_TRACK),
+        "met": bool(latest and latest["share"] >= goal.target_share),
         "ended": ended,
         "status": status,
+        "standing": standing(latest, goal.target_share),
         "decided_by": decided_by,
         "min_group": min_group,
         "judged_on": clock.today().isoformat(),
@@ -230,10 +252,11 @@ def judge(
     """
     shown = [m for m in months if m["share"] is not None]
     if not shown:
-        return (NOT_MET if ended else BEHIND), None
+        return (NOT_MET if ended else standing(None, target_share)), None
     latest = shown[-1]
     reached = latest["share"] >= target_share
-    status = (MET if reached else NOT_MET) if ended else (ON_TRACK if reached else BEHIND)
+    # Before the deadline, only as far as the month's interval allows (see standing()).
+    status = (MET if reached else NOT_MET) if ended else standing(latest, target_share)
     decided_by = {
         "share": latest["share"],
         "observations": latest["observations"],

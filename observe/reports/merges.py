@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 
 from observe.core import hooks
 from observe.core.database import AnySession, executemany_plain
-from observe.reports.models import Goal, RollupSchool
+from observe.reports.models import Goal, RollupClassroom, RollupSchool
 from observe.reports.rollups import _upsert
 from observe.roster.models import School
 
@@ -67,4 +67,37 @@ def _move_rollups(session: AnySession, fact: hooks.SchoolsMerged) -> None:
         statement = _upsert(connection.dialect.name, RollupSchool)
         values = [(v, month, fact.into_id, c, level, n) for v, month, c, level, n in rows]
         executemany_plain(connection, statement, _KEY, values)
-    fact.moved["report rollup rows"] = len(rows)
+    # Per classroom too: the old school's classrooms are the other's now, and its walkthroughs of
+    # no classroom (classroom 0) join the other's.
+    per_classroom = session.execute(
+        select(
+            RollupClassroom.rubric_version_id,
+            RollupClassroom.month,
+            RollupClassroom.profile,
+            RollupClassroom.classroom_id,
+            RollupClassroom.criterion_id,
+            RollupClassroom.level,
+            RollupClassroom.count,
+        ).where(RollupClassroom.school_id == fact.old_id)
+    ).all()
+    if per_classroom:
+        session.execute(delete(RollupClassroom).where(RollupClassroom.school_id == fact.old_id))
+        connection = session.connection()
+        statement = _upsert(connection.dialect.name, RollupClassroom)
+        values = [
+            (v, m, fact.into_id, p, room, c, lv, n) for v, m, p, room, c, lv, n in per_classroom
+        ]
+        executemany_plain(connection, statement, _CLASSROOM_KEY, values)
+    fact.moved["report rollup rows"] = len(rows) + len(per_classroom)
+
+
+_CLASSROOM_KEY = (
+    "rubric_version_id",
+    "month",
+    "school_id",
+    "profile",
+    "classroom_id",
+    "criterion_id",
+    "level",
+    "count",
+)

@@ -1,10 +1,11 @@
 """Rollups: the summary report's counts kept current as walkthroughs arrive, so a district's
 report reads thousands of rows instead of millions.
 
-Two tables of rating counts per rubric version, month (UTC, "YYYY-MM"), look-for and level
-(``NOT_OBSERVED`` for "not observed"), and one more key: the school (``rollup_school``), or the
+Three tables of rating counts per rubric version, month (UTC, "YYYY-MM"), look-for and level
+(``NOT_OBSERVED`` for "not observed"), and one more key: the school (``rollup_school``), the
 classroom's *profile* (``rollup_profile``) — its grade, subject, course level, programs and
-district attributes, shared by every classroom alike in all of them. A row with look-for
+district attributes, shared by every classroom alike in all of them — or the school and the
+classroom itself (``rollup_classroom``, for the clustered intervals). A row with look-for
 ``VISITS`` counts walkthroughs. Only walkthroughs that count in reports are in them (submitted,
 not deleted, not calibration practice). ``rollup_state`` says whether they have been built.
 
@@ -48,6 +49,25 @@ class RollupProfile(Model):
     rubric_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     profile: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" for whole school
+    criterion_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RollupClassroom(Model):
+    """Rating counts per classroom: what the summary's clustered intervals and gap tests rest
+    on (a share's variance comes from each classroom's totals, see reports/uncertainty.py).
+    ``classroom_id`` 0 is the school's walkthroughs of no classroom, one cluster per school.
+    Kept under the classroom profile of each visit too, so a split by a classroom attribute
+    reads the walkthroughs as they were (observe/roster/profiles.py)."""
+
+    __tablename__ = "rollup_classroom"
+
+    rubric_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    school_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    profile: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" for whole school
+    classroom_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     criterion_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(BigInteger, default=0)

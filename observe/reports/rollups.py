@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Insert, case, delete, event, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,16 +24,28 @@ from observe.core import clock, hooks
 from observe.core.database import AnySession, executemany_plain, pending_buffer
 from observe.core.models import utcnow
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool, RollupState
+from observe.reports.models import (
+    NOT_OBSERVED,
+    VISITS,
+    RollupClassroom,
+    RollupProfile,
+    RollupSchool,
+    RollupState,
+)
 from observe.roster import profiles
 from observe.roster.models import Classroom
 
 _PENDING = pending_buffer("observe.rollup_deltas")
 # Pending deltas are kept per walkthrough kind — rubric version, month, school, classroom
-# profile — as a count per (look-for, level): a batch of alike walkthroughs adds to one
-# counter, and each table's rows are summed from the counters only at commit.
-Group = tuple[int, str, int, str]
-TABLES = {"school": RollupSchool, "profile": RollupProfile}
+# profile, classroom (0: none) — as a count per (look-for, level): a batch of alike walkthroughs
+# adds to one counter, and each table's rows are summed from the counters only at commit.
+Group = tuple[int, str, int, str, int]
+Rollup = type[RollupSchool] | type[RollupProfile] | type[RollupClassroom]
+TABLES: dict[str, Rollup] = {
+    "school": RollupSchool,
+    "profile": RollupProfile,
+    "classroom": RollupClassroom,
+}
 
 
 def profile_of(classroom: Classroom) -> str:
@@ -64,12 +77,13 @@ def add(
     profile_key: str,
     ratings: Iterable[tuple[int, int | None, bool]],
     sign: int = 1,
+    classroom_id: int | None = None,
 ) -> None:
     """Note one walkthrough's contribution (``sign`` -1 to take it back)."""
     if not kept(session):
         return
     deltas: dict[Group, Counter] = session.info.setdefault(_PENDING, {})
-    group = (version_id, clock.month_of(observed_at), school_id, profile_key)
+    group = (version_id, clock.month_of(observed_at), school_id, profile_key, classroom_id or 0)
     counter = deltas.get(group)
     if counter is None:
         counter = deltas[group] = Counter()
@@ -122,23 +136,27 @@ def _write_pending(session: Session) -> None:
     # Per table, summed over the groups that share its key (a school's classroom profiles; a
     # profile's schools), in key order: two requests touching the same rows lock them alike.
     sums: dict[str, defaultdict[tuple, int]] = {key: defaultdict(int) for key in TABLES}
-    for (version_id, month, school_id, profile_key), cells in deltas.items():
+    for (version_id, month, school_id, profile_key, classroom_id), cells in deltas.items():
         for (criterion_id, level), delta in cells.items():
             if delta:
                 sums["school"][(version_id, month, school_id, criterion_id, level)] += delta
                 sums["profile"][(version_id, month, profile_key, criterion_id, level)] += delta
+                sums["classroom"][
+                    (version_id, month, school_id, profile_key, classroom_id, criterion_id, level)
+                ] += delta
     connection = session.connection()
     for key, model in TABLES.items():
         rows = [(*cells, n) for cells, n in sorted(sums[key].items()) if n]
-        columns = ("rubric_version_id", "month", _WHERE[key], "criterion_id", "level", "count")
+        columns = ("rubric_version_id", "month", *_WHERE[key], "criterion_id", "level", "count")
         executemany_plain(connection, _upsert(connection.dialect.name, model), columns, rows)
 
 
-_WHERE = {"school": "school_id", "profile": "profile"}
+_WHERE = {"school": ("school_id",), "profile": ("profile",),
+          "classroom": ("school_id", "profile", "classroom_id")}  # fmt: skip
 
 
 @cache
-def _upsert(dialect: str, model: type[RollupSchool] | type[RollupProfile]) -> Insert:
+def _upsert(dialect: str, model: Rollup) -> Insert:
     """Add to a rollup row's count, or create the row. One statement object per database kind
     and table, so its SQL is compiled once."""
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
@@ -162,6 +180,7 @@ def rebuild(session: AnySession) -> None:
     session.flush()
     session.execute(delete(RollupSchool))
     session.execute(delete(RollupProfile))
+    session.execute(delete(RollupClassroom))
     month = clock.month_sql(Observation.observed_at, session.get_bind().dialect.name)
     counted = [
         Observation.state == ObservationState.SUBMITTED,
@@ -171,17 +190,22 @@ def rebuild(session: AnySession) -> None:
     level = case((Rating.not_observed, NOT_OBSERVED), else_=Rating.level)
     # Each walkthrough under the profile its classroom had at the visit.
     where_profile = func.coalesce(Observation.profile, "")
-    for model, where in (
-        (RollupSchool, Observation.school_id),
-        (RollupProfile, where_profile),
-    ):
-        column = "school_id" if model is RollupSchool else "profile"
-        names = ["rubric_version_id", "month", column, "criterion_id", "level", "count"]
+    where_classroom = func.coalesce(Observation.classroom_id, 0)
+    keys: tuple[tuple[Rollup, tuple[Any, ...]], ...] = (
+        (RollupSchool, (Observation.school_id,)),
+        (RollupProfile, (where_profile,)),
+        (RollupClassroom, (Observation.school_id, where_profile, where_classroom)),
+    )
+    for model, where in keys:
+        column = {RollupSchool: ("school_id",), RollupProfile: ("profile",)}.get(
+            model, ("school_id", "profile", "classroom_id")
+        )
+        names = ["rubric_version_id", "month", *column, "criterion_id", "level", "count"]
         ratings = (
             select(
                 Observation.rubric_version_id,
                 month,
-                where,
+                *where,
                 Rating.criterion_id,
                 level,
                 func.count(),
@@ -189,20 +213,20 @@ def rebuild(session: AnySession) -> None:
             .select_from(Observation)
             .join(Rating, Rating.observation_id == Observation.id)
             .where(*counted, (Rating.level.is_not(None)) | Rating.not_observed)
-            .group_by(Observation.rubric_version_id, month, where, Rating.criterion_id, level)
+            .group_by(Observation.rubric_version_id, month, *where, Rating.criterion_id, level)
         )
         visits = (
             select(
                 Observation.rubric_version_id,
                 month,
-                where,
+                *where,
                 literal(VISITS),
                 literal(0),
                 func.count(),
             )
             .select_from(Observation)
             .where(*counted)
-            .group_by(Observation.rubric_version_id, month, where)
+            .group_by(Observation.rubric_version_id, month, *where)
         )
         session.execute(insert(model).from_select(names, ratings))
         session.execute(insert(model).from_select(names, visits))
@@ -233,6 +257,7 @@ def _counted(session: AnySession, fact: hooks.WalkthroughCounted) -> None:
         fact.observed_at,
         fact.school_id,
         fact.profile,
+        fact.classroom_id,
         [(row[0], row[1], row[2]) for row in ratings],
         fact.sign,
     )
@@ -249,6 +274,7 @@ def _added(session: AnySession, walkthroughs: list[hooks.NewWalkthrough]) -> Non
             new.observed_at,
             new.school_id,
             new.profile,
+            new.classroom_id,
             new.ratings,
             +1,
         )
@@ -260,6 +286,7 @@ def _note(
     observed_at: datetime,
     school_id: int,
     profile_key: str,
+    classroom_id: int | None,
     ratings: list[tuple[int, int | None, bool]],
     sign: int,
 ) -> None:
@@ -272,6 +299,7 @@ def _note(
         profile_key=profile_key,
         ratings=ratings,
         sign=sign,
+        classroom_id=classroom_id,
     )
 
 

@@ -28,8 +28,14 @@ from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import access, periods, raters, revisions, rollups
-from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
+from observe.reports import access, periods, raters, revisions, rollups, uncertainty
+from observe.reports.models import (
+    NOT_OBSERVED,
+    VISITS,
+    RollupClassroom,
+    RollupProfile,
+    RollupSchool,
+)
 from observe.reports.scope import check_schools, within
 from observe.roster import profiles
 from observe.roster.models import School, SchoolAttribute
@@ -383,6 +389,174 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     }
 
 
+# ---- per-classroom totals, for the clustered intervals and tests (reports/uncertainty.py) -------
+
+Cluster = tuple[
+    int, int
+]  # (school id, classroom id); classroom 0: the school's whole-school visits
+ClusterTotals = dict[Cluster, list[int]]  # cluster -> [ratings at the level or above, ratings]
+
+
+def clustered(user: Principal, query: Query, groups: bool = True) -> dict[str, list[tuple]]:
+    """Per classroom and look-for, ratings at the level or above and ratings given: by group
+    (``groups``: rows of raw group value, cluster, look-for, hits, rated) and by month (rows of
+    month, cluster, look-for, hits, rated). From the rollups when they can answer."""
+    found = _rollup_clustered(user, query, groups)
+    if found is None:
+        found = _clustered_direct(user, query, groups)
+    return _fold_clustered(found, query.fold) if query.versions else found
+
+
+def _fold_clustered(found: dict[str, list[tuple]], fold: dict[int, int]) -> dict[str, list[tuple]]:
+    """Across a rubric's versions: each look-for's totals moved onto the shown version's
+    look-for of its lineage (as ``revisions.fold_counts`` does for the counts); look-fors with
+    none there are left out."""
+    folded: dict[str, list[tuple]] = {}
+    for name, rows in found.items():
+        sums: dict[tuple[Any, Any, int], list[int]] = {}
+        for key, cluster, criterion_id, hits, rated in rows:
+            if criterion_id not in fold:
+                continue
+            cell = sums.setdefault((key, cluster, fold[criterion_id]), [0, 0])
+            cell[0] += hits
+            cell[1] += rated
+        folded[name] = [(k, c, cid, h, n) for (k, c, cid), (h, n) in sums.items()]
+    return folded
+
+
+def _clustered_direct(user: Principal, query: Query, groups: bool) -> dict[str, list[tuple]]:
+    """``clustered`` counted from the walkthroughs themselves."""
+    assert query.at_least is not None  # parse_query (or the goal) sets it
+    base = (
+        select()
+        .select_from(Observation)
+        .join(Rating, Rating.observation_id == Observation.id)
+        .where(Rating.level.is_not(None))
+    )
+    cluster = (Observation.school_id, func.coalesce(Observation.classroom_id, 0))
+    hits = func.sum(case((Rating.level >= query.at_least, 1), else_=0))
+    result: dict[str, list[tuple]] = {"groups": [], "months": []}
+    keys: list[tuple[str, Select, Any]] = []
+    if groups:
+        keys.append(("groups", *_grouped(base, query.by)))
+    keys.append(("months", base, clock.month_sql(Observation.observed_at, db.engine.dialect.name)))
+    for name, statement, key in keys:
+        statement = statement.add_columns(
+            key, *cluster, Rating.criterion_id, hits, func.count()
+        ).group_by(key, *cluster, Rating.criterion_id)
+        result[name] = [
+            (raw, (school, room), criterion, int(h or 0), int(n))
+            for raw, school, room, criterion, h, n in db.session.execute(
+                _filtered(statement, user, query)
+            )
+        ]
+    return result
+
+
+def _rollup_clustered(user: Principal, query: Query, groups: bool) -> dict[str, list[tuple]] | None:
+    """``clustered`` from ``rollup_classroom``, under the same conditions as ``_rollup_counts``."""
+    months = _month_range(query)
+    visible = visible_school_ids(user)
+    district = visible is None and not query.school_codes
+    if months is None or query.observer_ids or (not _school_split(query.by) and not district):
+        return None
+    _ensure_rollups()
+    first, last = months
+    model = RollupClassroom
+    hits = func.sum(case((model.level >= query.at_least, model.count), else_=0))
+    rated = func.sum(model.count)
+    cluster = (model.school_id, model.classroom_id)
+
+    def scoped(statement: Select) -> Select:
+        statement = statement.where(
+            model.rubric_version_id.in_(query.version_ids),
+            model.criterion_id != VISITS,
+            model.level != NOT_OBSERVED,
+        )
+        if first:
+            statement = statement.where(model.month >= first)
+        if last:
+            statement = statement.where(model.month <= last)
+        if visible is not None:
+            statement = statement.where(model.school_id.in_(visible))
+        if query.school_codes:
+            chosen = select(School.id).where(School.code.in_(query.school_codes))
+            statement = statement.where(model.school_id.in_(chosen))
+        return statement
+
+    result: dict[str, list[tuple]] = {"groups": [], "months": []}
+    if groups:
+        rows = db.session.execute(
+            scoped(
+                select(*cluster, model.profile, model.criterion_id, hits, rated).group_by(
+                    *cluster, model.profile, model.criterion_id
+                )
+            )
+        ).all()
+        if query.by is None or _school_split(query.by):
+            by_school = _school_values(query.by)
+
+            def values(school_id: int, profile: str) -> tuple[Any, ...]:
+                return by_school(school_id)
+        else:
+            # Each walkthrough under its classroom's profile at the visit.
+            by_profile = _profile_values(query.by)
+
+            def values(school_id: int, profile: str) -> tuple[Any, ...]:
+                return by_profile(profile)
+
+        merged: dict[tuple[Any, tuple[int, int], int], list[int]] = {}
+        for school, room, profile, criterion, h, n in rows:
+            for raw in values(school, profile):
+                cell = merged.setdefault((raw, (school, room), criterion), [0, 0])
+                cell[0] += int(h)
+                cell[1] += int(n)
+        result["groups"] = [(raw, c, cid, h, n) for (raw, c, cid), (h, n) in merged.items()]
+    rows = db.session.execute(
+        scoped(
+            select(model.month, *cluster, model.criterion_id, hits, rated).group_by(
+                model.month, *cluster, model.criterion_id
+            )
+        )
+    ).all()
+    result["months"] = [
+        (month, (school, room), criterion, int(h), int(n))
+        for month, school, room, criterion, h, n in rows
+    ]
+    return result
+
+
+def pool(by_criterion: dict[int, ClusterTotals], criterion_ids: Iterable[int]) -> ClusterTotals:
+    """Per classroom, the totals of several look-fors added up (a dimension, a competency)."""
+    pooled: ClusterTotals = {}
+    for criterion_id in criterion_ids:
+        for cluster, (hits, rated) in by_criterion.get(criterion_id, {}).items():
+            cell = pooled.get(cluster)
+            if cell is None:
+                pooled[cluster] = [hits, rated]
+            else:
+                cell[0] += hits
+                cell[1] += rated
+    return pooled
+
+
+def estimate(totals: ClusterTotals) -> uncertainty.Estimate:
+    return uncertainty.estimate((h, n) for h, n in totals.values())
+
+
+def uncertain(found: uncertainty.Estimate) -> dict[str, Any]:
+    """The JSON of a clustered share: n, classrooms, share, standard error and interval."""
+    return {
+        "rated": found.ratings,
+        "classrooms": found.classrooms,
+        "share": round(found.share, 4) if found.share is not None else None,
+        "se": round(found.se, 4) if found.se is not None else None,
+        "interval": [round(found.interval[0], 4), round(found.interval[1], 4)]
+        if found.interval
+        else None,
+    }
+
+
 def _school_values(by: str | None) -> Callable[[int], tuple[Any, ...]]:
     """School id → the group it falls in, for a split by a school attribute."""
     if by is None:
@@ -491,19 +665,24 @@ class Tally:
     def at_least(self, level: int) -> int:
         return sum(count for value, count in self.levels.items() if value >= level)
 
-    def figures(self, at_least: int, values: list[int], n: int | None = None) -> dict[str, Any]:
-        """Share at or above the level, with an interval over ``n`` units (the ratings, or
-        the walkthroughs when ratings are pooled over look-fors and so not independent)."""
+    def figures(
+        self, at_least: int, values: list[int], clusters: ClusterTotals | None = None
+    ) -> dict[str, Any]:
+        """Share at or above the level, with its interval over the classrooms whose totals
+        ``clusters`` holds (reports/uncertainty.py): none under two classrooms."""
         rated = self.rated
         hits = self.at_least(at_least)
-        units = n if n is not None else rated
-        interval = wilson(round(hits / rated * units), units) if rated and units else None
+        found = estimate(clusters or {})
         given = rated + self.not_observed
         return {
             "rated": rated,
+            "classrooms": found.classrooms,
             "distribution": {str(v): self.levels.get(v, 0) for v in values},
             "share": round(hits / rated, 4) if rated else None,
-            "interval": [round(interval[0], 4), round(interval[1], 4)] if interval else None,
+            "se": round(found.se, 4) if rated and found.se is not None else None,
+            "interval": [round(found.interval[0], 4), round(found.interval[1], 4)]
+            if rated and found.interval
+            else None,
             "not_observed_rate": round(self.not_observed / given, 4) if given else None,
         }
 
@@ -536,6 +715,14 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
     total = counts["total"]
     hidden = total < min_group
     at_least = query.at_least
+    totals = clustered(user, query) if not hidden else {"groups": [], "months": []}
+    # Per group, look-for and classroom; and per look-for and classroom over the whole scope
+    # (a classroom's totals are the same in every group it falls in).
+    group_clusters: dict[str, dict[int, ClusterTotals]] = defaultdict(lambda: defaultdict(dict))
+    overall_clusters: dict[int, ClusterTotals] = defaultdict(dict)
+    for raw, cluster, criterion_id, hits, rated in totals["groups"]:
+        group_clusters[_group_key(query.by, raw)][criterion_id][cluster] = [hits, rated]
+        overall_clusters[criterion_id][cluster] = [hits, rated]
 
     # Per group and look-for.
     tallies: dict[str, dict[int, Tally]] = defaultdict(lambda: defaultdict(Tally))
@@ -557,15 +744,13 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
         overall = _overall_without_split(user, query)
 
     def pooled(source: dict[int, Tally], members: Iterable[Criterion], n: int) -> dict:
+        # One classroom's ratings of several look-fors go together: the interval comes from
+        # each classroom's totals over the pool, so they are never counted as independent.
+        members = list(members)
         tally = Tally()
-        most = 0
         for criterion in members:
-            one = source.get(criterion.id, Tally())
-            tally.merge(one)
-            most = max(most, one.rated)
-        # Units: the walkthroughs that rated the pool — at least as many as rated its most
-        # rated look-for, at most all of them. The fewer is the cautious choice.
-        return tally.figures(at_least, values, min(n, most))
+            tally.merge(source.get(criterion.id, Tally()))
+        return tally.figures(at_least, values, pool(overall_clusters, [c.id for c in members]))
 
     dimensions = [d.value for d in EquityDimension]
     by_dimension = {d: [c for c in criteria if d in c.dimension_names] for d in dimensions}
@@ -611,14 +796,18 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
             "text": c.text,
             "competency": c.competency.name,
             "dimensions": c.dimension_names,
-            **overall[c.id].figures(at_least, values),
+            **overall[c.id].figures(at_least, values, overall_clusters.get(c.id)),
         }
         for c in criteria
     ]
     report["trend"] = _trend(counts, criteria, by_dimension, at_least, min_group)
+    _trend_uncertainty(report["trend"], totals["months"], by_dimension)
     if query.by:
         report["groups"] = _groups(
             query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group
+        )
+        _group_uncertainty(
+            report["groups"], group_clusters, overall_clusters, criteria, by_dimension, min_group
         )
         # "Adjusted for who observed": observer-adjusted comparisons (reports/raters.py).
         report["groups"]["adjustment"] = raters.adjust_groups(
@@ -739,7 +928,6 @@ def _groups(
         hidden, secondary = set(keys), True
 
     rows: list[dict[str, Any]] = []
-    tests: list[tuple[int, str, float, str]] = []
     for key in keys:
         if key in hidden:
             rows.append({"key": key, "label": names[key], "suppressed": True})
@@ -747,32 +935,77 @@ def _groups(
         n = group_n[key]
         row: dict[str, Any] = {"key": key, "label": names[key], "suppressed": False,
                                "observations": n, "criteria": {}, "dimensions": {}}  # fmt: skip
+        # Intervals and gap flags are added by _group_uncertainty, from each classroom's totals.
         for c in criteria:
-            mine = tallies[key].get(c.id, Tally())
-            figures = mine.figures(at_least, values)
-            rest = Tally()
-            rest.merge(overall.get(c.id, Tally()))
-            rest_rated = rest.rated - mine.rated
-            rest_hits = rest.at_least(at_least) - mine.at_least(at_least)
-            p = two_proportion_p(mine.at_least(at_least), mine.rated, rest_hits, rest_rated)
-            figures["gap"] = None
-            if p is not None and mine.rated >= min_group and rest_rated >= min_group:
-                direction = "above" if figures["share"] > rest_hits / rest_rated else "below"
-                tests.append((len(rows), c.key, p, direction))
-            row["criteria"][c.key] = figures
+            row["criteria"][c.key] = tallies[key].get(c.id, Tally()).figures(at_least, values)
         for dimension, members in by_dimension.items():
             if members:
-                tally, most = Tally(), 0
+                tally = Tally()
                 for c in members:
-                    one = tallies[key].get(c.id, Tally())
-                    tally.merge(one)
-                    most = max(most, one.rated)
-                row["dimensions"][dimension] = tally.figures(at_least, values, min(n, most))
+                    tally.merge(tallies[key].get(c.id, Tally()))
+                row["dimensions"][dimension] = tally.figures(at_least, values)
         rows.append(row)
-    flags = benjamini_hochberg([t[2] for t in tests]) if tests else []
-    for (index, criterion_key, _, direction), flagged in zip(tests, flags, strict=True):
-        if flagged:
-            rows[index]["criteria"][criterion_key]["gap"] = direction
     note = hidden_note(len(small), min_group, "walkthroughs", bool(secondary)) if hidden else None
     return {"by": query.by, "label": by_label(query.by), "rows": rows, "note": note,
-            "tests": len(tests)}  # fmt: skip
+            "tests": 0}  # fmt: skip
+
+
+def _trend_uncertainty(
+    rows: list[dict[str, Any]], months: list[tuple], by_dimension: dict[str, list[Criterion]]
+) -> None:
+    """Each shown month's share with its n, classrooms and clustered interval, overall and per
+    dimension (``dimension_figures``)."""
+    per_month: dict[str, dict[int, ClusterTotals]] = defaultdict(lambda: defaultdict(dict))
+    for month, cluster, criterion_id, hits, rated in months:
+        per_month[month][criterion_id][cluster] = [hits, rated]
+    for row in rows:
+        if row["suppressed"]:
+            continue
+        cells = per_month.get(row["month"], {})
+        row.update(uncertain(estimate(pool(cells, cells))))
+        row["dimension_figures"] = {
+            dimension: uncertain(estimate(pool(cells, [c.id for c in members])))
+            for dimension, members in by_dimension.items()
+            if members
+        }
+
+
+def _group_uncertainty(
+    groups: dict[str, Any],
+    clusters: dict[str, dict[int, ClusterTotals]],
+    overall: dict[int, ClusterTotals],
+    criteria: list[Criterion],
+    by_dimension: dict[str, list[Criterion]],
+    min_group: int,
+) -> None:
+    """Each shown group's intervals over its classrooms, and its gaps tested against the rest of
+    the scope with the clustered (Welch-type) test, Benjamini-Hochberg across all of them."""
+    tests: list[tuple[dict[str, Any], float, str]] = []
+    whole = {c.id: uncertainty.moments((h, n) for h, n in overall.get(c.id, {}).values())
+             for c in criteria}  # fmt: skip
+    for row in groups["rows"]:
+        if row["suppressed"]:
+            continue
+        mine = clusters.get(row["key"], {})
+        for c in criteria:
+            cell = row["criteria"][c.key]
+            part = uncertainty.moments((h, n) for h, n in mine.get(c.id, {}).values())
+            group = uncertainty.from_moments(*part)
+            rest = uncertainty.from_moments(*uncertainty.minus(whole[c.id], part))
+            cell.update(uncertain(group))
+            cell["gap"] = None
+            p = uncertainty.gap_p(group, rest)
+            if p is not None and group.ratings >= min_group and rest.ratings >= min_group:
+                assert group.share is not None and rest.share is not None
+                tests.append((cell, p, "above" if group.share > rest.share else "below"))
+        for dimension, members in by_dimension.items():
+            if members:
+                found = estimate(pool(mine, [c.id for c in members]))
+                figures = row["dimensions"][dimension]
+                figures["classrooms"] = found.classrooms
+                figures["se"] = uncertain(found)["se"]
+                figures["interval"] = uncertain(found)["interval"]
+    flags = benjamini_hochberg([p for _, p, _ in tests]) if tests else []
+    for (cell, _, direction), flagged in zip(tests, flags, strict=True):
+        cell["gap"] = direction if flagged else None
+    groups["tests"] = len(tests)

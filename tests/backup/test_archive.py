@@ -26,7 +26,7 @@ from observe.core.permissions import Role
 from observe.extensions import db
 from observe.observations.models import ObservationVersion, RejectedVersion
 from observe.reports import rollups
-from observe.reports.models import RollupProfile, RollupSchool
+from observe.reports.models import RollupClassroom, RollupProfile, RollupSchool
 from tests.calibration.test_sessions import _scored_and_revealed
 from tests.conftest import is_postgres
 
@@ -119,7 +119,7 @@ def _tables(path: Path) -> dict[str, list[bytes]]:
 
 def _rollups() -> list[tuple]:
     rows = []
-    for model in (RollupSchool, RollupProfile):
+    for model in (RollupSchool, RollupProfile, RollupClassroom):
         table = model.__table__
         rows += [(table.name, *row) for row in db.session.execute(select(table)).all()]
     return sorted(rows, key=repr)

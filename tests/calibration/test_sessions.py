@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from observe.calibration.models import CalibrationSession, ConsensusScore
-from observe.calibration.report import Thresholds
+from observe.calibration.report import Thresholds, lean
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationVersion, RejectedVersion
 from observe.sync.checks import NOTHING_RATED
@@ -287,8 +288,13 @@ def test_the_report_shows_where_and_how_much_the_team_disagrees(
     assert report["reference"] == "the rest of the team"
     assert observers["Di Dunn"]["leaning"] == "lenient"
     assert observers["Di Dunn"]["mean_difference"] == 1.25  # +10 levels over 8 comparisons
-    assert observers["Ann Ames"]["leaning"] == "severe"
     assert observers["Ann Ames"]["mean_difference"] == -1.125
+    # Ann's lower scores come from few look-fors and the interval over them includes zero:
+    # no clear lean, though the mean alone is beyond -0.25.
+    assert observers["Ann Ames"]["leaning"] == "no clear lean"
+    low, high = observers["Ann Ames"]["mean_difference_interval"]
+    assert low < 0 < high and observers["Ann Ames"]["lookfors"] >= 2
+    assert observers["Di Dunn"]["mean_difference_interval"][0] > 0
 
     overall = report["overall"]
     assert overall["units"] == len(report["criteria"])
@@ -412,13 +418,70 @@ def test_per_criterion_alpha_comes_from_the_teams_sessions(
 
 def test_flags_follow_the_thresholds():
     t = Thresholds(alpha_reliable=0.8, alpha_tentative=0.667, within_one=0.8)
-    assert t.flag(0.85, 0.9) == "reliable"
-    assert t.flag(0.70, 0.9) == "tentative"
-    assert t.flag(0.50, 0.95) == "discuss"
-    assert t.flag(0.95, 0.70) == "discuss"  # within one misses its target
-    assert t.flag(None, 0.9) == "tentative"  # reliability not yet established
+    assert t.flag("reliable", 0.9) == "reliable"
+    assert t.flag("tentative", 0.9) == "tentative"
+    assert t.flag("not reliable", 0.95) == "discuss"
+    assert t.flag("reliable", 0.70) == "discuss"  # within one misses its target
+    assert t.flag("uncertain", 0.9) == "tentative"  # reliability not established
+    assert t.flag(None, 0.9) == "tentative"
     assert t.flag(None, 0.5) == "discuss"
     assert t.flag(None, None) is None  # nobody rated it
+
+
+def test_alpha_labels_follow_the_interval():
+    t = Thresholds(alpha_reliable=0.8, alpha_tentative=0.667, within_one=0.8)
+    assert t.alpha_label(None, None) is None
+    # The review's case: a team alpha of -0.12 is never "tentative", interval or not.
+    assert t.alpha_label(-0.12, None) == "not reliable"
+    assert t.alpha_label(-0.12, [-0.4, 0.7]) == "not reliable"
+    assert t.flag(t.alpha_label(-0.12, None), 0.9) == "discuss"
+    assert t.alpha_label(0.9, [0.82, 0.95]) == "reliable"
+    assert t.alpha_label(0.85, [0.7, 0.93]) == "tentative"  # labelled by what all of it says
+    assert t.alpha_label(0.75, [0.6, 0.85]) == "uncertain"  # spans the tentative threshold
+    assert t.alpha_label(0.5, [0.3, 0.6]) == "not reliable"
+    assert t.alpha_label(0.9, None) == "uncertain"  # too few units for an interval
+
+
+def test_a_lean_on_nine_look_fors_that_chance_explains_is_no_lean():
+    # The review's case: lenient on 9 look-fors at p = 0.3. One difference per look-for
+    # (against an anchor), mean +0.33 steps.
+    differences = [2, 1, 1, 0, 0, 0, 0, -1, 0]
+    scipy_stats = pytest.importorskip("scipy.stats")
+    expected = scipy_stats.ttest_1samp(differences, 0.0)
+    assert 0.25 < expected.pvalue < 0.35
+    found = lean([(float(d), 1) for d in differences])
+    assert found["label"] == "no clear lean" and found["lookfors"] == 9
+    assert found["p"] == pytest.approx(expected.pvalue, rel=1e-9)
+    low, high = found["interval"]
+    ci = expected.confidence_interval(0.95)
+    assert (low, high) == (pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9))
+    assert lean([(2.0, 1)] * 5 + [(1.0, 1)] * 4)["label"] == "lenient"
+    assert lean([(-1.0, 1)] * 8 + [(-2.0, 1)])["label"] == "severe"
+    assert lean([(0.0, 1)] * 19 + [(1.0, 1)])["label"] == "in line"
+    assert lean([(0.0, 1)] * 8 + [(1.0, 1)])["label"] == "no clear lean"  # could be +0.37
+    assert lean([(3.0, 1)])["label"] == "no clear lean"  # one look-for: no interval
+    assert lean([])["label"] is None
+
+
+def test_the_leniency_interval_covers_the_true_lean():
+    """Simulated observers whose differences from the reference are -1, 0, +1 or +2 steps with
+    a known mean; several per look-for (against the rest of the team), correlated within a
+    look-for. The interval covers the true mean close to 95% of the time."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(11)
+    steps, weights = np.array([-1, 0, 1, 2]), np.array([0.2, 0.4, 0.3, 0.1])
+    truth = float(steps @ weights)
+    covered = trials = 0
+    for _ in range(1500):
+        per_lookfor = []
+        for _ in range(12):
+            shift = rng.choice([-1, 0, 0, 1])  # a look-for the whole team reads alike
+            these = rng.choice(steps, size=3, p=weights) + shift
+            per_lookfor.append((float(these.sum()), 3))
+        found = lean(per_lookfor)
+        trials += 1
+        covered += found["interval"][0] <= truth <= found["interval"][1]
+    assert 0.92 <= covered / trials <= 0.975
 
 
 # ---- what the review of the first version found -----------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from observe.core.permissions import Role
 from observe.extensions import db
+from observe.reports.goals import standing
 from observe.reports.models import Goal
 
 
@@ -56,10 +57,13 @@ def test_a_leader_sets_a_goal_and_reads_its_progress(client, bearer, team, visit
     # so that September cannot be worked out from the others.
     assert goal["months"] == [
         {"month": "2026-09", "observations": None, "share": None},
-        {"month": "2026-10", "observations": 12, "share": 0.75},
+        {"month": "2026-10", "observations": 12, "share": 0.75, "rated": 12, "classrooms": 1,
+         "se": None, "interval": None},
         {"month": "2026-11", "observations": None, "share": None},
-    ]
+    ]  # fmt: skip
     assert goal["latest"]["share"] == 0.75 and goal["met"] is True
+    # Above the target, but all of it one classroom: nothing says the goal is on track.
+    assert goal["standing"] == "too early to tell"
     listed = client.get("/api/v1/goals", headers=headers).get_json()["goals"]
     assert [g["id"] for g in listed] == [goal["id"]]
 
@@ -138,3 +142,15 @@ def test_what_a_goal_is_on_is_picked_by_name_not_typed_as_a_key(client, sign_in,
     # Only the leader's own school to set a goal for, and not the whole district.
     where = re.search(r'<select id="school_code"[^>]*>(.*?)</select>', page, re.S).group(1)
     assert re.findall(r">([^<]+)</option>", where) == ["Riverside Elementary"]
+
+
+def test_a_goal_stands_where_its_interval_says():
+    target = 0.7
+    assert standing(None, target) == "too early to tell"
+    assert standing({"share": 0.75, "interval": None}, target) == "too early to tell"
+    assert standing({"share": 0.85, "interval": [0.72, 0.93]}, target) == "on track"
+    assert standing({"share": 0.70, "interval": [0.70, 0.80]}, target) == "on track"
+    assert standing({"share": 0.50, "interval": [0.41, 0.62]}, target) == "behind"
+    # 75% looks met, 60% looks short; the intervals straddle the target: neither is known.
+    assert standing({"share": 0.75, "interval": [0.55, 0.88]}, target) == "not clear"
+    assert standing({"share": 0.60, "interval": [0.45, 0.74]}, target) == "not clear"

@@ -17,6 +17,7 @@ from observe.reports.summary import (
     two_proportion_p,
     wilson,
 )
+from observe.reports.uncertainty import estimate, gap_p
 from observe.roster.models import Classroom, School
 from tests.reports.test_pdf import pdf_text
 
@@ -58,8 +59,15 @@ def test_the_figures(client, bearer, admin, district):
     # 12 at 4, 2 at 3, 12 at 2, 3 at 1: 14 of 29 at Proficient or above.
     assert reasoning["distribution"] == {"1": 3, "2": 12, "3": 2, "4": 12}
     assert reasoning["share"] == round(14 / 29, 4)
-    low, high = wilson(14, 29)
+    # Four classrooms (AP 12 of 12, general 0 of 12, honors 0 of 3, Southfield 2 of 2): the
+    # interval is over classrooms, and four classrooms that differ this much say little.
+    clustered = estimate([(12, 12), (0, 12), (0, 3), (2, 2)])
+    assert clustered.interval is not None and clustered.se is not None
+    low, high = clustered.interval
     assert reasoning["interval"] == [round(low, 4), round(high, 4)]
+    assert reasoning["classrooms"] == 4 and reasoning["se"] == round(clustered.se, 4)
+    naive = wilson(14, 29)  # what treating the 29 ratings as independent would claim
+    assert naive is not None and low < naive[0] and high > naive[1]
     rigour = next(c for c in report["criteria"] if c["key"] == "ct-rigorous-task")
     assert rigour["rated"] == 0 and rigour["share"] is None
     assert rigour["not_observed_rate"] == 1.0
@@ -86,7 +94,10 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     )
     shown = next(row for row in rows.values() if not row["suppressed"])
     assert shown["observations"] == 12
-    assert shown["criteria"][KEY]["gap"] in ("above", "below")  # 100% or 0% against the rest
+    # 100% or 0% against the rest, but over one classroom: no interval and nothing to test.
+    assert shown["criteria"][KEY]["classrooms"] == 1
+    assert shown["criteria"][KEY]["interval"] is None and shown["criteria"][KEY]["gap"] is None
+    assert report["groups"]["tests"] == 0
 
     # The hidden groups' figures appear nowhere: not in the page, not in the PDF.
     sign_in(admin)
@@ -96,6 +107,7 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     assert pdf.status_code == 200
     text = pdf_text(pdf.data, tmp_path)
     assert "not shown: too few walkthroughs" in text
+    assert "one classroom: no interval" in page
     groups_table = page.split('id="groups-heading"')[1].split("</table>")[0]
     assert ">3<" not in groups_table  # honors' 3 walkthroughs appear nowhere in the table
 
@@ -303,3 +315,44 @@ def test_a_district_admin_picks_from_every_school(client, sign_in, team, distric
         "Riverside Elementary",
         "Southfield High",
     ]
+
+
+def test_many_visits_to_few_classrooms_are_not_a_gap(client, bearer, admin, team, push_as,
+                                                     create_classroom):  # fmt: skip
+    """Two AP classrooms visited 8 times each (13 of 16 ratings at Proficient or above) and
+    three general ones visited 6 times each (5 of 18): counted as 34 independent ratings the
+    gap is far beyond chance; counted over the 5 classrooms it is not, and is not flagged."""
+    plan = {("AP", 0): [4] * 8, ("AP", 1): [4] * 5 + [2] * 3,
+            ("general", 0): [2] * 6, ("general", 1): [4] * 3 + [2] * 3,
+            ("general", 2): [4] * 2 + [2] * 4}  # fmt: skip
+    for (level_name, i), levels in plan.items():
+        room = create_classroom(f"C-{level_name}-{i}", school=team.school, course_level=level_name)
+        for day, level in enumerate(levels, 1):
+            visit = {"classroom_id": room.id, "observed_at": f"2026-10-{day:02d}T15:00:00+00:00",
+                     "ratings": [{"criterion": KEY, "level": level}]}  # fmt: skip
+            push_as(team.observers[0], visit)
+    naive = two_proportion_p(13, 16, 5, 18)
+    assert naive is not None and naive < 0.01
+    report = summary(client, bearer, admin, "?by=course_level")
+    rows = {row["label"]: row for row in report["groups"]["rows"]}
+    ap, general = rows["AP"]["criteria"][KEY], rows["general"]["criteria"][KEY]
+    assert (ap["rated"], ap["classrooms"], general["rated"], general["classrooms"]) == (
+        16,
+        2,
+        18,
+        3,
+    )
+    assert report["groups"]["tests"] == 2
+    assert ap["gap"] is None and general["gap"] is None
+    # The figures are the estimator's over the classrooms' totals.
+    expected = estimate([(8, 8), (5, 8)])
+    assert expected.interval is not None and ap["share"] == round(13 / 16, 4)
+    assert ap["interval"] == [round(expected.interval[0], 4), round(expected.interval[1], 4)]
+    p = gap_p(expected, estimate([(0, 6), (3, 6), (2, 6)]))
+    assert p is not None and p > 0.05
+    # The month carries its n, classrooms and interval too.
+    (october,) = report["trend"]
+    assert (october["rated"], october["classrooms"]) == (34, 5)
+    overall = estimate([(8, 8), (5, 8), (0, 6), (3, 6), (2, 6)])
+    assert overall.interval is not None
+    assert october["interval"] == [round(overall.interval[0], 4), round(overall.interval[1], 4)]
