@@ -14,6 +14,7 @@ from observe.core.database import pending_buffer, savepoint
 from observe.extensions import db
 from observe.photos import operations as photos
 from observe.reports import rollups
+from observe.roster import profiles
 from observe.sync import devices
 
 
@@ -40,12 +41,13 @@ def test_the_app_connects_every_reaction_the_hook_table_promises() -> None:
     heard_by = {
         hooks.walkthrough_changed: changes,
         hooks.rubric_version_added: changes,
+        hooks.rubric_version_retired: changes,
         hooks.school_changed: changes,
         hooks.access_changed: changes,
         hooks.calibration_changed: changes,
         hooks.walkthrough_counted: rollups,
         hooks.walkthroughs_added: rollups,
-        hooks.classrooms_changed: rollups,
+        hooks.classrooms_changed: profiles,
         hooks.database_restored: rollups,
         hooks.tablet_cleared: devices,
         hooks.walkthrough_deleted: photos,
