@@ -317,7 +317,7 @@ def period_for(year_text: str | None, term_text: str | None, problems: dict[str,
         year = _year_by_text(year_text)
         if year is None:
             known = ", ".join(y.title for y in school_years()) or "none"
-            problems["year"] = f"no school year {year_text!r} (years: {known})"
+            problems["year"] = f"unknown school year {year_text!r} (years: {known})"
             return Period()
     else:
         year = current_year()
@@ -327,9 +327,13 @@ def period_for(year_text: str | None, term_text: str | None, problems: dict[str,
             return Period()
     period = Period(year.start_date, year.end_date, year, chosen=bool(year_text))
     if term_text:
+        # A term by its id, or by its title (as the year's terms are named on the page).
         term = term_within(year, int(term_text)) if _digits(term_text) else None
         if term is None:
-            problems["term"] = f"{term_text!r} is not a term of {year.title}"
+            named = [t for t in terms(year) if t.title.casefold() == term_text.casefold()]
+            term = named[0] if len(named) == 1 else None
+        if term is None:
+            problems["term"] = f"unknown term {term_text!r} of {year.title}"
         else:
             period.start, period.end, period.term, period.chosen = (
                 term.start_date,

@@ -223,7 +223,7 @@ def test_the_summary_opens_on_the_current_year_and_compares_with_last(
     assert fall["scope"]["to"] == "2026-12-18"
     bad = client.get("/api/v1/reports/summary?year=1999", headers=headers)
     assert bad.status_code == 422
-    assert "no school year '1999'" in bad.get_json()["error"]["details"]["year"]
+    assert "unknown school year '1999'" in bad.get_json()["error"]["details"]["year"]
 
 
 def test_a_small_last_year_is_suppressed_in_the_comparison(
