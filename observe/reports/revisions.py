@@ -140,6 +140,10 @@ def annotate(report: dict[str, Any], version: RubricVersion, following: Followin
     for criterion_id, items in found.items():
         for one in items:
             breaks.append({"key": keys[criterion_id], **describe(one, used)})
+    # A break after the report's last day is not in its figures (none of them is on the new
+    # wording): a report of the fall reads the same before and after a revision in January.
+    until = scope.get("to")
+    breaks = [b for b in breaks if until is None or b["from"] <= until]
     breaks.sort(key=lambda b: (b["from"], b["key"]))
     scope["breaks"] = breaks
     by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)

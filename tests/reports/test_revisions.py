@@ -132,6 +132,25 @@ def test_this_version_only_and_the_version_picker(client, bearer, team, revised)
     assert bad["error"]["details"] == {"versions": "must be all or this, not 'some'"}
 
 
+def test_a_report_that_ends_before_the_break_does_not_mention_it(client, bearer, team, revised):
+    """November's figures are all on the old wording: a report of November (or of version 1
+    up to then) reads as it did before version 2 was used, with no break."""
+    v1, _ = revised
+    for version_id in (v1.id, None):
+        args = {"from": "2026-11-01", "to": "2026-11-30"}
+        if version_id:
+            args["rubric_version_id"] = version_id
+        november = summary(client, bearer, team.facilitator, **args)
+        assert november["observations"] == 14 and november["scope"]["breaks"] == []
+        assert not any("wording_changed" in c for c in november["criteria"])
+        assert not any("breaks" in m for m in november["trend"])
+    # Up to the break's first day, it is said.
+    through = summary(
+        client, bearer, team.facilitator, **{"from": "2026-11-01", "to": "2026-12-01"}
+    )
+    assert [b["from"] for b in through["scope"]["breaks"]] == ["2026-12-01"]
+
+
 def test_the_page_and_the_pdf_say_where_the_wording_changed(
     client, sign_in, team, revised, tmp_path
 ):
