@@ -87,12 +87,13 @@ def test_a_goal_that_ended_is_judged_on_its_own_window(client, bearer, team, vis
     decided = (higher["status"], higher["met"], higher["decided_by"]["share"])
     assert decided == ("not met", False, 0.8)
 
-    # Before a deadline: on track or behind (the goal's window is still open).
+    # Before a deadline: only as far as the interval allows — October's 0% comes from one
+    # classroom, which gives no interval, so it is too early to tell (not "behind").
     open_goal = client.post("/api/v1/goals", json=goal_body(
         team, title="Open", starts_on="2026-09-01", deadline="2027-06-11"), headers=headers,
     ).get_json()  # fmt: skip
     assert (open_goal["status"], open_goal["ended"], open_goal["decided_by"]["share"]) == (
-        "behind", False, 0.0
+        "too early to tell", False, 0.0
     )  # fmt: skip
     assert open_goal["days_left"] > 0
 
@@ -150,7 +151,8 @@ def test_closing_a_year_freezes_its_goals(app, client, bearer, team, visit, scho
     visit("2026-05-20", 1, 10)
     frozen = goals.progress(db.session.get(Goal, goal.id))
     assert (frozen["status"], frozen["closed"], frozen["decided_by"]["share"]) == ("met", True, 0.8)
-    assert frozen["months"] == [{"month": "2026-05", "observations": 10, "share": 0.8}]
+    months = [{k: m[k] for k in ("month", "observations", "share")} for m in frozen["months"]]
+    assert months == [{"month": "2026-05", "observations": 10, "share": 0.8}]
     live = goals.figures(db.session.get(Goal, goal.id))
     assert live["decided_by"]["share"] == 0.4  # what it would say if counted again
 
