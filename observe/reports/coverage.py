@@ -22,7 +22,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, func, or_, select
 
-from observe.core import clock
+from observe.core import clock, distributions
 from observe.core.permissions import Principal, allowed, check, visible_school_ids
 from observe.core.validation import flatten_messages, format_path
 from observe.errors import ValidationFailed
@@ -382,43 +382,7 @@ def welch_p(a: Moments, b: Moments) -> float | None:
         return None
     t = (a.mean - b.mean) / math.sqrt(spread_sq)
     df = spread_sq**2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
-    return student_t_p(t, df)
-
-
-def student_t_p(t: float, df: float) -> float:
-    """Two-sided p-value of ``t`` under Student's t with ``df`` (real, > 0) degrees of freedom:
-    the regularized incomplete beta I_x(df/2, 1/2) at x = df / (df + t²)."""
-    return min(1.0, _incomplete_beta(df / 2, 0.5, df / (df + t * t)))
-
-
-def _incomplete_beta(a: float, b: float, x: float) -> float:
-    """I_x(a, b), by its continued fraction (modified Lentz; Numerical Recipes, §6.4)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    )
-    if x > (a + 1) / (a + b + 2):  # the fraction converges fast on this side only
-        return 1.0 - _incomplete_beta(b, a, 1.0 - x)
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    fraction = d
-    for m in range(1, 300):
-        for numerator in (
-            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
-        ):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            fraction *= c * d
-        if abs(c * d - 1.0) < 1e-15:
-            break
-    return front * fraction / a
+    return min(1.0, 2 * distributions.t_sf(abs(t), df))
 
 
 @dataclass
