@@ -84,11 +84,11 @@ def _move_rollups(session: AnySession, fact: hooks.SchoolsMerged) -> None:
         session.execute(delete(RollupClassroom).where(RollupClassroom.school_id == fact.old_id))
         connection = session.connection()
         statement = _upsert(connection.dialect.name, RollupClassroom)
-        values = [
+        moved = [
             (v, m, fact.into_id, p, room, c, lv, n) for v, m, p, room, c, lv, n in per_classroom
         ]
-        executemany_plain(connection, statement, _CLASSROOM_KEY, values)
-    fact.moved["report rollup rows"] = len(rows) + len(per_classroom)
+        executemany_plain(connection, statement, _CLASSROOM_KEY, moved)
+    fact.moved["report rollup rows"] = len(rows)  # per school (the per-classroom ones follow)
 
 
 _CLASSROOM_KEY = (

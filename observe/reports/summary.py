@@ -450,6 +450,17 @@ def _clustered_direct(user: Principal, query: Query, groups: bool) -> dict[str, 
                 _filtered(statement, user, query)
             )
         ]
+    if groups and query.by is not None and not _school_split(query.by):
+        # Grouped by the profile of each visit: summed into the split's groups, as _by_profile
+        # does for the counts.
+        values = _profile_values(query.by)
+        merged: dict[tuple[Any, tuple[int, int], int], list[int]] = {}
+        for key, cluster, criterion, h, n in result["groups"]:
+            for raw in values(key):
+                cell = merged.setdefault((raw, cluster, criterion), [0, 0])
+                cell[0] += h
+                cell[1] += n
+        result["groups"] = [(raw, c, cid, h, n) for (raw, c, cid), (h, n) in merged.items()]
     return result
 
 
