@@ -17,7 +17,13 @@ from observe.observations.models import (
     RejectedVersion,
 )
 from observe.photos.models import Photo
-from observe.reports.models import Goal, RollupProfile, RollupSchool, RollupState
+from observe.reports.models import (
+    Goal,
+    RollupClassroom,
+    RollupProfile,
+    RollupSchool,
+    RollupState,
+)
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -60,6 +66,7 @@ __all__ = [
     "Photo",
     "Rating",
     "RejectedVersion",
+    "RollupClassroom",
     "RollupProfile",
     "RollupSchool",
     "RollupState",

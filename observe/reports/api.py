@@ -32,7 +32,7 @@ def api_coverage() -> Response:
 @bp.get("/goals")
 def api_goals() -> Response:
     """Equity goals the caller may see, each with its progress month by month."""
-    return jsonify(goals=[goals.progress(g) for g in goals.visible_goals(current_user)])
+    return jsonify(goals=goals.progress_all(goals.visible_goals(current_user)))
 
 
 @bp.post("/goals")

@@ -163,8 +163,13 @@ def goal(progress: dict[str, Any]) -> Markup | None:
             for m in months
         )
         + (
-            f". {hidden} month{'s' * (hidden != 1)} not shown: fewer than "
-            f"{progress['min_group']} walkthroughs."
+            f". {hidden} month{'s' * (hidden != 1)} not shown: "
+            + "; ".join(
+                sorted(
+                    {m.get("reason", "hidden") for m in progress["months"] if m["share"] is None}
+                )
+            )
+            + "."
             if hidden
             else "."
         )

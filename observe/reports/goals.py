@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import or_, select
 
 from observe.accounts.models import User
@@ -23,6 +22,7 @@ from observe.extensions import db
 from observe.reports import access, summary
 from observe.reports.models import Goal
 from observe.reports.schemas import GoalSchema
+from observe.reports.suppression import Rules, Series, consistent, hide
 from observe.roster.models import School
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
 
@@ -127,25 +127,91 @@ def _target_label(goal: Goal) -> str:
     return f"the {goal.target_key} dimension"
 
 
-def progress(goal: Goal) -> dict[str, Any]:
-    """The goal with its share month by month since it started, and the latest."""
-    min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
-    members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
+def _counted(goal: Goal) -> dict[str, Any]:
     query = summary.Query(
         rubric_version_id=goal.rubric_version_id,
         start=goal.starts_on.replace(day=1),
         school_codes=[goal.school.code] if goal.school else [],
         at_least=goal.at_least,
     )
-    counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
+    return summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
+
+
+def _series(goal: Goal, counts: dict[str, Any]) -> Series:
+    return Series(
+        schools=frozenset({goal.school_id}) if goal.school_id is not None else None,
+        version_id=goal.rubric_version_id,
+        months=dict(counts["months"]),
+        classrooms=dict(counts["month_classrooms"]),
+        hidden={},
+    )
+
+
+def progress_all(listed: list[Goal]) -> list[dict[str, Any]]:
+    """Goals shown together, their months hidden by one decision (suppression.consistent): a
+    district goal's month minus its schools' goals' must not single out a small school."""
+    counts = [_counted(goal) for goal in listed]
+    series = [_series(goal, c) for goal, c in zip(listed, counts, strict=True)]
+    if series:
+        per_school = summary.school_months({g.rubric_version_id for g in listed})
+        consistent(series, per_school, Rules.from_config())
+    return [
+        progress(goal, c, one.hidden) for goal, c, one in zip(listed, counts, series, strict=True)
+    ]
+
+
+def summary_with_goals(user: User, query: summary.Query, listed: list[Goal]) -> dict[str, Any]:
+    """The summary report with these goals' progress, their months and the trend's hidden by
+    one decision."""
+    counts = [_counted(goal) for goal in listed]
+    series = [_series(goal, c) for goal, c in zip(listed, counts, strict=True)]
+    report = summary.build(user, query, series)
+    rules = Rules.from_config()
+    if report["suppressed"] and series:  # no trend: the goals are decided among themselves
+        per_school = summary.school_months({g.rubric_version_id for g in listed})
+        consistent(series, per_school, rules)
+    elif query.by and summary.school_split(query.by):
+        # Split by a school attribute, a school's group is the sum of its months in the
+        # period: a school goal's months in the period are parts of a shown total too.
+        period = {row["month"] for row in report["trend"]}
+        for one in series:
+            if one.schools is not None and len(one.schools) == 1:
+                inside = {m: n for m, n in one.months.items() if m in period}
+                one.hidden.update(
+                    hide(inside, one.classrooms, rules, overlapping=True,
+                         already={m: w for m, w in one.hidden.items() if m in inside},
+                         spare=max(inside, default=None))
+                )  # fmt: skip
+        consistent(series, summary.school_months({query.rubric_version_id}), rules)
+    report["goals"] = [
+        progress(goal, c, one.hidden) for goal, c, one in zip(listed, counts, series, strict=True)
+    ]
+    return report
+
+
+def progress(
+    goal: Goal, counts: dict[str, Any] | None = None, hidden: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The goal with its share month by month since it started, and the latest: the newest
+    month that can be shown. ``hidden``: the months hidden, with why (progress_all decides
+    them for goals shown together); else those too small on their own."""
+    rules = Rules.from_config()
+    min_group = rules.min_group
+    members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
+    if counts is None:
+        counts = _counted(goal)
+    if hidden is None:
+        one = _series(goal, counts)
+        consistent([one], {}, rules)
+        hidden = one.hidden
     months = []
-    hidden, _ = summary.protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
         hits, rated = sum(int(h or 0) for h, _ in cells), sum(int(r or 0) for _, r in cells)
         if month in hidden or not rated:
-            months.append({"month": month, "observations": None, "share": None})
+            months.append({"month": month, "observations": None, "share": None,
+                           "reason": hidden.get(month, "no ratings of it")})  # fmt: skip
             continue
         months.append({"month": month, "observations": n, "share": round(hits / rated, 4)})
     shown = [m for m in months if m["share"] is not None]
@@ -167,4 +233,5 @@ def progress(goal: Goal) -> dict[str, Any]:
         "latest": latest,
         "met": bool(latest and latest["share"] >= goal.target_share),
         "min_group": min_group,
+        "min_classrooms": rules.min_classrooms,
     }

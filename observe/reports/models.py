@@ -5,8 +5,10 @@ Two tables of rating counts per rubric version, month (UTC, "YYYY-MM"), look-for
 (``NOT_OBSERVED`` for "not observed"), and one more key: the school (``rollup_school``), or the
 classroom's *profile* (``rollup_profile``) — its grade, subject, course level, programs and
 district attributes, shared by every classroom alike in all of them. A row with look-for
-``VISITS`` counts walkthroughs. Only walkthroughs that count in reports are in them (submitted,
-not deleted, not calibration practice). ``rollup_state`` says whether they have been built.
+``VISITS`` counts walkthroughs. A third, ``rollup_classroom``, counts walkthroughs per
+classroom, so that reports know how many distinct classrooms a group or month rests on.
+Only walkthroughs that count in reports are in them (submitted, not deleted, not calibration
+practice). ``rollup_state`` says whether they have been built.
 
 Equity goals (``goal``) live here too: reports show progress toward them.
 """
@@ -50,6 +52,22 @@ class RollupProfile(Model):
     profile: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" for whole school
     criterion_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RollupClassroom(Model):
+    """Walkthroughs per rubric version, month and classroom (``classroom`` is the classroom's
+    id, or minus the school's id for whole-school visits: the school is then the unit), with the
+    classroom's school and profile: reports count the distinct classrooms behind a group or a
+    month from it, and show none that rests on too few (``OBSERVE_MIN_CLASSROOMS``)."""
+
+    __tablename__ = "rollup_classroom"
+
+    rubric_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    classroom: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    school_id: Mapped[int] = mapped_column()
+    profile: Mapped[str] = mapped_column(String(32))  # "" for whole school
     count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

@@ -25,14 +25,22 @@ from observe.core import clock, hooks
 from observe.core.database import AnySession, executemany_plain, pending_buffer
 from observe.core.models import utcnow
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool, RollupState
+from observe.reports.models import (
+    NOT_OBSERVED,
+    VISITS,
+    RollupClassroom,
+    RollupProfile,
+    RollupSchool,
+    RollupState,
+)
 from observe.roster.models import Classroom
 
 _PENDING = pending_buffer("observe.rollup_deltas")
 # Pending deltas are kept per walkthrough kind — rubric version, month, school, classroom
-# profile — as a count per (look-for, level): a batch of alike walkthroughs adds to one
-# counter, and each table's rows are summed from the counters only at commit.
-Group = tuple[int, str, int, str]
+# profile, classroom (minus the school's id for a whole-school visit) — as a count per
+# (look-for, level): a batch of alike walkthroughs adds to one counter, and each table's rows
+# are summed from the counters only at commit.
+Group = tuple[int, str, int, str, int]
 TABLES = {"school": RollupSchool, "profile": RollupProfile}
 
 
@@ -85,12 +93,14 @@ def add(
     profile_key: str,
     ratings: Iterable[tuple[int, int | None, bool]],
     sign: int = 1,
+    classroom_id: int | None = None,
 ) -> None:
     """Note one walkthrough's contribution (``sign`` -1 to take it back)."""
     if not kept(session):
         return
     deltas: dict[Group, Counter] = session.info.setdefault(_PENDING, {})
-    group = (version_id, clock.month_of(observed_at), school_id, profile_key)
+    group = (version_id, clock.month_of(observed_at), school_id, profile_key,
+             unit(classroom_id, school_id))  # fmt: skip
     counter = deltas.get(group)
     if counter is None:
         counter = deltas[group] = Counter()
@@ -104,6 +114,12 @@ def add(
         counter.update(cells)
     else:
         counter.subtract(cells)
+
+
+def unit(classroom_id: int | None, school_id: int) -> int:
+    """What ``rollup_classroom`` counts a walkthrough under: its classroom, or for a
+    whole-school visit its school (as minus the school's id)."""
+    return classroom_id if classroom_id is not None else -school_id
 
 
 # PostgreSQL advisory lock: writers hold it shared for their transaction once they have asked
@@ -143,23 +159,31 @@ def _write_pending(session: Session) -> None:
     # Per table, summed over the groups that share its key (a school's classroom profiles; a
     # profile's schools), in key order: two requests touching the same rows lock them alike.
     sums: dict[str, defaultdict[tuple, int]] = {key: defaultdict(int) for key in TABLES}
-    for (version_id, month, school_id, profile_key), cells in deltas.items():
+    visits: defaultdict[tuple, int] = defaultdict(int)
+    for (version_id, month, school_id, profile_key, classroom), cells in deltas.items():
         for (criterion_id, level), delta in cells.items():
             if delta:
                 sums["school"][(version_id, month, school_id, criterion_id, level)] += delta
                 sums["profile"][(version_id, month, profile_key, criterion_id, level)] += delta
+        if cells[(VISITS, 0)]:
+            visits[(version_id, month, classroom, school_id, profile_key)] += cells[(VISITS, 0)]
     connection = session.connection()
     for key, model in TABLES.items():
         rows = [(*cells, n) for cells, n in sorted(sums[key].items()) if n]
         columns = ("rubric_version_id", "month", _WHERE[key], "criterion_id", "level", "count")
         executemany_plain(connection, _upsert(connection.dialect.name, model), columns, rows)
+    rows = [(*cells, n) for cells, n in sorted(visits.items()) if n]
+    columns = ("rubric_version_id", "month", "classroom", "school_id", "profile", "count")
+    executemany_plain(connection, _upsert(connection.dialect.name, RollupClassroom), columns, rows)
 
 
 _WHERE = {"school": "school_id", "profile": "profile"}
 
 
 @cache
-def _upsert(dialect: str, model: type[RollupSchool] | type[RollupProfile]) -> Insert:
+def _upsert(
+    dialect: str, model: type[RollupSchool] | type[RollupProfile] | type[RollupClassroom]
+) -> Insert:
     """Add to a rollup row's count, or create the row. One statement object per database kind
     and table, so its SQL is compiled once."""
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
@@ -183,6 +207,7 @@ def rebuild(session: AnySession) -> None:
     session.flush()
     session.execute(delete(RollupSchool))
     session.execute(delete(RollupProfile))
+    session.execute(delete(RollupClassroom))
     month = clock.month_sql(Observation.observed_at, session.get_bind().dialect.name)
     counted = [
         Observation.state == ObservationState.SUBMITTED,
@@ -229,6 +254,25 @@ def rebuild(session: AnySession) -> None:
             visits = visits.outerjoin(Classroom, Classroom.id == Observation.classroom_id)
         session.execute(insert(model).from_select(names, ratings))
         session.execute(insert(model).from_select(names, visits))
+    unit_sql = func.coalesce(Observation.classroom_id, -Observation.school_id)
+    per_classroom = (
+        select(
+            Observation.rubric_version_id,
+            month,
+            unit_sql,
+            Observation.school_id,
+            where_profile,
+            func.count(),
+        )
+        .select_from(Observation)
+        .outerjoin(Classroom, Classroom.id == Observation.classroom_id)
+        .where(*counted)
+        .group_by(
+            Observation.rubric_version_id, month, unit_sql, Observation.school_id, where_profile
+        )
+    )
+    names = ["rubric_version_id", "month", "classroom", "school_id", "profile", "count"]
+    session.execute(insert(RollupClassroom).from_select(names, per_classroom))
     state = session.get(RollupState, 1) or RollupState(id=1)
     state.built_at, state.timezone = utcnow(), clock.rules()
     session.add(state)
@@ -296,6 +340,7 @@ def _note(
         profile_key=profile(classroom),
         ratings=ratings,
         sign=sign,
+        classroom_id=classroom_id,
     )
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
@@ -28,9 +27,16 @@ from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import access, rollups
-from observe.reports.models import NOT_OBSERVED, VISITS, RollupProfile, RollupSchool
+from observe.reports import access, rollups, suppression
+from observe.reports.models import (
+    NOT_OBSERVED,
+    VISITS,
+    RollupClassroom,
+    RollupProfile,
+    RollupSchool,
+)
 from observe.reports.scope import check_schools, read_dates, within
+from observe.reports.suppression import Rules, Series, consistent, hide, hide_cells, note
 from observe.roster.models import (
     Classroom,
     ClassroomAttribute,
@@ -260,8 +266,22 @@ def _counts(user: Principal, query: Query) -> dict[str, Any]:
     trend = db.session.execute(_filtered(statement, user, query)).all()
     statement = base.add_columns(month, func.count(Observation.id)).group_by(month)
     months = dict(db.session.execute(_filtered(statement, user, query)).all())
+    # Distinct classrooms (a whole-school visit counts its school) per group and month.
+    unit = func.count(
+        func.distinct(func.coalesce(Observation.classroom_id, -Observation.school_id))
+    )
+    statement, group = _grouped(base, query.by)
+    statement = statement.add_columns(group, unit).group_by(group)
+    classrooms: dict[str, int] = defaultdict(int)
+    for raw, count in db.session.execute(_filtered(statement, user, query)):
+        classrooms[_group_key(query.by, raw)] += count
+    statement = base.add_columns(month, unit).group_by(month)
+    month_classrooms = dict(db.session.execute(_filtered(statement, user, query)).all())
+    all_classrooms = db.session.scalar(_filtered(select(unit), user, query))
     return {"ratings": ratings, "walkthroughs": walkthroughs, "total": total or 0,
-            "trend": trend, "months": months}  # fmt: skip
+            "trend": trend, "months": months, "classrooms": dict(classrooms),
+            "month_classrooms": month_classrooms,
+            "all_classrooms": all_classrooms or 0}  # fmt: skip
 
 
 def counted(user: Principal, query: Query) -> dict[str, Any]:
@@ -281,7 +301,8 @@ def _month_range(query: Query) -> tuple[str | None, str | None] | None:
     )
 
 
-def _school_split(by: str | None) -> bool:
+def school_split(by: str | None) -> bool:
+    """Whether a split's groups are sets of schools (or no split)."""
     return by in (None, "school", "school_level", "region", "title_i") or (
         by is not None and by.startswith("school:")
     )
@@ -302,7 +323,7 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     months = _month_range(query)
     visible = visible_school_ids(user)
     district = visible is None and not query.school_codes
-    if months is None or query.observer_ids or (not _school_split(query.by) and not district):
+    if months is None or query.observer_ids or (not school_split(query.by) and not district):
         return None  # the rollups keep no observer: a team's walkthroughs are counted directly
     _ensure_rollups()
     first, last = months
@@ -313,18 +334,18 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
             statement = statement.where(model.month >= first)
         if last:
             statement = statement.where(model.month <= last)
-        if model is RollupSchool:
+        if model is not RollupProfile:
             if visible is not None:
-                statement = statement.where(RollupSchool.school_id.in_(visible))
+                statement = statement.where(model.school_id.in_(visible))
             if query.school_codes:
                 chosen = select(School.id).where(School.code.in_(query.school_codes))
-                statement = statement.where(RollupSchool.school_id.in_(chosen))
+                statement = statement.where(model.school_id.in_(chosen))
         return statement
 
     model: type[RollupSchool] | type[RollupProfile]
     where: InstrumentedAttribute[int] | InstrumentedAttribute[str]
     values: Callable[[int], tuple[Any, ...]] | Callable[[str], tuple[Any, ...]]
-    if query.by is None or _school_split(query.by):
+    if query.by is None or school_split(query.by):
         model, where = RollupSchool, RollupSchool.school_id
         values = _school_values(query.by)
     else:
@@ -369,12 +390,41 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
             cell = trend[(month, criterion_id)]
             cell[0] += int(count) if level >= query.at_least else 0
             cell[1] += int(count)
+    # Distinct classrooms: a classroom is in one school and has one profile, so a group's
+    # are the sum of its schools' (or profiles') distinct classrooms.
+    unit_key = RollupClassroom.school_id if model is RollupSchool else RollupClassroom.profile
+    distinct = func.count(func.distinct(RollupClassroom.classroom))
+    classrooms: dict[str, int] = defaultdict(int)
+    for key, count in db.session.execute(
+        scoped(
+            select(unit_key, distinct).where(RollupClassroom.count > 0).group_by(unit_key),
+            RollupClassroom,
+        )
+    ):
+        for raw in values(key):
+            classrooms[_group_key(query.by, raw)] += int(count)
+    month_classrooms = dict(
+        db.session.execute(
+            scoped(
+                select(RollupClassroom.month, distinct)
+                .where(RollupClassroom.count > 0)
+                .group_by(RollupClassroom.month),
+                RollupClassroom,
+            )
+        ).all()
+    )
+    all_classrooms = db.session.scalar(
+        scoped(select(distinct).where(RollupClassroom.count > 0), RollupClassroom)
+    )
     return {
         "ratings": [(*key, count) for key, count in ratings.items() if count],
         "walkthroughs": [(raw, count) for raw, count in walkthroughs.items() if count],
         "total": sum(month_visits.values()),
         "trend": [(m, c, hits, rated) for (m, c), (hits, rated) in trend.items()],
         "months": {m: n for m, n in month_visits.items() if n},
+        "classrooms": {k: n for k, n in classrooms.items() if n},
+        "month_classrooms": {m: int(n) for m, n in month_classrooms.items() if n},
+        "all_classrooms": int(all_classrooms or 0),
     }
 
 
@@ -530,8 +580,11 @@ def _label(by: str | None, value: Any) -> str:
     return str(value)
 
 
-def build(user: Principal, query: Query) -> dict[str, Any]:
-    min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
+def build(user: Principal, query: Query, goal_series: list[Series] | None = None) -> dict[str, Any]:
+    """The report. ``goal_series``: the month figures of the goals shown with it, whose
+    months are hidden alike (``suppression.consistent``: one decision per response)."""
+    rules = Rules.from_config()
+    min_group = rules.min_group
     # parse_query has checked that the version exists and chosen the level to count from.
     version = db.session.get_one(RubricVersion, query.rubric_version_id)
     assert query.at_least is not None
@@ -546,7 +599,8 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
     labels = {level["value"]: level["label"] for c in criteria for level in c.levels}
     counts = counted(user, query)
     total = counts["total"]
-    hidden = total < min_group
+    why_hidden = rules.reason(total, counts["all_classrooms"])
+    hidden = why_hidden is not None
     at_least = query.at_least
 
     # Per group and look-for.
@@ -599,39 +653,134 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
             "at_least": at_least,
             "at_least_label": labels.get(at_least, str(at_least)),
             "min_group": min_group,
+            "min_classrooms": rules.min_classrooms,
+            "min_cell": rules.min_cell,
+            "printed_note": suppression.PRINTED_NOTE,
         },
         "levels": [{"value": v, "label": labels.get(v, str(v))} for v in values],
         "observations": None if hidden else total,
         "suppressed": hidden,
     }
     if hidden:
+        report["reason"] = why_hidden
         report["note"] = (
             f"Fewer than {min_group} walkthroughs match: nothing is shown, so that no "
             "classroom can be singled out."
+            if total < min_group
+            else f"The walkthroughs that match are in fewer than {rules.min_classrooms} "
+            "classrooms: nothing is shown, so that no teacher can be singled out."
         )
         return report
+    # Look-fors rated too seldom show only their n; a pooled figure hiding fewer ratings of
+    # them than a cell must hold would give them away, so it shows only its n too.
+    few = hide_cells({c.id: overall[c.id].rated for c in criteria}, rules)
     report["dimensions"] = [
-        {"name": d, "criteria": len(by_dimension[d]), **pooled(overall, by_dimension[d], total)}
+        {
+            "name": d,
+            "criteria": len(by_dimension[d]),
+            **_pool_cell(
+                pooled(overall, by_dimension[d], total), by_dimension[d], few, overall, rules
+            ),
+        }
         for d in dimensions
         if by_dimension[d]
     ]
-    report["competencies"] = competencies
+    report["competencies"] = [
+        _pool_cell(
+            figures,
+            [c for c in criteria if c.competency.name == figures["name"]],
+            few,
+            overall,
+            rules,
+        )
+        for figures in competencies
+    ]
     report["criteria"] = [
         {
             "key": c.key,
             "text": c.text,
             "competency": c.competency.name,
             "dimensions": c.dimension_names,
-            **overall[c.id].figures(at_least, values),
+            **_cell(overall[c.id].figures(at_least, values), few.get(c.id)),
         }
         for c in criteria
     ]
-    report["trend"] = _trend(counts, criteria, by_dimension, at_least, min_group)
+    report["trend"] = _trend(counts, criteria, by_dimension, _hidden_months(
+        user, query, counts, goal_series or [], rules))  # fmt: skip
     if query.by:
         report["groups"] = _groups(
-            query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group
-        )
+            query, tallies, group_n, names, overall, criteria, by_dimension, values, rules,
+            counts["classrooms"],
+        )  # fmt: skip
     return report
+
+
+def _cell(figures: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    """A cell's figures, or only its n when it is hidden (and why)."""
+    if reason is None:
+        return {**figures, "suppressed": None}
+    return {**figures, "distribution": None, "share": None, "interval": None,
+            "not_observed_rate": None, "suppressed": reason}  # fmt: skip
+
+
+def _pool_cell(
+    figures: dict[str, Any],
+    members: list[Criterion],
+    few: dict[int, str],
+    source: dict[int, Tally],
+    rules: Rules,
+) -> dict[str, Any]:
+    held = sum(source.get(c.id, Tally()).rated for c in members if c.id in few)
+    return _cell(figures, suppression.COVER if 0 < held < rules.min_cell else None)
+
+
+def school_months(version_ids: Iterable[int]) -> dict[tuple[int, str, int], tuple[int, int]]:
+    """Walkthroughs and distinct classrooms per (rubric version, month, school), from the
+    rollups: what nested scopes' month figures are made of."""
+    _ensure_rollups()
+    rows = db.session.execute(
+        select(
+            RollupClassroom.rubric_version_id,
+            RollupClassroom.month,
+            RollupClassroom.school_id,
+            func.sum(RollupClassroom.count),
+            func.count(RollupClassroom.classroom),
+        )
+        .where(RollupClassroom.rubric_version_id.in_(list(version_ids)), RollupClassroom.count > 0)
+        .group_by(
+            RollupClassroom.rubric_version_id, RollupClassroom.month, RollupClassroom.school_id
+        )
+    ).all()
+    return {(v, m, s): (int(n), int(u)) for v, m, s, n, u in rows}
+
+
+def _hidden_months(
+    user: Principal,
+    query: Query,
+    counts: dict[str, Any],
+    goal_series: list[Series],
+    rules: Rules,
+) -> dict[str, str]:
+    """The trend's hidden months, decided with the goals' shown beside it."""
+    visible = visible_school_ids(user)
+    schools: frozenset[int] | None = None
+    if query.school_codes:
+        chosen = db.session.scalars(select(School.id).where(School.code.in_(query.school_codes)))
+        schools = frozenset(chosen)
+    if visible is not None:
+        schools = frozenset(visible) if schools is None else schools & frozenset(visible)
+    trend = Series(
+        schools=schools,
+        version_id=query.rubric_version_id,
+        months=dict(counts["months"]),
+        classrooms=dict(counts["month_classrooms"]),
+        hidden={},
+        total_shown=True,
+        comparable=_month_range(query) is not None and not query.observer_ids,
+    )
+    per_school = school_months({query.rubric_version_id}) if goal_series else {}
+    consistent([trend, *goal_series], per_school, rules)
+    return trend.hidden
 
 
 def _group_key(by: str | None, raw: Any) -> str:
@@ -678,18 +827,17 @@ def _trend(
     counts: dict[str, Any],
     criteria: list[Criterion],
     by_dimension: dict[str, list[Criterion]],
-    at_least: int,
-    min_group: int,
+    hidden: dict[str, str],
 ) -> list[dict[str, Any]]:
     per_month: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for month, criterion_id, hits, rated in counts["trend"]:
         per_month[month][criterion_id] = (int(hits or 0), int(rated or 0))
     rows = []
-    hidden, _ = protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         if month in hidden:
-            rows.append({"month": month, "observations": None, "suppressed": True})
+            rows.append({"month": month, "observations": None, "suppressed": True,
+                         "reason": hidden[month]})  # fmt: skip
             continue
         cells = per_month.get(month, {})
         hits = sum(h for h, _ in cells.values())
@@ -714,9 +862,11 @@ def _groups(
     criteria: list[Criterion],
     by_dimension: dict[str, list[Criterion]],
     values: list[int],
-    min_group: int,
+    rules: Rules,
+    classrooms: dict[str, int],
 ) -> dict[str, Any]:
     at_least = query.at_least
+    min_group = rules.min_group
     assert at_least is not None  # build's query comes from parse_query, which sets it
 
     def order(key: str) -> tuple[Any, ...]:
@@ -724,18 +874,26 @@ def _groups(
         return (key in ("\0none", WHOLE), band, names[key].lower())
 
     keys = sorted(group_n, key=order)
-    small = [k for k in keys if group_n[k] < min_group]
-    hidden, secondary = protected(dict(group_n), min_group)
+    hidden = hide(group_n, classrooms, rules)
     if query.by == "program" and hidden:
         # A walkthrough may be in several programs: the shown groups overlap, and what lies
         # outside them all could be worked out. When any group is too small, none is shown.
-        hidden, secondary = set(keys), True
+        hidden = {k: hidden.get(k, suppression.COVER) for k in keys}
+    # Per look-for, the cells of shown groups on too few ratings show only their n, with cover
+    # so that the overall figure minus the shown cells gives none of them away.
+    shown_keys = [k for k in keys if k not in hidden]
+    few: dict[int, dict[str, str]] = {}
+    for c in criteria:
+        rated = {k: tallies[k].get(c.id, Tally()).rated for k in shown_keys}
+        rest = overall.get(c.id, Tally()).rated - sum(rated.values())
+        few[c.id] = hide_cells(rated, rules, hidden_parts=[rest] if query.by != "program" else [])
 
     rows: list[dict[str, Any]] = []
     tests: list[tuple[int, str, float, str]] = []
     for key in keys:
         if key in hidden:
-            rows.append({"key": key, "label": names[key], "suppressed": True})
+            rows.append({"key": key, "label": names[key], "suppressed": True,
+                         "reason": hidden[key]})  # fmt: skip
             continue
         n = group_n[key]
         row: dict[str, Any] = {"key": key, "label": names[key], "suppressed": False,
@@ -749,7 +907,13 @@ def _groups(
             rest_hits = rest.at_least(at_least) - mine.at_least(at_least)
             p = two_proportion_p(mine.at_least(at_least), mine.rated, rest_hits, rest_rated)
             figures["gap"] = None
-            if p is not None and mine.rated >= min_group and rest_rated >= min_group:
+            figures = _cell(figures, few[c.id].get(key))
+            if (
+                p is not None
+                and figures["suppressed"] is None
+                and mine.rated >= min_group
+                and rest_rated >= min_group
+            ):
                 direction = "above" if figures["share"] > rest_hits / rest_rated else "below"
                 tests.append((len(rows), c.key, p, direction))
             row["criteria"][c.key] = figures
@@ -760,12 +924,26 @@ def _groups(
                     one = tallies[key].get(c.id, Tally())
                     tally.merge(one)
                     most = max(most, one.rated)
-                row["dimensions"][dimension] = tally.figures(at_least, values, min(n, most))
+                held = sum(
+                    tallies[key].get(c.id, Tally()).rated for c in members if key in few[c.id]
+                )
+                row["dimensions"][dimension] = _cell(
+                    tally.figures(at_least, values, min(n, most)),
+                    suppression.COVER if 0 < held < rules.min_cell else None,
+                )
         rows.append(row)
     flags = benjamini_hochberg([t[2] for t in tests]) if tests else []
     for (index, criterion_key, _, direction), flagged in zip(tests, flags, strict=True):
         if flagged:
             rows[index]["criteria"][criterion_key]["gap"] = direction
-    note = hidden_note(len(small), min_group, "walkthroughs", bool(secondary)) if hidden else None
-    return {"by": query.by, "label": by_label(query.by), "rows": rows, "note": note,
-            "tests": len(tests)}  # fmt: skip
+    label = "group"
+    notes = [note(hidden, label)]
+    cells = sum(len(r) for r in few.values())
+    if cells:
+        notes.append(
+            f"{cells} look-for cell{'s' if cells != 1 else ''} show only their number of "
+            f"ratings: fewer than {rules.min_cell}, or hidden so that a smaller one cannot be "
+            "worked out."
+        )
+    return {"by": query.by, "label": by_label(query.by), "rows": rows,
+            "note": " ".join(n for n in notes if n) or None, "tests": len(tests)}  # fmt: skip

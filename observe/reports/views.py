@@ -131,16 +131,17 @@ def _chosen(args: Any, name: str) -> list[str]:
 
 def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     query = summary.parse_query(current_user, request.args)
-    report = summary.build(current_user, query)
-    # The goals set for this rubric in this scope, with their progress.
-    report["goals"] = [
-        goals.progress(goal)
+    # The goals set for this rubric in this scope, with their progress: their months and the
+    # trend's are hidden by one decision (observe/reports/suppression.py).
+    listed = [
+        goal
         for goal in goals.visible_goals(current_user)
         if goal.rubric_version_id == query.rubric_version_id
         and (
             goal.school is None or not query.school_codes or goal.school.code in query.school_codes
         )
     ]
+    report = goals.summary_with_goals(current_user, query, listed)
     return query, report
 
 
@@ -270,7 +271,7 @@ def _goals_page(
 ) -> tuple[str, int]:
     versions = db.session.scalars(select(RubricVersion).order_by(RubricVersion.id)).all()
     visible_goals = goals.visible_goals(current_user)
-    listed = [goals.progress(goal) for goal in visible_goals]
+    listed = goals.progress_all(visible_goals)
     removable = {g.id for g in visible_goals if allowed(current_user, access.REMOVE_GOAL, g)}
     return render_template(
         "reports/goals.html",

@@ -29,6 +29,7 @@ _VOLATILE = {
     "sign_in_failure": None,
     "classroom": {"profile", "updated_at"},
     "rollup_profile": None,
+    "rollup_classroom": None,
     "rollup_school": None,
     "rollup_state": None,
     # Append-only: what requests record about themselves (tests/audit checks it). Neither
