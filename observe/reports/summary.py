@@ -885,8 +885,10 @@ def _groups(
     few: dict[int, dict[str, str]] = {}
     for c in criteria:
         rated = {k: tallies[k].get(c.id, Tally()).rated for k in shown_keys}
-        rest = overall.get(c.id, Tally()).rated - sum(rated.values())
-        few[c.id] = hide_cells(rated, rules, hidden_parts=[rest] if query.by != "program" else [])
+        remainder = overall.get(c.id, Tally()).rated - sum(rated.values())
+        few[c.id] = hide_cells(
+            rated, rules, hidden_parts=[remainder] if query.by != "program" else []
+        )
 
     rows: list[dict[str, Any]] = []
     tests: list[tuple[int, str, float, str]] = []

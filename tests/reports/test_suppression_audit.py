@@ -308,3 +308,34 @@ def test_the_audit_finds_what_the_old_rule_gave_away():
     }  # fmt: skip
     problems = audit(report, {"RHS": 1, "SHS": 2}, 10)
     assert any(p.startswith("trend 2026-08 narrowed to [8, 8]") for p in problems), problems
+
+
+def test_recovery_1_on_the_demo_is_closed(app, client, bearer, tmp_path, monkeypatch):
+    """Issue 14's recovery 1, exactly: the demo, school=RHS, to=2026-10-31. The trend used to
+    hide August and, as cover, October, while the RHS goal beside it showed October."""
+    from observe.accounts.models import User
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CLASSROOMS", 3)
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CELL_RATINGS", 10)
+    result = app.test_cli_runner().invoke(
+        args=["demo"], env={"OBSERVE_DEMO_PASSWORD": "demo-password-1"}
+    )
+    assert result.exit_code == 0, result.output
+    admin = db.session.scalar(select(User).where(User.email == "admin@riverbend.example"))
+    codes = {s.code: s.id for s in db.session.scalars(select(School))}
+    report = summary(client, bearer, admin, "school=RHS&to=2026-10-31")
+    assert audit(report, codes, 10) == []
+    hidden = {m["month"]: m["reason"] for m in report["trend"] if m["suppressed"]}
+    goal = next(g for g in report["goals"] if g["school"] and g["school"]["code"] == "RHS")
+    for month in goal["months"]:
+        if month["month"] in hidden:  # hidden in the trend: hidden in the goal, for the same reason
+            assert month["observations"] is None and month["reason"] == hidden[month["month"]]
+    shown = [m for m in goal["months"] if m["share"] is not None]
+    assert goal["latest"] == (shown[-1] if shown else None)
+    for month, reason in hidden.items():
+        assert reason != "too few walkthroughs" or all(
+            m["observations"] is None for m in goal["months"] if m["month"] == month
+        )
+    for query in ("school=RHS", "school=RHS&by=course_level", "by=school&to=2026-10-31", ""):
+        assert audit(summary(client, bearer, admin, query), codes, 10) == [], query

@@ -50,10 +50,10 @@ def test_two_reports_differ_only_by_what_the_reader_may_read(
     bearer,
     admin,
     team,
-    small_district,
+    small_district,  # noqa: F811
     create_user,
     who,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     monkeypatch.setitem(app.config, "OBSERVE_MIN_GROUP_SIZE", 3)
     monkeypatch.setitem(app.config, "OBSERVE_MIN_CLASSROOMS", 1)
