@@ -166,7 +166,11 @@ def goal(progress: dict[str, Any]) -> Markup | None:
             f". {hidden} month{'s' * (hidden != 1)} not shown: "
             + "; ".join(
                 sorted(
-                    {m.get("reason", "hidden") for m in progress["months"] if m["share"] is None}
+                    {
+                        m.get("reason", f"fewer than {progress['min_group']} walkthroughs")
+                        for m in progress["months"]
+                        if m["share"] is None
+                    }
                 )
             )
             + "."

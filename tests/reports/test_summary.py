@@ -96,9 +96,7 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     }
     hidden = [label for label, row in rows.items() if row["suppressed"]]
     assert len(hidden) == 2
-    assert (
-        "nor are others, so that the hidden ones cannot be worked out" in report["groups"]["note"]
-    )
+    assert "1 hidden so that a smaller figure cannot be worked out" in report["groups"]["note"]
     shown = next(row for row in rows.values() if not row["suppressed"])
     assert shown["observations"] == 12
     assert shown["criteria"][KEY]["gap"] in ("above", "below")  # 100% or 0% against the rest
