@@ -155,6 +155,7 @@ def goal(progress: dict[str, Any]) -> Markup | None:
     axes.set_title(textwrap.fill(f"Share at {at_least} or above, month by month", 70), loc="left",
                    fontsize=10)  # fmt: skip
     hidden = len(progress["months"]) - len(months)
+    fallback = f"fewer than {progress['min_group']} walkthroughs"
     description = (
         f"Target {charts.percent(target)} at {at_least} or above. "
         + "; ".join(
@@ -167,7 +168,11 @@ def goal(progress: dict[str, Any]) -> Markup | None:
             + "; ".join(
                 sorted(
                     {
-                        m.get("reason", f"fewer than {progress['min_group']} walkthroughs")
+                        {
+                            m.get("reason", fallback)
+                            for m in progress["months"]
+                            if m["share"] is None
+                        }
                         for m in progress["months"]
                         if m["share"] is None
                     }

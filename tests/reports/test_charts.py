@@ -56,8 +56,7 @@ def test_the_goals_page_draws_each_goal_without_its_hidden_months(
     sign_in(team.facilitator)
     page = client.get("/reports/goals").get_data(as_text=True)
     svg = svgs(page)[f"chart-goal-{goal_id}"]
-    # The API's figures: October shown; September (3 visits) and November (hidden so that
-    # September cannot be worked out) are not.
+    # The API's figures: October and November shown; September (3 visits) is not.
     assert text_of(svg, "desc") == (
         "Target 70% at Proficient or above. 2026-10: 75% of ratings, 12 walkthroughs, met; "
         "2026-11: 0% of ratings, 11 walkthroughs, below the target. "
