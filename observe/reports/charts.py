@@ -167,15 +167,7 @@ def goal(progress: dict[str, Any]) -> Markup | None:
             f". {hidden} month{'s' * (hidden != 1)} not shown: "
             + "; ".join(
                 sorted(
-                    {
-                        {
-                            m.get("reason", fallback)
-                            for m in progress["months"]
-                            if m["share"] is None
-                        }
-                        for m in progress["months"]
-                        if m["share"] is None
-                    }
+                    {m.get("reason", fallback) for m in progress["months"] if m["share"] is None}
                 )
             )
             + "."
