@@ -191,6 +191,11 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         # Reports show no group (a school, a course level, a month) with fewer walkthroughs
         # than this, so that no classroom can be singled out from an aggregate.
         "OBSERVE_MIN_GROUP_SIZE": _whole("OBSERVE_MIN_GROUP_SIZE", 10, 1, 100_000),
+        # ... and none from fewer distinct classrooms than this (a whole-school visit counts
+        # its school), so that a group is never one or two teachers however often they were seen.
+        "OBSERVE_MIN_CLASSROOMS": _whole("OBSERVE_MIN_CLASSROOMS", 3, 1, 100_000),
+        # A per-look-for cell shows a share and interval only on this many ratings; else its n.
+        "OBSERVE_MIN_CELL_RATINGS": _whole("OBSERVE_MIN_CELL_RATINGS", 10, 1, 100_000),
         # How long audit events are kept: `observe audit purge` removes older ones (two school
         # years by default; a district's records policy may ask for more).
         "OBSERVE_AUDIT_RETENTION_DAYS": _days("OBSERVE_AUDIT_RETENTION_DAYS", 730),

@@ -826,7 +826,9 @@ def classroom(external_id: str) -> Classroom:
 
 @pytest.fixture
 def year(app, client, monkeypatch, tmp_path) -> Year:
-    monkeypatch.setitem(app.config, "OBSERVE_MIN_GROUP_SIZE", 1)  # every school's figures shown
+    # Every school's figures shown, however few walkthroughs, classrooms or ratings.
+    for name in ("OBSERVE_MIN_GROUP_SIZE", "OBSERVE_MIN_CLASSROOMS", "OBSERVE_MIN_CELL_RATINGS"):
+        monkeypatch.setitem(app.config, name, 1)
     runner = app.test_cli_runner()
     return Year(client, lambda *args: runner.invoke(args=list(args)), tmp_path)
 

@@ -39,7 +39,7 @@ def api_goals() -> Response:
     if problems:
         raise ValidationFailed.naming("The goals could not be listed", problems)
     listed = years.goals_in(period, goals.visible_goals(current_user))
-    return jsonify(goals=[goals.progress(g) for g in listed], year=period.label)
+    return jsonify(goals=goals.progress_all(listed), year=period.label)
 
 
 @bp.post("/goals")

@@ -155,6 +155,7 @@ def goal(progress: dict[str, Any]) -> Markup | None:
     axes.set_title(textwrap.fill(f"Share at {at_least} or above, month by month", 70), loc="left",
                    fontsize=10)  # fmt: skip
     hidden = len(progress["months"]) - len(months)
+    fallback = f"fewer than {progress['min_group']} walkthroughs"
     description = (
         f"Target {charts.percent(target)} at {at_least} or above. "
         + "; ".join(
@@ -163,8 +164,17 @@ def goal(progress: dict[str, Any]) -> Markup | None:
             for m in months
         )
         + (
-            f". {hidden} month{'s' * (hidden != 1)} not shown: fewer than "
-            f"{progress['min_group']} walkthroughs."
+            f". {hidden} month{'s' * (hidden != 1)} not shown: "
+            + "; ".join(
+                sorted(
+                    {
+                        m.get("reason") or (fallback if m["observations"] is None else "not rated")
+                        for m in progress["months"]
+                        if m["share"] is None
+                    }
+                )
+            )
+            + "."
             if hidden
             else "."
         )

@@ -3,14 +3,14 @@ look-for, a competency or an equity dimension, in the district or one school, by
 and the reports show month by month how far there is to go.
 
 Progress is counted like the summary report (the same walkthroughs, rollups when they can
-answer), and months with fewer walkthroughs than the minimum group size show no figure.
+answer), and months hidden by the report's suppression rules (reports/suppression.py) show no
+figure: goals shown together, and with the summary's trend, are decided at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import or_, select
 
 from observe.accounts.models import User
@@ -23,6 +23,7 @@ from observe.extensions import db
 from observe.reports import access, revisions, summary
 from observe.reports.models import Goal
 from observe.reports.schemas import GoalSchema
+from observe.reports.suppression import Rules, Series, consistent, hide
 from observe.roster import years
 from observe.roster.models import School
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
@@ -162,10 +163,102 @@ def standing(month: dict[str, Any] | None, target: float) -> str:
     return "not clear"
 
 
-def progress(goal: Goal) -> dict[str, Any]:
+def _query(goal: Goal) -> summary.Query:
+    # Its target followed through the rubric's later versions (reports.revisions).
+    following = revisions.goal_scope(goal.rubric_version)
+    return summary.Query(
+        rubric_version_id=goal.rubric_version_id,
+        start=goal.starts_on,
+        end=goal.deadline,
+        school_codes=[goal.school.code] if goal.school else [],
+        at_least=goal.at_least,
+        versions=following.version_ids,
+        fold=following.fold,
+    )
+
+
+def _counted(goal: Goal) -> dict[str, Any]:
+    return summary.counted(SYSTEM, _query(goal))  # the goal's own scope, whoever reads it
+
+
+def _series(goal: Goal, counts: dict[str, Any]) -> Series:
+    query = _query(goal)
+    return Series(
+        schools=frozenset({goal.school_id}) if goal.school_id is not None else None,
+        versions=frozenset(query.version_ids),
+        months=dict(counts["months"]),
+        classrooms=dict(counts["month_classrooms"]),
+        hidden={},
+        partial=summary.partial_months(query.start, query.end, counts["months"]),
+    )
+
+
+def _live(listed: list[Goal]) -> list[Goal]:
+    return [goal for goal in listed if goal.final is None]
+
+
+def progress_all(listed: list[Goal]) -> list[dict[str, Any]]:
+    """Goals shown together, their months hidden by one decision (suppression.consistent): a
+    district goal's month minus its schools' goals' must not single out a small school. Goals
+    of closed years show what was stored."""
+    live = _live(listed)
+    counts = {goal.id: _counted(goal) for goal in live}
+    series = {goal.id: _series(goal, counts[goal.id]) for goal in live}
+    if series:
+        per_school = summary.school_months({one.versions for one in series.values()})
+        consistent(list(series.values()), per_school, Rules.from_config())
+    return [
+        progress(goal, counts.get(goal.id), series[goal.id].hidden if goal.id in series else None)
+        for goal in listed
+    ]
+
+
+def summary_with_goals(user: User, query: summary.Query, listed: list[Goal]) -> dict[str, Any]:
+    """The summary report with these goals' progress, their months and the trend's hidden by
+    one decision."""
+    live = _live(listed)
+    counts = {goal.id: _counted(goal) for goal in live}
+    series = {goal.id: _series(goal, counts[goal.id]) for goal in live}
+    report = summary.build(user, query, list(series.values()))
+    rules = Rules.from_config()
+    if report["suppressed"] and series:  # no trend: the goals are decided among themselves
+        per_school = summary.school_months({one.versions for one in series.values()})
+        consistent(list(series.values()), per_school, rules)
+    elif query.by and summary.school_split(query.by) and series:
+        # Split by a school attribute, a school's group is the sum of its months in the
+        # period: a school goal's whole months in the period are parts of a shown total too.
+        period = {row["month"] for row in report["trend"]} - summary.partial_months(
+            query.start, query.end, {row["month"] for row in report["trend"]}
+        )
+        for one in series.values():
+            if (
+                one.schools is not None
+                and len(one.schools) == 1
+                and one.versions == frozenset(query.version_ids)
+            ):
+                inside = {m: n for m, n in one.months.items() if m in period and one.whole(m)}
+                one.hidden.update(
+                    hide(inside, one.classrooms, rules, overlapping=True,
+                         already={m: w for m, w in one.hidden.items() if m in inside},
+                         spare=max(inside, default=None))
+                )  # fmt: skip
+        versions = {frozenset(query.version_ids), *(one.versions for one in series.values())}
+        consistent(list(series.values()), summary.school_months(versions), rules)
+    report["goals"] = [
+        progress(goal, counts.get(goal.id), series[goal.id].hidden if goal.id in series else None)
+        for goal in listed
+    ]
+    return report
+
+
+def progress(
+    goal: Goal, counts: dict[str, Any] | None = None, hidden: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The goal with its share month by month over its own window — walkthroughs from its
     start to its deadline, both days included — its status and the figure that decided it.
-    A goal of a closed year answers with what was stored when the year closed."""
+    A goal of a closed year answers with what was stored when the year closed. ``counts`` and
+    ``hidden`` (the months hidden, with why): as progress_all decides them for goals shown
+    together; else the goal's own."""
     about = {
         "id": goal.id,
         "title": goal.title,
@@ -181,30 +274,29 @@ def progress(goal: Goal) -> dict[str, Any]:
     }
     if goal.final is not None:
         return {**about, **goal.final, "closed": True}
-    return {**about, **figures(goal), "closed": False}
+    return {**about, **figures(goal, counts, hidden), "closed": False}
 
 
-def figures(goal: Goal) -> dict[str, Any]:
-    """What a goal's result is made of, counted now: what closing its year stores."""
-    min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
+def figures(
+    goal: Goal, counts: dict[str, Any] | None = None, hidden: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What a goal's result is made of, counted now: what closing its year stores. Its months
+    hidden as ``hidden`` says (with why), else those hidden on their own; its latest month is
+    the newest that can be shown."""
+    rules = Rules.from_config()
+    min_group = rules.min_group
     members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
-    # Its target followed through the rubric's later versions (reports.revisions).
-    following = revisions.goal_scope(goal.rubric_version)
-    query = summary.Query(
-        rubric_version_id=goal.rubric_version_id,
-        start=goal.starts_on,
-        end=goal.deadline,
-        school_codes=[goal.school.code] if goal.school else [],
-        at_least=goal.at_least,
-        versions=following.version_ids,
-        fold=following.fold,
-    )
-    counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
+    query = _query(goal)
+    if counts is None:
+        counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
+    if hidden is None:
+        one = _series(goal, counts)
+        consistent([one], {}, rules)
+        hidden = one.hidden
     per_classroom: dict[str, dict[int, summary.ClusterTotals]] = {}
     for month, cluster, criterion_id, h, r in summary.clustered(SYSTEM, query, False)["months"]:
         per_classroom.setdefault(month, {}).setdefault(criterion_id, {})[cluster] = [h, r]
     months = []
-    hidden, _ = summary.protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
@@ -213,7 +305,8 @@ def figures(goal: Goal) -> dict[str, Any]:
             # Walkthroughs that rated none of the target (say, on a version without it) show
             # their number and no share; a month too small to show, neither.
             shown_n = None if month in hidden else n
-            months.append({"month": month, "observations": shown_n, "share": None})
+            months.append({"month": month, "observations": shown_n, "share": None,
+                           "reason": hidden.get(month)})  # fmt: skip
             continue
         found = summary.estimate(summary.pool(per_classroom.get(month, {}), members))
         months.append({"month": month, "observations": n, **summary.uncertain(found)})
@@ -232,6 +325,7 @@ def figures(goal: Goal) -> dict[str, Any]:
         "standing": standing(latest, goal.target_share),
         "decided_by": decided_by,
         "min_group": min_group,
+        "min_classrooms": rules.min_classrooms,
         "judged_on": clock.today().isoformat(),
         "removed": revisions.removal_note(goal.rubric_version, members),
     }

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
@@ -28,7 +27,7 @@ from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import access, periods, raters, revisions, rollups, uncertainty
+from observe.reports import access, periods, raters, revisions, rollups, suppression, uncertainty
 from observe.reports.models import (
     NOT_OBSERVED,
     VISITS,
@@ -37,6 +36,7 @@ from observe.reports.models import (
     RollupSchool,
 )
 from observe.reports.scope import check_schools, within
+from observe.reports.suppression import Rules, Series, consistent, hide, hide_cells, note
 from observe.roster import profiles
 from observe.roster.models import School, SchoolAttribute
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
@@ -230,7 +230,7 @@ def _grouped(statement: Select, by: str | None) -> tuple[Select, Any]:
 
 def _by_profile(rows: Any, by: str | None) -> Any:
     """Rows grouped by profile key (first column) summed into the split's groups."""
-    if by is None or _school_split(by):
+    if by is None or school_split(by):
         return rows
     values = _profile_values(by)
     sums: dict[tuple[Any, ...], int] = defaultdict(int)
@@ -269,8 +269,36 @@ def _counts(user: Principal, query: Query) -> dict[str, Any]:
     trend = db.session.execute(_filtered(statement, user, query)).all()
     statement = base.add_columns(month, func.count(Observation.id)).group_by(month)
     months = dict(db.session.execute(_filtered(statement, user, query)).all())
+    # Distinct classrooms (a school's walkthroughs of no classroom count as one, the school's)
+    # per group and month: what suppression counts besides walkthroughs.
+    unit = case((Observation.classroom_id.is_(None), -Observation.school_id),
+                else_=Observation.classroom_id)  # fmt: skip
+    statement, group = _grouped(base, query.by)
+    statement = statement.add_columns(group, unit).distinct()
+    classrooms = _units_per_group(db.session.execute(_filtered(statement, user, query)), query.by)
+    statement = base.add_columns(month, func.count(func.distinct(unit))).group_by(month)
+    month_classrooms = dict(db.session.execute(_filtered(statement, user, query)).all())
+    all_classrooms = db.session.scalar(
+        _filtered(select(func.count(func.distinct(unit))).select_from(Observation), user, query)
+    )
     return {"ratings": ratings, "walkthroughs": walkthroughs, "total": total or 0,
-            "trend": trend, "months": months}  # fmt: skip
+            "trend": trend, "months": months, "classrooms": classrooms,
+            "month_classrooms": {m: int(n) for m, n in month_classrooms.items()},
+            "all_classrooms": int(all_classrooms or 0)}  # fmt: skip
+
+
+def _units_per_group(rows: Iterable[Any], by: str | None) -> dict[str, int]:
+    """Distinct classrooms per group from rows of (raw group value — a profile key for a split
+    by a classroom attribute —, classroom). A classroom whose profile changed within the period
+    is counted once in each group, never twice in one."""
+    values: Callable[[Any], tuple[Any, ...]] = (
+        (lambda raw: (raw,)) if by is None or school_split(by) else _profile_values(by)
+    )
+    units: dict[str, set[int]] = defaultdict(set)
+    for raw, unit in rows:
+        for value in values(raw):
+            units[_group_key(by, value)].add(int(unit))
+    return {key: len(found) for key, found in units.items()}
 
 
 def counted(user: Principal, query: Query) -> dict[str, Any]:
@@ -292,7 +320,8 @@ def _month_range(query: Query) -> tuple[str | None, str | None] | None:
     )
 
 
-def _school_split(by: str | None) -> bool:
+def school_split(by: str | None) -> bool:
+    """Whether a split's groups are sets of schools (or no split)."""
     return by in (None, "school", "school_level", "region", "title_i") or (
         by is not None and by.startswith("school:")
     )
@@ -313,7 +342,7 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     months = _month_range(query)
     visible = visible_school_ids(user)
     district = visible is None and not query.school_codes
-    if months is None or query.observer_ids or (not _school_split(query.by) and not district):
+    if months is None or query.observer_ids or (not school_split(query.by) and not district):
         return None  # the rollups keep no observer: a team's walkthroughs are counted directly
     _ensure_rollups()
     first, last = months
@@ -324,18 +353,18 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
             statement = statement.where(model.month >= first)
         if last:
             statement = statement.where(model.month <= last)
-        if model is RollupSchool:
+        if model is RollupSchool or model is RollupClassroom:
             if visible is not None:
-                statement = statement.where(RollupSchool.school_id.in_(visible))
+                statement = statement.where(model.school_id.in_(visible))
             if query.school_codes:
                 chosen = select(School.id).where(School.code.in_(query.school_codes))
-                statement = statement.where(RollupSchool.school_id.in_(chosen))
+                statement = statement.where(model.school_id.in_(chosen))
         return statement
 
     model: type[RollupSchool] | type[RollupProfile]
     where: InstrumentedAttribute[int] | InstrumentedAttribute[str]
     values: Callable[[int], tuple[Any, ...]] | Callable[[str], tuple[Any, ...]]
-    if query.by is None or _school_split(query.by):
+    if query.by is None or school_split(query.by):
         model, where = RollupSchool, RollupSchool.school_id
         values = _school_values(query.by)
     else:
@@ -380,12 +409,32 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
             cell = trend[(month, criterion_id)]
             cell[0] += int(count) if level >= query.at_least else 0
             cell[1] += int(count)
+    # Distinct classrooms per group and month, from rollup_classroom's walkthrough counts.
+    room = RollupClassroom
+    unit = case((room.classroom_id == 0, -room.school_id), else_=room.classroom_id)
+    key_column = room.school_id if model is RollupSchool else room.profile
+    visited = select().where(room.criterion_id == VISITS, room.count > 0)
+    pairs = db.session.execute(scoped(visited.add_columns(key_column, unit).distinct(), room))
+    classrooms: dict[str, set[int]] = defaultdict(set)
+    for key, found in pairs:
+        for raw in values(key):
+            classrooms[_group_key(query.by, raw)].add(int(found))
+    per_month = scoped(
+        visited.add_columns(room.month, func.count(func.distinct(unit))).group_by(room.month), room
+    )
+    month_classrooms = {m: int(n) for m, n in db.session.execute(per_month)}
+    all_classrooms = db.session.scalar(
+        scoped(visited.add_columns(func.count(func.distinct(unit))), room)
+    )
     return {
         "ratings": [(*key, count) for key, count in ratings.items() if count],
         "walkthroughs": [(raw, count) for raw, count in walkthroughs.items() if count],
         "total": sum(month_visits.values()),
         "trend": [(m, c, hits, rated) for (m, c), (hits, rated) in trend.items()],
         "months": {m: n for m, n in month_visits.items() if n},
+        "classrooms": {k: len(found) for k, found in classrooms.items()},
+        "month_classrooms": {m: n for m, n in month_classrooms.items() if n},
+        "all_classrooms": int(all_classrooms or 0),
     }
 
 
@@ -469,7 +518,7 @@ def _rollup_clustered(user: Principal, query: Query, groups: bool) -> dict[str, 
     months = _month_range(query)
     visible = visible_school_ids(user)
     district = visible is None and not query.school_codes
-    if months is None or query.observer_ids or (not _school_split(query.by) and not district):
+    if months is None or query.observer_ids or (not school_split(query.by) and not district):
         return None
     _ensure_rollups()
     first, last = months
@@ -504,7 +553,7 @@ def _rollup_clustered(user: Principal, query: Query, groups: bool) -> dict[str, 
                 )
             )
         ).all()
-        if query.by is None or _school_split(query.by):
+        if query.by is None or school_split(query.by):
             by_school = _school_values(query.by)
 
             def values(school_id: int, profile: str) -> tuple[Any, ...]:
@@ -708,8 +757,11 @@ def _label(by: str | None, value: Any) -> str:
     return str(value)
 
 
-def build(user: Principal, query: Query) -> dict[str, Any]:
-    min_group = current_app.config["OBSERVE_MIN_GROUP_SIZE"]
+def build(user: Principal, query: Query, goal_series: list[Series] | None = None) -> dict[str, Any]:
+    """The report. ``goal_series``: the month figures of the goals shown with it, whose
+    months are hidden alike (``suppression.consistent``: one decision per response)."""
+    rules = Rules.from_config()
+    min_group = rules.min_group
     # parse_query has checked that the version exists and chosen the level to count from.
     version = db.session.get_one(RubricVersion, query.rubric_version_id)
     assert query.at_least is not None
@@ -724,7 +776,8 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
     labels = {level["value"]: level["label"] for c in criteria for level in c.levels}
     counts = counted(user, query)
     total = counts["total"]
-    hidden = total < min_group
+    why_hidden = rules.reason(total, counts["all_classrooms"])
+    hidden = why_hidden is not None
     at_least = query.at_least
     totals = clustered(user, query) if not hidden else {"groups": [], "months": []}
     # Per group, look-for and classroom; and per look-for and classroom over the whole scope
@@ -783,43 +836,72 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
             "at_least": at_least,
             "at_least_label": labels.get(at_least, str(at_least)),
             "min_group": min_group,
+            "min_classrooms": rules.min_classrooms,
+            "min_cell": rules.min_cell,
+            "printed_note": suppression.PRINTED_NOTE,
         },
         "levels": [{"value": v, "label": labels.get(v, str(v))} for v in values],
         "observations": None if hidden else total,
         "suppressed": hidden,
     }
     if hidden:
+        report["reason"] = why_hidden
         report["note"] = (
             f"Fewer than {min_group} walkthroughs match: nothing is shown, so that no "
             "classroom can be singled out."
+            if total < min_group
+            else f"The walkthroughs that match are in fewer than {rules.min_classrooms} "
+            "classrooms: nothing is shown, so that no teacher can be singled out."
         )
         revisions.annotate(report, version, revisions.follow(version) if query.versions else None)
         return report
+    # Look-fors rated too seldom show only their n; a pooled figure hiding fewer ratings of
+    # them than a cell must hold would give them away, so it shows only its n too.
+    few = hide_cells({c.id: overall[c.id].rated for c in criteria}, rules)
     report["dimensions"] = [
-        {"name": d, "criteria": len(by_dimension[d]), **pooled(overall, by_dimension[d], total)}
+        {
+            "name": d,
+            "criteria": len(by_dimension[d]),
+            **_pool_cell(
+                pooled(overall, by_dimension[d], total), by_dimension[d], few, overall, rules
+            ),
+        }
         for d in dimensions
         if by_dimension[d]
     ]
-    report["competencies"] = competencies
+    report["competencies"] = [
+        _pool_cell(
+            figures,
+            [c for c in criteria if c.competency.name == figures["name"]],
+            few,
+            overall,
+            rules,
+        )
+        for figures in competencies
+    ]
     report["criteria"] = [
         {
             "key": c.key,
             "text": c.text,
             "competency": c.competency.name,
             "dimensions": c.dimension_names,
-            **overall[c.id].figures(at_least, values, overall_clusters.get(c.id)),
+            **_cell(overall[c.id].figures(at_least, values, overall_clusters.get(c.id)),
+                    few.get(c.id)),
         }
         for c in criteria
-    ]
-    report["trend"] = _trend(counts, criteria, by_dimension, at_least, min_group)
+    ]  # fmt: skip
+    hidden_months = _hidden_months(user, query, counts, goal_series or [], rules)
+    report["trend"] = _trend(counts, criteria, by_dimension, hidden_months)
     _trend_uncertainty(report["trend"], totals["months"], by_dimension)
     if query.by:
-        report["groups"] = _groups(
-            query, tallies, group_n, names, overall, criteria, by_dimension, values, min_group
-        )
+        report["groups"], few_cells = _groups(
+            query, tallies, group_n, names, overall, criteria, by_dimension, values, rules,
+            counts["classrooms"],
+        )  # fmt: skip
         _group_uncertainty(
-            report["groups"], group_clusters, overall_clusters, criteria, by_dimension, min_group
-        )
+            report["groups"], group_clusters, overall_clusters, criteria, by_dimension, rules,
+            few_cells,
+        )  # fmt: skip
         # "Adjusted for who observed": observer-adjusted comparisons (reports/raters.py).
         report["groups"]["adjustment"] = raters.adjust_groups(
             report["groups"], _observer_counts(user, query), version.id, at_least
@@ -839,6 +921,94 @@ def _observer_counts(user: Principal, query: Query) -> dict[str, dict[int, int]]
         mine = counts[_group_key(query.by, raw)]
         mine[author_id] = mine.get(author_id, 0) + n
     return counts
+
+
+def _cell(figures: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    """A cell's figures, or only its n when it is hidden (and why)."""
+    if reason is None:
+        return {**figures, "suppressed": None}
+    return {**figures, "distribution": None, "share": None, "se": None, "interval": None,
+            "not_observed_rate": None, "suppressed": reason}  # fmt: skip
+
+
+def _pool_cell(
+    figures: dict[str, Any],
+    members: list[Criterion],
+    few: dict[int, str],
+    source: dict[int, Tally],
+    rules: Rules,
+) -> dict[str, Any]:
+    held = sum(source.get(c.id, Tally()).rated for c in members if c.id in few)
+    return _cell(figures, suppression.COVER if 0 < held < rules.min_cell else None)
+
+
+def school_months(
+    version_sets: Iterable[frozenset[int]],
+) -> dict[tuple[frozenset[int], str, int], tuple[int, int]]:
+    """Walkthroughs and distinct classrooms per (set of rubric versions, month, school), from
+    the rollups (rollup_classroom's walkthrough counts): what nested scopes' month figures are
+    made of."""
+    _ensure_rollups()
+    room = RollupClassroom
+    unit = case((room.classroom_id == 0, -room.school_id), else_=room.classroom_id)
+    found: dict[tuple[frozenset[int], str, int], tuple[int, int]] = {}
+    for versions in set(version_sets):
+        rows = db.session.execute(
+            select(room.month, room.school_id, func.sum(room.count))
+            .add_columns(func.count(func.distinct(unit)))
+            .where(
+                room.rubric_version_id.in_(sorted(versions)),
+                room.criterion_id == VISITS,
+                room.count > 0,
+            )
+            .group_by(room.month, room.school_id)
+        ).all()
+        for month, school_id, n, units in rows:
+            found[(versions, month, school_id)] = (int(n), int(units))
+    return found
+
+
+def _hidden_months(
+    user: Principal,
+    query: Query,
+    counts: dict[str, Any],
+    goal_series: list[Series],
+    rules: Rules,
+) -> dict[str, str]:
+    """The trend's hidden months, decided with the goals' shown beside it."""
+    visible = visible_school_ids(user)
+    schools: frozenset[int] | None = None
+    if query.school_codes:
+        chosen = db.session.scalars(select(School.id).where(School.code.in_(query.school_codes)))
+        schools = frozenset(chosen)
+    if visible is not None:
+        schools = frozenset(visible) if schools is None else schools & frozenset(visible)
+    trend = Series(
+        schools=schools,
+        versions=frozenset(query.version_ids),
+        months=dict(counts["months"]),
+        classrooms=dict(counts["month_classrooms"]),
+        hidden={},
+        total_shown=True,
+        partial=partial_months(query.start, query.end, counts["months"])
+        if not query.observer_ids
+        else frozenset(counts["months"]),
+    )
+    versions = {trend.versions, *(one.versions for one in goal_series)}
+    per_school = school_months(versions) if goal_series else {}
+    consistent([trend, *goal_series], per_school, rules)
+    return trend.hidden
+
+
+def partial_months(start: date | None, end: date | None, months: Iterable[str]) -> frozenset[str]:
+    """Of ``months``, those a period from ``start`` to ``end`` (both included) covers only in
+    part: their figures are not whole months, so they are not compared with other scopes'."""
+    partial = set()
+    if start and start.day != 1:
+        partial.add(start.strftime("%Y-%m"))
+    if end and (end + timedelta(days=1)).day != 1:
+        partial.add(end.strftime("%Y-%m"))
+    return frozenset(m for m in months if m in partial)
 
 
 def _group_key(by: str | None, raw: Any) -> str:
@@ -885,18 +1055,17 @@ def _trend(
     counts: dict[str, Any],
     criteria: list[Criterion],
     by_dimension: dict[str, list[Criterion]],
-    at_least: int,
-    min_group: int,
+    hidden: dict[str, str],
 ) -> list[dict[str, Any]]:
     per_month: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for month, criterion_id, hits, rated in counts["trend"]:
         per_month[month][criterion_id] = (int(hits or 0), int(rated or 0))
     rows = []
-    hidden, _ = protected(counts["months"], min_group)
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         if month in hidden:
-            rows.append({"month": month, "observations": None, "suppressed": True})
+            rows.append({"month": month, "observations": None, "suppressed": True,
+                         "reason": hidden[month]})  # fmt: skip
             continue
         cells = per_month.get(month, {})
         hits = sum(h for h, _ in cells.values())
@@ -921,8 +1090,12 @@ def _groups(
     criteria: list[Criterion],
     by_dimension: dict[str, list[Criterion]],
     values: list[int],
-    min_group: int,
-) -> dict[str, Any]:
+    rules: Rules,
+    classrooms: dict[str, int],
+) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
+    """The split's rows, and per look-for the cells of shown groups that show only their n
+    (with why): cells on too few ratings, and cover so that the overall figure minus the shown
+    cells gives none of them away."""
     at_least = query.at_least
     assert at_least is not None  # build's query comes from parse_query, which sets it
 
@@ -931,34 +1104,57 @@ def _groups(
         return (key in ("\0none", WHOLE), band, names[key].lower())
 
     keys = sorted(group_n, key=order)
-    small = [k for k in keys if group_n[k] < min_group]
-    hidden, secondary = protected(dict(group_n), min_group)
+    hidden = hide(group_n, classrooms, rules)
     if query.by == "program" and hidden:
         # A walkthrough may be in several programs: the shown groups overlap, and what lies
         # outside them all could be worked out. When any group is too small, none is shown.
-        hidden, secondary = set(keys), True
+        hidden = {k: hidden.get(k, suppression.COVER) for k in keys}
+    shown_keys = [k for k in keys if k not in hidden]
+    few: dict[int, dict[str, str]] = {}
+    for c in criteria:
+        rated = {k: tallies[k].get(c.id, Tally()).rated for k in shown_keys}
+        remainder = overall.get(c.id, Tally()).rated - sum(rated.values())
+        few[c.id] = hide_cells(
+            rated, rules, hidden_parts=[remainder] if query.by != "program" else []
+        )
 
     rows: list[dict[str, Any]] = []
     for key in keys:
         if key in hidden:
-            rows.append({"key": key, "label": names[key], "suppressed": True})
+            rows.append({"key": key, "label": names[key], "suppressed": True,
+                         "reason": hidden[key]})  # fmt: skip
             continue
         n = group_n[key]
         row: dict[str, Any] = {"key": key, "label": names[key], "suppressed": False,
                                "observations": n, "criteria": {}, "dimensions": {}}  # fmt: skip
         # Intervals and gap flags are added by _group_uncertainty, from each classroom's totals.
         for c in criteria:
-            row["criteria"][c.key] = tallies[key].get(c.id, Tally()).figures(at_least, values)
+            row["criteria"][c.key] = _cell(
+                tallies[key].get(c.id, Tally()).figures(at_least, values), few[c.id].get(key)
+            )
         for dimension, members in by_dimension.items():
             if members:
                 tally = Tally()
                 for c in members:
                     tally.merge(tallies[key].get(c.id, Tally()))
-                row["dimensions"][dimension] = tally.figures(at_least, values)
+                held = sum(
+                    tallies[key].get(c.id, Tally()).rated for c in members if key in few[c.id]
+                )
+                row["dimensions"][dimension] = _cell(
+                    tally.figures(at_least, values),
+                    suppression.COVER if 0 < held < rules.min_cell else None,
+                )
         rows.append(row)
-    note = hidden_note(len(small), min_group, "walkthroughs", bool(secondary)) if hidden else None
-    return {"by": query.by, "label": by_label(query.by), "rows": rows, "note": note,
-            "tests": 0}  # fmt: skip
+    notes = [note(hidden, "group")]
+    cells = sum(len(r) for r in few.values())
+    if cells:
+        notes.append(
+            f"{cells} look-for cell{'s' if cells != 1 else ''} show only their number of "
+            f"ratings: fewer than {rules.min_cell}, or hidden so that a smaller one cannot be "
+            "worked out."
+        )
+    return {"by": query.by, "label": by_label(query.by), "rows": rows,
+            "note": " ".join(n for n in notes if n) or None, "tests": 0}, few  # fmt: skip
 
 
 def _trend_uncertainty(
@@ -987,10 +1183,13 @@ def _group_uncertainty(
     overall: dict[int, ClusterTotals],
     criteria: list[Criterion],
     by_dimension: dict[str, list[Criterion]],
-    min_group: int,
+    rules: Rules,
+    few: dict[int, dict[str, str]],
 ) -> None:
     """Each shown group's intervals over its classrooms, and its gaps tested against the rest of
-    the scope with the clustered (Welch-type) test, Benjamini-Hochberg across all of them."""
+    the scope with the clustered (Welch-type) test, Benjamini-Hochberg across all of them. A
+    cell that shows only its n (``few``) gets neither, nor does a dimension hiding one."""
+    min_group = rules.min_group
     tests: list[tuple[dict[str, Any], float, str]] = []
     whole = {c.id: uncertainty.moments((h, n) for h, n in overall.get(c.id, {}).values())
              for c in criteria}  # fmt: skip
@@ -1000,6 +1199,9 @@ def _group_uncertainty(
         mine = clusters.get(row["key"], {})
         for c in criteria:
             cell = row["criteria"][c.key]
+            if cell["suppressed"]:
+                cell.update(gap=None, classrooms=None)
+                continue
             part = uncertainty.moments((h, n) for h, n in mine.get(c.id, {}).values())
             group = uncertainty.from_moments(*part)
             rest = uncertainty.from_moments(*uncertainty.minus(whole[c.id], part))
@@ -1013,6 +1215,9 @@ def _group_uncertainty(
             if members:
                 found = estimate(pool(mine, [c.id for c in members]))
                 figures = row["dimensions"][dimension]
+                if figures["suppressed"]:
+                    figures["classrooms"] = None
+                    continue
                 figures["classrooms"] = found.classrooms
                 figures["se"] = uncertain(found)["se"]
                 figures["interval"] = uncertain(found)["interval"]

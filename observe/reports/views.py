@@ -132,22 +132,22 @@ def _chosen(args: Any, name: str) -> list[str]:
 
 def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     query = summary.parse_query(current_user, request.args)
-    report = summary.build(current_user, query)
     period = periods.read_period(request.args, {})  # parse_query has named any problem
-    report["scope"]["period"] = _period_json(period)
-    report["compare"] = years.compare_with_last_year(current_user, query, period)
     # The goals set for this rubric in this scope (and judged in its school year), with their
-    # progress.
+    # progress: their months and the trend's are hidden by one decision (reports/suppression.py).
     in_year = roster_years.period_for(str(period.year.id), None, {}) if period.year else None
-    listed = goals.visible_goals(current_user)
-    report["goals"] = [
-        goals.progress(goal)
-        for goal in (years.goals_in(in_year, listed) if in_year else listed)
+    every_goal = goals.visible_goals(current_user)
+    listed = [
+        goal
+        for goal in (years.goals_in(in_year, every_goal) if in_year else every_goal)
         if goal.rubric_version_id in query.version_ids
         and (
             goal.school is None or not query.school_codes or goal.school.code in query.school_codes
         )
     ]
+    report = goals.summary_with_goals(current_user, query, listed)
+    report["scope"]["period"] = _period_json(period)
+    report["compare"] = years.compare_with_last_year(current_user, query, period)
     return query, report
 
 
@@ -313,7 +313,7 @@ def _goals_page(
     period = roster_years.period_for(request.args.get("year"), None, year_problems)
     every_goal = goals.visible_goals(current_user)
     visible_goals = years.goals_in(period, every_goal)
-    listed = [goals.progress(goal) for goal in visible_goals]
+    listed = goals.progress_all(visible_goals)
     removable = {g.id for g in visible_goals if allowed(current_user, access.REMOVE_GOAL, g)}
     return render_template(
         "reports/goals.html",

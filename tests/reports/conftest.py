@@ -35,3 +35,11 @@ def push_as(client, bearer, team):  # noqa: F811 (the fixture imported above)
         return version["observation_id"]
 
     return push
+
+
+@pytest.fixture(autouse=True)
+def one_classroom_is_enough(app, monkeypatch):
+    """Most report tests are about walkthrough counts on a few classrooms: the classroom and
+    cell thresholds are 1 here. Tests of those thresholds (test_suppression*.py) set them."""
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CLASSROOMS", 1)
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CELL_RATINGS", 1)

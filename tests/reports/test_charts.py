@@ -56,14 +56,14 @@ def test_the_goals_page_draws_each_goal_without_its_hidden_months(
     sign_in(team.facilitator)
     page = client.get("/reports/goals").get_data(as_text=True)
     svg = svgs(page)[f"chart-goal-{goal_id}"]
-    # The API's figures: October shown; September (3 visits) and November (hidden so that
-    # September cannot be worked out) are not.
+    # The API's figures: October and November shown; September (3 visits) is not.
     assert text_of(svg, "desc") == (
-        "Target 70% at Proficient or above. 2026-10: 75% of ratings, 12 walkthroughs, met. "
-        "2 months not shown: fewer than 10 walkthroughs."
+        "Target 70% at Proficient or above. 2026-10: 75% of ratings, 12 walkthroughs, met; "
+        "2026-11: 0% of ratings, 11 walkthroughs, below the target. "
+        "1 month not shown: too few walkthroughs."
     )
-    assert "2026-09" not in svg and "2026-11" not in svg
-    assert "not shown: fewer than 10 walkthroughs" in page  # the table keeps its rows
+    assert "2026-09" not in svg
+    assert "not shown: too few walkthroughs" in page  # the table keeps its rows
 
 
 def test_the_summary_and_its_pdf_carry_each_goals_chart(
@@ -80,13 +80,15 @@ def test_the_summary_and_its_pdf_carry_each_goals_chart(
     query = f"rubric_version_id={team.version.id}"
     page = client.get(f"/reports/summary?{query}").get_data(as_text=True)
     svg = svgs(page)[f"chart-goal-{goal_id}"]
-    assert "2026-10: 75% of ratings, 12 walkthroughs, met." in text_of(svg, "desc")
-    assert "2026-09" not in svg and "2026-11" not in svg
+    # The trend beside it hides September (3 visits) and, as cover, October, not the newest
+    # month: the goal hides the same months.
+    assert "2026-11: 0% of ratings, 11 walkthroughs, below the target." in text_of(svg, "desc")
+    assert "2026-09" not in svg and "2026-10" not in svg
 
     pdf = client.get(f"/reports/summary.pdf?{query}")
     assert pdf.status_code == 200
     text = pdf_text(pdf.get_data(), tmp_path)
     assert "Share at Proficient or above, month by month" in text
-    assert "Every student explains their reasoning (months with fewer than 10" in " ".join(
-        text.split()
+    assert "Every student explains their reasoning (months not shown in the table are left" in (
+        " ".join(text.split())
     )

@@ -53,16 +53,17 @@ def test_a_leader_sets_a_goal_and_reads_its_progress(client, bearer, team, visit
     assert response.status_code == 201, response.get_json()
     goal = response.get_json()
     assert goal["target"]["label"].startswith("“Students explain their reasoning")
-    # September's 3 visits are not shown, and neither is November (the smallest other month),
-    # so that September cannot be worked out from the others.
+    # September's 3 visits are not shown. A goal shows no total, so nothing else need be
+    # hidden: November, the newest month, is its latest.
     assert goal["months"] == [
-        {"month": "2026-09", "observations": None, "share": None},
+        {"month": "2026-09", "observations": None, "share": None, "reason": "too few walkthroughs"},
         {"month": "2026-10", "observations": 12, "share": 0.75, "rated": 12, "classrooms": 1,
          "se": None, "interval": None},
-        {"month": "2026-11", "observations": None, "share": None},
+        {"month": "2026-11", "observations": 11, "share": 0.0, "rated": 11, "classrooms": 1,
+         "se": None, "interval": None},
     ]  # fmt: skip
-    assert goal["latest"]["share"] == 0.75 and goal["met"] is True
-    # Above the target, but all of it one classroom: nothing says the goal is on track.
+    assert goal["latest"]["share"] == 0.0 and goal["met"] is False  # November
+    # All of it one classroom: nothing says where the goal stands.
     assert goal["standing"] == "too early to tell"
     listed = client.get("/api/v1/goals", headers=headers).get_json()["goals"]
     assert [g["id"] for g in listed] == [goal["id"]]
@@ -121,8 +122,8 @@ def test_the_goals_page(client, sign_in, team, visits):
     }, token_from="/reports/goals")  # fmt: skip
     assert response.status_code == 302
     page = client.get("/reports/goals").get_data(as_text=True)
-    assert "80%" in page and "5 points to go" in page
-    assert "not shown: fewer than 10 walkthroughs" in page
+    assert "80%" in page and "80 points to go" in page  # November, the newest month: 0%
+    assert "not shown: too few walkthroughs" in page
     bad = client.post_form("/reports/goals", {"title": "", "target_percent": "x"},
                            token_from="/reports/goals")  # fmt: skip
     assert bad.status_code == 422

@@ -75,8 +75,18 @@ def test_the_figures(client, bearer, admin, district):
     # September's 2 visits are not shown; October's 27 would give them away against the total
     # of 29, so October is not shown either.
     assert report["trend"] == [
-        {"month": "2026-09", "observations": None, "suppressed": True},
-        {"month": "2026-10", "observations": None, "suppressed": True},
+        {
+            "month": "2026-09",
+            "observations": None,
+            "suppressed": True,
+            "reason": "too few walkthroughs",
+        },
+        {
+            "month": "2026-10",
+            "observations": None,
+            "suppressed": True,
+            "reason": "hidden so that a smaller figure cannot be worked out",
+        },
     ]
 
 
@@ -87,12 +97,15 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     rows = {row["label"]: row for row in report["groups"]["rows"]}
     # Honors has 3 visits: hidden. Hiding it alone would let it be worked out from the total,
     # so the next smallest group (AP or general, 12 each) is hidden too.
-    assert rows["honors"] == {"key": "honors", "label": "honors", "suppressed": True}
+    assert rows["honors"] == {
+        "key": "honors",
+        "label": "honors",
+        "suppressed": True,
+        "reason": "too few walkthroughs",
+    }
     hidden = [label for label, row in rows.items() if row["suppressed"]]
     assert len(hidden) == 2
-    assert (
-        "nor are others, so that the hidden ones cannot be worked out" in report["groups"]["note"]
-    )
+    assert "1 hidden so that a smaller figure cannot be worked out" in report["groups"]["note"]
     shown = next(row for row in rows.values() if not row["suppressed"])
     assert shown["observations"] == 12
     # 100% or 0% against the rest, but over one classroom: no interval and nothing to test.
@@ -103,7 +116,9 @@ def test_gaps_beyond_chance_and_small_groups_suppressed_everywhere(
     # The hidden groups' figures appear nowhere: not in the page, not in the PDF.
     sign_in(admin)
     page = client.get("/reports/summary?by=course_level&school=RVE").get_data(as_text=True)
-    assert page.count("not shown: too few walkthroughs") == 2
+    # Each hidden group says why: honors is too small; the other is cover.
+    assert page.count("not shown: too few walkthroughs") == 1
+    assert page.count("not shown: hidden so that a smaller figure cannot be worked out") == 1
     pdf = client.get("/reports/summary.pdf?by=course_level&school=RVE")
     assert pdf.status_code == 200
     text = pdf_text(pdf.data, tmp_path)
