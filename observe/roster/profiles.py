@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import JSON, String, event, select
+from sqlalchemy import JSON, String, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, lazyload, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from observe.core import hooks
 from observe.core.database import AnySession
 from observe.extensions import Model
-from observe.roster.models import Classroom
+from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram
 
 # What a split by a classroom attribute calls a walkthrough with no classroom (a whole-school
 # visit); the summary report's own word for it.
@@ -131,10 +133,38 @@ def refresh(session: AnySession) -> bool:
     """Work out every classroom's current profile afresh, each new one remembered; whether a
     classroom that had one changed. Past walkthroughs keep theirs."""
     changed = False
-    for classroom in session.scalars(select(Classroom)):
+    classrooms = session.scalars(
+        select(Classroom).options(
+            lazyload(Classroom.programs),
+            lazyload(Classroom.attributes),
+            lazyload(Classroom.teacher),
+        )
+    ).all()
+    _load_collections(session, classrooms)
+    for classroom in classrooms:
         before = classroom.profile
         changed = (remember(session, classroom) != before and before is not None) or changed
     return changed
+
+
+def _load_collections(session: AnySession, classrooms: list[Classroom]) -> None:
+    """Attach the programs and attributes of the classrooms that lack them, one query per
+    table (a roster import has attached them already; anything else reads them here)."""
+    unloaded = [c for c in classrooms if {"programs", "attributes"} & inspect(c).unloaded]
+    if not unloaded:
+        return
+    programs: dict[int, list[ClassroomProgram]] = defaultdict(list)
+    for program in session.scalars(select(ClassroomProgram).order_by(ClassroomProgram.program)):
+        programs[program.classroom_id].append(program)
+    attributes: dict[int, list[ClassroomAttribute]] = defaultdict(list)
+    for attribute in session.scalars(select(ClassroomAttribute).order_by(ClassroomAttribute.name)):
+        attributes[attribute.classroom_id].append(attribute)
+    for classroom in unloaded:
+        state = inspect(classroom).unloaded
+        if "programs" in state:
+            set_committed_value(classroom, "programs", programs.get(classroom.id, []))
+        if "attributes" in state:
+            set_committed_value(classroom, "attributes", attributes.get(classroom.id, []))
 
 
 @hooks.classrooms_changed.connect

@@ -283,7 +283,10 @@ def test_import_uses_a_query_per_table_not_per_row(write, app):
         event.remove(db.engine, "before_cursor_execute", record)
     assert summary.classrooms_unchanged == 1500
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) <= 8, selects
+    # The import reads each table once; the classroom-profile refresh after it (history as it
+    # was) reads the classrooms with their programs and attributes once more. Neither grows
+    # with the number of rows: 1,500 classrooms and 300 teachers still make ten.
+    assert len(selects) <= 10, "\n".join(s[:160] for s in selects)
     assert count(ClassroomAttribute) == 1500
 
 
