@@ -71,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from observe.audit.views import bp as audit_bp
     from observe.calibration.views import bp as calibration_bp
     from observe.commands import register_commands
+    from observe.core import i18n
     from observe.core.formatting import register_filters
     from observe.errors import register_error_handlers
     from observe.home.views import bp as home_bp
@@ -92,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_screening(app)
     register_filters(app)
+    i18n.init_app(app)
     register_compression(app)
     blueprints = [home_bp, accounts_bp, rubrics_bp, roster_bp, calibration_bp, walkthroughs_bp]
     blueprints += [reports_bp, api_bp, tablet_bp, audit_bp, people_bp, photos_bp]

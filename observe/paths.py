@@ -18,3 +18,5 @@ TEMPLATES = site_dir() / "templates"
 STATIC = site_dir() / "static"
 SAMPLE_RUBRICS = site_dir() / "rubrics"
 MIGRATIONS = _PACKAGE / "migrations"
+# Babel message catalogs (observe/core/i18n.py): inside the package, so a wheel carries them.
+TRANSLATIONS = _PACKAGE / "translations"

@@ -499,7 +499,7 @@ def _clustered_direct(user: Principal, query: Query, groups: bool) -> dict[str, 
                 _filtered(statement, user, query)
             )
         ]
-    if groups and query.by is not None and not _school_split(query.by):
+    if groups and query.by is not None and not school_split(query.by):
         # Grouped by the profile of each visit: summed into the split's groups, as _by_profile
         # does for the counts.
         values = _profile_values(query.by)
