@@ -147,7 +147,7 @@ def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     ]
     report = goals.summary_with_goals(current_user, query, listed)
     report["scope"]["period"] = _period_json(period)
-    report["compare"] = years.compare_with_last_year(current_user, query, period)
+    report["compare"] = years.compare_with_last_year(current_user, query, period, report)
     return query, report
 
 

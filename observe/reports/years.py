@@ -192,7 +192,7 @@ def carry_goals(user: Principal, from_title: str, to_title: str) -> tuple[Carrie
 
 
 def compare_with_last_year(
-    user: Principal, query: summary.Query, period: Period
+    user: Principal, query: summary.Query, period: Period, report: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
     """Per equity dimension and competency, the share this year and in the same span of the
     year before, with n each. Each year is the summary report's own figures over its span, so
@@ -201,7 +201,12 @@ def compare_with_last_year(
 
     Whole months (a year's default period) compare whole months — August to November against
     August to November, leaving out the month under way when an earlier one is complete — so
-    the rollups answer both; other dates compare as many days into each year."""
+    the rollups answer both; other dates compare as many days into each year.
+
+    ``report`` is the summary this comparison is shown with. When it hides the month under
+    way, leaving that month out here would let a reader subtract this year's figures from the
+    report's own and pin it down (docs/reports.md, the threat model): the comparison then
+    runs to the report's own end, against as many days of the year before."""
     if query.start is None or query.end is None:
         return None
     year = period.year or _year_of(query.start, query.end)
@@ -221,6 +226,8 @@ def compare_with_last_year(
             end = stop.replace(day=1) - timedelta(days=1)  # the last complete month
     else:
         end = stop
+    if whole and end < stop and _hides_a_month_after(report, end):
+        whole, end = False, stop
     result["this"] = {"from": query.start.isoformat(), "to": end.isoformat()}
     if last is None:
         result["note"] = f"No school year before {year.title} is stored."
@@ -255,6 +262,14 @@ def compare_with_last_year(
             )
     result["rows"] = rows
     return result
+
+
+def _hides_a_month_after(report: dict[str, Any] | None, end: date) -> bool:
+    """Whether ``report``'s trend hides a month after ``end`` (no report: assume it does)."""
+    if report is None:
+        return True
+    after = f"{end.year:04d}-{end.month:02d}"
+    return any(row["suppressed"] and row["month"] > after for row in report.get("trend", []))
 
 
 def _figure(row: dict[str, Any] | None) -> dict[str, Any] | None:

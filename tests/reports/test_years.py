@@ -282,3 +282,28 @@ def test_a_years_summary_and_its_comparison_are_answered_by_the_rollups(
     report = client.get("/api/v1/reports/summary", headers=bearer(team.facilitator)).get_json()
     assert report["observations"] == 10
     assert report["compare"]["observations"] == {"this": 10, "last": 10}
+
+
+def test_the_comparison_never_leaves_out_a_month_the_report_hides(
+    client, bearer, team, push_as, visit, school_years, min_group_3
+):
+    # Three in September and one so far this month: the report hides this month (too few),
+    # so comparing only up to the last complete month would let a reader take the
+    # comparison's figures from the report's and work out this month's one walkthrough.
+    visit("2026-09-08", 4, 3)
+    visit("2025-09-10", 3, 3)
+    moment = clock.day_start(clock.today()) + timedelta(minutes=1)
+    push_as(team.observers[0], {
+        "observed_at": moment.isoformat(),
+        "ratings": [{"criterion": CRITERION, "level": 1}],
+    })  # fmt: skip
+    report = client.get("/api/v1/reports/summary", headers=bearer(team.facilitator)).get_json()
+    this_month = clock.today().strftime("%Y-%m")
+    assert any(row["month"] == this_month and row["suppressed"] for row in report["trend"])
+    cmp = report["compare"]
+    # The comparison runs to the report's own end (today), against as many days last year.
+    assert cmp["this"]["to"] == clock.today().isoformat()
+    shown = report["observations"]
+    assert cmp["observations"]["this"] in (shown, None)
+    if shown is not None and cmp["observations"]["this"] is not None:
+        assert shown - cmp["observations"]["this"] == 0
