@@ -27,6 +27,21 @@ def settle(page: Page) -> None:
     expect(page.locator("#sync-indicator")).not_to_contain_text("Syncing")
 
 
+def on_disk(tab: Page, walkthrough: str, notes: str) -> None:
+    """Wait until the tablet's IndexedDB holds ``notes``: the form writes every change within
+    its debounce (300 ms), which a loaded CI machine may stretch; a fixed wait would race.
+    (Polled here: wait_for_function would take the predicate's promise itself as true.)"""
+    read = """async (id) => {
+        const store = await import("/static/js/store.js");
+        return (await store.get("observations", id))?.notes ?? null;
+    }"""
+    for _ in range(200):
+        if tab.evaluate(read, walkthrough) == notes:
+            return
+        tab.wait_for_timeout(50)
+    raise AssertionError(f"the form did not save {notes!r} within 10 s")
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_two_tabs_typing_syncing_reloading_and_dying_keep_every_walkthrough_whole(
     context: BrowserContext, page: Page, live_server, district, seed
@@ -60,11 +75,11 @@ def test_two_tabs_typing_syncing_reloading_and_dying_keep_every_walkthrough_whol
             tab.get_by_role("button", name="Sync now").click()
             settle(tab)
         elif action == "reload":
-            tab.wait_for_timeout(400)
+            on_disk(tab, walkthrough, typed[walkthrough])
             tab.reload()
             expect(tab.get_by_label("Overall notes")).to_have_value(typed[walkthrough])
         elif action == "kill":
-            tab.wait_for_timeout(400)  # a change reaches the disk within the debounce
+            on_disk(tab, walkthrough, typed[walkthrough])
             tab.close()
             tab = tabs[tab_no] = context.new_page()
             tab.goto(f"{live_server}/app/#/observe/{walkthrough}")
