@@ -12,7 +12,7 @@ from observe.core import charts
 
 
 def dimensions(report: dict[str, Any]) -> Markup | None:
-    rows = [d for d in report.get("dimensions", []) if d["rated"]]
+    rows = [d for d in report.get("dimensions", []) if d["rated"] and d["distribution"] is not None]
     if not rows:
         return None
     levels = report["levels"]
