@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import literal, select
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 
 from observe.core import clock
 from observe.core.models import UTCDateTime
@@ -97,9 +97,19 @@ def test_the_database_and_python_agree_on_every_month_boundary(california, app):
             moments += [start + timedelta(minutes=m) for m in (-61, -1, 0, 1, 59, 61)]
     changes = [when for when, _ in clock._offsets(LOS_ANGELES) if 2024 <= when.year <= 2027]
     moments += [when + timedelta(minutes=m) for when in changes for m in (-1, 0, 1)]
-    sql = [clock.month_sql(literal(m, UTCDateTime()), dialect) for m in moments]
-    from_database = db.session.execute(select(*sql)).one()
-    assert list(from_database) == [clock.month_of(m) for m in moments]
+    # The moments as rows of a scratch table, read through one month expression (as the
+    # reports do), rather than hundreds of literal expressions the database must compile.
+    scratch = Table("tz_moments", MetaData(), Column("n", Integer, primary_key=True),
+                    Column("at", UTCDateTime()), prefixes=["TEMPORARY"])  # fmt: skip
+    connection = db.session.connection()
+    scratch.create(connection)
+    try:
+        connection.execute(insert(scratch), [{"n": n, "at": m} for n, m in enumerate(moments)])
+        month = clock.month_sql(scratch.c.at, dialect)
+        from_database = connection.execute(select(month).order_by(scratch.c.n)).scalars().all()
+    finally:
+        scratch.drop(connection)
+    assert from_database == [clock.month_of(m) for m in moments]
 
 
 def test_feedback_and_exports_show_the_districts_day(
