@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, String, event, inspect, select
@@ -147,7 +147,7 @@ def refresh(session: AnySession) -> bool:
     return changed
 
 
-def _load_collections(session: AnySession, classrooms: list[Classroom]) -> None:
+def _load_collections(session: AnySession, classrooms: Sequence[Classroom]) -> None:
     """Attach the programs and attributes of the classrooms that lack them, one query per
     table (a roster import has attached them already; anything else reads them here)."""
     unloaded = [c for c in classrooms if {"programs", "attributes"} & inspect(c).unloaded]

@@ -153,10 +153,12 @@ def test_revoked_token_is_refused_everywhere(app: Flask, world) -> None:
             assert response.status_code == 401, (key, response.status_code)
 
 
-def test_the_planted_values_are_there_to_be_found(app: Flask, world) -> None:
+def test_the_planted_values_are_there_to_be_found(app: Flask, world, monkeypatch) -> None:
     """The searches above can fail: each planted value is in the answers of someone who may
     see it (and the tiny group in the summary, marked as suppressed)."""
     d = world.current()
+    # The world's groups are a classroom or two: count walkthroughs only, so the split shows.
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CLASSROOMS", 1)
 
     def get(role: str, path: str) -> str:
         return (
@@ -178,5 +180,6 @@ def test_the_planted_values_are_there_to_be_found(app: Flask, world) -> None:
         "key": district.TINY_GROUP,
         "label": district.TINY_GROUP,
         "suppressed": True,
+        "reason": "too few walkthroughs",
     }
     assert rows["General"]["suppressed"] is False  # the split is shown, but for small groups

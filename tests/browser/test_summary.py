@@ -26,23 +26,26 @@ def test_a_leader_reads_the_summary(
     width, height = TABLET_VIEWPORTS[orientation]
     page.set_viewport_size({"width": width, "height": height})
     school = create_school("RHS", "Riverbend High")
+    # Three classrooms a level: a group is shown only with OBSERVE_MIN_CLASSROOMS (3).
     rooms = [
-        create_classroom(f"RHS-{level}", school=school, name=f"Biology {level}", course_level=level)
+        create_classroom(f"RHS-{level}-{n}", school=school, name=f"Biology {level} {n}",
+                         course_level=level)
+        for n in range(3)
         for level in ("general", "AP")
-    ]
+    ]  # fmt: skip
     observer = create_user(Role.OBSERVER, name="Aisha Grant", schools=[school])
     create_user(Role.SCHOOL_LEADER, email="lead@example.org", schools=[school])
     version = load_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").version
     keys = [c.key for c in version.criteria]
     start = datetime.now(UTC) - timedelta(days=60)
     for i in range(40):
-        room = rooms[i % 2]
+        room = rooms[i % 6]
         when = start + timedelta(days=i)
         sync.push_one(sync.Device(observer, "tablet"), {
             "observation_id": str(uuid.uuid4()), "version_id": str(uuid.uuid4()),
             "rubric_version_id": version.id, "school_id": school.id, "classroom_id": room.id,
             "observed_at": when.isoformat(), "saved_at": when.isoformat(),
-            "ratings": [{"criterion": k, "level": 1 + (i + j + (2 if room is rooms[1] else 0)) % 4}
+            "ratings": [{"criterion": k, "level": 1 + (i + j + (2 if room.course_level == "AP" else 0)) % 4}
                         for j, k in enumerate(keys)],
         })  # fmt: skip
     db.session.commit()

@@ -35,6 +35,7 @@ def test_an_admin_reads_goals_and_the_summary_by_year(
     screenshot_dir, orientation,
 ):  # fmt: skip
     monkeypatch.setitem(app.config, "OBSERVE_MIN_GROUP_SIZE", 3)
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CLASSROOMS", 1)  # one classroom, for brevity
     width, height = TABLET_VIEWPORTS[orientation]
     page.set_viewport_size({"width": width, "height": height})
     school = create_school("RHS", "Riverbend High")
