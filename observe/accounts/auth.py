@@ -80,6 +80,13 @@ def init_app(app: Flask) -> None:
             csrf.protect()
         return None
 
+    @app.before_request
+    def reader_language() -> None:
+        """The signed-in person's language for this request (core.i18n.select_locale reads
+        it); a person who chose none, or nobody signed in, gets the browser's."""
+        if current_user.is_authenticated:
+            g.language = current_user.language
+
 
 def _authenticate_token(header: str) -> ErrorResponse | None:
     scheme, _, secret = header.partition(" ")
