@@ -4,7 +4,7 @@ language (core/i18n.py): "42%" and "3.50" in English, "42 %" and "3,50" in Spani
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ UNDEFINED = "undefined"  # the English word; undefined() gives it in the reader'
 # Dates written with the month's name, and the CLDR skeleton that writes them in another
 # language's own order ("3 December 2026" is "3 de diciembre de 2026"). Numeric patterns
 # (2026-12-03 14:05) read the same in every language observe speaks and stay as they are.
-_NAMED_DATES = {"%-d %B %Y": "yMMMMd", "%-d %B": "MMMMd"}
+_NAMED_DATES = {"%-d %B %Y": "yMMMMd", "%-d %B": "MMMMd", "%-d %b %Y": "yMMMd", "%-d %b": "MMMd"}
 
 
 def _locale() -> Locale:
@@ -85,6 +85,15 @@ def local_time(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M %Z"
     return local.strftime(pattern)
 
 
+def day(value: date, pattern: str = "%-d %B %Y") -> str:
+    """A calendar day; with the month's name, in the reader's language."""
+    locale = _locale()
+    skeleton = _NAMED_DATES.get(pattern)
+    if locale.language == "en" or skeleton is None:
+        return value.strftime(pattern)
+    return format_skeleton(skeleton, value, locale=locale)
+
+
 def may(action: str, target: Any = None) -> bool:
     """In a template: whether the signed-in person may do ``action`` (to ``target``) — the
     same rule the view or operation applies (``core.permissions``)."""
@@ -94,6 +103,7 @@ def may(action: str, target: Any = None) -> bool:
 def register_filters(app: Flask) -> None:
     app.add_template_global(may)
     app.add_template_filter(local_time)
+    app.add_template_filter(day)
     app.add_template_filter(percent)
     app.add_template_filter(decimal)
     app.add_template_filter(signed)
