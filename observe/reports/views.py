@@ -260,9 +260,9 @@ def coverage_page() -> tuple[str, int]:
     except ValidationFailed as error:
         problems = {k: str(v) for k, v in error.details.items()}
     periods = {
-        "This month": coverage.this_month(),
-        "Last month": coverage.last_month(),
-        "School year to date": coverage.school_year(),
+        _("This month"): coverage.this_month(),
+        _("Last month"): coverage.last_month(),
+        _("School year to date"): coverage.school_year(),
     }
     link_args = {k: request.args.getlist(k) for k in COVERAGE_PARAMETERS if k in request.args}
     return render_template(
