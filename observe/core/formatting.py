@@ -33,7 +33,7 @@ def _locale() -> Locale:
 
 def undefined() -> str:
     """The word for a statistic that has no value (never 0, 1 or NaN)."""
-    return gettext("undefined")
+    return str(gettext("undefined"))
 
 
 def percent(share: float | None) -> str:

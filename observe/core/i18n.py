@@ -45,11 +45,13 @@ def language_problem(value: str) -> str | None:
     if value == "" or value in LANGUAGES:
         return None
     names = ", ".join(f"{code} ({name})" for code, name in LANGUAGE_NAMES.items())
-    return gettext(
-        "“%(value)s” is not a language observe speaks; choose one of %(names)s, "
-        "or the browser's language.",
-        value=value[:20],
-        names=names,
+    return str(
+        gettext(
+            "“%(value)s” is not a language observe speaks; choose one of %(names)s, "
+            "or the browser's language.",
+            value=value[:20],
+            names=names,
+        )
     )
 
 

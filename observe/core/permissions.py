@@ -32,11 +32,12 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         """The role's name in the reader's language."""
-        return {
+        labels: dict[Role, str] = {
             Role.OBSERVER: gettext("Observer"),
             Role.SCHOOL_LEADER: gettext("School leader"),
             Role.DISTRICT_ADMIN: gettext("District admin"),
-        }[self]
+        }
+        return labels[self]
 
 
 class HasId(Protocol):
