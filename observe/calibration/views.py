@@ -131,22 +131,28 @@ def confirm_reveal(session_id: int) -> str | Response:
     waiting = [p["user"]["name"] for p in progress if not p["submitted"]]
     done = len(progress) - len(waiting)
     lines = [
-        f"{done} of {len(progress)} participants have submitted their scores.",
-        "Revealing shows everyone's scores to the team and closes scoring: it cannot be undone, "
-        "and nobody can add or change a score afterwards.",
+        _(
+            "%(done)s of %(total)s participants have submitted their scores.",
+            done=done,
+            total=len(progress),
+        ),
+        _(
+            "Revealing shows everyone's scores to the team and closes scoring: it cannot be "
+            "undone, and nobody can add or change a score afterwards."
+        ),
     ]
     return confirm.page(
         confirm.Confirmation(
-            title=f"Reveal the scores of {session.title}?",
+            title=_("Reveal the scores of %(title)s?", title=session.title),
             action=url_for("calibration.reveal", session_id=session_id),
-            button="Reveal the scores",
+            button=_("Reveal the scores"),
             back=back,
             lines=lines,
-            names_intro="Not submitted yet — they cannot score this lesson after the reveal:"
+            names_intro=_("Not submitted yet — they cannot score this lesson after the reveal:")
             if waiting
             else "",
             names=waiting,
-            cancel="Not yet: back to the session",
+            cancel=_("Not yet: back to the session"),
             danger=bool(waiting),
         )
     )
