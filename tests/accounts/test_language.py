@@ -100,3 +100,12 @@ def test_a_spanish_reader_gets_spanish_errors(client, create_user, sign_in):
     response = client.get("/walkthroughs/999999")
     assert response.status_code == 404
     assert "No encontrado" in response.get_data(as_text=True)
+
+
+def test_the_setting_is_in_the_api_for_the_tablet_app(client, create_user, sign_in):
+    user = create_user()
+    sign_in(user)
+    assert client.get("/api/v1/me").get_json()["language"] is None
+    client.post_form("/settings/language", {"language": "es"}, token_from="/settings")
+    assert client.get("/api/v1/me").get_json()["language"] == "es"
+    assert client.get("/api/v1/session").get_json()["user"]["language"] == "es"
