@@ -109,3 +109,23 @@ def test_the_setting_is_in_the_api_for_the_tablet_app(client, create_user, sign_
     client.post_form("/settings/language", {"language": "es"}, token_from="/settings")
     assert client.get("/api/v1/me").get_json()["language"] == "es"
     assert client.get("/api/v1/session").get_json()["user"]["language"] == "es"
+
+
+def test_error_pages_in_spanish_and_the_api_in_english(client, create_user, sign_in):
+    user = create_user()
+    sign_in(user)
+    client.post_form("/settings/language", {"language": "es"}, token_from="/settings")
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    text = page.get_data(as_text=True)
+    assert "No hay ninguna página en esta dirección." in text and '<html lang="es">' in text
+    # An expired form, in the reader's language.
+    refused = client.post("/settings/language", data={"language": "en", "csrf_token": "stale"})
+    assert refused.status_code == 400
+    assert "Este formulario venció" in refused.get_data(as_text=True)
+    assert language_of(user) == "es"
+    # JSON errors keep Werkzeug's English: they are for programs (docs/languages.md).
+    answer = client.get("/api/v1/no-such-route")
+    assert answer.status_code == 404
+    assert answer.get_json()["error"]["code"] == "not_found"
+    assert "requested URL was not found" in answer.get_json()["error"]["message"]
