@@ -23,7 +23,13 @@ UNDEFINED = "undefined"  # the English word; undefined() gives it in the reader'
 # Dates written with the month's name, and the CLDR skeleton that writes them in another
 # language's own order ("3 December 2026" is "3 de diciembre de 2026"). Numeric patterns
 # (2026-12-03 14:05) read the same in every language observe speaks and stay as they are.
-_NAMED_DATES = {"%-d %B %Y": "yMMMMd", "%-d %B": "MMMMd", "%-d %b %Y": "yMMMd", "%-d %b": "MMMd"}
+_NAMED_DATES = {
+    "%-d %B %Y": "yMMMMd",
+    "%-d %B": "MMMMd",
+    "%-d %b %Y": "yMMMd",
+    "%-d %b": "MMMd",
+    "%b %-d": "MMMd",
+}
 
 
 def _locale() -> Locale:

@@ -68,3 +68,15 @@ def test_outside_a_request_english(app):
     with app.app_context():
         assert formatting.percent(0.5) == "50%"
         assert formatting.decimal(None) == "undefined"
+
+
+def test_days_with_the_month_named(reading):
+    from datetime import date
+
+    with reading("en"):
+        assert formatting.day(date(2026, 9, 2), "%b %-d") == "Sep 2"
+        assert formatting.day(date(2026, 9, 2)) == "2 September 2026"
+    with reading("es"):
+        assert formatting.day(date(2026, 9, 2), "%b %-d") == "2 sept"
+        assert formatting.day(date(2026, 9, 2)) == "2 de septiembre de 2026"
+        assert formatting.day(date(2026, 9, 2), "%Y-%m-%d") == "2026-09-02"
