@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -112,6 +113,16 @@ def error_response(
     return render_template("error.html", status=status, message=message, details=details), status
 
 
+def _http_message(status: int) -> str | None:
+    """A person's words for an HTTP error that came with no message of our own."""
+    return {
+        404: gettext("There is no page at this address. Check the link, or start again."),
+        403: gettext("You are not allowed to open this page."),
+        405: gettext("This page cannot be used that way."),
+        413: gettext("What was sent is too large."),
+    }.get(status)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ObserveError)
     def handle_observe_error(
@@ -128,18 +139,24 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             400,
             "csrf_failed",
-            "This form has expired or did not come from this site. "
-            "Go back, reload the page and try again.",
+            gettext(
+                "This form has expired or did not come from this site. "
+                "Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> ErrorResponse:
         status = error.code or 500
-        return error_response(status, _CODES.get(status, "error"), error.description or "")
+        message = error.description or ""
+        if message == type(error).description and not wants_json():
+            # Werkzeug's own wording, in English: a person gets it in their language.
+            message = _http_message(status) or message
+        return error_response(status, _CODES.get(status, "error"), message)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> ErrorResponse:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(
-            500, "server_error", "Something went wrong on the server; nothing was saved."
+            500, "server_error", gettext("Something went wrong on the server; nothing was saved.")
         )

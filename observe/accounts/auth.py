@@ -76,9 +76,18 @@ def init_app(app: Flask) -> None:
             if request.path.startswith("/api/"):
                 return error_response(401, "unauthorized", "Sign in or send an API token.")
             return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+        # Before the CSRF check, so that its refusal is in the person's language too.
+        _reader_language()
         if request.method in UNSAFE_METHODS:
             csrf.protect()
         return None
+
+
+def _reader_language() -> None:
+    """The signed-in person's language for this request (core.i18n.select_locale reads it); a
+    person who chose none, or nobody signed in, gets the browser's."""
+    if current_user.is_authenticated:
+        g.language = current_user.language
 
 
 def _authenticate_token(header: str) -> ErrorResponse | None:
@@ -110,4 +119,5 @@ def _authenticate_token(header: str) -> ErrorResponse | None:
     g._login_user = token.user
     g.authenticated_by_token = True
     g.api_token_id = token.id
+    _reader_language()
     return None

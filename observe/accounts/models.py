@@ -43,6 +43,9 @@ class User(UserMixin, Model):
     # Part of every session cookie's user id (see get_id): raising it ends every session of the
     # user at once — sign-out, a new password, deactivation, "sign out everywhere".
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language the pages speak to this person (one of core.i18n.LANGUAGES); None follows
+    # the browser's Accept-Language (docs/languages.md).
+    language: Mapped[str | None] = mapped_column(String(10))
 
     schools: Mapped[list[School]] = relationship(
         secondary=user_school, order_by="School.name", lazy="selectin"

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import and_, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from observe.accounts import passwords
 from observe.accounts.models import ApiToken, SignInFailure, User
 from observe.audit.operations import record
-from observe.core import hooks
+from observe.core import hooks, i18n
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.core.permissions import Role
@@ -43,27 +44,32 @@ def check_password_rules(password: str, email: str | None = None) -> None:
     §5.1.1.2: length and a blocklist, no composition rules)."""
     problems = password_problems(password, email)
     if problems:
-        raise ValidationFailed("password: " + "; ".join(problems), details={"password": problems})
+        raise ValidationFailed(
+            gettext("password: %(problems)s", problems="; ".join(problems)),
+            details={"password": problems},
+        )
 
 
 def password_problems(password: str, email: str | None = None) -> list[str]:
     """What is wrong with ``password`` for the account ``email``, in words; empty when nothing."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return [f"must be at least {MIN_PASSWORD_LENGTH} characters long"]
+        return [gettext("must be at least %(n)s characters long", n=MIN_PASSWORD_LENGTH)]
     if len(password) > MAX_PASSWORD_LENGTH:
-        return [f"must be at most {MAX_PASSWORD_LENGTH} characters long"]
+        return [gettext("must be at most %(n)s characters long", n=MAX_PASSWORD_LENGTH)]
     problems = []
     lowered = password.lower()
     if passwords.is_common(lowered):
         problems.append(
-            "is one of the most common passwords, the first an attacker tries; "
-            "choose a few unrelated words instead"
+            gettext(
+                "is one of the most common passwords, the first an attacker tries; "
+                "choose a few unrelated words instead"
+            )
         )
     local = normalise_email(email).partition("@")[0] if email else ""
     if len(local) >= 3 and local in lowered:
-        problems.append("must not contain your email address's name part")
+        problems.append(gettext("must not contain your email address's name part"))
     if len(set(lowered)) < 3:
-        problems.append("must use more than two different characters")
+        problems.append(gettext("must use more than two different characters"))
     return problems
 
 
@@ -181,6 +187,16 @@ def set_password(user: User, password: str) -> None:
     forget_failures(user.email)
     end_sessions(user)
     record("user.password_set", object_type="user", object_id=user.id, detail={"email": user.email})
+
+
+def set_language(user: User, language: str) -> None:
+    """The language observe speaks to ``user`` ("" follows their browser), or ValidationFailed
+    naming what is wrong with nothing changed."""
+    if problem := i18n.language_problem(language):
+        raise ValidationFailed.naming(
+            gettext("The language was not changed"), {"language": problem}
+        )
+    user.language = language or None
 
 
 def sign_out_everywhere(user: User) -> None:

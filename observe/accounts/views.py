@@ -12,12 +12,15 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext, refresh
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, or_, select
@@ -26,7 +29,7 @@ from werkzeug.wrappers import Response
 from observe.accounts import access, devices, oidc, operations
 from observe.accounts.models import User
 from observe.audit.operations import record, record_failed_sign_in, record_throttled_sign_in
-from observe.core import confirm, hooks
+from observe.core import confirm, hooks, i18n
 from observe.core.database import begin_write
 from observe.core.models import utcnow
 from observe.core.permissions import Role, requires
@@ -81,7 +84,7 @@ def sign_in() -> Response | _Page:
         email = request.form.get("email", "").strip()
         password = request.form.get("password", "")
         if not email or not password:
-            error, status = "Enter your email and your password.", 401
+            error, status = _("Enter your email and your password."), 401
         else:
             device = devices.device_for(request, operations.normalise_email(email))
             begin_write()
@@ -90,10 +93,14 @@ def sign_in() -> Response | _Page:
             user = operations.authenticate(email, password) if wait is None else None
             if wait is not None:
                 minutes = max(1, math.ceil(wait.total_seconds() / 60))
-                error = (
+                error = ngettext(
                     "Too many failed sign-ins for this email or from this network. Try again "
-                    f"in {minutes} minute{'s' if minutes != 1 else ''}. If you have forgotten "
-                    "your password, a district admin can set a new one."
+                    "in %(num)d minute. If you have forgotten your password, a district admin "
+                    "can set a new one.",
+                    "Too many failed sign-ins for this email or from this network. Try again "
+                    "in %(num)d minutes. If you have forgotten your password, a district admin "
+                    "can set a new one.",
+                    minutes,
                 )
                 status, headers = 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
                 record_throttled_sign_in(email, operations.FAILURE_WINDOW)
@@ -119,12 +126,13 @@ def sign_in() -> Response | _Page:
 
 def _password_refused() -> str:
     if oidc.password_sign_in_for_everyone():
-        return "That email and password do not match an active account."
+        return _("That email and password do not match an active account.")
     sso = oidc.settings()
     assert sso is not None  # settings_from allows "admins" only with single sign-on
-    return (
+    return _(
         "That email and password do not match an active district admin account. "
-        f"Everyone else signs in with {sso.name}."
+        "Everyone else signs in with %(provider)s.",
+        provider=sso.name,
     )
 
 
@@ -184,15 +192,21 @@ def sso_callback() -> Response | _Page:
         if user is None:
             raise oidc.SignInRefused(
                 "no account for this email",
-                f"No observe account uses {email}. Ask a district admin to create one.",
+                _(
+                    "No observe account uses %(email)s. Ask a district admin to create one.",
+                    email=email,
+                ),
                 403,
                 email=email,
             )
         if not user.active:
             raise oidc.SignInRefused(
                 "account deactivated",
-                f"The observe account for {email} is deactivated. If you still work here, ask "
-                "a district admin to reactivate it.",
+                _(
+                    "The observe account for %(email)s is deactivated. If you still work here, "
+                    "ask a district admin to reactivate it.",
+                    email=email,
+                ),
                 403,
                 email=email,
             )
@@ -223,7 +237,7 @@ def sign_out() -> Response:
     # (or of a tablet's) is worth nothing after it. A tablet keeps its unsynced work and asks
     # to sign in again (docs/security.md).
     _end_every_session(_signed_out, "sign_out")
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.sign_in"))
 
 
@@ -240,17 +254,21 @@ def _signed_out(user: User) -> None:
 def confirm_sign_out_everywhere() -> str:
     return confirm.page(
         confirm.Confirmation(
-            title="Sign out everywhere?",
+            title=_("Sign out everywhere?"),
             action=url_for("accounts.sign_out_everywhere"),
-            button="Sign out everywhere",
+            button=_("Sign out everywhere"),
             back=url_for("accounts.settings"),
             lines=[
-                "This ends every session of yours, on every device, this one included; you sign "
-                "in again on each.",
-                "Tablets keep the walkthroughs they have not sent yet and send them once you sign "
-                "in on them again. API tokens are not affected.",
+                _(
+                    "This ends every session of yours, on every device, this one included; you "
+                    "sign in again on each."
+                ),
+                _(
+                    "Tablets keep the walkthroughs they have not sent yet and send them once you "
+                    "sign in on them again. API tokens are not affected."
+                ),
             ],
-            cancel="Stay signed in",
+            cancel=_("Stay signed in"),
         )
     )
 
@@ -261,8 +279,10 @@ def sign_out_everywhere() -> Response:
         return confirm.ask_first(url_for("accounts.confirm_sign_out_everywhere"))
     _end_every_session(operations.sign_out_everywhere)
     flash(
-        "You are signed out on every device. Tablets keep their unsynced walkthroughs and send "
-        "them once you sign in on them again.",
+        _(
+            "You are signed out on every device. Tablets keep their unsynced walkthroughs and "
+            "send them once you sign in on them again."
+        ),
         "info",
     )
     return redirect(url_for("accounts.sign_in"))
@@ -292,7 +312,27 @@ def _settings_page(new_token: str | None) -> str:
         new_token=new_token,
         now=utcnow(),
         min_password_length=operations.MIN_PASSWORD_LENGTH,
+        languages=i18n.LANGUAGE_NAMES,
     )
+
+
+@bp.post("/settings/language")
+def change_language() -> Response:
+    """The language observe speaks to the person signed in; "" follows their browser."""
+    user = current_user._get_current_object()
+    try:
+        begin_write()
+        operations.set_language(user, request.form.get("language", ""))
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("accounts.settings"))
+    db.session.commit()
+    # This response is already in the old language; the page it leads to speaks the new one.
+    g.language = user.language
+    refresh()
+    flash(_("Your language is saved."), "success")
+    return redirect(url_for("accounts.settings"))
 
 
 @bp.post("/settings/password")
@@ -302,21 +342,21 @@ def change_password() -> Response:
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     if new != request.form.get("confirm_password", ""):
-        flash("The password was not changed: the two new passwords differ.", "error")
+        flash(_("The password was not changed: the two new passwords differ."), "error")
         return redirect(url_for("accounts.settings"))
     if problem := _recheck_password(user, current, "wrong current password when changing it"):
-        flash(f"The password was not changed: {problem}", "error")
+        flash(_("The password was not changed: %(problem)s", problem=problem), "error")
         return redirect(url_for("accounts.settings"))
     try:
         begin_write()
         operations.set_password(user, new)
     except ValidationFailed as error:
         db.session.rollback()
-        flash(f"The password was not changed. {error.message}", "error")
+        flash(_("The password was not changed. %(problem)s", problem=error.message), "error")
         return redirect(url_for("accounts.settings"))
     db.session.commit()
     _open_session(user)  # this session, in the new generation
-    flash("Your password is changed; you are signed out on every other device.", "success")
+    flash(_("Your password is changed; you are signed out on every other device."), "success")
     return redirect(url_for("accounts.settings"))
 
 
@@ -362,32 +402,32 @@ def create_token() -> Response | str:
         problem = (
             None
             if _recently_signed_in()
-            else "sign out and sign in again, then make the token within 10 minutes."
+            else _("sign out and sign in again, then make the token within 10 minutes.")
         )
     else:
         problem = _recheck_password(
             user, form.get("password", ""), "wrong current password when creating an API token"
         )
     if problem:
-        flash(f"The token was not created: {problem}", "error")
+        flash(_("The token was not created: %(problem)s", problem=problem), "error")
         return redirect(url_for("accounts.settings"))
     days_field = form.get("expires_in_days", "").strip()
     scope = form.get("scope", "full")
     try:
         if days_field and not (days_field.isascii() and days_field.isdigit()):
             raise ValidationFailed(
-                "expires_in_days: must be a whole number of days, or empty for no expiry",
-                details={"expires_in_days": ["must be a whole number of days"]},
+                _("expires_in_days: must be a whole number of days, or empty for no expiry"),
+                details={"expires_in_days": [_("must be a whole number of days")]},
             )
         if scope not in TOKEN_SCOPES:
             raise ValidationFailed(
-                "scope: must be full or read-only",
-                details={"scope": ["must be full or read-only"]},
+                _("scope: must be full or read-only"),
+                details={"scope": [_("must be full or read-only")]},
             )
         days = None
         if days_field:  # a number too long to be a day count becomes one out of range
             days = int(days_field) if len(days_field) <= 6 else operations.MAX_TOKEN_DAYS + 1
-        _, secret = operations.create_token(
+        _token, secret = operations.create_token(
             current_user,
             form.get("name", ""),
             expires_in_days=days,
@@ -395,7 +435,7 @@ def create_token() -> Response | str:
         )
     except ValidationFailed as error:
         db.session.rollback()
-        flash(f"The token was not created. {error.message}", "error")
+        flash(_("The token was not created. %(problem)s", problem=error.message), "error")
         return redirect(url_for("accounts.settings"))
     db.session.commit()
     return _settings_page(new_token=secret)
@@ -408,16 +448,19 @@ def confirm_revoke_token(token_id: int) -> str | Response:
         return redirect(url_for("accounts.settings"))
     return confirm.page(
         confirm.Confirmation(
-            title=f"Revoke the token “{token.name}”?",
+            title=_("Revoke the token “%(name)s”?", name=token.name),
             action=url_for("accounts.revoke_token", token_id=token_id),
-            button="Revoke the token",
+            button=_("Revoke the token"),
             back=url_for("accounts.settings"),
             lines=[
-                f"Programs using the token that starts with {token.prefix}… can no longer use "
-                "the API, at once. A revoked token cannot be brought back: you would create a "
-                "new one and give it to each program.",
+                _(
+                    "Programs using the token that starts with %(prefix)s… can no longer use "
+                    "the API, at once. A revoked token cannot be brought back: you would create "
+                    "a new one and give it to each program.",
+                    prefix=token.prefix,
+                ),
             ],
-            cancel="Keep it",
+            cancel=_("Keep it"),
         )
     )
 
@@ -429,7 +472,10 @@ def revoke_token(token_id: int) -> Response:
         return confirm.ask_first(url_for("accounts.confirm_revoke_token", token_id=token_id))
     token = operations.revoke_token(current_user, token_id)
     db.session.commit()
-    flash(f"Token “{token.name}” is revoked; programs using it can no longer sign in.", "info")
+    flash(
+        _("Token “%(name)s” is revoked; programs using it can no longer sign in.", name=token.name),
+        "info",
+    )
     return redirect(url_for("accounts.settings"))
 
 
@@ -491,11 +537,15 @@ def person(user_id: int) -> str | Response | tuple[str, int]:
     db.session.commit()
     if changed:
         flash(
-            f"Saved {user.email}: " + "; ".join(operations.describe_changes(changed)) + ".",
+            _(
+                "Saved %(email)s: %(changes)s.",
+                email=user.email,
+                changes="; ".join(operations.describe_changes(changed)),
+            ),
             "success",
         )
     else:
-        flash(f"Nothing changed for {user.email}.", "info")
+        flash(_("Nothing changed for %(email)s.", email=user.email), "info")
     return redirect(url_for("people.people_index"))
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from observe.accounts.models import User
@@ -19,7 +21,7 @@ from observe.audit.operations import record
 from observe.calibration import access
 from observe.calibration.models import CalibrationReminder, CalibrationSession
 from observe.calibration.sessions import submitted_observations
-from observe.core import clock, mail
+from observe.core import clock, formatting, i18n, mail
 from observe.core.models import utcnow
 from observe.core.permissions import allowed
 from observe.errors import Conflict, Forbidden, NotFound
@@ -60,8 +62,13 @@ def remind(user: User, session: CalibrationSession, participant_id: int) -> User
     if last is not None and now - last.reminded_at < EVERY:
         again = clock.local(last.reminded_at + EVERY)
         raise Conflict(
-            f"{participant.name} was reminded at {clock.local(last.reminded_at):%H:%M}; "
-            f"reminders go at most once an hour, so the next can go at {again:%H:%M}."
+            _(
+                "%(name)s was reminded at %(last)s; reminders go at most once an hour, so the "
+                "next can go at %(next)s.",
+                name=participant.name,
+                last=clock.local(last.reminded_at).strftime("%H:%M"),
+                next=again.strftime("%H:%M"),
+            )
         )
     if last is None:
         last = CalibrationReminder(session_id=session.id, user_id=participant.id)
@@ -77,16 +84,27 @@ def remind(user: User, session: CalibrationSession, participant_id: int) -> User
     )
     where = session.classroom.name if session.classroom else session.lesson_reference
     district = current_app.config["OBSERVE_DISTRICT_NAME"]
-    mail.send(
-        participant.email,
-        f"Calibration: please score “{session.title}”",
-        f"Hello {participant.name},\n\n"
-        f"{user.name} is waiting for your scores in the calibration session “{session.title}” "
-        f"({where + ', ' if where else ''}{session.school.name}, "
-        f"{session.held_on:%-d %B %Y}). Score the lesson in the walkthrough app, where the "
-        "session is on the home screen under Calibration sessions:\n\n"
-        f"{mail.link(url_for('tablet.app'))}\n\n"
-        "Score on your own: nobody sees anyone's scores until the facilitator reveals them.\n\n"
-        f"{district}\n",
-    )
+    # In the participant's own language when they chose one, else the sender's.
+    with force_locale(participant.language or i18n.current_language()):
+        place = f"{where}, {session.school.name}" if where else session.school.name
+        subject = _("Calibration: please score “%(title)s”", title=session.title)
+        text = (
+            _("Hello %(name)s,", name=participant.name)
+            + "\n\n"
+            + _(
+                "%(facilitator)s is waiting for your scores in the calibration session "
+                "“%(title)s” (%(place)s, %(day)s). Score the lesson in the walkthrough app, "
+                "where the session is on the home screen under Calibration sessions:",
+                facilitator=user.name,
+                title=session.title,
+                place=place,
+                day=formatting.day(session.held_on),
+            )
+            + f"\n\n{mail.link(url_for('tablet.app'))}\n\n"
+            + _(
+                "Score on your own: nobody sees anyone's scores until the facilitator reveals them."
+            )
+            + f"\n\n{district}\n"
+        )
+    mail.send(participant.email, subject, text)
     return participant

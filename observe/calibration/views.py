@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -86,8 +88,10 @@ def new() -> Response | tuple[str, int]:
         else:
             db.session.commit()
             flash(
-                f"“{session.title}” is ready. Participants find it on their tablets at the "
-                "next sync.",
+                _(
+                    "“%(title)s” is ready. Participants find it on their tablets at the next sync.",
+                    title=session.title,
+                ),
                 "success",
             )
             return redirect(url_for("calibration.show", session_id=session.id))
@@ -127,22 +131,28 @@ def confirm_reveal(session_id: int) -> str | Response:
     waiting = [p["user"]["name"] for p in progress if not p["submitted"]]
     done = len(progress) - len(waiting)
     lines = [
-        f"{done} of {len(progress)} participants have submitted their scores.",
-        "Revealing shows everyone's scores to the team and closes scoring: it cannot be undone, "
-        "and nobody can add or change a score afterwards.",
+        _(
+            "%(done)s of %(total)s participants have submitted their scores.",
+            done=done,
+            total=len(progress),
+        ),
+        _(
+            "Revealing shows everyone's scores to the team and closes scoring: it cannot be "
+            "undone, and nobody can add or change a score afterwards."
+        ),
     ]
     return confirm.page(
         confirm.Confirmation(
-            title=f"Reveal the scores of {session.title}?",
+            title=_("Reveal the scores of %(title)s?", title=session.title),
             action=url_for("calibration.reveal", session_id=session_id),
-            button="Reveal the scores",
+            button=_("Reveal the scores"),
             back=back,
             lines=lines,
-            names_intro="Not submitted yet — they cannot score this lesson after the reveal:"
+            names_intro=_("Not submitted yet — they cannot score this lesson after the reveal:")
             if waiting
             else "",
             names=waiting,
-            cancel="Not yet: back to the session",
+            cancel=_("Not yet: back to the session"),
             danger=bool(waiting),
         )
     )
@@ -163,7 +173,7 @@ def reveal(session_id: int) -> Response:
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash("The scores are revealed. Scoring is closed.", "success")
+        flash(_("The scores are revealed. Scoring is closed."), "success")
     return redirect(url_for("calibration.show", session_id=session_id))
 
 
@@ -179,7 +189,7 @@ def remind(session_id: int, user_id: int) -> Response:
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(f"Reminded {reminded.name} by e-mail to score the lesson.", "success")
+        flash(_("Reminded %(name)s by e-mail to score the lesson.", name=reminded.name), "success")
     return redirect(url_for("calibration.show", session_id=session_id) + "#progress-heading")
 
 
@@ -203,16 +213,23 @@ def consensus(session_id: int) -> Response:
             }
         )
     if not scores:
-        flash("Choose the agreed level of at least one look-for.", "error")
+        flash(_("Choose the agreed level of at least one look-for."), "error")
         return redirect(url_for("calibration.show", session_id=session_id) + "#consensus")
     try:
         saved = sessions.record_consensus(current_user, session, {"scores": scores})
     except (Conflict, ValidationFailed) as error:  # a Forbidden is a 403, as from the API
         db.session.rollback()
-        flash(f"No consensus score was saved. {error.message}", "error")
+        flash(_("No consensus score was saved. %(problem)s", problem=error.message), "error")
     else:
         db.session.commit()
-        flash(f"Saved the consensus for {len(saved)} look-for{'s' * (len(saved) != 1)}.", "success")
+        flash(
+            ngettext(
+                "Saved the consensus for %(num)d look-for.",
+                "Saved the consensus for %(num)d look-fors.",
+                len(saved),
+            ),
+            "success",
+        )
     return redirect(url_for("calibration.show", session_id=session_id) + "#consensus")
 
 

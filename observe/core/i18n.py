@@ -10,13 +10,16 @@ else the best match for the browser's ``Accept-Language``, else English.
 from __future__ import annotations
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale, gettext
 
 from observe.paths import TRANSLATIONS
 
 # The languages with a complete catalog, in the order a language menu lists them.
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
+# Each language named in itself, as a language menu shows it (never translated: a reader lost
+# in a language they cannot read still finds their own).
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 babel = Babel()
 
@@ -31,6 +34,27 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT
 
 
+def current_language() -> str:
+    """The language this request is answered in, as ``<html lang>`` names it."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT
+
+
+def language_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a person's language setting ("" follows the browser)."""
+    if value == "" or value in LANGUAGES:
+        return None
+    names = ", ".join(f"{code} ({name})" for code, name in LANGUAGE_NAMES.items())
+    return str(
+        gettext(
+            "“%(value)s” is not a language observe speaks; choose one of %(names)s, "
+            "or the browser's language.",
+            value=value[:20],
+            names=names,
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
@@ -38,3 +62,4 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS),
         default_timezone=app.config["OBSERVE_TIMEZONE"],
     )
+    app.add_template_global(current_language)

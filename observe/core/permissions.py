@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import current_user
 
 from observe.errors import Forbidden
@@ -30,11 +31,13 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            Role.OBSERVER: "Observer",
-            Role.SCHOOL_LEADER: "School leader",
-            Role.DISTRICT_ADMIN: "District admin",
-        }[self]
+        """The role's name in the reader's language."""
+        labels: dict[Role, str] = {
+            Role.OBSERVER: gettext("Observer"),
+            Role.SCHOOL_LEADER: gettext("School leader"),
+            Role.DISTRICT_ADMIN: gettext("District admin"),
+        }
+        return labels[self]
 
 
 class HasId(Protocol):

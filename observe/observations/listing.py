@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_
 
 from observe.accounts.models import User
@@ -35,7 +36,11 @@ from observe.rubrics.models import Criterion, Rubric, RubricVersion
 PAGE_SIZE = 50
 MAX_LIMIT = 200
 # "needs a person": edited on two devices from the same base, waiting to be reconciled.
-STATES = {"draft": "Draft", "submitted": "Submitted", "conflict": "Needs a person"}
+STATES = {
+    "draft": lazy_gettext("Draft"),
+    "submitted": lazy_gettext("Submitted"),
+    "conflict": lazy_gettext("Needs a person"),
+}
 ID_FILTERS = ("school", "classroom", "teacher", "observer", "rubric")
 
 

@@ -20,11 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from observe.audit.operations import record
-from observe.core import clock, mail
+from observe.core import clock, formatting, mail
 from observe.core.models import utcnow
 from observe.core.permissions import Principal, allowed
 from observe.errors import Conflict, Forbidden, NotFound, ObserveError, ValidationFailed
@@ -75,27 +76,34 @@ def send_for_token(token: str) -> FeedbackSend:
     except SignatureExpired:
         raise LinkRefused(
             410,
-            "This link has expired. Links to walkthrough feedback work for "
-            f"{link_days()} days; ask the observer to send the feedback again.",
+            _(
+                "This link has expired. Links to walkthrough feedback work for %(n)s days; "
+                "ask the observer to send the feedback again.",
+                n=link_days(),
+            ),
         ) from None
     except BadSignature:
-        raise LinkRefused(404, "This link does not work: check that it was copied whole.") from None
+        raise LinkRefused(
+            404, _("This link does not work: check that it was copied whole.")
+        ) from None
     send = db.session.get(FeedbackSend, send_id) if isinstance(send_id, str) else None
     if send is None:
-        raise LinkRefused(404, "This link does not work: check that it was copied whole.")
+        raise LinkRefused(404, _("This link does not work: check that it was copied whole."))
     observation = send.observation
     if observation.is_deleted:
-        raise LinkRefused(410, "This feedback is no longer available.")
+        raise LinkRefused(410, _("This feedback is no longer available."))
     # The link opens the walkthrough as it is now: once an amendment has moved it to another
     # teacher's class, it is another teacher's feedback. The teacher is the one observed (kept
     # with the walkthrough), so a roster giving the class a new teacher later changes nothing.
     if observation.classroom_id is None or observation.teacher_id != send.teacher_id:
-        raise LinkRefused(410, "This feedback is no longer available.")
+        raise LinkRefused(410, _("This feedback is no longer available."))
     if observation.state is not ObservationState.SUBMITTED:
         raise LinkRefused(
             409,
-            "The observer is changing this feedback. Open the link again later: it works "
-            "again once they have finished.",
+            _(
+                "The observer is changing this feedback. Open the link again later: it works "
+                "again once they have finished."
+            ),
         )
     return send
 
@@ -209,23 +217,37 @@ def _message(observation: Observation, send: FeedbackSend) -> tuple[str, str]:
     link = mail.link(url_for("teacher_feedback.teacher_page", token=token_for(send)))
     classroom = observation.classroom
     assert classroom is not None and observation.teacher is not None  # checked by _recipient
-    day = f"{clock.local(observation.observed_at):%-d %B %Y}"
-    expires = f"{clock.local(send.sent_at + timedelta(days=link_days())):%-d %B %Y}"
+    # In the sender's language (the request's): the e-mail goes out as they send it.
+    day = formatting.day(clock.local(observation.observed_at).date())
+    expires = formatting.day(clock.local(send.sent_at + timedelta(days=link_days())).date())
     observer = observation.author.name
     district = current_app.config["OBSERVE_DISTRICT_NAME"]
-    subject = f"Walkthrough feedback: {classroom.name}, {day}"
+    subject = _("Walkthrough feedback: %(classroom)s, %(day)s", classroom=classroom.name, day=day)
     text = (
-        f"Hello {observation.teacher.name},\n\n"
-        f"{observer} visited {classroom.name} at {observation.school.name} on {day}. "
-        "Here is what they saw:\n\n"
-        f"{link}\n\n"
-        "No account is needed. On that page you can say you have read it and, if you like, "
-        f"reply with a short reflection that {observer} will see. The link works until "
-        f"{expires}. Please do not forward it: whoever has it can read this feedback and "
-        "reply in your name.\n\n"
-        "A walkthrough is a short, non-evaluative visit: it describes what was seen during "
-        "a few minutes of a lesson, not the teacher.\n\n"
-        f"{district}\n"
+        _("Hello %(teacher)s,", teacher=observation.teacher.name)
+        + "\n\n"
+        + _(
+            "%(observer)s visited %(classroom)s at %(school)s on %(day)s. Here is what they saw:",
+            observer=observer,
+            classroom=classroom.name,
+            school=observation.school.name,
+            day=day,
+        )
+        + f"\n\n{link}\n\n"
+        + _(
+            "No account is needed. On that page you can say you have read it and, if you "
+            "like, reply with a short reflection that %(observer)s will see. The link works "
+            "until %(expires)s. Please do not forward it: whoever has it can read this "
+            "feedback and reply in your name.",
+            observer=observer,
+            expires=expires,
+        )
+        + "\n\n"
+        + _(
+            "A walkthrough is a short, non-evaluative visit: it describes what was seen "
+            "during a few minutes of a lesson, not the teacher."
+        )
+        + f"\n\n{district}\n"
     )
     return subject, text
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from observe.audit.operations import record_now
 from observe.core import clock, confirm
 from observe.core.database import begin_write
+from observe.core.formatting import day
 from observe.core.pdf import pdf_response, render_pdf
 from observe.core.permissions import allowed
 from observe.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -79,18 +81,29 @@ def confirm_delete(observation_id: str) -> str:
     when = clock.local(observation.observed_at)
     return confirm.page(
         confirm.Confirmation(
-            title=f"Delete the walkthrough of {built['classroom']}, {when:%-d %B %Y}?",
+            title=_(
+                "Delete the walkthrough of %(classroom)s, %(date)s?",
+                classroom=built["classroom"],
+                date=day(when.date()),
+            ),
             action=url_for("walkthroughs.delete", observation_id=observation.id),
-            button="Delete this walkthrough",
+            button=_("Delete this walkthrough"),
             back=url_for("walkthroughs.show", observation_id=observation.id),
             lines=[
-                f"{built['observer']}'s walkthrough at {built['school']}, {when:%H:%M}. "
-                "Deleting it takes it out of the reports, the lists and the teacher's feedback; "
-                "the observer's tablets learn of it at their next sync.",
-                "This cannot be undone here: its versions stay on the server for the record, "
-                "but the walkthrough does not come back.",
+                _(
+                    "%(observer)s's walkthrough at %(school)s, %(time)s. Deleting it takes it "
+                    "out of the reports, the lists and the teacher's feedback; the observer's "
+                    "tablets learn of it at their next sync.",
+                    observer=built["observer"],
+                    school=built["school"],
+                    time=when.strftime("%H:%M"),
+                ),
+                _(
+                    "This cannot be undone here: its versions stay on the server for the "
+                    "record, but the walkthrough does not come back."
+                ),
             ],
-            cancel="Keep it",
+            cancel=_("Keep it"),
         )
     )
 
@@ -107,10 +120,10 @@ def delete(observation_id: str) -> WerkzeugResponse:
         operations.delete_observation(current_user, observation.id)
     except Conflict as error:
         db.session.rollback()
-        flash(f"Nothing was deleted. {error.message}", "error")
+        flash(_("Nothing was deleted. %(problem)s", problem=error.message), "error")
         return redirect(url_for("walkthroughs.show", observation_id=observation_id))
     db.session.commit()
-    flash("The walkthrough is deleted.", "info")
+    flash(_("The walkthrough is deleted."), "info")
     return redirect(url_for("walkthroughs.index"))
 
 
@@ -119,7 +132,7 @@ def _deletable(observation_id: str) -> Observation:
     one they cannot read, 403 for one they may read but not delete."""
     observation = _for_feedback(observation_id)
     if not allowed(current_user, access.DELETE, observation):
-        raise Forbidden("only its author or a district admin can delete a walkthrough")
+        raise Forbidden(_("only its author or a district admin can delete a walkthrough"))
     return observation
 
 
@@ -185,7 +198,7 @@ def _for_feedback(observation_id: str) -> Observation:
     observation = _walkthrough(observation_id)
     if observation.is_deleted or observation.calibration_session_id is not None:
         # A calibration score is practice in seeing alike, not a visit to give feedback on.
-        raise NotFound(f"There is no walkthrough {observation_id} to give feedback on.")
+        raise NotFound(_("There is no walkthrough %(id)s to give feedback on.", id=observation_id))
     return observation
 
 
@@ -211,9 +224,9 @@ def print_feedback(observation: Observation, paper: str | None) -> bytes:
         "observations/feedback_print.html",
         paper=paper,
         feedback=built,
-        print_title="Walkthrough feedback",
+        print_title=_("Walkthrough feedback"),
         print_scope=f"{built['classroom']}, {built['school']}",
-        print_period=f"{clock.local(observation.observed_at):%-d %B %Y}",
+        print_period=day(clock.local(observation.observed_at).date()),
         printed_on=clock.today().isoformat(),
     )
 
@@ -226,12 +239,14 @@ def reconcile(observation_id: str) -> WerkzeugResponse:
         operations.reconcile(current_user, observation_id, request.form.get("version_id"))
     except (Conflict, ValidationFailed) as error:
         db.session.rollback()
-        flash(f"Nothing was changed. {error.message}", "error")
+        flash(_("Nothing was changed. %(problem)s", problem=error.message), "error")
         return redirect(url_for("walkthroughs.reconcile_page", observation_id=observation_id))
     db.session.commit()
     flash(
-        "Reconciled: the version you chose is the walkthrough now, and every version is kept. "
-        "The observer's tablets receive it at their next sync.",
+        _(
+            "Reconciled: the version you chose is the walkthrough now, and every version is "
+            "kept. The observer's tablets receive it at their next sync."
+        ),
         "success",
     )
     return redirect(url_for("walkthroughs.conflicts"))
@@ -264,11 +279,18 @@ def teacher_page(token: str) -> tuple[str, int] | WerkzeugResponse:
             send = sending.send_for_token(token)
         else:
             db.session.commit()
-            flash(
-                f"Thank you. {send.observation.author.name} will see that you have read it"
-                + (" and your reflection." if send.reflection else "."),
-                "success",
+            thanks = (
+                _(
+                    "Thank you. %(observer)s will see that you have read it and your reflection.",
+                    observer=send.observation.author.name,
+                )
+                if send.reflection
+                else _(
+                    "Thank you. %(observer)s will see that you have read it.",
+                    observer=send.observation.author.name,
+                )
             )
+            flash(thanks, "success")
             return redirect(url_for("teacher_feedback.teacher_page", token=token))
     return render_template(
         "observations/teacher_feedback.html",

@@ -17,6 +17,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -259,9 +260,9 @@ def coverage_page() -> tuple[str, int]:
     except ValidationFailed as error:
         problems = {k: str(v) for k, v in error.details.items()}
     periods = {
-        "This month": coverage.this_month(),
-        "Last month": coverage.last_month(),
-        "School year to date": coverage.school_year(),
+        _("This month"): coverage.this_month(),
+        _("Last month"): coverage.last_month(),
+        _("School year to date"): coverage.school_year(),
     }
     link_args = {k: request.args.getlist(k) for k in COVERAGE_PARAMETERS if k in request.args}
     return render_template(
@@ -358,7 +359,7 @@ def create_goal_form() -> BaseResponse | tuple[str, int]:
         problems = {k: str(v) for k, v in error.details.items()} or {"": error.message}
         return _goals_page(problems, form, 422)
     db.session.commit()
-    flash(f"Goal set: “{goal.title}”.", "success")
+    flash(_("Goal set: “%(title)s”.", title=goal.title), "success")
     return redirect(url_for("reports.goals_page"))
 
 
@@ -402,7 +403,7 @@ def delete_goal_form(goal_id: int) -> BaseResponse:
         return confirm.ask_first(url_for("reports.confirm_delete_goal", goal_id=goal_id))
     goals.delete_goal(current_user, goal_id)
     db.session.commit()
-    flash("The goal is removed.", "info")
+    flash(_("The goal is removed."), "info")
     return redirect(url_for("reports.goals_page"))
 
 
@@ -450,7 +451,7 @@ def close_year_form(year_id: int) -> BaseResponse:
         years.closable(current_user, year)  # refused (403, 422) before being asked
         db.session.rollback()
         return confirm.ask_first(url_for("reports.confirm_close_year", year_id=year_id))
-    _, frozen = years.close_year(current_user, year)
+    _closed, frozen = years.close_year(current_user, year)
     db.session.commit()
     flash(f"{year.title} is closed; {len(frozen)} goal(s) keep their final result.", "info")
     return redirect(url_for("reports.goals_page", year=year_id))
@@ -484,7 +485,7 @@ def carry_goals_form(year_id: int) -> BaseResponse:
     if not confirm.confirmed():
         db.session.rollback()
         return confirm.ask_first(url_for("reports.confirm_carry_goals", year_id=year_id))
-    carried, _ = years.carry_goals(current_user, last.title, year.title)
+    carried, _skipped = years.carry_goals(current_user, last.title, year.title)
     db.session.commit()
     flash(" ".join(carried.lines(year)), "success")
     return redirect(url_for("reports.goals_page", year=year_id))

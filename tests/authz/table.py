@@ -227,6 +227,10 @@ ROUTES: dict[str, Row] = {
         Case("confirmed", body=_confirmed),
         Case("unconfirmed", answers="sign-in 303 303 303 303 303"),
     ),
+    # One's own language: anyone signed in sets their own (back to the settings page).
+    "POST /settings/language": page(
+        "sign-in 302 302 302 302 302", Case(body=lambda d: {"language": "es"})
+    ),
     # Two new passwords that differ: refused on the settings page, nothing changes.
     "POST /settings/password": page(
         "sign-in 302 302 302 302 302",

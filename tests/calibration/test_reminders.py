@@ -165,3 +165,19 @@ def test_two_first_reminders_at_once_send_one_and_refuse_the_other(
     assert len(outcomes) == 2 and outcomes[0] == "sent", outcomes
     assert outcomes[1].startswith("refused: ") and "at most once an hour" in outcomes[1]
     assert len(mailbox.messages) == 1
+
+
+def test_a_reminder_is_in_the_participants_language(client, sign_in, team, new_session, mailbox):
+    session = new_session()
+    ben = team.observers[1]
+    ben.language = "es"
+    db.session.commit()
+    sign_in(team.facilitator)
+    remind(client, session["id"], ben.id)
+    message = mailbox.messages[0]
+    assert message["Subject"] == "Calibración: puntúe «Grade 3 number talk»"
+    assert mailbox.body().startswith(f"Hola, {ben.name}:")
+    assert "Fay Facilitator espera sus puntuaciones" in mailbox.body()
+    # The facilitator, who chose no language, reads the page in English.
+    page = client.get(f"/calibration/{session['id']}").get_data(as_text=True)
+    assert "Reminded Ben Boyd by e-mail" in page

@@ -409,3 +409,22 @@ def test_a_link_waits_while_the_walkthrough_is_a_draft_again(
     assert "Half-written" not in text and "Pairs argued." not in text
     push(edit_of(draft, state="submitted", notes="Settled."))
     assert client.get(path).status_code == 200
+
+
+def test_the_email_is_in_the_senders_language(client, bearer, setting, visit, mailbox):
+    """The teacher has no language setting; the e-mail goes as the observer reads observe."""
+    setting.observer.language = "es"
+    db.session.commit()
+    send(client, bearer(setting.observer), visit, expect=201)
+    message = mailbox.messages[0]
+    assert message["Subject"].startswith("Retroalimentación de la visita al aula: Grade 3, ")
+    body = mailbox.body()
+    assert body.startswith("Hola, Maya Lopez:")
+    assert "Esto es lo que observó:" in body and "Riverside Elementary" in body
+    assert " de 20" in body  # the date with the month named in Spanish ("3 de diciembre de 2026")
+    # The teacher's page follows the teacher's browser.
+    [link] = mailbox.links()
+    page = client.get(link_path(link)).get_data(as_text=True)
+    assert "I have read this" in page
+    page = client.get(link_path(link), headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Ya lo leí" in page and '<html lang="es">' in page
