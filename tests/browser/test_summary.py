@@ -45,7 +45,7 @@ def test_a_leader_reads_the_summary(
             "observation_id": str(uuid.uuid4()), "version_id": str(uuid.uuid4()),
             "rubric_version_id": version.id, "school_id": school.id, "classroom_id": room.id,
             "observed_at": when.isoformat(), "saved_at": when.isoformat(),
-            "ratings": [{"criterion": k, "level": 1 + (i + j + (2 if room.course_level == "AP" else 0)) % 4}
+            "ratings": [{"criterion": k, "level": 1 + (i + j + 2 * (room.course_level == "AP")) % 4}
                         for j, k in enumerate(keys)],
         })  # fmt: skip
     db.session.commit()
