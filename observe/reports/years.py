@@ -260,7 +260,12 @@ def compare_with_last_year(
 def _figure(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None or row["share"] is None:
         return None
-    return {"share": row["share"], "rated": row["rated"], "interval": row["interval"]}
+    return {
+        "share": row["share"],
+        "rated": row["rated"],
+        "interval": row["interval"],
+        "se": row["se"],
+    }
 
 
 def _months_back(day: date, months: int) -> date:
