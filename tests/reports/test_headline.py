@@ -108,8 +108,9 @@ def test_goals_furthest_behind_their_target():
               "latest": {"month": "2026-11", "share": 0.62, "interval": [0.55, 0.68]}}  # fmt: skip
     unclear = {**goal, "id": 9, "status": "not clear"}
     on_track = {**goal, "id": 10, "status": "on track"}
+    decided = {"share": 0.30, "from_month": "2026-05", "to_month": "2026-05"}
     missed = {**goal, "id": 11, "title": "Access", "status": "not met", "latest": None,
-              "decided_by": {"share": 0.30, "from_month": "2026-05", "to_month": "2026-05"}}  # fmt: skip
+              "decided_by": decided}  # fmt: skip
     found = what_stands_out(report(goals=[closer, unclear, goal, on_track, missed]))
     goals = [f for f in found["findings"] if f["kind"] == "goal"]
     # At most two of a kind: the furthest from their targets (40 and 27 points).
@@ -176,9 +177,9 @@ def test_bright_spots_adjusted_for_who_observed_where_the_model_allows():
     rows = figures["groups"]["rows"]
     rows[0]["dimensions"]["power"] = cell(0.80, se=0.03)  # AP, as observed, far ahead...
     # ...but its observers are lenient: adjusted it is 0.70, still ahead of 55%.
-    rows[0]["adjusted"] = {"lean": 0.10, "lean_standard_error": 0.02,
-                           "dimensions": {"power": {"share": 0.70, "interval": [0.62, 0.78]},
-                                          "access": {"share": 0.49, "interval": [0.4, 0.58]}}}  # fmt: skip
+    moved = {"power": {"share": 0.70, "interval": [0.62, 0.78]},
+             "access": {"share": 0.49, "interval": [0.4, 0.58]}}  # fmt: skip
+    rows[0]["adjusted"] = {"lean": 0.10, "lean_standard_error": 0.02, "dimensions": moved}
     rows[1]["dimensions"]["access"] = cell(0.75, se=0.03)  # general: no adjusted figure
     found = what_stands_out(figures)
     spots = [f for f in found["findings"] if f["kind"] == "bright_spot"]
@@ -219,8 +220,8 @@ def test_a_hidden_figure_is_never_cited():
     # A goal whose latest month is hidden has no latest to cite.
     figures["goals"] = [{"id": 3, "title": "Hidden", "school": None, "target_share": 0.9,
                          "status": "behind", "latest": None, "decided_by": None}]  # fmt: skip
-    figures["compare"] = {"year": "2026-27", "last_year": "2025-26", "rows": [
-        {"kind": "dimension", "name": "power", "this": hidden_cell(0.95), "last": cell(0.2)}]}  # fmt: skip
+    power = {"kind": "dimension", "name": "power", "this": hidden_cell(0.95), "last": cell(0.2)}
+    figures["compare"] = {"year": "2026-27", "last_year": "2025-26", "rows": [power]}
     found = what_stands_out(figures)
     text = " ".join(f["text"] for f in found["findings"])
     for hidden in ("99%", "97%", "93%", "91%", "95%", "honors", "Hidden", "50%"):
