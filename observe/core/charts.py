@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import textwrap
 from functools import cache
 from typing import Any
 
@@ -90,6 +91,12 @@ def _tag(tag: str, name: str) -> str:
 def _attributes(match: re.Match[str]) -> str:
     pairs = [part.split(":", 1) for part in match.group(1).split(";") if ":" in part]
     return " ".join(f'{key.strip()}="{html.escape(value.strip())}"' for key, value in pairs)
+
+
+def wrap(text: str, width: int) -> str:
+    """A label on as many lines of at most ``width`` characters as it needs, whole: a chart
+    never cuts the district's words short (a word longer than a line is split, not dropped)."""
+    return textwrap.fill(" ".join(text.split()), width) or text
 
 
 def percent(share: float | None) -> str:

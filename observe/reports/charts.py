@@ -10,6 +10,9 @@ from markupsafe import Markup
 
 from observe.core import charts
 
+# A look-for's text on the heatmap wraps at this many characters (two lines for most).
+LABEL_WIDTH = 62
+
 
 def dimensions(report: dict[str, Any]) -> Markup | None:
     rows = [d for d in report.get("dimensions", []) if d["rated"] and d["distribution"] is not None]
@@ -75,8 +78,16 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
     if not groups:
         return None
     criteria = report["criteria"]
+    # Every label whole, wrapped (never cut to "[...]"): rows as tall as the longest label's
+    # lines, the group names under the columns on as many lines as they take.
+    rows = [charts.wrap(c["text"], LABEL_WIDTH) for c in criteria]
+    columns = [charts.wrap(g["label"], max(8, 60 // max(len(groups), 1))) for g in groups]
+    lines = max(text.count("\n") + 1 for text in rows)
+    under = max(text.count("\n") + 1 for text in columns)
     plt = charts.pyplot()
-    figure, axes = plt.subplots(figsize=(7.2, 0.32 * len(criteria) + 1.6))
+    figure, axes = plt.subplots(
+        figsize=(7.2, (0.115 * lines + 0.06) * len(criteria) + 1.0 + 0.14 * under)
+    )
     grid = [[g["criteria"][c["key"]]["share"] for g in groups] for c in criteria]
     shown = [[float("nan") if v is None else v for v in row] for row in grid]
     axes.imshow(shown, cmap="Blues", vmin=0, vmax=1, aspect="auto")
@@ -88,9 +99,8 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
             ink = "white" if value is not None and value > 0.7 else "#111111"
             axes.text(x, y, charts.percent(value) + mark, ha="center", va="center", fontsize=7,
                       color=ink)  # fmt: skip
-    axes.set_xticks(range(len(groups)), [textwrap.shorten(g["label"], 18) for g in groups],
-                    rotation=30, ha="right")  # fmt: skip
-    axes.set_yticks(range(len(criteria)), [textwrap.shorten(c["text"], 52) for c in criteria])
+    axes.set_xticks(range(len(groups)), columns, fontsize=7)
+    axes.set_yticks(range(len(criteria)), rows, fontsize=7)
     axes.spines[:].set_visible(False)
     at_least = report["scope"]["at_least_label"]
     by = report["scope"]["by_label"]

@@ -20,6 +20,7 @@ from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation
 from observe.reports import export, raters, summary, years
+from observe.reports.headline import what_stands_out
 from observe.roster import years as roster_years
 from observe.rubrics.models import RubricVersion
 
@@ -56,6 +57,7 @@ def report_command(
             "at_least": at_least}  # fmt: skip
     try:
         built = summary.build(SYSTEM, summary.parse_query(SYSTEM, args))
+        built["headline"] = what_stands_out(built)
     except ValidationFailed as error:
         raise click.ClickException(error.message) from None
     with current_app.test_request_context():

@@ -32,6 +32,7 @@ from observe.core.validation import form_number
 from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
 from observe.reports import access, charts, coverage, export, goals, periods, summary, years
+from observe.reports.headline import what_stands_out
 from observe.roster import years as roster_years
 from observe.roster.models import ClassroomAttribute, SchoolAttribute
 from observe.roster.queries import visible_schools
@@ -149,6 +150,7 @@ def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     report = goals.summary_with_goals(current_user, query, listed)
     report["scope"]["period"] = _period_json(period)
     report["compare"] = years.compare_with_last_year(current_user, query, period, report)
+    report["headline"] = what_stands_out(report)  # from the figures above, as shown
     return query, report
 
 

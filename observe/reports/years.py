@@ -275,7 +275,12 @@ def _hides_a_month_after(report: dict[str, Any] | None, end: date) -> bool:
 def _figure(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None or row["share"] is None:
         return None
-    return {"share": row["share"], "rated": row["rated"], "interval": row["interval"]}
+    return {
+        "share": row["share"],
+        "rated": row["rated"],
+        "interval": row["interval"],
+        "se": row["se"],
+    }
 
 
 def _months_back(day: date, months: int) -> date:

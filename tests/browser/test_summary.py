@@ -26,7 +26,7 @@ def test_a_leader_reads_the_summary(
     width, height = TABLET_VIEWPORTS[orientation]
     page.set_viewport_size({"width": width, "height": height})
     school = create_school("RHS", "Riverbend High")
-    # Three classrooms a level: a group is shown only with OBSERVE_MIN_CLASSROOMS (3).
+    # Three classrooms a level: a group in fewer is not shown (OBSERVE_MIN_CLASSROOMS).
     rooms = [
         create_classroom(f"RHS-{level}-{n}", school=school, name=f"Biology {level} {n}",
                          course_level=level)
@@ -40,12 +40,13 @@ def test_a_leader_reads_the_summary(
     start = datetime.now(UTC) - timedelta(days=60)
     for i in range(40):
         room = rooms[i % 6]
+        lift = 2 if room.course_level == "AP" else 0
         when = start + timedelta(days=i)
         sync.push_one(sync.Device(observer, "tablet"), {
             "observation_id": str(uuid.uuid4()), "version_id": str(uuid.uuid4()),
             "rubric_version_id": version.id, "school_id": school.id, "classroom_id": room.id,
             "observed_at": when.isoformat(), "saved_at": when.isoformat(),
-            "ratings": [{"criterion": k, "level": 1 + (i + j + 2 * (room.course_level == "AP")) % 4}
+            "ratings": [{"criterion": k, "level": 1 + (i + j + lift) % 4}
                         for j, k in enumerate(keys)],
         })  # fmt: skip
     db.session.commit()
@@ -59,5 +60,13 @@ def test_a_leader_reads_the_summary(
     expect(page.get_by_role("heading", name="By Course level")).to_be_visible()
     expect(page.get_by_role("img", name="Levels seen by equity dimension")).to_be_visible()
     expect(page.get_by_role("img", name="Look-fors by Course level")).to_be_visible()
+    # The headline opens the report, each finding linking to its figure.
+    headline = page.get_by_role("region", name="What stands out")
+    expect(headline).to_be_visible()
+    for link in headline.get_by_role("link").all():
+        target = link.get_attribute("href")
+        assert target and page.locator(target).count() == 1
     assert serious_violations(page) == [], "summary"
     page.screenshot(path=screenshot_dir / f"summary-{orientation}.png", full_page=True)
+    headline.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / f"summary-headline-{orientation}.png")
