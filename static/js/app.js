@@ -2,6 +2,7 @@
 // is a module of its own under screens/; see docs/development.md for the map.
 import { saveNow } from "./drafts.js";
 import { showSyncState, wireHeader } from "./header.js";
+import { followHeaderHeight } from "./header-height.js";
 import { t } from "./i18n.js";
 import { addScreens, currentScreen, main, route } from "./router.js";
 import { formScreen } from "./screens/form.js";
@@ -72,6 +73,7 @@ async function start() {
   askForPersistentStorage();
   registerServiceWorker();
   wireHeader();
+  followHeaderHeight();
   window.addEventListener("hashchange", route);
   window.addEventListener("observe:sync", showSyncState);
   window.addEventListener("observe:changed", (event) => {
