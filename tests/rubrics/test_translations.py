@@ -147,8 +147,8 @@ def test_yaml_out_and_back_keeps_every_translation():
     assert parse_rubric(written, "again.yaml").document == parsed.document
 
 
-def test_the_sample_rubric_is_in_english_and_spanish():
-    name = "quick-look-fors.yaml"
+@pytest.mark.parametrize("name", ["quick-look-fors.yaml", "portrait-of-a-graduate.yaml"])
+def test_the_sample_rubrics_are_in_english_and_spanish(name):
     document = parse_rubric(
         (paths.SAMPLE_RUBRICS / name).read_text(encoding="utf-8"), name
     ).document
