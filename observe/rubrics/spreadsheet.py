@@ -776,7 +776,13 @@ def _read_translations(b: _Builder, cols: dict[str, int], data: dict[str, Any]) 
         key = str(convert(cell["key"], "text"))
         path, problem = targets.find(sheet, key)
         if path is None:
-            b.problems.append((place["key"], f"{problem} on the {sheet} sheet"))
+            # A row left behind when its look-for (or level, …) was deleted says what to do.
+            b.problems.append(
+                (
+                    place["key"],
+                    f"{problem} on the {sheet} sheet; if it was removed, remove this row",
+                )
+            )
             continue
         field, index, problem = translated.field_of(
             sheet, key, str(convert(cell["column"], "text"))

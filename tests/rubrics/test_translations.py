@@ -228,10 +228,12 @@ def test_translation_rows_are_checked_cell_by_cell():
     n = first
     assert caught.value.problems == [
         f"ours.xlsx: translations!C{n}: there is no text here to translate",
-        f"ours.xlsx: translations!C{n + 1}: no look-for with key 'nope' on the look-fors sheet",
+        f"ours.xlsx: translations!C{n + 1}: no look-for with key 'nope' on the look-fors sheet; "
+        "if it was removed, remove this row",
         f"ours.xlsx: translations!D{n + 2}: column 'kind' of look-fors is not translated here; "
         "use text, evidence prompt, descriptor N",
-        f"ours.xlsx: translations!C{n + 3}: no level with value 7 on the scale sheet",
+        f"ours.xlsx: translations!C{n + 3}: no level with value 7 on the scale sheet; if it was "
+        "removed, remove this row",
         f"ours.xlsx: translations!C{n + 4}: the context field has no option 9",
         f"ours.xlsx: translations!C{n + 5}: this text is translated into that language twice",
         f"ours.xlsx: translations!B{n + 6}: unknown sheet 'Sheet9'; use rubric, competencies, "
