@@ -78,6 +78,10 @@ class Observation(Model):
     # next step (each at most sync.schemas.MAX_FEEDBACK characters). Empty when not written.
     strengths: Mapped[str] = mapped_column(Text, default="", server_default="")
     next_step: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The language the observer's app showed the rubric in (its head version says so): the
+    # version's text in that language where the rubric translates it, else its default text.
+    # None for walkthroughs from apps that did not say (they showed the default text).
+    language: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[ObservationState] = mapped_column(
         Enum(ObservationState, name="observation_state", values_callable=_values),
         default=ObservationState.SUBMITTED,

@@ -103,6 +103,7 @@ def head_columns(payload: dict[str, Any]) -> dict[str, Any]:
         # Left out of a version that has none (see sync.push.normalise): empty.
         "strengths": payload.get("strengths", ""),
         "next_step": payload.get("next_step", ""),
+        "language": payload.get("language"),
         "state": ObservationState(payload["state"]),
         "calibration_session_id": payload.get("calibration_session_id"),
     }

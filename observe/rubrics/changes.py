@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from observe.rubrics import translations
+
 _FIELDS = {
     "kind": "kind",
     "dimensions": "equity dimensions",
@@ -59,7 +61,12 @@ def _look_fors(document: Mapping[str, Any]) -> dict[str, tuple[Mapping[str, Any]
 
 
 def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> RubricChanges:
-    """How ``new`` differs from ``old`` (two validated documents of the same rubric)."""
+    """How ``new`` differs from ``old`` (two validated documents of the same rubric).
+
+    Translations are compared apart (a sentence per language), so that a Spanish text added
+    to a level does not read as "the scale changes"."""
+    translated = translations.changes(old, new)
+    old, new = translations.without_translations(old), translations.without_translations(new)
     changes = RubricChanges()
     before, after = _look_fors(old), _look_fors(new)
     for key, (item, competency) in after.items():
@@ -97,4 +104,5 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> RubricChanges:
         general.append("The questions asked once per visit (context fields) change.")
     if old.get("glossary") != new.get("glossary"):
         general.append("The glossary changes.")
+    general += translated
     return changes

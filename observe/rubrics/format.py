@@ -29,6 +29,7 @@ from observe.core.validation import (
     text_problem,
 )
 from observe.errors import ProblemList, plural
+from observe.rubrics import translations
 
 FORMAT_ID = "observe-rubric/1"
 DIMENSIONS = ("identity", "power", "access", "achievement")
@@ -227,6 +228,14 @@ def _slug_check(text: str) -> None:
         )
 
 
+def _language_check(code: str) -> None:
+    if not translations.LANGUAGE.fullmatch(code):
+        raise ValidationError(
+            "must be a language code in lowercase letters, such as en, es or es-mx; "
+            f"got {code[:40]!r}"
+        )
+
+
 def _bool(default: bool | None) -> fields.Field:
     # No default (None) leaves the key out, so a criterion's scale override inherits it.
     kwargs: dict[str, Any] = {} if default is None else {"load_default": default}
@@ -400,6 +409,13 @@ class RubricSchema(_Strict):
         validate=validate.Equal(FORMAT_ID, error="must be exactly {other}; got {input!r}"),
     )
     key = _slug()
+    # Optional, and left out of the document when the file leaves it out: a file without it
+    # keeps its content hash (observe.rubrics.translations).
+    languages = fields.List(
+        fields.String(error_messages={"invalid": "must be text"}, validate=_language_check),
+        validate=validate.Length(min=1, error="must list at least one language"),
+        error_messages={"invalid": "must be a list"},
+    )
     title = _text(MAX_NAME)
     description = _text(MAX_PROSE, required=False)
     scale = _nested(ScaleSchema)
@@ -703,13 +719,19 @@ def check_data(
     ``where(path)`` names an earlier entry for messages such as "first used at …".
     """
     document: dict[str, Any] | None = None
-    problems: list[tuple[Path, str]] = []
+    # Text in several languages is checked, then set aside: the rules below see the text in
+    # the file's default language, as they would in a file with no translations.
+    data, found, problems = translations.split(data)
+    problems += translations.language_problems(data)
     try:
         document = RubricSchema().load(data)
     except ValidationError as error:
         problems += flatten_messages(error.messages)
     problems += _domain_problems(data, where)
-    return (None if problems else document), problems
+    if problems or document is None:
+        return None, problems
+    translations.attach(document, found)
+    return document, problems
 
 
 # --- identity ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from observe.core.validation import Path
+from observe.rubrics import spreadsheet_translations as translated
 from observe.rubrics.export import to_yaml
 from observe.rubrics.format import FORMAT_ID, ParsedRubric, RubricFileError, check_data
 
@@ -102,9 +103,19 @@ GLOSSARY = Sheet(
     (Column("term", "text", True, 24), Column("definition", "text", True, 80)),
     required=False,
 )
-SHEETS = (RUBRIC, COMPETENCIES, LOOK_FORS, SCALE, CONTEXT_FIELDS, GLOSSARY)
+TRANSLATIONS = Sheet(
+    "translations",
+    (
+        Column("language", "slug", True, 10),
+        Column("sheet", "text", True, 16),
+        Column("key", "text", True, 24),
+        Column("column", "text", True, 16),
+        Column("text", "text", True, 80),
+    ),
+    required=False,
+)
+SHEETS = (RUBRIC, COMPETENCIES, LOOK_FORS, SCALE, CONTEXT_FIELDS, GLOSSARY, TRANSLATIONS)
 ABOUT = "about"  # instructions for people; never read
-RESERVED = "translations"
 
 # The rubric sheet's rows: field name → where its value goes in the rubric data.
 RUBRIC_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -112,6 +123,7 @@ RUBRIC_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "key": (("key",), "slug"),
     "title": (("title",), "text"),
     "description": (("description",), "text"),
+    "languages": (("languages",), "list"),
     "not observed": (("scale", "not_observed"), "boolean"),
 }
 # ASCII digits, few enough for int(): Python refuses to convert more than 4,300 digits, and a
@@ -388,15 +400,6 @@ class _Builder:
             stem = name[:-4] if name.lower().endswith(".csv") else name
             key = _norm(stem)
             if key == ABOUT:
-                continue
-            if key == RESERVED:
-                self.problems.append(
-                    (
-                        Place(name),
-                        "translations are not supported yet (this sheet name is reserved for "
-                        "them); remove the sheet to load the rest of the workbook",
-                    )
-                )
                 continue
             sheet = wanted.get(key)
             if sheet is None:
@@ -718,6 +721,8 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
         if items:
             data[key] = items
 
+    _read_translations(b, layout[TRANSLATIONS.name] or {}, data)
+
     def where(path: Path) -> str:
         for leaf in ("key", "term"):
             if (*path, leaf) in b.places:
@@ -740,6 +745,61 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             document, note=f"observe wrote this from the spreadsheet {source_name}"
         ),
     )
+
+
+def _read_translations(b: _Builder, cols: dict[str, int], data: dict[str, Any]) -> None:
+    """The translations sheet: each row's text becomes the ``{language: text}`` value a YAML
+    file would hold; format.check_data then validates it as it validates a YAML file's."""
+    if TRANSLATIONS.name not in b.sheets:
+        return
+    name = b.sheets[TRANSLATIONS.name].name
+    targets = translated.Targets(data)
+    sheets = {_norm(sheet): sheet for sheet in translated.COLUMNS}
+    for row, values in b.rows(TRANSLATIONS):
+        cell = {
+            c.name: (values[cols[c.name] - 1] if cols[c.name] <= len(values) else None)
+            for c in TRANSLATIONS.columns
+        }
+        place = {c.name: Place(name, row, cols[c.name]) for c in TRANSLATIONS.columns}
+        empty = [c.name for c in TRANSLATIONS.columns if cell[c.name] is None]
+        if empty:
+            for column in empty:
+                b.problems.append((place[column], "must not be empty"))
+            continue
+        language = convert(cell["language"], "slug")
+        text = convert(cell["text"], "text")
+        sheet = sheets.get(_norm(str(convert(cell["sheet"], "text"))))
+        if sheet is None:
+            allowed = ", ".join(translated.COLUMNS)
+            b.problems.append((place["sheet"], f"unknown sheet {cell['sheet']!r}; use {allowed}"))
+            continue
+        key = str(convert(cell["key"], "text"))
+        path, problem = targets.find(sheet, key)
+        if path is None:
+            # A row left behind when its look-for (or level, …) was deleted says what to do.
+            b.problems.append(
+                (
+                    place["key"],
+                    f"{problem} on the {sheet} sheet; if it was removed, remove this row",
+                )
+            )
+            continue
+        field, index, problem = translated.field_of(
+            sheet, key, str(convert(cell["column"], "text"))
+        )
+        if problem:
+            b.problems.append((place["column"], problem))
+            continue
+        at, problem = translated.translate(data, path, field, index, str(language), str(text))
+        if at is None:
+            b.problems.append((place["key"], problem))
+            continue
+        b.places[(*at, str(language))] = place["text"]
+        if (*at, "language") not in b.places:
+            b.places[(*at, "language")] = place["language"]
+    languages = data.get("languages")
+    default = languages[0] if isinstance(languages, list) and languages else "en"
+    translated.settle_defaults(data, str(default))
 
 
 def _inside_criteria(path: Path, dropped: Path) -> bool:
@@ -806,6 +866,12 @@ ABOUT_TEXT = (
     "context fields: one row per question asked once per visit; options one per line in the "
     "cell (Alt+Enter, or Option+Return on a Mac); multiple and required are TRUE or FALSE.",
     "glossary: one row per term: term, definition.",
+    "translations (when the rubric field languages lists more than one, the first being the "
+    "language of the other sheets): one row per translated text: language; sheet and key name "
+    "the row translated (a field of the rubric sheet, a competency's, look-for's or context "
+    "field's key, a level's value, or look-for-key:value for a look-for's own scale, a glossary "
+    "term); column names what is translated (name, text, evidence prompt, descriptor N, label, "
+    "option N, term, definition, value); text is the translation.",
     "The full description: docs/rubric-format.md, section Spreadsheets.",
 )
 
@@ -853,6 +919,11 @@ def write_workbook(document: Mapping[str, Any]) -> bytes:
             ["key", document["key"]],
             ["title", document["title"]],
             ["description", document.get("description", "")],
+            *(
+                [["languages", ", ".join(document["languages"])]]
+                if document.get("languages")
+                else []
+            ),
             ["not observed", scale["not_observed"]],
         ],
         [c.width for c in RUBRIC.columns],
@@ -933,6 +1004,13 @@ def write_workbook(document: Mapping[str, Any]) -> bytes:
         [c.name for c in GLOSSARY.columns],
         [[e["term"], e["definition"]] for e in document.get("glossary", [])],
         [c.width for c in GLOSSARY.columns],
+    )
+    # Written even when empty, so a district finds where its translations go.
+    sheet(
+        TRANSLATIONS,
+        [c.name for c in TRANSLATIONS.columns],
+        list(translated.rows(document)),
+        [c.width for c in TRANSLATIONS.columns],
     )
     about = workbook.create_sheet(ABOUT)
     for line in ABOUT_TEXT:

@@ -606,7 +606,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         payload["calibration_session_id"] = data["calibration_session_id"]
     # Likewise the feedback fields: a version without them (from an app that predates them, or
     # with nothing written) hashes as it did before they existed.
-    for name in ("strengths", "next_step"):
+    for name in ("strengths", "next_step", "language"):
         if data.get(name):
             payload[name] = data[name]
     return payload

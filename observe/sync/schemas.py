@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from observe.core.validation import MAX_ID, Id, Text, UTCDateTime, printable, text_problem
+from observe.rubrics.translations import LANGUAGE
 
 MAX_NOTES = 20_000
 MAX_FEEDBACK = 500  # strengths, next step: a few sentences each; the feedback stays one page
@@ -173,6 +174,18 @@ class VersionSchema(Schema):
     )
     # Set when the walkthrough is a participant's score in a calibration session.
     calibration_session_id = Id(allow_none=True, load_default=None)
+    # The language the app showed the form in (docs/rubric-format.md, "Languages"): which
+    # text of the rubric the observer saw. Optional: apps from before it do not send it.
+    language = Text(
+        allow_none=True,
+        load_default=None,
+        validate=lambda code: _language(code),
+    )
+
+
+def _language(code: str) -> None:
+    if not LANGUAGE.fullmatch(code):
+        raise ValidationError("must be a language code in lowercase letters, such as en or es")
 
 
 class PushSchema(Schema):

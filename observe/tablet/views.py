@@ -14,6 +14,7 @@ from functools import cache
 from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
 
 from observe import paths
+from observe.core.i18n import select_locale
 
 bp = Blueprint("tablet", __name__)
 
@@ -44,13 +45,21 @@ def _static_files() -> tuple[str, ...]:
     return tuple(found)
 
 
+def app_language() -> str:
+    """The language the app's page is in: the reader's setting, else the browser's
+    (observe.core.i18n). The app reads it from ``<html lang>`` at start-up."""
+    return select_locale()
+
+
 def app_version() -> str:
-    """A fingerprint of the app's files and page, and of the district's settings the page
-    carries (time zone, photos on or off): a new deployment, or a new setting, gets a new
-    service worker."""
+    """A fingerprint of the app's files and page, and of what the page carries: the district's
+    settings (time zone, photos on or off) and the language. A new deployment, a new setting
+    or another language gets a new service worker, whose update brings the page in that
+    language into the cache (the page is served from the cache, so it is the only way in)."""
     zone = current_app.config["OBSERVE_TIMEZONE"]
     photos = "photos" if current_app.config["OBSERVE_PHOTOS"] else "no-photos"
-    return hashlib.sha256(f"{_files_digest()} {zone} {photos}".encode()).hexdigest()[:12]
+    carried = f"{_files_digest()} {zone} {photos} {app_language()}"
+    return hashlib.sha256(carried.encode()).hexdigest()[:12]
 
 
 @cache
@@ -75,7 +84,11 @@ def app() -> str:
     zone = current_app.config["OBSERVE_TIMEZONE"]
     photos = "on" if current_app.config["OBSERVE_PHOTOS"] else "off"
     return render_template(
-        "tablet/app.html", app_version=app_version(), timezone=zone, photos=photos
+        "tablet/app.html",
+        app_version=app_version(),
+        timezone=zone,
+        photos=photos,
+        lang=app_language(),
     )
 
 

@@ -2,6 +2,8 @@
 // is a module of its own under screens/; see docs/development.md for the map.
 import { saveNow } from "./drafts.js";
 import { showSyncState, wireHeader } from "./header.js";
+import { followHeaderHeight } from "./header-height.js";
+import { t } from "./i18n.js";
 import { addScreens, currentScreen, main, route } from "./router.js";
 import { formScreen } from "./screens/form.js";
 import { home } from "./screens/home.js";
@@ -13,6 +15,9 @@ import * as store from "./store.js";
 import * as sync from "./sync.js";
 import { banner, html, render } from "./ui.js";
 import { registerServiceWorker } from "./updates.js";
+
+// The page's own words (the header), from the tables like every other message.
+for (const element of document.querySelectorAll("[data-t]")) element.textContent = t(element.dataset.t);
 
 addScreens({ home, start: startScreen, observe: formScreen, review: reviewScreen, view: viewScreen });
 
@@ -32,8 +37,8 @@ async function start() {
     if (!remembered) {
       render(
         main,
-        html`<section class="panel narrow"><h1>observe is offline</h1>
-        <p>Sign in once while connected; after that this tablet records walkthroughs with no network.</p></section>`,
+        html`<section class="panel narrow"><h1>${t("start.offline_title")}</h1>
+        <p>${t("start.offline_body")}</p></section>`,
       );
       return;
     }
@@ -46,7 +51,7 @@ async function start() {
     // A newer app opened the database in another tab: save what this tab holds, then reload
     // into the newer app rather than fail every save that follows.
     await saveNow();
-    banner("reloading", html`<p>observe changed in another tab (an update, or a sign-out); reloading.</p>`);
+    banner("reloading", html`<p>${t("start.reloading")}</p>`);
     setTimeout(() => location.reload(), 50);
   });
   if (!(await store.getMeta("cursor"))) {
@@ -55,8 +60,8 @@ async function start() {
     } catch {
       render(
         main,
-        html`<section class="panel narrow"><h1>Almost ready</h1>
-        <p>observe needs the network once to fetch your rubric and schools. Connect and reload.</p></section>`,
+        html`<section class="panel narrow"><h1>${t("start.almost_title")}</h1>
+        <p>${t("start.almost_body")}</p></section>`,
       );
       return;
     }
@@ -68,6 +73,7 @@ async function start() {
   askForPersistentStorage();
   registerServiceWorker();
   wireHeader();
+  followHeaderHeight();
   window.addEventListener("hashchange", route);
   window.addEventListener("observe:sync", showSyncState);
   window.addEventListener("observe:changed", (event) => {
@@ -86,6 +92,6 @@ async function askForPersistentStorage() {
 start().catch((error) => {
   render(
     main,
-    html`<section class="panel narrow"><h1>observe could not start</h1><p>${error.message || error}</p></section>`,
+    html`<section class="panel narrow"><h1>${t("start.failed")}</h1><p>${error.message || error}</p></section>`,
   );
 });

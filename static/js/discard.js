@@ -5,8 +5,10 @@
 // on the walkthrough itself (`discarded_queue`) and goes back, in order, when it is restored,
 // so a restored draft resumes exactly as it was. A purged draft the server had a backup of is
 // deleted there too, at the next sync (`purged_drafts` in meta).
+
+import { t } from "./i18n.js";
 import * as store from "./store.js";
-import { ask, html } from "./ui.js";
+import { ask, html, th } from "./ui.js";
 
 export const DISCARD_DAYS = 30;
 const DAY = 24 * 60 * 60 * 1000;
@@ -19,13 +21,12 @@ export const isDiscarded = (o) => Boolean(o.discarded_at) && o.status === "draft
 
 export function askToDiscard(place, rated) {
   return ask(
-    "Discard this draft?",
+    t("discard.ask"),
     html`<p><strong>${place}</strong> · ${rated}.</p>
-      <p>It moves to <em>Discarded</em> on the home screen, where you can restore it for ${DISCARD_DAYS} days.
-        After that it is deleted from this tablet, and its backup from the server.</p>`,
+      <p>${th("discard.explain", { n: DISCARD_DAYS })}</p>`,
     [
-      { label: "Keep the draft", value: "keep" },
-      { label: "Discard the draft", value: "discard", primary: true },
+      { label: t("discard.keep"), value: "keep" },
+      { label: t("discard.discard"), value: "discard", primary: true },
     ],
   ).then((choice) => choice === "discard");
 }
@@ -116,14 +117,14 @@ export function discardedPanel(drafts, placeOf) {
   if (!drafts.length) return "";
   const left = (o) => {
     const days = Math.ceil((Date.parse(o.discarded_at) + DISCARD_DAYS * DAY - Date.now()) / DAY);
-    return days <= 1 ? "deleted within a day" : `deleted in ${days} days`;
+    return days <= 1 ? t("discard.within_a_day") : t("discard.in_days", { n: days });
   };
   const item = (o) => html`<li class="session-item"><div><span class="item-title">${placeOf(o)}</span>
-      <span class="item-meta">Discarded · ${left(o)}</span></div>
+      <span class="item-meta">${t("discard.title")} · ${left(o)}</span></div>
       <button type="button" class="button" data-restore="${o.id}"
-        aria-label="Restore ${placeOf(o)}">Restore</button></li>`;
+        aria-label="${t("discard.restore_label", { place: placeOf(o) })}">${t("discard.restore")}</button></li>`;
   return html`<section class="panel" aria-labelledby="discarded">
-    <h2 id="discarded">Discarded <span class="count">${drafts.length}</span></h2>
-    <p class="muted">Kept on this tablet for ${DISCARD_DAYS} days after you discard them, then deleted.</p>
+    <h2 id="discarded">${t("discard.title")} <span class="count">${drafts.length}</span></h2>
+    <p class="muted">${t("discard.kept", { n: DISCARD_DAYS })}</p>
     <ul class="items">${drafts.map(item)}</ul></section>`;
 }

@@ -1,9 +1,11 @@
 // Saving the open form's draft to IndexedDB: every tap is written at most SAVE_DELAY later, a
 // failed write is kept in memory and retried, and whatever is pending is written before the
 // page goes away.
+
+import { t } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { banner, html } from "./ui.js";
+import { banner, html, th } from "./ui.js";
 
 const SAVE_DELAY = 300; // milliseconds: every tap reaches IndexedDB at most this late
 
@@ -50,7 +52,7 @@ async function writePending() {
   try {
     const stored = await store.update(observation.id, (current) => {
       if (current.status !== "draft") {
-        refused = "it was submitted meanwhile";
+        refused = t("save.submitted_meanwhile");
         return false;
       }
       if ((current.rev || 0) !== (observation.rev || 0) && current.replaced_from !== undefined) {
@@ -61,9 +63,9 @@ async function writePending() {
       current.dirty = true;
       current.rev = (current.rev || 0) + 1;
     });
-    if (!stored) refused = refused || "it is no longer on this tablet";
+    if (!stored) refused = refused || t("save.gone");
     if (refused) {
-      banner("not-saved", html`<p>Your last change was not saved: ${refused}.</p>`, "error");
+      banner("not-saved", html`<p>${t("save.refused", { reason: refused })}</p>`, "error");
       return false;
     }
     observation.rev = stored.rev;
@@ -78,14 +80,8 @@ async function writePending() {
     pendingSave = pendingSave || observation;
     failedSaves += 1;
     const delay = Math.min(30, 2 ** (failedSaves - 1));
-    const reason =
-      error?.name === "QuotaExceededError" ? "the tablet's storage is full" : String(error?.message || error);
-    banner(
-      "not-saved",
-      html`<p><strong>Not saved</strong> — ${reason}. Your change is kept in this tab and saving
-        is retried in ${delay} s; do not close it.</p>`,
-      "error",
-    );
+    const reason = error?.name === "QuotaExceededError" ? t("save.full") : String(error?.message || error);
+    banner("not-saved", html`<p>${th("save.failed", { reason, n: delay })}</p>`, "error");
     clearTimeout(saveTimer);
     saveTimer = setTimeout(saveNow, delay * 1000);
     return false;

@@ -3,6 +3,7 @@
 // sent with the walkthrough's version, and read back on a submitted walkthrough. The teacher
 // reads them at the top of the one-page feedback.
 import { saveNow, scheduleSave } from "./drafts.js";
+import { t } from "./i18n.js";
 import { html } from "./ui.js";
 
 // As the server's MAX_FEEDBACK (observe/sync/schemas.py): longer is refused there, and the
@@ -11,30 +12,29 @@ export const MAX_FEEDBACK = 500;
 const LOCK_WAIT = 2000; // milliseconds to wait for a draft's lock that the last screen is letting go
 
 const FIELDS = [
-  { key: "strengths", id: "strengths", label: "Strengths", hint: "What went well, in a sentence or two." },
-  { key: "next_step", id: "next-step", label: "One next step", hint: "One thing to try next, in a sentence or two." },
+  { key: "strengths", id: "strengths", label: "feedback.strengths", hint: "feedback.strengths_hint" },
+  { key: "next_step", id: "next-step", label: "feedback.next_step", hint: "feedback.next_step_hint" },
 ];
 
-const OPEN_ELSEWHERE = html`<p class="banner banner-error" role="alert">This walkthrough is open in another tab.
-  Close that tab to write here.</p>`;
+const openElsewhere = () => html`<p class="banner banner-error" role="alert">${t("feedback.open_elsewhere")}</p>`;
 
-const counted = (text) => `${(text || "").length} of ${MAX_FEEDBACK} characters`;
+const counted = (text) => t("feedback.count", { n: (text || "").length, max: MAX_FEEDBACK });
 
 // The two fields (not for a calibration score: practice, not a visit); read-only unless this
 // tab holds the draft (holdDraft).
 export function feedbackFields(observation, editable = true) {
   if (observation.calibration_session_id) return "";
-  const field = (f) => html`<label for="${f.id}">${f.label}</label>
-    <p class="field-hint" id="${f.id}-hint">${f.hint} <span class="field-count"
+  const field = (f) => html`<label for="${f.id}">${t(f.label)}</label>
+    <p class="field-hint" id="${f.id}-hint">${t(f.hint)} <span class="field-count"
       id="${f.id}-count">${counted(observation[f.key])}</span></p>
     <textarea id="${f.id}" data-feedback="${f.key}" rows="3" maxlength="${MAX_FEEDBACK}"
       aria-describedby="${f.id}-hint">${observation[f.key] || ""}</textarea>`;
   return html`<section class="panel feedback-fields" aria-labelledby="feedback-heading">
-    <h2 id="feedback-heading">Feedback for the teacher</h2>
-    <p class="muted">The teacher reads these first on the one-page feedback. Both are optional.</p>
-    ${!editable && observation.status === "draft" ? OPEN_ELSEWHERE : ""}
+    <h2 id="feedback-heading">${t("feedback.title")}</h2>
+    <p class="muted">${t("feedback.intro")}</p>
+    ${!editable && observation.status === "draft" ? openElsewhere() : ""}
     <fieldset class="feedback-fieldset" ${editable ? "" : "disabled"}>
-      <legend class="visually-hidden">Feedback for the teacher</legend>
+      <legend class="visually-hidden">${t("feedback.title")}</legend>
       ${FIELDS.map(field)}
     </fieldset></section>`;
 }
@@ -86,9 +86,9 @@ export function holdDraft(observation) {
 export function feedbackSummary(observation) {
   const written = FIELDS.filter((f) => (observation[f.key] || "").trim());
   if (!written.length || observation.calibration_session_id) return "";
-  const item = (f) => html`<dt>${f.label}</dt><dd class="notes">${observation[f.key]}</dd>`;
+  const item = (f) => html`<dt>${t(f.label)}</dt><dd class="notes">${observation[f.key]}</dd>`;
   // Named for what it holds: the send panel below is "Feedback for the teacher".
   return html`<section class="panel feedback-summary" aria-labelledby="feedback-heading">
-    <h2 id="feedback-heading">Strengths and next step</h2>
+    <h2 id="feedback-heading">${t("feedback.summary")}</h2>
     <dl class="summary">${written.map(item)}</dl></section>`;
 }

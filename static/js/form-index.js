@@ -2,8 +2,9 @@
 // competency folding away under its heading, today's focus unfolded and the rest folded (and
 // left unrated: folding never marks anything "not observed"). What is open is not saved; the
 // focus is, with the draft, so a reload unfolds the same competencies.
+import { t } from "./i18n.js";
 import { inFocus, isAnswered } from "./look-fors.js";
-import { html } from "./ui.js";
+import { html, th } from "./ui.js";
 
 const JUMP = "observe:jump"; // sessionStorage: a look-for the review screen sent the observer to
 
@@ -14,7 +15,7 @@ export function formIndex(sections, observation, focus) {
   const item = (s) => html`<li><button type="button" class="index-link ${inFocus(focus, s.key) ? "" : "index-out"}"
     data-jump="${s.key}"><span class="index-name">${s.name}</span>
     <span class="index-count" data-count="${s.key}">${countOf(s, observation)}</span></button></li>`;
-  return html`<nav class="form-index" aria-label="Jump to a competency"><ul>${sections.map(item)}</ul></nav>`;
+  return html`<nav class="form-index" aria-label="${t("index.jump")}"><ul>${sections.map(item)}</ul></nav>`;
 }
 
 // One competency: its heading is the button that folds it. Open when in focus, or when
@@ -22,15 +23,13 @@ export function formIndex(sections, observation, focus) {
 export function competencySection(section, observation, focus, cards) {
   const focused = inFocus(focus, section.key);
   const open = focused || section.criteria.some((c) => isAnswered(observation.ratings[c.key]));
-  const note = focused
-    ? ""
-    : html`<p class="muted out-of-focus">Not in today's focus: left unrated unless you rate it.</p>`;
+  const note = focused ? "" : html`<p class="muted out-of-focus">${t("index.out_of_focus")}</p>`;
+  const count = html`<span data-count="${section.key}">${countOf(section, observation)}</span>`;
   return html`<section class="competency ${focused ? "" : "competency-out"}" id="comp-${section.key}"
       aria-labelledby="comp-h-${section.key}">
     <h2 id="comp-h-${section.key}"><button type="button" class="competency-toggle" data-fold="${section.key}"
       aria-expanded="${open}" aria-controls="body-${section.key}"><span>${section.name}</span>
-      <span class="competency-count"><span data-count="${section.key}">${countOf(section, observation)}</span>
-      rated</span></button></h2>
+      <span class="competency-count">${th("index.count", { count })}</span></button></h2>
     ${note}
     <div class="competency-body" id="body-${section.key}" ${open ? "" : "hidden"}>${cards}</div></section>`;
 }
@@ -82,13 +81,13 @@ export function takeJump() {
 // link back to it on the form.
 export function missingBanner(id, { nothingRated, missing }) {
   if (!nothingRated && !missing.length) return "";
-  const how = (m) => (m.allowsNotObserved ? "rate it or mark it not observed" : "rate it");
+  const how = (m) => (m.allowsNotObserved ? t("missing.rate_or_not_observed") : t("missing.rate"));
   const link = (m) => html`<li><a href="#/observe/${id}" data-missing="${m.key}">${m.text}</a>
     <span class="muted">(${how(m)})</span></li>`;
-  const nothing = html`<p>Nothing is rated yet: rate at least one look-for before you submit.</p>
-    <p><a href="#/observe/${id}">Back to the form</a></p>`;
-  const list = html`<p>${missing.length === 1 ? "This look-for is" : `These ${missing.length} look-fors are`}
-    required before you submit:</p><ul class="missing">${missing.map(link)}</ul>`;
+  const nothing = html`<p>${t("missing.nothing")}</p>
+    <p><a href="#/observe/${id}">${t("review.back")}</a></p>`;
+  const list = html`<p>${t("missing.required", { n: missing.length })}</p>
+    <ul class="missing">${missing.map(link)}</ul>`;
   return html`<div class="banner banner-error" role="status" id="missing">
     ${nothingRated ? nothing : ""}${missing.length ? list : ""}</div>`;
 }

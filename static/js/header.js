@@ -1,8 +1,10 @@
 // The header: the sync indicator, "Sync now", "Sign out", and the banner when the session ended.
+
+import { t } from "./i18n.js";
 import { lockForOtherUser, noteOwner, signOut, user } from "./session.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { ago, banner, html } from "./ui.js";
+import { ago, banner, th } from "./ui.js";
 
 export function wireHeader() {
   document.getElementById("sync-now").addEventListener("click", () => sync.syncNow());
@@ -23,17 +25,17 @@ async function recount() {
 export function showSyncState() {
   const s = sync.state;
   const indicator = document.getElementById("sync-indicator");
-  const waiting = s.waiting ? `${s.waiting} waiting` : "";
+  const waiting = s.waiting ? t("sync.waiting", { n: s.waiting }) : "";
   const andWaiting = waiting ? ` · ${waiting}` : "";
   let text;
-  if (s.phase === "syncing") text = "Syncing…";
-  else if (s.phase === "offline") text = `Offline — saved on this tablet${andWaiting}`;
-  else if (s.phase === "signed-out") text = `Signed out — nothing is lost${andWaiting}`;
+  if (s.phase === "syncing") text = t("sync.syncing");
+  else if (s.phase === "offline") text = t("sync.offline") + andWaiting;
+  else if (s.phase === "signed-out") text = t("sync.signed_out") + andWaiting;
   else if (s.phase === "failed") {
     const seconds = Math.max(1, Math.round((s.retryAt - Date.now()) / 1000));
-    text = `Sync failed — retrying in ${seconds} s${andWaiting}`;
+    text = t("sync.failed", { n: seconds }) + andWaiting;
   } else if (s.waiting) text = `${waiting}`;
-  else text = `All saved to the server · ${ago(s.lastSync)}`;
+  else text = t("sync.all_saved", { when: ago(s.lastSync) });
   indicator.textContent = text;
   indicator.dataset.phase = s.phase;
   if (s.phase !== "syncing") {
@@ -43,12 +45,5 @@ export function showSyncState() {
       .catch(() => {});
   }
   if (s.phase === "signed-out" && s.otherUser) return lockForOtherUser(s.otherUser);
-  banner(
-    "signed-out",
-    s.phase === "signed-out"
-      ? html`<p>Your session has ended. Everything you recorded is safe on this tablet and waits in the outbox.
-          <a class="button button-primary" href="/sign-in?next=/app/">Sign in again</a></p>`
-      : null,
-    "error",
-  );
+  banner("signed-out", s.phase === "signed-out" ? th("sync.session_ended") : null, "error");
 }

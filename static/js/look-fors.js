@@ -1,6 +1,8 @@
 // What a rubric asks of one visit: its size and how long it takes, the look-fors it requires,
 // the observer's focus for today, and what a draft still lacks before it may be submitted.
 // Plain functions over the stored rubric and draft; no DOM, so every screen reads them alike.
+import { t } from "./i18n.js";
+import { rubricText } from "./rubric-text.js";
 
 // A documented estimate (docs/walkthroughs.md): about 25 seconds per look-for — a glance, a
 // tap, sometimes a few words of evidence — rounded up to whole minutes. 7 look-fors: 3 minutes.
@@ -11,8 +13,7 @@ export function minutesFor(count) {
 }
 
 export function sizeLabel(count) {
-  const minutes = minutesFor(count);
-  return `${count} look-for${count === 1 ? "" : "s"} · about ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  return `${t("size.look_fors", { n: count })} · ${t("size.minutes", { n: minutesFor(count) })}`;
 }
 
 // A rubric short enough for a visit of a few minutes is called quick on the start screen.
@@ -70,12 +71,9 @@ export function focusSize(rubric, focus) {
 // rules as the server's, so the tablet never queues a version it would refuse).
 export function missingForSubmit(observation, rubric) {
   const required = requiredKeys(rubric);
-  const texts = new Map();
-  for (const competency of rubric.document.competencies || []) {
-    for (const c of competency.criteria) texts.set(c.key, c.text);
-  }
+  const text = rubricText(rubric);
   const missing = rubric.criteria
     .filter((c) => required.has(c.key) && !isAnswered(observation.ratings[c.key]))
-    .map((c) => ({ key: c.key, text: texts.get(c.key) || c.key, allowsNotObserved: c.allows_not_observed }));
+    .map((c) => ({ key: c.key, text: text.criterion(c.key).text || c.key, allowsNotObserved: c.allows_not_observed }));
   return { nothingRated: answeredCount(observation) === 0, missing };
 }

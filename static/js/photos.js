@@ -4,6 +4,8 @@
 // twice is one photo), and sent once the walkthrough's submitted version is on the server:
 // one idempotent PUT per photo, named by its hash, so a send cut short is simply sent again
 // and the server still keeps one. A photo leaves the tablet only when the server has it.
+
+import { t } from "./i18n.js";
 import * as store from "./store.js";
 import { afterPush, changed } from "./sync.js";
 import { html, render } from "./ui.js";
@@ -67,9 +69,9 @@ export async function addPhoto(observationId, criterion, file) {
     "photos",
     "readwrite",
     async (s) => {
-      if (await store.done(s.photos.get([observationId, hash]))) return { added: false, reason: "already attached" };
+      if (await store.done(s.photos.get([observationId, hash]))) return { added: false, reason: t("photo.already") };
       if ((await store.done(s.photos.count(range(observationId)))) >= MAX_PER_WALKTHROUGH)
-        return { added: false, reason: `a walkthrough keeps at most ${MAX_PER_WALKTHROUGH} photos` };
+        return { added: false, reason: t("photo.at_most", { n: MAX_PER_WALKTHROUGH }) };
       await store.done(
         s.photos.put({
           observation_id: observationId,
@@ -100,24 +102,23 @@ export const removePhoto = (observationId, hash) =>
 // Where a look-for's photos go (key) or the walkthrough's (no key); mountPhotos fills it.
 export const photoSlot = (key = "") => html`<div class="photos" data-photos="${key}"></div>`;
 
-const NOTE = "Student work or the board: avoid students' faces.";
-
 function slotContent(slot, photos, label) {
   const key = slot.dataset.photos;
   const id = `photo-${key || "walkthrough"}`;
   // In the order they were taken.
   const mine = photos.filter((p) => (p.criterion || "") === key).sort((a, b) => a.taken_at.localeCompare(b.taken_at));
   const item = (p, i) => html`<li class="photo">
-    <img src="${p.thumb}" alt="Photo ${i + 1} ${label}" width="${Math.round((p.width / p.height) * 72)}" height="72">
-    <span class="photo-side"><span class="photo-state">On this tablet until sent</span>
+    <img src="${p.thumb}" alt="${t("photo.alt", { n: i + 1, label })}" width="${Math.round((p.width / p.height) * 72)}"
+      height="72">
+    <span class="photo-side"><span class="photo-state">${t("photo.until_sent")}</span>
     <button type="button" class="button" data-remove-photo="${p.sha256}"
-      aria-label="Remove photo ${i + 1} ${label}">Remove</button></span></li>`;
+      aria-label="${t("photo.remove_label", { n: i + 1, label })}">${t("photo.remove")}</button></span></li>`;
   return html`${mine.length ? html`<ul class="photo-list">${mine.map(item)}</ul>` : ""}
     <div class="photo-add-row">
-      <label class="button photo-add" for="${id}">Add a photo</label>
+      <label class="button photo-add" for="${id}">${t("photo.add")}</label>
       <input type="file" id="${id}" class="photo-input" accept="image/*" capture="environment"
         aria-describedby="${id}-note${key ? ` t-${key}` : ""}">
-      <span class="photo-note" id="${id}-note">${NOTE}</span>
+      <span class="photo-note" id="${id}-note">${t("photo.note")}</span>
     </div>
     <p class="photo-message" role="status" aria-live="polite"></p>`;
 }
@@ -132,7 +133,7 @@ export async function mountPhotos(root, observation, { editable = true } = {}) {
   const draw = async () => {
     const photos = await photosOf(observation.id);
     for (const slot of slots) {
-      const label = slot.dataset.photos ? "for this look-for" : "of the walkthrough";
+      const label = slot.dataset.photos ? t("photo.of_look_for") : t("photo.of_walkthrough");
       render(slot, slotContent(slot, photos, label));
     }
   };
@@ -147,16 +148,16 @@ export async function mountPhotos(root, observation, { editable = true } = {}) {
       const say = (text) => {
         slot.querySelector(".photo-message").textContent = text;
       };
-      say("Saving the photo…");
+      say(t("photo.saving"));
       try {
         const result = await addPhoto(observation.id, slot.dataset.photos || null, file);
         await draw();
         slot.querySelector(".photo-message").textContent = result.added
-          ? "Photo saved on this tablet."
-          : `Not added: ${result.reason}.`;
+          ? t("photo.saved")
+          : t("photo.not_added", { reason: result.reason });
         changed("photos");
       } catch (error) {
-        say(`This picture could not be read (${error.message || error}); take it again with the camera.`);
+        say(t("photo.unreadable", { error: error.message || error }));
       }
     });
     slot.addEventListener("click", async (event) => {
@@ -165,7 +166,7 @@ export async function mountPhotos(root, observation, { editable = true } = {}) {
       event.stopPropagation();
       await removePhoto(observation.id, button.dataset.removePhoto);
       await draw();
-      slot.querySelector(".photo-message").textContent = "Photo removed.";
+      slot.querySelector(".photo-message").textContent = t("photo.removed");
       changed("photos");
     });
   }
@@ -227,8 +228,13 @@ export async function photoStatus(observation) {
   const problems = observation.photo_problems || [];
   if (!waiting && !problems.length) return "";
   return html`<section class="panel" aria-labelledby="photo-status">
-    <h2 id="photo-status">Photos</h2>
-    ${waiting ? html`<p>${waiting} photo${waiting === 1 ? "" : "s"} on this tablet, sent at the next sync.</p>` : ""}
-    ${problems.length ? html`<ul>${problems.map((m) => html`<li>Not kept by the server: ${m}</li>`)}</ul>` : ""}
+    <h2 id="photo-status">${t("photo.title")}</h2>
+    ${waiting ? html`<p>${t("photo.waiting", { n: waiting })}</p>` : ""}
+    ${
+      problems.length
+        ? html`<ul>${problems.map((m) => html`<li>${t("photo.not_kept", { reason: m })}</li>`)}
+      </ul>`
+        : ""
+    }
   </section>`;
 }

@@ -1,10 +1,11 @@
 // Who uses the app on this tablet: the signed-in observer, the other observers whose work waits
 // here (a shared tablet), signing out, and the screen shown when someone else signs in.
 import { saveNow } from "./drafts.js";
+import { t } from "./i18n.js";
 import { leave, lockTo, main } from "./router.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { ask, banner, html, render } from "./ui.js";
+import { ask, banner, html, render, th } from "./ui.js";
 
 // The signed-in observer, as the server last described them ({id, name, …}).
 export let user = null;
@@ -59,9 +60,9 @@ export async function lockForOtherUser(other) {
   render(
     main,
     html`<section class="panel narrow" aria-labelledby="locked-heading">
-    <h1 id="locked-heading">${other} is signed in on this tablet now</h1>
-    <p>${user.name}'s walkthroughs stay safe on this tablet and are sent only when ${user.name} signs in again.</p>
-    <a class="button button-primary" href="/app/">Open the app as ${other}</a></section>`,
+    <h1 id="locked-heading">${t("locked.title", { other })}</h1>
+    <p>${t("locked.body", { name: user.name })}</p>
+    <a class="button button-primary" href="/app/">${t("locked.open", { other })}</a></section>`,
   );
 }
 
@@ -71,23 +72,17 @@ export async function signOut() {
   const exportedAt = await store.getMeta("exported_at");
   const lastChange = await store.getMeta("last_change");
   if (pending && !(exportedAt && lastChange && exportedAt >= lastChange)) {
-    const choice = await ask(
-      "Not everything is on the server yet",
-      html`<p>${pending} walkthrough version${pending === 1 ? " is" : "s are"} only on this tablet.
-        Signing out now could lose ${pending === 1 ? "it" : "them"}. Sync when you are online, or export them
-        to a file first.</p>`,
-      [
-        { label: "Export unsynced data", value: "export", primary: true },
-        { label: "Keep it here until I sign in again", value: "keep" },
-        { label: "Stay signed in", value: "stay" },
-      ],
-    );
+    const choice = await ask(t("sign_out.unsynced_title"), th("sign_out.unsynced_body", { n: pending }), [
+      { label: t("home.export"), value: "export", primary: true },
+      { label: t("sign_out.keep"), value: "keep" },
+      { label: t("sign_out.stay"), value: "stay" },
+    ]);
     if (choice !== "export" && choice !== "keep") return;
     if (choice === "export") await sync.exportUnsynced(user);
   }
   if (!sync.state.csrf) {
-    await ask("You are offline", html`<p>Signing out needs the network. Your work is saved on this tablet.</p>`, [
-      { label: "OK", value: "ok", primary: true },
+    await ask(t("sign_out.offline_title"), html`<p>${t("sign_out.offline_body")}</p>`, [
+      { label: t("common.ok"), value: "ok", primary: true },
     ]);
     return;
   }

@@ -2,6 +2,7 @@
 // the server would strand them, so the sign-out button sends the observer to the app instead.
 // With nothing unsynced, signing out here forgets the tablet's copy, as the app's own sign-out
 // does: the next person to open the app on a shared tablet sees nothing of this one's.
+import { t } from "./i18n.js";
 import * as store from "./store.js";
 
 const form = document.querySelector("form.sign-out");
@@ -49,9 +50,7 @@ if (form && remembered && String(remembered.id) === form.dataset.user && "indexe
     const note = document.createElement("p");
     note.className = "flash flash-error";
     note.setAttribute("role", "alert");
-    const versions = `${pending} walkthrough version${pending === 1 ? " is" : "s are"}`;
-    note.innerHTML = `${versions} on this device but not on the server yet.
-      <a href="/app/">Open the walkthrough app</a> to sync them or export them before you sign out.`;
+    note.innerHTML = t("guard.unsynced", { n: pending });
     document.getElementById("main").prepend(note);
   });
 }

@@ -1,7 +1,9 @@
 // The start screen's rubric and focus: each rubric with its size ("7 look-fors · about 3
 // minutes", the quick one marked), today's focus (the competencies to look at; the rest stay
 // unrated), and the observer's last choice of both, remembered per observer on this tablet.
+import { t } from "./i18n.js";
 import { focusSize, isQuick, requiredCompetencies, sizeLabel } from "./look-fors.js";
+import { rubricText } from "./rubric-text.js";
 import { user } from "./session.js";
 import { html } from "./ui.js";
 
@@ -38,9 +40,9 @@ export function rememberChoice(rubric, focus) {
 }
 
 export function rubricChip(r, pressed) {
-  const quick = isQuick(r) ? html`<span class="tag tag-quick">Quick</span>` : "";
+  const quick = isQuick(r) ? html`<span class="tag tag-quick">${t("start.quick")}</span>` : "";
   return html`<button type="button" class="chip" data-rubric="${r.id}" aria-pressed="${pressed}"
-    >${r.title}${quick}<small class="rubric-size">${sizeLabel(r.criteria.length)}</small></button>`;
+    >${rubricText(r).title}${quick}<small class="rubric-size">${sizeLabel(r.criteria.length)}</small></button>`;
 }
 
 // The whole rubric, or the competencies picked; a competency holding a required look-for is
@@ -48,22 +50,22 @@ export function rubricChip(r, pressed) {
 export function focusPanel(rubric, focus) {
   if (rubric.competencies.length < 2) return "";
   const required = requiredCompetencies(rubric);
+  const text = rubricText(rubric);
   const chosen = new Set(focus || []);
   const count = (c) => rubric.criteria.filter((x) => x.competency_id === c.id).length;
   const chip = (c) => {
     const always = required.has(c.key);
     const on = Boolean(focus) && (always || chosen.has(c.key));
-    const size = `${count(c)} look-for${count(c) === 1 ? "" : "s"}${always ? " · has required look-fors" : ""}`;
+    const size = `${t("size.look_fors", { n: count(c) })}${always ? ` · ${t("start.has_required")}` : ""}`;
     return html`<button type="button" class="chip" data-focus="${c.key}" aria-pressed="${on}"
-      >${c.name}<small>${size}</small></button>`;
+      >${text.competency(c.key).name || c.name}<small>${size}</small></button>`;
   };
   const size = focusSize(rubric, focus ? new Set([...chosen, ...required]) : null);
-  return html`<section class="panel"><h2 id="focus-heading">Today's focus
+  return html`<section class="panel"><h2 id="focus-heading">${t("start.focus")}
       <small class="muted" id="focus-size">(${sizeLabel(size)})</small></h2>
-    <p class="muted">Pick the competencies you will look at today; the others are folded away and stay
-      unrated (not "not observed").</p>
+    <p class="muted">${t("start.focus_hint")}</p>
     <div class="chips" role="group" aria-labelledby="focus-heading">
-      <button type="button" class="chip" data-focus="" aria-pressed="${!focus}">Whole rubric</button>
+      <button type="button" class="chip" data-focus="" aria-pressed="${!focus}">${t("start.whole_rubric")}</button>
       ${rubric.competencies.map(chip)}</div></section>`;
 }
 

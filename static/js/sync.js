@@ -4,6 +4,7 @@
 // a rejected version moves to "needs attention" with the server's reasons.
 import { deletePurged } from "./discard.js";
 import { sendQueuedFeedback } from "./feedback-send.js";
+import { lang, t } from "./i18n.js";
 import * as store from "./store.js";
 
 // What bootstrap sends that a tablet keeps: 2 added calibration sessions.
@@ -71,6 +72,7 @@ export function payloadOf(observation, versionId, baseId, savedAt) {
     notes: observation.notes,
     strengths: (observation.strengths || "").trim(),
     next_step: (observation.next_step || "").trim(),
+    language: lang, // which of the rubric's texts the observer saw (docs/rubric-format.md)
     // Only when set: a version without it hashes as it always did on the server.
     ...(observation.calibration_session_id ? { calibration_session_id: observation.calibration_session_id } : {}),
   };
@@ -176,16 +178,14 @@ const EARLIEST = Date.parse("2000-01-01T00:00:00Z");
 export function problems(observation, schools) {
   const found = [];
   const at = Date.parse(observation.observed_at);
-  if (Number.isNaN(at)) found.push({ field: "observed_at", message: "the visit time is missing" });
-  else if (at > now().getTime() + CLOCK_SKEW)
-    found.push({ field: "observed_at", message: "the visit time is in the future: set when the visit began" });
-  else if (at < EARLIEST)
-    found.push({ field: "observed_at", message: "the visit time is before 2000: set when the visit began" });
+  if (Number.isNaN(at)) found.push({ field: "observed_at", message: t("problem.time_missing") });
+  else if (at > now().getTime() + CLOCK_SKEW) found.push({ field: "observed_at", message: t("problem.time_future") });
+  else if (at < EARLIEST) found.push({ field: "observed_at", message: t("problem.time_early") });
   const seconds = durationOf(observation) || 0;
   if (seconds > MAX_DURATION)
     found.push({
       field: "duration_seconds",
-      message: `the visit length is over ${MAX_DURATION / 3600} hours: set how long the visit lasted`,
+      message: t("problem.too_long", { n: MAX_DURATION / 3600 }),
     });
   const { placed } = observation;
   // Where the server keeps the visit (sync.placeOf): staying there is accepted even after the
@@ -197,7 +197,7 @@ export function problems(observation, schools) {
     if (school && !school.classrooms.some((c) => c.id === observation.classroom_id)) {
       found.push({
         field: "classroom_id",
-        message: `that classroom is no longer in ${school.name}: pick the classroom`,
+        message: t("problem.classroom_moved", { school: school.name }),
       });
     }
   }

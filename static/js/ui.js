@@ -1,4 +1,5 @@
-// Small DOM helpers: escaped HTML templates, relative times, a dialog.
+// Small DOM helpers: escaped HTML templates, messages in the app's language, relative times, a dialog.
+import { locale, t } from "./i18n.js";
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -25,6 +26,10 @@ export function html(strings, ...values) {
   return raw(out);
 }
 
+// A message whose text holds markup (<strong>, <em>): its placeholders are escaped, unless
+// they are html`…` themselves.
+export const th = (key, params = {}) => raw(t(key, params, (v) => (v instanceof Raw ? v.text : esc(v))));
+
 export function render(element, content) {
   element.innerHTML = content instanceof Raw ? content.text : esc(content);
 }
@@ -35,7 +40,7 @@ export function render(element, content) {
 const ZONE = (() => {
   const zone = document.querySelector('meta[name="observe-timezone"]')?.content;
   try {
-    new Intl.DateTimeFormat([], { timeZone: zone });
+    new Intl.DateTimeFormat(locale, { timeZone: zone });
     return zone;
   } catch {
     return undefined;
@@ -43,16 +48,16 @@ const ZONE = (() => {
 })();
 
 export function ago(iso) {
-  if (!iso) return "never";
+  if (!iso) return t("time.never");
   const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (seconds < 60) return "just now";
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
-  return new Date(iso).toLocaleDateString([], { timeZone: ZONE });
+  if (seconds < 60) return t("time.just_now");
+  if (seconds < 3600) return t("time.minutes_ago", { n: Math.round(seconds / 60) });
+  if (seconds < 86400) return t("time.hours_ago", { n: Math.round(seconds / 3600) });
+  return new Date(iso).toLocaleDateString(locale, { timeZone: ZONE });
 }
 
 export function when(iso) {
-  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short", timeZone: ZONE });
+  return new Date(iso).toLocaleString(locale, { dateStyle: "medium", timeStyle: "short", timeZone: ZONE });
 }
 
 export function minutes(seconds) {

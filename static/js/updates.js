@@ -1,6 +1,6 @@
 // The service worker and its update prompt: an update never reloads over unsaved work.
 import { saveNow } from "./drafts.js";
-import { banner, html } from "./ui.js";
+import { banner, th } from "./ui.js";
 
 export function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
@@ -9,11 +9,7 @@ export function registerServiceWorker() {
     if (reloading) location.reload();
   });
   const offer = (worker) => {
-    const element = banner(
-      "update",
-      html`<p>An update of observe is ready. Your work is saved; updating reloads the app.
-      <button type="button" class="button button-primary" id="update-now">Update now</button></p>`,
-    );
+    const element = banner("update", th("update.ready"));
     element.querySelector("#update-now").addEventListener("click", async () => {
       if (!(await saveNow())) return; // never reload over unsaved work
       reloading = true;

@@ -1,8 +1,9 @@
 // The form's "Visit" panel: when the visit began, how long it lasted, and the classroom —
 // everything the server may refuse that only the observer can put right (a tablet clock that
 // reset to 1970 or runs ahead, a timer left running all day, a classroom a roster import moved).
+import { t } from "./i18n.js";
 import { durationOf, MAX_DURATION } from "./sync.js";
-import { html } from "./ui.js";
+import { html, th } from "./ui.js";
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -22,7 +23,7 @@ function classroomOptions(school, observation) {
   const teacher = (c) => (c.teacher ? ` · ${c.teacher.name}` : "");
   const option = (c) =>
     html`<option value="${c.id}" ${selected(c.id === observation.classroom_id)}>${c.name}${teacher(c)}</option>`;
-  return html`<option value="" ${selected(observation.classroom_id === null)}>Whole school</option>
+  return html`<option value="" ${selected(observation.classroom_id === null)}>${t("place.whole_school")}</option>
     ${choices(school, observation).map(option)}`;
 }
 
@@ -34,28 +35,28 @@ function placeFields(observation, look) {
   const schools = [...look.schools.values()].sort((a, b) => a.name.localeCompare(b.name));
   const schoolOption = (s) =>
     html`<option value="${s.id}" ${s.id === observation.school_id ? "selected" : ""}>${s.name}</option>`;
-  const schoolField = html`<label>School
+  const schoolField = html`<label>${t("start.school")}
         <select id="visit-school">${schools.map(schoolOption)}</select></label>`;
   return html`${schools.length > 1 || !school ? schoolField : ""}
-      <label>Classroom
+      <label>${t("start.classroom")}
         <select id="visit-classroom">${classroomOptions(school, observation)}</select></label>`;
 }
 
 export function visitPanel(observation, look, reasons) {
   const minutes = Math.round((durationOf(observation) || 0) / 60);
   const problems = reasons.map((r) => html`<li>${r.message}</li>`);
-  const fix = html`<div class="banner banner-error" role="alert"><p>Fix before sending:</p><ul>${problems}</ul></div>`;
+  const fix = html`<div class="banner banner-error" role="alert"><p>${t("visit.fix")}</p><ul>${problems}</ul></div>`;
   const classroom = placeFields(observation, look);
   return html`<details class="panel visit" id="visit" ${reasons.length ? "open" : ""}>
-    <summary><strong>Visit</strong> · time, length${observation.calibration_session_id ? "" : ", classroom"}</summary>
+    <summary>${th(observation.calibration_session_id ? "visit.summary_session" : "visit.summary")}</summary>
     ${reasons.length ? fix : ""}
     <div class="visit-fields">
-      <label>Visit began <small class="muted">(this tablet's clock)</small>
+      <label>${th("visit.began")}
         <input type="datetime-local" id="visit-start" value="${localInput(observation.observed_at)}" required></label>
-      <label>Visit length, minutes
+      <label>${t("visit.length")}
         <input type="number" id="visit-length" min="0" max="${MAX_DURATION / 60}" step="1" inputmode="numeric"
           value="${minutes}"></label>
-      <button type="button" class="button" id="timer-reset">Reset the timer</button>
+      <button type="button" class="button" id="timer-reset">${t("visit.reset")}</button>
       ${observation.calibration_session_id ? "" : classroom}
     </div></details>`;
 }

@@ -28,7 +28,13 @@ def test_an_admin_previews_and_loads_an_edited_workbook(
     workbook = openpyxl.load_workbook(io.BytesIO(write_workbook(current.document)))
     look_fors = workbook["look-fors"]
     look_fors["D2"] = "Students explain their reasoning and respond to one another's evidence."
+    removed = look_fors["B4"].value
     look_fors.delete_rows(4)
+    # Its Spanish goes with it, as the translations sheet's message says.
+    translations = workbook["translations"]
+    for row in range(translations.max_row, 1, -1):
+        if translations.cell(row=row, column=3).value == removed:
+            translations.delete_rows(row)
     look_fors.append(
         [
             "communicator",

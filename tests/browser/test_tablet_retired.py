@@ -36,7 +36,7 @@ def load_version_2_and_retire_version_1() -> tuple[RubricVersion, RubricVersion]
     db.session.rollback()
     v1 = db.session.scalars(select(RubricVersion)).one()
     text = (paths.SAMPLE_RUBRICS / "quick-look-fors.yaml").read_text(encoding="utf-8")
-    v2 = load_rubric_text(text.replace("title: Quick Look-Fors", f"title: {REVISED}"), "v2.yaml")
+    v2 = load_rubric_text(text.replace("en: Quick Look-Fors", f"en: {REVISED}"), "v2.yaml")
     retire(v1, SYSTEM)
     db.session.commit()
     return v1, v2.version

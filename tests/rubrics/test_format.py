@@ -119,7 +119,7 @@ def test_comment_and_layout_edits_keep_the_content_hash():
             "title: Test Rubric\n",
             "title: Test Rubric\ncolour: blue\n",
             "x.yaml: colour (line 4): unknown key 'colour'; allowed keys here: format, key, "
-            "title, description, scale, context_fields, glossary, competencies",
+            "languages, title, description, scale, context_fields, glossary, competencies",
         ),
         (
             "        text: Students explain their reasoning.\n",

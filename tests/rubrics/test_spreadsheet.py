@@ -255,14 +255,6 @@ def test_a_missing_sheet_or_column_stops_before_the_rows(edit):
     ]
 
 
-def test_translations_are_reserved(edit):
-    problems = edit(lambda workbook: workbook.create_sheet("Translations"))
-    assert problems == [
-        "ours.xlsx: Translations: translations are not supported yet (this sheet name is "
-        "reserved for them); remove the sheet to load the rest of the workbook"
-    ]
-
-
 def test_a_date_where_text_belongs_says_so(edit):
     import datetime
 

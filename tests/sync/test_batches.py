@@ -124,7 +124,14 @@ def test_the_mirror_of_a_batch_written_walkthrough_matches_the_careful_path(push
     """The same walkthrough stored alone in a batch and as an edit has the same row."""
     first = make_version(state="draft", notes="Draft.")
     push(first)
-    edit = edit_of(first, state="submitted", notes="Done.", strengths="Pairs.", next_step="Wait.")
+    edit = edit_of(
+        first,
+        state="submitted",
+        notes="Done.",
+        strengths="Pairs.",
+        next_step="Wait.",
+        language="es",
+    )
     push(edit)
     careful = db.session.get(Observation, first["observation_id"])
     batch_version = {**edit, "observation_id": new_id(), "version_id": new_id(),
@@ -133,7 +140,8 @@ def test_the_mirror_of_a_batch_written_walkthrough_matches_the_careful_path(push
     batch = db.session.get(Observation, batch_version["observation_id"])
     columns = ["rubric_version_id", "school_id", "classroom_id", "observed_at"]
     columns += ["duration_seconds", "context", "notes", "strengths", "next_step", "state"]
-    columns += ["calibration_session_id"]
+    columns += ["calibration_session_id", "language"]
+    assert careful.language == "es"
     assert {c: getattr(careful, c) for c in columns} == {c: getattr(batch, c) for c in columns}
     assert batch.submitted_at == datetime.fromisoformat(edit["saved_at"])
     assert batch.head_version_id == batch_version["version_id"]

@@ -387,6 +387,34 @@ def test_strengths_and_next_step_travel_with_the_version(
     assert walkthrough["version"]["next_step"] == "Try a turn-and-talk."
 
 
+def test_the_language_the_observer_saw_is_kept(push, make_version):
+    """Which text of the rubric the observer saw: its version, in this language
+    (docs/rubric-format.md, Languages). Apps from before it say nothing: the default text."""
+    spanish = make_version(language="es")
+    silent = make_version()
+    assert [r["status"] for r in push(spanish, silent)["results"]] == ["applied", "applied"]
+    assert db.session.get(Observation, spanish["observation_id"]).language == "es"
+    assert db.session.get(Observation, silent["observation_id"]).language is None
+    assert "language" not in db.session.get(ObservationVersion, silent["version_id"]).payload
+    assert push(spanish)["results"][0]["status"] == "duplicate"
+    amended = edit_of(spanish, notes="Amended in English.", language="en")
+    push(amended)
+    assert db.session.get(Observation, spanish["observation_id"]).language == "en"
+
+
+def test_a_language_that_is_not_a_code_is_refused(push, make_version):
+    for wrong in ("Spanish", "ES", "es-", "e"):
+        result = push(make_version(language=wrong))["results"][0]
+        assert result["status"] == "rejected", wrong
+        assert result["errors"] == [
+            {
+                "field": "language",
+                "message": "must be a language code in lowercase letters, such as en or es",
+            }
+        ]
+    assert count(Observation) == 0
+
+
 def test_an_amendment_keeps_or_changes_them(push, make_version):
     first = make_version(strengths="Every pair explained.", next_step="Try a turn-and-talk.")
     # An amendment that changes the ratings only sends them again, as the tablet does.

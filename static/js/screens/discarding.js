@@ -3,14 +3,16 @@
 
 import { askToDiscard, canDiscard, discard } from "../discard.js";
 import { saveNow } from "../drafts.js";
+import { t } from "../i18n.js";
 import { go } from "../router.js";
 import * as sync from "../sync.js";
 import { html } from "../ui.js";
 import { placeOf, ratedCount } from "./shared.js";
 
-const DISCARD = html`<button type="button" class="button button-danger" id="discard">Discard draft</button>`;
+const discardHtml = () =>
+  html`<button type="button" class="button button-danger" id="discard">${t("discard.button")}</button>`;
 
-export const discardButton = (observation) => (canDiscard(observation) ? DISCARD : "");
+export const discardButton = (observation) => (canDiscard(observation) ? discardHtml() : "");
 
 export async function discardDraft(observation, look, rubric) {
   if (!(await askToDiscard(placeOf(observation, look), ratedCount(observation, rubric)))) return;

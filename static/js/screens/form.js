@@ -2,9 +2,11 @@
 // timer; the Visit panel (visit.js). Every change is saved as it is made (drafts.js).
 import { saveNow, scheduleSave } from "../drafts.js";
 import { competencySection, fold, formIndex, jumpTo, takeJump, updateCounts } from "../form-index.js";
+import { t } from "../i18n.js";
 import { focusOf, requiredKeys } from "../look-fors.js";
 import { mountPhotos, photoSlot } from "../photos.js";
 import { go, main, onLeave } from "../router.js";
+import { rubricText } from "../rubric-text.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { html, minutes, render } from "../ui.js";
@@ -12,10 +14,8 @@ import { visitInput, visitPanel } from "../visit.js";
 import { discardButton, discardDraft } from "./discarding.js";
 import { lookups, notFound, placeOf, ratedCount } from "./shared.js";
 
-const OPEN_ELSEWHERE = html`<p class="banner banner-error" role="alert">This walkthrough is open in another tab.
-  Close that tab to edit it here.</p>`;
-const BLIND = html`<p class="banner banner-info" role="note">Calibration: score what you see, on your own. Nobody sees
-  your scores until the facilitator reveals them, and you cannot change them after that.</p>`;
+const openElsewhere = () => html`<p class="banner banner-error" role="alert">${t("form.open_elsewhere")}</p>`;
+const blind = () => html`<p class="banner banner-info" role="note">${t("form.blind")}</p>`;
 
 async function withLock(id, hold) {
   // Two tabs must not edit one draft: the second one only reads it.
@@ -57,78 +57,78 @@ export async function formScreen(id) {
   });
 }
 
-function levelButtons(criterion, rating) {
+function levelButtons(criterion, levels, rating) {
   const pressed = (level) => rating.level === level.value && !rating.not_observed;
   const button = (level) => html`<button type="button" class="level" data-criterion="${criterion.key}"
     data-level="${level.value}" aria-pressed="${pressed(level)}"
     ><span class="level-value">${level.value}</span> ${level.label}</button>`;
   const none = html`<button type="button" class="level level-none" data-criterion="${criterion.key}" data-level="none"
-    aria-pressed="${Boolean(rating.not_observed)}">Not observed</button>`;
-  return html`${criterion.levels.map(button)}
+    aria-pressed="${Boolean(rating.not_observed)}">${t("form.not_observed")}</button>`;
+  return html`${levels.map(button)}
     ${criterion.allows_not_observed ? none : ""}`;
 }
 
 // One look-for: its text and tags, its levels, what each level means, and the evidence box —
 // one line until it is tapped (or holds evidence), so a visit without notes stays short.
-function criterionCard(c, r, doc, required) {
-  const kind = html`<span class="tag tag-${c.kind}">${c.kind === "student" ? "Student" : "Adult"}</span>`;
-  const dimensions = c.dimensions.map((d) => html`<span class="tag tag-dimension">${d}</span>`);
-  const must = required ? html`<span class="tag tag-required">Required</span>` : "";
-  const descriptors = c.levels.map((l) => html`<dt>${l.value} · ${l.label}</dt><dd>${l.descriptor || ""}</dd>`);
+function criterionCard(c, r, text, required) {
+  const doc = text.criterion(c.key);
+  const levels = text.levels(c);
+  const kind = html`<span class="tag tag-${c.kind}">${t(c.kind === "student" ? "form.student" : "form.adult")}</span>`;
+  const dimensions = c.dimensions.map((d) => html`<span class="tag tag-dimension">${t(`dimension.${d}`)}</span>`);
+  const must = required ? html`<span class="tag tag-required">${t("form.required")}</span>` : "";
+  const descriptors = levels.map((l) => html`<dt>${l.value} · ${l.label}</dt><dd>${l.descriptor || ""}</dd>`);
   return html`<article class="criterion" id="c-${c.key}">
     <div class="criterion-head"><p class="criterion-text" id="t-${c.key}">${doc.text || c.key}</p>
       <p class="criterion-tags">${kind}${dimensions}${must}</p></div>
-    <div class="levels" role="group" aria-labelledby="t-${c.key}">${levelButtons(c, r)}</div>
+    <div class="levels" role="group" aria-labelledby="t-${c.key}">${levelButtons(c, levels, r)}</div>
     <div class="criterion-extra">
-      <div class="evidence"><label for="e-${c.key}">Evidence</label>
+      <div class="evidence"><label for="e-${c.key}">${t("form.evidence")}</label>
         <textarea id="e-${c.key}" data-evidence="${c.key}" rows="1" maxlength="4000"
           class="${r.evidence ? "has-evidence" : ""}"
-          placeholder="${doc.evidence_prompt || "What did you see or hear?"}">${r.evidence || ""}</textarea></div>
+          placeholder="${doc.evidence_prompt || t("form.evidence_prompt")}">${r.evidence || ""}</textarea></div>
       ${photoSlot(c.key)}
-      <details class="descriptors"><summary>Level descriptors</summary><dl>${descriptors}</dl></details>
+      <details class="descriptors"><summary>${t("form.descriptors")}</summary><dl>${descriptors}</dl></details>
     </div>
   </article>`;
 }
 
 function drawForm(observation, rubric, look, editable) {
-  const byCompetency = new Map(rubric.competencies.map((c) => [c.id, { ...c, criteria: [] }]));
-  const documentCriteria = new Map();
-  for (const competency of rubric.document.competencies) {
-    for (const c of competency.criteria) documentCriteria.set(c.key, c);
-  }
+  const text = rubricText(rubric);
+  const named = (c) => ({ ...c, name: text.competency(c.key).name || c.name, criteria: [] });
+  const byCompetency = new Map(rubric.competencies.map((c) => [c.id, named(c)]));
   for (const c of rubric.criteria) byCompetency.get(c.competency_id).criteria.push(c);
   const rating = (key) => observation.ratings[key] || { level: null, not_observed: false, evidence: "" };
   const sections = [...byCompetency.values()];
   const focus = focusOf(observation, rubric);
   const required = requiredKeys(rubric);
-  const card = (c) => criterionCard(c, rating(c.key), documentCriteria.get(c.key) || {}, required.has(c.key));
+  const card = (c) => criterionCard(c, rating(c.key), text, required.has(c.key));
   const competency = (section) => competencySection(section, observation, focus, section.criteria.map(card));
   const problems = [...(observation.fix_reasons || []), ...sync.problems(observation, look.schools)];
   const place = placeOf(observation, look);
   const review = `#/review/${observation.id}`;
-  const home = html`<a class="button" href="#/">Save and go home</a>`;
-  const submit = html`<a class="button button-primary button-big" href="${review}">Review and submit</a>`;
+  const home = html`<a class="button" href="#/">${t("form.save_home")}</a>`;
+  const submit = html`<a class="button button-primary button-big" href="${review}">${t("form.review_submit")}</a>`;
   render(
     main,
     html`
     <div class="form-bar">
-      <div><strong id="form-place">${place}</strong><br><span class="muted">${rubric.title}</span></div>
+      <div><strong id="form-place">${place}</strong><br><span class="muted">${text.title}</span></div>
       <div class="form-bar-tools">
         <span id="progress" class="progress">${ratedCount(observation, rubric)}</span>
         <button type="button" class="button" id="timer" aria-live="off">${timerLabel(observation)}</button>
-        <a class="button button-primary" href="${review}">Review</a>
+        <a class="button button-primary" href="${review}">${t("review.title")}</a>
       </div>
       ${sections.length > 1 ? formIndex(sections, observation, focus) : ""}
     </div>
-    ${editable ? "" : OPEN_ELSEWHERE}
-    ${observation.calibration_session_id ? BLIND : ""}
+    ${editable ? "" : openElsewhere()}
+    ${observation.calibration_session_id ? blind() : ""}
     <fieldset class="form" ${editable ? "" : "disabled"}>
-    <legend class="visually-hidden">Ratings</legend>
+    <legend class="visually-hidden">${t("form.ratings")}</legend>
     ${visitPanel(observation, look, problems)}
     ${sections.map(competency)}
-    <section class="competency"><h2><label for="notes">Overall notes</label></h2>
+    <section class="competency"><h2><label for="notes">${t("form.notes")}</label></h2>
       <textarea id="notes" rows="4" maxlength="20000"
-        placeholder="Patterns, questions, what to share with the teacher">${observation.notes}</textarea>
+        placeholder="${t("form.notes_hint")}">${observation.notes}</textarea>
       ${photoSlot()}</section>
     </fieldset>
     <div class="actions">${home}${discardButton(observation)}${submit}</div>`,
@@ -189,7 +189,7 @@ function drawForm(observation, rubric, look, editable) {
 
 function timerLabel(observation) {
   const running = Boolean(observation.timer.running_since);
-  return `${running ? "Pause" : "Resume"} timer · ${minutes(sync.durationOf(observation))}`;
+  return t(running ? "form.timer_pause" : "form.timer_resume", { time: minutes(sync.durationOf(observation)) });
 }
 
 // Pauses a running visit timer, or starts it again.

@@ -3,11 +3,12 @@
 // notice when the browser cleared this tablet's storage; the "export unsynced data" escape hatch.
 
 import { discardedPanel, isDiscarded, purge, restore } from "../discard.js";
+import { t } from "../i18n.js";
 import { main, onLeave, route } from "../router.js";
 import { owners, signOut, user } from "../session.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
-import { banner, html, render, when } from "../ui.js";
+import { banner, html, render, th, when } from "../ui.js";
 import { scoreSession, sessionsPanel } from "./calibration.js";
 import { lookups, placeOf, ratedCount } from "./shared.js";
 import { dismissSubmitted, submittedNotice } from "./submitted.js";
@@ -32,7 +33,7 @@ export async function home() {
   }
   const item = (o, target, extra = "") => {
     const rated = ratedCount(o, look.rubrics.get(o.rubric_version_id));
-    const conflict = o.has_conflict ? " · edited on two devices" : "";
+    const conflict = o.has_conflict ? ` · ${t("home.two_devices")}` : "";
     return html`<li><a class="item" href="#/${target}/${o.id}">
       <span class="item-title">${placeOf(o, look)}</span>
       <span class="item-meta">${when(o.observed_at)} · ${rated}${conflict}</span>
@@ -49,45 +50,42 @@ export async function home() {
       ${items.length ? html`<ul class="items">${items}</ul>` : html`<p class="muted">${empty}</p>`}</section>`;
   const where = (o) => placeOf(o, look);
   const notice = await submittedNotice(observations, where);
-  const keeps =
-    persisted === "yes"
-      ? "the browser keeps this tablet's data even when space runs low"
-      : "the browser may clear this tablet's data when space runs low — sync often";
+  const keeps = persisted === "yes" ? t("home.persisted_yes") : t("home.persisted_no");
   render(
     main,
     html`
     <div class="home-top">
-      <h1>Walkthroughs</h1>
-      <a class="button button-primary button-big" href="#/start">Start a walkthrough</a>
+      <h1>${t("home.title")}</h1>
+      <a class="button button-primary button-big" href="#/start">${t("home.start")}</a>
     </div>
     ${notice}
     ${eviction ? evictionNotice(eviction) : ""}
     ${othersPanel()}
     ${sessionsPanel(look, observations)}
     ${list(
-      "Drafts",
+      t("home.drafts"),
       "drafts",
       by("draft").map((o) => item(o, "observe")),
-      "No drafts on this tablet.",
+      t("home.no_drafts"),
     )}
     ${list(
-      "Waiting to sync",
+      t("home.waiting"),
       "waiting",
       by("waiting").map((o) => item(o, "view")),
-      "Nothing is waiting.",
+      t("home.no_waiting"),
     )}
-    ${list("Needs attention", "attention", by("attention").map(refused), "Nothing needs attention.")}
+    ${list(t("home.attention"), "attention", by("attention").map(refused), t("home.no_attention"))}
     ${list(
-      "Recently synced",
+      t("home.synced"),
       "synced",
       recent.map((o) => item(o, "view")),
-      "Nothing synced yet.",
+      t("home.no_synced"),
     )}
     ${discardedPanel(observations.filter(isDiscarded), where)}
     <section class="panel tablet-facts">
-      <p>Signed in as <strong>${user.name}</strong> · ${keeps}.</p>
-      ${homeScreenAdvice() ? ADD_TO_HOME : ""}
-      <button type="button" class="button" id="export">Export unsynced data</button>
+      <p>${th("home.signed_in_as", { name: user.name })} · ${keeps}.</p>
+      ${homeScreenAdvice() ? th("home.add_to_home") : ""}
+      <button type="button" class="button" id="export">${t("home.export")}</button>
     </section>`,
   );
   main.onclick = async (event) => {
@@ -115,11 +113,7 @@ export async function home() {
   });
   document.getElementById("export").addEventListener("click", async () => {
     const n = await sync.exportUnsynced(user);
-    banner(
-      "exported",
-      html`<p>Exported ${n} version${n === 1 ? "" : "s"} to a file. An admin can load it
-        with <code>observe import-offline</code>.</p>`,
-    );
+    banner("exported", th("home.exported", { n }));
   });
 }
 
@@ -132,27 +126,18 @@ function othersPanel() {
   if (!others.length) return "";
   const names = others.map((o) => o.name).join(", ");
   const other = (o) => html`<li class="session-item"><span class="item-title">${o.name}</span>
-        <button type="button" class="button" data-switch="${o.id}">Sign out so ${o.name} can sign in</button></li>`;
+        <button type="button" class="button" data-switch="${o.id}">${t("others.switch", { name: o.name })}</button>
+        </li>`;
   return html`<section class="panel" aria-labelledby="others-heading">
-      <h2 id="others-heading">Also waiting on this tablet</h2>
-      <p>Walkthroughs by ${names} are on this tablet but not on the server yet. Only their own
-        sign-in sends them.</p>
+      <h2 id="others-heading">${t("others.title")}</h2>
+      <p>${t("others.body", { names })}</p>
       <ul class="items">${others.map(other)}</ul></section>`;
 }
 
-const ADD_TO_HOME = html`<p id="add-to-home">On iPad, Safari clears a website's data after seven days without a
-  visit — walkthroughs not yet sent would go with it. Add observe to the Home Screen (tap <strong>Share</strong>, then
-  <strong>Add to Home Screen</strong>) and open it from there: Safari keeps the data of Home Screen apps.</p>`;
-
-const ADD_TO_HOME_AFTER_EVICTION = html`<p>Safari clears a website's data after seven days without a visit. So that it
-  does not happen again, add observe to the Home Screen: tap <strong>Share</strong>, then
-  <strong>Add to Home Screen</strong>, and from now on open observe from its icon. Safari keeps the data of Home
-  Screen apps.</p>`;
-
 const ANSWERS = {
-  yes: "yes — it should keep observe's data from now on",
-  no: "no — it may clear the data again when space runs low, so sync often",
-  unsupported: "nothing: this browser cannot be asked, so sync often",
+  yes: "eviction.answer_yes",
+  no: "eviction.answer_no",
+  unsupported: "eviction.answer_unsupported",
 };
 
 // The browser deleted this user's database (Safari's seven-day rule, or a full disk): the
@@ -160,23 +145,16 @@ const ANSWERS = {
 // screen until dismissed, with what keeps it from happening again.
 function evictionNotice(e) {
   const n = e.acknowledged_count;
-  const last = e.last_acknowledged_at ? html`, the last on <strong>${when(e.last_acknowledged_at)}</strong>` : "";
+  const last = e.last_acknowledged_at ? th("eviction.last", { when: when(e.last_acknowledged_at) }) : "";
   const before =
-    e.persisted && e.persisted !== e.persisted_now
-      ? ` Before the data was cleared it had answered ${e.persisted}.`
-      : "";
-  const answer = ANSWERS[e.persisted_now] || ANSWERS.unsupported;
-  const asked = html`<p>observe asks the browser to keep its data (persistent storage).
-    This browser answered ${answer}.${before}</p>`;
+    e.persisted && e.persisted !== e.persisted_now ? ` ${t("eviction.before", { answer: e.persisted })}` : "";
+  const answer = t(ANSWERS[e.persisted_now] || ANSWERS.unsupported);
+  const asked = html`<p>${t("eviction.asked", { answer })}${before}</p>`;
   return html`<section class="panel notice" id="eviction" role="status" aria-labelledby="eviction-heading">
-    <h2 id="eviction-heading">This tablet's storage was cleared</h2>
-    <p>The browser deleted observe's data on this tablet (this was not a sign-out). What the server had received
-      from this tablet is safe:
-      <strong>${n} walkthrough version${n === 1 ? "" : "s"}</strong>${last};
-      your walkthroughs of the last 120 days are back on the tablet. Anything recorded after that and never sent
-      is gone.</p>
-    ${homeScreenAdvice() ? ADD_TO_HOME_AFTER_EVICTION : asked}
-    <button type="button" class="button" id="eviction-dismiss">Got it</button></section>`;
+    <h2 id="eviction-heading">${t("eviction.title")}</h2>
+    <p>${th("eviction.body", { versions: th("eviction.versions", { n }), last })}</p>
+    ${homeScreenAdvice() ? th("eviction.add_to_home") : asked}
+    <button type="button" class="button" id="eviction-dismiss">${t("common.got_it")}</button></section>`;
 }
 
 // Safari on iPad (which says it is a Mac, with a touch screen) outside a Home Screen app.

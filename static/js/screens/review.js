@@ -3,11 +3,12 @@
 import { saveNow } from "../drafts.js";
 import { editFeedback, feedbackFields, holdDraft } from "../feedback-fields.js";
 import { jumpLater, missingBanner } from "../form-index.js";
+import { t } from "../i18n.js";
 import { missingForSubmit } from "../look-fors.js";
 import { go, main, onLeave } from "../router.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
-import { html, minutes, render, when } from "../ui.js";
+import { html, minutes, render, th, when } from "../ui.js";
 import { toggleTimer } from "./form.js";
 import { lookups, notFound, placeOf, summary } from "./shared.js";
 import { noteSubmitted } from "./submitted.js";
@@ -25,24 +26,24 @@ export async function reviewScreen(id) {
   const incomplete = missingForSubmit(observation, rubric);
   const refuse = blocking.length || incomplete.nothingRated || incomplete.missing.length;
   const timer = minutes(sync.durationOf(observation));
-  const notRated = html`<p class="banner banner-info" role="status">${unrated}
-    look-for${unrated === 1 ? " is" : "s are"} not rated. You can submit anyway, or go back.</p>`;
-  const fix = html`<a class="button" href="#/observe/${id}">Fix it on the form</a>`;
+  const notRated = html`<p class="banner banner-info" role="status">${t("review.not_rated", { n: unrated })}</p>`;
+  const fix = html`<a class="button" href="#/observe/${id}">${t("review.fix")}</a>`;
   const refused = html`<div class="banner banner-error"
-    role="alert"><p>The server would not accept this walkthrough yet:</p>
-      <ul>${blocking.map((p) => html`<li>${p.message}</li>`)}</ul><p>${fix} (under <em>Visit</em>)</p></div>`;
+    role="alert"><p>${t("review.refused")}</p>
+      <ul>${blocking.map((p) => html`<li>${p.message}</li>`)}</ul><p>${th("review.under_visit", { fix })}</p></div>`;
   render(
     main,
-    html`<h1>Review</h1>
-    <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} · visit timer ${timer}</p>
+    html`<h1>${t("review.title")}</h1>
+    <p class="lede">${placeOf(observation, look)} · ${when(observation.observed_at)} ·
+      ${t("review.timer", { timer })}</p>
     ${missingBanner(id, incomplete)}
     ${unrated && !incomplete.nothingRated && !incomplete.missing.length ? notRated : ""}
     ${blocking.length ? refused : ""}
     ${feedbackFields(observation, draft.held)}
     ${summary(observation, rubric)}
-    <div class="actions"><a class="button" href="#/observe/${id}">Back to the form</a>
+    <div class="actions"><a class="button" href="#/observe/${id}">${t("review.back")}</a>
       <button type="button" class="button button-primary button-big" id="submit"
-        ${refuse ? "disabled" : ""}>Submit</button></div>`,
+        ${refuse ? "disabled" : ""}>${t("review.submit")}</button></div>`,
   );
   const leaveFeedback = draft.held ? editFeedback(main, observation) : async () => true;
   onLeave(async () => {

@@ -2,36 +2,37 @@
 // (queued offline like any push), and where it stands — queued, sent, refused with the server's
 // reason — and, when online, whether the teacher has read it and what they replied.
 import { feedbackOf, queueFeedback, teacherReply } from "../feedback-send.js";
+import { t } from "../i18n.js";
 import { onLeave } from "../router.js";
 import { syncNow } from "../sync.js";
-import { ago, html, render, when } from "../ui.js";
+import { ago, html, render, th, when } from "../ui.js";
 
 function stateText(item, observation) {
   if (!item) return "";
   if (item.status === "sent") {
-    return html`<p class="feedback-state" role="status"><strong>Sent</strong>
-      to ${item.teacher || "the teacher"} ${item.sent_at ? ago(item.sent_at) : ""}.</p>`;
+    const to = item.teacher || t("send.the_teacher");
+    const sent = th("send.sent", { to, when: item.sent_at ? ago(item.sent_at) : "" });
+    return html`<p class="feedback-state" role="status">${sent}</p>`;
   }
   if (item.status === "refused") {
-    return html`<p class="feedback-state attention" role="status"><strong>Not sent:</strong>
-      ${item.error}</p>`;
+    return html`<p class="feedback-state attention" role="status">${th("send.not_sent", { error: item.error })}</p>`;
   }
-  const after = observation.status === "synced" ? "at the next sync" : "once this walkthrough has synced";
-  return html`<p class="feedback-state" role="status"><strong>Queued:</strong> it goes to the teacher ${after}.
-    ${item.error ? html`<br><span class="muted">Last try: ${item.error}</span>` : ""}</p>`;
+  const queued = observation.status === "synced" ? "send.queued_next_sync" : "send.queued_after_sync";
+  return html`<p class="feedback-state" role="status">${th(queued)}
+    ${item.error ? html`<br><span class="muted">${t("send.last_try", { error: item.error })}</span>` : ""}</p>`;
 }
 
 function replyText(sends) {
   if (!sends?.length) return "";
   const read = sends.filter((s) => s.acknowledged_at);
-  if (!read.length) return html`<p class="muted">The teacher has not said they have read it yet.</p>`;
+  if (!read.length) return html`<p class="muted">${t("send.not_read")}</p>`;
   const last = read[read.length - 1];
   const reflection = sends.filter((s) => s.reflection).at(-1);
-  return html`<p><strong>Read</strong> by ${last.teacher.name} ${when(last.acknowledged_at)}.</p>
+  return html`<p>${th("send.read", { name: last.teacher.name, when: when(last.acknowledged_at) })}</p>
     ${
       reflection
         ? html`<blockquote class="reflection"><p class="notes">${reflection.reflection}</p>
-      <footer class="muted">${reflection.teacher.name}'s reflection</footer></blockquote>`
+      <footer class="muted">${t("send.reflection", { name: reflection.teacher.name })}</footer></blockquote>`
         : ""
     }`;
 }
@@ -42,12 +43,12 @@ export async function showFeedbackPanel(section, observation) {
   const draw = async () => {
     const item = await feedbackOf(observation.id);
     const canSend = !item || item.status === "refused";
-    const read = html`<a class="button" href="/walkthroughs/${observation.id}/feedback">Open the feedback</a>`;
+    const read = html`<a class="button" href="/walkthroughs/${observation.id}/feedback">${t("send.open")}</a>`;
     const send = html`<button type="button" class="button button-primary"
-      id="send-feedback">${item ? "Try again" : "Send feedback to the teacher"}</button>`;
+      id="send-feedback">${item ? t("send.try_again") : t("send.send")}</button>`;
     render(
       section,
-      html`<h2 id="feedback-send-heading">Feedback for the teacher</h2>
+      html`<h2 id="feedback-send-heading">${t("feedback.title")}</h2>
       ${stateText(item, observation)}${replyText(sends)}
       <div class="actions">
         ${observation.status === "synced" ? read : ""}

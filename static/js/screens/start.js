@@ -1,7 +1,10 @@
 // Starting a walkthrough: school, classroom (searchable), rubric (its size, the last one
 // chosen) and today's focus (start-choice.js), the rubric's context fields, then a new draft
 // on this tablet.
+
+import { t } from "../i18n.js";
 import { go, main, onLeave } from "../router.js";
+import { rubricText } from "../rubric-text.js";
 import { currentVersions } from "../rubric-versions.js";
 import { focusPanel, initialChoice, orderBySize, rememberChoice, rubricChip, toggleFocus } from "../start-choice.js";
 import * as store from "../store.js";
@@ -30,20 +33,20 @@ export async function startScreen() {
     render(
       main,
       html`
-      <h1>Start a walkthrough</h1>
-      <section class="panel"><h2 id="school-heading">School</h2>
+      <h1>${t("home.start")}</h1>
+      <section class="panel"><h2 id="school-heading">${t("start.school")}</h2>
         <div class="chips" role="group" aria-labelledby="school-heading">${schools.map(schoolChip)}</div>
       </section>
       ${school ? classroomPanel(school, pick) : ""}
-      <section class="panel"><h2 id="rubric-heading">Rubric</h2>
+      <section class="panel"><h2 id="rubric-heading">${t("start.rubric")}</h2>
         <div class="chips" role="group" aria-labelledby="rubric-heading">
           ${choices.map((r) => rubricChip(r, r.id === pick.rubric))}</div>
       </section>
       ${rubric ? focusPanel(rubric, pick.focus) : ""}
-      ${rubric ? (rubric.document.context_fields || []).map((f) => contextPanel(f, pick)) : ""}
-      <div class="actions"><a class="button" href="#/">Cancel</a>
+      ${rubric ? (rubric.document.context_fields || []).map((f) => contextPanel(rubricText(rubric), f, pick)) : ""}
+      <div class="actions"><a class="button" href="#/">${t("common.cancel")}</a>
         <button type="button" class="button button-primary button-big" id="begin"
-          ${ready ? "" : "disabled"}>Begin</button></div>`,
+          ${ready ? "" : "disabled"}>${t("start.begin")}</button></div>`,
     );
   };
   draw();
@@ -101,24 +104,25 @@ function classroomPanel(school, pick) {
   const teacher = (c) => (c.teacher ? html`<small>${c.teacher.name}</small>` : "");
   const chip = (c) => html`<button type="button" class="chip" data-classroom="${c.id}" data-search="${words(c)}"
     aria-pressed="${c.id === pick.classroom}">${c.name}${teacher(c)}</button>`;
-  return html`<section class="panel"><h2 id="classroom-heading">Classroom</h2>
-        <label for="classroom-search">Search by room, teacher, course or code</label>
-        <input id="classroom-search" type="search" autocomplete="off" placeholder="e.g. Algebra, Lopez, honors, 05">
+  return html`<section class="panel"><h2 id="classroom-heading">${t("start.classroom")}</h2>
+        <label for="classroom-search">${t("start.search")}</label>
+        <input id="classroom-search" type="search" autocomplete="off" placeholder="${t("start.search_example")}">
         <div class="chips classrooms" role="group" aria-labelledby="classroom-heading">
           <button type="button" class="chip" data-classroom="" data-whole-school
-            aria-pressed="${pick.classroom === null}">Whole school</button>
+            aria-pressed="${pick.classroom === null}">${t("place.whole_school")}</button>
           ${school.classrooms.filter((c) => c.active).map(chip)}
         </div></section>`;
 }
 
 // One of the rubric's context fields (course level, grouping, …): pick one, or any that apply.
-function contextPanel(field, pick) {
+function contextPanel(text, field, pick) {
   const chosen = [].concat(pick.context[field.key] || []);
-  const chip = (option) => html`<button type="button" class="chip" data-context="${field.key}" data-option="${option}"
-    aria-pressed="${chosen.includes(option)}">${option}</button>`;
-  const any = field.multiple ? html` <small class="muted">(any that apply)</small>` : "";
-  return html`<section class="panel"><h2 id="ctx-${field.key}">${field.label}${any}</h2>
-        <div class="chips" role="group" aria-labelledby="ctx-${field.key}">${field.options.map(chip)}</div></section>`;
+  const shown = text.contextField(field);
+  const chip = (option) => html`<button type="button" class="chip" data-context="${field.key}"
+    data-option="${option.value}" aria-pressed="${chosen.includes(option.value)}">${option.label}</button>`;
+  const any = field.multiple ? html` <small class="muted">${t("start.any_that_apply")}</small>` : "";
+  return html`<section class="panel"><h2 id="ctx-${field.key}">${shown.label}${any}</h2>
+        <div class="chips" role="group" aria-labelledby="ctx-${field.key}">${shown.options.map(chip)}</div></section>`;
 }
 
 function latestField(latest, rubricId, key) {

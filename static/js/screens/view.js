@@ -1,6 +1,7 @@
 // A submitted walkthrough: waiting to sync, on the server, refused by it (needs attention, with
 // what the server said) or deleted there; reopening it makes it a draft again.
 import { feedbackSummary } from "../feedback-fields.js";
+import { t } from "../i18n.js";
 import { photoStatus } from "../photos.js";
 import { go, main } from "../router.js";
 import * as store from "../store.js";
@@ -16,21 +17,21 @@ export async function viewScreen(id) {
   const look = await lookups();
   const attention = (await store.all("attention")).filter((a) => a.observation_id === id);
   const statusText = {
-    waiting: "Submitted · waiting to sync",
-    synced: `Submitted · on the server since ${ago(observation.synced_at)}`,
-    attention: "The server did not accept this version",
-    deleted: "Deleted on the server",
+    waiting: t("calibration.waiting"),
+    synced: t("view.synced", { when: ago(observation.synced_at) }),
+    attention: t("view.attention"),
+    deleted: t("view.deleted"),
   }[observation.status];
-  const conflict = observation.has_conflict ? " · edited on two devices: a leader will reconcile the versions" : "";
-  const said = (e) => html`<li><strong>${e.field || "walkthrough"}</strong>: ${e.message}</li>`;
+  const conflict = observation.has_conflict ? ` · ${t("view.conflict")}` : "";
+  const said = (e) => html`<li><strong>${e.field || t("view.walkthrough")}</strong>: ${e.message}</li>`;
   const errors = attention.flatMap((a) => a.errors.map(said));
-  const refused = html`<section class="panel attention"><h2>What the server said</h2><ul>${errors}</ul></section>`;
+  const refused = html`<section class="panel attention"><h2>${t("view.server_said")}</h2><ul>${errors}</ul></section>`;
   // A visit (not a calibration score) that was submitted: its feedback can go to the teacher.
   const visit = observation.state === "submitted" && !observation.calibration_session_id;
   const sendable = visit && ["waiting", "synced"].includes(observation.status);
   const feedback = html`<section class="panel" id="feedback-send" aria-labelledby="feedback-send-heading"></section>`;
   const reopen = html`<button type="button" class="button button-primary"
-    id="reopen">${observation.status === "attention" ? "Edit and send again" : "Reopen to amend"}</button>`;
+    id="reopen">${observation.status === "attention" ? t("view.edit_again") : t("view.reopen")}</button>`;
   render(
     main,
     html`<h1>${placeOf(observation, look)}</h1>
@@ -40,7 +41,7 @@ export async function viewScreen(id) {
     ${summary(observation, rubric)}
     ${await photoStatus(observation)}
     ${sendable ? feedback : ""}
-    <div class="actions"><a class="button" href="#/">Home</a>
+    <div class="actions"><a class="button" href="#/">${t("common.home")}</a>
       ${observation.status === "deleted" ? "" : reopen}</div>`,
   );
   // The panel asks the server what the teacher did: the buttons work while it does.

@@ -1,0 +1,274 @@
+"""Translated rubric text: a rubric file may give any name, descriptor, evidence prompt, option
+or glossary entry in several languages (``name: {en: Effective Communicator, es: Comunicador
+eficaz}``), once it declares them (``languages: [en, es]``, the first the language of its plain
+text). See docs/rubric-format.md, "Languages".
+
+Reading a file, :func:`split` replaces every ``{language: text}`` with the default language's
+text, so the rest of the validation sees the file as it always has, and keeps the others;
+:func:`attach` then files them in the validated document beside the text they translate
+(``translations: {es: {name: …}}`` on the competency, level, look-for, …). A file without
+translations gives the same document as before, so the same content hash. No Flask, no database.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from observe.core.validation import Path, text_problem
+
+_UNDECLARED = "a text in several languages needs the file's languages declared"
+_HOW = (
+    ": add languages: [en, es] at the top (the first is the language of every text given once, "
+    "the others are its translations)"
+)
+LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")  # the whole value: es, es-mx, haw
+
+# Where translatable text lives: the kind of item → its translatable fields and their
+# maximum lengths (format.py's MAX_NAME 200 and MAX_PROSE 5000).
+_NAME, _PROSE = 200, 5000
+FIELDS: dict[str, dict[str, int]] = {
+    "rubric": {"title": _NAME, "description": _PROSE},
+    "level": {"label": _NAME, "descriptor": _PROSE},
+    "context_field": {"label": _NAME},
+    "glossary": {"term": _NAME, "definition": _PROSE},
+    "competency": {"name": _NAME, "description": _PROSE},
+    "criterion": {"text": _PROSE, "evidence_prompt": _PROSE},
+}
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The texts in other languages of one value: ``where`` is the item's path, ``field`` the
+    field, ``index`` an option's position or a descriptor's level value (else None)."""
+
+    where: Path
+    field: str
+    index: int | str | None
+    texts: dict[str, str]
+
+
+def items(data: Mapping[str, Any]) -> Iterator[tuple[str, Path, dict[str, Any]]]:
+    """Every item that may hold translated text: (kind, path, the item)."""
+    yield "rubric", (), data  # type: ignore[misc]
+    scale = data.get("scale")
+    if isinstance(scale, Mapping):
+        yield from _levels(scale, ("scale",))
+    for kind, key in (("context_field", "context_fields"), ("glossary", "glossary")):
+        for i, item in _list(data, key):
+            yield kind, (key, i), item
+    for i, competency in _list(data, "competencies"):
+        yield "competency", ("competencies", i), competency
+        for j, criterion in _list(competency, "criteria"):
+            path: Path = ("competencies", i, "criteria", j)
+            yield "criterion", path, criterion
+            own = criterion.get("scale")
+            if isinstance(own, Mapping):
+                yield from _levels(own, (*path, "scale"))
+
+
+def _levels(scale: Mapping[str, Any], path: Path) -> Iterator[tuple[str, Path, dict[str, Any]]]:
+    for i, level in _list(scale, "levels"):
+        yield "level", (*path, "levels", i), level
+
+
+def _list(data: Any, key: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    if isinstance(data, Mapping) and isinstance(data.get(key), list):
+        for i, item in enumerate(data[key]):
+            if isinstance(item, dict):
+                yield i, item
+
+
+def declared_languages(data: Mapping[str, Any]) -> list[str] | None:
+    """The file's languages when it declares them soundly (the schema reports the rest)."""
+    languages = data.get("languages")
+    if (
+        isinstance(languages, list)
+        and languages
+        and all(isinstance(code, str) and LANGUAGE.fullmatch(code) for code in languages)
+    ):
+        return list(languages)
+    return None
+
+
+def split(
+    data: Mapping[str, Any],
+) -> tuple[dict[str, Any], list[Translation], list[tuple[Path, str]]]:
+    """A copy of ``data`` with each translated value replaced by its default-language text;
+    the translations; and every problem with them, located by path."""
+    plain = copy.deepcopy(dict(data))
+    languages = declared_languages(plain)
+    found: list[Translation] = []
+    problems: list[tuple[Path, str]] = []
+
+    def take(value: Mapping[Any, Any], path: Path, limit: int) -> tuple[str, dict[str, str]]:
+        """The default text of one translated value, and its texts in the other languages."""
+        texts: dict[str, str] = {}
+        if languages is None:
+            said = any(message.startswith(_UNDECLARED) for _, message in problems)
+            problems.append((path, _UNDECLARED + ("" if said else _HOW)))
+            default = None
+        else:
+            default = languages[0]
+        for language, text in value.items():
+            at = (*path, str(language))
+            if languages is not None and language not in languages:
+                problems.append(
+                    (
+                        at,
+                        f"{language!r} is not one of the file's languages "
+                        f"({', '.join(languages)}); add it to languages, or remove this text",
+                    )
+                )
+            elif not isinstance(text, str) or not text.strip():
+                problems.append(
+                    (at, "must be non-empty text (leave a language out to show the default)")
+                )
+            elif problem := text_problem(text):
+                problems.append((at, problem))
+            elif len(text.strip()) > limit:
+                problems.append(
+                    (at, f"must be at most {limit:,} characters; this is {len(text.strip()):,}")
+                )
+            else:
+                texts[str(language)] = text.strip()
+        if default is not None and default not in value:
+            problems.append(
+                (
+                    path,
+                    f"the text in the file's default language ({default}) is missing; every "
+                    "translated text needs it",
+                )
+            )
+        others = {k: v for k, v in texts.items() if k != default}
+        if default is not None and isinstance(value.get(default), str):
+            return value[default], others
+        # A stand-in, so the file's other checks do not report this value again.
+        return f"(text of {'.'.join(map(str, path))})", others
+
+    def replace(
+        holder: Any, key: Any, path: Path, limit: int, item: Path, field: str, index: Any
+    ) -> None:
+        text, others = take(holder[key], path, limit)
+        holder[key] = text
+        if others:
+            found.append(Translation(item, field, index, others))
+
+    for kind, path, item in items(plain):
+        for field, limit in FIELDS[kind].items():
+            if isinstance(item.get(field), Mapping):
+                replace(item, field, (*path, field), limit, path, field, None)
+        if kind == "context_field" and isinstance(item.get("options"), list):
+            for i, option in enumerate(item["options"]):
+                if isinstance(option, Mapping):
+                    replace(item["options"], i, (*path, "options", i), _NAME, path, "options", i)
+        if kind == "criterion" and isinstance(item.get("descriptors"), dict):
+            for level, text in list(item["descriptors"].items()):
+                if isinstance(text, Mapping):
+                    at = (*path, "descriptors", level)
+                    replace(item["descriptors"], level, at, _PROSE, path, "descriptors", str(level))
+    return plain, found, problems
+
+
+def attach(document: dict[str, Any], found: list[Translation]) -> None:
+    """File each translation in the validated ``document`` beside the text it translates."""
+    for translation in found:
+        item: Any = document
+        for part in translation.where:
+            item = item[part]
+        for language, text in translation.texts.items():
+            entry = item.setdefault("translations", {}).setdefault(language, {})
+            if translation.field == "options":
+                shown = entry.setdefault("options", [None] * len(item["options"]))
+                shown[int(translation.index or 0)] = text
+            elif translation.field == "descriptors":
+                entry.setdefault("descriptors", {})[str(translation.index)] = text
+            else:
+                entry[translation.field] = text
+
+
+def language_problems(data: Mapping[str, Any]) -> list[tuple[Path, str]]:
+    """What the schema cannot say about ``languages``: a code written twice."""
+    languages = data.get("languages")
+    if not isinstance(languages, list):
+        return []
+    seen: set[str] = set()
+    problems: list[tuple[Path, str]] = []
+    for i, code in enumerate(languages):
+        if isinstance(code, str) and code in seen:
+            problems.append((("languages", i), f"{code!r} is listed twice"))
+        if isinstance(code, str):
+            seen.add(code)
+    return problems
+
+
+def translated(item: Mapping[str, Any], field: str, default: str) -> Any:
+    """A field as a file writes it: the plain text, or ``{default: text, es: …}`` when the
+    document holds translations of it (for export.py)."""
+    texts = {
+        language: entry[field]
+        for language, entry in sorted((item.get("translations") or {}).items())
+        if field in entry
+    }
+    return {default: item[field], **texts} if texts else item[field]
+
+
+def without_translations(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``document`` as a file with no translations would give it."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: strip(v) for k, v in value.items() if k != "translations"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    plain = strip(document)
+    plain.pop("languages", None)
+    return plain
+
+
+def texts(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """Every translated text of ``document``: (language, where it is) → text."""
+    found: dict[tuple[str, str], str] = {}
+    for _, path, item in items(document):
+        place = ".".join(map(str, path)) or "rubric"
+        for language, entry in (item.get("translations") or {}).items():
+            for field, value in entry.items():
+                if isinstance(value, list):
+                    for i, text in enumerate(value):
+                        if text is not None:
+                            found[(language, f"{place}.{field}.{i}")] = text
+                elif isinstance(value, Mapping):
+                    for level, text in value.items():
+                        found[(language, f"{place}.{field}.{level}")] = text
+                else:
+                    found[(language, f"{place}.{field}")] = value
+    return found
+
+
+def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """What changed in the translations from ``old`` to ``new``, one sentence per language."""
+    sentences = []
+    if old.get("languages") != new.get("languages"):
+        was = ", ".join(old.get("languages") or []) or "none declared"
+        now = ", ".join(new.get("languages") or []) or "none declared"
+        sentences.append(f"The file's languages change from {was} to {now}.")
+    before, after = texts(old), texts(new)
+    for language in sorted({lang for lang, _ in before} | {lang for lang, _ in after}):
+        mine_before = {where: t for (lang, where), t in before.items() if lang == language}
+        mine_after = {where: t for (lang, where), t in after.items() if lang == language}
+        counts = {
+            "added": len(mine_after.keys() - mine_before.keys()),
+            "changed": sum(
+                1 for w in mine_after.keys() & mine_before.keys() if mine_after[w] != mine_before[w]
+            ),
+            "removed": len(mine_before.keys() - mine_after.keys()),
+        }
+        said = [f"{n} {what}" for what, n in counts.items() if n]
+        if said:
+            sentences.append(f"Translations into {language}: texts {', '.join(said)}.")
+    return sentences
