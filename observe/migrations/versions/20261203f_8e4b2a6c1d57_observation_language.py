@@ -1,7 +1,7 @@
 """observation.language: the language the observer's app showed the rubric in
 
 Revision ID: 8e4b2a6c1d57
-Revises: 5d1c9a7e3b20
+Revises: 7e4c2b9d1a60
 Created: 2026-12-03 17:10:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '8e4b2a6c1d57'
-down_revision = '5d1c9a7e3b20'
+down_revision = '7e4c2b9d1a60'
 branch_labels = None
 depends_on = None
 
