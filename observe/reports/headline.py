@@ -30,6 +30,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from observe.core.distributions import t_sf
+
 # At most this many findings, and this many of one kind: a headline is read in a minute.
 MOST = 5
 MOST_OF_A_KIND = 2
@@ -367,7 +369,9 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
                 observed_only = False
             if se is None or se <= 0 or share <= whole["share"]:
                 continue
-            p = math.erfc((share - whole["share"]) / se / math.sqrt(2))  # two-sided
+            # Two-sided, on Student's t with the group's classrooms - 1 degrees of freedom, as
+            # the page's intervals and gap tests are (reports/uncertainty.py).
+            p = _two_sided((share - whole["share"]) / se, _df(figures))
             words = {
                 "group": row["label"],
                 "dimension": name,
@@ -443,7 +447,26 @@ def change_p(this: dict[str, Any] | None, last: dict[str, Any] | None) -> float 
     spread = math.hypot(a, b)
     if spread <= 0:
         return None
-    return math.erfc(abs(this["share"] - last["share"]) / spread / math.sqrt(2))
+    # Welch-Satterthwaite degrees of freedom from each period's classrooms, as the page's gap
+    # tests use; the normal distribution only when a period does not say its classrooms.
+    df = None
+    da, db = _df(this), _df(last)
+    if da is not None and db is not None:
+        df = spread**4 / (a**4 / da + b**4 / db) if a > 0 and b > 0 else float(min(da, db))
+    return _two_sided(abs(this["share"] - last["share"]) / spread, df)
+
+
+def _df(figures: dict[str, Any]) -> int | None:
+    """A clustered figure's degrees of freedom: its classrooms - 1 (None: not known)."""
+    classrooms = figures.get("classrooms")
+    return classrooms - 1 if isinstance(classrooms, int) and classrooms >= 2 else None
+
+
+def _two_sided(statistic: float, df: float | None) -> float:
+    """The two-sided p-value of a t statistic on ``df`` degrees of freedom (None: normal)."""
+    if df is None:
+        return math.erfc(abs(statistic) / math.sqrt(2))
+    return min(1.0, 2 * t_sf(abs(statistic), df))
 
 
 def benjamini_hochberg(p_values: list[float], q: float = FALSE_DISCOVERY) -> list[bool]:

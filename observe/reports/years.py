@@ -280,6 +280,7 @@ def _figure(row: dict[str, Any] | None) -> dict[str, Any] | None:
         "rated": row["rated"],
         "interval": row["interval"],
         "se": row["se"],
+        "classrooms": row.get("classrooms"),
     }
 
 

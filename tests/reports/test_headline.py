@@ -204,6 +204,18 @@ def test_bright_spots_adjusted_for_who_observed_where_the_model_allows():
     assert "bright_spot" not in kinds(what_stands_out(near))
 
 
+def test_a_bright_spot_of_few_classrooms_is_tested_on_t_not_the_normal():
+    # A lead of 12 points with a standard error of 5: z = 2.4, p = 0.016 on the normal, but
+    # on four classrooms (t with 3 degrees of freedom) p = 0.096 — within chance, as the
+    # page's interval for the group says.
+    few = report()
+    few["groups"]["rows"][0]["dimensions"]["power"] = cell(0.67, se=0.05, classrooms=4)
+    assert "bright_spot" not in kinds(what_stands_out(few))
+    many = report()
+    many["groups"]["rows"][0]["dimensions"]["power"] = cell(0.67, se=0.05, classrooms=400)
+    assert "bright_spot" in kinds(what_stands_out(many))
+
+
 def test_a_hidden_figure_is_never_cited():
     figures = report()
     rows = figures["groups"]["rows"]
