@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import and_, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -80,11 +80,11 @@ def create_user(
     email = normalise_email(email)
     problems: dict[str, list[str]] = {}
     if not _EMAIL.match(email):
-        problems["email"] = [f"{email!r} is not an email address"]
+        problems["email"] = [gettext("%(email)r is not an email address", email=email)]
     elif db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        problems["email"] = [f"a user with email {email} already exists"]
+        problems["email"] = [gettext("a user with email %(email)s already exists", email=email)]
     if not name.strip():
-        problems["name"] = ["must not be empty"]
+        problems["name"] = [gettext("must not be empty")]
     if password is not None and (password_issues := password_problems(password, email)):
         problems["password"] = password_issues
     schools = _schools_by_code(school_codes, problems)
@@ -127,7 +127,10 @@ def _last_admin_problem(user: User, role: Role, active: bool) -> str | None:
     )
     if others:
         return None
-    return f"{user.email} is the last active district admin; make someone else an admin first"
+    return gettext(
+        "%(email)s is the last active district admin; make someone else an admin first",
+        email=user.email,
+    )
 
 
 def set_role(user: User, role: Role, school_codes: Sequence[str] = ()) -> None:
@@ -157,10 +160,12 @@ def set_role(user: User, role: Role, school_codes: Sequence[str] = ()) -> None:
 
 def _role_problems(role: Role, school_codes: list[str], problems: dict[str, list[str]]) -> None:
     if role is Role.SCHOOL_LEADER and not school_codes:
-        problems.setdefault("school", []).append("a school leader needs at least one school")
+        problems.setdefault("school", []).append(
+            gettext("a school leader needs at least one school")
+        )
     if role is Role.DISTRICT_ADMIN and school_codes:
         problems.setdefault("school", []).append(
-            "a district admin sees every school; give no schools"
+            gettext("a district admin sees every school; give no schools")
         )
 
 
@@ -174,7 +179,12 @@ def _schools_by_code(codes: Sequence[str], problems: dict[str, list[str]]) -> li
     missing = [code for code in codes if code not in found]
     if missing:
         problems.setdefault("school", []).append(
-            "unknown school code" + ("s " if len(missing) > 1 else " ") + ", ".join(missing)
+            ngettext(
+                "unknown school code %(codes)s",
+                "unknown school codes %(codes)s",
+                len(missing),
+                codes=", ".join(missing),
+            )
         )
     return [found[code] for code in dict.fromkeys(codes) if code in found]
 
@@ -271,19 +281,19 @@ def update_user(user: User, changes: UserChanges) -> Changes:
     problems: dict[str, list[str]] = {}
     name = " ".join(changes.name.split()) if changes.name is not None else user.name
     if not name:
-        problems["name"] = ["must not be empty"]
+        problems["name"] = [gettext("must not be empty")]
     elif len(name) > 200:
-        problems["name"] = ["must be at most 200 characters"]
+        problems["name"] = [gettext("must be at most %(n)s characters", n=200)]
     email = normalise_email(changes.email) if changes.email is not None else user.email
     if email != user.email:
         if len(email) > 254 or not _EMAIL.match(email):
-            problems["email"] = [f"{email!r} is not an email address"]
+            problems["email"] = [gettext("%(email)r is not an email address", email=email)]
         else:
             _serialise(f"single sign-on {email}")  # as a first sign-in would make it
         if "email" not in problems and db.session.scalar(
             select(User.id).where(func.lower(User.email) == email, User.id != user.id)
         ):
-            problems["email"] = [f"a user with email {email} already exists"]
+            problems["email"] = [gettext("a user with email %(email)s already exists", email=email)]
     role = changes.role or user.role
     if role is Role.DISTRICT_ADMIN:
         codes = []  # an admin sees every school: schools ticked before the promotion are dropped

@@ -515,9 +515,9 @@ def person(user_id: int) -> str | Response | tuple[str, int]:
     role = form.get("role", "")
     problems: dict[str, list[str]] = {}
     if role not in {r.value for r in Role}:
-        problems["role"] = [f"{role!r} is not a role"]
+        problems["role"] = [_("%(role)r is not a role", role=role)]
     if form.get("active") not in ("yes", "no"):
-        problems["active"] = ["choose whether they may sign in"]
+        problems["active"] = [_("choose whether they may sign in")]
     if problems:
         return _person_page(user, schools, problems)
     changes = operations.UserChanges(

@@ -2,7 +2,7 @@
 
 Built from the revealed scores only (see ``sessions.scored_observations``). The statistics come
 from the agreement engine; their conventions are in docs/agreement.md and, in plain words, in
-``EXPLANATIONS`` below, which the page and the API both show.
+``explanations()`` below, which the page and the API both show.
 
 One lesson is one unit. Exact and within-one agreement are defined for it (the share of
 agreeing pairs of observers); chance-corrected statistics are not, because chance agreement is
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from observe.accounts.models import User
@@ -227,7 +228,7 @@ def build(
         "criteria": rows,
         "observers": [_observer(r, i, rows, reference, values) for i, r in enumerate(raters)],
         "agenda": [row["key"] for row in sorted(rows, key=_agenda_order) if row["divergent"]],
-        "explanations": EXPLANATIONS,
+        "explanations": explanations(),
     }
 
 
@@ -390,11 +391,12 @@ def _reference(
     """What each observer is compared with: the anchor, else the consensus, else the team."""
     anchor = next((i for i, r in enumerate(raters) if r.id == session.anchor_id), None)
     if anchor is not None:
-        return {"label": f"the anchor rater, {raters[anchor].name}", "kind": "anchor", "i": anchor}
+        label = _("the anchor rater, %(name)s", name=raters[anchor].name)
+        return {"label": label, "kind": "anchor", "i": anchor}
     # A consensus of "not observed" everywhere leaves nothing to compare levels with.
     if any(row["consensus"] and row["consensus"]["level"] is not None for row in rows):
-        return {"label": "the team's consensus scores", "kind": "consensus", "i": None}
-    return {"label": "the rest of the team", "kind": "team", "i": None}
+        return {"label": _("the team's consensus scores"), "kind": "consensus", "i": None}
+    return {"label": _("the rest of the team"), "kind": "team", "i": None}
 
 
 def _observer(
@@ -461,69 +463,74 @@ def _reference_steps(row: dict[str, Any], i: int, reference: dict[str, Any]) -> 
     return [s["step"] for j, s in enumerate(row["scores"]) if j != i and s["step"] is not None]
 
 
-EXPLANATIONS = {
-    "percent_exact": (
-        "Exact agreement: of every pair of observers, the share who gave the same level. "
-        "Easy to read, but it does not allow for agreement that happens by chance."
-    ),
-    "percent_within_one": (
-        "Within one: the share of pairs at most one level apart. Certification programs in "
-        "the field commonly ask for about 80%."
-    ),
-    "krippendorff_alpha_ordinal": (
-        "Krippendorff's alpha (ordinal) compares the disagreement observed with the "
-        "disagreement expected if scores were handed out at random in the proportions the "
-        "team used them; ordinal means a 1 against a 4 counts as a bigger disagreement than a "
-        "3 against a 4. 1 is perfect agreement, 0 is no better than chance. 0.80 or more is "
-        "conventionally reliable; 0.667 to 0.80 is enough only for tentative conclusions. "
-        "The interval shows how much the figure could move with different lessons or "
-        "look-fors (a bootstrap over units)."
-    ),
-    "gwet_ac1": (
-        "Gwet's AC1 also corrects for chance, but estimates chance agreement in a way that "
-        "stays stable when nearly everyone uses one level. It counts exact matches only, so "
-        "it is lower than ordinal alpha when observers often land one level apart."
-    ),
-    "fleiss_kappa_gwet": (
-        "Fleiss' kappa (with missing scores allowed) is the classic chance-corrected "
-        "statistic for many observers."
-    ),
-    "paradox": (
-        "Why can agreement be high while kappa or alpha is low? When one level dominates "
-        "(say, nearly every look-for is scored 3), two observers agree most of the time even "
-        "by chance, so kappa and alpha credit them with little beyond chance, and a single "
-        "disagreement weighs heavily. AC1 estimates chance differently and stays high in "
-        "that case. Read them together: high agreement with low alpha means the team agrees "
-        "mostly because it uses a narrow part of the scale."
-    ),
-    "per_criterion": (
-        "One lesson is one unit: for a single look-for in a single session, chance-corrected "
-        "statistics are undefined. Per look-for, alpha and AC1 are therefore computed across "
-        "the team's revealed sessions with this rubric version that you may see (each "
-        "session a unit). Over a handful of lessons alpha swings widely, so until "
-        f"{MIN_INTERVAL_UNITS} of them have two or more levels for the look-for, the flag "
-        "rests on within-one agreement alone and says tentative at best, and no interval is "
-        "shown."
-    ),
-    "flags": (
-        "Reliable: alpha's whole interval at or above the reliable threshold, and within-one "
-        "at or above its target. Tentative: within-one on target while alpha's interval is "
-        "between the thresholds, straddles them, or cannot be computed yet. Discuss: within-one "
-        "below target, or alpha not reliable (below zero, or its whole interval under the "
-        "tentative threshold)."
-    ),
-    "alpha_labels": (
-        "Alpha's label follows its 95% interval, never the figure alone: reliable or tentative "
-        "only when the whole interval is at or above that threshold; not reliable when alpha "
-        "is below zero (the observers disagree more than chance would) or the whole interval "
-        "is below the tentative threshold; uncertain when the interval spans a threshold or "
-        f"there are too few units for one (fewer than {MIN_INTERVAL_UNITS})."
-    ),
-    "leaning": (
-        "Leniency or severity is the mean signed difference, in steps of the scale, between an "
-        "observer's scores and the reference, with a 95% interval over the look-fors compared "
-        "(Student's t). Lenient (higher) or severe (lower) only when the interval excludes zero "
-        f"and the mean is beyond ±{LEANING}; in line when the whole interval lies within "
-        f"±{LEANING}; otherwise no clear lean — a handful of look-fors rarely tells."
-    ),
-}
+def explanations() -> dict[str, str]:
+    """What each figure means, in the request's language (the keys are stable)."""
+    return {
+        "percent_exact": _(
+            "Exact agreement: of every pair of observers, the share who gave the same level. "
+            "Easy to read, but it does not allow for agreement that happens by chance."
+        ),
+        "percent_within_one": _(
+            "Within one: the share of pairs at most one level apart. Certification programs in "
+            "the field commonly ask for about 80%."
+        ),
+        "krippendorff_alpha_ordinal": _(
+            "Krippendorff's alpha (ordinal) compares the disagreement observed with the "
+            "disagreement expected if scores were handed out at random in the proportions the "
+            "team used them; ordinal means a 1 against a 4 counts as a bigger disagreement than a "
+            "3 against a 4. 1 is perfect agreement, 0 is no better than chance. 0.80 or more is "
+            "conventionally reliable; 0.667 to 0.80 is enough only for tentative conclusions. "
+            "The interval shows how much the figure could move with different lessons or "
+            "look-fors (a bootstrap over units)."
+        ),
+        "gwet_ac1": _(
+            "Gwet's AC1 also corrects for chance, but estimates chance agreement in a way that "
+            "stays stable when nearly everyone uses one level. It counts exact matches only, so "
+            "it is lower than ordinal alpha when observers often land one level apart."
+        ),
+        "fleiss_kappa_gwet": _(
+            "Fleiss' kappa (with missing scores allowed) is the classic chance-corrected "
+            "statistic for many observers."
+        ),
+        "paradox": _(
+            "Why can agreement be high while kappa or alpha is low? When one level dominates "
+            "(say, nearly every look-for is scored 3), two observers agree most of the time even "
+            "by chance, so kappa and alpha credit them with little beyond chance, and a single "
+            "disagreement weighs heavily. AC1 estimates chance differently and stays high in "
+            "that case. Read them together: high agreement with low alpha means the team agrees "
+            "mostly because it uses a narrow part of the scale."
+        ),
+        "per_criterion": _(
+            "One lesson is one unit: for a single look-for in a single session, chance-corrected "
+            "statistics are undefined. Per look-for, alpha and AC1 are therefore computed across "
+            "the team's revealed sessions with this rubric version that you may see (each "
+            "session a unit). Over a handful of lessons alpha swings widely, so until "
+            "%(units)s of them have two or more levels for the look-for, the flag "
+            "rests on within-one agreement alone and says tentative at best, and no interval is "
+            "shown.",
+            units=MIN_INTERVAL_UNITS,
+        ),
+        "flags": _(
+            "Reliable: alpha's whole interval at or above the reliable threshold, and within-one "
+            "at or above its target. Tentative: within-one on target while alpha's interval is "
+            "between the thresholds, straddles them, or cannot be computed yet. Discuss: "
+            "within-one below target, or alpha not reliable (below zero, or its whole interval "
+            "under the tentative threshold)."
+        ),
+        "alpha_labels": _(
+            "Alpha's label follows its 95%% interval, never the figure alone: reliable or "
+            "tentative only when the whole interval is at or above that threshold; not reliable "
+            "when alpha is below zero (the observers disagree more than chance would) or the "
+            "whole interval is below the tentative threshold; uncertain when the interval spans "
+            "a threshold or there are too few units for one (fewer than %(units)s).",
+            units=MIN_INTERVAL_UNITS,
+        ),
+        "leaning": _(
+            "Leniency or severity is the mean signed difference, in steps of the scale, between an "
+            "observer's scores and the reference, with a 95%% interval over the look-fors compared "
+            "(Student's t). Lenient (higher) or severe (lower) only when the interval excludes "
+            "zero and the mean is beyond ±%(margin)s; in line when the whole interval lies within "
+            "±%(margin)s; otherwise no clear lean — a handful of look-fors rarely tells.",
+            margin=LEANING,
+        ),
+    }

@@ -18,6 +18,7 @@ from observe.calibration import access, charts, reminders, report, sessions, tre
 from observe.calibration.models import CalibrationSession
 from observe.core import clock, confirm
 from observe.core.database import begin_write
+from observe.core.formatting import day
 from observe.core.mail import MailUnavailable
 from observe.core.pdf import pdf_response, render_pdf
 from observe.core.permissions import allowed
@@ -251,9 +252,9 @@ def print_session_report(
         session=session,
         report=built,
         agreement_chart=charts.agreement(built),
-        print_title=f"Calibration report: {session.title}",
+        print_title=_("Calibration report: %(title)s", title=session.title),
         print_scope=session.team or session.school.name,
-        print_period=session.held_on.strftime("%-d %B %Y"),
+        print_period=day(session.held_on),
         printed_on=clock.today().isoformat(),
     )
 

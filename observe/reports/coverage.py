@@ -19,6 +19,9 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
+from flask_babel.speaklater import LazyString
 from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, func, or_, select
 
@@ -36,18 +39,17 @@ from observe.reports.summary import (
     BANDS,
     benjamini_hochberg,
     grade_band,
-    hidden_note,
     protected,
 )
 from observe.roster import profiles
 from observe.roster.models import Classroom, ClassroomAttribute, ClassroomProgram, School, Teacher
 
 # The groupings, in the order the report shows them.
-DIMENSIONS = {
-    "school": "School",
-    "course_level": "Course level",
-    "program": "Program",
-    "grade_band": "Grade band",
+DIMENSIONS: dict[str, LazyString] = {
+    "school": lazy_gettext("School"),
+    "course_level": lazy_gettext("Course level"),
+    "program": lazy_gettext("Program"),
+    "grade_band": lazy_gettext("Grade band"),
 }
 # Equity of attention compares every course level and program with this course level, the one
 # a district's attention most often drifts towards (the roster folds its spellings to "AP").
@@ -431,9 +433,10 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
         "not_visited": _not_visited(user, schools, units, counts),
     }
     if hidden:
-        report["note"] = (
-            f"Fewer than {min_group} active classrooms are in scope: no figures are shown, so "
-            "that no classroom can be singled out."
+        report["note"] = _(
+            "Fewer than %(n)s active classrooms are in scope: no figures are shown, so "
+            "that no classroom can be singled out.",
+            n=min_group,
         )
         return report
 
@@ -448,7 +451,7 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
                 groups[NONE if key is None else key].append(unit)
         members[dimension] = groups
         shown[dimension] = _dimension(
-            dimension, label, groups, counts, names, min_group, everyone, tests
+            dimension, str(label), groups, counts, names, min_group, everyone, tests
         )
     report["groups"] = list(shown.values())
     report["equity"] = _equity(shown, members, counts, min_group, tests)
@@ -462,7 +465,7 @@ def build(user: Principal, query: Query) -> dict[str, Any]:
 
 def _label(dimension: str, key: str, names: Mapping[str, str]) -> str:
     if key == NONE:
-        return "No program" if dimension == "program" else "Not recorded"
+        return _("No program") if dimension == "program" else _("Not recorded")
     if dimension == "school":
         return names.get(key, key)
     return key
@@ -519,8 +522,29 @@ def _dimension(
         rows.append(row)
     note = None
     if small or secondary:
-        note = hidden_note(len(small), min_group, "active classrooms", bool(secondary))
+        note = _hidden_note(len(small), min_group, bool(secondary))
     return {"dimension": dimension, "label": label, "rows": rows, "note": note}
+
+
+def _hidden_note(small: int, min_group: int, secondary: bool) -> str:
+    """What a grouping says about the groups it hides (the summary's wording, in the reader's
+    language): how many had fewer than ``min_group`` active classrooms, and whether others
+    are hidden with them so that a hidden one cannot be worked out from the total."""
+    if secondary:
+        return ngettext(
+            "%(num)d group with fewer than %(min)s active classrooms is not shown, nor are "
+            "others, so that the hidden ones cannot be worked out from the total.",
+            "%(num)d groups with fewer than %(min)s active classrooms are not shown, nor are "
+            "others, so that the hidden ones cannot be worked out from the total.",
+            small,
+            min=min_group,
+        )
+    return ngettext(
+        "%(num)d group with fewer than %(min)s active classrooms is not shown.",
+        "%(num)d groups with fewer than %(min)s active classrooms are not shown.",
+        small,
+        min=min_group,
+    )
 
 
 def _equity(
