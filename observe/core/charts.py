@@ -19,6 +19,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from observe.core import formatting
+
 
 @cache
 def pyplot() -> Any:
@@ -100,4 +102,5 @@ def wrap(text: str, width: int) -> str:
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f}%"
+    """A share as the reader writes it ("42%", "42 %" in Spanish); "—" for none."""
+    return "—" if share is None else formatting.percent(share)
