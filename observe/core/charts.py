@@ -48,9 +48,10 @@ def pyplot() -> Any:
 
 
 def percent_axis(axis: Any) -> None:
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(PercentFormatter(1.0))
+    # The reader's way ("40%", "40 %" in Spanish); the ticks are whole percentages.
+    axis.set_major_formatter(FuncFormatter(lambda value, _position: formatting.percent(value)))
 
 
 # Dark enough to read on white, told apart by pattern and marker too.
