@@ -19,6 +19,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from observe.core import formatting
+
 
 @cache
 def pyplot() -> Any:
@@ -46,9 +48,10 @@ def pyplot() -> Any:
 
 
 def percent_axis(axis: Any) -> None:
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(PercentFormatter(1.0))
+    # The reader's way ("40%", "40 %" in Spanish); the ticks are whole percentages.
+    axis.set_major_formatter(FuncFormatter(lambda value, _position: formatting.percent(value)))
 
 
 # Dark enough to read on white, told apart by pattern and marker too.
@@ -100,4 +103,5 @@ def wrap(text: str, width: int) -> str:
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f}%"
+    """A share as the reader writes it ("42%", "42 %" in Spanish); "—" for none."""
+    return "—" if share is None else formatting.percent(share)

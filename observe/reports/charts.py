@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from observe.core import charts
@@ -38,14 +39,17 @@ def dimensions(report: dict[str, Any]) -> Markup | None:
     charts.percent_axis(axes.xaxis)
     axes.legend(ncols=len(levels), loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     at_least = report["scope"]["at_least_label"]
-    axes.set_title(f"Levels seen, by equity dimension (right: share at {at_least} or above)",
-                   loc="left", fontsize=10)  # fmt: skip
+    axes.set_title(
+        _("Levels seen, by equity dimension (right: share at %(level)s or above)", level=at_least),
+        loc="left", fontsize=10,
+    )  # fmt: skip
     description = "; ".join(
-        f"{d['name']}: {charts.percent(d['share'])} at {at_least} or above of {d['rated']} ratings"
+        _("%(name)s: %(share)s at %(level)s or above of %(n)s ratings", name=d["name"],
+          share=charts.percent(d["share"]), level=at_least, n=d["rated"])
         for d in rows
-    )
+    )  # fmt: skip
     return charts.svg_markup(
-        figure, "chart-dimensions", "Levels seen by equity dimension", description
+        figure, "chart-dimensions", _("Levels seen by equity dimension"), description
     )
 
 
@@ -61,16 +65,17 @@ def trend(report: dict[str, Any]) -> Markup | None:
         axes.plot(labels, [m["dimensions"].get(name) for m in months], marker=charts.MARKERS[i % 6],
                   color=charts.LEVEL_COLOURS[(i + 3) % 6], label=name.capitalize())  # fmt: skip
     axes.plot(labels, [m["share"] for m in months], color="#111111", linewidth=2.2,
-              linestyle="--", label="All look-fors")  # fmt: skip
+              linestyle="--", label=_("All look-fors"))  # fmt: skip
     axes.set_ylim(0, 1)
     charts.percent_axis(axes.yaxis)
     axes.legend(ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
     at_least = report["scope"]["at_least_label"]
-    axes.set_title(f"Share at {at_least} or above, month by month", loc="left", fontsize=10)
-    description = "; ".join(f"{m['month']}: {charts.percent(m['share'])}" for m in months)
-    return charts.svg_markup(
-        figure, "chart-trend", f"Share at {at_least} or above by month", description
+    axes.set_title(
+        _("Share at %(level)s or above, month by month", level=at_least), loc="left", fontsize=10
     )
+    description = "; ".join(f"{m['month']}: {charts.percent(m['share'])}" for m in months)
+    title = _("Share at %(level)s or above by month", level=at_least)
+    return charts.svg_markup(figure, "chart-trend", title, description)
 
 
 def heatmap(report: dict[str, Any]) -> Markup | None:
@@ -104,19 +109,30 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
     axes.spines[:].set_visible(False)
     at_least = report["scope"]["at_least_label"]
     by = report["scope"]["by_label"]
-    axes.set_title(f"Share at {at_least} or above, look-for by {by} (▲▼ a gap beyond chance)",
-                   loc="left", fontsize=10)  # fmt: skip
+    axes.set_title(
+        _("Share at %(level)s or above, look-for by %(by)s (▲▼ a gap beyond chance)",
+          level=at_least, by=by),
+        loc="left", fontsize=10,
+    )  # fmt: skip
     flagged = [
-        f"{c['text']} — {g['label']}: {charts.percent(g['criteria'][c['key']]['share'])}, "
-        f"{g['criteria'][c['key']]['gap']} the rest"
+        (
+            _("%(look_for)s — %(group)s: %(share)s, above the rest", look_for=c["text"],
+              group=g["label"], share=charts.percent(g["criteria"][c["key"]]["share"]))
+            if g["criteria"][c["key"]]["gap"] == "above"
+            else _("%(look_for)s — %(group)s: %(share)s, below the rest", look_for=c["text"],
+                   group=g["label"], share=charts.percent(g["criteria"][c["key"]]["share"]))
+        )
         for c in criteria
         for g in groups
         if g["criteria"][c["key"]]["gap"]
-    ]
-    description = f"{len(criteria)} look-fors by {len(groups)} groups. Gaps beyond chance: " + (
-        "; ".join(flagged) if flagged else "none"
+    ]  # fmt: skip
+    description = _(
+        "%(look_fors)s look-fors by %(groups)s groups. Gaps beyond chance: %(gaps)s",
+        look_fors=len(criteria),
+        groups=len(groups),
+        gaps="; ".join(flagged) if flagged else _("none"),
     )
-    return charts.svg_markup(figure, "chart-heatmap", f"Look-fors by {by}", description)
+    return charts.svg_markup(figure, "chart-heatmap", _("Look-fors by %(by)s", by=by), description)
 
 
 def for_summary(report: dict[str, Any]) -> dict[str, Markup]:

@@ -31,6 +31,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from observe.core.distributions import t_sf
+from observe.core import formatting
 
 # At most this many findings, and this many of one kind: a headline is read in a minute.
 MOST = 5
@@ -498,8 +499,8 @@ def cited(figures: dict[str, Any], **about: Any) -> dict[str, Any]:
 
 
 def percent(share: float | None) -> str:
-    """As the report's tables print it (core.formatting.percent)."""
-    return "—" if share is None else f"{share * 100:.0f}%"
+    """As the report's tables print it, in the reader's language (core.formatting.percent)."""
+    return "—" if share is None else formatting.percent(share)
 
 
 def quoted(text: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
@@ -47,16 +48,16 @@ FALSE_DISCOVERY = 0.05  # Benjamini-Hochberg, over every group and look-for test
 # The attributes a report can be split by. District attributes come from the roster:
 # "school:NAME" and "classroom:NAME".
 ATTRIBUTES = {
-    "school": "School",
-    "school_level": "School level",
-    "region": "Region",
-    "title_i": "Title I",
-    "grade_band": "Grade band",
-    "subject": "Subject",
-    "course_level": "Course level",
-    "program": "Program",
+    "school": lazy_gettext("School"),
+    "school_level": lazy_gettext("School level"),
+    "region": lazy_gettext("Region"),
+    "title_i": lazy_gettext("Title I"),
+    "grade_band": lazy_gettext("Grade band"),
+    "subject": lazy_gettext("Subject"),
+    "course_level": lazy_gettext("Course level"),
+    "program": lazy_gettext("Program"),
 }
-WHOLE_SCHOOL = "Whole-school visits"
+WHOLE_SCHOOL = lazy_gettext("Whole-school visits")
 WHOLE = "\x01whole-school"  # the group key of walkthroughs of no classroom
 BANDS = ["K-2", "3-5", "6-8", "9-12"]
 
@@ -749,11 +750,11 @@ class Tally:
 
 def _label(by: str | None, value: Any) -> str:
     if value == WHOLE:
-        return WHOLE_SCHOOL
+        return str(WHOLE_SCHOOL)
     if value is None:
-        return "Not recorded" if by != "program" else "No program"
+        return gettext("Not recorded") if by != "program" else gettext("No program")
     if by == "title_i":
-        return "Title I" if value else "Not Title I"
+        return gettext("Title I") if value else gettext("Not Title I")
     return str(value)
 
 
@@ -838,7 +839,7 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
             "min_group": min_group,
             "min_classrooms": rules.min_classrooms,
             "min_cell": rules.min_cell,
-            "printed_note": suppression.PRINTED_NOTE,
+            "printed_note": str(suppression.PRINTED_NOTE),
         },
         "levels": [{"value": v, "label": labels.get(v, str(v))} for v in values],
         "observations": None if hidden else total,
@@ -847,11 +848,17 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
     if hidden:
         report["reason"] = why_hidden
         report["note"] = (
-            f"Fewer than {min_group} walkthroughs match: nothing is shown, so that no "
-            "classroom can be singled out."
+            gettext(
+                "Fewer than %(n)s walkthroughs match: nothing is shown, so that no "
+                "classroom can be singled out.",
+                n=min_group,
+            )
             if total < min_group
-            else f"The walkthroughs that match are in fewer than {rules.min_classrooms} "
-            "classrooms: nothing is shown, so that no teacher can be singled out."
+            else gettext(
+                "The walkthroughs that match are in fewer than %(n)s classrooms: nothing is "
+                "shown, so that no teacher can be singled out.",
+                n=rules.min_classrooms,
+            )
         )
         revisions.annotate(report, version, revisions.follow(version) if query.versions else None)
         return report
@@ -1025,8 +1032,12 @@ def by_label(by: str | None) -> str | None:
     if by is None:
         return None
     if by in ATTRIBUTES:
-        return ATTRIBUTES[by]
-    kind, _, name = by.partition(":")
+        return str(ATTRIBUTES[by])
+    kind, _colon, name = by.partition(":")
+    if kind == "school":
+        return gettext("School %(attribute)s", attribute=name.replace("_", " "))
+    if kind == "classroom":
+        return gettext("Classroom %(attribute)s", attribute=name.replace("_", " "))
     return f"{kind.capitalize()} {name.replace('_', ' ')}"
 
 
@@ -1149,9 +1160,14 @@ def _groups(
     cells = sum(len(r) for r in few.values())
     if cells:
         notes.append(
-            f"{cells} look-for cell{'s' if cells != 1 else ''} show only their number of "
-            f"ratings: fewer than {rules.min_cell}, or hidden so that a smaller one cannot be "
-            "worked out."
+            ngettext(
+                "%(num)d look-for cell shows only its number of ratings: fewer than %(min)s, "
+                "or hidden so that a smaller one cannot be worked out.",
+                "%(num)d look-for cells show only their number of ratings: fewer than %(min)s, "
+                "or hidden so that a smaller one cannot be worked out.",
+                cells,
+                min=rules.min_cell,
+            )
         )
     return {"by": query.by, "label": by_label(query.by), "rows": rows,
             "note": " ".join(n for n in notes if n) or None, "tests": 0}, few  # fmt: skip

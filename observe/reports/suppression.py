@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext, ngettext
 
 TOO_FEW_WALKTHROUGHS = "too few walkthroughs"
 TOO_FEW_CLASSROOMS = "too few classrooms"
@@ -24,12 +25,28 @@ TOO_FEW_RATINGS = "too few ratings"
 # Printed on every summary (docs/reports.md, "What two reports can tell"): suppression is
 # decided per report, so two printed reports of nested scopes or overlapping periods can be
 # subtracted.
-PRINTED_NOTE = (
+PRINTED_NOTE = lazy_gettext(
     "Each report hides its own small figures. Two reports of nested scopes or overlapping "
     "periods, set side by side, can be subtracted: the difference may describe walkthroughs "
     "this page does not show. Keep printed copies to those who may read these schools' "
     "walkthroughs."
 )
+# The reasons above are machine values in the JSON (``reason``, ``suppressed``); a page or a PDF
+# shows them in the reader's language through ``reason_words``.
+REASON_WORDS = {
+    TOO_FEW_WALKTHROUGHS: lazy_gettext("too few walkthroughs"),
+    TOO_FEW_CLASSROOMS: lazy_gettext("too few classrooms"),
+    COVER: lazy_gettext("hidden so that a smaller figure cannot be worked out"),
+    TOO_FEW_RATINGS: lazy_gettext("too few ratings"),
+}
+
+
+def reason_words(reason: str | None) -> str:
+    """A hidden figure's reason as the reader reads it (the JSON keeps the English value)."""
+    if reason is None:
+        return ""
+    return str(REASON_WORDS.get(reason, reason))
+
 
 K = TypeVar("K", bound=Hashable)
 
@@ -216,16 +233,21 @@ def hide_cells(
 
 
 def note(reasons: Mapping[K, str], what: str = "group") -> str | None:
-    """What a section says of what it hides, reason by reason."""
+    """What a section says of what it hides, reason by reason (``what``: only "group" is
+    worded, in the reader's language)."""
     if not reasons:
         return None
     counted: dict[str, int] = {}
     for why in reasons.values():
         counted[why] = counted.get(why, 0) + 1
     parts = [
-        f"{n} {why}" if why == COVER else f"{n} with {why}"
+        ngettext("%(num)d hidden so that a smaller figure cannot be worked out",
+                 "%(num)d hidden so that a smaller figure cannot be worked out", n)
+        if why == COVER
+        else gettext("%(num)d with %(reason)s", num=n, reason=reason_words(why))
         for why in (TOO_FEW_WALKTHROUGHS, TOO_FEW_CLASSROOMS, TOO_FEW_RATINGS, COVER)
         if (n := counted.get(why))
-    ]
+    ]  # fmt: skip
     total = len(reasons)
-    return f"{total} {what}{'s' if total != 1 else ''} not shown: {'; '.join(parts)}."
+    return ngettext("%(num)d group not shown: %(parts)s.", "%(num)d groups not shown: %(parts)s.",
+                    total, parts="; ".join(parts))  # fmt: skip

@@ -31,7 +31,17 @@ from observe.core.permissions import allowed, check, visible_school_ids
 from observe.core.validation import form_number
 from observe.errors import NotFound, ValidationFailed
 from observe.extensions import db
-from observe.reports import access, charts, coverage, export, goals, periods, summary, years
+from observe.reports import (
+    access,
+    charts,
+    coverage,
+    export,
+    goals,
+    periods,
+    summary,
+    suppression,
+    years,
+)
 from observe.reports.headline import what_stands_out
 from observe.roster import years as roster_years
 from observe.roster.models import ClassroomAttribute, SchoolAttribute
@@ -102,7 +112,7 @@ def _form_choices() -> dict[str, Any]:
         {f"school:{n}" for n in db.session.scalars(select(SchoolAttribute.name).distinct())}
         | {f"classroom:{n}" for n in db.session.scalars(select(ClassroomAttribute.name).distinct())}
     )
-    splits: list[tuple[str, str | None]] = list(summary.ATTRIBUTES.items())
+    splits: list[tuple[str, str | None]] = [(k, str(v)) for k, v in summary.ATTRIBUTES.items()]
     splits += [(key, summary.by_label(key)) for key in districts]
     return {
         "versions": versions,
@@ -216,6 +226,12 @@ def _summary_link_args() -> dict[str, list[str]]:
     return {k: request.args.getlist(k) for k in SUMMARY_PARAMETERS if k in request.args}
 
 
+@bp.app_template_filter("reason_words")
+def _reason_words(reason: str | None) -> str:
+    """A hidden figure's reason in the reader's language (the JSON keeps its English value)."""
+    return suppression.reason_words(reason)
+
+
 @bp.get("/summary.pdf")
 def summary_pdf() -> Response:
     report = summary_from_request()[1]
@@ -224,8 +240,12 @@ def summary_pdf() -> Response:
 
 def print_summary(report: dict[str, Any], paper: str | None) -> bytes:
     scope = report["scope"]
-    schools = ", ".join(scope["schools"]) if scope["schools"] else "all schools in scope"
-    period = f"{scope['from'] or 'the beginning'} to {scope['to'] or 'today'}"
+    schools = ", ".join(scope["schools"]) if scope["schools"] else _("all schools in scope")
+    period = _(
+        "%(start)s to %(end)s",
+        start=scope["from"] or _("the beginning"),
+        end=scope["to"] or _("today"),
+    )
     if scope.get("period") and scope["period"]["year"]:
         period = f"{scope['period']['label']}: {period}"
     return render_pdf(
@@ -233,8 +253,12 @@ def print_summary(report: dict[str, Any], paper: str | None) -> bytes:
         paper=paper,
         report=report,
         charts=charts.for_summary(report) if not report["suppressed"] else {},
-        print_title=f"Walkthrough summary: {scope['rubric']}",
-        print_scope=schools + (f", by {scope['by_label']}" if scope["by"] else ""),
+        print_title=_("Walkthrough summary: %(rubric)s", rubric=scope["rubric"]),
+        print_scope=(
+            _("%(schools)s, by %(split)s", schools=schools, split=scope["by_label"])
+            if scope["by"]
+            else schools
+        ),
         print_period=period,
         printed_on=clock.today().isoformat(),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from observe.audit.operations import record
@@ -216,7 +217,7 @@ def compare_with_last_year(
     last = years.year_before(year)
     result: dict[str, Any] = {"year": year.title, "last_year": last.title if last else None}
     if today < query.start:
-        result["note"] = f"{year.title} has not begun."
+        result["note"] = gettext("%(year)s has not begun.", year=year.title)
         return result
     stop = min(query.end, today)
     whole = query.start.day == 1 and month_end(query.end) == query.end
@@ -230,7 +231,7 @@ def compare_with_last_year(
         whole, end = False, stop
     result["this"] = {"from": query.start.isoformat(), "to": end.isoformat()}
     if last is None:
-        result["note"] = f"No school year before {year.title} is stored."
+        result["note"] = gettext("No school year before %(year)s is stored.", year=year.title)
         return result
     if whole:
         months = (year.start_date.year - last.start_date.year) * 12 + (

@@ -1,0 +1,87 @@
+"""The summary report in Spanish in a real browser (locale es-ES, so Accept-Language asks for
+Spanish): headings, charts' names and figures in Spanish, no serious axe violation, nothing pushed
+past the tablet's edge (Spanish runs about 25 % longer), looked at."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from observe import paths
+from observe.core.permissions import Role
+from observe.extensions import db
+from observe.rubrics.operations import load_rubric_file
+from observe.sync import push as sync
+from tests.browser.conftest import TABLET_VIEWPORTS
+from tests.browser.test_sign_in import serious_violations
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def browser_context_args() -> dict:
+    return {"viewport": {"width": 1024, "height": 768}, "locale": "es-ES"}
+
+
+@pytest.mark.parametrize("orientation", TABLET_VIEWPORTS)
+def test_a_spanish_leader_reads_the_summary(
+    page: Page, live_server, create_school, create_classroom, create_user, screenshot_dir,
+    orientation,
+):  # fmt: skip
+    width, height = TABLET_VIEWPORTS[orientation]
+    page.set_viewport_size({"width": width, "height": height})
+    school = create_school("RHS", "Riverbend High")
+    rooms = [
+        create_classroom(f"RHS-{level}-{n}", school=school, name=f"Biology {level} {n}",
+                         course_level=level)
+        for n in range(3)
+        for level in ("general", "AP")
+    ]  # fmt: skip
+    observer = create_user(Role.OBSERVER, name="Aisha Grant", schools=[school])
+    create_user(Role.SCHOOL_LEADER, email="lead@example.org", schools=[school])
+    version = load_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").version
+    keys = [c.key for c in version.criteria]
+    start = datetime.now(UTC) - timedelta(days=60)
+    for i in range(40):
+        room = rooms[i % 6]
+        lift = 2 if room.course_level == "AP" else 0
+        when = start + timedelta(days=i)
+        sync.push_one(sync.Device(observer, "tablet"), {
+            "observation_id": str(uuid.uuid4()), "version_id": str(uuid.uuid4()),
+            "rubric_version_id": version.id, "school_id": school.id, "classroom_id": room.id,
+            "observed_at": when.isoformat(), "saved_at": when.isoformat(),
+            "ratings": [{"criterion": k, "level": 1 + (i + j + lift) % 4}
+                        for j, k in enumerate(keys)],
+        })  # fmt: skip
+    db.session.commit()
+
+    page.goto(live_server + "/sign-in?next=/reports/summary")
+    page.get_by_label("Correo electrónico").fill("lead@example.org")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.get_by_label("Dividir por").select_option("course_level")
+    page.get_by_role("button", name="Mostrar").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("heading", name="Lo que muestran las visitas al aula")).to_be_visible()
+    expect(page.get_by_role("heading", name="Por grupo: Nivel del curso")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dimensiones de equidad")).to_be_visible()
+    expect(page.get_by_role("heading", name="Cómo leer estas cifras")).to_be_visible()
+    expect(
+        page.get_by_role("img", name="Niveles observados por dimensión de equidad")
+    ).to_be_visible()
+    expect(page.get_by_role("img", name="Indicadores por Nivel del curso")).to_be_visible()
+    expect(page.get_by_role("region", name="Lo que destaca")).to_be_visible()
+    assert "\u00a0%" in page.locator("#competencies-heading + table").inner_text()
+    # Nothing wider than the tablet but the tables that say they scroll sideways.
+    wider = page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+            .filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > innerWidth + 1)
+            .map(e => e.tagName + ' ' + (e.textContent || '').slice(0, 40))"""
+    )
+    assert wider == []
+    assert serious_violations(page) == [], "summary in Spanish"
+    page.screenshot(path=screenshot_dir / f"summary-es-{orientation}.png", full_page=True)
+    page.get_by_role("region", name="Lo que destaca").scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / f"summary-es-top-{orientation}.png")
