@@ -30,8 +30,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from observe.core.distributions import t_sf
 from observe.core import formatting
+from observe.core.distributions import t_sf
 
 # At most this many findings, and this many of one kind: a headline is read in a minute.
 MOST = 5
