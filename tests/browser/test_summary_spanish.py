@@ -4,19 +4,12 @@ past the tablet's edge (Spanish runs about 25 % longer), looked at."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from observe import paths
-from observe.core.permissions import Role
-from observe.extensions import db
-from observe.rubrics.operations import load_rubric_file
-from observe.sync import push as sync
 from tests.browser.conftest import TABLET_VIEWPORTS
 from tests.browser.test_sign_in import serious_violations
+from tests.browser.test_summary import biology_by_level
 from tests.conftest import PASSWORD
 
 
@@ -32,30 +25,7 @@ def test_a_spanish_leader_reads_the_summary(
 ):  # fmt: skip
     width, height = TABLET_VIEWPORTS[orientation]
     page.set_viewport_size({"width": width, "height": height})
-    school = create_school("RHS", "Riverbend High")
-    rooms = [
-        create_classroom(f"RHS-{level}-{n}", school=school, name=f"Biology {level} {n}",
-                         course_level=level)
-        for n in range(3)
-        for level in ("general", "AP")
-    ]  # fmt: skip
-    observer = create_user(Role.OBSERVER, name="Aisha Grant", schools=[school])
-    create_user(Role.SCHOOL_LEADER, email="lead@example.org", schools=[school])
-    version = load_rubric_file(paths.SAMPLE_RUBRICS / "portrait-of-a-graduate.yaml").version
-    keys = [c.key for c in version.criteria]
-    start = datetime.now(UTC) - timedelta(days=60)
-    for i in range(40):
-        room = rooms[i % 6]
-        lift = 2 if room.course_level == "AP" else 0
-        when = start + timedelta(days=i)
-        sync.push_one(sync.Device(observer, "tablet"), {
-            "observation_id": str(uuid.uuid4()), "version_id": str(uuid.uuid4()),
-            "rubric_version_id": version.id, "school_id": school.id, "classroom_id": room.id,
-            "observed_at": when.isoformat(), "saved_at": when.isoformat(),
-            "ratings": [{"criterion": k, "level": 1 + (i + j + lift) % 4}
-                        for j, k in enumerate(keys)],
-        })  # fmt: skip
-    db.session.commit()
+    biology_by_level(create_school, create_classroom, create_user)
 
     page.goto(live_server + "/sign-in?next=/reports/summary")
     page.get_by_label("Correo electrónico").fill("lead@example.org")
