@@ -31,8 +31,27 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 TOKEN_PREFIX = "obs_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("observe-timing-equaliser")
+# How passwords are hashed: Werkzeug's scrypt (N=2**15, r=8, p=1), about a tenth of a second a
+# hash, which is the point. Each stored hash names its own method, so changing this changes new
+# hashes only. The test suite lowers it (tests/conftest.py): thousands of tests sign people in,
+# and what they test is who signs in, not how hard a stolen hash is to crack.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so that a wrong email takes as long as a
+    wrong password: made once per method, with the method real hashes are made with."""
+    method = PASSWORD_HASH_METHOD
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password("observe-timing-equaliser")
+    return _DUMMY_HASHES[method]
 
 
 def normalise_email(email: str) -> str:
@@ -97,7 +116,7 @@ def create_user(
         email=email,
         name=name.strip(),
         role=role,
-        password_hash=generate_password_hash(password) if password else None,
+        password_hash=hash_password(password) if password else None,
         schools=schools,
     )
     db.session.add(user)
@@ -193,7 +212,7 @@ def set_password(user: User, password: str) -> None:
     """A new password. Every session of the user ends (whoever knew the old password may hold
     one), and any hold on signing in to the account (see reserve_sign_in) ends with it."""
     check_password_rules(password, user.email)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     forget_failures(user.email)
     end_sessions(user)
     record("user.password_set", object_type="user", object_id=user.id, detail={"email": user.email})
@@ -391,7 +410,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or user.password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
