@@ -66,6 +66,15 @@ rubric_ops.parse_rubric = _parse_rubric_once  # type: ignore[assignment]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--browser-share",
+        metavar="K/N",
+        help="run the K-th of N shares of the browser test files (dealt in name order); "
+        ".ci/run runs half of them against each database",
+    )
+
+
 def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("OBSERVE_TEST_DATABASE_URL", "").strip()
     if url:

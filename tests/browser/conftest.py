@@ -21,10 +21,37 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 TABLET_VIEWPORTS = {"landscape": (1024, 768), "portrait": (768, 1024)}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in item.nodeid:
             item.add_marker(pytest.mark.browser)
+    if share := config.getoption("--browser-share"):
+        _keep_share(config, items, share)
+
+
+def _keep_share(config: pytest.Config, items: list[pytest.Item], share: str) -> None:
+    """Deselect the browser tests outside share K of N: the tests, in collection order, are
+    dealt round to the N shares, so the two sizes of a test that runs at both tablet sizes go
+    to different shares. (What a browser test checks is the browser's side; the server's side
+    of each is tested on both databases by the API tests, so CI runs each browser test once,
+    half of them against each database, rather than every one twice.)"""
+    try:
+        k, n = (int(part) for part in share.split("/"))
+        if not 1 <= k <= n:
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(f"--browser-share {share}: give K/N with 1 <= K <= N") from None
+    kept, dropped = [], []
+    dealt = 0
+    for item in items:
+        if item.get_closest_marker("browser"):
+            (kept if dealt % n == k - 1 else dropped).append(item)
+            dealt += 1
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
