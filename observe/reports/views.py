@@ -40,6 +40,7 @@ from observe.reports import (
     periods,
     summary,
     suppression,
+    wording,
     years,
 )
 from observe.reports.headline import what_stands_out
@@ -160,6 +161,10 @@ def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     report = goals.summary_with_goals(current_user, query, listed)
     report["scope"]["period"] = _period_json(period)
     report["compare"] = years.compare_with_last_year(current_user, query, period, report)
+    # What its rubric says, in the reader's language, before anything quotes it (the headline).
+    wording.summary_in_reader_language(
+        report, db.session.get_one(RubricVersion, query.rubric_version_id)
+    )
     report["headline"] = what_stands_out(report)  # from the figures above, as shown
     return query, report
 
