@@ -193,7 +193,7 @@ def summary_page() -> tuple[str, int]:
 
 def _period_json(period: roster_years.Period) -> dict[str, Any]:
     return {
-        "label": "the dates chosen" if period.start and not period.year else period.label,
+        "label": _("the dates chosen") if period.start and not period.year else period.label,
         "year": roster_years.session_json(period.year) if period.year else None,
         "term": roster_years.session_json(period.term) if period.term else None,
         "chosen": period.chosen,

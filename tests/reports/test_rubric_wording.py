@@ -21,7 +21,11 @@ def words(text: str) -> str:
 
 
 def test_the_summary_page_and_pdf_say_the_rubric_in_spanish(
-    client, sign_in, admin, gaps_district, tmp_path  # noqa: F811
+    client,
+    sign_in,
+    admin,
+    gaps_district,  # noqa: F811
+    tmp_path,
 ):
     sign_in(admin)
     page = client.get("/reports/summary?by=course_level", headers=SPANISH).get_data(as_text=True)
