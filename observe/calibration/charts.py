@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
-from observe.core import charts
+from observe.core import charts, formatting
 
 
 def agreement(report: dict[str, Any]) -> Markup | None:
@@ -17,24 +17,27 @@ def agreement(report: dict[str, Any]) -> Markup | None:
         return None
     rows.sort(key=lambda r: (r["percent_within_one"], r["percent_exact"] or 0))
     target = report["thresholds"]["within_one"]
+    # Each look-for whole, on as many lines as it needs (Spanish runs ~25 % longer): the
+    # chart grows with its lines rather than cutting the district's words short.
+    labels = [charts.wrap(r["text"], 58) for r in rows]
+    lines = sum(label.count("\n") + 1 for label in labels)
     plt = charts.pyplot()
-    figure, axes = plt.subplots(figsize=(7.2, 0.3 * len(rows) + 1.4))
-    labels = [textwrap.shorten(r["text"], 58) for r in rows]
+    figure, axes = plt.subplots(figsize=(7.2, 0.3 * len(rows) + 0.12 * (lines - len(rows)) + 1.4))
     within = [r["percent_within_one"] for r in rows]
     exact = [r["percent_exact"] or 0 for r in rows]
     positions = list(range(len(rows)))
     for discuss, colour, hatch, label in (
-        (False, charts.LEVEL_COLOURS[3], "", "Within one level"),
-        (True, charts.LEVEL_COLOURS[0], "//", "Within one, to discuss"),
+        (False, charts.LEVEL_COLOURS[3], "", _("Within one level")),
+        (True, charts.LEVEL_COLOURS[0], "//", _("Within one, to discuss")),
     ):
         chosen = [i for i, r in enumerate(rows) if (r["flag"] == "discuss") == discuss]
         if chosen:
             axes.barh([positions[i] for i in chosen], [within[i] for i in chosen],
                       color=colour, hatch=hatch, edgecolor="white", label=label)  # fmt: skip
-    axes.barh(positions, exact, height=0.35, color="#111111", label="Exact")
+    axes.barh(positions, exact, height=0.35, color="#111111", label=_("Exact"))
     axes.set_yticks(positions, labels)
     axes.axvline(target, color="#444444", linestyle="--", linewidth=1,
-                 label=f"Target {target * 100:.0f}% within one")  # fmt: skip
+                 label=_("Target %(share)s within one", share=charts.percent(target)))  # fmt: skip
     for y, value in enumerate(within):
         axes.text(min(value, 1) + 0.01, y, charts.percent(value), va="center", fontsize=7)
     axes.set_xlim(0, 1.12)
@@ -43,15 +46,21 @@ def agreement(report: dict[str, Any]) -> Markup | None:
     charts.percent_axis(axes.xaxis)
     axes.legend(ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.06), frameon=False,
                 fontsize=7)  # fmt: skip
-    axes.set_title("Agreement per look-for, least first (hatched: to discuss)", loc="left",
+    axes.set_title(_("Agreement per look-for, least first (hatched: to discuss)"), loc="left",
                    fontsize=10)  # fmt: skip
     description = "; ".join(
-        f"{r['text']}: {charts.percent(r['percent_within_one'])} within one, "
-        f"{charts.percent(r['percent_exact'])} exact"
-        + (" (discuss)" if r["flag"] == "discuss" else "")
+        (
+            _("%(look_for)s: %(within)s within one, %(exact)s exact (discuss)",
+              look_for=r["text"], within=charts.percent(r["percent_within_one"]),
+              exact=charts.percent(r["percent_exact"]))
+            if r["flag"] == "discuss"
+            else _("%(look_for)s: %(within)s within one, %(exact)s exact",
+                   look_for=r["text"], within=charts.percent(r["percent_within_one"]),
+                   exact=charts.percent(r["percent_exact"]))
+        )
         for r in rows
-    )
-    return charts.svg_markup(figure, "chart-agreement", "Agreement per look-for", description)
+    )  # fmt: skip
+    return charts.svg_markup(figure, "chart-agreement", _("Agreement per look-for"), description)
 
 
 # ---- trends: a team's agreement and its observers' drift, session by session -------------------
@@ -87,26 +96,33 @@ def team_agreement(team: dict[str, Any], target: float, name: str) -> Markup | N
     within = [s["percent_within_one"] for s in sessions]
     exact = [s["percent_exact"] for s in sessions]
     axes.plot(positions, _shares(within), marker="o", color=charts.LEVEL_COLOURS[3],
-              linewidth=2, label="Within one level")  # fmt: skip
+              linewidth=2, label=_("Within one level"))  # fmt: skip
     axes.plot(positions, _shares(exact), marker="s", linestyle=":", color=charts.LEVEL_COLOURS[0],
-              linewidth=1.6, label="Exact")  # fmt: skip
+              linewidth=1.6, label=_("Exact"))  # fmt: skip
     for x, value in enumerate(within):
         if value is not None:
             axes.annotate(charts.percent(value), (x, value), textcoords="offset points",
                           xytext=(0, 6), ha="center", fontsize=7, zorder=3,
                           bbox=charts.LABEL_BOX)  # fmt: skip
     axes.axhline(target, color="#444444", linestyle="--", linewidth=1,
-                 label=f"Target {charts.percent(target)} within one")  # fmt: skip
+                 label=_("Target %(share)s within one", share=charts.percent(target)))  # fmt: skip
     _session_axis(axes, sessions)
     axes.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.1 * (len(sessions) > 7)),
                 frameon=False, fontsize=8)  # fmt: skip
-    axes.set_title(_wrap(f"{team['team']}: agreement session by session"), loc="left", fontsize=10)
-    description = f"Target {charts.percent(target)} within one level. " + "; ".join(
-        f"{s['held_on']} {s['title']}: {_figure(s['percent_within_one'])} within one, "
-        f"{_figure(s['percent_exact'])} exact"
-        for s in sessions
+    axes.set_title(_wrap(_("%(team)s: agreement session by session", team=team["team"])),
+                   loc="left", fontsize=10)  # fmt: skip
+    description = (
+        _("Target %(share)s within one level.", share=charts.percent(target)) + " "
+        + "; ".join(
+            _("%(day)s %(title)s: %(within)s within one, %(exact)s exact", day=s["held_on"],
+              title=s["title"], within=_figure(s["percent_within_one"]),
+              exact=_figure(s["percent_exact"]))
+            for s in sessions
+        )
+    )  # fmt: skip
+    return charts.svg_markup(
+        figure, name, _("Agreement over time, %(team)s", team=team["team"]), description
     )
-    return charts.svg_markup(figure, name, f"Agreement over time, {team['team']}", description)
 
 
 def observer_drift(
@@ -136,8 +152,10 @@ def observer_drift(
     _session_axis(axes, sessions)
     axes.legend(ncols=min(len(observers), 4), loc="upper center", frameon=False, fontsize=8,
                 bbox_to_anchor=(0.5, -0.2 - 0.1 * (len(sessions) > 7)))  # fmt: skip
-    axes.set_title(_wrap(f"{team['team']}: each observer within one level of the reference"),
-                   loc="left", fontsize=10)  # fmt: skip
+    axes.set_title(
+        _wrap(_("%(team)s: each observer within one level of the reference", team=team["team"])),
+        loc="left", fontsize=10,
+    )  # fmt: skip
     dates = [s["held_on"] for s in sessions]
     description = "; ".join(
         f"{person}: "
@@ -145,7 +163,10 @@ def observer_drift(
         for person, values in lines
     )
     return charts.svg_markup(
-        figure, name, f"Each observer's agreement over time, {team['team']}", description
+        figure,
+        name,
+        _("Each observer's agreement over time, %(team)s", team=team["team"]),
+        description,
     )
 
 
@@ -165,8 +186,8 @@ def for_trends(trends: dict[str, Any], target: float) -> dict[str, dict[str, Mar
 
 
 def _figure(share: float | None) -> str:
-    return "undefined" if share is None else charts.percent(share)
+    return formatting.undefined() if share is None else charts.percent(share)
 
 
 def _wrap(text: str, width: int = 70) -> str:
-    return textwrap.fill(text, width)
+    return charts.wrap(text, width)

@@ -33,6 +33,7 @@ from observe.core.permissions import Principal, allowed
 from observe.extensions import db
 from observe.observations.models import Rating
 from observe.rubrics.models import Criterion
+from observe.rubrics.queries import wording
 
 NOT_OBSERVED = "not observed"
 LEANING = 0.25  # a mean difference beyond this many levels counts as lenient or severe
@@ -270,11 +271,15 @@ def _criterion_row(
         )
     spread = (step[max(given)] - step[min(given)]) if given else None
     divergent = bool((spread is not None and spread > 1) or (not_observed and given))
+    said = wording(criterion.rubric_version)  # the rubric's text in the reader's language
     return {
         "key": criterion.key,
-        "text": criterion.text,
-        "competency": criterion.competency.name,
-        "levels": [{"value": lv["value"], "label": lv["label"]} for lv in criterion.levels],
+        "text": said.criterion(criterion.text, criterion.key),
+        "competency": said.competency(criterion.competency.name, criterion.competency.key),
+        "levels": [
+            {"value": lv["value"], "label": said.level(lv["label"], lv["value"], criterion.key)}
+            for lv in criterion.levels
+        ],
         "scores": scores,
         "rated": len(given),
         "not_observed": not_observed,

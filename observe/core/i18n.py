@@ -9,7 +9,7 @@ else the best match for the browser's ``Accept-Language``, else English.
 
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
 from observe.paths import TRANSLATIONS
@@ -55,6 +55,22 @@ def language_problem(value: str) -> str | None:
     )
 
 
+# What a page, PDF or e-mail preview in the reader's language is: a cache in front of the app
+# must not hand one reader's language to another. The language follows the browser's header,
+# or the person's setting, which the session cookie names.
+_WORDED = ("text/html", "application/pdf", "application/json")
+
+
+def vary_by_language(response: Response) -> Response:
+    """Say that this response's words depend on ``Accept-Language`` and the signed-in person.
+    Not the tablet app's shell: it is the same for everyone (the app picks its own words), and
+    the service worker's cache matches it by the headers a Vary names."""
+    if response.mimetype in _WORDED and request.blueprint != "tablet":
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+    return response
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
@@ -63,3 +79,4 @@ def init_app(app: Flask) -> None:
         default_timezone=app.config["OBSERVE_TIMEZONE"],
     )
     app.add_template_global(current_language)
+    app.after_request(vary_by_language)

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from observe.core.i18n import current_language
 from observe.observations.models import Observation, ObservationState
+from observe.rubrics.queries import wording
+from observe.rubrics.translations import localized
 
 
 def build(observation: Observation) -> dict[str, Any]:
     version = observation.rubric_version
+    said = wording(version)  # what the rubric says, in the reader's language
     ratings = {r.criterion_id: r for r in observation.ratings}
     fields = {f["key"]: f for f in version.document.get("context_fields", [])}
     competencies = []
@@ -32,17 +36,19 @@ def build(observation: Observation) -> dict[str, Any]:
                 unrated += 1
                 continue
             if rating.not_observed:
-                not_observed.append(criterion.text)
+                not_observed.append(said.criterion(criterion.text, criterion.key))
                 missed += 1
                 continue
             level = next((lv for lv in criterion.levels if lv["value"] == rating.level), {})
             values = [lv["value"] for lv in criterion.levels]
             seen.append(
                 {
-                    "text": criterion.text,
+                    "text": said.criterion(criterion.text, criterion.key),
                     "kind": criterion.kind.value,
                     "level": rating.level,
-                    "label": level.get("label", str(rating.level)),
+                    "label": said.level(
+                        level.get("label", str(rating.level)), rating.level, criterion.key
+                    ),
                     "top": max(values),
                     # Out of how many steps: "3 of 4" says where a level sits on its scale;
                     # on a yes/no scale the label says it all.
@@ -54,18 +60,21 @@ def build(observation: Observation) -> dict[str, Any]:
                 }
             )
         if seen:
-            competencies.append({"name": competency.name, "seen": seen})
+            competencies.append(
+                {"name": said.competency(competency.name, competency.key), "seen": seen}
+            )
         if missed:
-            missed_by_competency.append((competency.name, missed))
+            missed_by_competency.append((said.competency(competency.name, competency.key), missed))
     context = []
     for key, value in (observation.context or {}).items():
-        label = fields.get(key, {}).get("label", key)
-        context.append((label, ", ".join(value) if isinstance(value, list) else value))
+        label = said.field(key, fields.get(key, {}).get("label", key))
+        chosen = value if isinstance(value, list) else [value]
+        context.append((label, ", ".join(said.option(key, str(one)) for one in chosen)))
     classroom = observation.classroom
-    scale = version.document.get("scale", {}).get("levels", [])
+    scale = localized(version.document, current_language()).get("scale", {}).get("levels", [])
     return {
         "observation": observation,
-        "title": version.title,
+        "title": said.title,
         "school": observation.school.name,
         "classroom": classroom.name if classroom else "Whole school",
         # The teacher at the visit, whoever teaches the class now.

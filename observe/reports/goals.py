@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from observe.accounts.models import User
@@ -27,6 +28,7 @@ from observe.reports.suppression import Rules, Series, consistent, hide
 from observe.roster import years
 from observe.roster.models import School
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
+from observe.rubrics.queries import wording
 
 
 def visible_goals(user: User) -> list[Goal]:
@@ -46,36 +48,44 @@ def create_goal(user: User, body: Any) -> Goal:
     problems: dict[str, str] = {}
     version = db.session.get(RubricVersion, data["rubric_version_id"])
     if version is None:
-        problems["rubric_version_id"] = f"unknown rubric version {data['rubric_version_id']}"
+        problems["rubric_version_id"] = _(
+            "unknown rubric version %(id)s", id=data["rubric_version_id"]
+        )
     else:
         # A look-for removed from this version: the goal is set on the last version that has it,
         # and its progress says where it stopped being rated.
         version = _holding(version, data["target_kind"], data["target_key"])
         if not _members(version, data["target_kind"], data["target_key"]):
-            problems["target_key"] = (
-                f"{data['target_key']!r} is not a {data['target_kind']} of {version.label}"
-            )
+            problems["target_key"] = _not_a_target(data["target_kind"], data["target_key"], version)
         levels = sorted({lv["value"] for c in version.criteria for lv in c.levels})
         if data["at_least"] not in levels:
-            problems["at_least"] = f"{data['at_least']} is not a level (levels: {levels})"
+            problems["at_least"] = _(
+                "%(level)s is not a level (levels: %(levels)s)",
+                level=data["at_least"],
+                levels=f"{levels}",
+            )
     school = None
     if data["school_code"]:
         school = db.session.scalar(select(School).where(School.code == data["school_code"]))
         if school is None or not can_see_school(user, school.id):
-            problems["school_code"] = f"not one of your schools: {data['school_code']}"
+            problems["school_code"] = _(
+                "not one of your schools: %(code)s", code=data["school_code"]
+            )
     elif not allowed(user, access.DISTRICT_GOALS):
-        problems["school_code"] = "a school leader sets goals for one of their schools"
+        problems["school_code"] = _("a school leader sets goals for one of their schools")
     year = years.current_year()
     starts_on = data["starts_on"] or (year.start_date if year else clock.today())
     deadline = data["deadline"] or (year.end_date if year else None)
     if deadline is None:
-        problems["deadline"] = "give a deadline (no school year is stored to take one from)"
+        problems["deadline"] = _("give a deadline (no school year is stored to take one from)")
     elif deadline <= starts_on:
-        problems["deadline"] = "the deadline must come after the start"
+        problems["deadline"] = _("the deadline must come after the start")
     elif closed := years.closed_year_holding(deadline):
-        problems["deadline"] = f"{deadline} is in {closed.title}, which is closed"
+        problems["deadline"] = _(
+            "%(deadline)s is in %(year)s, which is closed", deadline=deadline, year=closed.title
+        )
     if problems:
-        raise ValidationFailed.naming("The goal was not set", problems)
+        raise ValidationFailed.naming(_("The goal was not set"), problems)
     assert version is not None and deadline is not None  # a problem above when not
     goal = Goal(
         title=data["title"].strip(),
@@ -118,6 +128,16 @@ def delete_goal(user: User, goal_id: int) -> None:
     record("goal.deleted", object_type="goal", object_id=goal_id, detail=detail)
 
 
+def _not_a_target(kind: str, key: str, version: RubricVersion) -> str:
+    """The goal form's message for a target ``version`` does not have (one sentence per kind,
+    so that each language words it whole)."""
+    if kind == "criterion":
+        return _("%(key)s is not a criterion of %(version)s", key=repr(key), version=version.label)
+    if kind == "competency":
+        return _("%(key)s is not a competency of %(version)s", key=repr(key), version=version.label)
+    return _("%(key)s is not a dimension of %(version)s", key=repr(key), version=version.label)
+
+
 def _holding(version: RubricVersion, kind: str, key: str) -> RubricVersion:
     """``version``, or for a look-for it no longer has, the newest earlier version that has it."""
     if kind != "criterion" or _members(version, kind, key):
@@ -137,13 +157,17 @@ def _members(version: RubricVersion, kind: str, key: str) -> list[Criterion]:
 
 
 def _target_label(goal: Goal) -> str:
+    """What the goal is on, in the reader's language (the rubric's own text where the rubric
+    file gives it in that language)."""
     version = goal.rubric_version
+    said = wording(version)
     if goal.target_kind == "criterion":
         text = next((c.text for c in version.criteria if c.key == goal.target_key), goal.target_key)
-        return f"“{text.rstrip('.')}”"
+        return _("“%(look_for)s”", look_for=said.criterion(text, goal.target_key).rstrip("."))
     if goal.target_kind == "competency":
-        return next((c.name for c in version.competencies if c.key == goal.target_key), "")
-    return f"the {goal.target_key} dimension"
+        name = next((c.name for c in version.competencies if c.key == goal.target_key), "")
+        return said.competency(name, goal.target_key)
+    return _("the %(dimension)s dimension", dimension=goal.target_key)
 
 
 STANDINGS = ("on track", "behind", "not clear", "too early to tell")
@@ -273,8 +297,12 @@ def progress(
         "carried_from": goal.carried_from_id,
     }
     if goal.final is not None:
-        return {**about, **goal.final, "closed": True}
-    return {**about, **figures(goal, counts, hidden), "closed": False}
+        shown = {**about, **goal.final, "closed": True}
+    else:
+        shown = {**about, **figures(goal, counts, hidden), "closed": False}
+    # Stored (a closed year's) and counted alike in the rubric's own words: the reader's here.
+    shown["at_least_label"] = wording(goal.rubric_version).level(shown["at_least_label"])
+    return shown
 
 
 def figures(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from observe.core import clock
@@ -20,6 +21,7 @@ from observe.extensions import db
 from observe.observations.models import Observation, ObservationState
 from observe.rubrics.lineage import Break, Lineage, rubric_lineage
 from observe.rubrics.models import Rubric, RubricVersion
+from observe.rubrics.queries import wording
 
 ALL = "all"  # every version of the rubric, folded by lineage: the default
 THIS = "this"  # the chosen version's walkthroughs only
@@ -110,14 +112,26 @@ def first_used(version_ids: set[int]) -> dict[int, date]:
 def describe(item: Break, used: dict[int, date]) -> dict[str, Any]:
     """A break as reports show it: "wording changed in v2 from 2026-12-01"."""
     since = used.get(item.version_id) or clock.local(item.loaded_at).date()
-    renamed = f" (was {item.previous_key})" if item.previous_key != item.key else ""
     return {
         "version": item.number,
         "from": since.isoformat(),
         "month": since.strftime("%Y-%m"),
         "previous_text": item.previous_text,
         "text": item.text,
-        "note": f"wording changed in v{item.number} from {since.isoformat()}{renamed}",
+        "note": (
+            _(
+                "wording changed in v%(number)s from %(date)s (was %(key)s)",
+                number=item.number,
+                date=since.isoformat(),
+                key=item.previous_key,
+            )
+            if item.previous_key != item.key
+            else _(
+                "wording changed in v%(number)s from %(date)s",
+                number=item.number,
+                date=since.isoformat(),
+            )
+        ),
     }
 
 
@@ -153,8 +167,17 @@ def annotate(report: dict[str, Any], version: RubricVersion, following: Followin
     for row in report.get("criteria", []):
         if row["key"] in by_key:
             row["wording_changed"] = by_key[row["key"]]
+    said = wording(version)
     for row in report.get("trend", []):
-        notes = [f"“{b['text']}”: {b['note']}" for b in breaks if b["month"] == row["month"]]
+        notes = [
+            _(
+                "“%(look_for)s”: %(note)s",
+                look_for=said.criterion(b["text"], b["key"]),
+                note=b["note"],
+            )
+            for b in breaks
+            if b["month"] == row["month"]
+        ]
         if notes:
             row["breaks"] = notes
 
@@ -178,9 +201,10 @@ def removal_note(goal_version: RubricVersion, criterion_ids: set[int]) -> str | 
         if not roots & alive:
             since = first_used({version.id}).get(version.id)
             since = since or clock.local(version.loaded_at).date()
-            return (
-                f"Removed in v{version.number} (from {since.isoformat()}): walkthroughs on "
-                f"v{version.number} and later do not rate it, so they do not count toward "
-                "this goal."
+            return _(
+                "Removed in v%(number)s (from %(date)s): walkthroughs on v%(number)s and later "
+                "do not rate it, so they do not count toward this goal.",
+                number=version.number,
+                date=since.isoformat(),
             )
     return None

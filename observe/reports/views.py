@@ -40,6 +40,7 @@ from observe.reports import (
     periods,
     summary,
     suppression,
+    wording,
     years,
 )
 from observe.reports.headline import what_stands_out
@@ -160,6 +161,10 @@ def summary_from_request() -> tuple[summary.Query, dict[str, Any]]:
     report = goals.summary_with_goals(current_user, query, listed)
     report["scope"]["period"] = _period_json(period)
     report["compare"] = years.compare_with_last_year(current_user, query, period, report)
+    # What its rubric says, in the reader's language, before anything quotes it (the headline).
+    wording.summary_in_reader_language(
+        report, db.session.get_one(RubricVersion, query.rubric_version_id)
+    )
     report["headline"] = what_stands_out(report)  # from the figures above, as shown
     return query, report
 
@@ -188,7 +193,7 @@ def summary_page() -> tuple[str, int]:
 
 def _period_json(period: roster_years.Period) -> dict[str, Any]:
     return {
-        "label": "the dates chosen" if period.start and not period.year else period.label,
+        "label": _("the dates chosen") if period.start and not period.year else period.label,
         "year": roster_years.session_json(period.year) if period.year else None,
         "term": roster_years.session_json(period.term) if period.term else None,
         "chosen": period.chosen,

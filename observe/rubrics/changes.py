@@ -1,4 +1,5 @@
-"""What changed between two versions of a rubric: pure, no Flask and no database.
+"""What changed between two versions of a rubric: pure, no database (its sentences are marked
+for translation: the reader's language in a request, English on the command line).
 
 Look-fors are compared by key, because the key is what walkthroughs and reports follow from one
 version to the next: the same key with new text is the same look-for reworded, a new key is a
@@ -11,15 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
 from observe.rubrics import translations
 
 _FIELDS = {
-    "kind": "kind",
-    "dimensions": "equity dimensions",
-    "evidence_prompt": "evidence prompt",
-    "descriptors": "descriptors",
-    "scale": "scale",
-    "required": "whether it is required",
+    "kind": lazy_gettext("kind"),
+    "dimensions": lazy_gettext("equity dimensions"),
+    "evidence_prompt": lazy_gettext("evidence prompt"),
+    "descriptors": lazy_gettext("descriptors"),
+    "scale": lazy_gettext("scale"),
+    "required": lazy_gettext("whether it is required"),
 }
 
 
@@ -76,9 +80,13 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> RubricChanges:
         previous, previous_competency = before[key]
         if previous["text"] != item["text"]:
             changes.reworded.append(Reworded(key, previous["text"], item["text"]))
-        altered = [label for name, label in _FIELDS.items() if previous.get(name) != item.get(name)]
+        altered = [
+            str(label) for name, label in _FIELDS.items() if previous.get(name) != item.get(name)
+        ]
         if previous_competency != competency:
-            altered.append(f"moved from {previous_competency} to {competency}")
+            altered.append(
+                _("moved from %(old)s to %(new)s", old=previous_competency, new=competency)
+            )
         if altered:
             changes.altered[key] = altered
     changes.removed = [
@@ -89,20 +97,22 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> RubricChanges:
 
     general = changes.general
     if old["title"] != new["title"]:
-        general.append(f"The title changes from “{old['title']}” to “{new['title']}”.")
+        general.append(
+            _("The title changes from “%(old)s” to “%(new)s”.", old=old["title"], new=new["title"])
+        )
     if old.get("description") != new.get("description"):
-        general.append("The description changes.")
+        general.append(_("The description changes."))
     if old["scale"] != new["scale"]:
-        general.append("The scale changes (its levels, labels, descriptors or “not observed”).")
+        general.append(_("The scale changes (its levels, labels, descriptors or “not observed”)."))
     old_competencies = [(c["key"], c["name"], c.get("description")) for c in old["competencies"]]
     new_competencies = [(c["key"], c["name"], c.get("description")) for c in new["competencies"]]
     if old_competencies != new_competencies:
         general.append(
-            "The competencies change (added, removed, renamed, redescribed or reordered)."
+            _("The competencies change (added, removed, renamed, redescribed or reordered).")
         )
     if old.get("context_fields") != new.get("context_fields"):
-        general.append("The questions asked once per visit (context fields) change.")
+        general.append(_("The questions asked once per visit (context fields) change."))
     if old.get("glossary") != new.get("glossary"):
-        general.append("The glossary changes.")
+        general.append(_("The glossary changes."))
     general += translated
     return changes

@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from observe.core.validation import Path, text_problem
 
 _UNDECLARED = "a text in several languages needs the file's languages declared"
@@ -251,24 +253,165 @@ def texts(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:
 
 
 def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """What changed in the translations from ``old`` to ``new``, one sentence per language."""
+    """What changed in the translations from ``old`` to ``new``, one sentence per language
+    (in the reader's language: Flask-Babel's gettext, English outside a request)."""
     sentences = []
     if old.get("languages") != new.get("languages"):
-        was = ", ".join(old.get("languages") or []) or "none declared"
-        now = ", ".join(new.get("languages") or []) or "none declared"
-        sentences.append(f"The file's languages change from {was} to {now}.")
+        was = ", ".join(old.get("languages") or []) or gettext("none declared")
+        now = ", ".join(new.get("languages") or []) or gettext("none declared")
+        sentences.append(
+            gettext("The file's languages change from %(was)s to %(now)s.", was=was, now=now)
+        )
     before, after = texts(old), texts(new)
     for language in sorted({lang for lang, _ in before} | {lang for lang, _ in after}):
         mine_before = {where: t for (lang, where), t in before.items() if lang == language}
         mine_after = {where: t for (lang, where), t in after.items() if lang == language}
-        counts = {
-            "added": len(mine_after.keys() - mine_before.keys()),
-            "changed": sum(
-                1 for w in mine_after.keys() & mine_before.keys() if mine_after[w] != mine_before[w]
-            ),
-            "removed": len(mine_before.keys() - mine_after.keys()),
-        }
-        said = [f"{n} {what}" for what, n in counts.items() if n]
+        added = len(mine_after.keys() - mine_before.keys())
+        changed = sum(
+            1 for w in mine_after.keys() & mine_before.keys() if mine_after[w] != mine_before[w]
+        )
+        removed = len(mine_before.keys() - mine_after.keys())
+        said = [
+            words
+            for n, words in (
+                (added, gettext("%(n)s added", n=added)),
+                (changed, gettext("%(n)s changed", n=changed)),
+                (removed, gettext("%(n)s removed", n=removed)),
+            )
+            if n
+        ]
         if said:
-            sentences.append(f"Translations into {language}: texts {', '.join(said)}.")
+            sentences.append(
+                gettext(
+                    "Translations into %(language)s: texts %(counts)s.",
+                    language=language,
+                    counts=", ".join(said),
+                )
+            )
     return sentences
+
+
+# --- reading a version in the reader's language ------------------------------------------------
+
+
+def language_for(document: Mapping[str, Any], reader: str) -> str | None:
+    """Which of the file's translations serves a reader of ``reader`` (``es``, ``es-MX``), or
+    None when the plain text does: the reader's language is the file's default, or the file
+    has no translation into it. An exact code wins, then the same primary language (a reader
+    of ``es`` reads a file's ``es-mx``)."""
+    languages = [code.lower() for code in document.get("languages") or []]
+    reader = reader.lower().replace("_", "-")
+    primary = reader.split("-")[0]
+    if not languages or languages[0] in (reader, primary):
+        return None
+    if reader in languages[1:]:
+        return reader
+    return next((code for code in languages[1:] if code.split("-")[0] == primary), None)
+
+
+def localized(document: Mapping[str, Any], reader: str) -> dict[str, Any]:
+    """A copy of ``document`` with every text the file translates into the reader's language
+    in that language, the rest as written (the file's default language): what a reader of
+    ``reader`` sees. The copy holds no translations."""
+    shown = copy.deepcopy(dict(document))
+    language = language_for(document, reader)
+    for kind, _path, item in items(shown):
+        entry = (item.pop("translations", None) or {}).get(language) if language else None
+        if not entry:
+            continue
+        for field in FIELDS[kind]:
+            if isinstance(entry.get(field), str):
+                item[field] = entry[field]
+        if kind == "context_field" and isinstance(entry.get("options"), list):
+            item["options"] = [
+                text if text is not None else plain
+                for plain, text in zip(item.get("options") or [], entry["options"], strict=False)
+            ]
+        if kind == "criterion" and isinstance(entry.get("descriptors"), Mapping):
+            item["descriptors"] = {**(item.get("descriptors") or {}), **entry["descriptors"]}
+    if language is None:
+        for _kind, _path, item in items(shown):
+            item.pop("translations", None)
+    return shown
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One rubric version's texts for one reader, looked up by key or by the plain text the
+    database rows and reports carry (what a stored row or a report holds is the file's default
+    language). Anything not translated comes back as given."""
+
+    title: str
+    competencies: dict[str, str]  # key → name
+    criteria: dict[str, str]  # key → text
+    levels: dict[str, dict[int, str]]  # look-for key → level value → label
+    # plain text → the reader's text, for reports that carry only the text
+    names: dict[str, str]
+    texts: dict[str, str]
+    labels: dict[str, str]
+    fields: dict[str, str]  # context field key → label
+    options: dict[str, dict[str, str]]  # context field key → plain option → the reader's
+
+    def competency(self, name: str, key: str | None = None) -> str:
+        if key is not None and key in self.competencies:
+            return self.competencies[key]
+        return self.names.get(name, name)
+
+    def criterion(self, text: str, key: str | None = None) -> str:
+        if key is not None and key in self.criteria:
+            return self.criteria[key]
+        return self.texts.get(text, text)
+
+    def level(self, label: str, value: int | None = None, criterion: str | None = None) -> str:
+        if criterion is not None and value is not None:
+            own = self.levels.get(criterion, {}).get(value)
+            if own is not None:
+                return own
+        return self.labels.get(label, label)
+
+    def field(self, key: str, label: str) -> str:
+        return self.fields.get(key, label)
+
+    def option(self, key: str, value: str) -> str:
+        return self.options.get(key, {}).get(value, value)
+
+
+def wording(document: Mapping[str, Any], reader: str) -> Wording:
+    """``document``'s texts for a reader of ``reader``: see :class:`Wording`."""
+    shown = localized(document, reader)
+    plain = localized(document, (document.get("languages") or ["en"])[0])
+    if language_for(document, reader) is None:
+        return Wording(shown.get("title", ""), {}, {}, {}, {}, {}, {}, {}, {})
+
+    def scale_of(doc: Mapping[str, Any], criterion: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return list((criterion.get("scale") or doc.get("scale") or {}).get("levels") or [])
+
+    names: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    competencies: dict[str, str] = {}
+    criteria: dict[str, str] = {}
+    levels: dict[str, dict[int, str]] = {}
+    for mine, theirs in zip(plain["competencies"], shown["competencies"], strict=True):
+        competencies[mine["key"]] = theirs["name"]
+        names.setdefault(mine["name"], theirs["name"])
+        for c, t in zip(mine["criteria"], theirs["criteria"], strict=True):
+            criteria[c["key"]] = t["text"]
+            texts.setdefault(c["text"], t["text"])
+            pairs = zip(scale_of(plain, c), scale_of(shown, t), strict=True)
+            levels[c["key"]] = {}
+            for a, b in pairs:
+                levels[c["key"]][a["value"]] = b["label"]
+                labels.setdefault(a["label"], b["label"])
+    fields: dict[str, str] = {}
+    options: dict[str, dict[str, str]] = {}
+    for mine, theirs in zip(
+        plain.get("context_fields") or [], shown.get("context_fields") or [], strict=True
+    ):
+        fields[mine["key"]] = theirs["label"]
+        options[mine["key"]] = dict(
+            zip(mine.get("options") or [], theirs.get("options") or [], strict=True)
+        )
+    return Wording(
+        shown["title"], competencies, criteria, levels, names, texts, labels, fields, options
+    )

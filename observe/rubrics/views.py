@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from observe import paths
 from observe.core import confirm
 from observe.core.database import begin_write
+from observe.core.i18n import current_language
 from observe.core.permissions import requires
 from observe.core.validation import printable
 from observe.errors import Conflict, NotFound
@@ -53,6 +54,7 @@ from observe.rubrics.operations import (
     unretire,
 )
 from observe.rubrics.spreadsheet import SpreadsheetExportError, write_workbook
+from observe.rubrics.translations import localized
 
 bp = Blueprint("rubrics", __name__)
 
@@ -97,8 +99,19 @@ def show(version_id: int) -> str:
 
 def document_context(document: Mapping[str, Any], criteria: Mapping[str, Any]) -> dict[str, Any]:
     """What templates/rubrics/_document.html needs; ``criteria`` maps each look-for's key to
-    something with its effective ``levels`` and ``allows_not_observed``."""
-    glossary = document.get("glossary", [])
+    something with its effective ``levels`` and ``allows_not_observed``. The document is shown
+    in the reader's language where the file gives it (observe/rubrics/translations.py); anchors
+    follow the file's own text, so a link to a term is the same in every language."""
+    plain = document
+    document = localized(plain, current_language())
+    criteria = {
+        item["key"]: _Levels(
+            effective_scale(document, item)[0], criteria[item["key"]].allows_not_observed
+        )
+        for competency in document["competencies"]
+        for item in competency["criteria"]
+    }
+    glossary = plain.get("glossary", [])
     entry_ids: list[str] = []
     for entry in glossary:
         anchor = base = f"term-{_anchor(entry['term'])}"

@@ -25,9 +25,26 @@ def test_the_reports_json_explains_itself_in_the_readers_language(
     # The placeholders are filled in both: no "%(units)s" left for a reader to see.
     assert "%(" not in spanish["explanations"]["per_criterion"]
     assert "±0.25" in english["explanations"]["leaning"]
-    # Everything a program reads is the same in both languages.
-    for key in ("agenda", "thresholds", "overall", "criteria"):
+    # Everything a program reads is the same in both languages; what the rubric says (the
+    # look-for, its competency, its levels' names) is in the reader's, as the rubric gives it.
+    for key in ("agenda", "thresholds", "overall"):
         assert spanish[key] == english[key]
+
+    def machine(rows: list[dict]) -> list[dict]:
+        return [
+            {**r, "text": None, "competency": None, "levels": [lv["value"] for lv in r["levels"]]}
+            for r in rows
+        ]
+
+    assert machine(spanish["criteria"]) == machine(english["criteria"])
+    first = {r["key"]: r for r in spanish["criteria"]}["ct-explain-reasoning"]
+    assert first["text"].startswith("Los estudiantes explican su razonamiento")
+    assert first["competency"] == "Pensador crítico"
+    assert [lv["label"] for lv in first["levels"]] == [
+        "Inicial", "En desarrollo", "Competente", "Ejemplar"
+    ]  # fmt: skip
+    english_row = {r["key"]: r for r in english["criteria"]}["ct-explain-reasoning"]
+    assert english_row["text"].startswith("Students explain their reasoning")
     assert [o["leaning"] for o in spanish["observers"]] == [
         o["leaning"] for o in english["observers"]
     ]
