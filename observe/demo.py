@@ -244,6 +244,9 @@ def _people(schools: list[School], password: str | None) -> tuple[list[User], di
     return users, passwords
 
 
+_BATCH = 50  # walkthroughs a tablet sends in one push
+
+
 def _observations(
     rng: random.Random,
     version: RubricVersion,
@@ -251,7 +254,8 @@ def _observations(
     observers: list[User],
     count: int,
 ) -> None:
-    """Walkthroughs pushed through the same sync rules as a tablet's, one version each."""
+    """Walkthroughs pushed through the same sync rules as a tablet's, one version each, each
+    observer's sent from their tablet in batches as a tablet sends them."""
     criteria = db.session.scalars(
         select(Criterion).where(Criterion.rubric_version_id == version.id)
     ).all()
@@ -261,6 +265,7 @@ def _observations(
     devices = {user.id: sync.Device(user, f"demo-tablet-{user.id}", "demo") for user in observers}
     now = datetime.now(UTC)
     start = now - timedelta(days=105)
+    made: dict[int, list[dict[str, Any]]] = {user.id: [] for user in observers}
     for _ in range(count):
         author = rng.choice(observers)
         school_ids = {s.id for s in author.schools}
@@ -272,8 +277,7 @@ def _observations(
         observed_at = min(observed_at, now - timedelta(hours=2))
         months_in = (observed_at - start).days / 30
         shift = lean[author.id] + 0.12 * months_in
-        result = sync.push_one(
-            devices[author.id],
+        made[author.id].append(
             {
                 "observation_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "version_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -288,10 +292,13 @@ def _observations(
                 "context": {f["key"]: _context_choice(rng, f) for f in contexts},
                 "ratings": [_rating(rng, c, classroom, shift) for c in criteria],
                 "notes": "",
-            },
+            }
         )
-        if result["status"] != sync.APPLIED:
-            raise RuntimeError(f"demo walkthrough not stored: {result}")
+    for author_id, versions in made.items():
+        for first in range(0, len(versions), _BATCH):
+            for result in sync.push(devices[author_id], versions[first : first + _BATCH]):
+                if result["status"] != sync.APPLIED:
+                    raise RuntimeError(f"demo walkthrough not stored: {result}")
 
 
 def _context_choice(rng: random.Random, spec: dict[str, Any]) -> str | list[str]:
