@@ -12,7 +12,11 @@ from tests.calibration.conftest import new_session, score, team  # noqa: F401 (f
 
 @pytest.fixture
 def push_as(client, bearer, team):  # noqa: F811 (the fixture imported above)
+    tokens: dict[int, dict[str, str]] = {}  # one API token per person, as a tablet keeps one
+
     def push(user, fields):
+        if user.id not in tokens:
+            tokens[user.id] = bearer(user)
         now = datetime.now(UTC)
         version = {
             "observation_id": str(uuid.uuid4()),
@@ -29,7 +33,7 @@ def push_as(client, bearer, team):  # noqa: F811 (the fixture imported above)
         response = client.post(
             "/api/v1/sync/push",
             json={"device_id": "t", "versions": [version]},
-            headers=bearer(user),
+            headers=tokens[user.id],
         )
         assert response.get_json()["results"][0]["status"] == "applied"
         return version["observation_id"]
