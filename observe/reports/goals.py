@@ -190,6 +190,7 @@ def _series(goal: Goal, counts: dict[str, Any]) -> Series:
         classrooms=dict(counts["month_classrooms"]),
         hidden={},
         partial=summary.partial_months(query.start, query.end, counts["months"]),
+        window=(query.start, query.end),
     )
 
 

@@ -1000,6 +1000,7 @@ def _hidden_months(
         partial=partial_months(query.start, query.end, counts["months"])
         if not query.observer_ids
         else frozenset(counts["months"]),
+        window=None if query.observer_ids else (query.start, query.end),
     )
     versions = {trend.versions, *(one.versions for one in goal_series)}
     per_school = school_months(versions) if goal_series else {}

@@ -155,3 +155,22 @@ def test_a_goal_stands_where_its_interval_says():
     # 75% looks met, 60% looks short; the intervals straddle the target: neither is known.
     assert standing({"share": 0.75, "interval": [0.55, 0.88]}, target) == "not clear"
     assert standing({"share": 0.60, "interval": [0.45, 0.74]}, target) == "not clear"
+
+
+def test_a_goal_from_mid_month_hides_that_month_beside_the_trend(client, bearer, team, visits):
+    """Review A1: the trend shows October whole (12 walkthroughs); a goal counting from the
+    3rd would show 10 — and 12 - 10 = the 2 walkthroughs of October's first two days."""
+    headers = bearer(team.facilitator)
+    body = goal_body(team, starts_on="2026-10-03")
+    assert client.post("/api/v1/goals", json=body, headers=headers).status_code == 201
+    report = client.get("/api/v1/reports/summary?from=2026-10-01", headers=headers).get_json()
+    october = next(m for m in report["trend"] if m["month"] == "2026-10")
+    assert october["observations"] == 12
+    goal = report["goals"][0]
+    month = next(m for m in goal["months"] if m["month"] == "2026-10")
+    assert month["observations"] is None and month["share"] is None
+    assert month["reason"] == "hidden so that a smaller figure cannot be worked out"
+    assert goal["latest"]["month"] == "2026-11"
+    # On its own (the goals page shows no trend) the goal's October is its own figure.
+    alone = client.get("/api/v1/goals", headers=headers).get_json()["goals"][0]
+    assert next(m for m in alone["months"] if m["month"] == "2026-10")["observations"] == 10
