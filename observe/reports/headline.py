@@ -16,8 +16,9 @@ once per response; this only reads its outcome). Four kinds of finding, in this 
   shown — only where the change is beyond chance (a z-test on the two clustered standard
   errors, Benjamini-Hochberg across the changes tested);
 - **bright spot**: the group furthest ahead of the scope on a dimension, adjusted for who
-  observed where the rater model gives the group an adjusted figure (reports/raters.py), and
-  only when its lead is beyond chance (Benjamini-Hochberg across groups and dimensions).
+  observed where the rater model gives the group and the scope adjusted figures
+  (reports/raters.py) — an adjusted group against the adjusted scope, else both as observed —
+  and only when its lead is beyond chance (Benjamini-Hochberg across groups and dimensions).
 
 docs/reports.md ("The headline") explains the choices and their conventions.
 """
@@ -357,28 +358,34 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
             if not shown(figures) or whole is None or not shown(whole):
                 continue
             share, se, observed_only = figures["share"], figures.get("se"), True
+            against = whole["share"]
             moved = (adjusted.get("dimensions") or {}).get(name)
+            # Like with like (review B1): an adjusted group against the scope adjusted the same
+            # way; with no adjusted scope, both as observed.
+            scope_moved = ((adjustment.get("scope") or {}).get("dimensions") or {}).get(name)
             if (
                 not adjustment.get("refused")
                 and moved
                 and moved.get("share") is not None
+                and scope_moved
+                and scope_moved.get("share") is not None
                 and adjusted.get("lean_standard_error") is not None
                 and se is not None
             ):
-                share = moved["share"]
+                share, against = moved["share"], scope_moved["share"]
                 se = math.hypot(se, adjusted["lean_standard_error"])
                 observed_only = False
-            if se is None or se <= 0 or share <= whole["share"]:
+            if se is None or se <= 0 or share <= against:
                 continue
             # Two-sided, on Student's t with the group's classrooms - 1 degrees of freedom, as
             # the page's intervals and gap tests are (reports/uncertainty.py).
-            p = _two_sided((share - whole["share"]) / se, _df(figures))
+            p = _two_sided((share - against) / se, _df(figures))
             words = {
                 "group": row["label"],
                 "dimension": name,
                 "share": percent(share),
                 "level": at,
-                "scope": percent(whole["share"]),
+                "scope": percent(against),
             }
             text = (
                 _(
@@ -389,7 +396,8 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
                 if observed_only
                 else _(
                     "%(group)s is ahead on %(dimension)s: %(share)s at %(level)s or above "
-                    "adjusted for who observed, against %(scope)s across the scope.",
+                    "adjusted for who observed, against %(scope)s across the scope adjusted "
+                    "the same way.",
                     **words,
                 )
             )
@@ -408,8 +416,8 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
                             dimension=name,
                             adjusted=not observed_only,
                         ),
-                        compared_with=whole["share"],
-                        weight=share - whole["share"],
+                        compared_with=against,
+                        weight=share - against,
                         extra={"adjusted": not observed_only},
                     ),
                     p,

@@ -913,6 +913,11 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
         report["groups"]["adjustment"] = raters.adjust_groups(
             report["groups"], _observer_counts(user, query), version.id, at_least
         )
+        # The scope adjusted the same way, for comparing an adjusted group with it (headline).
+        whole = _observer_counts(user, Query(**{**query.__dict__, "by": None}))
+        raters.adjust_scope(
+            report["groups"], report["dimensions"], whole.get("all", {}), version.id, at_least
+        )
     revisions.annotate(report, version, revisions.follow(version) if query.versions else None)
     return report
 

@@ -181,13 +181,20 @@ def test_bright_spots_adjusted_for_who_observed_where_the_model_allows():
              "access": {"share": 0.49, "interval": [0.4, 0.58]}}  # fmt: skip
     rows[0]["adjusted"] = {"lean": 0.10, "lean_standard_error": 0.02, "dimensions": moved}
     rows[1]["dimensions"]["access"] = cell(0.75, se=0.03)  # general: no adjusted figure
+    # The scope adjusted the same way (its observers lean +1 point): 54%.
+    figures["groups"]["adjustment"]["scope"] = {
+        "lean": 0.01, "lean_standard_error": 0.01,
+        "dimensions": {"power": {"share": 0.54, "interval": [0.5, 0.58]},
+                       "access": {"share": 0.49, "interval": [0.45, 0.53]}},
+    }  # fmt: skip
     found = what_stands_out(figures)
     spots = [f for f in found["findings"] if f["kind"] == "bright_spot"]
     assert [s["text"] for s in spots] == [
         "general is ahead on access: 75% at Proficient or above, against 50% across the scope.",
         "AP is ahead on power: 70% at Proficient or above adjusted for who observed, against "
-        "55% across the scope.",
+        "54% across the scope adjusted the same way.",
     ]
+    assert spots[1]["compared_with"] == 0.54
     assert [s["section"] for s in spots] == ["groups-heading", "adjusted-heading"]
     assert spots[1]["adjusted"] is True and spots[1]["figure"]["share"] == 0.70
 
@@ -202,6 +209,35 @@ def test_bright_spots_adjusted_for_who_observed_where_the_model_allows():
     near = report()
     near["groups"]["rows"][0]["dimensions"]["power"] = cell(0.60, se=0.05)
     assert "bright_spot" not in kinds(what_stands_out(near))
+
+
+def test_a_lead_that_adjustment_explains_is_no_bright_spot():
+    """Review B1: AP's 80% as observed is 66% adjusted for its lenient observers — ahead of the
+    scope's 55% as observed, but the scope's own observers are severe: adjusted the same way
+    it is 65%, and a point is no lead. Compared like with like, AP is no bright spot."""
+    figures = report()
+    ap = figures["groups"]["rows"][0]
+    ap["dimensions"]["power"] = cell(0.80, se=0.03)
+    ap["adjusted"] = {
+        "lean": 0.14,
+        "lean_standard_error": 0.02,
+        "dimensions": {
+            "power": {"share": 0.66, "interval": [0.58, 0.74]},
+            "access": {"share": 0.37, "interval": [0.3, 0.44]},
+        },
+    }
+    figures["groups"]["adjustment"]["scope"] = {
+        "lean": -0.10, "lean_standard_error": 0.01,
+        "dimensions": {"power": {"share": 0.65, "interval": [0.6, 0.7]},
+                       "access": {"share": 0.60, "interval": [0.55, 0.65]}},
+    }  # fmt: skip
+    assert "bright_spot" not in kinds(what_stands_out(figures))
+    # Without an adjusted scope, both as observed: AP's 80% against 55% is a bright spot.
+    figures["groups"]["adjustment"]["scope"] = None
+    spots = [f for f in what_stands_out(figures)["findings"] if f["kind"] == "bright_spot"]
+    assert [s["text"] for s in spots] == [
+        "AP is ahead on power: 80% at Proficient or above, against 55% across the scope."
+    ]
 
 
 def test_a_bright_spot_of_few_classrooms_is_tested_on_t_not_the_normal():
