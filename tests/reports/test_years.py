@@ -307,3 +307,30 @@ def test_the_comparison_never_leaves_out_a_month_the_report_hides(
     assert cmp["observations"]["this"] in (shown, None)
     if shown is not None and cmp["observations"]["this"] is not None:
         assert shown - cmp["observations"]["this"] == 0
+
+
+def test_the_comparison_never_isolates_a_competency_of_few_ratings_this_month(
+    app, client, bearer, team, push_as, visit, school_years, min_group_3, monkeypatch
+):
+    # Twelve walkthroughs in September and three so far this month: the trend shows this
+    # month (3 is enough walkthroughs here), but its 3 ratings of the competency are under the
+    # cell minimum of 10. Comparing only up to the last complete month would let a reader take
+    # the comparison's competency from the report's and read this month's 3 ratings.
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CELL_RATINGS", 10)
+    visit("2026-09-08", 4, 12)
+    visit("2025-09-10", 3, 12)
+    moment = clock.day_start(clock.today()) + timedelta(minutes=1)
+    for _ in range(3):
+        push_as(team.observers[0], {
+            "observed_at": moment.isoformat(),
+            "ratings": [{"criterion": CRITERION, "level": 1}],
+        })  # fmt: skip
+    report = client.get("/api/v1/reports/summary", headers=bearer(team.facilitator)).get_json()
+    this_month = clock.today().strftime("%Y-%m")
+    assert any(r["month"] == this_month and not r["suppressed"] for r in report["trend"])
+    competency = next(c for c in report["competencies"] if c["rated"])
+    assert competency["rated"] == 15 and competency["share"] is not None
+    cmp = report["compare"]
+    assert cmp["this"]["to"] == clock.today().isoformat()  # to the report's own end
+    row = next(r for r in cmp["rows"] if r["kind"] == "competency" and r["this"])
+    assert row["this"]["rated"] == 15  # the report's own figure: nothing left to subtract
