@@ -264,19 +264,43 @@ def changes(report: dict[str, Any], at: str) -> list[Finding]:
                 "before": percent(last["share"]),
                 "last_year": compare["last_year"],
             }
-            text = (
-                _(
-                    "%(dimension)s rose to %(share)s at %(level)s or above in %(year)s, from "
-                    "%(before)s over the same span of %(last_year)s.",
-                    **words,
+            rose = this["share"] > last["share"]
+            if compare.get("same_span", True):
+                text = (
+                    _(
+                        "%(dimension)s rose to %(share)s at %(level)s or above in %(year)s, from "
+                        "%(before)s over the same span of %(last_year)s.",
+                        **words,
+                    )
+                    if rose
+                    else _(
+                        "%(dimension)s fell to %(share)s at %(level)s or above in %(year)s, from "
+                        "%(before)s over the same span of %(last_year)s.",
+                        **words,
+                    )
                 )
-                if this["share"] > last["share"]
-                else _(
-                    "%(dimension)s fell to %(share)s at %(level)s or above in %(year)s, from "
-                    "%(before)s over the same span of %(last_year)s.",
-                    **words,
+            else:  # this year so far against a longer span of last year's: say which days
+                span = {
+                    "start": compare["this"]["from"],
+                    "end": compare["this"].get("through", compare["this"]["to"]),
+                    "last_start": compare["last"]["from"],
+                    "last_end": compare["last"]["to"],
+                }
+                text = (
+                    _(
+                        "%(dimension)s rose to %(share)s at %(level)s or above from %(start)s to "
+                        "%(end)s, against %(before)s from %(last_start)s to %(last_end)s.",
+                        **words,
+                        **span,
+                    )
+                    if rose
+                    else _(
+                        "%(dimension)s fell to %(share)s at %(level)s or above from %(start)s to "
+                        "%(end)s, against %(before)s from %(last_start)s to %(last_end)s.",
+                        **words,
+                        **span,
+                    )
                 )
-            )
             tests.append(
                 (
                     Finding(

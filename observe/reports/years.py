@@ -253,6 +253,14 @@ def compare_with_last_year(
         result["this"]["to"], result["last"]["to"] = end.isoformat(), last_end.isoformat()
         this = summary.build(user, summary.Query(**{**plain, "start": query.start, "end": end}))
     before = summary.build(user, summary.Query(**{**plain, "start": last_start, "end": last_end}))
+    # A report that starts in the month under way counts this year only up to today against
+    # all of that month last year: not the same span, and the page and headline say so
+    # (review minor b).
+    through = min(end, today)
+    result["this"]["through"] = through.isoformat()
+    result["same_span"] = (whole and end <= today) or (through - query.start) == (
+        last_end - last_start
+    )
     result["observations"] = {"this": this["observations"], "last": before["observations"]}
     result["suppressed"] = {"this": this["suppressed"], "last": before["suppressed"]}
     result["min_group"] = this["scope"]["min_group"]

@@ -147,6 +147,18 @@ def test_changes_since_last_year_only_beyond_chance():
     ]
     assert changes[0]["section"] == "compare-heading"
 
+    # A report starting in the month under way counts this year to today against the whole
+    # month last year: not the same span, and the sentence says which days (review minor b).
+    so_far = {**copy.deepcopy(compare), "same_span": False,
+              "this": {"from": "2026-12-01", "to": "2026-12-31", "through": "2026-12-03"},
+              "last": {"from": "2025-12-01", "to": "2025-12-31"}}  # fmt: skip
+    changes = [f for f in what_stands_out(report(compare=so_far))["findings"]
+               if f["kind"] == "change"]  # fmt: skip
+    assert [c["text"] for c in changes] == [
+        "Power rose to 62% at Proficient or above from 2026-12-01 to 2026-12-03, against 48% "
+        "from 2025-12-01 to 2025-12-31."
+    ]
+
     # A year whose earlier figure is hidden: no change to speak of.
     hidden_last = copy.deepcopy(compare)
     hidden_last["rows"][0]["last"] = None

@@ -204,7 +204,9 @@ def test_the_summary_opens_on_the_current_year_and_compares_with_last(
     cmp = report["compare"]
     # August to the last complete month (on the district's clock: 2026-11 on 2026-12-03).
     done = clock.today().replace(day=1) - timedelta(days=1)
-    assert cmp["this"] == {"from": "2026-08-01", "to": done.isoformat()}
+    assert cmp["this"] == {"from": "2026-08-01", "to": done.isoformat(),
+                           "through": done.isoformat()}  # fmt: skip
+    assert cmp["same_span"] is True
     assert cmp["last"]["from"] == "2025-08-01"
     assert cmp["last"]["to"][:7] == f"{done.year - 1}-{done.month:02d}"
     assert cmp["observations"] == {"this": 4, "last": 5}
@@ -334,3 +336,24 @@ def test_the_comparison_never_isolates_a_competency_of_few_ratings_this_month(
     assert cmp["this"]["to"] == clock.today().isoformat()  # to the report's own end
     row = next(r for r in cmp["rows"] if r["kind"] == "competency" and r["this"])
     assert row["this"]["rated"] == 15  # the report's own figure: nothing left to subtract
+
+
+def test_a_report_of_the_month_under_way_is_not_compared_as_the_same_span(
+    client, bearer, sign_in, team, visit, school_years, min_group_3
+):
+    """Review minor b: a report from the first of this month counts this year up to today
+    against the whole month last year; the comparison says so rather than "the same span"."""
+    first = clock.today().replace(day=1)
+    visit(first.isoformat(), 4, 3)
+    visit(first.replace(year=first.year - 1).isoformat(), 2, 3)
+    end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    query = f"from={first.isoformat()}&to={end.isoformat()}"
+    report = client.get(f"/api/v1/reports/summary?{query}",
+                        headers=bearer(team.facilitator)).get_json()  # fmt: skip
+    cmp = report["compare"]
+    assert cmp["same_span"] is False and cmp["this"]["through"] == clock.today().isoformat()
+    page = sign_in(team.facilitator).get(f"/reports/summary?{query}").get_data(as_text=True)
+    assert "not the same number of days" in page and "over the same span" not in page
+    # A year's whole months up to the last complete one are the same span.
+    whole = client.get("/api/v1/reports/summary", headers=bearer(team.facilitator)).get_json()
+    assert whole["compare"]["same_span"] is True
