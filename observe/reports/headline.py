@@ -8,7 +8,7 @@ once per response; this only reads its outcome). Four kinds of finding, in this 
 
 - **gap**: a look-for on which a group differs from the rest of the scope beyond chance — the
   flags of the clustered gap tests with Benjamini-Hochberg (``summary._group_uncertainty``),
-  largest difference from the scope's own share first;
+  cited against the rest's share as the test compares them, largest difference first;
 - **goal**: goals whose status says they are behind (or, past the deadline, not met), furthest
   from the target first;
 - **change**: an equity dimension that moved since the previous period — the same span of last
@@ -133,7 +133,9 @@ def gaps(report: dict[str, Any], at: str) -> list[Finding]:
             criterion = overall.get(key)
             if criterion is None:
                 continue
-            scope = criterion["share"] if shown(criterion) else None
+            # The test compares the group with the rest of the scope: so does the sentence
+            # (review minor c).
+            scope = cell.get("rest_share") if shown(criterion) else None
             words = {
                 "group": row["label"],
                 "share": percent(cell["share"]),
@@ -144,7 +146,7 @@ def gaps(report: dict[str, Any], at: str) -> list[Finding]:
                 text = (
                     _(
                         "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
-                        "against %(scope)s across the scope — above the rest beyond chance.",
+                        "against %(scope)s in the rest of the scope — above it beyond chance.",
                         scope=percent(scope),
                         **words,
                     )
@@ -159,7 +161,7 @@ def gaps(report: dict[str, Any], at: str) -> list[Finding]:
                 text = (
                     _(
                         "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
-                        "against %(scope)s across the scope — below the rest beyond chance.",
+                        "against %(scope)s in the rest of the scope — below it beyond chance.",
                         scope=percent(scope),
                         **words,
                     )

@@ -1233,6 +1233,9 @@ def _group_uncertainty(
             if p is not None and group.ratings >= min_group and rest.ratings >= min_group:
                 assert group.share is not None and rest.share is not None
                 tests.append((cell, p, "above" if group.share > rest.share else "below"))
+                # What the test compares with, for the sentence that cites it (review minor
+                # c); the look-for's shown figure less this shown cell, so nothing new.
+                cell["rest_share"] = round(rest.share, 4)
         for dimension, members in by_dimension.items():
             if members:
                 found = estimate(pool(mine, [c.id for c in members]))

@@ -81,8 +81,9 @@ def test_nothing_to_say_is_said_honestly():
 def test_the_largest_gaps_that_survive_the_correction():
     figures = report()
     rows = figures["groups"]["rows"]
-    rows[0]["criteria"]["a"] = cell(0.90, gap="above")  # 30 points above the scope's 60%
-    rows[1]["criteria"]["b"] = cell(0.40, gap="below")  # 10 below the scope's 50%
+    # 30 points above the scope's 60% (35 above the rest's 55%, what the test compares with).
+    rows[0]["criteria"]["a"] = cell(0.90, gap="above", rest_share=0.55)
+    rows[1]["criteria"]["b"] = cell(0.40, gap="below", rest_share=0.52)  # 12 below the rest
     rows[1]["criteria"]["a"] = cell(0.45)  # far from 60% but not flagged: not a finding
     found = what_stands_out(figures)
     gaps = [f for f in found["findings"] if f["kind"] == "gap"]
@@ -93,9 +94,9 @@ def test_the_largest_gaps_that_survive_the_correction():
     first = gaps[0]
     assert first["text"] == (
         "AP: 90% of ratings at Proficient or above on “Students explain their reasoning”, "
-        "against 60% across the scope — above the rest beyond chance."
+        "against 55% in the rest of the scope — above it beyond chance."
     )
-    assert first["figure"]["share"] == 0.90 and first["compared_with"] == 0.60
+    assert first["figure"]["share"] == 0.90 and first["compared_with"] == 0.55
     assert first["section"] == "groups-criteria"
     assert "45%" not in " ".join(f["text"] for f in found["findings"])
 
@@ -343,8 +344,22 @@ def test_the_headline_on_the_page_in_the_api_and_in_the_pdf(
     body = client.get("/api/v1/reports/summary?by=course_level", headers=bearer(admin)).get_json()
     headline = body["headline"]
     texts = [f["text"] for f in headline["findings"]]
-    assert any(t.startswith("AP: ") and "above the rest beyond chance" in t for t in texts)
-    assert any(t.startswith("general: ") and "below the rest beyond chance" in t for t in texts)
+    assert any(t.startswith("AP: ") and "rest of the scope — above it" in t for t in texts)
+    assert any(t.startswith("general: ") and "rest of the scope — below it" in t for t in texts)
+    # The sentence cites what the test compares with: the look-for less the group's cell.
+    at = str(body["scope"]["at_least"])
+    overall = {c["key"]: c for c in body["criteria"]}
+    for finding in headline["findings"]:
+        if finding["kind"] != "gap":
+            continue
+        row = next(r for r in body["groups"]["rows"] if r["label"] == finding["figure"]["group"])
+        mine = row["criteria"][finding["figure"]["criterion"]]
+        whole = overall[finding["figure"]["criterion"]]
+        hits = sum(whole["distribution"][v] - mine["distribution"][v]
+                   for v in whole["distribution"] if int(v) >= int(at))  # fmt: skip
+        assert finding["compared_with"] == mine["rest_share"]
+        rest = hits / (whole["rated"] - mine["rated"])
+        assert mine["rest_share"] == pytest.approx(rest, abs=1e-4)
     for finding in headline["findings"]:
         assert finding["section"] and finding["section_label"]
         assert finding["figure"]["share"] is not None
