@@ -288,7 +288,9 @@ def stored(goal: Goal, hidden: dict[str, str] | None = None) -> dict[str, Any]:
     for month in final.get("months", []):
         why = hidden.get(month["month"])
         if why is None and month.get("observations") is not None:
-            why = rules.reason(month["observations"], month.get("classrooms", rules.min_classrooms))
+            rooms = month.get("classrooms")  # of the target's ratings: never more than counted
+            rooms = rules.min_classrooms if rooms is None else rooms
+            why = rules.reason(month["observations"], rooms)
         if why and month.get("observations") is not None:
             masked[month["month"]] = why
             month = {"month": month["month"], "observations": None, "share": None, "reason": why}
