@@ -62,7 +62,7 @@ def create_goal(user: User, body: Any) -> Goal:
             problems["at_least"] = _(
                 "%(level)s is not a level (levels: %(levels)s)",
                 level=data["at_least"],
-                levels=f"{levels}",
+                levels=str(levels),
             )
     school = None
     if data["school_code"]:
@@ -214,20 +214,16 @@ def _series(goal: Goal, counts: dict[str, Any]) -> Series:
         classrooms=dict(counts["month_classrooms"]),
         hidden={},
         partial=summary.partial_months(query.start, query.end, counts["months"]),
+        window=(query.start, query.end),
     )
-
-
-def _live(listed: list[Goal]) -> list[Goal]:
-    return [goal for goal in listed if goal.final is None]
 
 
 def progress_all(listed: list[Goal]) -> list[dict[str, Any]]:
     """Goals shown together, their months hidden by one decision (suppression.consistent): a
     district goal's month minus its schools' goals' must not single out a small school. Goals
-    of closed years show what was stored."""
-    live = _live(listed)
-    counts = {goal.id: _counted(goal) for goal in live}
-    series = {goal.id: _series(goal, counts[goal.id]) for goal in live}
+    of closed years show what was stored, less the months hidden now (review A2)."""
+    counts = {goal.id: _counted(goal) for goal in listed}
+    series = {goal.id: _series(goal, counts[goal.id]) for goal in listed}
     if series:
         per_school = summary.school_months({one.versions for one in series.values()})
         consistent(list(series.values()), per_school, Rules.from_config())
@@ -239,10 +235,11 @@ def progress_all(listed: list[Goal]) -> list[dict[str, Any]]:
 
 def summary_with_goals(user: User, query: summary.Query, listed: list[Goal]) -> dict[str, Any]:
     """The summary report with these goals' progress, their months and the trend's hidden by
-    one decision."""
-    live = _live(listed)
-    counts = {goal.id: _counted(goal) for goal in live}
-    series = {goal.id: _series(goal, counts[goal.id]) for goal in live}
+    one decision. A closed year's goals take part as they count now: the months they stored
+    at closing were decided by the suppression of that time, and one the response hides now
+    (a group since fallen under the minimum, a month hidden as the trend's cover) is masked."""
+    counts = {goal.id: _counted(goal) for goal in listed}
+    series = {goal.id: _series(goal, counts[goal.id]) for goal in listed}
     report = summary.build(user, query, list(series.values()))
     rules = Rules.from_config()
     if report["suppressed"] and series:  # no trend: the goals are decided among themselves
@@ -297,12 +294,49 @@ def progress(
         "carried_from": goal.carried_from_id,
     }
     if goal.final is not None:
-        shown = {**about, **goal.final, "closed": True}
+        shown = {**about, **stored(goal, hidden), "closed": True}
     else:
         shown = {**about, **figures(goal, counts, hidden), "closed": False}
     # Stored (a closed year's) and counted alike in the rubric's own words: the reader's here.
     shown["at_least_label"] = wording(goal.rubric_version).level(shown["at_least_label"])
     return shown
+
+
+def stored(goal: Goal, hidden: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a closed year's goal stored, less what may not be shown now (review A2): a month
+    in ``hidden`` (the response's decision, as goals are decided with the trend beside them),
+    or one the rules hide today on its stored figures; a latest month or deciding figure of a
+    masked month gives way to the newest month still shown (``decided_by`` to None, with
+    ``decided_by_hidden`` saying why). The stored status — the year's result — stays."""
+    final = dict(goal.final or {})
+    rules = Rules.from_config()
+    hidden = hidden or {}
+    months = []
+    masked: dict[str, str] = {}
+    for month in final.get("months", []):
+        why = hidden.get(month["month"])
+        if why is None and month.get("observations") is not None:
+            rooms = month.get("classrooms")  # of the target's ratings: never more than counted
+            rooms = rules.min_classrooms if rooms is None else rooms
+            why = rules.reason(month["observations"], rooms)
+        if why and month.get("observations") is not None:
+            masked[month["month"]] = why
+            month = {"month": month["month"], "observations": None, "share": None, "reason": why}
+        months.append(month)
+    if not masked:
+        return final
+    shown = [m for m in months if m.get("share") is not None]
+    latest = shown[-1] if shown else None
+    final.update(months=months, latest=latest,
+                 met=bool(latest and latest["share"] >= goal.target_share),
+                 standing=standing(latest, goal.target_share))  # fmt: skip
+    deciding = final.get("decided_by")
+    if deciding and {deciding["from_month"], deciding["to_month"]} & set(masked):
+        final["decided_by"] = None
+        final["decided_by_hidden"] = masked.get(deciding["to_month"]) or masked.get(
+            deciding["from_month"]
+        )
+    return final
 
 
 def figures(

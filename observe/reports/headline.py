@@ -8,7 +8,7 @@ once per response; this only reads its outcome). Four kinds of finding, in this 
 
 - **gap**: a look-for on which a group differs from the rest of the scope beyond chance — the
   flags of the clustered gap tests with Benjamini-Hochberg (``summary._group_uncertainty``),
-  largest difference from the scope's own share first;
+  cited against the rest's share as the test compares them, largest difference first;
 - **goal**: goals whose status says they are behind (or, past the deadline, not met), furthest
   from the target first;
 - **change**: an equity dimension that moved since the previous period — the same span of last
@@ -16,8 +16,9 @@ once per response; this only reads its outcome). Four kinds of finding, in this 
   shown — only where the change is beyond chance (a z-test on the two clustered standard
   errors, Benjamini-Hochberg across the changes tested);
 - **bright spot**: the group furthest ahead of the scope on a dimension, adjusted for who
-  observed where the rater model gives the group an adjusted figure (reports/raters.py), and
-  only when its lead is beyond chance (Benjamini-Hochberg across groups and dimensions).
+  observed where the rater model gives the group and the scope adjusted figures
+  (reports/raters.py) — an adjusted group against the adjusted scope, else both as observed —
+  and only when its lead is beyond chance (Benjamini-Hochberg across groups and dimensions).
 
 docs/reports.md ("The headline") explains the choices and their conventions.
 """
@@ -132,7 +133,9 @@ def gaps(report: dict[str, Any], at: str) -> list[Finding]:
             criterion = overall.get(key)
             if criterion is None:
                 continue
-            scope = criterion["share"] if shown(criterion) else None
+            # The test compares the group with the rest of the scope: so does the sentence
+            # (review minor c).
+            scope = cell.get("rest_share") if shown(criterion) else None
             words = {
                 "group": row["label"],
                 "share": percent(cell["share"]),
@@ -143,7 +146,7 @@ def gaps(report: dict[str, Any], at: str) -> list[Finding]:
                 text = (
                     _(
                         "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
-                        "against %(scope)s across the scope — above the rest beyond chance.",
+                        "against %(scope)s in the rest of the scope — above it beyond chance.",
                         scope=percent(scope),
                         **words,
                     )
@@ -158,7 +161,7 @@ def gaps(report: dict[str, Any], at: str) -> list[Finding]:
                 text = (
                     _(
                         "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
-                        "against %(scope)s across the scope — below the rest beyond chance.",
+                        "against %(scope)s in the rest of the scope — below it beyond chance.",
                         scope=percent(scope),
                         **words,
                     )
@@ -263,19 +266,43 @@ def changes(report: dict[str, Any], at: str) -> list[Finding]:
                 "before": percent(last["share"]),
                 "last_year": compare["last_year"],
             }
-            text = (
-                _(
-                    "%(dimension)s rose to %(share)s at %(level)s or above in %(year)s, from "
-                    "%(before)s over the same span of %(last_year)s.",
-                    **words,
+            rose = this["share"] > last["share"]
+            if compare.get("same_span", True):
+                text = (
+                    _(
+                        "%(dimension)s rose to %(share)s at %(level)s or above in %(year)s, from "
+                        "%(before)s over the same span of %(last_year)s.",
+                        **words,
+                    )
+                    if rose
+                    else _(
+                        "%(dimension)s fell to %(share)s at %(level)s or above in %(year)s, from "
+                        "%(before)s over the same span of %(last_year)s.",
+                        **words,
+                    )
                 )
-                if this["share"] > last["share"]
-                else _(
-                    "%(dimension)s fell to %(share)s at %(level)s or above in %(year)s, from "
-                    "%(before)s over the same span of %(last_year)s.",
-                    **words,
+            else:  # this year so far against a longer span of last year's: say which days
+                span = {
+                    "start": compare["this"]["from"],
+                    "end": compare["this"].get("through", compare["this"]["to"]),
+                    "last_start": compare["last"]["from"],
+                    "last_end": compare["last"]["to"],
+                }
+                text = (
+                    _(
+                        "%(dimension)s rose to %(share)s at %(level)s or above from %(start)s to "
+                        "%(end)s, against %(before)s from %(last_start)s to %(last_end)s.",
+                        **words,
+                        **span,
+                    )
+                    if rose
+                    else _(
+                        "%(dimension)s fell to %(share)s at %(level)s or above from %(start)s to "
+                        "%(end)s, against %(before)s from %(last_start)s to %(last_end)s.",
+                        **words,
+                        **span,
+                    )
                 )
-            )
             tests.append(
                 (
                     Finding(
@@ -357,28 +384,34 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
             if not shown(figures) or whole is None or not shown(whole):
                 continue
             share, se, observed_only = figures["share"], figures.get("se"), True
+            against = whole["share"]
             moved = (adjusted.get("dimensions") or {}).get(name)
+            # Like with like (review B1): an adjusted group against the scope adjusted the same
+            # way; with no adjusted scope, both as observed.
+            scope_moved = ((adjustment.get("scope") or {}).get("dimensions") or {}).get(name)
             if (
                 not adjustment.get("refused")
                 and moved
                 and moved.get("share") is not None
+                and scope_moved
+                and scope_moved.get("share") is not None
                 and adjusted.get("lean_standard_error") is not None
                 and se is not None
             ):
-                share = moved["share"]
+                share, against = moved["share"], scope_moved["share"]
                 se = math.hypot(se, adjusted["lean_standard_error"])
                 observed_only = False
-            if se is None or se <= 0 or share <= whole["share"]:
+            if se is None or se <= 0 or share <= against:
                 continue
             # Two-sided, on Student's t with the group's classrooms - 1 degrees of freedom, as
             # the page's intervals and gap tests are (reports/uncertainty.py).
-            p = _two_sided((share - whole["share"]) / se, _df(figures))
+            p = _two_sided((share - against) / se, _df(figures))
             words = {
                 "group": row["label"],
                 "dimension": name,
                 "share": percent(share),
                 "level": at,
-                "scope": percent(whole["share"]),
+                "scope": percent(against),
             }
             text = (
                 _(
@@ -389,7 +422,8 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
                 if observed_only
                 else _(
                     "%(group)s is ahead on %(dimension)s: %(share)s at %(level)s or above "
-                    "adjusted for who observed, against %(scope)s across the scope.",
+                    "adjusted for who observed, against %(scope)s across the scope adjusted "
+                    "the same way.",
                     **words,
                 )
             )
@@ -408,8 +442,8 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
                             dimension=name,
                             adjusted=not observed_only,
                         ),
-                        compared_with=whole["share"],
-                        weight=share - whole["share"],
+                        compared_with=against,
+                        weight=share - against,
                         extra={"adjusted": not observed_only},
                     ),
                     p,

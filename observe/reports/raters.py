@@ -288,6 +288,40 @@ def adjust_groups(
     return about
 
 
+def adjust_scope(
+    groups: dict[str, Any],
+    dimensions: list[dict[str, Any]],
+    counts: dict[int, int],
+    version_id: int,
+    at_least: int,
+) -> None:
+    """The scope's dimension shares adjusted as its groups' are (review B1: an adjusted group
+    is compared with an adjusted scope, like with like): less the mean lean of the observers
+    of all its walkthroughs (``counts``: walkthroughs per observer), into
+    ``groups["adjustment"]["scope"]``. None when the model refused, when under half of the
+    walkthroughs are by observers with an estimate, or when a group of the split is hidden —
+    the scope's lean beside the shown groups' would then say which observers made the hidden
+    groups' walkthroughs, and with them how many each group has."""
+    about = groups.get("adjustment") or {}
+    about["scope"] = None
+    if about.get("refused") or any(row["suppressed"] for row in groups["rows"]):
+        return
+    leans = {lean.user_id: lean for lean in current_fit(version_id, at_least).leans}
+    total = sum(counts.values())
+    estimated = {o: n for o, n in counts.items() if o in leans}
+    if not total or sum(estimated.values()) / total < MIN_COVERED:
+        return
+    lean = sum(n * leans[o].lean for o, n in estimated.items()) / total
+    error = math.sqrt(sum((n * leans[o].standard_error) ** 2 for o, n in estimated.items()))
+    error /= total
+    about["scope"] = {
+        "covered": round(sum(estimated.values()) / total, 4),
+        "lean": round(lean, 4),
+        "lean_standard_error": round(error, 4),
+        "dimensions": {d["name"]: _shifted(d, lean, error) for d in dimensions},
+    }
+
+
 def _shifted(figures: dict[str, Any], lean: float, error: float) -> dict[str, Any]:
     share = figures.get("share")
     if share is None:

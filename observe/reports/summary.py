@@ -913,6 +913,11 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
         report["groups"]["adjustment"] = raters.adjust_groups(
             report["groups"], _observer_counts(user, query), version.id, at_least
         )
+        # The scope adjusted the same way, for comparing an adjusted group with it (headline).
+        whole = _observer_counts(user, Query(**{**query.__dict__, "by": None}))
+        raters.adjust_scope(
+            report["groups"], report["dimensions"], whole.get("all", {}), version.id, at_least
+        )
     revisions.annotate(report, version, revisions.follow(version) if query.versions else None)
     return report
 
@@ -1000,6 +1005,7 @@ def _hidden_months(
         partial=partial_months(query.start, query.end, counts["months"])
         if not query.observer_ids
         else frozenset(counts["months"]),
+        window=None if query.observer_ids else (query.start, query.end),
     )
     versions = {trend.versions, *(one.versions for one in goal_series)}
     per_school = school_months(versions) if goal_series else {}
@@ -1227,6 +1233,9 @@ def _group_uncertainty(
             if p is not None and group.ratings >= min_group and rest.ratings >= min_group:
                 assert group.share is not None and rest.share is not None
                 tests.append((cell, p, "above" if group.share > rest.share else "below"))
+                # What the test compares with, for the sentence that cites it (review minor
+                # c); the look-for's shown figure less this shown cell, so nothing new.
+                cell["rest_share"] = round(rest.share, 4)
         for dimension, members in by_dimension.items():
             if members:
                 found = estimate(pool(mine, [c.id for c in members]))

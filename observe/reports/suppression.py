@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TypeVar
 
 from flask import current_app
@@ -137,9 +138,22 @@ class Series:
     # of a period or a goal's window; every month of an observer team's walkthroughs): only
     # the others are compared with the other series.
     partial: frozenset[str] = frozenset()
+    # The period's first and last days (None: open), which say which days of a partial month
+    # the figure covers; None for a series that is not a period of its scope's walkthroughs
+    # (an observer team's), whose partial months are never the same figure as another's.
+    window: tuple[date | None, date | None] | None = None
 
     def whole(self, month: str) -> bool:
         return month in self.months and month not in self.partial
+
+    def days(self, month: str) -> tuple[date, date] | None:
+        """The days of ``month`` its figure covers; None when not a date window."""
+        if self.window is None:
+            return None
+        first = date.fromisoformat(f"{month}-01")
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        start, end = self.window
+        return (max(first, start) if start else first, min(last, end) if end else last)
 
 
 def consistent(
@@ -183,6 +197,7 @@ def consistent(
                         if one.whole(month) and other.whole(month) and month not in one.hidden:
                             one.hidden[month] = why
                             changed = True
+        changed = _part_of_a_month(series) or changed
         for one in series:
             mine = one.schools or frozenset()
             for month in one.months:
@@ -204,6 +219,56 @@ def consistent(
                 if rules.exposed(sum(n for n, _ in rest), sum(u for _, u in rest)):
                     one.hidden[month] = COVER
                     changed = True
+
+
+def _part_of_a_month(series: list[Series]) -> bool:
+    """Hide what part of a month could give away beside another figure of that month (issue
+    14, review A1): a goal counting from the 15th shown beside the trend's whole month leaves
+    the 1st to the 14th by subtraction — a handful of walkthroughs, perhaps one teacher's.
+    Partial months have no whole-month figures of their schools (``per_school``) to check a
+    remainder against, so where two overlapping series both have a month and either covers
+    only part of it, one of them gives way, as cover: a goal rather than the trend (whose
+    total is shown), the partial goal rather than the whole one, of two partial goals the one
+    of fewer schools. The same scope over the same days is one figure: shown or hidden alike.
+    Whether anything changed."""
+    changed = False
+    for month in sorted({m for one in series for m in one.partial}):
+        having = [one for one in series if month in one.months]
+        for i, one in enumerate(having):
+            for other in having[i + 1 :]:
+                if month not in one.partial and month not in other.partial:
+                    continue
+                if not _overlapping(one, other):
+                    continue
+                days = one.days(month)
+                if _same(one, other) and days is not None and days == other.days(month):
+                    for a, b in ((one, other), (other, one)):  # one figure, shown or hidden
+                        if month in b.hidden and month not in a.hidden:
+                            a.hidden[month] = b.hidden[month]
+                            changed = True
+                    continue
+                if any(month in s.hidden and not s.total_shown for s in (one, other)):
+                    continue  # one has given way: a goal's hidden month is no figure
+                loser = _gives_way(one, other, month)
+                loser.hidden[month] = COVER
+                changed = True
+    return changed
+
+
+def _gives_way(one: Series, other: Series, month: str) -> Series:
+    if one.total_shown or other.total_shown:
+        return other if one.total_shown else one
+    if (month in one.partial) != (month in other.partial):
+        return one if month in one.partial else other
+    return one if len(one.schools or ()) < len(other.schools or ()) else other
+
+
+def _overlapping(one: Series, other: Series) -> bool:
+    """Whether two series may count some of the same walkthroughs."""
+    if one.versions != other.versions and not (set(one.versions) & set(other.versions)):
+        return False
+    # No schools known (None, or none counted in ``per_school``): assume they overlap.
+    return not one.schools or not other.schools or bool(one.schools & other.schools)
 
 
 def _same(one: Series, other: Series) -> bool:

@@ -244,7 +244,23 @@ def compare_with_last_year(
     result["last"] = {"from": last_start.isoformat(), "to": last_end.isoformat()}
     plain = {**query.__dict__, "by": None}
     this = summary.build(user, summary.Query(**{**plain, "start": query.start, "end": end}))
+    if whole and end < stop and _few_ratings_after(report, this):
+        # The month under way, left out here, would be the report's figures less these: a
+        # competency (or dimension) it rated fewer than the cell minimum times would be
+        # pinned. Run to the report's own end, as when the trend hides that month.
+        end = stop
+        last_end = shifted(end, year, last)
+        result["this"]["to"], result["last"]["to"] = end.isoformat(), last_end.isoformat()
+        this = summary.build(user, summary.Query(**{**plain, "start": query.start, "end": end}))
     before = summary.build(user, summary.Query(**{**plain, "start": last_start, "end": last_end}))
+    # A report that starts in the month under way counts this year only up to today against
+    # all of that month last year: not the same span, and the page and headline say so
+    # (review minor b).
+    through = min(end, today)
+    result["this"]["through"] = through.isoformat()
+    result["same_span"] = (whole and end <= today) or (through - query.start) == (
+        last_end - last_start
+    )
     result["observations"] = {"this": this["observations"], "last": before["observations"]}
     result["suppressed"] = {"this": this["suppressed"], "last": before["suppressed"]}
     result["min_group"] = this["scope"]["min_group"]
@@ -271,6 +287,24 @@ def _hides_a_month_after(report: dict[str, Any] | None, end: date) -> bool:
         return True
     after = f"{end.year:04d}-{end.month:02d}"
     return any(row["suppressed"] and row["month"] > after for row in report.get("trend", []))
+
+
+def _few_ratings_after(report: dict[str, Any] | None, this: dict[str, Any]) -> bool:
+    """Whether a shown dimension or competency of ``report`` rests on a few more ratings than
+    ``this`` (the same scope up to an earlier end): some, but under the cell minimum (review
+    minor a). No report: assume so."""
+    if report is None:
+        return True
+    least = report["scope"]["min_cell"]
+    for key in ("dimensions", "competencies"):
+        mine = {row["name"]: row for row in this.get(key, [])}
+        for row in report.get(key, []):
+            if row.get("share") is None or row.get("rated") is None:
+                continue
+            earlier = (mine.get(row["name"]) or {}).get("rated") or 0
+            if 0 < row["rated"] - earlier < least:
+                return True
+    return False
 
 
 def _figure(row: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -30,6 +30,8 @@ def test_an_admin_reads_adjusted_figures_and_observer_leans(
     expect(heading).to_be_visible()
     table = page.locator("table", has_text="Observer lean")
     expect(table.get_by_role("row", name="ALD")).to_contain_text("pts")
+    # The scope adjusted the same way, which the headline compares adjusted groups with.
+    expect(table.get_by_role("row", name="Across the scope")).to_contain_text("pts")
     assert serious_violations(page) == [], "summary, adjusted"
     page.screenshot(path=screenshot_dir / f"raters-summary-{orientation}.png", full_page=True)
     heading.scroll_into_view_if_needed()

@@ -155,3 +155,64 @@ def test_a_goal_stands_where_its_interval_says():
     # 75% looks met, 60% looks short; the intervals straddle the target: neither is known.
     assert standing({"share": 0.75, "interval": [0.55, 0.88]}, target) == "not clear"
     assert standing({"share": 0.60, "interval": [0.45, 0.74]}, target) == "not clear"
+
+
+def test_a_goal_from_mid_month_hides_that_month_beside_the_trend(client, bearer, team, visits):
+    """Review A1: the trend shows October whole (12 walkthroughs); a goal counting from the
+    3rd would show 10 — and 12 - 10 = the 2 walkthroughs of October's first two days."""
+    headers = bearer(team.facilitator)
+    body = goal_body(team, starts_on="2026-10-03")
+    assert client.post("/api/v1/goals", json=body, headers=headers).status_code == 201
+    report = client.get("/api/v1/reports/summary?from=2026-10-01", headers=headers).get_json()
+    october = next(m for m in report["trend"] if m["month"] == "2026-10")
+    assert october["observations"] == 12
+    goal = report["goals"][0]
+    month = next(m for m in goal["months"] if m["month"] == "2026-10")
+    assert month["observations"] is None and month["share"] is None
+    assert month["reason"] == "hidden so that a smaller figure cannot be worked out"
+    assert goal["latest"]["month"] == "2026-11"
+    # On its own (the goals page shows no trend) the goal's October is its own figure.
+    alone = client.get("/api/v1/goals", headers=headers).get_json()["goals"][0]
+    assert next(m for m in alone["months"] if m["month"] == "2026-10")["observations"] == 10
+
+
+def test_a_closed_goal_shows_no_stored_month_the_response_hides_now(
+    app, client, bearer, sign_in, team, visits, monkeypatch
+):
+    """Review A2: a closed year's goal stored its months under the rules of its closing (here
+    a minimum of 3); the summary now hides September (3 walkthroughs) and, as cover, October,
+    so the stored months must not show them — nor the October figure that decided the goal."""
+    from observe.reports import goals
+
+    headers = bearer(team.facilitator)
+    body = goal_body(team, deadline="2026-10-31", target_share=0.5)
+    goal_id = client.post("/api/v1/goals", json=body, headers=headers).get_json()["id"]
+    goal = db.session.get(Goal, goal_id)
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_GROUP_SIZE", 3)
+    goal.final = goals.figures(goal)  # as closing the year stores it
+    db.session.commit()
+    assert [m["observations"] for m in goal.final["months"]] == [3, 12]
+    assert goal.final["decided_by"]["from_month"] == "2026-10" and goal.final["status"] == "met"
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_GROUP_SIZE", 10)
+
+    report = client.get("/api/v1/reports/summary?from=2026-09-01", headers=headers).get_json()
+    hidden = {m["month"]: m["reason"] for m in report["trend"] if m["suppressed"]}
+    assert hidden == {
+        "2026-09": "too few walkthroughs",
+        "2026-10": "hidden so that a smaller figure cannot be worked out",
+    }
+    shown = next(g for g in report["goals"] if g["id"] == goal_id)
+    assert shown["closed"] is True and shown["status"] == "met"  # the year's result stays
+    assert [(m["observations"], m["share"], m["reason"]) for m in shown["months"]] == [
+        (None, None, hidden["2026-09"]),
+        (None, None, hidden["2026-10"]),
+    ]
+    assert shown["latest"] is None and shown["met"] is False
+    assert shown["decided_by"] is None and shown["decided_by_hidden"] == hidden["2026-10"]
+    # The goals page (no trend beside it) masks what today's minimum hides.
+    alone = client.get("/api/v1/goals?year=all", headers=headers).get_json()["goals"]
+    months = next(g for g in alone if g["id"] == goal_id)["months"]
+    assert [m["observations"] for m in months] == [None, 12]
+    # The summary page says why the deciding figure is not shown.
+    page = sign_in(team.facilitator).get("/reports/summary?from=2026-09-01")
+    assert "decided by a month this report cannot show" in page.get_data(as_text=True)

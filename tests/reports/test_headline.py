@@ -81,8 +81,9 @@ def test_nothing_to_say_is_said_honestly():
 def test_the_largest_gaps_that_survive_the_correction():
     figures = report()
     rows = figures["groups"]["rows"]
-    rows[0]["criteria"]["a"] = cell(0.90, gap="above")  # 30 points above the scope's 60%
-    rows[1]["criteria"]["b"] = cell(0.40, gap="below")  # 10 below the scope's 50%
+    # 30 points above the scope's 60% (35 above the rest's 55%, what the test compares with).
+    rows[0]["criteria"]["a"] = cell(0.90, gap="above", rest_share=0.55)
+    rows[1]["criteria"]["b"] = cell(0.40, gap="below", rest_share=0.52)  # 12 below the rest
     rows[1]["criteria"]["a"] = cell(0.45)  # far from 60% but not flagged: not a finding
     found = what_stands_out(figures)
     gaps = [f for f in found["findings"] if f["kind"] == "gap"]
@@ -93,9 +94,9 @@ def test_the_largest_gaps_that_survive_the_correction():
     first = gaps[0]
     assert first["text"] == (
         "AP: 90% of ratings at Proficient or above on “Students explain their reasoning”, "
-        "against 60% across the scope — above the rest beyond chance."
+        "against 55% in the rest of the scope — above it beyond chance."
     )
-    assert first["figure"]["share"] == 0.90 and first["compared_with"] == 0.60
+    assert first["figure"]["share"] == 0.90 and first["compared_with"] == 0.55
     assert first["section"] == "groups-criteria"
     assert "45%" not in " ".join(f["text"] for f in found["findings"])
 
@@ -147,6 +148,18 @@ def test_changes_since_last_year_only_beyond_chance():
     ]
     assert changes[0]["section"] == "compare-heading"
 
+    # A report starting in the month under way counts this year to today against the whole
+    # month last year: not the same span, and the sentence says which days (review minor b).
+    so_far = {**copy.deepcopy(compare), "same_span": False,
+              "this": {"from": "2026-12-01", "to": "2026-12-31", "through": "2026-12-03"},
+              "last": {"from": "2025-12-01", "to": "2025-12-31"}}  # fmt: skip
+    changes = [f for f in what_stands_out(report(compare=so_far))["findings"]
+               if f["kind"] == "change"]  # fmt: skip
+    assert [c["text"] for c in changes] == [
+        "Power rose to 62% at Proficient or above from 2026-12-01 to 2026-12-03, against 48% "
+        "from 2025-12-01 to 2025-12-31."
+    ]
+
     # A year whose earlier figure is hidden: no change to speak of.
     hidden_last = copy.deepcopy(compare)
     hidden_last["rows"][0]["last"] = None
@@ -181,13 +194,20 @@ def test_bright_spots_adjusted_for_who_observed_where_the_model_allows():
              "access": {"share": 0.49, "interval": [0.4, 0.58]}}  # fmt: skip
     rows[0]["adjusted"] = {"lean": 0.10, "lean_standard_error": 0.02, "dimensions": moved}
     rows[1]["dimensions"]["access"] = cell(0.75, se=0.03)  # general: no adjusted figure
+    # The scope adjusted the same way (its observers lean +1 point): 54%.
+    figures["groups"]["adjustment"]["scope"] = {
+        "lean": 0.01, "lean_standard_error": 0.01,
+        "dimensions": {"power": {"share": 0.54, "interval": [0.5, 0.58]},
+                       "access": {"share": 0.49, "interval": [0.45, 0.53]}},
+    }  # fmt: skip
     found = what_stands_out(figures)
     spots = [f for f in found["findings"] if f["kind"] == "bright_spot"]
     assert [s["text"] for s in spots] == [
         "general is ahead on access: 75% at Proficient or above, against 50% across the scope.",
         "AP is ahead on power: 70% at Proficient or above adjusted for who observed, against "
-        "55% across the scope.",
+        "54% across the scope adjusted the same way.",
     ]
+    assert spots[1]["compared_with"] == 0.54
     assert [s["section"] for s in spots] == ["groups-heading", "adjusted-heading"]
     assert spots[1]["adjusted"] is True and spots[1]["figure"]["share"] == 0.70
 
@@ -202,6 +222,35 @@ def test_bright_spots_adjusted_for_who_observed_where_the_model_allows():
     near = report()
     near["groups"]["rows"][0]["dimensions"]["power"] = cell(0.60, se=0.05)
     assert "bright_spot" not in kinds(what_stands_out(near))
+
+
+def test_a_lead_that_adjustment_explains_is_no_bright_spot():
+    """Review B1: AP's 80% as observed is 66% adjusted for its lenient observers — ahead of the
+    scope's 55% as observed, but the scope's own observers are severe: adjusted the same way
+    it is 65%, and a point is no lead. Compared like with like, AP is no bright spot."""
+    figures = report()
+    ap = figures["groups"]["rows"][0]
+    ap["dimensions"]["power"] = cell(0.80, se=0.03)
+    ap["adjusted"] = {
+        "lean": 0.14,
+        "lean_standard_error": 0.02,
+        "dimensions": {
+            "power": {"share": 0.66, "interval": [0.58, 0.74]},
+            "access": {"share": 0.37, "interval": [0.3, 0.44]},
+        },
+    }
+    figures["groups"]["adjustment"]["scope"] = {
+        "lean": -0.10, "lean_standard_error": 0.01,
+        "dimensions": {"power": {"share": 0.65, "interval": [0.6, 0.7]},
+                       "access": {"share": 0.60, "interval": [0.55, 0.65]}},
+    }  # fmt: skip
+    assert "bright_spot" not in kinds(what_stands_out(figures))
+    # Without an adjusted scope, both as observed: AP's 80% against 55% is a bright spot.
+    figures["groups"]["adjustment"]["scope"] = None
+    spots = [f for f in what_stands_out(figures)["findings"] if f["kind"] == "bright_spot"]
+    assert [s["text"] for s in spots] == [
+        "AP is ahead on power: 80% at Proficient or above, against 55% across the scope."
+    ]
 
 
 def test_a_bright_spot_of_few_classrooms_is_tested_on_t_not_the_normal():
@@ -295,8 +344,22 @@ def test_the_headline_on_the_page_in_the_api_and_in_the_pdf(
     body = client.get("/api/v1/reports/summary?by=course_level", headers=bearer(admin)).get_json()
     headline = body["headline"]
     texts = [f["text"] for f in headline["findings"]]
-    assert any(t.startswith("AP: ") and "above the rest beyond chance" in t for t in texts)
-    assert any(t.startswith("general: ") and "below the rest beyond chance" in t for t in texts)
+    assert any(t.startswith("AP: ") and "rest of the scope — above it" in t for t in texts)
+    assert any(t.startswith("general: ") and "rest of the scope — below it" in t for t in texts)
+    # The sentence cites what the test compares with: the look-for less the group's cell.
+    at = str(body["scope"]["at_least"])
+    overall = {c["key"]: c for c in body["criteria"]}
+    for finding in headline["findings"]:
+        if finding["kind"] != "gap":
+            continue
+        row = next(r for r in body["groups"]["rows"] if r["label"] == finding["figure"]["group"])
+        mine = row["criteria"][finding["figure"]["criterion"]]
+        whole = overall[finding["figure"]["criterion"]]
+        hits = sum(whole["distribution"][v] - mine["distribution"][v]
+                   for v in whole["distribution"] if int(v) >= int(at))  # fmt: skip
+        assert finding["compared_with"] == mine["rest_share"]
+        rest = hits / (whole["rated"] - mine["rated"])
+        assert mine["rest_share"] == pytest.approx(rest, abs=1e-4)
     for finding in headline["findings"]:
         assert finding["section"] and finding["section_label"]
         assert finding["figure"]["share"] is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select, update
 
 from observe.calibration.models import ObserverLean, StoredRaterFit
@@ -53,6 +54,18 @@ def test_an_observer_driven_gap_disappears_and_a_real_one_remains(client, bearer
                 continue
             low, high = figures["interval"]
             assert low <= figures["share"] <= high
+    # The scope adjusted the same way (review B1): its shares less the walkthrough-weighted
+    # mean lean of every observer in it — here each school's equally many walkthroughs.
+    scope = groups["adjustment"]["scope"]
+    leans = [row["adjusted"]["lean"] for row in rows.values()]
+    sizes = [row["observations"] for row in rows.values()]
+    expected = sum(n * lean for n, lean in zip(sizes, leans, strict=True)) / sum(sizes)
+    assert scope["lean"] == pytest.approx(expected, abs=1e-3)
+    for d in report["dimensions"]:
+        if d["share"] is not None:
+            assert scope["dimensions"][d["name"]]["share"] == pytest.approx(
+                min(1.0, max(0.0, d["share"] - scope["lean"])), abs=1e-3
+            )
 
 
 def test_planted_leans_are_recovered(create_user):

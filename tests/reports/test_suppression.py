@@ -86,3 +86,59 @@ def test_a_district_month_minus_school_goals_must_not_single_out_a_school():
     # 74 - 40 - 30 = school 2's 4 walkthroughs: the district's September is hidden.
     assert district.hidden == {"2026-09": COVER}
     assert one.hidden == {} and three.hidden == {}
+
+
+def test_part_of_a_month_beside_the_whole_month_is_cover():
+    """Review A1: a goal counting from the 15th beside the trend's whole September gives away
+    the 1st to the 14th by subtraction; the goal's September is hidden, not the trend's."""
+    from datetime import date
+
+    months = {"2026-09": 40, "2026-10": 36}
+    trend = Series(frozenset({1}), frozenset({7}), dict(months), dict.fromkeys(months, 5), {},
+                   total_shown=True, window=(date(2026, 9, 1), date(2026, 10, 31)))  # fmt: skip
+    goal = Series(frozenset({1}), frozenset({7}), {"2026-09": 37, "2026-10": 36},
+                  dict.fromkeys(months, 5), {}, partial=frozenset({"2026-09"}),
+                  window=(date(2026, 9, 15), date(2027, 6, 1)))  # fmt: skip
+    consistent([trend, goal], {}, RULES)
+    assert goal.hidden == {"2026-09": COVER} and trend.hidden == {}
+    # The trend's part of a month beside a goal's whole one: the goal gives way again.
+    trend = Series(frozenset({1}), frozenset({7}), dict(months), dict.fromkeys(months, 5), {},
+                   total_shown=True, partial=frozenset({"2026-09"}),
+                   window=(date(2026, 9, 10), None))  # fmt: skip
+    goal = Series(None, frozenset({7}), dict(months), dict.fromkeys(months, 5), {},
+                  window=(date(2026, 9, 1), None))  # fmt: skip
+    consistent([trend, goal], {}, RULES)
+    assert goal.hidden == {"2026-09": COVER} and trend.hidden == {}
+
+
+def test_the_same_days_of_the_same_scope_are_one_figure():
+    """A goal and the trend both counting from the school year's first day (mid-August): the
+    same walkthroughs, shown alike; a school's goal beside them is a part and gives way."""
+    from datetime import date
+
+    months = {"2026-08": 20, "2026-09": 40}
+    start = date(2026, 8, 12)
+    trend = Series(
+        None,
+        frozenset({7}),
+        dict(months),
+        dict.fromkeys(months, 5),
+        {},
+        total_shown=True,
+        partial=frozenset({"2026-08"}),
+        window=(start, None),
+    )
+    district = Series(
+        None,
+        frozenset({7}),
+        dict(months),
+        dict.fromkeys(months, 5),
+        {},
+        partial=frozenset({"2026-08"}),
+        window=(start, None),
+    )
+    school = Series(frozenset({1}), frozenset({7}), {"2026-08": 12}, {"2026-08": 4}, {},
+                    partial=frozenset({"2026-08"}), window=(start, None))  # fmt: skip
+    consistent([trend, district, school], {}, RULES)
+    assert trend.hidden == {} and district.hidden == {}
+    assert school.hidden == {"2026-08": COVER}

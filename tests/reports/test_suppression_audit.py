@@ -25,6 +25,7 @@ also checks each bound against the true value (the truth is always feasible).
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -94,6 +95,15 @@ def small_district(app, team, admin, create_school):
                             school_id=school.id if school else None,
                             starts_on=date(2026, 8, 1), deadline=date(2027, 6, 1),
                             created_by_id=admin.id))  # fmt: skip
+    # Goals counting from early September to late October: their months are parts of the
+    # trend's (review A1: the trend's September minus the goal's gave away the first days).
+    for school in (None, schools[3]):
+        db.session.add(Goal(title=f"Goal mid-month {school.code if school else 'district'}",
+                            rubric_version_id=team.version.id, target_kind="dimension",
+                            target_key="power", at_least=3, target_share=0.5,
+                            school_id=school.id if school else None,
+                            starts_on=date(2026, 9, 8), deadline=date(2026, 10, 24),
+                            created_by_id=admin.id))  # fmt: skip
     db.session.commit()
     return schools
 
@@ -140,7 +150,7 @@ class Analyst:
                              b_ub=b_ub if len(b_ub) else None, A_eq=a_eq, b_eq=b_eq,
                              bounds=[(0, None)] * n, method="highs")  # fmt: skip
             if result.status == 3:  # unbounded
-                found.append(float("inf") * sign)
+                found.append(-float("inf") * sign)  # minimising: -inf; maximising: inf
             else:
                 assert result.status == 0, result.message
                 found.append(sign * result.fun)
@@ -157,18 +167,36 @@ def audit(report: dict[str, Any], school_ids: dict[str, int], min_group: int) ->
     mine = sorted(school_ids[c] for c in scope["schools"]) if scope["schools"] else every
     months = [m["month"] for m in report["trend"]]
 
-    def cell(schools: list[int], month: str) -> dict[int, float]:
-        return {analyst.var(("x", s, month)): 1.0 for s in schools}
+    # Unknowns per (school, month, run of days): the days where some figure of the response
+    # starts or stops cut a month into runs, and a figure of part of a month is the sum of
+    # the runs it covers.
+    windows = [(scope["from"], scope.get("to"))]
+    windows += [(g.get("starts_on"), g.get("deadline")) for g in report.get("goals", [])]
+    cuts = {date.fromisoformat(a) for a, _ in windows if a}
+    cuts |= {date.fromisoformat(b) + timedelta(days=1) for _, b in windows if b}
+
+    def cell(
+        schools: list[int], month: str, start: str | None = None, end: str | None = None
+    ) -> dict[int, float]:
+        first = date.fromisoformat(f"{month}-01")
+        after = (first + timedelta(days=32)).replace(day=1)
+        low = max(first, date.fromisoformat(start)) if start else first
+        high = min(after, date.fromisoformat(end) + timedelta(days=1)) if end else after
+        edges = sorted({first, after, *(c for c in cuts if first < c < after)})
+        runs = [a for a, b in itertools.pairwise(edges) if low <= a and b <= high]
+        return {analyst.var(("x", s, month, run)): 1.0 for s in schools for run in runs}
 
     checks: list[tuple[str, dict[int, float]]] = []
-    whole_months = scope["observers"] is None and (
-        scope["from"] is None or scope["from"].endswith("-01")
-    )
+    whole_months = scope["observers"] is None
     # The trend (its months: when the dates are whole months, sums of the schools' months).
     total_terms: dict[int, float] = {}
     for row in report["trend"]:
         month = row["month"]
-        terms = cell(mine, month) if whole_months else {analyst.var(("m", month)): 1.0}
+        terms = (
+            cell(mine, month, scope["from"], scope.get("to"))
+            if whole_months
+            else {analyst.var(("m", month)): 1.0}
+        )
         total_terms.update(terms)
         analyst.at_least_one.append(terms)
         if row["suppressed"]:
@@ -180,7 +208,7 @@ def audit(report: dict[str, Any], school_ids: dict[str, int], min_group: int) ->
     for goal in report.get("goals", []):
         schools = [school_ids[goal["school"]["code"]]] if goal["school"] else every
         for row in goal["months"]:
-            terms = cell(schools, row["month"])
+            terms = cell(schools, row["month"], goal.get("starts_on"), goal.get("deadline"))
             analyst.at_least_one.append(terms)
             if row["observations"] is None:
                 checks.append((f"goal {goal['title']} {row['month']}", terms))
@@ -193,7 +221,10 @@ def audit(report: dict[str, Any], school_ids: dict[str, int], min_group: int) ->
         for row in groups["rows"]:
             terms = {analyst.var(("g", row["key"])): 1.0}
             if scope["by"] == "school" and whole_months:  # a school's group: its months
-                parts = {analyst.var(("x", school_ids[row["key"]], m)): -1.0 for m in months}
+                school = [school_ids[row["key"]]]
+                parts = {
+                    var: -1.0 for m in months for var in cell(school, m, scope["from"], scope["to"])
+                }
                 analyst.equal({**terms, **parts}, 0)
             analyst.at_least_one.append(terms)
             sizes.update(terms)
@@ -204,12 +235,25 @@ def audit(report: dict[str, Any], school_ids: dict[str, int], min_group: int) ->
         if scope["by"] != "program":  # programs overlap: the groups need not add up
             analyst.equal(sizes, report["observations"])
             checks += _cells(analyst, report, groups)
+    # Part of a month that no figure shows on its own (the days before a goal's start, say):
+    # what the shown figures leave of it must not be a small number the reader can pin.
+    for month in sorted({row["month"] for row in report["trend"]}):
+        first = date.fromisoformat(f"{month}-01")
+        inside = sorted(c for c in cuts if c.strftime("%Y-%m") == month and c != first)
+        if whole_months and inside:
+            for run in [first, *inside]:
+                for schools in [mine, *([s] for s in mine)]:
+                    terms = {analyst.var(("x", s, month, run)): 1.0 for s in schools}
+                    checks.append((f"days of {month} from {run} in {schools}", terms))
     problems = []
     for name, terms in checks:
         low, high = analyst.bounds(terms)
         if name.startswith("cell "):
             if high - low < 0.5 and not name.endswith("(unanimous)"):
                 problems.append(f"{name} pinned to {low:g}")
+        elif name.startswith("days "):  # none, or as many as a figure shows, is no one's
+            if high > 0.5 and low < min_group and high - low < min_group / 2:
+                problems.append(f"{name} narrowed to [{low:g}, {high:g}]")
         elif high - low < min_group / 2:
             problems.append(f"{name} narrowed to [{low:g}, {high:g}]")
     return problems

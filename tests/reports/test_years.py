@@ -204,7 +204,9 @@ def test_the_summary_opens_on_the_current_year_and_compares_with_last(
     cmp = report["compare"]
     # August to the last complete month (on the district's clock: 2026-11 on 2026-12-03).
     done = clock.today().replace(day=1) - timedelta(days=1)
-    assert cmp["this"] == {"from": "2026-08-01", "to": done.isoformat()}
+    assert cmp["this"] == {"from": "2026-08-01", "to": done.isoformat(),
+                           "through": done.isoformat()}  # fmt: skip
+    assert cmp["same_span"] is True
     assert cmp["last"]["from"] == "2025-08-01"
     assert cmp["last"]["to"][:7] == f"{done.year - 1}-{done.month:02d}"
     assert cmp["observations"] == {"this": 4, "last": 5}
@@ -307,3 +309,51 @@ def test_the_comparison_never_leaves_out_a_month_the_report_hides(
     assert cmp["observations"]["this"] in (shown, None)
     if shown is not None and cmp["observations"]["this"] is not None:
         assert shown - cmp["observations"]["this"] == 0
+
+
+def test_the_comparison_never_isolates_a_competency_of_few_ratings_this_month(
+    app, client, bearer, team, push_as, visit, school_years, min_group_3, monkeypatch
+):
+    # Twelve walkthroughs in September and three so far this month: the trend shows this
+    # month (3 is enough walkthroughs here), but its 3 ratings of the competency are under the
+    # cell minimum of 10. Comparing only up to the last complete month would let a reader take
+    # the comparison's competency from the report's and read this month's 3 ratings.
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CELL_RATINGS", 10)
+    visit("2026-09-08", 4, 12)
+    visit("2025-09-10", 3, 12)
+    moment = clock.day_start(clock.today()) + timedelta(minutes=1)
+    for _ in range(3):
+        push_as(team.observers[0], {
+            "observed_at": moment.isoformat(),
+            "ratings": [{"criterion": CRITERION, "level": 1}],
+        })  # fmt: skip
+    report = client.get("/api/v1/reports/summary", headers=bearer(team.facilitator)).get_json()
+    this_month = clock.today().strftime("%Y-%m")
+    assert any(r["month"] == this_month and not r["suppressed"] for r in report["trend"])
+    competency = next(c for c in report["competencies"] if c["rated"])
+    assert competency["rated"] == 15 and competency["share"] is not None
+    cmp = report["compare"]
+    assert cmp["this"]["to"] == clock.today().isoformat()  # to the report's own end
+    row = next(r for r in cmp["rows"] if r["kind"] == "competency" and r["this"])
+    assert row["this"]["rated"] == 15  # the report's own figure: nothing left to subtract
+
+
+def test_a_report_of_the_month_under_way_is_not_compared_as_the_same_span(
+    client, bearer, sign_in, team, visit, school_years, min_group_3
+):
+    """Review minor b: a report from the first of this month counts this year up to today
+    against the whole month last year; the comparison says so rather than "the same span"."""
+    first = clock.today().replace(day=1)
+    visit(first.isoformat(), 4, 3)
+    visit(first.replace(year=first.year - 1).isoformat(), 2, 3)
+    end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    query = f"from={first.isoformat()}&to={end.isoformat()}"
+    report = client.get(f"/api/v1/reports/summary?{query}",
+                        headers=bearer(team.facilitator)).get_json()  # fmt: skip
+    cmp = report["compare"]
+    assert cmp["same_span"] is False and cmp["this"]["through"] == clock.today().isoformat()
+    page = sign_in(team.facilitator).get(f"/reports/summary?{query}").get_data(as_text=True)
+    assert "not the same number of days" in page and "over the same span" not in page
+    # A year's whole months up to the last complete one are the same span.
+    whole = client.get("/api/v1/reports/summary", headers=bearer(team.facilitator)).get_json()
+    assert whole["compare"]["same_span"] is True
