@@ -54,7 +54,7 @@ from observe.rubrics.operations import (
     unretire,
 )
 from observe.rubrics.spreadsheet import SpreadsheetExportError, write_workbook
-from observe.rubrics.translations import localized
+from observe.rubrics.translations import localized, wording
 
 bp = Blueprint("rubrics", __name__)
 
@@ -126,7 +126,9 @@ def document_context(document: Mapping[str, Any], criteria: Mapping[str, Any]) -
         if entry["term"].casefold() in DIMENSIONS
     }
     items = [item for competency in document["competencies"] for item in competency["criteria"]]
+    said = wording(plain, current_language())
     return {
+        "dimension_names": {key: said.dimension(key) for key in DIMENSIONS},
         "document": document,
         "criteria": criteria,
         "criterion_count": len(items),
