@@ -77,16 +77,24 @@ def _pattern(message: str) -> re.Pattern[str]:
     )
 
 
-def refusal_words(stored: str | None, translate: Callable[..., str]) -> str:
-    """A stored refusal in the reader's language: ``translate`` is gettext (the caller's, so
-    this module needs no Flask). A text of no known shape (stored by an older version) is
-    shown as stored."""
+def refusal_words(
+    stored: str | None,
+    translate: Callable[..., str],
+    percent: Callable[[float], str] | None = None,
+) -> str:
+    """A stored refusal in the reader's language: ``translate`` is gettext and ``percent``
+    writes a share the reader's way (the caller's, so this module needs no Flask). A text of no
+    known shape (stored by an older version) is shown as stored."""
     if not stored:
         return ""
     for message in REFUSALS:
         found = _pattern(message).fullmatch(stored)
         if found:
-            return str(translate(message, **found.groupdict()))
+            figures = found.groupdict()
+            share = re.fullmatch(r"(\d+)%", figures.get("share", ""))
+            if share and percent is not None:
+                figures["share"] = percent(int(share.group(1)) / 100)
+            return str(translate(message, **figures))
     return stored
 
 

@@ -10,7 +10,8 @@ import re
 
 from flask_babel import force_locale, gettext
 
-from observe.calibration.raters import TOO_FEW_LINKED, refusal_words
+from observe.calibration.raters import TOO_FEW_LINKED, TOO_LITTLE_COVERED, refusal_words
+from observe.core.formatting import percent
 from observe.reports import charts
 from observe.rubrics.format import parse_rubric
 from observe.rubrics.translations import dimension_name, wording
@@ -180,6 +181,10 @@ def test_a_stored_refusal_is_shown_in_spanish(app):
         said = refusal_words(stored, gettext)
     assert said.startswith("Los observadores coinciden demasiado poco: menos de 2 ")
     assert "al menos 3 aulas" in said
+    covered = TOO_LITTLE_COVERED % {"covered": 40, "total": 100, "share": "50%"}
+    with app.test_request_context(), force_locale("es"):
+        said = refusal_words(covered, gettext, percent)
+    assert "hicieron 40 de las 100 visitas al aula, menos del 50\u00a0%;" in said
     with app.test_request_context(), force_locale("en"):
         assert refusal_words(stored, gettext) == stored  # English as stored
         assert refusal_words("An older reason.", gettext) == "An older reason."
