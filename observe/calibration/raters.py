@@ -28,6 +28,8 @@ altogether when that group holds fewer than ``MIN_OBSERVERS`` observers or less 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +43,60 @@ MIN_COVERAGE = 0.5  # the share of walkthroughs the linked observers must have m
 MAX_ROUNDS = 200  # EM rounds for the variance components
 TOLERANCE = 1e-6  # relative change of both components at which EM stops
 FLOOR = 1e-10  # a variance component is never taken as exactly zero
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog without translating it (Babel's ``N_``): a refusal is
+    stored in English and put in the reader's language when shown (:func:`refusal_words`)."""
+    return message
+
+
+# Why no lean is estimated, stored in English with the fit (``%`` with the named figures).
+NO_RATINGS = N_("No walkthrough of a classroom has a rating to compare.")
+TOO_FEW_LINKED = N_(
+    "Too little overlap between observers: fewer than %(observers)s observers have each rated "
+    "at least %(shared)s classrooms that another observer rated too, so no observer's lean can "
+    "be told apart from the level of the classrooms they visited."
+)
+TOO_LITTLE_COVERED = N_(
+    "Too little overlap between observers: the observers linked through shared classrooms "
+    "made %(covered)s of the %(total)s walkthroughs, fewer than %(share)s; an adjustment for "
+    "the rest would be a guess."
+)
+REFUSALS = (NO_RATINGS, TOO_FEW_LINKED, TOO_LITTLE_COVERED)
+
+
+def _pattern(message: str) -> re.Pattern[str]:
+    """A stored refusal's shape: the message with each ``%(name)s`` as a named group."""
+    parts = re.split(r"%\((\w+)\)s", message)
+    return re.compile(
+        "".join(
+            f"(?P<{part}>.+?)" if i % 2 else re.escape(part.replace("%%", "%"))
+            for i, part in enumerate(parts)
+        )
+    )
+
+
+def refusal_words(
+    stored: str | None,
+    translate: Callable[..., str],
+    percent: Callable[[float], str] | None = None,
+) -> str:
+    """A stored refusal in the reader's language: ``translate`` is gettext and ``percent``
+    writes a share the reader's way (the caller's, so this module needs no Flask). A text of no
+    known shape (stored by an older version) is shown as stored."""
+    if not stored:
+        return ""
+    for message in REFUSALS:
+        found = _pattern(message).fullmatch(stored)
+        if found:
+            figures = found.groupdict()
+            share = re.fullmatch(r"(\d+)%", figures.get("share", ""))
+            if share and percent is not None:
+                figures["share"] = percent(int(share.group(1)) / 100)
+            return str(translate(message, **figures))
+    return stored
+
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -99,7 +155,7 @@ def fit(observer: Ints, lesson: Ints, y: Floats) -> RaterFit:
     y = np.asarray(y, dtype=np.float64)
     total = len(y)
     if total == 0:
-        return RaterFit("No walkthrough of a classroom has a rating to compare.", 0, 0)
+        return RaterFit(NO_RATINGS, 0, 0)
     observer_ids, o = np.unique(observer, return_inverse=True)
     lesson_ids, k = np.unique(lesson, return_inverse=True)
     o, k = o.astype(np.int64), k.astype(np.int64)
@@ -149,18 +205,15 @@ def fit(observer: Ints, lesson: Ints, y: Floats) -> RaterFit:
     covered = int(per_observer[linked].sum())
     if linked.sum() < MIN_OBSERVERS:
         return RaterFit(
-            f"Too little overlap between observers: fewer than {MIN_OBSERVERS} observers have "
-            f"each rated at least {MIN_SHARED} classrooms that another observer rated too, so "
-            "no observer's lean can be told apart from the level of the classrooms they visited.",
+            TOO_FEW_LINKED % {"observers": MIN_OBSERVERS, "shared": MIN_SHARED},
             0,
             0,
             left_out=left,
         )
     if covered < MIN_COVERAGE * total:
         return RaterFit(
-            f"Too little overlap between observers: the observers linked through shared "
-            f"classrooms made {covered} of the {total} walkthroughs, fewer than "
-            f"{MIN_COVERAGE:.0%}; an adjustment for the rest would be a guess.",
+            TOO_LITTLE_COVERED
+            % {"covered": covered, "total": total, "share": f"{MIN_COVERAGE:.0%}"},
             0,
             0,
             left_out=left,

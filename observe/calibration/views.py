@@ -16,7 +16,8 @@ from observe.accounts.models import User
 from observe.audit.operations import record_now
 from observe.calibration import access, charts, reminders, report, sessions, trends
 from observe.calibration.models import CalibrationSession
-from observe.core import clock, confirm
+from observe.calibration.raters import refusal_words
+from observe.core import clock, confirm, formatting
 from observe.core.database import begin_write
 from observe.core.formatting import day
 from observe.core.mail import MailUnavailable
@@ -30,6 +31,13 @@ from observe.roster.queries import visible_schools
 from observe.rubrics.models import Rubric
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
+
+
+@bp.app_template_filter("refusal_words")
+def _refusal_words(stored: str | None) -> str:
+    """Why a rater fit estimated no lean, in the reader's language (stored and in the JSON in
+    English)."""
+    return refusal_words(stored, _, formatting.percent)
 
 
 @bp.get("/")

@@ -7,9 +7,12 @@ import textwrap
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from observe.core import charts
+from observe.reports import dimensions as dimension_names
+from observe.reports.suppression import reason_words
 
 # A look-for's text on the heatmap wraps at this many characters (two lines for most).
 LABEL_WIDTH = 62
@@ -22,7 +25,7 @@ def dimensions(report: dict[str, Any]) -> Markup | None:
     levels = report["levels"]
     plt = charts.pyplot()
     figure, axes = plt.subplots(figsize=(7.2, 0.55 * len(rows) + 1.3))
-    names = [d["name"].capitalize() for d in rows]
+    names = [dimension_names.label(report, d["name"]) for d in rows]
     left = [0.0] * len(rows)
     for i, level in enumerate(levels):
         shares = [d["distribution"][str(level["value"])] / d["rated"] for d in rows]
@@ -44,7 +47,8 @@ def dimensions(report: dict[str, Any]) -> Markup | None:
         loc="left", fontsize=10,
     )  # fmt: skip
     description = "; ".join(
-        _("%(name)s: %(share)s at %(level)s or above of %(n)s ratings", name=d["name"],
+        _("%(name)s: %(share)s at %(level)s or above of %(n)s ratings",
+          name=dimension_names.label(report, d["name"]).lower(),
           share=charts.percent(d["share"]), level=at_least, n=d["rated"])
         for d in rows
     )  # fmt: skip
@@ -63,7 +67,8 @@ def trend(report: dict[str, Any]) -> Markup | None:
     names = list(months[0]["dimensions"])
     for i, name in enumerate(names):
         axes.plot(labels, [m["dimensions"].get(name) for m in months], marker=charts.MARKERS[i % 6],
-                  color=charts.LEVEL_COLOURS[(i + 3) % 6], label=name.capitalize())  # fmt: skip
+                  color=charts.LEVEL_COLOURS[(i + 3) % 6],
+                  label=dimension_names.label(report, name))  # fmt: skip
     axes.plot(labels, [m["share"] for m in months], color="#111111", linewidth=2.2,
               linestyle="--", label=_("All look-fors"))  # fmt: skip
     axes.set_ylim(0, 1)
@@ -157,8 +162,8 @@ def goal(progress: dict[str, Any]) -> Markup | None:
     shares = [m["share"] for m in months]
     met = [share >= target for share in shares]
     for reached, colour, hatch, label in (
-        (True, charts.LEVEL_COLOURS[3], "", "At or above the target"),
-        (False, charts.LEVEL_COLOURS[1], "//", "Below the target"),
+        (True, charts.LEVEL_COLOURS[3], "", _("At or above the target")),
+        (False, charts.LEVEL_COLOURS[1], "//", _("Below the target")),
     ):
         chosen = [i for i in positions if met[i] is reached]
         if chosen:
@@ -168,7 +173,7 @@ def goal(progress: dict[str, Any]) -> Markup | None:
         axes.text(x, share + 0.02, charts.percent(share), ha="center", fontsize=8, zorder=3,
                   bbox=charts.LABEL_BOX)  # fmt: skip
     axes.axhline(target, color="#111111", linestyle="--", linewidth=1.2,
-                 label=f"Target {charts.percent(target)}")  # fmt: skip
+                 label=_("Target %(share)s", share=charts.percent(target)))  # fmt: skip
     many = len(months) > 9
     axes.set_xticks(positions, [m["month"] for m in months], rotation=35 if many else 0,
                     ha="right" if many else "center")  # fmt: skip
@@ -178,33 +183,45 @@ def goal(progress: dict[str, Any]) -> Markup | None:
     axes.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.1 * many),
                 frameon=False, fontsize=8)  # fmt: skip
     at_least = progress["at_least_label"]
-    axes.set_title(textwrap.fill(f"Share at {at_least} or above, month by month", 70), loc="left",
-                   fontsize=10)  # fmt: skip
-    hidden = len(progress["months"]) - len(months)
-    fallback = f"fewer than {progress['min_group']} walkthroughs"
+    axes.set_title(
+        textwrap.fill(_("Share at %(level)s or above, month by month", level=at_least), 70),
+        loc="left", fontsize=10,
+    )  # fmt: skip
+    hidden = [m for m in progress["months"] if m["share"] is None]
+    shown = "; ".join(
+        _("%(month)s: %(share)s of ratings, %(n)s walkthroughs, met", month=m["month"],
+          share=charts.percent(m["share"]), n=m["observations"])
+        if m["share"] >= target
+        else _("%(month)s: %(share)s of ratings, %(n)s walkthroughs, below the target",
+               month=m["month"], share=charts.percent(m["share"]), n=m["observations"])
+        for m in months
+    )  # fmt: skip
     description = (
-        f"Target {charts.percent(target)} at {at_least} or above. "
-        + "; ".join(
-            f"{m['month']}: {charts.percent(m['share'])} of ratings, {m['observations']} "
-            f"walkthroughs, {'met' if m['share'] >= target else 'below the target'}"
-            for m in months
-        )
-        + (
-            f". {hidden} month{'s' * (hidden != 1)} not shown: "
-            + "; ".join(
-                sorted(
-                    {
-                        m.get("reason") or (fallback if m["observations"] is None else "not rated")
-                        for m in progress["months"]
-                        if m["share"] is None
-                    }
-                )
-            )
-            + "."
-            if hidden
-            else "."
-        )
+        _("Target %(share)s at %(level)s or above.", share=charts.percent(target), level=at_least)
+        + " "
+        + shown
+        + "."
     )
+    if hidden:
+        reasons = sorted(
+            {
+                reason_words(m["reason"])
+                if m.get("reason")
+                else _("fewer than %(n)s walkthroughs", n=progress["min_group"])
+                if m["observations"] is None
+                else _("not rated")
+                for m in hidden
+            }
+        )
+        description += " " + ngettext(
+            "%(num)d month not shown: %(reasons)s.",
+            "%(num)d months not shown: %(reasons)s.",
+            len(hidden),
+            reasons="; ".join(reasons),
+        )
     return charts.svg_markup(
-        figure, f"chart-goal-{progress['id']}", f"{progress['title']}: share by month", description
+        figure,
+        f"chart-goal-{progress['id']}",
+        _("%(goal)s: share by month", goal=progress["title"]),
+        description,
     )

@@ -167,7 +167,7 @@ def _target_label(goal: Goal) -> str:
     if goal.target_kind == "competency":
         name = next((c.name for c in version.competencies if c.key == goal.target_key), "")
         return said.competency(name, goal.target_key)
-    return _("the %(dimension)s dimension", dimension=goal.target_key)
+    return _("the %(dimension)s dimension", dimension=said.dimension(goal.target_key).lower())
 
 
 STANDINGS = ("on track", "behind", "not clear", "too early to tell")

@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 
 from observe.core import formatting
 from observe.core.distributions import t_sf
+from observe.reports import dimensions
 
 # At most this many findings, and this many of one kind: a headline is read in a minute.
 MOST = 5
@@ -259,7 +260,7 @@ def changes(report: dict[str, Any], at: str) -> list[Finding]:
                 continue
             assert this is not None and last is not None
             words = {
-                "dimension": row["name"].capitalize(),
+                "dimension": dimensions.label(report, row["name"]),
                 "share": percent(this["share"]),
                 "level": at,
                 "year": compare["year"],
@@ -328,7 +329,7 @@ def changes(report: dict[str, Any], at: str) -> list[Finding]:
                     continue
                 assert last is not None
                 words = {
-                    "dimension": name.capitalize(),
+                    "dimension": dimensions.label(report, name),
                     "share": percent(this["share"]),
                     "level": at,
                     "month": latest["month"],
@@ -408,7 +409,7 @@ def bright_spots(report: dict[str, Any], at: str) -> list[Finding]:
             p = _two_sided((share - against) / se, _df(figures))
             words = {
                 "group": row["label"],
-                "dimension": name,
+                "dimension": dimensions.label(report, name).lower(),
                 "share": percent(share),
                 "level": at,
                 "scope": percent(against),

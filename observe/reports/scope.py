@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from observe.core import clock
@@ -25,15 +26,19 @@ def read_dates(
             try:
                 day = date.fromisoformat(text)
             except ValueError:
-                problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
+                problems[name] = _("%(text)s is not a date (YYYY-MM-DD)", text=repr(text))
                 continue
             if EARLIEST_DATE <= day <= LATEST_DATE:
                 dates[name] = day
             else:
                 # Year 1 or 9999 would overflow once turned into a moment in UTC.
-                problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+                problems[name] = _(
+                    "must be between %(earliest)s and %(latest)s",
+                    earliest=EARLIEST_DATE,
+                    latest=LATEST_DATE,
+                )
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
-        problems["to"] = "the end date is before the start date"
+        problems["to"] = _("the end date is before the start date")
     return dates["from"], dates["to"]
 
 
@@ -49,7 +54,7 @@ def check_schools(user: Principal, codes: list[str], problems: dict[str, str]) -
         c for c in codes if c not in known or (visible is not None and known[c] not in visible)
     ]
     if refused:
-        problems["school"] = f"not one of your schools: {', '.join(refused)}"
+        problems["school"] = _("not one of your schools: %(codes)s", codes=", ".join(refused))
 
 
 def within(

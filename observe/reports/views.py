@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -35,6 +36,7 @@ from observe.reports import (
     access,
     charts,
     coverage,
+    dimensions,
     export,
     goals,
     periods,
@@ -48,6 +50,8 @@ from observe.roster import years as roster_years
 from observe.roster.models import ClassroomAttribute, SchoolAttribute
 from observe.roster.queries import visible_schools
 from observe.rubrics.models import EquityDimension, RubricVersion
+from observe.rubrics.queries import wording as rubric_wording
+from observe.rubrics.translations import dimension_name
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -59,7 +63,7 @@ def scope_from_request() -> tuple[str, export.Scope]:
     fmt = request.args.get("format") or "csv"  # exactly as documented: csv or json
     problems: dict[str, str] = {}
     if fmt not in export.FORMATS:
-        problems["format"] = f"must be csv or json, not {fmt!r}"
+        problems["format"] = _("must be csv or json, not %(format)s", format=repr(fmt))
     try:
         scope = export.parse_scope(
             current_user,
@@ -235,6 +239,12 @@ def _summary_link_args() -> dict[str, list[str]]:
 def _reason_words(reason: str | None) -> str:
     """A hidden figure's reason in the reader's language (the JSON keeps its English value)."""
     return suppression.reason_words(reason)
+
+
+@bp.app_template_filter("dimension_label")
+def _dimension_label(key: str, report: dict[str, Any]) -> str:
+    """An equity dimension's name for the reader of ``report`` (its key stays in the JSON)."""
+    return dimensions.label(report, key)
 
 
 @bp.get("/summary.pdf")
@@ -441,12 +451,34 @@ def delete_goal_form(goal_id: int) -> BaseResponse:
 def _goal_targets(versions: Sequence[RubricVersion]) -> list[tuple[str, str]]:
     """What a goal may be set on, as (key, what a person reads) for the form's type-ahead: the
     equity dimensions, then each rubric version's competencies and look-fors."""
-    targets = [(d.value, f"Equity dimension: {d.value}") for d in EquityDimension]
+    targets = [
+        (d.value, _("Equity dimension: %(name)s", name=dimension_name(d.value).lower()))
+        for d in EquityDimension
+    ]
     for version in versions:
+        said = rubric_wording(version)
         targets += [
-            (c.key, f"Competency: {c.name} ({version.label})") for c in version.competencies
+            (
+                c.key,
+                _(
+                    "Competency: %(name)s (%(version)s)",
+                    name=said.competency(c.name, c.key),
+                    version=version.label,
+                ),
+            )
+            for c in version.competencies
         ]
-        targets += [(c.key, f"Look-for: {c.text} ({version.label})") for c in version.criteria]
+        targets += [
+            (
+                c.key,
+                _(
+                    "Look-for: %(text)s (%(version)s)",
+                    text=said.criterion(c.text, c.key),
+                    version=version.label,
+                ),
+            )
+            for c in version.criteria
+        ]
     return targets
 
 
@@ -459,17 +491,23 @@ def confirm_close_year(year_id: int) -> str:
     count = len(years.goals_of(year))
     return confirm.page(
         confirm.Confirmation(
-            title=f"Close the school year {year.title}?",
+            title=_("Close the school year %(year)s?", year=year.title),
             action=url_for("reports.close_year_form", year_id=year_id),
-            button=f"Close {year.title}",
+            button=_("Close %(year)s", year=year.title),
             back=url_for("reports.goals_page", year=year.id),
             lines=[
-                f"Its {count} goal{'s' if count != 1 else ''} keep their final result (met or "
-                "not met, with the figure that decided it) from now on: a later roster import, "
-                "re-rating or rubric change does not change them.",
-                "The year's dates can no longer change. Closing cannot be undone.",
+                ngettext(
+                    "Its %(num)d goal keeps its final result (met or not met, with the figure "
+                    "that decided it) from now on: a later roster import, re-rating or rubric "
+                    "change does not change it.",
+                    "Its %(num)d goals keep their final result (met or not met, with the figure "
+                    "that decided it) from now on: a later roster import, re-rating or rubric "
+                    "change does not change them.",
+                    count,
+                ),
+                _("The year's dates can no longer change. Closing cannot be undone."),
             ],
-            cancel="Keep it open",
+            cancel=_("Keep it open"),
         )
     )
 
@@ -484,7 +522,14 @@ def close_year_form(year_id: int) -> BaseResponse:
         return confirm.ask_first(url_for("reports.confirm_close_year", year_id=year_id))
     _closed, frozen = years.close_year(current_user, year)
     db.session.commit()
-    flash(f"{year.title} is closed; {len(frozen)} goal(s) keep their final result.", "info")
+    flash(
+        _(
+            "%(year)s is closed; %(n)s goal(s) keep their final result.",
+            year=year.title,
+            n=len(frozen),
+        ),
+        "info",
+    )
     return redirect(url_for("reports.goals_page", year=year_id))
 
 
@@ -494,15 +539,23 @@ def confirm_carry_goals(year_id: int) -> str:
     count = len(years.goals_of(last))
     return confirm.page(
         confirm.Confirmation(
-            title=f"Start {year.title}'s goals from {last.title}'s?",
+            title=_("Start %(year)s's goals from %(last)s's?", year=year.title, last=last.title),
             action=url_for("reports.carry_goals_form", year_id=year_id),
-            button="Start the goals",
+            button=_("Start the goals"),
             back=url_for("reports.goals_page", year=year.id),
             lines=[
-                f"Each of {last.title}'s {count} goal{'s' if count != 1 else ''} is set again "
-                f"for {year.title}: the same target, level, share and school, with dates as far "
-                "into the new year as they were into the old. Goals carried before are skipped.",
-                "Each new goal can be removed afterwards like any other.",
+                ngettext(
+                    "%(last)s's %(num)d goal is set again for %(year)s: the same target, "
+                    "level, share and school, with dates as far into the new year as they were "
+                    "into the old. Goals carried before are skipped.",
+                    "Each of %(last)s's %(num)d goals is set again for %(year)s: the same "
+                    "target, level, share and school, with dates as far into the new year as "
+                    "they were into the old. Goals carried before are skipped.",
+                    count,
+                    last=last.title,
+                    year=year.title,
+                ),
+                _("Each new goal can be removed afterwards like any other."),
             ],
             danger=False,
         )
@@ -525,7 +578,7 @@ def carry_goals_form(year_id: int) -> BaseResponse:
 def _year(year_id: int) -> roster_years.AcademicSession:
     year = db.session.get(roster_years.AcademicSession, year_id)
     if year is None or not year.is_year:
-        raise NotFound(f"no school year {year_id}")
+        raise NotFound(_("no school year %(id)s", id=year_id))
     return year
 
 
@@ -533,11 +586,12 @@ def _carry_years(
     year_id: int,
 ) -> tuple[roster_years.AcademicSession, roster_years.AcademicSession]:
     """The year to start goals in and the year before it, for a district admin."""
-    check(current_user, access.CLOSE_YEAR, refusal="only a district admin carries goals")
+    check(current_user, access.CLOSE_YEAR, refusal=_("only a district admin carries goals"))
     year = _year(year_id)
     last = roster_years.year_before(year)
     if last is None:
         raise ValidationFailed.naming(
-            "No goal was carried", {"year": f"no school year before {year.title} is stored"}
+            _("No goal was carried"),
+            {"year": _("no school year before %(year)s is stored", year=year.title)},
         )
     return year, last

@@ -20,6 +20,10 @@ def summary_in_reader_language(report: dict[str, Any], version: RubricVersion) -
     scope = report["scope"]
     scope["rubric"] = f"{said.title} (v{version.number})"
     scope["at_least_label"] = said.level(scope["at_least_label"])
+    # The dimensions' names (their keys stay): the rubric glossary's, else observe's own words.
+    scope["dimension_labels"] = {
+        d["name"]: said.dimension(d["name"]) for d in report.get("dimensions", [])
+    }
     for level in report.get("levels", []):
         level["label"] = said.level(level["label"])
     for competency in report.get("competencies", []):

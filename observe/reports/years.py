@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from observe.audit.operations import record
@@ -74,15 +74,16 @@ def year_rows(user: Principal, visible: list[Goal]) -> list[dict[str, Any]]:
 def closable(user: Principal, year: AcademicSession) -> AcademicSession:
     """The year ``user`` asks to close: refused unless a district admin; ValidationFailed when
     it is already closed or not over."""
-    check(user, access.CLOSE_YEAR, refusal="only a district admin closes a school year")
+    check(user, access.CLOSE_YEAR, refusal=gettext("only a district admin closes a school year"))
     if year.closed_at is not None:
         raise ValidationFailed.naming(
-            f"{year.title} is already closed", {"year": f"closed on {year.closed_at:%Y-%m-%d}"}
+            gettext("%(year)s is already closed", year=year.title),
+            {"year": gettext("closed on %(date)s", date=year.closed_at.strftime("%Y-%m-%d"))},
         )
     if clock.today() <= year.end_date:
         raise ValidationFailed.naming(
-            f"{year.title} is not over",
-            {"year": f"its last day is {year.end_date}; close it after that"},
+            gettext("%(year)s is not over", year=year.title),
+            {"year": gettext("its last day is %(date)s; close it after that", date=year.end_date)},
         )
     return year
 
@@ -116,13 +117,25 @@ class Carried:
 
     def lines(self, to_year: AcademicSession) -> list[str]:
         lines = [
-            f"Created “{g.title}” ({g.school.code if g.school else 'district'}): "
-            f"{g.starts_on} to {g.deadline}"
+            gettext(
+                "Created “%(title)s” (%(school)s): %(start)s to %(end)s",
+                title=g.title,
+                school=g.school.code if g.school else gettext("district"),
+                start=g.starts_on,
+                end=g.deadline,
+            )
             for g in self.created
         ]
-        lines += [f"Already carried: “{g.title}”" for g in self.already]
+        lines += [gettext("Already carried: “%(title)s”", title=g.title) for g in self.already]
         count = len(self.created)
-        lines.append(f"{count} goal{'s' if count != 1 else ''} created in {to_year.title}.")
+        lines.append(
+            ngettext(
+                "%(num)d goal created in %(year)s.",
+                "%(num)d goals created in %(year)s.",
+                count,
+                year=to_year.title,
+            )
+        )
         return lines
 
 
@@ -136,7 +149,7 @@ def carry_goals(user: Principal, from_title: str, to_title: str) -> tuple[Carrie
     """Start ``to_title``'s goals from ``from_title``'s: the same target, level, share, scope and
     rubric, with dates moved as far into the new year as they were into the old. A goal carried
     before is not carried twice. Flushes."""
-    check(user, access.CLOSE_YEAR, refusal="only a district admin carries a year's goals")
+    check(user, access.CLOSE_YEAR, refusal=gettext("only a district admin carries a year's goals"))
     problems: dict[str, str] = {}
     found: dict[str, AcademicSession] = {}
     for name, title in (("from", from_title), ("to", to_title)):
@@ -145,11 +158,15 @@ def carry_goals(user: Principal, from_title: str, to_title: str) -> tuple[Carrie
         except ValidationFailed as error:
             problems[name] = str(error.details["year"])
     if len(found) == 2 and found["to"].start_date <= found["from"].start_date:
-        problems["to"] = f"{found['to'].title} does not come after {found['from'].title}"
+        problems["to"] = gettext(
+            "%(to)s does not come after %(from)s",
+            to=found["to"].title,
+            **{"from": found["from"].title},
+        )
     elif len(found) == 2 and found["to"].closed_at is not None:
-        problems["to"] = f"{found['to'].title} is closed"
+        problems["to"] = gettext("%(year)s is closed", year=found["to"].title)
     if problems:
-        raise ValidationFailed.naming("No goal was carried", problems)
+        raise ValidationFailed.naming(gettext("No goal was carried"), problems)
     old, new = found["from"], found["to"]
     carried = Carried()
     done = {

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -67,11 +68,19 @@ def read_rubric_file(path: Path) -> ParsedRubric:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise RubricFileError(
-                [f"{name}: the file is {size:,} bytes; a rubric file must be under 2 MB"]
+                [
+                    gettext(
+                        "%(name)s: the file is %(size)s bytes; a rubric file must be under 2 MB",
+                        name=name,
+                        size=format(size, ","),
+                    )
+                ]
             )
         data = path.read_bytes()
     except OSError as error:
-        raise RubricFileError([f"{name}: cannot be read: {error.strerror}"]) from None
+        raise RubricFileError(
+            [gettext("%(name)s: cannot be read: %(error)s", name=name, error=error.strerror)]
+        ) from None
     return read_rubric_bytes(data, name)
 
 
@@ -79,7 +88,13 @@ def read_rubric_bytes(data: bytes, name: str) -> ParsedRubric:
     """Validate a rubric file's bytes (YAML, or .xlsx when ``name`` ends so); nothing is stored."""
     if len(data) > MAX_FILE_BYTES:
         raise RubricFileError(
-            [f"{name}: the file is {len(data):,} bytes; a rubric file must be under 2 MB"]
+            [
+                gettext(
+                    "%(name)s: the file is %(size)s bytes; a rubric file must be under 2 MB",
+                    name=name,
+                    size=format(len(data), ","),
+                )
+            ]
         )
     if name.lower().endswith(".xlsx"):
         return spreadsheet.read_workbook(data, name)
@@ -87,7 +102,13 @@ def read_rubric_bytes(data: bytes, name: str) -> ParsedRubric:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RubricFileError(
-            [f"{name}: not UTF-8 text (at byte offset {error.start}); save the file as UTF-8"]
+            [
+                gettext(
+                    "%(name)s: not UTF-8 text (at byte offset %(offset)s); save the file as UTF-8",
+                    name=name,
+                    offset=error.start,
+                )
+            ]
         ) from None
     # Line ends as Python's text mode reads them, so the text kept is the same on every system.
     return parse_rubric(text.replace("\r\n", "\n").replace("\r", "\n"), name)

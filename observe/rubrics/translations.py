@@ -13,12 +13,13 @@ translations gives the same document as before, so the same content hash. No Fla
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from observe.core.validation import Path, text_problem
 
@@ -351,6 +352,14 @@ class Wording:
     labels: dict[str, str]
     fields: dict[str, str]  # context field key → label
     options: dict[str, dict[str, str]]  # context field key → plain option → the reader's
+    # equity dimension key → the reader's word, where the file's glossary defines the dimension
+    # (a term "Identity") and translates that term
+    dimensions: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def dimension(self, key: str) -> str:
+        """An equity dimension's name (``identity``) for this reader: the rubric glossary's
+        translation of the term, else observe's own word (:func:`dimension_name`)."""
+        return self.dimensions.get(key) or dimension_name(key)
 
     def competency(self, name: str, key: str | None = None) -> str:
         if key is not None and key in self.competencies:
@@ -374,6 +383,34 @@ class Wording:
 
     def option(self, key: str, value: str) -> str:
         return self.options.get(key, {}).get(value, value)
+
+
+# The equity dimensions' names (rubrics/format.py DIMENSIONS, the enum's values), as observe
+# writes them when the rubric's glossary does not translate them.
+DIMENSION_NAMES = {
+    "identity": lazy_gettext("Identity"),
+    "power": lazy_gettext("Power"),
+    "access": lazy_gettext("Access"),
+    "achievement": lazy_gettext("Achievement"),
+}
+
+
+def dimension_name(key: str) -> str:
+    """An equity dimension's name in the reader's language (English outside a request); a key
+    observe does not know, capitalized as it is."""
+    name = DIMENSION_NAMES.get(key)
+    return str(name) if name is not None else key.capitalize()
+
+
+def _dimension_terms(plain: Mapping[str, Any], shown: Mapping[str, Any]) -> dict[str, str]:
+    """Dimension key → the reader's term, from glossary entries whose plain term names a
+    dimension (``Identity``) and whose term the file translates."""
+    found: dict[str, str] = {}
+    for mine, theirs in zip(plain.get("glossary") or [], shown.get("glossary") or [], strict=True):
+        key = str(mine.get("term", "")).casefold()
+        if key in DIMENSION_NAMES and theirs.get("term") != mine.get("term"):
+            found.setdefault(key, theirs["term"])
+    return found
 
 
 def wording(document: Mapping[str, Any], reader: str) -> Wording:
@@ -413,5 +450,14 @@ def wording(document: Mapping[str, Any], reader: str) -> Wording:
             zip(mine.get("options") or [], theirs.get("options") or [], strict=True)
         )
     return Wording(
-        shown["title"], competencies, criteria, levels, names, texts, labels, fields, options
+        shown["title"],
+        competencies,
+        criteria,
+        levels,
+        names,
+        texts,
+        labels,
+        fields,
+        options,
+        _dimension_terms(plain, shown),
     )

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -53,8 +54,9 @@ from observe.rubrics.operations import (
     store_rubric,
     unretire,
 )
+from observe.rubrics.queries import wording as version_wording
 from observe.rubrics.spreadsheet import SpreadsheetExportError, write_workbook
-from observe.rubrics.translations import localized
+from observe.rubrics.translations import localized, wording
 
 bp = Blueprint("rubrics", __name__)
 
@@ -126,7 +128,9 @@ def document_context(document: Mapping[str, Any], criteria: Mapping[str, Any]) -
         if entry["term"].casefold() in DIMENSIONS
     }
     items = [item for competency in document["competencies"] for item in competency["criteria"]]
+    said = wording(plain, current_language())
     return {
+        "dimension_names": {key: said.dimension(key) for key in DIMENSIONS},
         "document": document,
         "criteria": criteria,
         "criterion_count": len(items),
@@ -269,9 +273,9 @@ def load_preview() -> tuple[str, int]:
     name = _upload_name(upload.filename if upload is not None else None)
     problems: list[str] = []
     if upload is None or not name:
-        problems = ["Choose a rubric file (.yaml, .yml or .xlsx) to load."]
+        problems = [_("Choose a rubric file (.yaml, .yml or .xlsx) to load.")]
     elif not name.lower().endswith(_UPLOAD_SUFFIXES):
-        problems = [f"{name}: a rubric file ends in .yaml, .yml or .xlsx"]
+        problems = [_("%(name)s: a rubric file ends in .yaml, .yml or .xlsx", name=name)]
     else:
         data = upload.stream.read(MAX_FILE_BYTES + 1)
         try:
@@ -291,25 +295,31 @@ def load_confirm() -> BaseResponse | tuple[str, int]:
     try:
         payload = _serializer().loads(request.form.get("upload", ""), max_age=_PREVIEW_SECONDS)
     except SignatureExpired:
-        raise BadRequest("This preview is more than 12 hours old; load the file again.") from None
+        raise BadRequest(
+            _("This preview is more than 12 hours old; load the file again.")
+        ) from None
     except BadSignature:
         raise BadRequest(
-            "This confirmation did not come from a preview; load the file again."
+            _("This confirmation did not come from a preview; load the file again.")
         ) from None
     if payload.get("user") != current_user.id:
-        raise BadRequest("This preview was made for another account; load the file again.")
+        raise BadRequest(_("This preview was made for another account; load the file again."))
     if request.form.get("content_hash") != payload["hash"]:
         raise BadRequest(
-            "The content hash does not match the previewed file; nothing was loaded. "
-            "Load the file again."
+            _(
+                "The content hash does not match the previewed file; nothing was loaded. "
+                "Load the file again."
+            )
         )
     # Validated again: the rules may have changed since the preview, and it costs little.
     parsed = parse_rubric(payload["text"], payload["name"])
     if parsed.content_hash != payload["hash"]:
-        raise BadRequest("The file no longer reads as it did in the preview; nothing was loaded.")
+        raise BadRequest(
+            _("The file no longer reads as it did in the preview; nothing was loaded.")
+        )
     current = _current_version(parsed.key)
     if (current.id if current is not None else None) != payload["base"]:
-        notice = (
+        notice = _(
             "Another version of this rubric was loaded since your preview, so what changes is "
             "shown again against it. Nothing was loaded; confirm again if it is still right."
         )
@@ -322,9 +332,19 @@ def load_confirm() -> BaseResponse | tuple[str, int]:
     db.session.commit()
     version = result.version
     if result.created:
-        flash(f"Loaded {version.title} as version {version.number}.", "success")
+        flash(
+            _(
+                "Loaded %(title)s as version %(number)s.",
+                title=version_wording(version).title,
+                number=version.number,
+            ),
+            "success",
+        )
     else:
-        flash(f"Unchanged: this content is already version {version.number}.", "info")
+        flash(
+            _("Unchanged: this content is already version %(number)s.", number=version.number),
+            "info",
+        )
     return redirect(url_for("rubrics.show", version_id=version.id))
 
 
@@ -339,22 +359,28 @@ def confirm_retire(version_id: int) -> str:
     then = max(others, key=lambda v: v.number).label if others else None
     return confirm.page(
         confirm.Confirmation(
-            title=f"Retire {version.label}?",
+            title=_("Retire %(version)s?", version=version.label),
             action=url_for("rubrics.retire_version", version_id=version_id),
-            button=f"Retire version {version.number}",
+            button=_("Retire version %(number)s", number=version.number),
             back=url_for("rubrics.index"),
             lines=[
-                "Tablets stop offering this version for new walkthroughs at their next sync"
-                + (
-                    f"; they offer {then} instead."
-                    if then
-                    else "; no version of this rubric will be offered until one is loaded "
-                    "or brought back."
+                _(
+                    "Tablets stop offering this version for new walkthroughs at their next "
+                    "sync; they offer %(version)s instead.",
+                    version=then,
+                )
+                if then
+                else _(
+                    "Tablets stop offering this version for new walkthroughs at their next "
+                    "sync; no version of this rubric will be offered until one is loaded or "
+                    "brought back."
                 ),
-                "Drafts and amendments already begun on it are still accepted, and reports keep "
-                "counting its walkthroughs. You can bring it back at any time.",
+                _(
+                    "Drafts and amendments already begun on it are still accepted, and reports "
+                    "keep counting its walkthroughs. You can bring it back at any time."
+                ),
             ],
-            cancel="Back to the rubrics",
+            cancel=_("Back to the rubrics"),
             danger=False,
         )
     )
@@ -369,9 +395,15 @@ def retire_version(version_id: int) -> BaseResponse:
         return confirm.ask_first(url_for("rubrics.confirm_retire", version_id=version_id))
     if retire(version, current_user._get_current_object()):
         db.session.commit()
-        flash(f"Retired {version.label}: tablets no longer start walkthroughs on it.", "success")
+        flash(
+            _(
+                "Retired %(version)s: tablets no longer start walkthroughs on it.",
+                version=version.label,
+            ),
+            "success",
+        )
     else:
-        flash(f"{version.label} was already retired.", "info")
+        flash(_("%(version)s was already retired.", version=version.label), "info")
     return redirect(url_for("rubrics.index"))
 
 
@@ -381,23 +413,26 @@ def confirm_unretire(version_id: int) -> str:
     version = version_or_404(version_id)
     return confirm.page(
         confirm.Confirmation(
-            title=f"Offer {version.label} again?",
+            title=_("Offer %(version)s again?", version=version.label),
             action=url_for("rubrics.unretire_version", version_id=version_id),
-            button=f"Offer version {version.number} again",
+            button=_("Offer version %(number)s again", number=version.number),
             back=url_for("rubrics.index"),
             lines=[
-                "Tablets offer the newest version of a rubric that is not retired: "
-                + (
-                    "this one, at their next sync."
-                    if all(
-                        v.number < version.number or v.retired
-                        for v in version.rubric.versions
-                        if v.id != version.id
-                    )
-                    else "a newer version stays the one offered."
+                _(
+                    "Tablets offer the newest version of a rubric that is not retired: this "
+                    "one, at their next sync."
+                )
+                if all(
+                    v.number < version.number or v.retired
+                    for v in version.rubric.versions
+                    if v.id != version.id
+                )
+                else _(
+                    "Tablets offer the newest version of a rubric that is not retired: a newer "
+                    "version stays the one offered."
                 ),
             ],
-            cancel="Back to the rubrics",
+            cancel=_("Back to the rubrics"),
             danger=False,
         )
     )
@@ -412,7 +447,7 @@ def unretire_version(version_id: int) -> BaseResponse:
         return confirm.ask_first(url_for("rubrics.confirm_unretire", version_id=version_id))
     if unretire(version, current_user._get_current_object()):
         db.session.commit()
-        flash(f"{version.label} is no longer retired.", "success")
+        flash(_("%(version)s is no longer retired.", version=version.label), "success")
     else:
-        flash(f"{version.label} is not retired.", "info")
+        flash(_("%(version)s is not retired.", version=version.label), "info")
     return redirect(url_for("rubrics.index"))

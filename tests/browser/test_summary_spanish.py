@@ -44,6 +44,10 @@ def test_a_spanish_leader_reads_the_summary(
     expect(page.get_by_role("img", name="Indicadores por Nivel del curso")).to_be_visible()
     expect(page.get_by_role("region", name="Lo que destaca")).to_be_visible()
     assert "\u00a0%" in page.locator("#competencies-heading + table").inner_text()
+    # The equity dimensions by their Spanish names, in the table and on its chart.
+    dimensions = page.locator("section[aria-labelledby=dimensions-heading]").inner_text()
+    assert any(name in dimensions for name in ("Identidad", "Poder", "Acceso", "Logro"))
+    assert not any(name in dimensions for name in ("Identity", "Power", "Access", "Achievement"))
     # Nothing wider than the tablet but the tables that say they scroll sideways.
     wider = page.evaluate(
         """() => [...document.querySelectorAll('main *')]
