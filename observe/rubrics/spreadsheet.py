@@ -194,18 +194,29 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
         return RubricFileError([f"{source_name}: {message}"])
 
     if len(data) > MAX_FILE_BYTES:
-        raise fail(f"the file is {len(data):,} bytes; a rubric workbook must be under 2 MB")
+        raise fail(
+            _(
+                "the file is %(size)s bytes; a rubric workbook must be under 2 MB",
+                size=format(len(data), ","),
+            )
+        )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if data[:4] == b"\xd0\xcf\x11\xe0":
             raise fail(_("not an Excel workbook (.xlsx) (an old .xls file: save it as .xlsx)"))
         raise fail(_("not an Excel workbook (.xlsx)"))
-    too_big = f"the workbook unpacks to more than {MAX_UNCOMPRESSED_BYTES:,} bytes (32 MB)"
+    too_big = _(
+        "the workbook unpacks to more than %(size)s bytes (32 MB)",
+        size=format(MAX_UNCOMPRESSED_BYTES, ","),
+    )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             if len(members) > MAX_ZIP_MEMBERS:
                 raise fail(
-                    f"the workbook has {len(members):,} parts; a rubric workbook has a few dozen"
+                    _(
+                        "the workbook has %(count)s parts; a rubric workbook has a few dozen",
+                        count=format(len(members), ","),
+                    )
                 )
             if sum(member.file_size for member in members) > MAX_UNCOMPRESSED_BYTES:
                 raise fail(too_big)
@@ -224,7 +235,7 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
                         if cells > MAX_CELLS:
                             raise fail(_too_many_cells())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise fail(f"not a readable Excel workbook (.xlsx): {error}") from None
+        raise fail(_unreadable(error)) from None
     names = [member.filename.lower() for member in members]
     if any(n.startswith("xl/externallinks/") or n == "xl/connections.xml" for n in names):
         raise fail(
@@ -241,7 +252,7 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
             io.BytesIO(data), read_only=True, data_only=False, keep_links=False
         )
     except Exception as error:  # an untrusted file can break the reader in many ways
-        raise fail(f"not a readable Excel workbook (.xlsx): {error}") from None
+        raise fail(_unreadable(error)) from None
     tables: dict[str, Table] = {}
     problems: list[str] = []
     try:
@@ -251,7 +262,7 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
     except _TooBig as error:
         problems.append(f"{source_name}: {error}")
     except Exception as error:
-        problems.append(f"{source_name}: not a readable Excel workbook (.xlsx): {error}")
+        problems.append(f"{source_name}: {_unreadable(error)}")
     finally:
         workbook.close()
     if problems:
@@ -263,20 +274,28 @@ class _TooBig(Exception):
     pass
 
 
+def _unreadable(error: Exception) -> str:
+    return _("not a readable Excel workbook (.xlsx): %(error)s", error=error)
+
+
 # A cell's start tag in a worksheet's XML (<c r="A1">, <x:c …>, <c/>), in any part: a sheet may
 # be stored under any name. A tag split across two 1 MB chunks goes uncounted; at most 32 can.
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 
 
 def _too_many_cells(sheet: str | None = None) -> str:
-    how = (
-        f"each row counted up to its last cell; sheet {sheet!r} goes past it"
-        if sheet
-        else "on all its sheets together"
-    )
-    return (
-        f"the workbook has more than {MAX_CELLS:,} cells ({how}); a rubric needs a few "
-        "thousand: delete unused sheets, rows and columns"
+    if sheet:
+        return _(
+            "the workbook has more than %(count)s cells (each row counted up to its last cell; "
+            "sheet %(sheet)s goes past it); a rubric needs a few thousand: delete unused "
+            "sheets, rows and columns",
+            count=format(MAX_CELLS, ","),
+            sheet=repr(sheet),
+        )
+    return _(
+        "the workbook has more than %(count)s cells (on all its sheets together); a rubric "
+        "needs a few thousand: delete unused sheets, rows and columns",
+        count=format(MAX_CELLS, ","),
     )
 
 
@@ -290,13 +309,21 @@ def _sheet_table(worksheet: Any, budget: list[int]) -> Table:
     for row_number, cells in enumerate(worksheet.iter_rows(), start=1):
         if row_number > MAX_ROWS:
             raise _TooBig(
-                f"sheet {worksheet.title!r} goes past row {MAX_ROWS:,}; delete the rows below "
-                "the rubric (even empty rows with formatting count)"
+                _(
+                    "sheet %(sheet)s goes past row %(row)s; delete the rows below the rubric "
+                    "(even empty rows with formatting count)",
+                    sheet=repr(worksheet.title),
+                    row=format(MAX_ROWS, ","),
+                )
             )
         if len(cells) > MAX_COLUMNS:
             raise _TooBig(
-                f"sheet {worksheet.title!r} has cells past column {column_letter(MAX_COLUMNS)}; "
-                "delete the columns to the right of the rubric"
+                _(
+                    "sheet %(sheet)s has cells past column %(column)s; delete the columns to the "
+                    "right of the rubric",
+                    sheet=repr(worksheet.title),
+                    column=column_letter(MAX_COLUMNS),
+                )
             )
         budget[0] -= len(cells)
         if budget[0] < 0:

@@ -5,6 +5,7 @@ and the command line keep the English words, exactly."""
 
 from __future__ import annotations
 
+import datetime
 import html
 import io
 import re
@@ -13,6 +14,7 @@ import openpyxl
 import pytest
 
 from observe.extensions import db
+from observe.rubrics import spreadsheet
 from observe.rubrics.format import RubricFileError, parse_rubric
 from observe.rubrics.operations import load_rubric_text
 from observe.rubrics.spreadsheet import write_workbook
@@ -164,6 +166,7 @@ def test_a_workbooks_cell_mistakes_are_named_in_spanish(as_admin):
         look_fors__A3="writer",
         rubric__A4="titel",
         scale__A3=1,
+        glossary__B2=datetime.date(2026, 1, 2),
     )
     assert problems(upload(as_admin, data, "ours.xlsx", SPANISH)) == [
         "ours.xlsx: rubric: añada una fila cuyo campo sea 'title'",
@@ -175,6 +178,8 @@ def test_a_workbooks_cell_mistakes_are_named_in_spanish(as_admin):
         "ours.xlsx: look-fors!E3: contiene una fórmula; observe no calcula fórmulas, así que"
         " escriba el valor mismo (copie la celda y luego Pegado especial > Valores)",
         "ours.xlsx: scale!A3: el valor de nivel 1 está repetido",
+        "ours.xlsx: glossary!B2: debe ser texto; esta celda contiene una fecha u hora (dele"
+        " formato de texto)",
     ]
     assert problems(upload(as_admin, data, "ours.xlsx")) == [
         "ours.xlsx: rubric: add a row whose field is 'title'",
@@ -185,6 +190,7 @@ def test_a_workbooks_cell_mistakes_are_named_in_spanish(as_admin):
         "ours.xlsx: look-fors!E3: holds a formula; observe does not calculate formulas, so type"
         " the value itself (copy the cell, then Paste Special > Values)",
         "ours.xlsx: scale!A3: level value 1 is repeated",
+        "ours.xlsx: glossary!B2: must be text; this cell holds a date or time (format it as text)",
     ]
 
 
@@ -208,4 +214,33 @@ def test_continues_mistakes_are_named_in_spanish(as_admin):
     ]
     assert problems(upload(as_admin, second.encode(), "second.yaml")) == [
         f"second.yaml: look-for 'explain' continues 'old', which is not a look-for of {LABEL}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "spanish", "english"),
+    [
+        (b"plain text", "no es un libro de Excel (.xlsx)", "not an Excel workbook (.xlsx)"),
+        (
+            b"\xd0\xcf\x11\xe0 an old workbook",
+            "no es un libro de Excel (.xlsx) (es un archivo .xls antiguo: guárdelo como .xlsx)",
+            "not an Excel workbook (.xlsx) (an old .xls file: save it as .xlsx)",
+        ),
+    ],
+)
+def test_a_file_that_is_no_workbook_is_refused_in_spanish(as_admin, data, spanish, english):
+    assert problems(upload(as_admin, data, "old.xlsx", SPANISH)) == [f"old.xlsx: {spanish}"]
+    assert problems(upload(as_admin, data, "old.xlsx")) == [f"old.xlsx: {english}"]
+
+
+def test_a_sheet_too_long_is_refused_in_spanish(as_admin, monkeypatch):
+    monkeypatch.setattr(spreadsheet, "MAX_ROWS", 3)
+    data = workbook()
+    assert problems(upload(as_admin, data, "long.xlsx", SPANISH)) == [
+        "long.xlsx: la hoja 'rubric' pasa de la fila 3; elimine las filas que hay debajo de la"
+        " rúbrica (también cuentan las filas vacías con formato)"
+    ]
+    assert problems(upload(as_admin, data, "long.xlsx")) == [
+        "long.xlsx: sheet 'rubric' goes past row 3; delete the rows below the rubric (even empty"
+        " rows with formatting count)"
     ]
