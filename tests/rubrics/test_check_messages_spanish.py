@@ -244,3 +244,30 @@ def test_a_sheet_too_long_is_refused_in_spanish(as_admin, monkeypatch):
         "long.xlsx: sheet 'rubric' goes past row 3; delete the rows below the rubric (even empty"
         " rows with formatting count)"
     ]
+
+
+def test_a_translation_rows_mistakes_are_named_in_spanish(as_admin):
+    data = workbook(
+        translations__A2="es",
+        translations__B2="look-fors",
+        translations__C2="gone",
+        translations__D2="text",
+        translations__E2="Explican.",
+        translations__A3="es",
+        translations__B3="look-fors",
+        translations__C3="explain",
+        translations__D3="colour",
+        translations__E3="Azul.",
+    )
+    assert problems(upload(as_admin, data, "ours.xlsx", SPANISH)) == [
+        "ours.xlsx: translations!C2: no hay ningún indicador con la clave 'gone' en la hoja"
+        " look-fors; si se eliminó, elimine también esta fila",
+        "ours.xlsx: translations!D3: la columna 'colour' de look-fors no se traduce aquí; use"
+        " text, evidence prompt, descriptor N",
+    ]
+    assert problems(upload(as_admin, data, "ours.xlsx")) == [
+        "ours.xlsx: translations!C2: no look-for with key 'gone' on the look-fors sheet; if it"
+        " was removed, remove this row",
+        "ours.xlsx: translations!D3: column 'colour' of look-fors is not translated here; use"
+        " text, evidence prompt, descriptor N",
+    ]
