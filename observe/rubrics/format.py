@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 import yaml
+from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -47,10 +48,34 @@ MAX_LEVEL = 1000
 # file would otherwise end in a RecursionError.
 MAX_DEPTH = 50
 MAX_NUMBER_CHARACTERS = 100
-_TOO_DEEP = (
-    f"the file is nested too deeply (more than {MAX_DEPTH} levels of lists and mappings); "
-    "a rubric needs fewer than ten"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog and return it as it is: marshmallow keeps these field
+    messages from import time, and :func:`check_data` puts them in the reader's language."""
+    return message
+
+
+# marshmallow's own messages a rubric file can still meet (a field none of ours overrides).
+_MARSHMALLOW_MESSAGES = (
+    N_("Field may not be null."),
+    N_("Missing data for required field."),
+    N_("Unknown field."),
+    N_("Invalid value."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid list."),
+    N_("Not a valid boolean."),
+    N_("Invalid input type."),
 )
+
+
+def _too_deep() -> str:
+    return _(
+        "the file is nested too deeply (more than %(depth)s levels of lists and mappings); "
+        "a rubric needs fewer than ten",
+        depth=MAX_DEPTH,
+    )
 
 
 class RubricFileError(ProblemList):
@@ -122,12 +147,15 @@ class RubricLoader(yaml.SafeLoader):
             raise RefusedYAML(
                 None,
                 None,
-                f"anchors and aliases (&{event.anchor}, *{event.anchor}) are not allowed in a "
-                "rubric file; write each value out",
+                _(
+                    "anchors and aliases (&%(anchor)s, *%(anchor)s) are not allowed in a "
+                    "rubric file; write each value out",
+                    anchor=event.anchor,
+                ),
                 event.start_mark,
             )
         if self.depth >= MAX_DEPTH:
-            raise RefusedYAML(None, None, _TOO_DEEP, event.start_mark)
+            raise RefusedYAML(None, None, _too_deep(), event.start_mark)
         self.depth += 1
         try:
             return super().compose_node(parent, index)
@@ -136,7 +164,7 @@ class RubricLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[str, ScalarNode] = {}
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             # Merge keys (<<) legitimately override; only plain scalar keys can clash.
             if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
                 continue
@@ -159,8 +187,11 @@ def _construct_int(loader: RubricLoader, node: ScalarNode) -> Any:
         raise RefusedYAML(
             None,
             None,
-            f"a number of {len(node.value):,} characters; numbers in a rubric file have at "
-            f"most {MAX_NUMBER_CHARACTERS}",
+            _(
+                "a number of %(count)s characters; numbers in a rubric file have at most %(most)s",
+                count=format(len(node.value), ","),
+                most=MAX_NUMBER_CHARACTERS,
+            ),
             node.start_mark,
         )
     return loader.construct_yaml_int(node)
@@ -177,25 +208,31 @@ def _text(max_length: int, required: bool = True, **kwargs: Any) -> fields.Field
         kwargs.setdefault("load_default", "")
     validators: list[Callable[[str], Any]] = [_at_most(max_length)]
     if required:
-        validators.insert(0, validate.Length(min=1, error="must not be empty"))
+        validators.insert(0, validate.Length(min=1, error=N_("must not be empty")))
     return _StrippedString(
         required=required,
         error_messages={
-            "required": "required key is missing",
-            "invalid": "must be text",
-            "null": "must not be empty",
+            "required": N_("required key is missing"),
+            "invalid": N_("must be text"),
+            "null": N_("must not be empty"),
         },
         validate=validators,
         **kwargs,
     )
 
 
+def _too_long(most: int, length: int) -> str:
+    return _(
+        "must be at most %(most)s characters; this is %(length)s",
+        most=format(most, ","),
+        length=format(length, ","),
+    )
+
+
 def _at_most(max_length: int) -> Callable[[str], None]:
     def check(text: str) -> None:
         if len(text) > max_length:
-            raise ValidationError(
-                f"must be at most {max_length:,} characters; this is {len(text):,}"
-            )
+            raise ValidationError(_too_long(max_length, len(text)))
 
     return check
 
@@ -214,7 +251,7 @@ def _is_slug(text: str) -> bool:
 def _slug() -> fields.Field:
     return fields.String(
         required=True,
-        error_messages={"required": "required key is missing", "invalid": "must be text"},
+        error_messages={"required": N_("required key is missing"), "invalid": N_("must be text")},
         validate=[_slug_check, _at_most(MAX_KEY)],
     )
 
@@ -223,16 +260,22 @@ def _slug_check(text: str) -> None:
     # fullmatch: "$" would also match before a trailing newline ("pg\n" is not a slug).
     if not _is_slug(text):
         raise ValidationError(
-            "must be a slug of lowercase letters, digits and hyphens, "
-            f"starting with a letter or digit; got {text[: MAX_KEY + 20]!r}"
+            _(
+                "must be a slug of lowercase letters, digits and hyphens, "
+                "starting with a letter or digit; got %(text)s",
+                text=repr(text[: MAX_KEY + 20]),
+            )
         )
 
 
 def _language_check(code: str) -> None:
     if not translations.LANGUAGE.fullmatch(code):
         raise ValidationError(
-            "must be a language code in lowercase letters, such as en, es or es-mx; "
-            f"got {code[:40]!r}"
+            _(
+                "must be a language code in lowercase letters, such as en, es or es-mx; "
+                "got %(code)s",
+                code=repr(code[:40]),
+            )
         )
 
 
@@ -243,7 +286,7 @@ def _bool(default: bool | None) -> fields.Field:
         **kwargs,
         truthy={True},
         falsy={False},
-        error_messages={"invalid": "must be true or false"},
+        error_messages={"invalid": N_("must be true or false")},
     )
 
 
@@ -261,7 +304,7 @@ def _list(
         kwargs["validate"] = validate.Length(min=1, error=empty)
     return fields.List(
         inner,
-        error_messages={"required": "required key is missing", "invalid": "must be a list"},
+        error_messages={"required": N_("required key is missing"), "invalid": N_("must be a list")},
         **kwargs,
     )
 
@@ -270,7 +313,7 @@ def _nested(schema: type[Schema], *, required: bool = True, **kwargs: Any) -> fi
     return fields.Nested(
         schema,
         required=required,
-        error_messages={"required": "required key is missing", "null": "must not be empty"},
+        error_messages={"required": N_("required key is missing"), "null": N_("must not be empty")},
         **kwargs,
     )
 
@@ -285,8 +328,8 @@ class _Strict(Schema):
         # "{key}" is filled in by flatten_messages, which knows the offending key.
         self.error_messages = {
             **self.error_messages,
-            "unknown": f"unknown key {{key}}; allowed keys here: {allowed}",
-            "type": "must be a mapping of keys to values",
+            "unknown": _("unknown key {key}; allowed keys here: %(allowed)s", allowed=allowed),
+            "type": N_("must be a mapping of keys to values"),
         }
 
 
@@ -295,24 +338,25 @@ class _Descriptors(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise ValidationError("must be a mapping of level values to descriptors")
+            raise ValidationError(_("must be a mapping of level values to descriptors"))
         errors: dict[Any, list[str]] = {}
         result: dict[str, str] = {}
         for level, text in value.items():
             if not _is_int(level):
                 errors[level] = [
-                    f"descriptor keys must be level values (whole numbers); got {level!r}"
+                    _(
+                        "descriptor keys must be level values (whole numbers); got %(level)s",
+                        level=repr(level),
+                    )
                 ]
             elif not MIN_LEVEL <= level <= MAX_LEVEL:
-                errors[level] = [_LEVEL_RANGE]
+                errors[level] = [_level_range()]
             elif not isinstance(text, str) or not text.strip():
-                errors[level] = ["must be non-empty text"]
+                errors[level] = [_("must be non-empty text")]
             elif problem := text_problem(text):
                 errors[level] = [problem]
             elif len(text.strip()) > MAX_PROSE:
-                errors[level] = [
-                    f"must be at most {MAX_PROSE:,} characters; this is {len(text.strip()):,}"
-                ]
+                errors[level] = [_too_long(MAX_PROSE, len(text.strip()))]
             else:
                 result[str(level)] = text.strip()
         if errors:
@@ -320,15 +364,43 @@ class _Descriptors(fields.Field):
         return result
 
 
-_LEVEL_RANGE = f"a level value must be a whole number from {MIN_LEVEL} to {MAX_LEVEL}"
+def _level_range() -> str:
+    return _(
+        "a level value must be a whole number from %(low)s to %(high)s",
+        low=MIN_LEVEL,
+        high=MAX_LEVEL,
+    )
+
+
+def _level_value(value: int) -> None:
+    if not MIN_LEVEL <= value <= MAX_LEVEL:
+        raise ValidationError(
+            _(
+                "a level value must be a whole number from %(low)s to %(high)s; got %(value)s",
+                low=MIN_LEVEL,
+                high=MAX_LEVEL,
+                value=value,
+            )
+        )
+
+
+def _one_of(choices: Sequence[str], message: Callable[[str], str]) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if value not in choices:
+            raise ValidationError(message(repr(value)))
+
+    return check
 
 
 class LevelSchema(_Strict):
     value = fields.Integer(
         required=True,
         strict=True,
-        error_messages={"required": "required key is missing", "invalid": "must be a whole number"},
-        validate=validate.Range(MIN_LEVEL, MAX_LEVEL, error=_LEVEL_RANGE + "; got {input}"),
+        error_messages={
+            "required": N_("required key is missing"),
+            "invalid": N_("must be a whole number"),
+        },
+        validate=_level_value,
     )
     label = _text(MAX_NAME)
     descriptor = _text(MAX_PROSE, required=False)
@@ -347,7 +419,7 @@ class CriterionScaleSchema(_Strict):
 class ContextFieldSchema(_Strict):
     key = _slug()
     label = _text(MAX_NAME)
-    options = _list(_text(MAX_NAME), empty="must list at least one option")
+    options = _list(_text(MAX_NAME), empty=N_("must list at least one option"))
     multiple = _bool(False)
     required = _bool(False)
 
@@ -358,9 +430,14 @@ class GlossaryEntrySchema(_Strict):
 
 
 _dimension = fields.String(
-    error_messages={"invalid": "must be text"},
-    validate=validate.OneOf(
-        DIMENSIONS, error=f"unknown equity dimension {{input!r}}; use {', '.join(DIMENSIONS)}"
+    error_messages={"invalid": N_("must be text")},
+    validate=_one_of(
+        DIMENSIONS,
+        lambda got: _(
+            "unknown equity dimension %(got)s; use %(choices)s",
+            got=got,
+            choices=", ".join(DIMENSIONS),
+        ),
     ),
 )
 
@@ -369,18 +446,18 @@ class CriterionSchema(_Strict):
     key = _slug()
     kind = fields.String(
         required=True,
-        error_messages={"required": "required key is missing", "invalid": "must be text"},
-        validate=validate.OneOf(KINDS, error="must be student or adult; got {input!r}"),
+        error_messages={"required": N_("required key is missing"), "invalid": N_("must be text")},
+        validate=_one_of(KINDS, lambda got: _("must be student or adult; got %(got)s", got=got)),
     )
     text = _text(MAX_PROSE)
-    dimensions = _list(_dimension, empty="must list at least one equity dimension")
+    dimensions = _list(_dimension, empty=N_("must list at least one equity dimension"))
     evidence_prompt = _text(MAX_PROSE, required=False)
     descriptors = _Descriptors(load_default=dict)
     scale = _nested(CriterionScaleSchema, required=False, load_default=dict)
     required = _bool(None)
     # The key of the look-for of the previous version this one continues (observe.rubrics.lineage).
     continues = fields.String(
-        error_messages={"invalid": "must be text"}, validate=[_slug_check, _at_most(MAX_KEY)]
+        error_messages={"invalid": N_("must be text")}, validate=[_slug_check, _at_most(MAX_KEY)]
     )
 
     @post_load
@@ -396,32 +473,37 @@ class CompetencySchema(_Strict):
     key = _slug()
     name = _text(MAX_NAME)
     description = _text(MAX_PROSE, required=False)
-    criteria = _list(_nested(CriterionSchema), empty="must list at least one criterion")
+    criteria = _list(_nested(CriterionSchema), empty=N_("must list at least one criterion"))
 
 
 class RubricSchema(_Strict):
     format = fields.String(
         required=True,
         error_messages={
-            "required": f"required key is missing; the first line should be: format: {FORMAT_ID}",
-            "invalid": "must be text",
+            "required": N_(
+                "required key is missing; the first line should be: format: observe-rubric/1"
+            ),
+            "invalid": N_("must be text"),
         },
-        validate=validate.Equal(FORMAT_ID, error="must be exactly {other}; got {input!r}"),
+        validate=_one_of(
+            (FORMAT_ID,),
+            lambda got: _("must be exactly %(format)s; got %(got)s", format=FORMAT_ID, got=got),
+        ),
     )
     key = _slug()
     # Optional, and left out of the document when the file leaves it out: a file without it
     # keeps its content hash (observe.rubrics.translations).
     languages = fields.List(
-        fields.String(error_messages={"invalid": "must be text"}, validate=_language_check),
-        validate=validate.Length(min=1, error="must list at least one language"),
-        error_messages={"invalid": "must be a list"},
+        fields.String(error_messages={"invalid": N_("must be text")}, validate=_language_check),
+        validate=validate.Length(min=1, error=N_("must list at least one language")),
+        error_messages={"invalid": N_("must be a list")},
     )
     title = _text(MAX_NAME)
     description = _text(MAX_PROSE, required=False)
     scale = _nested(ScaleSchema)
     context_fields = _list(_nested(ContextFieldSchema), required=False)
     glossary = _list(_nested(GlossaryEntrySchema), required=False)
-    competencies = _list(_nested(CompetencySchema), empty="must list at least one competency")
+    competencies = _list(_nested(CompetencySchema), empty=N_("must list at least one competency"))
 
 
 # --- paths and lines --------------------------------------------------------------------------
@@ -497,7 +579,10 @@ def _check_levels(scale: Any, path: Path, required: bool) -> list[tuple[Path, st
     problems: list[tuple[Path, str]] = []
     if len(levels) < 2 and (required or "levels" in scale):
         problems.append(
-            ((*path, "levels"), f"a scale needs at least 2 levels; found {len(levels)}")
+            (
+                (*path, "levels"),
+                _("a scale needs at least 2 levels; found %(count)s", count=len(levels)),
+            )
         )
     previous: int | None = None
     labels: dict[str, int] = {}
@@ -505,13 +590,22 @@ def _check_levels(scale: Any, path: Path, required: bool) -> list[tuple[Path, st
         value = level.get("value")
         if _is_int(value):
             if previous is not None and value == previous:
-                problems.append(((*path, "levels", i, "value"), f"level value {value} is repeated"))
+                problems.append(
+                    (
+                        (*path, "levels", i, "value"),
+                        _("level value %(value)s is repeated", value=value),
+                    )
+                )
             elif previous is not None and value < previous:
                 problems.append(
                     (
                         (*path, "levels", i, "value"),
-                        "levels must be listed lowest first with increasing values; "
-                        f"{value} follows {previous}",
+                        _(
+                            "levels must be listed lowest first with increasing values; "
+                            "%(value)s follows %(previous)s",
+                            value=value,
+                            previous=previous,
+                        ),
                     )
                 )
             previous = value
@@ -522,7 +616,11 @@ def _check_levels(scale: Any, path: Path, required: bool) -> list[tuple[Path, st
                 problems.append(
                     (
                         (*path, "levels", i, "label"),
-                        f"label {label.strip()!r} is already used by levels[{labels[folded]}]",
+                        _(
+                            "label %(label)s is already used by levels[%(index)s]",
+                            label=repr(label.strip()),
+                            index=labels[folded],
+                        ),
                     )
                 )
             else:
@@ -551,7 +649,12 @@ def _domain_problems(
         if name not in seen:
             seen[name] = path
             return
-        problems.append(((*path, field), f"{what}; first used at {where(seen[name])}"))
+        problems.append(
+            (
+                (*path, field),
+                _("%(what)s; first used at %(where)s", what=what, where=where(seen[name])),
+            )
+        )
 
     # Descriptors are checked only against a scale that is itself sound; otherwise the one
     # scale mistake would be reported again on every criterion.
@@ -564,7 +667,13 @@ def _domain_problems(
         path: Path = ("context_fields", i)
         key = field.get("key")
         if isinstance(key, str):
-            repeated(context_keys, key, path, "key", f"context field key {key!r} is repeated")
+            repeated(
+                context_keys,
+                key,
+                path,
+                "key",
+                _("context field key %(key)s is repeated", key=repr(key)),
+            )
         options = field.get("options")
         if isinstance(options, list):
             seen_options: set[str] = set()
@@ -573,7 +682,10 @@ def _domain_problems(
                     continue
                 if option.strip() in seen_options:
                     problems.append(
-                        ((*path, "options", j), f"option {option.strip()!r} is listed twice")
+                        (
+                            (*path, "options", j),
+                            _("option %(option)s is listed twice", option=repr(option.strip())),
+                        )
                     )
                 seen_options.add(option.strip())
 
@@ -586,7 +698,7 @@ def _domain_problems(
                 term.strip().casefold(),
                 ("glossary", i),
                 "term",
-                f"term {term.strip()!r} is defined twice",
+                _("term %(term)s is defined twice", term=repr(term.strip())),
             )
 
     competency_keys: dict[str, Path] = {}
@@ -595,7 +707,13 @@ def _domain_problems(
         cpath: Path = ("competencies", i)
         key = competency.get("key")
         if isinstance(key, str):
-            repeated(competency_keys, key, cpath, "key", f"competency key {key!r} is repeated")
+            repeated(
+                competency_keys,
+                key,
+                cpath,
+                "key",
+                _("competency key %(key)s is repeated", key=repr(key)),
+            )
         for j, criterion in _items(competency, "criteria"):
             path = (*cpath, "criteria", j)
             key = criterion.get("key")
@@ -605,7 +723,10 @@ def _domain_problems(
                     key,
                     path,
                     "key",
-                    f"criterion key {key!r} is repeated (keys must be unique across the rubric)",
+                    _(
+                        "criterion key %(key)s is repeated (keys must be unique across the rubric)",
+                        key=repr(key),
+                    ),
                 )
             dimensions = criterion.get("dimensions")
             if isinstance(dimensions, list):
@@ -615,7 +736,10 @@ def _domain_problems(
                         continue
                     if dimension in seen_dims:
                         problems.append(
-                            ((*path, "dimensions", d), f"{dimension!r} is listed twice")
+                            (
+                                (*path, "dimensions", d),
+                                _("%(value)s is listed twice", value=repr(dimension)),
+                            )
                         )
                     seen_dims.add(dimension)
             override = criterion.get("scale")
@@ -634,7 +758,12 @@ def _domain_problems(
                     problems.append(
                         (
                             (*path, "descriptors", level),
-                            f"{level} is not a level value on this criterion's scale ({listed})",
+                            _(
+                                "%(level)s is not a level value on this criterion's scale "
+                                "(%(listed)s)",
+                                level=level,
+                                listed=listed,
+                            ),
                         )
                     )
     return problems
@@ -643,10 +772,17 @@ def _domain_problems(
 # --- the whole file ---------------------------------------------------------------------------
 
 
+def _not_yaml(source_name: str, problem: str) -> str:
+    return f"{source_name}: " + _("not valid YAML: %(problem)s", problem=problem)
+
+
 def _problem(
     source_name: str, path: str, line: int, message: str, column: int | None = None
 ) -> str:
-    at = f"line {line}" + (f", column {column}" if column is not None else "")
+    if column is None:
+        at = _("line %(line)s", line=line)
+    else:
+        at = _("line %(line)s, column %(column)s", line=line, column=column)
     return f"{source_name}: {path} ({at}): {message}" if path else f"{source_name}: {at}: {message}"
 
 
@@ -658,29 +794,43 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "unreadable YAML"
+        problem = error.problem or error.context or _("unreadable YAML")
         if mark is None:
-            raise RubricFileError([f"{source_name}: not valid YAML: {problem}"]) from None
-        message = problem if isinstance(error, RefusedYAML) else f"not valid YAML: {problem}"
+            raise RubricFileError([_not_yaml(source_name, problem)]) from None
+        message = (
+            problem
+            if isinstance(error, RefusedYAML)
+            else _("not valid YAML: %(problem)s", problem=problem)
+        )
         raise RubricFileError(
             [_problem(source_name, "", mark.line + 1, message, mark.column + 1)]
         ) from None
     except yaml.YAMLError as error:
-        raise RubricFileError([f"{source_name}: not valid YAML: {error}"]) from None
+        raise RubricFileError([_not_yaml(source_name, str(error))]) from None
     except RecursionError:  # MAX_DEPTH is meant to stop this first; never a 500 either way
-        raise RubricFileError([f"{source_name}: {_TOO_DEEP}"]) from None
+        raise RubricFileError([f"{source_name}: {_too_deep()}"]) from None
     finally:
         loader.dispose()
 
     if root is None or data is None:
         raise RubricFileError(
-            [f"{source_name}: the file is empty; a rubric file starts with: format: {FORMAT_ID}"]
+            [
+                f"{source_name}: "
+                + _(
+                    "the file is empty; a rubric file starts with: format: %(format)s",
+                    format=FORMAT_ID,
+                )
+            ]
         )
     if not isinstance(data, dict):
-        found = "a list" if isinstance(data, list) else f"the single value {data!r}"
-        message = (
+        if isinstance(data, list):
+            found = _("a list")
+        else:
+            found = _("the single value %(value)s", value=repr(data))
+        message = _(
             "a rubric file must be a mapping of keys (format, key, title, scale, "
-            f"competencies, …); this one holds {found}"
+            "competencies, …); this one holds %(found)s",
+            found=found,
         )
         raise RubricFileError([_problem(source_name, "", _line(root), message)])
 
@@ -690,12 +840,19 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
         problems.append(
             (
                 path,
-                f"key {repeated.value!r} appears twice in the same mapping (first on line "
-                f"{_line(first)}); remove one",
+                _(
+                    "key %(key)s appears twice in the same mapping (first on line %(line)s); "
+                    "remove one",
+                    key=repr(repeated.value),
+                    line=_line(first),
+                ),
             )
         )
     document, schema_problems = check_data(
-        data, lambda path: f"{format_path(path)} (line {_line(node_at(root, path))})"
+        data,
+        lambda path: (
+            f"{format_path(path)} (" + _("line %(line)s", line=_line(node_at(root, path))) + ")"
+        ),
     )
     problems += schema_problems
 
@@ -711,12 +868,14 @@ def parse_rubric(text: str, source_name: str) -> ParsedRubric:
 
 
 def check_data(
-    data: Mapping[str, Any], where: Callable[[Path], str]
+    data: Mapping[str, Any], where: Callable[[Path], str], *, localize: bool = True
 ) -> tuple[dict[str, Any] | None, list[tuple[Path, str]]]:
     """Validate rubric data however it was read (a YAML file, a spreadsheet).
 
     Returns the normalised document, or None and every ``(path, message)`` problem.
     ``where(path)`` names an earlier entry for messages such as "first used at …".
+    The messages are in the reader's language; with ``localize=False`` those of the fields
+    (marked ``N_``) stay in English, for a caller that recognises them first (spreadsheet.py).
     """
     document: dict[str, Any] | None = None
     # Text in several languages is checked, then set aside: the rules below see the text in
@@ -726,7 +885,12 @@ def check_data(
     try:
         document = RubricSchema().load(data)
     except ValidationError as error:
-        problems += flatten_messages(error.messages)
+        # The fields' messages were marked (N_) at import time; each is put in the reader's
+        # language here. The validators' own messages are built in it already.
+        problems += [
+            (path, _(message) if localize else message)
+            for path, message in flatten_messages(error.messages)
+        ]
     problems += _domain_problems(data, where)
     if problems or document is None:
         return None, problems

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from observe.extensions import db
@@ -48,7 +49,7 @@ def _look_fors(document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 def wording(document: Mapping[str, Any], item: Mapping[str, Any]) -> tuple[Any, ...]:
     """What a look-for says to an observer: its text and its effective levels."""
-    levels, _ = effective_scale(document, item)
+    levels, _not_observed = effective_scale(document, item)
     return (item["text"], tuple((lv["value"], lv["label"], lv["descriptor"]) for lv in levels))
 
 
@@ -67,20 +68,41 @@ def check_continues(
             continue
         if previous is None:
             problems.append(
-                f"look-for {key!r} continues {old!r}, but this is the first version of rubric "
-                f"{document['key']!r}: there is no earlier look-for to continue"
+                _(
+                    "look-for %(key)s continues %(old)s, but this is the first version of "
+                    "rubric %(rubric)s: there is no earlier look-for to continue",
+                    key=repr(key),
+                    old=repr(old),
+                    rubric=repr(document["key"]),
+                )
             )
             continue
         if old not in before:
             problems.append(
-                f"look-for {key!r} continues {old!r}, which is not a look-for of "
-                f"{previous_label or 'the previous version'}"
+                _(
+                    "look-for %(key)s continues %(old)s, which is not a look-for of %(version)s",
+                    key=repr(key),
+                    old=repr(old),
+                    version=previous_label,
+                )
+                if previous_label
+                else _(
+                    "look-for %(key)s continues %(old)s, which is not a look-for of the "
+                    "previous version",
+                    key=repr(key),
+                    old=repr(old),
+                )
             )
             continue
         if old in claimed:
             problems.append(
-                f"look-fors {claimed[old]!r} and {key!r} both continue {old!r}; "
-                "a look-for is continued by one look-for at most"
+                _(
+                    "look-fors %(first)s and %(key)s both continue %(old)s; "
+                    "a look-for is continued by one look-for at most",
+                    first=repr(claimed[old]),
+                    key=repr(key),
+                    old=repr(old),
+                )
             )
             continue
         claimed[old] = key
@@ -89,8 +111,12 @@ def check_continues(
         kept = item.get("continues") is None and key in claimed and key in before
         if kept and wording(previous or {}, before[key]) == wording(document, item):
             problems.append(
-                f"look-for {claimed[key]!r} continues {key!r}, which this version keeps "
-                f"unchanged; remove the continues, or give {key!r} a new key"
+                _(
+                    "look-for %(other)s continues %(key)s, which this version keeps "
+                    "unchanged; remove the continues, or give %(key)s a new key",
+                    other=repr(claimed[key]),
+                    key=repr(key),
+                )
             )
     return problems
 

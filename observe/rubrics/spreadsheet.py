@@ -19,6 +19,8 @@ from datetime import date, datetime, time
 from pathlib import Path as FilePath
 from typing import Any
 
+from flask_babel import gettext as _
+
 from observe.core.validation import Path
 from observe.rubrics import spreadsheet_translations as translated
 from observe.rubrics.export import to_yaml
@@ -192,17 +194,29 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
         return RubricFileError([f"{source_name}: {message}"])
 
     if len(data) > MAX_FILE_BYTES:
-        raise fail(f"the file is {len(data):,} bytes; a rubric workbook must be under 2 MB")
+        raise fail(
+            _(
+                "the file is %(size)s bytes; a rubric workbook must be under 2 MB",
+                size=format(len(data), ","),
+            )
+        )
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        hint = " (an old .xls file: save it as .xlsx)" if data[:4] == b"\xd0\xcf\x11\xe0" else ""
-        raise fail(f"not an Excel workbook (.xlsx){hint}")
-    too_big = f"the workbook unpacks to more than {MAX_UNCOMPRESSED_BYTES:,} bytes (32 MB)"
+        if data[:4] == b"\xd0\xcf\x11\xe0":
+            raise fail(_("not an Excel workbook (.xlsx) (an old .xls file: save it as .xlsx)"))
+        raise fail(_("not an Excel workbook (.xlsx)"))
+    too_big = _(
+        "the workbook unpacks to more than %(size)s bytes (32 MB)",
+        size=format(MAX_UNCOMPRESSED_BYTES, ","),
+    )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             if len(members) > MAX_ZIP_MEMBERS:
                 raise fail(
-                    f"the workbook has {len(members):,} parts; a rubric workbook has a few dozen"
+                    _(
+                        "the workbook has %(count)s parts; a rubric workbook has a few dozen",
+                        count=format(len(members), ","),
+                    )
                 )
             if sum(member.file_size for member in members) > MAX_UNCOMPRESSED_BYTES:
                 raise fail(too_big)
@@ -221,12 +235,14 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
                         if cells > MAX_CELLS:
                             raise fail(_too_many_cells())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise fail(f"not a readable Excel workbook (.xlsx): {error}") from None
+        raise fail(_unreadable(error)) from None
     names = [member.filename.lower() for member in members]
     if any(n.startswith("xl/externallinks/") or n == "xl/connections.xml" for n in names):
         raise fail(
-            "the workbook links to other workbooks or data sources; remove the links "
-            "(Data > Edit Links > Break Link) and save it again"
+            _(
+                "the workbook links to other workbooks or data sources; remove the links "
+                "(Data > Edit Links > Break Link) and save it again"
+            )
         )
 
     import openpyxl  # only needed here; importing it costs a few hundred milliseconds
@@ -236,7 +252,7 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
             io.BytesIO(data), read_only=True, data_only=False, keep_links=False
         )
     except Exception as error:  # an untrusted file can break the reader in many ways
-        raise fail(f"not a readable Excel workbook (.xlsx): {error}") from None
+        raise fail(_unreadable(error)) from None
     tables: dict[str, Table] = {}
     problems: list[str] = []
     try:
@@ -246,7 +262,7 @@ def _workbook_tables(data: bytes, source_name: str) -> dict[str, Table]:
     except _TooBig as error:
         problems.append(f"{source_name}: {error}")
     except Exception as error:
-        problems.append(f"{source_name}: not a readable Excel workbook (.xlsx): {error}")
+        problems.append(f"{source_name}: {_unreadable(error)}")
     finally:
         workbook.close()
     if problems:
@@ -258,20 +274,28 @@ class _TooBig(Exception):
     pass
 
 
+def _unreadable(error: Exception) -> str:
+    return _("not a readable Excel workbook (.xlsx): %(error)s", error=error)
+
+
 # A cell's start tag in a worksheet's XML (<c r="A1">, <x:c …>, <c/>), in any part: a sheet may
 # be stored under any name. A tag split across two 1 MB chunks goes uncounted; at most 32 can.
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 
 
 def _too_many_cells(sheet: str | None = None) -> str:
-    how = (
-        f"each row counted up to its last cell; sheet {sheet!r} goes past it"
-        if sheet
-        else "on all its sheets together"
-    )
-    return (
-        f"the workbook has more than {MAX_CELLS:,} cells ({how}); a rubric needs a few "
-        "thousand: delete unused sheets, rows and columns"
+    if sheet:
+        return _(
+            "the workbook has more than %(count)s cells (each row counted up to its last cell; "
+            "sheet %(sheet)s goes past it); a rubric needs a few thousand: delete unused "
+            "sheets, rows and columns",
+            count=format(MAX_CELLS, ","),
+            sheet=repr(sheet),
+        )
+    return _(
+        "the workbook has more than %(count)s cells (on all its sheets together); a rubric "
+        "needs a few thousand: delete unused sheets, rows and columns",
+        count=format(MAX_CELLS, ","),
     )
 
 
@@ -285,13 +309,21 @@ def _sheet_table(worksheet: Any, budget: list[int]) -> Table:
     for row_number, cells in enumerate(worksheet.iter_rows(), start=1):
         if row_number > MAX_ROWS:
             raise _TooBig(
-                f"sheet {worksheet.title!r} goes past row {MAX_ROWS:,}; delete the rows below "
-                "the rubric (even empty rows with formatting count)"
+                _(
+                    "sheet %(sheet)s goes past row %(row)s; delete the rows below the rubric "
+                    "(even empty rows with formatting count)",
+                    sheet=repr(worksheet.title),
+                    row=format(MAX_ROWS, ","),
+                )
             )
         if len(cells) > MAX_COLUMNS:
             raise _TooBig(
-                f"sheet {worksheet.title!r} has cells past column {column_letter(MAX_COLUMNS)}; "
-                "delete the columns to the right of the rubric"
+                _(
+                    "sheet %(sheet)s has cells past column %(column)s; delete the columns to the "
+                    "right of the rubric",
+                    sheet=repr(worksheet.title),
+                    column=column_letter(MAX_COLUMNS),
+                )
             )
         budget[0] -= len(cells)
         if budget[0] < 0:
@@ -307,14 +339,16 @@ def _sheet_table(worksheet: Any, budget: list[int]) -> Table:
                 table.problems.append(
                     (
                         place,
-                        "holds a formula; observe does not calculate formulas, so type the "
-                        "value itself (copy the cell, then Paste Special > Values)",
+                        _(
+                            "holds a formula; observe does not calculate formulas, so type the "
+                            "value itself (copy the cell, then Paste Special > Values)"
+                        ),
                     )
                 )
                 table.notes[(row_number, column)] = "formula"
                 value = None
             elif cell.data_type == "e":
-                table.problems.append((place, f"holds the error value {value}"))
+                table.problems.append((place, _("holds the error value %(value)s", value=value)))
                 value = None
             elif isinstance(value, datetime | date | time):
                 table.notes[(row_number, column)] = "a date or time"
@@ -405,16 +439,27 @@ class _Builder:
             if sheet is None:
                 allowed = ", ".join(s.name for s in SHEETS)
                 self.problems.append(
-                    (Place(name), f"unknown sheet {name!r}; sheets here: {allowed} (and about)")
+                    (
+                        Place(name),
+                        _(
+                            "unknown sheet %(name)s; sheets here: %(allowed)s (and about)",
+                            name=repr(name),
+                            allowed=allowed,
+                        ),
+                    )
                 )
             elif sheet.name in self.sheets:
-                self.problems.append((Place(name), f"a second {sheet.name!r} sheet"))
+                self.problems.append(
+                    (Place(name), _("a second %(name)s sheet", name=repr(sheet.name)))
+                )
             else:
                 self.sheets[sheet.name] = table
         fatal = False
         for sheet in SHEETS:
             if sheet.name not in self.sheets and sheet.required:
-                self.problems.append((Place(sheet.name), f"the {sheet.name!r} sheet is missing"))
+                self.problems.append(
+                    (Place(sheet.name), _("the %(name)s sheet is missing", name=repr(sheet.name)))
+                )
                 fatal = True
         return not fatal
 
@@ -430,7 +475,7 @@ class _Builder:
             place = Place(table.name, 1, number)
             if value is None:
                 if any(len(vs) >= number and vs[number - 1] is not None for _, vs in table.rows):
-                    self.problems.append((place, "this column has values but no heading"))
+                    self.problems.append((place, _("this column has values but no heading")))
                 continue
             text = str(value).strip()
             match = _DESCRIPTOR_COLUMN.fullmatch(text.casefold())
@@ -441,18 +486,35 @@ class _Builder:
             else:
                 allowed = ", ".join(c.name for c in sheet.columns)
                 if sheet is LOOK_FORS:
-                    allowed += ", descriptor 1, descriptor 2, … (one per level value)"
-                self.problems.append((place, f"unknown column {text!r}; columns here: {allowed}"))
+                    allowed += ", descriptor 1, descriptor 2, … " + _("(one per level value)")
+                self.problems.append(
+                    (
+                        place,
+                        _(
+                            "unknown column %(name)s; columns here: %(allowed)s",
+                            name=repr(text),
+                            allowed=allowed,
+                        ),
+                    )
+                )
                 continue
             if name in found:
                 first = Place(table.name, 1, found[name])
-                self.problems.append((place, f"column {text!r} repeats column {first}"))
+                self.problems.append(
+                    (
+                        place,
+                        _("column %(name)s repeats column %(first)s", name=repr(text), first=first),
+                    )
+                )
                 continue
             found[name] = number
         missing = [c.name for c in sheet.columns if c.required and c.name not in found]
         for name in missing:
             self.problems.append(
-                (Place(table.name, 1, 1), f"the heading row has no {name!r} column")
+                (
+                    Place(table.name, 1, 1),
+                    _("the heading row has no %(name)s column", name=repr(name)),
+                )
             )
         return None if missing else found
 
@@ -544,13 +606,29 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
         if name not in RUBRIC_FIELDS:
             allowed = ", ".join(RUBRIC_FIELDS)
             b.problems.append(
-                (place, f"unknown field {name_raw!r}; fields here: {allowed}")
+                (
+                    place,
+                    _(
+                        "unknown field %(name)s; fields here: %(allowed)s",
+                        name=repr(name_raw),
+                        allowed=allowed,
+                    ),
+                )
                 if name
-                else (place, "a value needs the name of its field in this column")
+                else (place, _("a value needs the name of its field in this column"))
             )
             continue
         if name in seen_fields:
-            b.problems.append((place, f"field {name!r} is repeated; first at {seen_fields[name]}"))
+            b.problems.append(
+                (
+                    place,
+                    _(
+                        "field %(name)s is repeated; first at %(first)s",
+                        name=repr(name),
+                        first=seen_fields[name],
+                    ),
+                )
+            )
             continue
         seen_fields[name] = place
         field_path, kind = RUBRIC_FIELDS[name]
@@ -558,10 +636,12 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
         target = data if len(field_path) == 1 else data["scale"]
         if value is not None:
             target[field_path[-1]] = value
-    for name, (field_path, _) in RUBRIC_FIELDS.items():
+    for name, (field_path, _kind) in RUBRIC_FIELDS.items():
         b.places.setdefault(field_path, Place(b.sheets[RUBRIC.name].name))
         if name not in seen_fields:
-            b.notes.setdefault(field_path, f"missing:add a row whose field is {name!r}")
+            b.notes.setdefault(
+                field_path, "missing:" + _("add a row whose field is %(name)s", name=repr(name))
+            )
 
     # competencies
     cols = layout[COMPETENCIES.name] or {}
@@ -579,7 +659,7 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             b.put(item, column.name, value)
         b.places[path] = b.places[(*path, "key")]
         b.places[(*path, "criteria")] = b.places[(*path, "key")]
-        b.notes[(*path, "criteria")] = "no look-fors:no row of the look-fors sheet names it"
+        b.notes[(*path, "criteria")] = "no look-fors:" + _("no row of the look-fors sheet names it")
         item["criteria"] = []
         if isinstance(item.get("key"), str):
             by_key.setdefault(item["key"], i)
@@ -607,9 +687,15 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             target = competencies[i]["criteria"]
         else:
             b.problems.append(
-                (place, f"no competency with key {competency!r} on the competencies sheet")
+                (
+                    place,
+                    _(
+                        "no competency with key %(key)s on the competencies sheet",
+                        key=repr(competency),
+                    ),
+                )
                 if competency is not None
-                else (place, "must name the key of a competency from the competencies sheet")
+                else (place, _("must name the key of a competency from the competencies sheet"))
             )
             # Checked all the same, as part of a stand-in competency, so every problem shows.
             i = orphan_index
@@ -660,8 +746,8 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
     scale_name = b.sheets[SCALE.name].name
     b.places[("scale",)] = Place(scale_name)
     b.places[("scale", "levels")] = Place(scale_name)
-    b.notes[("scale", "levels")] = (
-        "missing:the scale sheet needs the rubric's levels (rows with no look-for)"
+    b.notes[("scale", "levels")] = "missing:" + _(
+        "the scale sheet needs the rubric's levels (rows with no look-for)"
     )
     rubric_levels: list[dict[str, Any]] = []
     own_levels: dict[tuple[int, int], list[dict[str, Any]]] = {}
@@ -686,7 +772,7 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
             b.problems.append(
                 (
                     Place(scale_name, row, cols["look-for"]),
-                    f"no look-for with key {look_for!r} on the look-fors sheet",
+                    _("no look-for with key %(key)s on the look-fors sheet", key=repr(look_for)),
                 )
             )
             continue
@@ -729,13 +815,15 @@ def _parse(tables: Mapping[str, Table], source_name: str) -> ParsedRubric:
                 return str(b.places[(*path, leaf)])
         return str(_locate(b.places, path))
 
-    document, found = check_data(data, where)
+    # The fields' messages come in English, so that _reword can recognise them; each is put in
+    # the reader's language once reworded.
+    document, found = check_data(data, where, localize=False)
     for path, message in found:
         if any(path[: len(d)] == d and not _inside_criteria(path, d) for d in b.dropped):
             continue
         reworded = _reword(b, path, message)
         if reworded is not None:
-            b.problems.append((_locate(b.places, path), reworded))
+            b.problems.append((_locate(b.places, path), _(reworded)))
     if b.problems or document is None:
         raise _error(source_name, b.problems)
     return ParsedRubric(
@@ -764,14 +852,23 @@ def _read_translations(b: _Builder, cols: dict[str, int], data: dict[str, Any]) 
         empty = [c.name for c in TRANSLATIONS.columns if cell[c.name] is None]
         if empty:
             for column in empty:
-                b.problems.append((place[column], "must not be empty"))
+                b.problems.append((place[column], _("must not be empty")))
             continue
         language = convert(cell["language"], "slug")
         text = convert(cell["text"], "text")
         sheet = sheets.get(_norm(str(convert(cell["sheet"], "text"))))
         if sheet is None:
             allowed = ", ".join(translated.COLUMNS)
-            b.problems.append((place["sheet"], f"unknown sheet {cell['sheet']!r}; use {allowed}"))
+            b.problems.append(
+                (
+                    place["sheet"],
+                    _(
+                        "unknown sheet %(name)s; use %(allowed)s",
+                        name=repr(cell["sheet"]),
+                        allowed=allowed,
+                    ),
+                )
+            )
             continue
         key = str(convert(cell["key"], "text"))
         path, problem = targets.find(sheet, key)
@@ -780,7 +877,11 @@ def _read_translations(b: _Builder, cols: dict[str, int], data: dict[str, Any]) 
             b.problems.append(
                 (
                     place["key"],
-                    f"{problem} on the {sheet} sheet; if it was removed, remove this row",
+                    _(
+                        "%(problem)s on the %(sheet)s sheet; if it was removed, remove this row",
+                        problem=problem,
+                        sheet=sheet,
+                    ),
                 )
             )
             continue
@@ -821,11 +922,15 @@ def _reword(b: _Builder, path: Path, message: str) -> str | None:
     if message == "required key is missing":
         if note.startswith("missing:"):
             return note[len("missing:") :]
-        return "must not be empty"
+        return _("must not be empty")
     if note.startswith("no look-fors:") and message.startswith("must list at least one"):
         return note[len("no look-fors:") :]
     if note.startswith("a date") and message.startswith("must be"):
-        return f"{message}; this cell holds {note} (format it as text)"
+        return _(
+            "%(problem)s; this cell holds %(note)s (format it as text)",
+            problem=_(message),
+            note=_("a date or time") if note == "a date or time" else note,
+        )
 
     # "already used by levels[0]" → the cell of that level
     def cell_of(match: re.Match[str]) -> str:

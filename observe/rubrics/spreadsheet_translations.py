@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from observe.core.validation import Path
 
 # The sheet a translated text is on → its translatable columns → the field of the rubric data.
@@ -53,11 +55,14 @@ class Targets:
         if sheet == "rubric":
             if key in RUBRIC_FIELDS:
                 return (), ""
-            return None, f"the rubric sheet's translatable fields are {', '.join(RUBRIC_FIELDS)}"
+            return None, _(
+                "the rubric sheet's translatable fields are %(fields)s",
+                fields=", ".join(RUBRIC_FIELDS),
+            )
         if sheet == "competencies":
             i = self._index(key, data.get("competencies"), "key")
             return (
-                (None, f"no competency with key {key!r}")
+                (None, _("no competency with key %(key)s", key=repr(key)))
                 if i is None
                 else (
                     ("competencies", i),
@@ -66,16 +71,18 @@ class Targets:
             )
         if sheet == "look-fors":
             found = self._criterion(key)
-            return (found, "") if found else (None, f"no look-for with key {key!r}")
+            return (
+                (found, "") if found else (None, _("no look-for with key %(key)s", key=repr(key)))
+            )
         if sheet == "scale":
-            owner, _, value = key.rpartition(":")
+            owner, _colon, value = key.rpartition(":")
             if not re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
-                return None, "name a level by its value (2), or ql-names:2 for a look-for's own"
+                return None, _("name a level by its value (2), or ql-names:2 for a look-for's own")
             scale_path: Path = ("scale",)
             if owner:
                 criterion = self._criterion(owner.strip())
                 if criterion is None:
-                    return None, f"no look-for with key {owner.strip()!r}"
+                    return None, _("no look-for with key %(key)s", key=repr(owner.strip()))
                 scale_path = (*criterion, "scale")
             scale = _at(data, scale_path)
             levels = scale.get("levels") if isinstance(scale, Mapping) else None
@@ -83,12 +90,17 @@ class Targets:
                 for i, level in enumerate(levels):
                     if isinstance(level, Mapping) and level.get("value") == int(value):
                         return (*scale_path, "levels", i), ""
-            own = f" of look-for {owner.strip()!r}" if owner else ""
-            return None, f"no level{own} with value {value.strip()}"
+            if owner:
+                return None, _(
+                    "no level of look-for %(key)s with value %(value)s",
+                    key=repr(owner.strip()),
+                    value=value.strip(),
+                )
+            return None, _("no level with value %(value)s", value=value.strip())
         if sheet == "context fields":
             i = self._index(key, data.get("context_fields"), "key")
             return (
-                (None, f"no context field with key {key!r}")
+                (None, _("no context field with key %(key)s", key=repr(key)))
                 if i is None
                 else (
                     ("context_fields", i),
@@ -96,7 +108,11 @@ class Targets:
                 )
             )
         i = self._index(key, data.get("glossary"), "term")
-        return (None, f"no glossary term {key!r}") if i is None else (("glossary", i), "")
+        return (
+            (None, _("no glossary term %(term)s", term=repr(key)))
+            if i is None
+            else (("glossary", i), "")
+        )
 
     def _criterion(self, key: str) -> Path | None:
         for i, competency in enumerate(self.data.get("competencies") or []):
@@ -125,7 +141,11 @@ def field_of(sheet: str, key: str, column: str) -> tuple[str, Any, str]:
     wrong with the column name ("" when nothing)."""
     name = _norm(column)
     if sheet == "rubric":
-        return key, None, "" if name in ("value", "") else "on the rubric sheet, use column value"
+        return (
+            key,
+            None,
+            "" if name in ("value", "") else _("on the rubric sheet, use column value"),
+        )
     numbered = _NUMBERED.fullmatch(name)
     if numbered and (numbered.group(1), sheet) in (
         ("descriptor", "look-fors"),
@@ -133,7 +153,7 @@ def field_of(sheet: str, key: str, column: str) -> tuple[str, Any, str]:
     ):
         number = int(numbered.group(2))
         if numbered.group(1) == "option":
-            return "options", number - 1, "" if number >= 1 else "options are numbered from 1"
+            return "options", number - 1, "" if number >= 1 else _("options are numbered from 1")
         return "descriptors", number, ""
     columns = COLUMNS[sheet]
     if name in columns:
@@ -143,7 +163,16 @@ def field_of(sheet: str, key: str, column: str) -> tuple[str, Any, str]:
         allowed += ", descriptor N"
     if sheet == "context fields":
         allowed += ", option N"
-    return "", None, f"column {column!r} of {sheet} is not translated here; use {allowed}"
+    return (
+        "",
+        None,
+        _(
+            "column %(column)s of %(sheet)s is not translated here; use %(allowed)s",
+            column=repr(column),
+            sheet=sheet,
+            allowed=allowed,
+        ),
+    )
 
 
 def translate(
@@ -162,20 +191,20 @@ def translate(
     if field == "options":
         options = item.get("options")
         if not isinstance(options, list) or not 0 <= index < len(options):
-            return None, f"the context field has no option {index + 1}"
+            return None, _("the context field has no option %(number)s", number=index + 1)
         holder, key = options, index
     elif field == "descriptors":
         descriptors = item.get("descriptors")
         if not isinstance(descriptors, dict) or index not in descriptors:
-            return None, f"the look-for has no descriptor {index} to translate"
+            return None, _("the look-for has no descriptor %(level)s to translate", level=index)
         holder, key = descriptors, index
     value = holder.get(key) if isinstance(holder, dict) else holder[key]
     if value is None or value == "":
-        return None, "there is no text here to translate"
+        return None, _("there is no text here to translate")
     if not isinstance(value, dict):
         value = {None: value}  # the default language's key is filled in once it is known
     if language in value:
-        return None, "this text is translated into that language twice"
+        return None, _("this text is translated into that language twice")
     value[language] = text
     holder[key] = value
     return (*path, field, index) if index is not None else (*path, field), ""

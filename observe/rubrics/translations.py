@@ -23,11 +23,6 @@ from flask_babel import gettext, lazy_gettext
 
 from observe.core.validation import Path, text_problem
 
-_UNDECLARED = "a text in several languages needs the file's languages declared"
-_HOW = (
-    ": add languages: [en, es] at the top (the first is the language of every text given once, "
-    "the others are its translations)"
-)
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")  # the whole value: es, es-mx, haw
 
 # Where translatable text lives: the kind of item → its translatable fields and their
@@ -106,13 +101,32 @@ def split(
     languages = declared_languages(plain)
     found: list[Translation] = []
     problems: list[tuple[Path, str]] = []
+    said_how: list[bool] = []
 
     def take(value: Mapping[Any, Any], path: Path, limit: int) -> tuple[str, dict[str, str]]:
         """The default text of one translated value, and its texts in the other languages."""
         texts: dict[str, str] = {}
         if languages is None:
-            said = any(message.startswith(_UNDECLARED) for _, message in problems)
-            problems.append((path, _UNDECLARED + ("" if said else _HOW)))
+            # How to declare them is said once, on the first such text.
+            if said_how:
+                problems.append(
+                    (
+                        path,
+                        gettext("a text in several languages needs the file's languages declared"),
+                    )
+                )
+            else:
+                problems.append(
+                    (
+                        path,
+                        gettext(
+                            "a text in several languages needs the file's languages declared: "
+                            "add languages: [en, es] at the top (the first is the language of "
+                            "every text given once, the others are its translations)"
+                        ),
+                    )
+                )
+                said_how.append(True)
             default = None
         else:
             default = languages[0]
@@ -122,19 +136,35 @@ def split(
                 problems.append(
                     (
                         at,
-                        f"{language!r} is not one of the file's languages "
-                        f"({', '.join(languages)}); add it to languages, or remove this text",
+                        gettext(
+                            "%(language)s is not one of the file's languages (%(languages)s); "
+                            "add it to languages, or remove this text",
+                            language=repr(language),
+                            languages=", ".join(languages),
+                        ),
                     )
                 )
             elif not isinstance(text, str) or not text.strip():
                 problems.append(
-                    (at, "must be non-empty text (leave a language out to show the default)")
+                    (
+                        at,
+                        gettext(
+                            "must be non-empty text (leave a language out to show the default)"
+                        ),
+                    )
                 )
             elif problem := text_problem(text):
                 problems.append((at, problem))
             elif len(text.strip()) > limit:
                 problems.append(
-                    (at, f"must be at most {limit:,} characters; this is {len(text.strip()):,}")
+                    (
+                        at,
+                        gettext(
+                            "must be at most %(most)s characters; this is %(length)s",
+                            most=format(limit, ","),
+                            length=format(len(text.strip()), ","),
+                        ),
+                    )
                 )
             else:
                 texts[str(language)] = text.strip()
@@ -142,8 +172,11 @@ def split(
             problems.append(
                 (
                     path,
-                    f"the text in the file's default language ({default}) is missing; every "
-                    "translated text needs it",
+                    gettext(
+                        "the text in the file's default language (%(language)s) is missing; "
+                        "every translated text needs it",
+                        language=default,
+                    ),
                 )
             )
         others = {k: v for k, v in texts.items() if k != default}
@@ -202,7 +235,9 @@ def language_problems(data: Mapping[str, Any]) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     for i, code in enumerate(languages):
         if isinstance(code, str) and code in seen:
-            problems.append((("languages", i), f"{code!r} is listed twice"))
+            problems.append(
+                (("languages", i), gettext("%(value)s is listed twice", value=repr(code)))
+            )
         if isinstance(code, str):
             seen.add(code)
     return problems
