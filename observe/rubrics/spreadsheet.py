@@ -1003,9 +1003,13 @@ def write_workbook(document: Mapping[str, Any]) -> bytes:
                 if value is None or value == "":
                     continue
                 if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+                    where = f"{spec.name}!{column_letter(column)}{number}"
                     raise SpreadsheetExportError(
-                        f"{spec.name}!{column_letter(column)}{number}: the text holds a control "
-                        "character that a spreadsheet cannot store"
+                        _(
+                            "%(where)s: the text holds a control character that a spreadsheet "
+                            "cannot store",
+                            where=where,
+                        )
                     )
                 cell = ws.cell(row=number, column=column, value=value)
                 if isinstance(value, str):
@@ -1086,8 +1090,11 @@ def write_workbook(document: Mapping[str, Any]) -> bytes:
     for item in document.get("context_fields", []):
         if any("\n" in option or "\r" in option for option in item["options"]):
             raise SpreadsheetExportError(
-                f"context field {item['key']!r} has an option with a line break; a spreadsheet "
-                "cell holds one option per line"
+                _(
+                    "context field %(key)s has an option with a line break; a spreadsheet cell "
+                    "holds one option per line",
+                    key=repr(item["key"]),
+                )
             )
         rows.append(
             [

@@ -174,7 +174,9 @@ def _document_file(document: Mapping[str, Any], form: str, note: str) -> bytes:
         try:
             return write_workbook(document)
         except SpreadsheetExportError as error:
-            raise Conflict(f"This rubric cannot be written as a workbook: {error}") from None
+            raise Conflict(
+                _("This rubric cannot be written as a workbook: %(problem)s", problem=str(error))
+            ) from None
     return to_yaml(document, note=note).encode("utf-8")
 
 

@@ -271,3 +271,25 @@ def test_a_translation_rows_mistakes_are_named_in_spanish(as_admin):
         "ours.xlsx: translations!D3: column 'colour' of look-fors is not translated here; use"
         " text, evidence prompt, descriptor N",
     ]
+
+
+def test_a_rubric_a_workbook_cannot_hold_is_refused_in_spanish(as_admin):
+    """A context option with a line break loads (YAML holds it) but a workbook cell holds one
+    option per line: its download as a workbook is refused, in the reader's words."""
+    text = VALID.replace("options: [Whole class, Pairs]", 'options: ["Whole\\nclass", Pairs]')
+    version = load_rubric_text(text, "test.yaml").version
+    db.session.commit()
+    path = f"/rubrics/{version.id}/download.xlsx"
+    spanish = as_admin.get(path, headers=SPANISH)
+    assert spanish.status_code == 409
+    assert (
+        "Esta rúbrica no se puede escribir como libro de Excel: el campo de contexto 'grouping' "
+        "tiene una opción con un salto de línea" in html.unescape(spanish.get_data(as_text=True))
+    )
+    english = as_admin.get(path)
+    assert english.status_code == 409
+    assert (
+        "This rubric cannot be written as a workbook: context field 'grouping' has an option "
+        "with a line break" in html.unescape(english.get_data(as_text=True))
+    )
+    assert as_admin.get(f"/rubrics/{version.id}/download.yaml").status_code == 200
