@@ -342,40 +342,55 @@ def stored(goal: Goal, hidden: dict[str, str] | None = None) -> dict[str, Any]:
 def figures(
     goal: Goal, counts: dict[str, Any] | None = None, hidden: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """What a goal's result is made of, counted now: what closing its year stores. Its months
-    hidden as ``hidden`` says (with why), else those hidden on their own; its latest month is
-    the newest that can be shown."""
+    """What a goal's result is made of, counted now: what closing its year stores.
+
+    The goal is judged on its months as they are hidden on their own, so its status is the
+    same on every page and when its year closes. The months shown are those ``hidden`` leaves
+    (the decision of a response showing it beside other figures; else its own); when the month
+    that decided it is hidden there, ``decided_by`` gives way to ``decided_by_hidden`` (why).
+    Its latest month is the newest shown."""
     rules = Rules.from_config()
     min_group = rules.min_group
     members = {c.id for c in _members(goal.rubric_version, goal.target_kind, goal.target_key)}
     query = _query(goal)
     if counts is None:
         counts = summary.counted(SYSTEM, query)  # the goal's own scope, whoever reads it
+    one = _series(goal, counts)
+    consistent([one], {}, rules)
+    own = one.hidden
     if hidden is None:
-        one = _series(goal, counts)
-        consistent([one], {}, rules)
-        hidden = one.hidden
+        hidden = own
     per_classroom: dict[str, dict[int, summary.ClusterTotals]] = {}
     for month, cluster, criterion_id, h, r in summary.clustered(SYSTEM, query, False)["months"]:
         per_classroom.setdefault(month, {}).setdefault(criterion_id, {})[cluster] = [h, r]
-    months = []
+    judged_on = []
     for month in sorted(counts["months"]):
         n = counts["months"][month]
         cells = [(h, r) for m, c, h, r in counts["trend"] if m == month and c in members]
         rated = sum(int(r or 0) for _, r in cells)
-        if month in hidden or not rated:
+        if month in own or not rated:
             # Walkthroughs that rated none of the target (say, on a version without it) show
             # their number and no share; a month too small to show, neither.
-            shown_n = None if month in hidden else n
-            months.append({"month": month, "observations": shown_n, "share": None,
-                           "reason": hidden.get(month)})  # fmt: skip
+            shown_n = None if month in own else n
+            judged_on.append({"month": month, "observations": shown_n, "share": None,
+                              "reason": own.get(month)})  # fmt: skip
             continue
         found = summary.estimate(summary.pool(per_classroom.get(month, {}), members))
-        months.append({"month": month, "observations": n, **summary.uncertain(found)})
+        judged_on.append({"month": month, "observations": n, **summary.uncertain(found)})
+    months = [
+        {"month": row["month"], "observations": None, "share": None, "reason": hidden[row["month"]]}
+        if row["month"] in hidden and row["month"] not in own
+        else row
+        for row in judged_on
+    ]
     shown = [m for m in months if m["share"] is not None]
     latest = shown[-1] if shown else None
     ended = clock.today() > goal.deadline
-    status, decided_by = judge(goal.target_share, months, ended)
+    status, decided_by = judge(goal.target_share, judged_on, ended)
+    decided_by_hidden = None
+    if decided_by is not None and decided_by["to_month"] in hidden:
+        decided_by_hidden = hidden[decided_by["to_month"]]
+        decided_by = None
     levels = {lv["value"]: lv["label"] for c in goal.rubric_version.criteria for lv in c.levels}
     return {
         "at_least_label": levels.get(goal.at_least, str(goal.at_least)),
@@ -386,6 +401,7 @@ def figures(
         "status": status,
         "standing": standing(latest, goal.target_share),
         "decided_by": decided_by,
+        **({"decided_by_hidden": decided_by_hidden} if decided_by_hidden else {}),
         "min_group": min_group,
         "min_classrooms": rules.min_classrooms,
         "judged_on": clock.today().isoformat(),
