@@ -63,6 +63,7 @@ def _parse_rubric_once(text: str, source_name: str) -> ParsedRubric:
 
 
 rubric_ops.parse_rubric = _parse_rubric_once  # type: ignore[assignment]
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -70,8 +71,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--browser-share",
         metavar="K/N",
-        help="run the K-th of N shares of the browser test files (dealt in name order); "
-        ".ci/run runs half of them against each database",
+        help="run the K-th of N shares of the browser tests (dealt round in collection "
+        "order); .ci/run runs half of them against each database",
     )
 
 
