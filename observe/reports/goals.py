@@ -360,9 +360,7 @@ def figures(
     own = one.hidden
     if hidden is None:
         hidden = own
-    per_classroom: dict[str, dict[int, summary.ClusterTotals]] = {}
-    for month, cluster, criterion_id, h, r in summary.clustered(SYSTEM, query, False)["months"]:
-        per_classroom.setdefault(month, {}).setdefault(criterion_id, {})[cluster] = [h, r]
+    per_classroom = summary.clustered(SYSTEM, query, False).months
     judged_on = []
     for month in sorted(counts["months"]):
         n = counts["months"][month]
@@ -375,7 +373,7 @@ def figures(
             judged_on.append({"month": month, "observations": shown_n, "share": None,
                               "reason": own.get(month)})  # fmt: skip
             continue
-        found = summary.estimate(summary.pool(per_classroom.get(month, {}), members))
+        found = per_classroom.estimate(month, members)
         judged_on.append({"month": month, "observations": n, **summary.uncertain(found)})
     months = [
         {"month": row["month"], "observations": None, "share": None, "reason": hidden[row["month"]]}

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from flask_babel import gettext, lazy_gettext, ngettext
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
 
@@ -32,6 +33,7 @@ from observe.reports import access, periods, raters, revisions, rollups, suppres
 from observe.reports.models import (
     NOT_OBSERVED,
     VISITS,
+    VISITS_ONLY,
     RollupClassroom,
     RollupProfile,
     RollupSchool,
@@ -414,7 +416,7 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     room = RollupClassroom
     unit = case((room.classroom_id == 0, -room.school_id), else_=room.classroom_id)
     key_column = room.school_id if model is RollupSchool else room.profile
-    visited = select().where(room.criterion_id == VISITS, room.count > 0)
+    visited = select().where(VISITS_ONLY, room.count > 0)
     pairs = db.session.execute(scoped(visited.add_columns(key_column, unit).distinct(), room))
     classrooms: dict[str, set[int]] = defaultdict(set)
     for key, found in pairs:
@@ -447,14 +449,120 @@ Cluster = tuple[
 ClusterTotals = dict[Cluster, list[int]]  # cluster -> [ratings at the level or above, ratings]
 
 
-def clustered(user: Principal, query: Query, groups: bool = True) -> dict[str, list[tuple]]:
+class MonthTotals:
+    """Per month, classroom and look-for: ratings at the level or above and ratings given.
+
+    A district's year is more than a million such cells, so each month's are held as arrays
+    (classroom, look-for, hits, ratings) and pooled with numpy: a month's share over a set of
+    look-fors sums each classroom's cells of them (``np.bincount``), then the moments the
+    clustered estimator needs (``uncertainty.from_moments``). A classroom's cells may come in
+    several rows (under two profiles, or two rubric versions folded together): they are summed
+    alike."""
+
+    def __init__(self) -> None:
+        # month -> (each row's classroom as an index into the next, the classrooms as codes
+        # school << 32 | classroom, look-for, hits, ratings)
+        self._months: dict[str, tuple[np.ndarray, ...]] = {}
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, Cluster, int, int, int]]) -> MonthTotals:
+        """From (month, cluster, look-for, hits, ratings) rows."""
+        by_month: dict[str, list[tuple[int, int, int, int, int]]] = defaultdict(list)
+        for month, (school, room), criterion, hits, rated in rows:
+            by_month[month].append((school, room, criterion, hits, rated))
+        found = cls()
+        for month, cells in by_month.items():
+            columns = [np.array(c, dtype=np.int64) for c in zip(*cells, strict=True)]
+            found.add(month, *columns)
+        return found
+
+    def add(
+        self,
+        month: str,
+        school: np.ndarray,
+        room: np.ndarray,
+        criterion: np.ndarray,
+        hits: np.ndarray,
+        rated: np.ndarray,
+    ) -> None:
+        """One month's cells (the month must not have been added yet)."""
+        assert month not in self._months
+        codes = school.astype(np.int64) * (1 << 32) + room.astype(np.int64)
+        unique, index = np.unique(codes, return_inverse=True)
+        self._months[month] = (index.ravel(), unique, criterion.astype(np.int64),
+                               hits.astype(np.float64), rated.astype(np.float64))  # fmt: skip
+
+    def months(self) -> list[str]:
+        return sorted(self._months)
+
+    def folded(self, fold: dict[int, int]) -> MonthTotals:
+        """Each look-for's cells moved onto the shown version's look-for of its lineage (see
+        ``_fold_clustered``); look-fors with none there are left out."""
+        found = MonthTotals()
+        for month, (index, clusters, criterion, hits, rated) in self._months.items():
+            ids, where = np.unique(criterion, return_inverse=True)
+            mapped = np.array([fold.get(int(c), -1) for c in ids], dtype=np.int64)[where.ravel()]
+            keep = mapped >= 0
+            found._months[month] = (index[keep], clusters, mapped[keep], hits[keep], rated[keep])
+        return found
+
+    def estimate(
+        self, month: str, criterion_ids: Iterable[int] | None = None
+    ) -> uncertainty.Estimate:
+        """The month's share over classrooms, pooling ``criterion_ids`` (None: every look-for)."""
+        cells = self._months.get(month)
+        if cells is None:
+            return uncertainty.from_moments(0, 0, 0, 0.0, 0.0, 0.0)
+        index, clusters, criterion, hits, rated = cells
+        size = len(clusters)
+        if criterion_ids is not None:
+            mask = np.isin(criterion, np.fromiter(criterion_ids, dtype=np.int64))
+            index, hits, rated = index[mask], hits[mask], rated[mask]
+        y = np.bincount(index, weights=hits, minlength=size)
+        n = np.bincount(index, weights=rated, minlength=size)
+        return uncertainty.from_moments(
+            int(np.count_nonzero(n > 0)), round(float(y.sum())), round(float(n.sum())),
+            float(y @ y), float(y @ n), float(n @ n),
+        )  # fmt: skip
+
+    def rows(self) -> list[tuple[str, Cluster, int, int, int]]:
+        """(month, cluster, look-for, hits, ratings), one row per cell with its rows summed."""
+        found = []
+        for month, (index, clusters, criterion, hits, rated) in self._months.items():
+            sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+            for i, c, h, n in zip(index.tolist(), criterion.tolist(), hits.tolist(),
+                                  rated.tolist(), strict=True):  # fmt: skip
+                cell = sums[(i, c)]
+                cell[0] += int(h)
+                cell[1] += int(n)
+            for (i, c), (h, n) in sums.items():
+                code = int(clusters[i])
+                found.append((month, (code >> 32, code & 0xFFFFFFFF), c, h, n))
+        return found
+
+
+@dataclass
+class Clustered:
+    """What ``clustered`` finds: per group, rows of (raw group value, cluster, look-for, hits,
+    ratings); per month, a ``MonthTotals``."""
+
+    groups: list[tuple[Any, Cluster, int, int, int]] = field(default_factory=list)
+    months: MonthTotals = field(default_factory=MonthTotals)
+
+
+def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
     """Per classroom and look-for, ratings at the level or above and ratings given: by group
-    (``groups``: rows of raw group value, cluster, look-for, hits, rated) and by month (rows of
-    month, cluster, look-for, hits, rated). From the rollups when they can answer."""
+    (``groups``: rows of raw group value, cluster, look-for, hits, rated) and by month (a
+    ``MonthTotals``). From the rollups when they can answer."""
     found = _rollup_clustered(user, query, groups)
     if found is None:
         found = _clustered_direct(user, query, groups)
-    return _fold_clustered(found, query.fold) if query.versions else found
+    if query.versions:
+        found = Clustered(
+            _fold_clustered({"groups": found.groups}, query.fold)["groups"],
+            found.months.folded(query.fold),
+        )
+    return found
 
 
 def _fold_clustered(found: dict[str, list[tuple]], fold: dict[int, int]) -> dict[str, list[tuple]]:
@@ -474,7 +582,7 @@ def _fold_clustered(found: dict[str, list[tuple]], fold: dict[int, int]) -> dict
     return folded
 
 
-def _clustered_direct(user: Principal, query: Query, groups: bool) -> dict[str, list[tuple]]:
+def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
     """``clustered`` counted from the walkthroughs themselves."""
     assert query.at_least is not None  # parse_query (or the goal) sets it
     base = (
@@ -500,6 +608,7 @@ def _clustered_direct(user: Principal, query: Query, groups: bool) -> dict[str, 
                 _filtered(statement, user, query)
             )
         ]
+    months = MonthTotals.from_rows(result["months"])
     if groups and query.by is not None and not school_split(query.by):
         # Grouped by the profile of each visit: summed into the split's groups, as _by_profile
         # does for the counts.
@@ -511,11 +620,16 @@ def _clustered_direct(user: Principal, query: Query, groups: bool) -> dict[str, 
                 cell[0] += h
                 cell[1] += n
         result["groups"] = [(raw, c, cid, h, n) for (raw, c, cid), (h, n) in merged.items()]
-    return result
+    return Clustered(result["groups"], months)
 
 
-def _rollup_clustered(user: Principal, query: Query, groups: bool) -> dict[str, list[tuple]] | None:
-    """``clustered`` from ``rollup_classroom``, under the same conditions as ``_rollup_counts``."""
+def _rollup_clustered(user: Principal, query: Query, groups: bool) -> Clustered | None:
+    """``clustered`` from ``rollup_classroom``, under the same conditions as ``_rollup_counts``.
+
+    One pass over the table in its key's order (no sort), its rows summed over levels: per
+    month, school, profile, classroom and look-for. The months keep them as arrays; the
+    groups sum them over the months with numpy, then once per profile or school into the
+    split's groups."""
     months = _month_range(query)
     visible = visible_school_ids(user)
     district = visible is None and not query.school_codes
@@ -524,16 +638,10 @@ def _rollup_clustered(user: Principal, query: Query, groups: bool) -> dict[str, 
     _ensure_rollups()
     first, last = months
     model = RollupClassroom
-    hits = func.sum(case((model.level >= query.at_least, model.count), else_=0))
-    rated = func.sum(model.count)
-    cluster = (model.school_id, model.classroom_id)
+    by_profile = not school_split(query.by)
 
     def scoped(statement: Select) -> Select:
-        statement = statement.where(
-            model.rubric_version_id.in_(query.version_ids),
-            model.criterion_id != VISITS,
-            model.level != NOT_OBSERVED,
-        )
+        statement = statement.where(model.rubric_version_id.in_(query.version_ids))
         if first:
             statement = statement.where(model.month >= first)
         if last:
@@ -545,45 +653,95 @@ def _rollup_clustered(user: Principal, query: Query, groups: bool) -> dict[str, 
             statement = statement.where(model.school_id.in_(chosen))
         return statement
 
-    result: dict[str, list[tuple]] = {"groups": [], "months": []}
-    if groups:
-        rows = db.session.execute(
-            scoped(
-                select(*cluster, model.profile, model.criterion_id, hits, rated).group_by(
-                    *cluster, model.profile, model.criterion_id
-                )
-            )
-        ).all()
-        if query.by is None or school_split(query.by):
-            by_school = _school_values(query.by)
-
-            def values(school_id: int, profile: str) -> tuple[Any, ...]:
-                return by_school(school_id)
-        else:
-            # Each walkthrough under its classroom's profile at the visit.
-            by_profile = _profile_values(query.by)
-
-            def values(school_id: int, profile: str) -> tuple[Any, ...]:
-                return by_profile(profile)
-
-        merged: dict[tuple[Any, tuple[int, int], int], list[int]] = {}
-        for school, room, profile, criterion, h, n in rows:
-            for raw in values(school, profile):
-                cell = merged.setdefault((raw, (school, room), criterion), [0, 0])
-                cell[0] += int(h)
-                cell[1] += int(n)
-        result["groups"] = [(raw, c, cid, h, n) for (raw, c, cid), (h, n) in merged.items()]
-    rows = db.session.execute(
-        scoped(
-            select(model.month, *cluster, model.criterion_id, hits, rated).group_by(
-                model.month, *cluster, model.criterion_id
-            )
-        )
-    ).all()
-    result["months"] = [
-        (month, (school, room), criterion, int(h), int(n))
-        for month, school, room, criterion, h, n in rows
+    # Month by month, each a range of the table's key read in its order (no sort), with its
+    # rows summed over levels: per school, profile, classroom and look-for. Core, not the ORM:
+    # a district's year is a million rows.
+    connection = db.session.connection()
+    months_of = scoped(select(model.month).distinct().where(VISITS_ONLY))
+    month_names = sorted(connection.execute(months_of).scalars())
+    columns: list[Any] = [
+        model.school_id,
+        model.classroom_id,
+        model.criterion_id,
+        cast(func.sum(case((model.level >= query.at_least, model.count), else_=0)), BigInteger),
+        cast(func.sum(model.count), BigInteger),
     ]
+    if by_profile:
+        columns.append(model.profile)
+    per_month = (
+        select(*columns)
+        .where(model.criterion_id != VISITS, model.level != NOT_OBSERVED)
+        .group_by(
+            model.rubric_version_id, model.school_id, model.profile, model.classroom_id,
+            model.criterion_id,
+        )
+    )  # fmt: skip
+    result = Clustered()
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    profile_index: dict[str, int] = {}
+    for month in month_names:
+        # The driver's own rows: a million SQLAlchemy Row objects would cost more than the
+        # query (every column is a plain integer, cast so; the profile a string).
+        found = connection.execute(scoped(per_month.where(model.month == month)))
+        rows = found.cursor.fetchall()
+        found.close()
+        if not rows:
+            continue
+        cells = np.array([r[:5] for r in rows] if by_profile else rows, dtype=np.int64)
+        school, room, criterion, hits, rated = cells.T
+        result.months.add(month, school, room, criterion, hits, rated)
+        if groups:
+            profile = np.zeros(len(rows), dtype=np.int64)
+            if by_profile:
+                for key in {r[5] for r in rows} - profile_index.keys():
+                    profile_index[key] = len(profile_index)
+                profile = np.array([profile_index[r[5]] for r in rows], dtype=np.int64)
+            parts.append((cells, profile))
+    if not groups or not parts:
+        return result
+    # Per (school, classroom, profile, look-for), summed over the months: one integer key per
+    # cell (classroom, profile and look-for each numbered densely), then np.bincount.
+    school, room, criterion, hits, rated = np.concatenate([c for c, _ in parts]).T
+    profile = np.concatenate([p for _, p in parts])
+    clusters, cluster_of = np.unique(school * (1 << 32) + room, return_inverse=True)
+    criteria, criterion_of = np.unique(criterion, return_inverse=True)
+    profiles_n = max(len(profile_index), 1)
+    key = (cluster_of.ravel() * profiles_n + profile) * len(criteria) + criterion_of.ravel()
+    cells, cell_of = np.unique(key, return_inverse=True)
+    group_hits = np.bincount(cell_of.ravel(), weights=hits, minlength=len(cells))
+    group_rated = np.bincount(cell_of.ravel(), weights=rated, minlength=len(cells))
+    cell_criterion = criteria[cells % len(criteria)]
+    cell_profile = (cells // len(criteria)) % profiles_n
+    cell_cluster = clusters[cells // len(criteria) // profiles_n]
+    if not by_profile:
+        by_school = _school_values(query.by)
+        school_groups = {int(s): by_school(int(s)) for s in np.unique(cell_cluster >> 32)}
+
+        def values(school_id: int, profile: int) -> tuple[Any, ...]:
+            return school_groups[school_id]
+    else:
+        # Each walkthrough under its classroom's profile at the visit.
+        assert query.by is not None  # a split by a classroom attribute
+        split = _profile_values(query.by)
+        profile_groups = {i: split(p) for p, i in profile_index.items()}
+
+        def values(school_id: int, profile: int) -> tuple[Any, ...]:
+            return profile_groups[profile]
+
+    merged: dict[tuple[Any, tuple[int, int], int], list[int]] = {}
+    for code, p, c, h, n in zip(
+        cell_cluster.tolist(), cell_profile.tolist(), cell_criterion.tolist(),
+        group_hits.tolist(), group_rated.tolist(), strict=True,
+    ):  # fmt: skip
+        s, r = code >> 32, code & 0xFFFFFFFF
+        for raw in values(s, p):
+            cell = merged.get((raw, (s, r), c))
+            if cell is None:
+                merged[(raw, (s, r), c)] = [round(h), round(n)]
+            else:
+                cell[0] += round(h)
+                cell[1] += round(n)
+    result.groups = [(raw, cl, cid, h, n) for (raw, cl, cid), (h, n) in merged.items()]
     return result
 
 
@@ -780,12 +938,12 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
     why_hidden = rules.reason(total, counts["all_classrooms"])
     hidden = why_hidden is not None
     at_least = query.at_least
-    totals = clustered(user, query) if not hidden else {"groups": [], "months": []}
+    totals = clustered(user, query) if not hidden else Clustered()
     # Per group, look-for and classroom; and per look-for and classroom over the whole scope
     # (a classroom's totals are the same in every group it falls in).
     group_clusters: dict[str, dict[int, ClusterTotals]] = defaultdict(lambda: defaultdict(dict))
     overall_clusters: dict[int, ClusterTotals] = defaultdict(dict)
-    for raw, cluster, criterion_id, hits, rated in totals["groups"]:
+    for raw, cluster, criterion_id, hits, rated in totals.groups:
         group_clusters[_group_key(query.by, raw)][criterion_id][cluster] = [hits, rated]
         overall_clusters[criterion_id][cluster] = [hits, rated]
 
@@ -899,7 +1057,7 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
     ]  # fmt: skip
     hidden_months = _hidden_months(user, query, counts, goal_series or [], rules)
     report["trend"] = _trend(counts, criteria, by_dimension, hidden_months)
-    _trend_uncertainty(report["trend"], totals["months"], by_dimension)
+    _trend_uncertainty(report["trend"], totals.months, by_dimension)
     if query.by:
         report["groups"], few_cells = _groups(
             query, tallies, group_n, names, overall, criteria, by_dimension, values, rules,
@@ -970,7 +1128,7 @@ def school_months(
             .add_columns(func.count(func.distinct(unit)))
             .where(
                 room.rubric_version_id.in_(sorted(versions)),
-                room.criterion_id == VISITS,
+                VISITS_ONLY,
                 room.count > 0,
             )
             .group_by(room.month, room.school_id)
@@ -1180,20 +1338,16 @@ def _groups(
 
 
 def _trend_uncertainty(
-    rows: list[dict[str, Any]], months: list[tuple], by_dimension: dict[str, list[Criterion]]
+    rows: list[dict[str, Any]], months: MonthTotals, by_dimension: dict[str, list[Criterion]]
 ) -> None:
     """Each shown month's share with its n, classrooms and clustered interval, overall and per
     dimension (``dimension_figures``)."""
-    per_month: dict[str, dict[int, ClusterTotals]] = defaultdict(lambda: defaultdict(dict))
-    for month, cluster, criterion_id, hits, rated in months:
-        per_month[month][criterion_id][cluster] = [hits, rated]
     for row in rows:
         if row["suppressed"]:
             continue
-        cells = per_month.get(row["month"], {})
-        row.update(uncertain(estimate(pool(cells, cells))))
+        row.update(uncertain(months.estimate(row["month"])))
         row["dimension_figures"] = {
-            dimension: uncertain(estimate(pool(cells, [c.id for c in members])))
+            dimension: uncertain(months.estimate(row["month"], [c.id for c in members]))
             for dimension, members in by_dimension.items()
             if members
         }

@@ -63,8 +63,8 @@ def assert_clustered_agree(query: summary.Query, args: dict) -> None:
     found = summary._rollup_clustered(SYSTEM, query, True)
     assert found is not None, args
     fresh = summary._clustered_direct(SYSTEM, query, True)
-    assert tidy(found["groups"]) == tidy(fresh["groups"]), args
-    assert tidy(found["months"]) == tidy(fresh["months"]), args
+    assert tidy(found.groups) == tidy(fresh.groups), args
+    assert tidy(found.months.rows()) == tidy(fresh.months.rows()), args
 
 
 @pytest.fixture
