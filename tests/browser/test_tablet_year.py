@@ -47,6 +47,20 @@ def test_a_walkthrough_is_amended_after_its_classroom_moved_school(
         hooks.school_changed.send(db.session, hooks.Entity(school_id))
     db.session.commit()
     sync_now(page)
+    # The indicator can settle while the pull that brings the move is still storing it; a
+    # screen drawn meanwhile would be drawn again under the amending form (seen once in CI).
+    moved_here = """async () => {
+      const store = await import("/static/js/store.js");
+      const schools = await store.all("schools");
+      const holds = (school) => school.classrooms.some((room) => room.name === "AP Calculus");
+      return schools.some((school) => school.code === "RHS")
+        && !schools.some((school) => school.code === "RHS" && holds(school));
+    }"""
+    for _ in range(100):
+        if page.evaluate(moved_here):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(moved_here), "the tablet never learnt that the classroom moved"
 
     page.goto(f"{live_server}/app/#/view/{walkthrough.id}")
     page.get_by_role("button", name="Reopen to amend").click()
