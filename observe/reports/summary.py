@@ -525,6 +525,31 @@ class MonthTotals:
             float(y @ y), float(y @ n), float(n @ n),
         )  # fmt: skip
 
+    def by_criterion(self) -> dict[int, ClusterTotals]:
+        """Per look-for and classroom, the totals over every month: the whole scope's, each
+        classroom once however many groups (or profiles) its walkthroughs fall in."""
+        if not self._months:
+            return {}
+        parts = list(self._months.values())
+        code = np.concatenate([clusters[index] for index, clusters, *_ in parts])
+        criterion = np.concatenate([p[2] for p in parts])
+        hits = np.concatenate([p[3] for p in parts])
+        rated = np.concatenate([p[4] for p in parts])
+        codes, code_of = np.unique(code, return_inverse=True)
+        criteria, criterion_of = np.unique(criterion, return_inverse=True)
+        cells, cell_of = np.unique(code_of.ravel() * len(criteria) + criterion_of.ravel(),
+                                   return_inverse=True)  # fmt: skip
+        y = np.bincount(cell_of.ravel(), weights=hits, minlength=len(cells))
+        n = np.bincount(cell_of.ravel(), weights=rated, minlength=len(cells))
+        found: dict[int, ClusterTotals] = defaultdict(dict)
+        for cell, h, r in zip(cells.tolist(), y.tolist(), n.tolist(), strict=True):
+            at = int(codes[cell // len(criteria)])
+            found[int(criteria[cell % len(criteria)])][(at >> 32, at & 0xFFFFFFFF)] = [
+                round(h),
+                round(r),
+            ]
+        return found
+
     def rows(self) -> list[tuple[str, Cluster, int, int, int]]:
         """(month, cluster, look-for, hits, ratings), one row per cell with its rows summed."""
         found = []
@@ -939,13 +964,13 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
     hidden = why_hidden is not None
     at_least = query.at_least
     totals = clustered(user, query) if not hidden else Clustered()
-    # Per group, look-for and classroom; and per look-for and classroom over the whole scope
-    # (a classroom's totals are the same in every group it falls in).
+    # Per group, look-for and classroom.
     group_clusters: dict[str, dict[int, ClusterTotals]] = defaultdict(lambda: defaultdict(dict))
-    overall_clusters: dict[int, ClusterTotals] = defaultdict(dict)
     for raw, cluster, criterion_id, hits, rated in totals.groups:
         group_clusters[_group_key(query.by, raw)][criterion_id][cluster] = [hits, rated]
-        overall_clusters[criterion_id][cluster] = [hits, rated]
+    # Over the whole scope from the months, not the groups: a classroom re-profiled during the
+    # year is in two groups of a classroom split, each with part of its totals.
+    overall_clusters: dict[int, ClusterTotals] = defaultdict(dict, totals.months.by_criterion())
 
     # Per group and look-for.
     tallies: dict[str, dict[int, Tally]] = defaultdict(lambda: defaultdict(Tally))

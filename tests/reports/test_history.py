@@ -16,7 +16,7 @@ from observe.audit.models import AuditEvent
 from observe.core.permissions import SYSTEM
 from observe.extensions import db
 from observe.observations.models import Observation
-from observe.reports import summary
+from observe.reports import summary, uncertainty
 from observe.roster import profiles
 from observe.roster.models import Classroom, Teacher
 from observe.roster.operations import RosterImportError, import_roster
@@ -92,6 +92,39 @@ def test_a_new_course_level_moves_no_fall_visit_and_counts_the_new_ones(
     assert walkthroughs("course_level") == {"general": 3, "honors": 1}
     assert walkthroughs("course_level", school="RVE") == {"general": 3, "honors": 1}
     assert_rollups_agree()
+
+
+def test_a_classroom_re_profiled_mid_year_counts_whole_in_the_scope_s_intervals(
+    visits, room, tmp_path, team, push_as, create_classroom, built_rollups
+):
+    """Split by course level, the section is in two groups (general in the fall, honors
+    after); the look-for's interval over the whole scope takes each classroom's totals whole,
+    never one group's part of them (review of the per-month reads)."""
+    reimport(tmp_path, "RVE-BIO,RVE,Biology,T-ADA,Ada Lovelace,honors,10,Science")
+
+    def visit(classroom: Classroom, day: str, level: int) -> None:
+        rating = {"criterion": "ct-explain-reasoning", "level": level}
+        push_as(team.observers[0], {"classroom_id": classroom.id, "ratings": [rating],
+                                    "observed_at": f"{day}T15:00:00+00:00"})  # fmt: skip
+
+    for day in ("2026-11-02", "2026-11-03", "2026-11-04"):
+        visit(room, day, 1)
+    chem = create_classroom("RVE-CHEM", school=team.school, name="Chemistry",
+                            course_level="general", grade="10", subject="Science")  # fmt: skip
+    for day, level in (("05", 4), ("06", 1), ("07", 1), ("08", 2)):
+        visit(chem, f"2026-10-{day}", level)
+    for split in ("course_level", "school", None):
+        query = summary.parse_query(SYSTEM, {**({"by": split} if split else {}), **FALL})
+        report = summary.build(SYSTEM, query)
+        cell = next(c for c in report["criteria"] if c["key"] == "ct-explain-reasoning")
+        # The fall's three visits at level 3 and November's three at 1; Chemistry's four.
+        section = (3 if query.at_least <= 3 else 0, 6)
+        chemistry = (sum(level >= query.at_least for level in (4, 1, 1, 2)), 4)
+        whole = uncertainty.estimate([section, chemistry])
+        assert cell["rated"] == 10 and cell["classrooms"] == 2, split
+        assert cell["se"] == round(whole.se, 4), split
+        assert cell["interval"] == [round(v, 4) for v in whole.interval], split
+        db.session.rollback()
 
 
 def test_a_blank_course_level_accepted_leaves_past_ap_visits_ap(
