@@ -108,12 +108,17 @@ def walkthrough_rows(
         .select_from(Observation)
         .join(Rating, Rating.observation_id == Observation.id)
         .where(
-            Observation.rubric_version_id == version_id,
+            # "+ 0": no index on the version, so that the walkthroughs are read in the order
+            # of their ids and each one's ratings summed as it goes. Through that index (a
+            # district's year is nearly all one version anyway) SQLite sorted every group
+            # afresh: 13 s instead of 7 s at 250,000 walkthroughs.
+            Observation.rubric_version_id + 0 == version_id,
             Observation.state == ObservationState.SUBMITTED,
             Observation.deleted_at.is_(None),
             Observation.classroom_id.is_not(None) | Observation.calibration_session_id.is_not(None),
         )
-        .group_by(Observation.id, Observation.author_id, lesson)
+        # The observer and lesson are the walkthrough's own: grouped by its id alone.
+        .group_by(Observation.id)
     )
     rows = session.execute(statement).all()
     observers = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
