@@ -22,6 +22,7 @@ from tests.browser.test_tablet_whole import (
     open_app,
     server_walkthroughs,
     sync_now,
+    wait_for_tablet,
 )
 
 REVISED = "Quick Look-Fors, revised"
@@ -64,11 +65,7 @@ def test_a_retired_version_is_not_offered_but_its_draft_still_submits_offline(
       const versions = await store.all("rubrics");
       return versions.some((v) => v.retired) && versions.length === 2;
     }"""
-    for _ in range(100):
-        if page.evaluate(holds_retired):
-            break
-        page.wait_for_timeout(100)
-    assert page.evaluate(holds_retired), "the tablet never learned of the retirement"
+    wait_for_tablet(page, holds_retired, "the tablet never learned of the retirement")
 
     # A new walkthrough: only version 2 is offered.
     page.get_by_role("link", name="Start a walkthrough").click()

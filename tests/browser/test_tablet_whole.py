@@ -61,6 +61,16 @@ def sync_now(page: Page) -> None:
     expect(page.locator("#sync-indicator")).not_to_contain_text("Syncing")
 
 
+def wait_for_tablet(page: Page, script: str, failure: str) -> None:
+    """Wait (up to 10 s) until ``script`` — an async function over the tablet's stores — says
+    true: the sync indicator can settle while a pull is still storing what it brought."""
+    for _ in range(100):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(100)
+    assert page.evaluate(script), failure
+
+
 def server_walkthroughs() -> list[Observation]:
     db.session.rollback()  # a fresh snapshot: what the server has committed by now
     return list(db.session.scalars(select(Observation)))

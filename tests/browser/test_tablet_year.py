@@ -18,6 +18,7 @@ from tests.browser.test_tablet_whole import (
     server_walkthroughs,
     submit,
     sync_now,
+    wait_for_tablet,
 )
 
 
@@ -56,11 +57,7 @@ def test_a_walkthrough_is_amended_after_its_classroom_moved_school(
       return schools.some((school) => school.code === "RHS")
         && !schools.some((school) => school.code === "RHS" && holds(school));
     }"""
-    for _ in range(100):
-        if page.evaluate(moved_here):
-            break
-        page.wait_for_timeout(100)
-    assert page.evaluate(moved_here), "the tablet never learnt that the classroom moved"
+    wait_for_tablet(page, moved_here, "the tablet never learnt that the classroom moved")
 
     page.goto(f"{live_server}/app/#/view/{walkthrough.id}")
     page.get_by_role("button", name="Reopen to amend").click()
@@ -93,11 +90,7 @@ def test_an_observer_moved_to_another_school_is_offered_its_classes_after_a_sync
       const store = await import("/static/js/store.js");
       return (await store.all("schools")).some((school) => school.code === "NHS");
     }"""
-    for _ in range(100):
-        if page.evaluate(holds_northside):
-            break
-        page.wait_for_timeout(100)
-    assert page.evaluate(holds_northside), "the tablet never received its new school"
+    wait_for_tablet(page, holds_northside, "the tablet never received its new school")
     page.get_by_role("link", name="Start a walkthrough").click()
     expect(page.get_by_role("button", name="Biology 10")).to_be_visible()
     expect(page.get_by_role("button", name="AP Calculus")).to_have_count(0)
