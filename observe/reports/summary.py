@@ -651,8 +651,8 @@ def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
 def _rollup_clustered(user: Principal, query: Query, groups: bool) -> Clustered | None:
     """``clustered`` from ``rollup_classroom``, under the same conditions as ``_rollup_counts``.
 
-    One pass over the table in its key's order (no sort), its rows summed over levels: per
-    month, school, profile, classroom and look-for. The months keep them as arrays; the
+    Month by month, each month one range of the table's key (no sort), its rows summed over
+    levels: per school, profile, classroom and look-for. The months keep them as arrays; the
     groups sum them over the months with numpy, then once per profile or school into the
     split's groups."""
     months = _month_range(query)
