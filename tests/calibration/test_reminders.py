@@ -136,9 +136,11 @@ def test_two_first_reminders_at_once_send_one_and_refuse_the_other(
         return real_send(*args, **kwargs)
 
     monkeypatch.setattr(mail, "send", slow_send)
-    outcomes: list[str] = []
+    # Each request's outcome under its own name: the first can commit, the second read that
+    # and answer, before the first's thread gets back to saying what it did.
+    outcomes: dict[str, str] = {}
 
-    def attempt() -> None:
+    def attempt(name: str) -> None:
         with app.test_request_context():
             try:
                 begin_write()
@@ -146,24 +148,25 @@ def test_two_first_reminders_at_once_send_one_and_refuse_the_other(
                 session = db.session.get(CalibrationSession, session_id)
                 reminders.remind(facilitator, session, ben_id)
                 db.session.commit()
-                outcomes.append("sent")
+                outcomes[name] = "sent"
             except Conflict as refused:
                 db.session.rollback()
-                outcomes.append("refused: " + refused.message)
+                outcomes[name] = "refused: " + refused.message
             except Exception as error:  # what the request would answer with a 500
                 db.session.rollback()
-                outcomes.append(f"error: {type(error).__name__}")
+                outcomes[name] = f"error: {type(error).__name__}"
 
     db.session.rollback()
-    first = threading.Thread(target=attempt)
+    first = threading.Thread(target=attempt, args=("first",))
     first.start()
     assert first_sending.wait(10)
-    second = threading.Thread(target=attempt)
+    second = threading.Thread(target=attempt, args=("second",))
     second.start()
     first.join(20)
     second.join(20)
-    assert len(outcomes) == 2 and outcomes[0] == "sent", outcomes
-    assert outcomes[1].startswith("refused: ") and "at most once an hour" in outcomes[1]
+    assert outcomes.get("first") == "sent", outcomes
+    assert outcomes["second"].startswith("refused: "), outcomes
+    assert "at most once an hour" in outcomes["second"]
     assert len(mailbox.messages) == 1
 
 
