@@ -584,27 +584,24 @@ def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
         found = _clustered_direct(user, query, groups)
     if query.versions:
         found = Clustered(
-            _fold_clustered({"groups": found.groups}, query.fold)["groups"],
+            _fold_clustered(found.groups, query.fold),
             found.months.folded(query.fold),
         )
     return found
 
 
-def _fold_clustered(found: dict[str, list[tuple]], fold: dict[int, int]) -> dict[str, list[tuple]]:
-    """Across a rubric's versions: each look-for's totals moved onto the shown version's
-    look-for of its lineage (as ``revisions.fold_counts`` does for the counts); look-fors with
-    none there are left out."""
-    folded: dict[str, list[tuple]] = {}
-    for name, rows in found.items():
-        sums: dict[tuple[Any, Any, int], list[int]] = {}
-        for key, cluster, criterion_id, hits, rated in rows:
-            if criterion_id not in fold:
-                continue
-            cell = sums.setdefault((key, cluster, fold[criterion_id]), [0, 0])
-            cell[0] += hits
-            cell[1] += rated
-        folded[name] = [(k, c, cid, h, n) for (k, c, cid), (h, n) in sums.items()]
-    return folded
+def _fold_clustered(rows: list[tuple], fold: dict[int, int]) -> list[tuple]:
+    """Across a rubric's versions: each look-for's per-group totals moved onto the shown
+    version's look-for of its lineage (as ``revisions.fold_counts`` does for the counts);
+    look-fors with none there are left out."""
+    sums: dict[tuple[Any, Any, int], list[int]] = {}
+    for key, cluster, criterion_id, hits, rated in rows:
+        if criterion_id not in fold:
+            continue
+        cell = sums.setdefault((key, cluster, fold[criterion_id]), [0, 0])
+        cell[0] += hits
+        cell[1] += rated
+    return [(k, c, cid, h, n) for (k, c, cid), (h, n) in sums.items()]
 
 
 def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
