@@ -29,7 +29,16 @@ from observe.core.validation import MAX_ID, whole_number
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
-from observe.reports import access, periods, raters, revisions, rollups, suppression, uncertainty
+from observe.reports import (
+    access,
+    periods,
+    raters,
+    revisions,
+    rollups,
+    suppression,
+    totals,
+    uncertainty,
+)
 from observe.reports.models import (
     NOT_OBSERVED,
     VISITS,
@@ -40,6 +49,7 @@ from observe.reports.models import (
 )
 from observe.reports.scope import check_schools, within
 from observe.reports.suppression import Rules, Series, consistent, hide, hide_cells, note
+from observe.reports.totals import Cells, Cluster, MonthTotals
 from observe.roster import profiles
 from observe.roster.models import School, SchoolAttribute
 from observe.rubrics.models import Criterion, EquityDimension, RubricVersion
@@ -443,165 +453,34 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
 
 # ---- per-classroom totals, for the clustered intervals and tests (reports/uncertainty.py) -------
 
-Cluster = tuple[
-    int, int
-]  # (school id, classroom id); classroom 0: the school's whole-school visits
-ClusterTotals = dict[Cluster, list[int]]  # cluster -> [ratings at the level or above, ratings]
-
-
-class MonthTotals:
-    """Per month, classroom and look-for: ratings at the level or above and ratings given.
-
-    A district's year is more than a million such cells, so each month's are held as arrays
-    (classroom, look-for, hits, ratings) and pooled with numpy: a month's share over a set of
-    look-fors sums each classroom's cells of them (``np.bincount``), then the moments the
-    clustered estimator needs (``uncertainty.from_moments``). A classroom's cells may come in
-    several rows (under two profiles, or two rubric versions folded together): they are summed
-    alike."""
-
-    def __init__(self) -> None:
-        # month -> (each row's classroom as an index into the next, the classrooms as codes
-        # school << 32 | classroom, look-for, hits, ratings)
-        self._months: dict[str, tuple[np.ndarray, ...]] = {}
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, Cluster, int, int, int]]) -> MonthTotals:
-        """From (month, cluster, look-for, hits, ratings) rows."""
-        by_month: dict[str, list[tuple[int, int, int, int, int]]] = defaultdict(list)
-        for month, (school, room), criterion, hits, rated in rows:
-            by_month[month].append((school, room, criterion, hits, rated))
-        found = cls()
-        for month, cells in by_month.items():
-            columns = [np.array(c, dtype=np.int64) for c in zip(*cells, strict=True)]
-            found.add(month, *columns)
-        return found
-
-    def add(
-        self,
-        month: str,
-        school: np.ndarray,
-        room: np.ndarray,
-        criterion: np.ndarray,
-        hits: np.ndarray,
-        rated: np.ndarray,
-    ) -> None:
-        """One month's cells (the month must not have been added yet)."""
-        assert month not in self._months
-        codes = school.astype(np.int64) * (1 << 32) + room.astype(np.int64)
-        unique, index = np.unique(codes, return_inverse=True)
-        self._months[month] = (index.ravel(), unique, criterion.astype(np.int64),
-                               hits.astype(np.float64), rated.astype(np.float64))  # fmt: skip
-
-    def months(self) -> list[str]:
-        return sorted(self._months)
-
-    def folded(self, fold: dict[int, int]) -> MonthTotals:
-        """Each look-for's cells moved onto the shown version's look-for of its lineage (see
-        ``_fold_clustered``); look-fors with none there are left out."""
-        found = MonthTotals()
-        for month, (index, clusters, criterion, hits, rated) in self._months.items():
-            ids, where = np.unique(criterion, return_inverse=True)
-            mapped = np.array([fold.get(int(c), -1) for c in ids], dtype=np.int64)[where.ravel()]
-            keep = mapped >= 0
-            found._months[month] = (index[keep], clusters, mapped[keep], hits[keep], rated[keep])
-        return found
-
-    def estimate(
-        self, month: str, criterion_ids: Iterable[int] | None = None
-    ) -> uncertainty.Estimate:
-        """The month's share over classrooms, pooling ``criterion_ids`` (None: every look-for)."""
-        cells = self._months.get(month)
-        if cells is None:
-            return uncertainty.from_moments(0, 0, 0, 0.0, 0.0, 0.0)
-        index, clusters, criterion, hits, rated = cells
-        size = len(clusters)
-        if criterion_ids is not None:
-            mask = np.isin(criterion, np.fromiter(criterion_ids, dtype=np.int64))
-            index, hits, rated = index[mask], hits[mask], rated[mask]
-        y = np.bincount(index, weights=hits, minlength=size)
-        n = np.bincount(index, weights=rated, minlength=size)
-        return uncertainty.from_moments(
-            int(np.count_nonzero(n > 0)), round(float(y.sum())), round(float(n.sum())),
-            float(y @ y), float(y @ n), float(n @ n),
-        )  # fmt: skip
-
-    def by_criterion(self) -> dict[int, ClusterTotals]:
-        """Per look-for and classroom, the totals over every month: the whole scope's, each
-        classroom once however many groups (or profiles) its walkthroughs fall in."""
-        if not self._months:
-            return {}
-        parts = list(self._months.values())
-        code = np.concatenate([clusters[index] for index, clusters, *_ in parts])
-        criterion = np.concatenate([p[2] for p in parts])
-        hits = np.concatenate([p[3] for p in parts])
-        rated = np.concatenate([p[4] for p in parts])
-        codes, code_of = np.unique(code, return_inverse=True)
-        criteria, criterion_of = np.unique(criterion, return_inverse=True)
-        cells, cell_of = np.unique(code_of.ravel() * len(criteria) + criterion_of.ravel(),
-                                   return_inverse=True)  # fmt: skip
-        y = np.bincount(cell_of.ravel(), weights=hits, minlength=len(cells))
-        n = np.bincount(cell_of.ravel(), weights=rated, minlength=len(cells))
-        found: dict[int, ClusterTotals] = defaultdict(dict)
-        for cell, h, r in zip(cells.tolist(), y.tolist(), n.tolist(), strict=True):
-            at = int(codes[cell // len(criteria)])
-            found[int(criteria[cell % len(criteria)])][(at >> 32, at & 0xFFFFFFFF)] = [
-                round(h),
-                round(r),
-            ]
-        return found
-
-    def rows(self) -> list[tuple[str, Cluster, int, int, int]]:
-        """(month, cluster, look-for, hits, ratings), one row per cell with its rows summed."""
-        found = []
-        for month, (index, clusters, criterion, hits, rated) in self._months.items():
-            sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-            for i, c, h, n in zip(index.tolist(), criterion.tolist(), hits.tolist(),
-                                  rated.tolist(), strict=True):  # fmt: skip
-                cell = sums[(i, c)]
-                cell[0] += int(h)
-                cell[1] += int(n)
-            for (i, c), (h, n) in sums.items():
-                code = int(clusters[i])
-                found.append((month, (code >> 32, code & 0xFFFFFFFF), c, h, n))
-        return found
-
 
 @dataclass
 class Clustered:
-    """What ``clustered`` finds: per group, rows of (raw group value, cluster, look-for, hits,
-    ratings); per month, a ``MonthTotals``."""
+    """What ``clustered`` finds: per raw group value, its cells (``totals.Cells``); per month,
+    a ``MonthTotals``."""
 
-    groups: list[tuple[Any, Cluster, int, int, int]] = field(default_factory=list)
+    groups: dict[Any, Cells] = field(default_factory=dict)
     months: MonthTotals = field(default_factory=MonthTotals)
+
+    def group_rows(self) -> list[tuple[Any, Cluster, int, int, int]]:
+        """(raw group value, cluster, look-for, hits, ratings), one per cell (for tests)."""
+        return [(raw, *row) for raw, cells in self.groups.items() for row in cells.rows()]
 
 
 def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
     """Per classroom and look-for, ratings at the level or above and ratings given: by group
-    (``groups``: rows of raw group value, cluster, look-for, hits, rated) and by month (a
-    ``MonthTotals``). From the rollups when they can answer."""
+    (``groups``: per raw group value) and by month. From the rollups when they can answer;
+    across versions, folded onto the look-fors of the version shown (as
+    ``revisions.fold_counts`` does for the counts)."""
     found = _rollup_clustered(user, query, groups)
     if found is None:
         found = _clustered_direct(user, query, groups)
     if query.versions:
         found = Clustered(
-            _fold_clustered(found.groups, query.fold),
+            {raw: cells.folded(query.fold) for raw, cells in found.groups.items()},
             found.months.folded(query.fold),
         )
     return found
-
-
-def _fold_clustered(rows: list[tuple], fold: dict[int, int]) -> list[tuple]:
-    """Across a rubric's versions: each look-for's per-group totals moved onto the shown
-    version's look-for of its lineage (as ``revisions.fold_counts`` does for the counts);
-    look-fors with none there are left out."""
-    sums: dict[tuple[Any, Any, int], list[int]] = {}
-    for key, cluster, criterion_id, hits, rated in rows:
-        if criterion_id not in fold:
-            continue
-        cell = sums.setdefault((key, cluster, fold[criterion_id]), [0, 0])
-        cell[0] += hits
-        cell[1] += rated
-    return [(k, c, cid, h, n) for (k, c, cid), (h, n) in sums.items()]
 
 
 def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
@@ -630,28 +509,28 @@ def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
                 _filtered(statement, user, query)
             )
         ]
-    months = MonthTotals.from_rows(result["months"])
-    if groups and query.by is not None and not school_split(query.by):
-        # Grouped by the profile of each visit: summed into the split's groups, as _by_profile
-        # does for the counts.
-        values = _profile_values(query.by)
-        merged: dict[tuple[Any, tuple[int, int], int], list[int]] = {}
-        for key, cluster, criterion, h, n in result["groups"]:
-            for raw in values(key):
-                cell = merged.setdefault((raw, cluster, criterion), [0, 0])
-                cell[0] += h
-                cell[1] += n
-        result["groups"] = [(raw, c, cid, h, n) for (raw, c, cid), (h, n) in merged.items()]
-    return Clustered(result["groups"], months)
+    found = Clustered(months=MonthTotals.from_rows(result["months"]))
+    # Grouped by the profile of each visit for a classroom split: each profile's cells go to
+    # every group it counts in, as _by_profile does for the counts.
+    values: Callable[[Any], tuple[Any, ...]] = (
+        (lambda raw: (raw,))
+        if query.by is None or school_split(query.by)
+        else _profile_values(query.by)
+    )
+    by_group: dict[Any, list[tuple[Cluster, int, int, int]]] = defaultdict(list)
+    for key, at, criterion, h, n in result["groups"]:
+        for raw in values(key):
+            by_group[raw].append((at, criterion, h, n))
+    found.groups = {raw: Cells.from_rows(rows) for raw, rows in by_group.items()}
+    return found
 
 
 def _rollup_clustered(user: Principal, query: Query, groups: bool) -> Clustered | None:
     """``clustered`` from ``rollup_classroom``, under the same conditions as ``_rollup_counts``.
 
     Month by month, each month one range of the table's key (no sort), its rows summed over
-    levels: per school, profile, classroom and look-for. The months keep them as arrays; the
-    groups sum them over the months with numpy, then once per profile or school into the
-    split's groups."""
+    levels: per school, profile, classroom and look-for. The months keep them as arrays; each
+    group takes the cells of its schools or profiles, summed over the months with numpy."""
     months = _month_range(query)
     visible = visible_school_ids(user)
     district = visible is None and not query.school_codes
@@ -711,7 +590,7 @@ def _rollup_clustered(user: Principal, query: Query, groups: bool) -> Clustered 
             continue
         cells = np.array([r[:5] for r in rows] if by_profile else rows, dtype=np.int64)
         school, room, criterion, hits, rated = cells.T
-        result.months.add(month, school, room, criterion, hits, rated)
+        result.months.add(month, Cells(totals.code(school, room), criterion, hits, rated))
         if groups:
             profile = np.zeros(len(rows), dtype=np.int64)
             if by_profile:
@@ -719,70 +598,45 @@ def _rollup_clustered(user: Principal, query: Query, groups: bool) -> Clustered 
                     profile_index[key] = len(profile_index)
                 profile = np.array([profile_index[r[5]] for r in rows], dtype=np.int64)
             parts.append((cells, profile))
-    if not groups or not parts:
-        return result
-    # Per (school, classroom, profile, look-for), summed over the months: one integer key per
-    # cell (classroom, profile and look-for each numbered densely), then np.bincount.
-    school, room, criterion, hits, rated = np.concatenate([c for c, _ in parts]).T
-    profile = np.concatenate([p for _, p in parts])
-    clusters, cluster_of = np.unique(school * (1 << 32) + room, return_inverse=True)
-    criteria, criterion_of = np.unique(criterion, return_inverse=True)
-    profiles_n = max(len(profile_index), 1)
-    key = (cluster_of.ravel() * profiles_n + profile) * len(criteria) + criterion_of.ravel()
-    cells, cell_of = np.unique(key, return_inverse=True)
-    group_hits = np.bincount(cell_of.ravel(), weights=hits, minlength=len(cells))
-    group_rated = np.bincount(cell_of.ravel(), weights=rated, minlength=len(cells))
-    cell_criterion = criteria[cells % len(criteria)]
-    cell_profile = (cells // len(criteria)) % profiles_n
-    cell_cluster = clusters[cells // len(criteria) // profiles_n]
-    if not by_profile:
-        by_school = _school_values(query.by)
-        school_groups = {int(s): by_school(int(s)) for s in np.unique(cell_cluster >> 32)}
-
-        def values(school_id: int, profile: int) -> tuple[Any, ...]:
-            return school_groups[school_id]
-    else:
-        # Each walkthrough under its classroom's profile at the visit.
-        assert query.by is not None  # a split by a classroom attribute
-        split = _profile_values(query.by)
-        profile_groups = {i: split(p) for p, i in profile_index.items()}
-
-        def values(school_id: int, profile: int) -> tuple[Any, ...]:
-            return profile_groups[profile]
-
-    merged: dict[tuple[Any, tuple[int, int], int], list[int]] = {}
-    for code, p, c, h, n in zip(
-        cell_cluster.tolist(), cell_profile.tolist(), cell_criterion.tolist(),
-        group_hits.tolist(), group_rated.tolist(), strict=True,
-    ):  # fmt: skip
-        s, r = code >> 32, code & 0xFFFFFFFF
-        for raw in values(s, p):
-            cell = merged.get((raw, (s, r), c))
-            if cell is None:
-                merged[(raw, (s, r), c)] = [round(h), round(n)]
-            else:
-                cell[0] += round(h)
-                cell[1] += round(n)
-    result.groups = [(raw, cl, cid, h, n) for (raw, cl, cid), (h, n) in merged.items()]
+    if groups and parts:
+        school, room, criterion, hits, rated = np.concatenate([c for c, _ in parts]).T
+        profile = np.concatenate([p for _, p in parts])
+        result.groups = _split_cells(
+            query.by, totals.code(school, room), profile, profile_index, criterion, hits, rated
+        )
     return result
 
 
-def pool(by_criterion: dict[int, ClusterTotals], criterion_ids: Iterable[int]) -> ClusterTotals:
-    """Per classroom, the totals of several look-fors added up (a dimension, a competency)."""
-    pooled: ClusterTotals = {}
-    for criterion_id in criterion_ids:
-        for cluster, (hits, rated) in by_criterion.get(criterion_id, {}).items():
-            cell = pooled.get(cluster)
-            if cell is None:
-                pooled[cluster] = [hits, rated]
-            else:
-                cell[0] += hits
-                cell[1] += rated
-    return pooled
-
-
-def estimate(totals: ClusterTotals) -> uncertainty.Estimate:
-    return uncertainty.estimate((h, n) for h, n in totals.values())
+def _split_cells(
+    by: str | None,
+    codes: np.ndarray,
+    profile: np.ndarray,
+    profile_index: dict[str, int],
+    criterion: np.ndarray,
+    hits: np.ndarray,
+    rated: np.ndarray,
+) -> dict[Any, Cells]:
+    """Per raw group value, the cells of its schools (a school split) or of the classroom
+    profiles at the visit that count in it (a classroom split), summed over the months."""
+    if by is None or school_split(by):
+        key = codes >> 32
+        groups_of = _school_values(by)
+        members: dict[Any, list[int]] = defaultdict(list)
+        for school_id in np.unique(key).tolist():
+            for raw in groups_of(school_id):
+                members[raw].append(school_id)
+    else:
+        key = profile
+        split = _profile_values(by)
+        members = defaultdict(list)
+        for name, i in profile_index.items():
+            for raw in split(name):
+                members[raw].append(i)
+    found: dict[Any, Cells] = {}
+    for raw, ids in members.items():
+        mask = np.isin(key, np.array(ids, dtype=np.int64))
+        found[raw] = Cells(codes[mask], criterion[mask], hits[mask], rated[mask])
+    return found
 
 
 def uncertain(found: uncertainty.Estimate) -> dict[str, Any]:
@@ -907,13 +761,13 @@ class Tally:
         return sum(count for value, count in self.levels.items() if value >= level)
 
     def figures(
-        self, at_least: int, values: list[int], clusters: ClusterTotals | None = None
+        self, at_least: int, values: list[int], found: uncertainty.Estimate | None = None
     ) -> dict[str, Any]:
-        """Share at or above the level, with its interval over the classrooms whose totals
-        ``clusters`` holds (reports/uncertainty.py): none under two classrooms."""
+        """Share at or above the level, with the interval ``found`` over its classrooms
+        (reports/uncertainty.py): none under two classrooms."""
         rated = self.rated
         hits = self.at_least(at_least)
-        found = estimate(clusters or {})
+        found = found or uncertainty.from_moments(*totals.NO_MOMENTS)
         given = rated + self.not_observed
         return {
             "rated": rated,
@@ -960,14 +814,16 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
     why_hidden = rules.reason(total, counts["all_classrooms"])
     hidden = why_hidden is not None
     at_least = query.at_least
-    totals = clustered(user, query) if not hidden else Clustered()
+    per_classroom = clustered(user, query) if not hidden else Clustered()
     # Per group, look-for and classroom.
-    group_clusters: dict[str, dict[int, ClusterTotals]] = defaultdict(lambda: defaultdict(dict))
-    for raw, cluster, criterion_id, hits, rated in totals.groups:
-        group_clusters[_group_key(query.by, raw)][criterion_id][cluster] = [hits, rated]
+    by_key: dict[str, list[Cells]] = defaultdict(list)
+    for raw, cells in per_classroom.groups.items():
+        by_key[_group_key(query.by, raw)].append(cells)
+    group_clusters = {key: Cells.joined(parts) for key, parts in by_key.items()}
     # Over the whole scope from the months, not the groups: a classroom re-profiled during the
     # year is in two groups of a classroom split, each with part of its totals.
-    overall_clusters: dict[int, ClusterTotals] = defaultdict(dict, totals.months.by_criterion())
+    overall_clusters = per_classroom.months.whole()
+    overall_moments = overall_clusters.moments_by_criterion()
 
     # Per group and look-for.
     tallies: dict[str, dict[int, Tally]] = defaultdict(lambda: defaultdict(Tally))
@@ -995,7 +851,8 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
         tally = Tally()
         for criterion in members:
             tally.merge(source.get(criterion.id, Tally()))
-        return tally.figures(at_least, values, pool(overall_clusters, [c.id for c in members]))
+        found = overall_clusters.estimate([c.id for c in members])
+        return tally.figures(at_least, values, found)
 
     dimensions = [d.value for d in EquityDimension]
     by_dimension = {d: [c for c in criteria if d in c.dimension_names] for d in dimensions}
@@ -1072,21 +929,21 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
             "text": c.text,
             "competency": c.competency.name,
             "dimensions": c.dimension_names,
-            **_cell(overall[c.id].figures(at_least, values, overall_clusters.get(c.id)),
-                    few.get(c.id)),
+            **_cell(overall[c.id].figures(at_least, values, uncertainty.from_moments(
+                *overall_moments.get(c.id, totals.NO_MOMENTS))), few.get(c.id)),
         }
         for c in criteria
     ]  # fmt: skip
     hidden_months = _hidden_months(user, query, counts, goal_series or [], rules)
     report["trend"] = _trend(counts, criteria, by_dimension, hidden_months)
-    _trend_uncertainty(report["trend"], totals.months, by_dimension)
+    _trend_uncertainty(report["trend"], per_classroom.months, by_dimension)
     if query.by:
         report["groups"], few_cells = _groups(
             query, tallies, group_n, names, overall, criteria, by_dimension, values, rules,
             counts["classrooms"],
         )  # fmt: skip
         _group_uncertainty(
-            report["groups"], group_clusters, overall_clusters, criteria, by_dimension, rules,
+            report["groups"], group_clusters, overall_moments, criteria, by_dimension, rules,
             few_cells,
         )  # fmt: skip
         # "Adjusted for who observed": observer-adjusted comparisons (reports/raters.py).
@@ -1377,8 +1234,8 @@ def _trend_uncertainty(
 
 def _group_uncertainty(
     groups: dict[str, Any],
-    clusters: dict[str, dict[int, ClusterTotals]],
-    overall: dict[int, ClusterTotals],
+    clusters: dict[str, Cells],
+    whole: dict[int, totals.Moments],
     criteria: list[Criterion],
     by_dimension: dict[str, list[Criterion]],
     rules: Rules,
@@ -1389,20 +1246,21 @@ def _group_uncertainty(
     cell that shows only its n (``few``) gets neither, nor does a dimension hiding one."""
     min_group = rules.min_group
     tests: list[tuple[dict[str, Any], float, str]] = []
-    whole = {c.id: uncertainty.moments((h, n) for h, n in overall.get(c.id, {}).values())
-             for c in criteria}  # fmt: skip
     for row in groups["rows"]:
         if row["suppressed"]:
             continue
-        mine = clusters.get(row["key"], {})
+        mine = clusters.get(row["key"]) or Cells.empty()
+        parts = mine.moments_by_criterion()
         for c in criteria:
             cell = row["criteria"][c.key]
             if cell["suppressed"]:
                 cell.update(gap=None, classrooms=None)
                 continue
-            part = uncertainty.moments((h, n) for h, n in mine.get(c.id, {}).values())
+            part = parts.get(c.id, totals.NO_MOMENTS)
             group = uncertainty.from_moments(*part)
-            rest = uncertainty.from_moments(*uncertainty.minus(whole[c.id], part))
+            rest = uncertainty.from_moments(
+                *uncertainty.minus(whole.get(c.id, totals.NO_MOMENTS), part)
+            )
             cell.update(uncertain(group))
             cell["gap"] = None
             p = uncertainty.gap_p(group, rest)
@@ -1414,7 +1272,7 @@ def _group_uncertainty(
                 cell["rest_share"] = round(rest.share, 4)
         for dimension, members in by_dimension.items():
             if members:
-                found = estimate(pool(mine, [c.id for c in members]))
+                found = mine.estimate([c.id for c in members])
                 figures = row["dimensions"][dimension]
                 if figures["suppressed"]:
                     figures["classrooms"] = None
