@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from observe.core import hooks
 from observe.core.database import AnySession, executemany_plain
 from observe.reports.models import Goal, RollupClassroom, RollupSchool
-from observe.reports.rollups import _upsert
+from observe.reports.rollups import _upsert, stamp
 from observe.roster.models import School
 
 
@@ -88,6 +88,11 @@ def _move_rollups(session: AnySession, fact: hooks.SchoolsMerged) -> None:
             (v, m, fact.into_id, p, room, c, lv, n) for v, m, p, room, c, lv, n in per_classroom
         ]
         executemany_plain(connection, statement, _CLASSROOM_KEY, moved)
+    # Both schools' months changed: what reports keep of them is read afresh.
+    stamp(
+        session,
+        [(v, month, school) for v, month, *_ in rows for school in (fact.old_id, fact.into_id)],
+    )
     fact.moved["report rollup rows"] = len(rows)  # per school (the per-classroom ones follow)
 
 

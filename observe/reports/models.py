@@ -84,6 +84,20 @@ class RollupClassroom(Model):
     count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class RollupStamp(Model):
+    """How often each school's month of rollups has changed, per rubric version: a report keeps
+    what it read of them in memory (reports/cache.py) and asks only this table whether that is
+    still current. Every write to the rollups adds one here in the same transaction; a build
+    starts every (version, month, school) with walkthroughs at 0."""
+
+    __tablename__ = "rollup_stamp"
+
+    rubric_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    school_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    serial: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class RollupState(Model):
     """One row once the rollups have been built from the walkthroughs, saying in which time
     zone's months: the rollups are counted afresh when the district's zone changes."""
@@ -94,6 +108,9 @@ class RollupState(Model):
     built_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The zone's name and a digest of its rules (core.clock.rules).
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Drawn afresh by every build: what a report kept in memory of an earlier build, or of
+    # another database, never passes for this one's (reports/cache.py).
+    token: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class Goal(Model):

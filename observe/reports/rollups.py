@@ -10,13 +10,14 @@ counts everything anyway.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, case, delete, event, func, insert, literal, select
+from sqlalchemy import Insert, case, delete, event, func, insert, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -30,6 +31,7 @@ from observe.reports.models import (
     RollupClassroom,
     RollupProfile,
     RollupSchool,
+    RollupStamp,
     RollupState,
 )
 from observe.roster import profiles
@@ -149,6 +151,26 @@ def _write_pending(session: Session) -> None:
         rows = [(*cells, n) for cells, n in sorted(sums[key].items()) if n]
         columns = ("rubric_version_id", "month", *_WHERE[key], "criterion_id", "level", "count")
         executemany_plain(connection, _upsert(connection.dialect.name, model), columns, rows)
+    stamp(session, {cells[:3] for cells in sums["school"]})
+
+
+def stamp(session: AnySession, changed: Iterable[tuple[int, str, int]]) -> None:
+    """Note that these (rubric version, month, school) rollups changed (``RollupStamp``): what
+    a report keeps of them in memory is read afresh. In key order, as the rollups are."""
+    connection = session.connection()
+    rows = [(*key, 1) for key in sorted(set(changed))]
+    columns = ("rubric_version_id", "month", "school_id", "serial")
+    executemany_plain(connection, _bump(connection.dialect.name), columns, rows)
+
+
+@cache
+def _bump(dialect: str) -> Insert:
+    table = RollupStamp.__table__
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key],
+        set_={"serial": table.c.serial + literal_column("1")},
+    )
 
 
 _WHERE = {"school": ("school_id",), "profile": ("profile",),
@@ -181,6 +203,7 @@ def rebuild(session: AnySession) -> None:
     session.execute(delete(RollupSchool))
     session.execute(delete(RollupProfile))
     session.execute(delete(RollupClassroom))
+    session.execute(delete(RollupStamp))
     month = clock.month_sql(Observation.observed_at, session.get_bind().dialect.name)
     counted = [
         Observation.state == ObservationState.SUBMITTED,
@@ -234,8 +257,19 @@ def rebuild(session: AnySession) -> None:
         )
         session.execute(insert(model).from_select(names, ratings))
         session.execute(insert(model).from_select(names, visits))
+    # Every (version, month, school) with walkthroughs starts at 0; writes add from there.
+    session.execute(
+        insert(RollupStamp).from_select(
+            ["rubric_version_id", "month", "school_id", "serial"],
+            select(
+                RollupSchool.rubric_version_id, RollupSchool.month, RollupSchool.school_id,
+                literal(0),
+            ).where(RollupSchool.criterion_id == VISITS),
+        )
+    )  # fmt: skip
     state = session.get(RollupState, 1) or RollupState(id=1)
     state.built_at, state.timezone = utcnow(), clock.rules()
+    state.token = secrets.token_hex(16)
     session.add(state)
     session.info.pop(_PENDING, None)
     session.info["observe.rollups_built"] = True

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from flask import current_app
 from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -31,6 +32,7 @@ from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports import (
     access,
+    cache,
     periods,
     raters,
     revisions,
@@ -46,6 +48,8 @@ from observe.reports.models import (
     RollupClassroom,
     RollupProfile,
     RollupSchool,
+    RollupStamp,
+    RollupState,
 )
 from observe.reports.scope import check_schools, within
 from observe.reports.suppression import Rules, Series, consistent, hide, hide_cells, note
@@ -349,30 +353,86 @@ def _ensure_rollups() -> None:
         db.session.commit()
 
 
-def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
-    """``_counts`` from the rollups, when they can answer: whole months, and for a split by a
-    classroom attribute the whole district. None when they cannot."""
+@dataclass(frozen=True)
+class _Kept:
+    """The rollups a query can be answered from: its scope on them, and each of its
+    school-months' stamp (``RollupStamp``) — what keeps reports/cache.py's entries current."""
+
+    query: Query
+    visible: frozenset[int] | None
+    first: str | None
+    last: str | None
+    token: str
+    stamps: tuple[tuple[str, int, int, int], ...]  # (month, version, school, serial)
+
+    def scoped(self, statement: Select, table: Any) -> Select:
+        """``statement`` on ``table`` limited to the query's versions, months and schools
+        (rollup_profile has no school: a split by a classroom attribute is district-wide)."""
+        query = self.query
+        statement = statement.where(table.rubric_version_id.in_(query.version_ids))
+        if self.first:
+            statement = statement.where(table.month >= self.first)
+        if self.last:
+            statement = statement.where(table.month <= self.last)
+        if table is not RollupProfile:
+            if self.visible is not None:
+                statement = statement.where(table.school_id.in_(self.visible))
+            if query.school_codes:
+                chosen = select(School.id).where(School.code.in_(query.school_codes))
+                statement = statement.where(table.school_id.in_(chosen))
+        return statement
+
+    def key(self, kind: str, *more: Hashable) -> tuple[Hashable, ...]:
+        """A cache key for what ``kind`` makes of these rollups in this scope."""
+        query = self.query
+        return (kind, str(db.engine.url), self.token, tuple(query.version_ids), self.first,
+                self.last, tuple(sorted(self.visible)) if self.visible is not None else None,
+                tuple(sorted(query.school_codes)), query.at_least, *more)  # fmt: skip
+
+    def get(
+        self, key: tuple[Hashable, ...], compute: Callable[[], Any], size: Callable[[Any], int]
+    ) -> Any:
+        """What ``key`` holds at these stamps, or ``compute()`` kept under them."""
+        found = cache.get(key, self.stamps)
+        if found is None:
+            found = compute()
+            limit = current_app.config["OBSERVE_REPORT_CACHE_CELLS"]
+            cache.put(key, self.stamps, found, size(found), limit)
+        return found
+
+
+def _kept(user: Principal, query: Query) -> _Kept | None:
+    """The rollups ``query`` can be answered from — whole months, and for a split by a
+    classroom attribute the whole district — with their stamps; None when they cannot."""
     months = _month_range(query)
     visible = visible_school_ids(user)
     district = visible is None and not query.school_codes
     if months is None or query.observer_ids or (not school_split(query.by) and not district):
         return None  # the rollups keep no observer: a team's walkthroughs are counted directly
     _ensure_rollups()
-    first, last = months
+    state = db.session.get_one(RollupState, 1)
+    kept = _Kept(query, frozenset(visible) if visible is not None else None, *months,
+                 state.token, ())  # fmt: skip
+    stamps = db.session.connection().execute(
+        kept.scoped(
+            select(RollupStamp.month, RollupStamp.rubric_version_id, RollupStamp.school_id,
+                   RollupStamp.serial).order_by(RollupStamp.month, RollupStamp.rubric_version_id,
+                                                RollupStamp.school_id),
+            RollupStamp,
+        )
+    )  # fmt: skip
+    return _Kept(kept.query, kept.visible, kept.first, kept.last, kept.token,
+                 tuple(tuple(row) for row in stamps))  # fmt: skip
 
-    def scoped(statement: Select, model: Any) -> Select:
-        statement = statement.where(model.rubric_version_id.in_(query.version_ids))
-        if first:
-            statement = statement.where(model.month >= first)
-        if last:
-            statement = statement.where(model.month <= last)
-        if model is RollupSchool or model is RollupClassroom:
-            if visible is not None:
-                statement = statement.where(model.school_id.in_(visible))
-            if query.school_codes:
-                chosen = select(School.id).where(School.code.in_(query.school_codes))
-                statement = statement.where(model.school_id.in_(chosen))
-        return statement
+
+def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
+    """``_counts`` from the rollups, when they can answer (``_kept``); None when they cannot.
+    What the database says is kept (reports/cache.py); the groups are made of it afresh, so a
+    school's new region or code shows at once."""
+    kept = _kept(user, query)
+    if kept is None:
+        return None
+    scoped = kept.scoped
 
     model: type[RollupSchool] | type[RollupProfile]
     where: InstrumentedAttribute[int] | InstrumentedAttribute[str]
@@ -383,14 +443,48 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     else:
         model, where = RollupProfile, RollupProfile.profile
         values = _profile_values(query.by)
-    rows = db.session.execute(
-        scoped(
-            select(where, model.criterion_id, model.level, func.sum(model.count)).group_by(
-                where, model.criterion_id, model.level
-            ),
-            model,
+    room = RollupClassroom
+    unit = case((room.classroom_id == 0, -room.school_id), else_=room.classroom_id)
+    key_column = room.school_id if model is RollupSchool else room.profile
+    visited = select().where(VISITS_ONLY, room.count > 0)
+
+    def read() -> tuple[Sequence[Any], ...]:
+        connection = db.session.connection()
+        rows = connection.execute(
+            scoped(
+                select(where, model.criterion_id, model.level, func.sum(model.count)).group_by(
+                    where, model.criterion_id, model.level
+                ),
+                model,
+            )
+        ).all()
+        by_month = connection.execute(
+            scoped(
+                select(
+                    RollupSchool.month,
+                    RollupSchool.criterion_id,
+                    RollupSchool.level,
+                    func.sum(RollupSchool.count),
+                ).group_by(RollupSchool.month, RollupSchool.criterion_id, RollupSchool.level),
+                RollupSchool,
+            )
+        ).all()
+        # Distinct classrooms per group and month, from rollup_classroom's walkthrough counts.
+        pairs = connection.execute(
+            scoped(visited.add_columns(key_column, unit).distinct(), room)
+        ).all()
+        per_month = scoped(
+            visited.add_columns(room.month, func.count(func.distinct(unit))).group_by(room.month),
+            room,
         )
-    ).all()
+        all_classrooms = connection.execute(
+            scoped(visited.add_columns(func.count(func.distinct(unit))), room)
+        ).scalar()
+        return rows, by_month, pairs, connection.execute(per_month).all(), [all_classrooms]
+
+    rows, by_month, pairs, per_month_rows, (all_classrooms,) = kept.get(
+        kept.key("counts", model.__tablename__), read, lambda found: sum(map(len, found))
+    )
     ratings: dict[tuple[Any, int, int | None, bool], int] = defaultdict(int)
     walkthroughs: dict[Any, int] = defaultdict(int)
     for key, criterion_id, level, count in rows:
@@ -401,18 +495,6 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
                 ratings[(raw, criterion_id, None, True)] += int(count)
             else:
                 ratings[(raw, criterion_id, level, False)] += int(count)
-
-    by_month = db.session.execute(
-        scoped(
-            select(
-                RollupSchool.month,
-                RollupSchool.criterion_id,
-                RollupSchool.level,
-                func.sum(RollupSchool.count),
-            ).group_by(RollupSchool.month, RollupSchool.criterion_id, RollupSchool.level),
-            RollupSchool,
-        )
-    ).all()
     trend: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     month_visits: dict[str, int] = defaultdict(int)
     for month, criterion_id, level, count in by_month:
@@ -422,23 +504,11 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
             cell = trend[(month, criterion_id)]
             cell[0] += int(count) if level >= query.at_least else 0
             cell[1] += int(count)
-    # Distinct classrooms per group and month, from rollup_classroom's walkthrough counts.
-    room = RollupClassroom
-    unit = case((room.classroom_id == 0, -room.school_id), else_=room.classroom_id)
-    key_column = room.school_id if model is RollupSchool else room.profile
-    visited = select().where(VISITS_ONLY, room.count > 0)
-    pairs = db.session.execute(scoped(visited.add_columns(key_column, unit).distinct(), room))
     classrooms: dict[str, set[int]] = defaultdict(set)
     for key, found in pairs:
         for raw in values(key):
             classrooms[_group_key(query.by, raw)].add(int(found))
-    per_month = scoped(
-        visited.add_columns(room.month, func.count(func.distinct(unit))).group_by(room.month), room
-    )
-    month_classrooms = {m: int(n) for m, n in db.session.execute(per_month)}
-    all_classrooms = db.session.scalar(
-        scoped(visited.add_columns(func.count(func.distinct(unit))), room)
-    )
+    month_classrooms = {m: int(n) for m, n in per_month_rows}
     return {
         "ratings": [(*key, count) for key, count in ratings.items() if count],
         "walkthroughs": [(raw, count) for raw, count in walkthroughs.items() if count],
@@ -462,6 +532,10 @@ class Clustered:
     groups: dict[Any, Cells] = field(default_factory=dict)
     months: MonthTotals = field(default_factory=MonthTotals)
 
+    def size(self) -> int:
+        """How many cells it holds (what reports/cache.py counts)."""
+        return sum(map(len, self.groups.values())) + self.months.cells()
+
     def group_rows(self) -> list[tuple[Any, Cluster, int, int, int]]:
         """(raw group value, cluster, look-for, hits, ratings), one per cell (for tests)."""
         return [(raw, *row) for raw, cells in self.groups.items() for row in cells.rows()]
@@ -469,18 +543,27 @@ class Clustered:
 
 def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
     """Per classroom and look-for, ratings at the level or above and ratings given: by group
-    (``groups``: per raw group value) and by month. From the rollups when they can answer;
-    across versions, folded onto the look-fors of the version shown (as
-    ``revisions.fold_counts`` does for the counts)."""
-    found = _rollup_clustered(user, query, groups)
-    if found is None:
-        found = _clustered_direct(user, query, groups)
-    if query.versions:
-        found = Clustered(
+    (``groups``: per raw group value) and by month. From the rollups when they can answer (and
+    then kept, reports/cache.py); across versions, folded onto the look-fors of the version
+    shown (as ``revisions.fold_counts`` does for the counts)."""
+
+    def folded(found: Clustered) -> Clustered:
+        if not query.versions:
+            return found
+        return Clustered(
             {raw: cells.folded(query.fold) for raw, cells in found.groups.items()},
             found.months.folded(query.fold),
         )
-    return found
+
+    kept = _kept(user, query)
+    if kept is None:
+        return folded(_clustered_direct(user, query, groups))
+    # The groups a split's schools fall in are part of the key: a school's new region is
+    # read at once. (A profile's groups never change: profiles are never edited.)
+    schools = _school_groups(query.by) if groups and school_split(query.by) else None
+    key = kept.key("clustered", query.by if groups else None, schools,
+                   tuple(sorted(query.fold.items())) if query.versions else None)  # fmt: skip
+    return kept.get(key, lambda: folded(_rollup_clustered(kept, groups)), Clustered.size)
 
 
 def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
@@ -525,52 +608,34 @@ def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
     return found
 
 
-def _rollup_clustered(user: Principal, query: Query, groups: bool) -> Clustered | None:
-    """``clustered`` from ``rollup_classroom``, under the same conditions as ``_rollup_counts``.
+def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
+    """``clustered`` from ``rollup_classroom`` (the rollups can answer: ``_kept``).
 
-    Month by month, each month one range of the table's key (no sort), its rows summed over
-    levels: per school, profile, classroom and look-for. The months keep them as arrays; each
-    group takes the cells of its schools or profiles, summed over the months with numpy."""
-    months = _month_range(query)
-    visible = visible_school_ids(user)
-    district = visible is None and not query.school_codes
-    if months is None or query.observer_ids or (not school_split(query.by) and not district):
-        return None
-    _ensure_rollups()
-    first, last = months
+    Month by month, each school's month read once and kept (reports/cache.py) until its stamp
+    changes: per profile, classroom and look-for, summed over levels. The months keep their
+    cells as arrays; each group takes the cells of its schools or profiles, summed over the
+    months with numpy."""
+    query = kept.query
     model = RollupClassroom
-    by_profile = not school_split(query.by)
-
-    def scoped(statement: Select) -> Select:
-        statement = statement.where(model.rubric_version_id.in_(query.version_ids))
-        if first:
-            statement = statement.where(model.month >= first)
-        if last:
-            statement = statement.where(model.month <= last)
-        if visible is not None:
-            statement = statement.where(model.school_id.in_(visible))
-        if query.school_codes:
-            chosen = select(School.id).where(School.code.in_(query.school_codes))
-            statement = statement.where(model.school_id.in_(chosen))
-        return statement
-
-    # Month by month, each a range of the table's key read in its order (no sort), with its
-    # rows summed over levels: per school, profile, classroom and look-for. Core, not the ORM:
-    # a district's year is a million rows.
     connection = db.session.connection()
-    months_of = scoped(select(model.month).distinct().where(VISITS_ONLY))
-    month_names = sorted(connection.execute(months_of).scalars())
-    columns: list[Any] = [
-        model.school_id,
-        model.classroom_id,
-        model.criterion_id,
-        cast(func.sum(case((model.level >= query.at_least, model.count), else_=0)), BigInteger),
-        cast(func.sum(model.count), BigInteger),
-    ]
-    if by_profile:
-        columns.append(model.profile)
+    wanted: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for month, version_id, school_id, serial in kept.stamps:
+        wanted[month].append((version_id, school_id, serial))
+    prefix = ("month", str(db.engine.url), kept.token, query.at_least)
+    limit = current_app.config["OBSERVE_REPORT_CACHE_CELLS"]
+    # A stale school-month is read as one range of the table's key, summed over levels: per
+    # profile, classroom and look-for. Core, not the ORM: a district's year is a million rows.
     per_month = (
-        select(*columns)
+        select(
+            model.rubric_version_id,
+            model.school_id,
+            model.classroom_id,
+            model.criterion_id,
+            cast(func.sum(case((model.level >= query.at_least, model.count), else_=0)),
+                 BigInteger),
+            cast(func.sum(model.count), BigInteger),
+            model.profile,
+        )
         .where(model.criterion_id != VISITS, model.level != NOT_OBSERVED)
         .group_by(
             model.rubric_version_id, model.school_id, model.profile, model.classroom_id,
@@ -578,33 +643,85 @@ def _rollup_clustered(user: Principal, query: Query, groups: bool) -> Clustered 
         )
     )  # fmt: skip
     result = Clustered()
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
-    profile_index: dict[str, int] = {}
-    for month in month_names:
-        # The driver's own rows: a million SQLAlchemy Row objects would cost more than the
-        # query (every column is a plain integer, cast so; the profile a string).
-        found = connection.execute(scoped(per_month.where(model.month == month)))
-        rows = found.cursor.fetchall()
-        found.close()
-        if not rows:
+    parts: list[tuple[np.ndarray, ...]] = []
+    for month in sorted(wanted):
+        chunks: list[tuple[int, cache.Chunk]] = []
+        stale: dict[tuple[int, int], int] = {}
+        for version_id, school_id, serial in wanted[month]:
+            chunk = cache.get((*prefix, version_id, month, school_id), serial)
+            if chunk is None:
+                stale[(version_id, school_id)] = serial
+            else:
+                chunks.append((school_id, chunk))
+        if stale:
+            for (version_id, school_id), chunk in _read_chunks(
+                connection, per_month.where(
+                    model.month == month,
+                    model.rubric_version_id.in_({v for v, _ in stale}),
+                    model.school_id.in_({s for _, s in stale}),
+                ), stale,
+            ).items():  # fmt: skip
+                key = (*prefix, version_id, month, school_id)
+                cache.put(key, chunk.serial, chunk, len(chunk), limit)
+                chunks.append((school_id, chunk))
+        chunks = [(school_id, chunk) for school_id, chunk in chunks if len(chunk)]
+        if not chunks:
             continue
-        cells = np.array([r[:5] for r in rows] if by_profile else rows, dtype=np.int64)
-        school, room, criterion, hits, rated = cells.T
-        result.months.add(month, Cells(totals.code(school, room), criterion, hits, rated))
+        school = np.concatenate([np.full(len(c), s, dtype=np.int64) for s, c in chunks])
+        codes = totals.code(school, np.concatenate([c.room for _, c in chunks]))
+        criterion = np.concatenate([c.criterion for _, c in chunks])
+        hits = np.concatenate([c.hits for _, c in chunks])
+        rated = np.concatenate([c.rated for _, c in chunks])
+        result.months.add(month, Cells(codes, criterion, hits, rated))
         if groups:
-            profile = np.zeros(len(rows), dtype=np.int64)
-            if by_profile:
-                for key in {r[5] for r in rows} - profile_index.keys():
-                    profile_index[key] = len(profile_index)
-                profile = np.array([profile_index[r[5]] for r in rows], dtype=np.int64)
-            parts.append((cells, profile))
+            profile = np.concatenate([c.profile for _, c in chunks])
+            parts.append((codes, profile, criterion, hits, rated))
     if groups and parts:
-        school, room, criterion, hits, rated = np.concatenate([c for c, _ in parts]).T
-        profile = np.concatenate([p for _, p in parts])
+        columns = zip(*parts, strict=True)
+        codes, profile, criterion, hits, rated = (np.concatenate(c) for c in columns)
+        profile_index = {cache.profile_name(i): i for i in np.unique(profile).tolist()}
         result.groups = _split_cells(
-            query.by, totals.code(school, room), profile, profile_index, criterion, hits, rated
+            query.by, codes, profile, profile_index, criterion, hits, rated
         )
     return result
+
+
+def _read_chunks(
+    connection: Any, statement: Select, stale: dict[tuple[int, int], int]
+) -> dict[tuple[int, int], cache.Chunk]:
+    """The stale (version, school) parts of one month, each at the serial its stamp had when
+    the report began (a write since then only makes it read again next time)."""
+    found = connection.execute(statement)
+    # The driver's own rows: a million SQLAlchemy Row objects would cost more than the query
+    # (every column a plain integer, cast so, but the profile).
+    rows = found.cursor.fetchall()
+    found.close()
+    empty = np.zeros(0, dtype=np.int32)
+    chunks = {key: cache.Chunk(serial, empty, empty, empty, empty, empty)
+              for key, serial in stale.items()}  # fmt: skip
+    if not rows:
+        return chunks
+    cells = np.array([r[:6] for r in rows], dtype=np.int64)
+    profile = cache.profile_ids(r[6] for r in rows)
+    whose = cells[:, 0] * (1 << 32) + cells[:, 1]
+    keys, of = np.unique(whose, return_inverse=True)
+    order = np.argsort(of.ravel(), kind="stable")
+    bounds = np.searchsorted(of.ravel()[order], np.arange(len(keys) + 1))
+    for i, key in enumerate(keys.tolist()):
+        at = order[bounds[i] : bounds[i + 1]]
+        part = cells[at]
+        version_school = (key >> 32, key & 0xFFFFFFFF)
+        if version_school not in stale:
+            continue  # a school or version read only because another was stale
+        chunks[version_school] = cache.Chunk(
+            stale[version_school],
+            part[:, 2].astype(np.int32),
+            part[:, 3].astype(np.int32),
+            part[:, 4].astype(np.int32),
+            part[:, 5].astype(np.int32),
+            profile[at].astype(np.int32),
+        )
+    return chunks
 
 
 def _split_cells(
@@ -650,6 +767,12 @@ def uncertain(found: uncertainty.Estimate) -> dict[str, Any]:
         if found.interval
         else None,
     }
+
+
+def _school_groups(by: str | None) -> tuple[tuple[int, tuple[Any, ...]], ...]:
+    """Every school with the groups a split by a school attribute puts it in."""
+    values = _school_values(by)
+    return tuple((s, values(s)) for s in sorted(db.session.scalars(select(School.id))))
 
 
 def _school_values(by: str | None) -> Callable[[int], tuple[Any, ...]]:
@@ -960,15 +1083,31 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
 
 
 def _observer_counts(user: Principal, query: Query) -> dict[str, dict[int, int]]:
-    """Per group of the split: walkthroughs per observer (what the adjustment weighs by)."""
-    statement, group = _grouped(select().select_from(Observation), query.by)
-    statement = statement.add_columns(
-        group, Observation.author_id, func.count(func.distinct(Observation.id))
-    ).group_by(group, Observation.author_id)
+    """Per group of the split: walkthroughs per observer (what the adjustment weighs by).
+    Counted per school (or classroom profile at the visit) and observer, which is kept while
+    the rollups' stamps hold (every counted walkthrough's change stamps them); the groups are
+    made of it afresh."""
+    school_wise = query.by is None or school_split(query.by)
+    unit = Observation.school_id if school_wise else func.coalesce(Observation.profile, "")
+
+    def read() -> Sequence[Any]:
+        statement = (
+            select(unit, Observation.author_id, func.count(Observation.id))
+            .select_from(Observation)
+            .group_by(unit, Observation.author_id)
+        )
+        return db.session.execute(_filtered(statement, user, query)).all()
+
+    kept = _kept(user, query)
+    rows = read() if kept is None else kept.get(kept.key("observers", school_wise), read, len)
+    values: Callable[[Any], tuple[Any, ...]] = (
+        _school_values(query.by) if school_wise else _profile_values(query.by or "")
+    )
     counts: dict[str, dict[int, int]] = defaultdict(dict)
-    for raw, author_id, n in db.session.execute(_filtered(statement, user, query)):
-        mine = counts[_group_key(query.by, raw)]
-        mine[author_id] = mine.get(author_id, 0) + n
+    for raw_unit, author_id, n in rows:
+        for raw in values(raw_unit):
+            mine = counts[_group_key(query.by, raw)]
+            mine[author_id] = mine.get(author_id, 0) + n
     return counts
 
 

@@ -186,6 +186,9 @@ class MonthTotals:
     def months(self) -> list[str]:
         return sorted(self._months)
 
+    def cells(self) -> int:
+        return sum(map(len, self._months.values()))
+
     def folded(self, fold: dict[int, int]) -> MonthTotals:
         """Each month's cells folded (``Cells.folded``)."""
         found = MonthTotals()
