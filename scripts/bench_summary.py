@@ -9,6 +9,11 @@ pushes keep them current after that), then times in process: the district summar
 course level and by school (the report's figures, median of 3), its PDF, and — the floor — the
 bare SQL aggregate over the walkthroughs that a report without rollups would rest on (ratings
 counted by group, look-for and level), timed alone.
+
+The summary by course level is timed three ways (docs/reports.md, "What a server keeps between
+requests"): cold (nothing kept in memory: a server's first look), asked again with nothing
+changed (the median of 3), and after a push (one walkthrough's counts committed to its school-month
+as a push commits them, then the report; the median of 3).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ def measure(url: str) -> dict:
     from observe.core.permissions import SYSTEM
     from observe.extensions import db
     from observe.observations.models import Observation, Rating
-    from observe.reports import rollups, summary
+    from observe.reports import cache, rollups, summary
     from observe.reports.headline import what_stands_out
     from observe.reports.views import print_summary
     from observe.roster.models import Classroom
@@ -80,8 +85,30 @@ def measure(url: str) -> dict:
             )
             return db.session.execute(statement).all()
 
+        def pushed() -> None:
+            # One walkthrough's counts, committed as a push commits them (reports/rollups.py).
+            seen = db.session.scalars(select(Observation).limit(1)).one()
+            rollups.add(db.session, version_id=seen.rubric_version_id,
+                        observed_at=seen.observed_at, school_id=seen.school_id,
+                        profile_key=seen.profile or "", classroom_id=seen.classroom_id,
+                        ratings=[(r.criterion_id, r.level, r.not_observed)
+                                 for r in seen.ratings])  # fmt: skip
+            db.session.commit()
+
+        def after_push(by: str) -> float:
+            times = []
+            for _ in range(3):
+                pushed()
+                started = time.perf_counter()
+                report(by)
+                times.append(time.perf_counter() - started)
+            return statistics.median(times)
+
         figures["floor"], _ = timed(floor)
+        cache.clear()
+        figures["course_level_cold"], _ = timed(lambda: report("course_level"), repeat=1)
         figures["course_level"], built = timed(lambda: report("course_level"))
+        figures["course_level_push"] = after_push("course_level")
         figures["school"], _ = timed(lambda: report("school"))
         figures["overall"], _ = timed(lambda: report(""))
         figures["pdf"], pdf = timed(lambda: print_summary(built, "letter"), repeat=1)
@@ -121,6 +148,8 @@ def report(kind: str, f: dict) -> None:
     ratio = f["course_level"] / f["floor"]
     print(f"  summary, by course level         {f['course_level']:6.2f} s   "
           f"{verdict(f['course_level'], GOAL_REPORT)}   {ratio:.1f}x the floor")  # fmt: skip
+    print(f"    cold (nothing kept in memory)  {f['course_level_cold']:6.2f} s")
+    print(f"    after a push                   {f['course_level_push']:6.2f} s")
     print(f"  summary, by school (200 groups)  {f['school']:6.2f} s")
     print(f"  summary, no split                {f['overall']:6.2f} s")
     print(f"  its PDF                          {f['pdf']:6.2f} s   {verdict(f['pdf'], GOAL_PDF)}"

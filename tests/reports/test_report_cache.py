@@ -1,0 +1,103 @@
+"""What the summary keeps in memory between requests (observe/reports/cache.py): asked again,
+it reads only the school-months a walkthrough reached since, and says what reading everything
+afresh says."""
+
+from __future__ import annotations
+
+import pytest
+
+from observe.core.permissions import SYSTEM
+from observe.extensions import db
+from observe.reports import cache, rollups, summary
+
+OCTOBER = "2026-10-{:02d}T15:00:00+00:00"
+
+
+@pytest.fixture
+def stale_reads(monkeypatch):
+    """Every (rubric version, school) a summary reads of rollup_classroom, per month read."""
+    seen: list[set[tuple[int, int]]] = []
+    real = summary._read_chunks
+
+    def spy(connection, statement, stale):
+        seen.append(set(stale))
+        return real(connection, statement, stale)
+
+    monkeypatch.setattr(summary, "_read_chunks", spy)
+    return seen
+
+
+@pytest.fixture
+def two_schools(app, team, push_as, create_classroom):
+    # Two schools of one classroom each: small enough to read, so shown in full here.
+    app.config.update(OBSERVE_MIN_GROUP_SIZE=1, OBSERVE_MIN_CLASSROOMS=1)
+    summary._ensure_rollups()
+    db.session.commit()
+    english = create_classroom("SHS-9", school=team.other_school, name="English 9", grade="9",
+                               course_level="general")  # fmt: skip
+    ann, cy = team.observers[0], team.observers[2]
+    for day in range(1, 4):
+        push_as(ann, {"observed_at": f"2026-09-{day:02d}T15:00:00+00:00"})
+        push_as(cy, {"school_id": team.other_school.id, "classroom_id": english.id,
+                     "observed_at": OCTOBER.format(day)})  # fmt: skip
+    return english
+
+
+def report(by: str | None = "school") -> dict:
+    query = summary.parse_query(SYSTEM, {"by": by} if by else {})
+    built = summary.build(SYSTEM, query)
+    db.session.commit()
+    return built
+
+
+def test_asked_again_it_reads_nothing_and_after_a_push_only_that_school_month(
+    team, push_as, two_schools, stale_reads
+):
+    first = report()
+    assert first["observations"] == 6
+    assert stale_reads, "the first report reads the rollups"
+    stale_reads.clear()
+    assert report() == first
+    assert stale_reads == [], "nothing changed: nothing is read again"
+
+    low = [{"criterion": "ct-explain-reasoning", "level": 1}]
+    push_as(team.observers[2], {"school_id": team.other_school.id, "ratings": low,
+                                "classroom_id": two_schools.id,
+                                "observed_at": OCTOBER.format(9)})  # fmt: skip
+    after = report()
+    assert stale_reads == [{(team.version.id, team.other_school.id)}], "only October at SHS"
+    assert after["observations"] == 7
+    cache.clear()
+    assert report() == after, "what was kept says what reading everything afresh says"
+
+
+def test_a_rebuild_or_a_school_s_new_region_is_read_at_once(team, two_schools, stale_reads):
+    team.school.region, team.other_school.region = "North", "South"
+    db.session.commit()
+    query = summary.parse_query(SYSTEM, {"by": "region"})
+    assert set(summary.clustered(SYSTEM, query).groups) == {"North", "South"}
+    counted = summary.counted(SYSTEM, query)
+    assert dict(counted["walkthroughs"]) == {"North": 3, "South": 3}
+
+    # No walkthrough changed, so no stamp did: the groups are still made afresh.
+    team.other_school.region = "North"
+    db.session.commit()
+    stale_reads.clear()
+    assert set(summary.clustered(SYSTEM, query).groups) == {"North"}
+    assert dict(summary.counted(SYSTEM, query)["walkthroughs"]) == {"North": 6}
+    assert stale_reads == []
+
+    # A build draws a new token: nothing kept from before it passes for current.
+    rollups.rebuild(db.session)
+    db.session.commit()
+    summary.clustered(SYSTEM, query)
+    read = set().union(*stale_reads)
+    assert read == {(team.version.id, team.school.id), (team.version.id, team.other_school.id)}
+
+
+def test_nothing_is_kept_when_the_setting_says_none(app, team, two_schools, stale_reads):
+    app.config["OBSERVE_REPORT_CACHE_CELLS"] = 0
+    first = report()
+    stale_reads.clear()
+    assert report() == first
+    assert stale_reads, "read again, as nothing was kept"
