@@ -196,11 +196,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "OBSERVE_MIN_CLASSROOMS": _whole("OBSERVE_MIN_CLASSROOMS", 3, 1, 100_000),
         # A per-look-for cell shows a share and interval only on this many ratings; else its n.
         "OBSERVE_MIN_CELL_RATINGS": _whole("OBSERVE_MIN_CELL_RATINGS", 10, 1, 100_000),
-        # Per-classroom totals the summary keeps in memory between requests (reports/cache.py):
-        # at most this many cells, 20 bytes each; 0 keeps none.
-        "OBSERVE_REPORT_CACHE_CELLS": _whole(
-            "OBSERVE_REPORT_CACHE_CELLS", 3_000_000, 0, 1_000_000_000
-        ),
+        # What the summary keeps in memory between requests (reports/cache.py), in megabytes
+        # per server process; 0 keeps nothing.
+        "OBSERVE_REPORT_CACHE_MB": _whole("OBSERVE_REPORT_CACHE_MB", 256, 0, 1_000_000),
         # How long audit events are kept: `observe audit purge` removes older ones (two school
         # years by default; a district's records policy may ask for more).
         "OBSERVE_AUDIT_RETENTION_DAYS": _days("OBSERVE_AUDIT_RETENTION_DAYS", 730),

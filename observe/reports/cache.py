@@ -14,8 +14,7 @@ What a report makes of them — its per-classroom totals over the months and gro
 its walkthroughs per observer — is kept too, under the stamps of every school-month it rests
 on: a report asked again before anything changed costs only the question to ``rollup_stamp``.
 
-Bounded: past ``OBSERVE_REPORT_CACHE_CELLS`` cells (0 keeps nothing), the least recently used
-entries go. Numbers only, no Flask.
+Bounded: past ``OBSERVE_REPORT_CACHE_MB`` (0 keeps nothing), the least recently used entries go.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from flask import current_app
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,15 @@ class Chunk:
     def __len__(self) -> int:
         return len(self.room)
 
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.room, self.criterion, self.hits, self.rated,
+                                      self.profile))  # fmt: skip
+
 
 _lock = threading.Lock()
-# key -> (the stamp it was read at, the value, its size in cells)
+# What a row of counts (a tuple of a few small values) costs in memory, near enough.
+ROW_BYTES = 120
+# key -> (the stamp it was read at, the value, its size in bytes)
 _entries: OrderedDict[Hashable, tuple[Hashable, Any, int]] = OrderedDict()
 _size = 0
 _profiles: dict[str, int] = {}
@@ -64,9 +70,14 @@ def get(key: Hashable, stamp: Hashable) -> Any:
         return entry[1]
 
 
+def limit() -> int:
+    """The bytes a process may keep: ``OBSERVE_REPORT_CACHE_MB``."""
+    return int(current_app.config["OBSERVE_REPORT_CACHE_MB"]) << 20
+
+
 def put(key: Hashable, stamp: Hashable, value: Any, size: int, limit: int) -> None:
     """Keep ``value`` (replacing what ``key`` held), then drop the least recently used entries
-    until at most ``limit`` cells are kept. Nothing larger than half of it is kept."""
+    until at most ``limit`` bytes are kept. Nothing larger than half of it is kept."""
     global _size
     if size > limit // 2:
         return
@@ -81,7 +92,7 @@ def put(key: Hashable, stamp: Hashable, value: Any, size: int, limit: int) -> No
             _size -= dropped
 
 
-def kept_cells() -> int:
+def kept_bytes() -> int:
     return _size
 
 

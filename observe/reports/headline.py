@@ -119,12 +119,14 @@ def what_stands_out(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def gaps(report: dict[str, Any], at: str) -> list[Finding]:
-    """Look-fors on which a shown group differs from the rest beyond chance (flagged cells)."""
+    """Look-fors on which a shown group differs from the rest beyond chance (flagged cells):
+    the widest ``MOST_OF_A_KIND``, all the headline can take (a district split by its 200
+    schools flags thousands, and writing each one's sentence cost a second)."""
     groups = report.get("groups")
     if not groups:
         return []
     overall = {c["key"]: c for c in report.get("criteria", [])}
-    found = []
+    candidates = []
     for row in groups["rows"]:
         if row.get("suppressed"):
             continue
@@ -137,54 +139,60 @@ def gaps(report: dict[str, Any], at: str) -> list[Finding]:
             # The test compares the group with the rest of the scope: so does the sentence
             # (review minor c).
             scope = cell.get("rest_share") if shown(criterion) else None
-            words = {
-                "group": row["label"],
-                "share": percent(cell["share"]),
-                "level": at,
-                "criterion": quoted(criterion["text"]),
-            }
-            if cell["gap"] == "above":
-                text = (
-                    _(
-                        "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
-                        "against %(scope)s in the rest of the scope — above it beyond chance.",
-                        scope=percent(scope),
-                        **words,
-                    )
-                    if scope is not None
-                    else _(
-                        "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s "
-                        "— above the rest beyond chance.",
-                        **words,
-                    )
+            weight = abs(cell["share"] - scope) if scope is not None else 0.0
+            candidates.append((weight, row, key, cell, criterion, scope))
+    # Widest first, ties in the report's order (what_stands_out's sort is stable too).
+    candidates.sort(key=lambda found: -found[0])
+    found = []
+    for weight, row, key, cell, criterion, scope in candidates[:MOST_OF_A_KIND]:
+        words = {
+            "group": row["label"],
+            "share": percent(cell["share"]),
+            "level": at,
+            "criterion": quoted(criterion["text"]),
+        }
+        if cell["gap"] == "above":
+            text = (
+                _(
+                    "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
+                    "against %(scope)s in the rest of the scope — above it beyond chance.",
+                    scope=percent(scope),
+                    **words,
                 )
-            else:
-                text = (
-                    _(
-                        "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
-                        "against %(scope)s in the rest of the scope — below it beyond chance.",
-                        scope=percent(scope),
-                        **words,
-                    )
-                    if scope is not None
-                    else _(
-                        "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s "
-                        "— below the rest beyond chance.",
-                        **words,
-                    )
-                )
-            found.append(
-                Finding(
-                    kind="gap",
-                    text=text,
-                    section="groups-criteria",
-                    section_label=_("Look-fors by %(by)s", by=groups["label"]),
-                    figure=cited(cell, group=row["label"], criterion=key),
-                    compared_with=scope,
-                    weight=abs(cell["share"] - scope) if scope is not None else 0.0,
-                    extra={"direction": cell["gap"]},
+                if scope is not None
+                else _(
+                    "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s "
+                    "— above the rest beyond chance.",
+                    **words,
                 )
             )
+        else:
+            text = (
+                _(
+                    "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s, "
+                    "against %(scope)s in the rest of the scope — below it beyond chance.",
+                    scope=percent(scope),
+                    **words,
+                )
+                if scope is not None
+                else _(
+                    "%(group)s: %(share)s of ratings at %(level)s or above on %(criterion)s "
+                    "— below the rest beyond chance.",
+                    **words,
+                )
+            )
+        found.append(
+            Finding(
+                kind="gap",
+                text=text,
+                section="groups-criteria",
+                section_label=_("Look-fors by %(by)s", by=groups["label"]),
+                figure=cited(cell, group=row["label"], criterion=key),
+                compared_with=scope,
+                weight=weight,
+                extra={"direction": cell["gap"]},
+            )
+        )
     return found
 
 

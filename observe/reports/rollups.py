@@ -151,7 +151,8 @@ def _write_pending(session: Session) -> None:
         rows = [(*cells, n) for cells, n in sorted(sums[key].items()) if n]
         columns = ("rubric_version_id", "month", *_WHERE[key], "criterion_id", "level", "count")
         executemany_plain(connection, _upsert(connection.dialect.name, model), columns, rows)
-    stamp(session, {cells[:3] for cells in sums["school"]})
+    # From the per-classroom sums, the finest: every change to any rollup row is one of them.
+    stamp(session, {cells[:3] for cells in sums["classroom"]})
 
 
 def stamp(session: AnySession, changed: Iterable[tuple[int, str, int]]) -> None:

@@ -9,14 +9,13 @@ turns counts into shares, intervals and tests. The conventions are in docs/repor
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from flask import current_app
 from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -396,8 +395,7 @@ class _Kept:
         found = cache.get(key, self.stamps)
         if found is None:
             found = compute()
-            limit = current_app.config["OBSERVE_REPORT_CACHE_CELLS"]
-            cache.put(key, self.stamps, found, size(found), limit)
+            cache.put(key, self.stamps, found, size(found), cache.limit())
         return found
 
 
@@ -483,7 +481,9 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
         return rows, by_month, pairs, connection.execute(per_month).all(), [all_classrooms]
 
     rows, by_month, pairs, per_month_rows, (all_classrooms,) = kept.get(
-        kept.key("counts", model.__tablename__), read, lambda found: sum(map(len, found))
+        kept.key("counts", model.__tablename__),
+        read,
+        lambda found: cache.ROW_BYTES * sum(map(len, found)),
     )
     ratings: dict[tuple[Any, int, int | None, bool], int] = defaultdict(int)
     walkthroughs: dict[Any, int] = defaultdict(int)
@@ -532,9 +532,10 @@ class Clustered:
     groups: dict[Any, Cells] = field(default_factory=dict)
     months: MonthTotals = field(default_factory=MonthTotals)
 
-    def size(self) -> int:
-        """How many cells it holds (what reports/cache.py counts)."""
-        return sum(map(len, self.groups.values())) + self.months.cells()
+    def nbytes(self) -> int:
+        """What it holds in memory, for reports/cache.py: its groups' cells (the months' are
+        kept, and counted, each on its own)."""
+        return sum(cells.nbytes() for cells in self.groups.values())
 
     def group_rows(self) -> list[tuple[Any, Cluster, int, int, int]]:
         """(raw group value, cluster, look-for, hits, ratings), one per cell (for tests)."""
@@ -563,7 +564,7 @@ def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
     schools = _school_groups(query.by) if groups and school_split(query.by) else None
     key = kept.key("clustered", query.by if groups else None, schools,
                    tuple(sorted(query.fold.items())) if query.versions else None)  # fmt: skip
-    return kept.get(key, lambda: folded(_rollup_clustered(kept, groups)), Clustered.size)
+    return kept.get(key, lambda: folded(_rollup_clustered(kept, groups)), Clustered.nbytes)
 
 
 def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
@@ -622,7 +623,7 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
     for month, version_id, school_id, serial in kept.stamps:
         wanted[month].append((version_id, school_id, serial))
     prefix = ("month", str(db.engine.url), kept.token, query.at_least)
-    limit = current_app.config["OBSERVE_REPORT_CACHE_CELLS"]
+    limit = cache.limit()
     # A stale school-month is read as one range of the table's key, summed over levels: per
     # profile, classroom and look-for. Core, not the ORM: a district's year is a million rows.
     per_month = (
@@ -645,6 +646,14 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
     result = Clustered()
     parts: list[tuple[np.ndarray, ...]] = []
     for month in sorted(wanted):
+        # The month's cells over its schools, kept too (what a report by any split shares).
+        month_key = ("month cells", str(db.engine.url), kept.token, query.at_least, month,
+                     tuple((v, s) for v, s, _ in wanted[month]))  # fmt: skip
+        month_stamp = tuple(serial for _, _, serial in wanted[month])
+        month_cells = cache.get(month_key, month_stamp)
+        if month_cells is not None and not groups:
+            result.months.add(month, month_cells)
+            continue
         chunks: list[tuple[int, cache.Chunk]] = []
         stale: dict[tuple[int, int], int] = {}
         for version_id, school_id, serial in wanted[month]:
@@ -662,7 +671,7 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
                 ), stale,
             ).items():  # fmt: skip
                 key = (*prefix, version_id, month, school_id)
-                cache.put(key, chunk.serial, chunk, len(chunk), limit)
+                cache.put(key, chunk.serial, chunk, chunk.nbytes(), limit)
                 chunks.append((school_id, chunk))
         chunks = [(school_id, chunk) for school_id, chunk in chunks if len(chunk)]
         if not chunks:
@@ -672,7 +681,10 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
         criterion = np.concatenate([c.criterion for _, c in chunks])
         hits = np.concatenate([c.hits for _, c in chunks])
         rated = np.concatenate([c.rated for _, c in chunks])
-        result.months.add(month, Cells(codes, criterion, hits, rated))
+        if month_cells is None:
+            month_cells = Cells(codes, criterion, hits, rated)
+            cache.put(month_key, month_stamp, month_cells, month_cells.nbytes(), limit)
+        result.months.add(month, month_cells)
         if groups:
             profile = np.concatenate([c.profile for _, c in chunks])
             parts.append((codes, profile, criterion, hits, rated))
@@ -702,7 +714,9 @@ def _read_chunks(
     if not rows:
         return chunks
     cells = np.array([r[:6] for r in rows], dtype=np.int64)
-    profile = cache.profile_ids(r[6] for r in rows)
+    names = {r[6] for r in rows}
+    ids = dict(zip(names, cache.profile_ids(names).tolist(), strict=True))
+    profile = np.fromiter((ids[r[6]] for r in rows), dtype=np.int64, count=len(rows))
     whose = cells[:, 0] * (1 << 32) + cells[:, 1]
     keys, of = np.unique(whose, return_inverse=True)
     order = np.argsort(of.ravel(), kind="stable")
@@ -750,6 +764,21 @@ def _split_cells(
             for raw in split(name):
                 members[raw].append(i)
     found: dict[Any, Cells] = {}
+    keys = np.unique(key)
+    counted = Counter(i for ids in members.values() for i in ids)
+    if len(counted) == len(keys) and all(n == 1 for n in counted.values()):
+        # Each school or profile in one group (every split but programs): one sort of the
+        # cells by group, then a slice each — not a pass over every cell per group.
+        raws = list(members)
+        group_of = {i: g for g, raw in enumerate(raws) for i in members[raw]}
+        lookup = np.array([group_of[i] for i in keys.tolist()], dtype=np.int64)
+        group = lookup[np.searchsorted(keys, key)]
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(len(raws) + 1))
+        for g, raw in enumerate(raws):
+            at = order[bounds[g] : bounds[g + 1]]
+            found[raw] = Cells(codes[at], criterion[at], hits[at], rated[at])
+        return found
     for raw, ids in members.items():
         mask = np.isin(key, np.array(ids, dtype=np.int64))
         found[raw] = Cells(codes[mask], criterion[mask], hits[mask], rated[mask])
@@ -1084,31 +1113,95 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
 
 def _observer_counts(user: Principal, query: Query) -> dict[str, dict[int, int]]:
     """Per group of the split: walkthroughs per observer (what the adjustment weighs by).
-    Counted per school (or classroom profile at the visit) and observer, which is kept while
-    the rollups' stamps hold (every counted walkthrough's change stamps them); the groups are
-    made of it afresh."""
+    Counted per school (or classroom profile at the visit) and observer; from the rollups'
+    scope, each school-month's count is kept (reports/cache.py) while its stamp holds — every
+    change to a counted walkthrough stamps its school-month — and the groups are made of
+    them afresh."""
     school_wise = query.by is None or school_split(query.by)
     unit = Observation.school_id if school_wise else func.coalesce(Observation.profile, "")
-
-    def read() -> Sequence[Any]:
+    kept = _kept(user, query)
+    if kept is None:
         statement = (
             select(unit, Observation.author_id, func.count(Observation.id))
             .select_from(Observation)
             .group_by(unit, Observation.author_id)
         )
-        return db.session.execute(_filtered(statement, user, query)).all()
-
-    kept = _kept(user, query)
-    rows = read() if kept is None else kept.get(kept.key("observers", school_wise), read, len)
-    values: Callable[[Any], tuple[Any, ...]] = (
-        _school_values(query.by) if school_wise else _profile_values(query.by or "")
+        return _by_observer(query.by, db.session.execute(_filtered(statement, user, query)))
+    schools = _school_groups(query.by) if school_wise else None
+    return kept.get(
+        kept.key("observers", query.by, schools),
+        lambda: _by_observer(query.by, _observer_rows(kept, user, unit)),
+        lambda found: cache.ROW_BYTES * sum(map(len, found.values())),
     )
+
+
+def _by_observer(by: str | None, rows: Iterable[Any]) -> dict[str, dict[int, int]]:
+    """(school or profile, observer, walkthroughs) rows summed into the split's groups."""
+    values: Callable[[Any], tuple[Any, ...]] = (
+        _school_values(by) if by is None or school_split(by) else _profile_values(by)
+    )
+    keys: dict[Any, list[str]] = {}  # per school or profile, its groups' keys (asked once)
     counts: dict[str, dict[int, int]] = defaultdict(dict)
     for raw_unit, author_id, n in rows:
-        for raw in values(raw_unit):
-            mine = counts[_group_key(query.by, raw)]
+        found = keys.get(raw_unit)
+        if found is None:
+            found = keys[raw_unit] = [_group_key(by, raw) for raw in values(raw_unit)]
+        for key in found:
+            mine = counts[key]
             mine[author_id] = mine.get(author_id, 0) + n
     return counts
+
+
+def _observer_rows(kept: _Kept, user: Principal, unit: Any) -> list[tuple[Any, int, int]]:
+    """(school or profile, observer, walkthroughs) over ``kept``'s school-months: each kept
+    one from memory, the rest counted — all at once when none is kept, else month by month,
+    each month's stale schools alone."""
+    query = kept.query
+    prefix = ("observers", str(db.engine.url), kept.token, str(unit))
+    found: Counter[tuple[Any, int]] = Counter()
+    stale: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    for month, version_id, school_id, serial in kept.stamps:
+        rows = cache.get((*prefix, version_id, month, school_id), serial)
+        if rows is None:
+            stale[month][(version_id, school_id)] = serial
+        else:
+            for key, n in rows:
+                found[key] += n
+    if not stale:
+        return [(*key, n) for key, n in found.items()]
+    of_month = clock.month_sql(Observation.observed_at, db.engine.dialect.name)
+    columns = (Observation.rubric_version_id, of_month, Observation.school_id, unit,
+               Observation.author_id)  # fmt: skip
+    counting = select(*columns, func.count(Observation.id)).group_by(*columns)
+    if sum(map(len, stale.values())) == len(kept.stamps):
+        statements = [_filtered(counting, user, query)]  # nothing kept: everything at once
+    else:
+        statements = []
+        for name, parts in stale.items():
+            start = date.fromisoformat(f"{name}-01")
+            after = (start + timedelta(days=32)).replace(day=1)
+            statements.append(
+                counting.where(
+                    *_counted(),
+                    Observation.rubric_version_id.in_({v for v, _ in parts}),
+                    Observation.school_id.in_({s for _, s in parts}),
+                    Observation.observed_at >= clock.day_start(start),
+                    Observation.observed_at < clock.day_start(after),
+                )
+            )
+    per_part: dict[tuple[int, str, int], list[tuple[tuple[Any, int], int]]] = defaultdict(list)
+    for statement in statements:
+        for version_id, name, school_id, where, author_id, n in db.session.execute(statement):
+            per_part[(version_id, name, school_id)].append(((where, author_id), int(n)))
+    limit = cache.limit()
+    for name, parts in stale.items():
+        for (version_id, school_id), serial in parts.items():
+            rows = per_part.get((version_id, name, school_id), [])
+            key = (*prefix, version_id, name, school_id)
+            cache.put(key, serial, rows, cache.ROW_BYTES * len(rows), limit)
+            for key, n in rows:
+                found[key] += n
+    return [(*key, n) for key, n in found.items()]
 
 
 def _cell(figures: dict[str, Any], reason: str | None) -> dict[str, Any]:

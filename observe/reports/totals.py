@@ -101,6 +101,10 @@ class Cells:
     def __len__(self) -> int:
         return len(self.index)
 
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.clusters, self.index, self.criterion, self.hits,
+                                      self.rated))  # fmt: skip
+
     def folded(self, fold: dict[int, int]) -> Cells:
         """Each look-for's cells moved onto the look-for ``fold`` names (the shown version's
         look-for of its lineage), added up there; look-fors it does not name are left out."""

@@ -9,6 +9,7 @@ import pytest
 from observe.core.permissions import SYSTEM
 from observe.extensions import db
 from observe.reports import cache, rollups, summary
+from tests.conftest import edit_of
 
 OCTOBER = "2026-10-{:02d}T15:00:00+00:00"
 
@@ -28,9 +29,10 @@ def stale_reads(monkeypatch):
 
 
 @pytest.fixture
-def two_schools(app, team, push_as, create_classroom):
+def two_schools(app, team, push_as, create_classroom, monkeypatch):
     # Two schools of one classroom each: small enough to read, so shown in full here.
-    app.config.update(OBSERVE_MIN_GROUP_SIZE=1, OBSERVE_MIN_CLASSROOMS=1)
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_GROUP_SIZE", 1)
+    monkeypatch.setitem(app.config, "OBSERVE_MIN_CLASSROOMS", 1)
     summary._ensure_rollups()
     db.session.commit()
     english = create_classroom("SHS-9", school=team.other_school, name="English 9", grade="9",
@@ -67,8 +69,35 @@ def test_asked_again_it_reads_nothing_and_after_a_push_only_that_school_month(
     after = report()
     assert stale_reads == [{(team.version.id, team.other_school.id)}], "only October at SHS"
     assert after["observations"] == 7
+    query = summary.parse_query(SYSTEM, {"by": "school"})
+    observers = summary._observer_counts(SYSTEM, query)
+    assert observers["SHS"] == {team.observers[2].id: 4}
     cache.clear()
     assert report() == after, "what was kept says what reading everything afresh says"
+    assert summary._observer_counts(SYSTEM, query) == observers
+
+
+def test_a_walkthrough_moved_to_another_classroom_of_its_school_is_read_again(
+    client, bearer, team, push_as, two_schools, create_classroom, stale_reads
+):
+    """Per school nothing changes, per classroom it does: the stamp still moves."""
+    query = summary.parse_query(SYSTEM, {"by": "school"})
+    before = summary.clustered(SYSTEM, query).groups["SHS"]
+    assert len(before.clusters) == 1
+    drama = create_classroom("SHS-D", school=team.other_school, name="Drama", grade="9")
+    cy = team.observers[2]
+    moved = push_as(cy, {"school_id": team.other_school.id, "classroom_id": two_schools.id,
+                         "observed_at": OCTOBER.format(12)})  # fmt: skip
+    summary.clustered(SYSTEM, query)
+    stale_reads.clear()
+    headers = bearer(cy)
+    head = client.get(f"/api/v1/observations/{moved}", headers=headers).get_json()["version"]
+    edited = client.post("/api/v1/sync/push", headers=headers, json={"device_id": "t",
+                         "versions": [edit_of(head, classroom_id=drama.id)]})  # fmt: skip
+    assert edited.get_json()["results"][0]["status"] == "applied"
+    after = summary.clustered(SYSTEM, query).groups["SHS"]
+    assert stale_reads == [{(team.version.id, team.other_school.id)}]
+    assert len(after.clusters) == 2, "the walkthrough now counts in Drama"
 
 
 def test_a_rebuild_or_a_school_s_new_region_is_read_at_once(team, two_schools, stale_reads):
@@ -95,8 +124,10 @@ def test_a_rebuild_or_a_school_s_new_region_is_read_at_once(team, two_schools, s
     assert read == {(team.version.id, team.school.id), (team.version.id, team.other_school.id)}
 
 
-def test_nothing_is_kept_when_the_setting_says_none(app, team, two_schools, stale_reads):
-    app.config["OBSERVE_REPORT_CACHE_CELLS"] = 0
+def test_nothing_is_kept_when_the_setting_says_none(
+    app, team, two_schools, stale_reads, monkeypatch
+):
+    monkeypatch.setitem(app.config, "OBSERVE_REPORT_CACHE_MB", 0)
     first = report()
     stale_reads.clear()
     assert report() == first
