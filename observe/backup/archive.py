@@ -57,7 +57,9 @@ FORMAT = "observe-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 # Derived from the other tables (reports/rollups.py): rebuilt after a restore, never archived.
-DERIVED = frozenset({"rollup_school", "rollup_profile", "rollup_classroom", "rollup_state"})
+DERIVED = frozenset(
+    {"rollup_school", "rollup_profile", "rollup_classroom", "rollup_state", "rollup_stamp"}
+)
 _BATCH = 1000
 # Bounds on what a restore reads into memory at once: a row (a request is at most 16 MB, so no
 # stored row comes near) and the manifest.

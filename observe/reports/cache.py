@@ -19,6 +19,7 @@ Bounded: past ``OBSERVE_REPORT_CACHE_MB`` (0 keeps nothing), the least recently 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
@@ -50,8 +51,10 @@ class Chunk:
 
 
 _lock = threading.Lock()
-# What a row of counts (a tuple of a few small values) costs in memory, near enough.
-ROW_BYTES = 120
+# What a row of counts (a tuple of a few small values) costs in memory, near enough; and what
+# any entry costs besides its value (its key, the entry itself).
+ROW_BYTES = 160
+ENTRY_BYTES = 1024
 # key -> (the stamp it was read at, the value, its size in bytes)
 _entries: OrderedDict[Hashable, tuple[Hashable, Any, int]] = OrderedDict()
 _size = 0
@@ -79,12 +82,13 @@ def put(key: Hashable, stamp: Hashable, value: Any, size: int, limit: int) -> No
     """Keep ``value`` (replacing what ``key`` held), then drop the least recently used entries
     until at most ``limit`` bytes are kept. Nothing larger than half of it is kept."""
     global _size
-    if size > limit // 2:
-        return
+    size += ENTRY_BYTES
     with _lock:
         old = _entries.pop(key, None)
         if old is not None:
             _size -= old[2]
+        if size > limit // 2:
+            return  # nothing kept (0), or too large to keep: not even what the key held
         _entries[key] = (stamp, value, size)
         _size += size
         while _size > limit and _entries:
@@ -103,8 +107,14 @@ def clear() -> None:
         _size = 0
 
 
+def digest(value: Any) -> str:
+    """A short stand-in for a large key part (every school and its groups)."""
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:32]
+
+
 def profile_ids(names: Iterable[str]) -> np.ndarray:
-    """Each classroom profile key as a small integer, the same in every request."""
+    """Each classroom profile key as a small integer, the same in every request. Kept for the
+    process's life, uncounted: profiles are never deleted, and a district has thousands."""
     found = []
     with _lock:
         for name in names:

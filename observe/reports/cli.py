@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from observe.audit import operations as audit
 from observe.core.database import begin_write
@@ -19,8 +19,9 @@ from observe.core.permissions import SYSTEM
 from observe.errors import ValidationFailed
 from observe.extensions import db
 from observe.observations.models import Observation
-from observe.reports import export, raters, summary, years
+from observe.reports import export, raters, rollups, summary, years
 from observe.reports.headline import what_stands_out
+from observe.reports.models import RollupStamp
 from observe.roster import years as roster_years
 from observe.rubrics.models import RubricVersion
 
@@ -163,6 +164,27 @@ def carry_goals_command(from_title: str, to_title: str) -> None:
 @click.group("reports")
 def reports_cli() -> None:
     """Keep the reports' stored figures current."""
+
+
+@reports_cli.command("recount")
+def recount() -> None:
+    """Count the report rollups afresh from the walkthroughs. `observe restore` does it by
+    itself; run it after restoring the database by any other means (a PostgreSQL dump or
+    point-in-time recovery), so that no server keeps figures from before the restore."""
+    begin_write()
+    with click.progressbar(length=len(rollups.TABLES) + 1, label="Counting") as bar:
+        rollups.rebuild(db.session(), progress=lambda: bar.update(1))
+    db.session.commit()
+    rows = {
+        name: db.session.scalar(select(func.count()).select_from(model))
+        for name, model in rollups.TABLES.items()
+    }
+    click.echo(
+        "Counted afresh: "
+        + ", ".join(f"{n:,} rows per {name}" for name, n in rows.items())
+        + f", from {db.session.scalar(select(func.count()).select_from(RollupStamp)):,} "
+        "school-months. Every server reads them afresh."
+    )
 
 
 @reports_cli.command("fit-raters")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -66,8 +66,13 @@ def refresh_profiles(session: AnySession) -> bool:
 def is_built(session: AnySession) -> bool:
     """Whether the rollups are built, in the months of the district's time zone as it is set
     (its name and rules: see clock.rules)."""
-    state = session.get(RollupState, 1)
-    return state is not None and state.timezone == clock.rules()
+    return _current(session.get(RollupState, 1))
+
+
+def _current(state: RollupState | None) -> bool:
+    """Built in this zone's months, by a build that stamps its school-months (one before the
+    stamps existed drew no token: reports could not tell what changed, so it counts afresh)."""
+    return state is not None and state.timezone == clock.rules() and bool(state.token)
 
 
 def add(
@@ -119,7 +124,7 @@ def kept(session: AnySession) -> bool:
     if key not in session.info:
         _lock(session, shared=True)
         state = session.get(RollupState, 1)
-        built = state is not None and state.timezone == clock.rules()
+        built = _current(state)
         if state is not None and not built:
             # Counted in other months than this process's (its OBSERVE_TIMEZONE differs, or
             # the zone's rules changed): it cannot keep them true, so no report may read them
@@ -151,8 +156,9 @@ def _write_pending(session: Session) -> None:
         rows = [(*cells, n) for cells, n in sorted(sums[key].items()) if n]
         columns = ("rubric_version_id", "month", *_WHERE[key], "criterion_id", "level", "count")
         executemany_plain(connection, _upsert(connection.dialect.name, model), columns, rows)
-    # From the per-classroom sums, the finest: every change to any rollup row is one of them.
-    stamp(session, {cells[:3] for cells in sums["classroom"]})
+    # Every school-month a walkthrough left or reached, even where its counts net to nothing
+    # (two walkthroughs swapping classrooms): what reports keep of it may rest on more.
+    stamp(session, {(version_id, month, school_id) for version_id, month, school_id, *_ in deltas})
 
 
 def stamp(session: AnySession, changed: Iterable[tuple[int, str, int]]) -> None:
@@ -196,8 +202,9 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop("observe.rollups_built", None)
 
 
-def rebuild(session: AnySession) -> None:
-    """Count everything afresh: the first time, or after a restore."""
+def rebuild(session: AnySession, progress: Callable[[], None] | None = None) -> None:
+    """Count everything afresh: the first time, or after a restore. ``progress`` is called
+    as each of the ``len(TABLES) + 1`` steps (a table each, then the stamps) is done."""
     _lock(session, shared=False)
     refresh_profiles(session)
     session.flush()
@@ -258,6 +265,8 @@ def rebuild(session: AnySession) -> None:
         )
         session.execute(insert(model).from_select(names, ratings))
         session.execute(insert(model).from_select(names, visits))
+        if progress:
+            progress()
     # Every (version, month, school) with walkthroughs starts at 0; writes add from there.
     session.execute(
         insert(RollupStamp).from_select(
@@ -268,6 +277,8 @@ def rebuild(session: AnySession) -> None:
             ).where(RollupSchool.criterion_id == VISITS),
         )
     )  # fmt: skip
+    if progress:
+        progress()
     state = session.get(RollupState, 1) or RollupState(id=1)
     state.built_at, state.timezone = utcnow(), clock.rules()
     state.token = secrets.token_hex(16)

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -359,6 +360,7 @@ class _Kept:
 
     query: Query
     visible: frozenset[int] | None
+    chosen: frozenset[int] | None  # the schools the query names, as ids (read once)
     first: str | None
     last: str | None
     token: str
@@ -376,17 +378,19 @@ class _Kept:
         if table is not RollupProfile:
             if self.visible is not None:
                 statement = statement.where(table.school_id.in_(self.visible))
-            if query.school_codes:
-                chosen = select(School.id).where(School.code.in_(query.school_codes))
-                statement = statement.where(table.school_id.in_(chosen))
+            if self.chosen is not None:
+                statement = statement.where(table.school_id.in_(self.chosen))
         return statement
 
     def key(self, kind: str, *more: Hashable) -> tuple[Hashable, ...]:
         """A cache key for what ``kind`` makes of these rollups in this scope."""
         query = self.query
+
+        def ids(found: frozenset[int] | None) -> tuple[int, ...] | None:
+            return tuple(sorted(found)) if found is not None else None
+
         return (kind, str(db.engine.url), self.token, tuple(query.version_ids), self.first,
-                self.last, tuple(sorted(self.visible)) if self.visible is not None else None,
-                tuple(sorted(query.school_codes)), query.at_least, *more)  # fmt: skip
+                self.last, ids(self.visible), ids(self.chosen), query.at_least, *more)  # fmt: skip
 
     def get(
         self, key: tuple[Hashable, ...], compute: Callable[[], Any], size: Callable[[Any], int]
@@ -396,6 +400,31 @@ class _Kept:
         if found is None:
             found = compute()
             cache.put(key, self.stamps, found, size(found), cache.limit())
+        return found
+
+    def by_month(self) -> dict[str, list[tuple[int, int, int]]]:
+        """Per month, its (version, school, serial) stamps."""
+        found: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        for month, version_id, school_id, serial in self.stamps:
+            found[month].append((version_id, school_id, serial))
+        return found
+
+    def month_get(
+        self,
+        kind: Hashable,
+        month: str,
+        parts: list[tuple[int, int, int]],
+        compute: Callable[[], Any],
+        size: Callable[[Any], int],
+    ) -> Any:
+        """What ``kind`` makes of one month of the scope (its ``parts``: version, school,
+        stamp), kept while those stamps hold."""
+        key = (kind, str(db.engine.url), self.token, month, tuple((v, s) for v, s, _ in parts))
+        stamp = tuple(serial for _, _, serial in parts)
+        found = cache.get(key, stamp)
+        if found is None:
+            found = compute()
+            cache.put(key, stamp, found, size(found), cache.limit())
         return found
 
 
@@ -409,7 +438,14 @@ def _kept(user: Principal, query: Query) -> _Kept | None:
         return None  # the rollups keep no observer: a team's walkthroughs are counted directly
     _ensure_rollups()
     state = db.session.get_one(RollupState, 1)
-    kept = _Kept(query, frozenset(visible) if visible is not None else None, *months,
+    # The named schools as ids once: a school recoded between two statements of one report
+    # cannot make it read one school's rows under another's stamps.
+    chosen = (
+        frozenset(db.session.scalars(select(School.id).where(School.code.in_(query.school_codes))))
+        if query.school_codes
+        else None
+    )
+    kept = _Kept(query, frozenset(visible) if visible is not None else None, chosen, *months,
                  state.token, ())  # fmt: skip
     stamps = db.session.connection().execute(
         kept.scoped(
@@ -419,7 +455,7 @@ def _kept(user: Principal, query: Query) -> _Kept | None:
             RollupStamp,
         )
     )  # fmt: skip
-    return _Kept(kept.query, kept.visible, kept.first, kept.last, kept.token,
+    return _Kept(kept.query, kept.visible, kept.chosen, kept.first, kept.last, kept.token,
                  tuple(tuple(row) for row in stamps))  # fmt: skip
 
 
@@ -446,9 +482,10 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     key_column = room.school_id if model is RollupSchool else room.profile
     visited = select().where(VISITS_ONLY, room.count > 0)
 
-    def read() -> tuple[Sequence[Any], ...]:
-        connection = db.session.connection()
-        rows = connection.execute(
+    connection = db.session.connection()
+
+    def read() -> Sequence[Any]:
+        return connection.execute(
             scoped(
                 select(where, model.criterion_id, model.level, func.sum(model.count)).group_by(
                     where, model.criterion_id, model.level
@@ -456,35 +493,42 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
                 model,
             )
         ).all()
-        by_month = connection.execute(
+
+    def read_month(month: str) -> tuple[Sequence[Any], Sequence[Any]]:
+        # The month's ratings per look-for and level, and its (group key, classroom) pairs —
+        # distinct classrooms per group, month and scope come from these.
+        trend_rows = connection.execute(
             scoped(
-                select(
-                    RollupSchool.month,
-                    RollupSchool.criterion_id,
-                    RollupSchool.level,
-                    func.sum(RollupSchool.count),
-                ).group_by(RollupSchool.month, RollupSchool.criterion_id, RollupSchool.level),
+                select(RollupSchool.criterion_id, RollupSchool.level,
+                       func.sum(RollupSchool.count))
+                .where(RollupSchool.month == month)
+                .group_by(RollupSchool.criterion_id, RollupSchool.level),
                 RollupSchool,
             )
-        ).all()
-        # Distinct classrooms per group and month, from rollup_classroom's walkthrough counts.
+        ).all()  # fmt: skip
         pairs = connection.execute(
-            scoped(visited.add_columns(key_column, unit).distinct(), room)
-        ).all()
-        per_month = scoped(
-            visited.add_columns(room.month, func.count(func.distinct(unit))).group_by(room.month),
-            room,
-        )
-        all_classrooms = connection.execute(
-            scoped(visited.add_columns(func.count(func.distinct(unit))), room)
-        ).scalar()
-        return rows, by_month, pairs, connection.execute(per_month).all(), [all_classrooms]
+            scoped(visited.add_columns(key_column, unit).where(room.month == month).distinct(),
+                   room)
+        ).all()  # fmt: skip
+        return trend_rows, pairs
 
-    rows, by_month, pairs, per_month_rows, (all_classrooms,) = kept.get(
-        kept.key("counts", model.__tablename__),
-        read,
-        lambda found: cache.ROW_BYTES * sum(map(len, found)),
-    )
+    def rows_size(found: Sequence[Any]) -> int:
+        return cache.ROW_BYTES * len(found)
+
+    rows = kept.get(kept.key("counts", model.__tablename__), read, rows_size)
+    by_month: list[tuple[Any, ...]] = []
+    pairs: set[tuple[Any, int]] = set()
+    month_classrooms: dict[str, int] = {}
+    for month, parts in sorted(kept.by_month().items()):
+        trend_rows, month_pairs = kept.month_get(
+            ("month counts", model.__tablename__), month, parts,
+            partial(read_month, month),
+            lambda found: cache.ROW_BYTES * (len(found[0]) + len(found[1])),
+        )  # fmt: skip
+        by_month.extend((month, *row) for row in trend_rows)
+        pairs.update((key, int(found)) for key, found in month_pairs)
+        month_classrooms[month] = len({int(found) for _, found in month_pairs})
+    all_classrooms = len({found for _, found in pairs})
     ratings: dict[tuple[Any, int, int | None, bool], int] = defaultdict(int)
     walkthroughs: dict[Any, int] = defaultdict(int)
     for key, criterion_id, level, count in rows:
@@ -507,8 +551,7 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     classrooms: dict[str, set[int]] = defaultdict(set)
     for key, found in pairs:
         for raw in values(key):
-            classrooms[_group_key(query.by, raw)].add(int(found))
-    month_classrooms = {m: int(n) for m, n in per_month_rows}
+            classrooms[_group_key(query.by, raw)].add(found)
     return {
         "ratings": [(*key, count) for key, count in ratings.items() if count],
         "walkthroughs": [(raw, count) for raw, count in walkthroughs.items() if count],
@@ -531,11 +574,13 @@ class Clustered:
 
     groups: dict[Any, Cells] = field(default_factory=dict)
     months: MonthTotals = field(default_factory=MonthTotals)
+    # Whether the months' cells are those reports/cache.py keeps (and counts) on their own.
+    months_shared: bool = False
 
     def nbytes(self) -> int:
-        """What it holds in memory, for reports/cache.py: its groups' cells (the months' are
-        kept, and counted, each on its own)."""
-        return sum(cells.nbytes() for cells in self.groups.values())
+        """What it holds in memory, for reports/cache.py."""
+        groups = sum(cells.nbytes() for cells in self.groups.values())
+        return groups + (0 if self.months_shared else self.months.nbytes())
 
     def group_rows(self) -> list[tuple[Any, Cluster, int, int, int]]:
         """(raw group value, cluster, look-for, hits, ratings), one per cell (for tests)."""
@@ -551,9 +596,11 @@ def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
     def folded(found: Clustered) -> Clustered:
         if not query.versions:
             return found
+        months = found.months.folded(query.fold)
         return Clustered(
             {raw: cells.folded(query.fold) for raw, cells in found.groups.items()},
-            found.months.folded(query.fold),
+            months,
+            found.months_shared and months is found.months,
         )
 
     kept = _kept(user, query)
@@ -561,7 +608,7 @@ def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
         return folded(_clustered_direct(user, query, groups))
     # The groups a split's schools fall in are part of the key: a school's new region is
     # read at once. (A profile's groups never change: profiles are never edited.)
-    schools = _school_groups(query.by) if groups and school_split(query.by) else None
+    schools = cache.digest(_school_groups(query.by)) if groups and school_split(query.by) else None
     key = kept.key("clustered", query.by if groups else None, schools,
                    tuple(sorted(query.fold.items())) if query.versions else None)  # fmt: skip
     return kept.get(key, lambda: folded(_rollup_clustered(kept, groups)), Clustered.nbytes)
@@ -643,7 +690,7 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
             model.criterion_id,
         )
     )  # fmt: skip
-    result = Clustered()
+    result = Clustered(months_shared=True)
     parts: list[tuple[np.ndarray, ...]] = []
     for month in sorted(wanted):
         # The month's cells over its schools, kept too (what a report by any split shares).
@@ -1127,12 +1174,38 @@ def _observer_counts(user: Principal, query: Query) -> dict[str, dict[int, int]]
             .group_by(unit, Observation.author_id)
         )
         return _by_observer(query.by, db.session.execute(_filtered(statement, user, query)))
-    schools = _school_groups(query.by) if school_wise else None
-    return kept.get(
+    schools = cache.digest(_school_groups(query.by)) if school_wise else None
+
+    def summed() -> dict[str, dict[int, int]]:
+        # Each month's counts are kept per group (a few groups by observers), so a push costs
+        # one month's sum again, not every month's per school or profile.
+        counts: dict[str, dict[int, int]] = defaultdict(dict)
+        for month, parts in kept.by_month().items():
+            month_counts = kept.month_get(
+                ("observers by group", str(unit), query.by, schools), month, parts,
+                partial(_observer_month_groups, kept, unit, query.by, month, parts),
+                lambda found: cache.ROW_BYTES * sum(map(len, found.values())),
+            )  # fmt: skip
+            for key, authors in month_counts.items():
+                mine = counts[key]
+                for author_id, n in authors.items():
+                    mine[author_id] = mine.get(author_id, 0) + n
+        return counts
+
+    kept_counts = kept.get(
         kept.key("observers", query.by, schools),
-        lambda: _by_observer(query.by, _observer_rows(kept, user, unit)),
+        summed,
         lambda found: cache.ROW_BYTES * sum(map(len, found.values())),
     )
+    # A copy: what is kept is shared by every request of this process.
+    return defaultdict(dict, {key: dict(authors) for key, authors in kept_counts.items()})
+
+
+def _observer_month_groups(
+    kept: _Kept, unit: Any, by: str | None, month: str, parts: list[tuple[int, int, int]]
+) -> dict[str, dict[int, int]]:
+    found = _observer_month(kept, unit, month, parts)
+    return _by_observer(by, ((where, author_id, n) for (where, author_id), n in found.items()))
 
 
 def _by_observer(by: str | None, rows: Iterable[Any]) -> dict[str, dict[int, int]]:
@@ -1152,56 +1225,47 @@ def _by_observer(by: str | None, rows: Iterable[Any]) -> dict[str, dict[int, int
     return counts
 
 
-def _observer_rows(kept: _Kept, user: Principal, unit: Any) -> list[tuple[Any, int, int]]:
-    """(school or profile, observer, walkthroughs) over ``kept``'s school-months: each kept
-    one from memory, the rest counted — all at once when none is kept, else month by month,
-    each month's stale schools alone."""
-    query = kept.query
-    prefix = ("observers", str(db.engine.url), kept.token, str(unit))
+def _observer_month(
+    kept: _Kept, unit: Any, month: str, parts: list[tuple[int, int, int]]
+) -> Counter[tuple[Any, int]]:
+    """One month's walkthroughs per (school or profile, observer), from its schools' counts:
+    kept ones from memory, stale ones counted (one query for all of them)."""
+    prefix = ("observers", str(db.engine.url), kept.token, str(unit), month)
     found: Counter[tuple[Any, int]] = Counter()
-    stale: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
-    for month, version_id, school_id, serial in kept.stamps:
-        rows = cache.get((*prefix, version_id, month, school_id), serial)
+    stale: dict[tuple[int, int], int] = {}
+    for version_id, school_id, serial in parts:
+        rows = cache.get((*prefix, version_id, school_id), serial)
         if rows is None:
-            stale[month][(version_id, school_id)] = serial
+            stale[(version_id, school_id)] = serial
         else:
-            for key, n in rows:
-                found[key] += n
+            found.update(dict(rows))
     if not stale:
-        return [(*key, n) for key, n in found.items()]
-    of_month = clock.month_sql(Observation.observed_at, db.engine.dialect.name)
-    columns = (Observation.rubric_version_id, of_month, Observation.school_id, unit,
-               Observation.author_id)  # fmt: skip
-    counting = select(*columns, func.count(Observation.id)).group_by(*columns)
-    if sum(map(len, stale.values())) == len(kept.stamps):
-        statements = [_filtered(counting, user, query)]  # nothing kept: everything at once
-    else:
-        statements = []
-        for name, parts in stale.items():
-            start = date.fromisoformat(f"{name}-01")
-            after = (start + timedelta(days=32)).replace(day=1)
-            statements.append(
-                counting.where(
-                    *_counted(),
-                    Observation.rubric_version_id.in_({v for v, _ in parts}),
-                    Observation.school_id.in_({s for _, s in parts}),
-                    Observation.observed_at >= clock.day_start(start),
-                    Observation.observed_at < clock.day_start(after),
-                )
-            )
-    per_part: dict[tuple[int, str, int], list[tuple[tuple[Any, int], int]]] = defaultdict(list)
-    for statement in statements:
-        for version_id, name, school_id, where, author_id, n in db.session.execute(statement):
-            per_part[(version_id, name, school_id)].append(((where, author_id), int(n)))
+        return found
+    # The month's bounds in the district's time zone, as the rollups count months.
+    start = date.fromisoformat(f"{month}-01")
+    after = (start + timedelta(days=32)).replace(day=1)
+    columns = (Observation.rubric_version_id, Observation.school_id, unit, Observation.author_id)
+    counting = (
+        select(*columns, func.count(Observation.id))
+        .where(
+            *_counted(),
+            Observation.rubric_version_id.in_({v for v, _ in stale}),
+            Observation.school_id.in_({s for _, s in stale}),
+            Observation.observed_at >= clock.day_start(start),
+            Observation.observed_at < clock.day_start(after),
+        )
+        .group_by(*columns)
+    )
+    per_part: dict[tuple[int, int], list[tuple[tuple[Any, int], int]]] = defaultdict(list)
+    for version_id, school_id, where, author_id, n in db.session.execute(counting):
+        per_part[(version_id, school_id)].append(((where, author_id), int(n)))
     limit = cache.limit()
-    for name, parts in stale.items():
-        for (version_id, school_id), serial in parts.items():
-            rows = per_part.get((version_id, name, school_id), [])
-            key = (*prefix, version_id, name, school_id)
-            cache.put(key, serial, rows, cache.ROW_BYTES * len(rows), limit)
-            for key, n in rows:
-                found[key] += n
-    return [(*key, n) for key, n in found.items()]
+    for part, serial in stale.items():
+        rows = per_part.get(part, [])
+        cache.put((*prefix, *part), serial, rows, cache.ROW_BYTES * len(rows), limit)
+        for key, n in rows:
+            found[key] += n
+    return found
 
 
 def _cell(figures: dict[str, Any], reason: str | None) -> dict[str, Any]:

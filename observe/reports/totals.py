@@ -38,6 +38,31 @@ def _moments(y: np.ndarray, n: np.ndarray) -> Moments:
             float(y @ y), float(y @ n), float(n @ n))  # fmt: skip
 
 
+# Cells are summed on a dense (classroom, look-for) grid when it has at most this many entries,
+# or four per cell (a district year is about 5,000 classrooms by 27 look-fors); past that, by
+# sorting their keys.
+_DENSE_UP_TO = 1_000_000
+
+
+def _dense_limit(cells: int) -> int:
+    return max(_DENSE_UP_TO, 4 * cells)
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for small non-negative ids (look-fors),
+    without sorting: the distinct values, and each value's index among them."""
+    if not len(values):
+        return values, values
+    low, high = int(values.min()), int(values.max())
+    if low < 0 or high > _dense_limit(len(values)):
+        distinct, of = np.unique(values, return_inverse=True)
+        return distinct, of.ravel()
+    present = np.bincount(values, minlength=high + 1) > 0
+    distinct = np.flatnonzero(present)
+    rank = np.cumsum(present) - 1
+    return distinct, rank[values]
+
+
 class Cells:
     """Per classroom and look-for, over a span: ratings at the level or above and ratings
     given, one entry per (classroom, look-for) — what the dict of per-classroom totals used to
@@ -56,15 +81,23 @@ class Cells:
         codes = codes.astype(np.int64)
         criterion = criterion.astype(np.int64)
         clusters, cluster_of = np.unique(codes, return_inverse=True)
-        criteria, criterion_of = np.unique(criterion, return_inverse=True)
+        criteria, criterion_of = _dense(criterion)
         width = max(len(criteria), 1)
-        key = cluster_of.ravel() * width + criterion_of.ravel()
-        cells, cell_of = np.unique(key, return_inverse=True)
+        key = cluster_of.ravel() * width + criterion_of
+        space = len(clusters) * width
+        if space <= _dense_limit(len(key)):
+            # Summed over the (classroom, look-for) grid itself: no sort of a million keys.
+            hits_at = np.bincount(key, weights=hits, minlength=space)
+            rated_at = np.bincount(key, weights=rated, minlength=space)
+            cells = np.flatnonzero(np.bincount(key, minlength=space))
+            self.hits, self.rated = hits_at[cells], rated_at[cells]
+        else:
+            cells, cell_of = np.unique(key, return_inverse=True)
+            self.hits = np.bincount(cell_of.ravel(), weights=hits, minlength=len(cells))
+            self.rated = np.bincount(cell_of.ravel(), weights=rated, minlength=len(cells))
         self.clusters = clusters
         self.index = cells // width
         self.criterion = criteria[cells % width] if len(criteria) else criterion
-        self.hits = np.bincount(cell_of.ravel(), weights=hits, minlength=len(cells))
-        self.rated = np.bincount(cell_of.ravel(), weights=rated, minlength=len(cells))
 
     @classmethod
     def empty(cls) -> Cells:
@@ -109,7 +142,10 @@ class Cells:
         """Each look-for's cells moved onto the look-for ``fold`` names (the shown version's
         look-for of its lineage), added up there; look-fors it does not name are left out."""
         ids, where = np.unique(self.criterion, return_inverse=True)
-        mapped = np.array([fold.get(int(c), -1) for c in ids], dtype=np.int64)[where.ravel()]
+        targets = [fold.get(int(c), -1) for c in ids.tolist()]
+        if targets == ids.tolist():
+            return self  # every look-for folds onto itself (one version): nothing moves
+        mapped = np.array(targets, dtype=np.int64)[where.ravel()]
         keep = mapped >= 0
         return Cells(self.clusters[self.index[keep]], mapped[keep], self.hits[keep],
                      self.rated[keep])  # fmt: skip
@@ -190,13 +226,16 @@ class MonthTotals:
     def months(self) -> list[str]:
         return sorted(self._months)
 
-    def cells(self) -> int:
-        return sum(map(len, self._months.values()))
+    def nbytes(self) -> int:
+        return sum(cells.nbytes() for cells in self._months.values())
 
     def folded(self, fold: dict[int, int]) -> MonthTotals:
         """Each month's cells folded (``Cells.folded``)."""
+        months = {month: cells.folded(fold) for month, cells in self._months.items()}
+        if all(months[m] is self._months[m] for m in months):
+            return self
         found = MonthTotals()
-        found._months = {month: cells.folded(fold) for month, cells in self._months.items()}
+        found._months = months
         return found
 
     def estimate(

@@ -5,10 +5,12 @@ afresh says."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 
 from observe.core.permissions import SYSTEM
 from observe.extensions import db
 from observe.reports import cache, rollups, summary
+from observe.reports.models import RollupStamp, RollupState
 from tests.conftest import edit_of
 
 OCTOBER = "2026-10-{:02d}T15:00:00+00:00"
@@ -128,7 +130,57 @@ def test_nothing_is_kept_when_the_setting_says_none(
     app, team, two_schools, stale_reads, monkeypatch
 ):
     monkeypatch.setitem(app.config, "OBSERVE_REPORT_CACHE_MB", 0)
+    cache.clear()  # what earlier tests' reports kept
     first = report()
     stale_reads.clear()
     assert report() == first
     assert stale_reads, "read again, as nothing was kept"
+    assert cache.kept_bytes() == 0
+
+
+def test_a_leader_s_or_a_named_school_s_report_is_kept_apart_from_the_district_s(team, two_schools):
+    """What is kept for one scope never answers another: a leader of Riverside sees only it,
+    whatever an admin asked before; so does a report naming SHS."""
+    district = summary.build(SYSTEM, summary.parse_query(SYSTEM, {"by": "school"}))
+    assert district["observations"] == 6
+    leader = team.facilitator  # a leader of Riverside only
+    mine = summary.build(leader, summary.parse_query(leader, {"by": "school"}))
+    assert mine["observations"] == 3
+    assert {row["label"] for row in mine["groups"]["rows"]} == {"RVE"}
+    named = summary.build(SYSTEM, summary.parse_query(SYSTEM, {"by": "school", "school": ["SHS"]}))
+    assert named["observations"] == 3
+    assert {row["label"] for row in named["groups"]["rows"]} == {"SHS"}
+
+
+def test_rollups_built_before_the_stamps_are_counted_afresh(team, two_schools, stale_reads):
+    """A build with no token (made by a server of the release before, while the new one was
+    being installed) has no stamps to say what changed: the next report counts afresh."""
+    first = report()
+    state = db.session.get(RollupState, 1)
+    state.token = ""
+    db.session.execute(delete(RollupStamp))
+    db.session.commit()
+    assert not rollups.is_built(db.session())
+    stale_reads.clear()
+    assert report() == first
+    assert stale_reads, "counted afresh, every school-month read"
+    assert db.session.get(RollupState, 1).token
+
+
+def test_observe_reports_recount_draws_a_new_token(app, team, two_schools, stale_reads):
+    """After a restore by other means than `observe restore`, one command makes every server
+    read afresh (the restored token and stamps could pass for current)."""
+    first = report()
+    token = db.session.get(RollupState, 1).token
+    db.session.rollback()
+    result = app.test_cli_runner().invoke(args=["reports", "recount"])
+    assert result.exit_code == 0, result.output
+    assert "Counted afresh:" in result.output and "2 school-months" in result.output
+    db.session.rollback()
+    assert db.session.get(RollupState, 1).token not in ("", token)
+    stale_reads.clear()
+    assert report() == first
+    assert set().union(*stale_reads) == {
+        (team.version.id, team.school.id),
+        (team.version.id, team.other_school.id),
+    }
