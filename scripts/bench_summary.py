@@ -113,6 +113,7 @@ def measure(url: str) -> dict:
         figures["course_level_push"] = after_push("course_level")
         figures["school"], _ = timed(lambda: report("school"))
         figures["overall"], _ = timed(lambda: report(""))
+        figures["kept_mb"] = cache.kept_bytes() / 2**20
         # The first WeasyPrint run of a process also loads its fonts: the first print is
         # timed on its own, then both the PDF and WeasyPrint alone as the median of three.
         figures["pdf_first"], _ = timed(lambda: print_summary(built, "letter"), repeat=1)
@@ -156,6 +157,7 @@ def report(kind: str, f: dict) -> None:
     print(f"    after a push                   {f['course_level_push']:6.2f} s")
     print(f"  summary, by school (200 groups)  {f['school']:6.2f} s")
     print(f"  summary, no split                {f['overall']:6.2f} s")
+    print(f"  kept in memory after the three   {f['kept_mb']:6.1f} MB  (reports/cache.py)")
     print(f"  its PDF                          {f['pdf']:6.2f} s   {verdict(f['pdf'], GOAL_PDF)}"
           f"   ({f['pdf_bytes']:,} bytes)")  # fmt: skip
     print(f"    the process's first            {f['pdf_first']:6.2f} s")
