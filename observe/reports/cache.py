@@ -7,8 +7,8 @@ yet between two requests only the schools and months that walkthroughs reached h
 So a report asks ``rollup_stamp`` (a few hundred rows) which school-months changed since it
 kept them, reads only those, and takes the rest from here. Every write to the rollups adds one
 to its stamps in the same transaction (reports/rollups.py), so any server of several reads a
-change at once; the key also holds the database and the time the rollups were built, so a
-rebuild or a restore never meets what was kept before it.
+change at once; the key also holds the database and a token each build of the rollups draws,
+so a rebuild or a restore never meets what was kept before it.
 
 What a report makes of them — its per-classroom totals over the months and groups, its counts,
 its walkthroughs per observer — is kept too, under the stamps of every school-month it rests
