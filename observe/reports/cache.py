@@ -32,10 +32,9 @@ from flask import current_app
 
 @dataclass(frozen=True)
 class Chunk:
-    """One school's month, read at ``serial``: per (profile, classroom, look-for), ratings at
-    the level or above and ratings given. ``profile``: ids into this process's profile names."""
+    """One school's month: per (profile, classroom, look-for), ratings at the level or above
+    and ratings given. ``profile``: ids into this process's profile names."""
 
-    serial: int
     room: np.ndarray
     criterion: np.ndarray
     hits: np.ndarray

@@ -396,11 +396,7 @@ class _Kept:
         self, key: tuple[Hashable, ...], compute: Callable[[], Any], size: Callable[[Any], int]
     ) -> Any:
         """What ``key`` holds at these stamps, or ``compute()`` kept under them."""
-        found = cache.get(key, self.stamps)
-        if found is None:
-            found = compute()
-            cache.put(key, self.stamps, found, size(found), cache.limit())
-        return found
+        return _memo(key, self.stamps, compute, size)
 
     def by_month(self) -> dict[str, list[tuple[int, int, int]]]:
         """Per month, its (version, school, serial) stamps."""
@@ -420,12 +416,47 @@ class _Kept:
         """What ``kind`` makes of one month of the scope (its ``parts``: version, school,
         stamp), kept while those stamps hold."""
         key = (kind, str(db.engine.url), self.token, month, tuple((v, s) for v, s, _ in parts))
-        stamp = tuple(serial for _, _, serial in parts)
-        found = cache.get(key, stamp)
-        if found is None:
-            found = compute()
-            cache.put(key, stamp, found, size(found), cache.limit())
+        return _memo(key, tuple(serial for _, _, serial in parts), compute, size)
+
+    def school_months(
+        self,
+        kind: Hashable,
+        month: str,
+        parts: list[tuple[int, int, int]],
+        read: Callable[[set[tuple[int, int]]], dict[tuple[int, int], Any]],
+        size: Callable[[Any], int],
+    ) -> dict[tuple[int, int], Any]:
+        """What ``kind`` reads of each (version, school) of one month: each kept one while its
+        stamp holds; the stale ones read together, ``read(stale)`` answering for each."""
+        prefix = (kind, str(db.engine.url), self.token, month)
+        found: dict[tuple[int, int], Any] = {}
+        stale: dict[tuple[int, int], int] = {}
+        for version_id, school_id, serial in parts:
+            value = cache.get((*prefix, version_id, school_id), serial)
+            if value is None:
+                stale[(version_id, school_id)] = serial
+            else:
+                found[(version_id, school_id)] = value
+        if stale:
+            fresh = read(set(stale))
+            limit = cache.limit()
+            for part, serial in stale.items():
+                # At the serial its stamp had when the report began: a write since then only
+                # makes it read again next time.
+                cache.put((*prefix, *part), serial, fresh[part], size(fresh[part]), limit)
+                found[part] = fresh[part]
         return found
+
+
+def _memo(
+    key: Hashable, stamp: Hashable, compute: Callable[[], Any], size: Callable[[Any], int]
+) -> Any:
+    """What reports/cache.py holds under ``key`` at ``stamp``, or ``compute()`` kept there."""
+    found = cache.get(key, stamp)
+    if found is None:
+        found = compute()
+        cache.put(key, stamp, found, size(found), cache.limit())
+    return found
 
 
 def _kept(user: Principal, query: Query) -> _Kept | None:
@@ -665,12 +696,6 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
     months with numpy."""
     query = kept.query
     model = RollupClassroom
-    connection = db.session.connection()
-    wanted: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for month, version_id, school_id, serial in kept.stamps:
-        wanted[month].append((version_id, school_id, serial))
-    prefix = ("month", str(db.engine.url), kept.token, query.at_least)
-    limit = cache.limit()
     # A stale school-month is read as one range of the table's key, summed over levels: per
     # profile, classroom and look-for. Core, not the ORM: a district's year is a million rows.
     per_month = (
@@ -692,49 +717,18 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
     )  # fmt: skip
     result = Clustered(months_shared=True)
     parts: list[tuple[np.ndarray, ...]] = []
-    for month in sorted(wanted):
-        # The month's cells over its schools, kept too (what a report by any split shares).
-        month_key = ("month cells", str(db.engine.url), kept.token, query.at_least, month,
-                     tuple((v, s) for v, s, _ in wanted[month]))  # fmt: skip
-        month_stamp = tuple(serial for _, _, serial in wanted[month])
-        month_cells = cache.get(month_key, month_stamp)
-        if month_cells is not None and not groups:
+    for month, stamps in sorted(kept.by_month().items()):
+        # The month's cells over its schools are kept too (what a report by any split shares):
+        # without groups, a month kept whole needs none of its schools' chunks.
+        chunks = _month_chunks(kept, per_month, month, stamps) if groups else None
+        month_cells = kept.month_get(
+            ("month cells", query.at_least), month, stamps,
+            partial(_month_cells, kept, per_month, month, stamps, chunks), Cells.nbytes,
+        )  # fmt: skip
+        if len(month_cells):
             result.months.add(month, month_cells)
-            continue
-        chunks: list[tuple[int, cache.Chunk]] = []
-        stale: dict[tuple[int, int], int] = {}
-        for version_id, school_id, serial in wanted[month]:
-            chunk = cache.get((*prefix, version_id, month, school_id), serial)
-            if chunk is None:
-                stale[(version_id, school_id)] = serial
-            else:
-                chunks.append((school_id, chunk))
-        if stale:
-            for (version_id, school_id), chunk in _read_chunks(
-                connection, per_month.where(
-                    model.month == month,
-                    model.rubric_version_id.in_({v for v, _ in stale}),
-                    model.school_id.in_({s for _, s in stale}),
-                ), stale,
-            ).items():  # fmt: skip
-                key = (*prefix, version_id, month, school_id)
-                cache.put(key, chunk.serial, chunk, chunk.nbytes(), limit)
-                chunks.append((school_id, chunk))
-        chunks = [(school_id, chunk) for school_id, chunk in chunks if len(chunk)]
-        if not chunks:
-            continue
-        school = np.concatenate([np.full(len(c), s, dtype=np.int64) for s, c in chunks])
-        codes = totals.code(school, np.concatenate([c.room for _, c in chunks]))
-        criterion = np.concatenate([c.criterion for _, c in chunks])
-        hits = np.concatenate([c.hits for _, c in chunks])
-        rated = np.concatenate([c.rated for _, c in chunks])
-        if month_cells is None:
-            month_cells = Cells(codes, criterion, hits, rated)
-            cache.put(month_key, month_stamp, month_cells, month_cells.nbytes(), limit)
-        result.months.add(month, month_cells)
-        if groups:
-            profile = np.concatenate([c.profile for _, c in chunks])
-            parts.append((codes, profile, criterion, hits, rated))
+        if chunks:
+            parts.append(_chunk_columns(chunks))
     if groups and parts:
         columns = zip(*parts, strict=True)
         codes, profile, criterion, hits, rated = (np.concatenate(c) for c in columns)
@@ -745,19 +739,66 @@ def _rollup_clustered(kept: _Kept, groups: bool) -> Clustered:
     return result
 
 
+Chunks = list[tuple[int, cache.Chunk]]  # (school id, its month's chunk)
+
+
+def _month_chunks(
+    kept: _Kept, per_month: Select, month: str, stamps: list[tuple[int, int, int]]
+) -> Chunks:
+    """One month's non-empty chunks, each school's kept while its stamp holds; the stale ones
+    read as one range of ``rollup_classroom``'s key."""
+    model = RollupClassroom
+
+    def read(stale: set[tuple[int, int]]) -> dict[tuple[int, int], cache.Chunk]:
+        statement = per_month.where(
+            model.month == month,
+            model.rubric_version_id.in_({v for v, _ in stale}),
+            model.school_id.in_({s for _, s in stale}),
+        )
+        return _read_chunks(db.session.connection(), statement, stale)
+
+    found = kept.school_months(("month", kept.query.at_least), month, stamps, read,
+                               cache.Chunk.nbytes)  # fmt: skip
+    return [(school_id, chunk) for (_, school_id), chunk in sorted(found.items()) if len(chunk)]
+
+
+def _month_cells(
+    kept: _Kept,
+    per_month: Select,
+    month: str,
+    stamps: list[tuple[int, int, int]],
+    chunks: Chunks | None,
+) -> Cells:
+    """A month's cells over its schools, from its chunks (read if not given)."""
+    if chunks is None:
+        chunks = _month_chunks(kept, per_month, month, stamps)
+    if not chunks:
+        return Cells.empty()
+    codes, _, criterion, hits, rated = _chunk_columns(chunks)
+    return Cells(codes, criterion, hits, rated)
+
+
+def _chunk_columns(chunks: Chunks) -> tuple[np.ndarray, ...]:
+    """(school, chunk) pairs as columns: classroom codes, profile, look-for, hits, ratings."""
+    school = np.concatenate([np.full(len(c), s, dtype=np.int64) for s, c in chunks])
+    room, profile, criterion, hits, rated = (
+        np.concatenate([getattr(c, name) for _, c in chunks])
+        for name in ("room", "profile", "criterion", "hits", "rated")
+    )
+    return totals.code(school, room), profile, criterion, hits, rated
+
+
 def _read_chunks(
-    connection: Any, statement: Select, stale: dict[tuple[int, int], int]
+    connection: Any, statement: Select, stale: set[tuple[int, int]]
 ) -> dict[tuple[int, int], cache.Chunk]:
-    """The stale (version, school) parts of one month, each at the serial its stamp had when
-    the report began (a write since then only makes it read again next time)."""
+    """The stale (version, school) parts of one month (empty where the statement found none)."""
     found = connection.execute(statement)
     # The driver's own rows: a million SQLAlchemy Row objects would cost more than the query
     # (every column a plain integer, cast so, but the profile).
     rows = found.cursor.fetchall()
     found.close()
     empty = np.zeros(0, dtype=np.int32)
-    chunks = {key: cache.Chunk(serial, empty, empty, empty, empty, empty)
-              for key, serial in stale.items()}  # fmt: skip
+    chunks = {key: cache.Chunk(empty, empty, empty, empty, empty) for key in stale}
     if not rows:
         return chunks
     cells = np.array([r[:6] for r in rows], dtype=np.int64)
@@ -775,7 +816,6 @@ def _read_chunks(
         if version_school not in stale:
             continue  # a school or version read only because another was stale
         chunks[version_school] = cache.Chunk(
-            stale[version_school],
             part[:, 2].astype(np.int32),
             part[:, 3].astype(np.int32),
             part[:, 4].astype(np.int32),
@@ -1230,39 +1270,33 @@ def _observer_month(
 ) -> Counter[tuple[Any, int]]:
     """One month's walkthroughs per (school or profile, observer), from its schools' counts:
     kept ones from memory, stale ones counted (one query for all of them)."""
-    prefix = ("observers", str(db.engine.url), kept.token, str(unit), month)
-    found: Counter[tuple[Any, int]] = Counter()
-    stale: dict[tuple[int, int], int] = {}
-    for version_id, school_id, serial in parts:
-        rows = cache.get((*prefix, version_id, school_id), serial)
-        if rows is None:
-            stale[(version_id, school_id)] = serial
-        else:
-            found.update(dict(rows))
-    if not stale:
-        return found
-    # The month's bounds in the district's time zone, as the rollups count months.
-    start = date.fromisoformat(f"{month}-01")
-    after = (start + timedelta(days=32)).replace(day=1)
-    columns = (Observation.rubric_version_id, Observation.school_id, unit, Observation.author_id)
-    counting = (
-        select(*columns, func.count(Observation.id))
-        .where(
-            *_counted(),
-            Observation.rubric_version_id.in_({v for v, _ in stale}),
-            Observation.school_id.in_({s for _, s in stale}),
-            Observation.observed_at >= clock.day_start(start),
-            Observation.observed_at < clock.day_start(after),
+
+    def read(stale: set[tuple[int, int]]) -> dict[tuple[int, int], list[Any]]:
+        # The month's bounds in the district's time zone, as the rollups count months.
+        start = date.fromisoformat(f"{month}-01")
+        after = (start + timedelta(days=32)).replace(day=1)
+        columns = (Observation.rubric_version_id, Observation.school_id, unit,
+                   Observation.author_id)  # fmt: skip
+        counting = (
+            select(*columns, func.count(Observation.id))
+            .where(
+                *_counted(),
+                Observation.rubric_version_id.in_({v for v, _ in stale}),
+                Observation.school_id.in_({s for _, s in stale}),
+                Observation.observed_at >= clock.day_start(start),
+                Observation.observed_at < clock.day_start(after),
+            )
+            .group_by(*columns)
         )
-        .group_by(*columns)
-    )
-    per_part: dict[tuple[int, int], list[tuple[tuple[Any, int], int]]] = defaultdict(list)
-    for version_id, school_id, where, author_id, n in db.session.execute(counting):
-        per_part[(version_id, school_id)].append(((where, author_id), int(n)))
-    limit = cache.limit()
-    for part, serial in stale.items():
-        rows = per_part.get(part, [])
-        cache.put((*prefix, *part), serial, rows, cache.ROW_BYTES * len(rows), limit)
+        per_part: dict[tuple[int, int], list[Any]] = {part: [] for part in stale}
+        for version_id, school_id, where, author_id, n in db.session.execute(counting):
+            per_part[(version_id, school_id)].append(((where, author_id), int(n)))
+        return per_part
+
+    found: Counter[tuple[Any, int]] = Counter()
+    for rows in kept.school_months(
+        ("observers", str(unit)), month, parts, read, lambda rows: cache.ROW_BYTES * len(rows)
+    ).values():
         for key, n in rows:
             found[key] += n
     return found
