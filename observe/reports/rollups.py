@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, case, delete, event, func, insert, literal, literal_column, select
+from sqlalchemy import Insert, case, delete, event, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -167,17 +167,8 @@ def stamp(session: AnySession, changed: Iterable[tuple[int, str, int]]) -> None:
     connection = session.connection()
     rows = [(*key, 1) for key in sorted(set(changed))]
     columns = ("rubric_version_id", "month", "school_id", "serial")
-    executemany_plain(connection, _bump(connection.dialect.name), columns, rows)
-
-
-@cache
-def _bump(dialect: str) -> Insert:
-    table = RollupStamp.__table__
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key],
-        set_={"serial": table.c.serial + literal_column("1")},
-    )
+    executemany_plain(connection, _upsert(connection.dialect.name, RollupStamp, "serial"),
+                      columns, rows)  # fmt: skip
 
 
 _WHERE = {"school": ("school_id",), "profile": ("profile",),
@@ -185,13 +176,14 @@ _WHERE = {"school": ("school_id",), "profile": ("profile",),
 
 
 @cache
-def _upsert(dialect: str, model: Rollup) -> Insert:
-    """Add to a rollup row's count, or create the row. One statement object per database kind
-    and table, so its SQL is compiled once."""
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
+def _upsert(dialect: str, model: Rollup | type[RollupStamp], column: str = "count") -> Insert:
+    """Add to a row's ``column`` (a rollup's count, a stamp's serial), or create the row. One
+    statement object per database kind and table, so its SQL is compiled once."""
+    table = model.__table__
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     return statement.on_conflict_do_update(
-        index_elements=[c.name for c in model.__table__.primary_key],
-        set_={"count": model.__table__.c.count + statement.excluded["count"]},
+        index_elements=[c.name for c in table.primary_key],
+        set_={column: table.c[column] + statement.excluded[column]},
     )
 
 
