@@ -48,7 +48,9 @@ def test_a_spanish_leader_reads_the_summary(
     dimensions = page.locator("section[aria-labelledby=dimensions-heading]").inner_text()
     assert any(name in dimensions for name in ("Identidad", "Poder", "Acceso", "Logro"))
     assert not any(name in dimensions for name in ("Identity", "Power", "Access", "Achievement"))
-    # Nothing wider than the tablet but the tables that say they scroll sideways.
+    # Nothing wider than the tablet but the tables that say they scroll sideways — measured
+    # once the page has loaded whole (its stylesheets too: a chart's width comes from them).
+    page.wait_for_load_state("load")
     wider = page.evaluate(
         """() => [...document.querySelectorAll('main *')]
             .filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > innerWidth + 1)
