@@ -14,6 +14,7 @@ import html
 import io
 import re
 import textwrap
+import threading
 from functools import cache
 from typing import Any
 
@@ -73,6 +74,11 @@ def svg_markup(figure: Any, name: str, title: str, description: str) -> Markup:
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
     # Inside tags only: a label's text (a school named 'style="x"') is left as it is.
     svg = re.sub(r"<[^<>]+>", lambda tag: _tag(tag.group(), name), svg)
+    return _labelled(svg, name, title, description)
+
+
+def _labelled(svg: str, name: str, title: str, description: str) -> Markup:
+    """The chart named for assistive technology: its title and text alternative."""
     accessible = f'<svg role="img" aria-labelledby="{name}-title {name}-desc" class="chart" '
     svg = svg.replace("<svg ", accessible, 1)
     head = (
@@ -80,7 +86,71 @@ def svg_markup(figure: Any, name: str, title: str, description: str) -> Markup:
         f'<desc id="{name}-desc">{html.escape(description)}</desc>'
     )
     svg = re.sub(r"(<svg[^>]*>)", r"\1" + head.replace("\\", "\\\\"), svg, count=1)
-    return Markup(svg)  # built here from our own figures; text in it is escaped above
+    return Markup(svg)  # built here from our own figures; text in it is escaped
+
+
+def svg_drawn(name: str, title: str, description: str, size: tuple[float, float],
+              body: list[str]) -> Markup:  # fmt: skip
+    """A chart drawn here element by element rather than by matplotlib (``body``: SVG
+    elements with presentation attributes only and their text escaped, in points on a canvas
+    of ``size``), titled and described as the others are."""
+    width, height = (f"{value:.1f}" for value in size)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}pt" height="{height}pt" '
+        f'viewBox="0 0 {width} {height}" version="1.1"><g font-family="{FONT}">'
+        + "".join(body)
+        + "</g></svg>"
+    )
+    return _labelled(svg, name, title, description)
+
+
+def text(x: float, y: float, words: str, size: float, **attributes: str) -> str:
+    """One line of text at baseline ``y`` (``anchor``: start, middle or end), escaped."""
+    extra = "".join(f' {key.replace("_", "-")}="{value}"' for key, value in attributes.items())
+    shown = html.escape(words, quote=False)  # text content: quotes stay as written
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}"{extra}>{shown}</text>'
+
+
+# The charts' font, as matplotlib draws it (its own copy) and pages and WeasyPrint show it.
+FONT = "DejaVu Sans"
+_ADVANCES: dict[str, float] = {}
+_ADVANCES_LOCK = threading.Lock()
+
+
+@cache
+def _font() -> Any:
+    from matplotlib import font_manager, ft2font
+
+    font = ft2font.FT2Font(font_manager.findfont(font_manager.FontProperties(family=FONT)))
+    font.set_size(1000, 72)  # a point is a pixel; at 1000 points the advances are exact enough
+    return font
+
+
+def text_width(words: str, size: float) -> float:
+    """How wide ``words`` are drawn at ``size`` points, in points: the sum of the glyphs'
+    advances (kerning aside, a fraction of a point on a label)."""
+    missing = set(words) - _ADVANCES.keys()
+    if missing:
+        from matplotlib.ft2font import LoadFlags
+
+        with _ADVANCES_LOCK:
+            font = _font()
+            for character in missing:
+                glyph = font.load_char(ord(character), flags=LoadFlags.NO_HINTING)
+                _ADVANCES[character] = glyph.linearHoriAdvance / 65536 / 1000
+    return size * sum(_ADVANCES[character] for character in words)
+
+
+def fit(words: str, size: float, width: float) -> list[str]:
+    """``words`` on as many lines as keep each within ``width`` points at ``size``; a word
+    wider than a line has a line to itself (never cut)."""
+    lines: list[str] = []
+    for word in words.split():
+        if lines and text_width(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [words]
 
 
 def _tag(tag: str, name: str) -> str:

@@ -84,41 +84,56 @@ def trend(report: dict[str, Any]) -> Markup | None:
 
 
 def heatmap(report: dict[str, Any]) -> Markup | None:
+    """Each look-for's share by group, a cell each, shaded by the share and marked where a gap
+    is flagged. Drawn element by element (no matplotlib layout: the printed summary's slowest
+    chart took half a second that way), on the other charts' width and in their font."""
     groups = [g for g in report.get("groups", {}).get("rows", []) if not g["suppressed"]]
     if not groups:
         return None
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
     criteria = report["criteria"]
     # Every label whole, wrapped (never cut to "[...]"): rows as tall as the longest label's
     # lines, the group names under the columns on as many lines as they take.
-    rows = [charts.wrap(c["text"], LABEL_WIDTH) for c in criteria]
-    columns = [charts.wrap(g["label"], max(8, 60 // max(len(groups), 1))) for g in groups]
-    lines = max(text.count("\n") + 1 for text in rows)
-    under = max(text.count("\n") + 1 for text in columns)
-    plt = charts.pyplot()
-    figure, axes = plt.subplots(
-        figsize=(7.2, (0.115 * lines + 0.06) * len(criteria) + 1.0 + 0.14 * under)
-    )
-    grid = [[g["criteria"][c["key"]]["share"] for g in groups] for c in criteria]
-    shown = [[float("nan") if v is None else v for v in row] for row in grid]
-    axes.imshow(shown, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for y, c in enumerate(criteria):
-        for x, g in enumerate(groups):
-            cell = g["criteria"][c["key"]]
-            mark = {"above": " ▲", "below": " ▼"}.get(cell["gap"] or "", "")
-            value = grid[y][x]
-            ink = "white" if value is not None and value > 0.7 else "#111111"
-            axes.text(x, y, charts.percent(value) + mark, ha="center", va="center", fontsize=7,
-                      color=ink)  # fmt: skip
-    axes.set_xticks(range(len(groups)), columns, fontsize=7)
-    axes.set_yticks(range(len(criteria)), rows, fontsize=7)
-    axes.spines[:].set_visible(False)
+    rows = [charts.wrap(c["text"], LABEL_WIDTH).split("\n") for c in criteria]
+    columns = [charts.wrap(g["label"], max(8, 60 // len(groups))).split("\n") for g in groups]
     at_least = report["scope"]["at_least_label"]
     by = report["scope"]["by_label"]
-    axes.set_title(
+    left = max(charts.text_width(line, SMALL) for lines in rows for line in lines) + 8
+    cell = (WIDTH - left) / len(groups)
+    if cell < charts.text_width(charts.percent(1.0) + " ▲", SMALL) + 4:
+        return None  # too many groups to print each cell's figure: the table below has them
+    title = charts.fit(
         _("Share at %(level)s or above, look-for by %(by)s (▲▼ a gap beyond chance)",
           level=at_least, by=by),
-        loc="left", fontsize=10,
+        TITLE, WIDTH - left,
     )  # fmt: skip
+    top = TITLE * 1.3 * len(title) + 6
+    tall = LINE * max(len(lines) for lines in rows) + 4.5
+    bottom = top + tall * len(criteria)
+    body = [charts.text(left, TITLE * (1 + 1.3 * i), line, TITLE) for i, line in enumerate(title)]
+    blues = colormaps["Blues"]
+    for y, (c, lines) in enumerate(zip(criteria, rows, strict=True)):
+        middle = top + tall * (y + 0.5)
+        body += _lines(left - 5, middle, lines, anchor="end")
+        for x, g in enumerate(groups):
+            share, gap = g["criteria"][c["key"]]["share"], g["criteria"][c["key"]]["gap"]
+            if share is not None:  # half a point over the next, so no hairline shows
+                body.append(
+                    f'<rect x="{left + cell * x:.1f}" y="{top + tall * y:.1f}" '
+                    f'width="{cell + 0.5:.1f}" height="{tall + 0.5:.1f}" '
+                    f'fill="{to_hex(blues(share))}"/>'
+                )
+            mark = {"above": " ▲", "below": " ▼"}.get(gap or "", "")
+            ink = "white" if share is not None and share > 0.7 else "#111111"
+            body.append(charts.text(left + cell * (x + 0.5), middle + SMALL * 0.35,
+                                    charts.percent(share) + mark, SMALL, text_anchor="middle",
+                                    fill=ink))  # fmt: skip
+    under = max(len(lines) for lines in columns)
+    for x, lines in enumerate(columns):
+        body += _lines(left + cell * (x + 0.5), bottom + 3 + LINE * len(lines) / 2, lines,
+                       anchor="middle")  # fmt: skip
     flagged = [
         (
             _("%(look_for)s — %(group)s: %(share)s, above the rest", look_for=c["text"],
@@ -137,7 +152,23 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
         groups=len(groups),
         gaps="; ".join(flagged) if flagged else _("none"),
     )
-    return charts.svg_markup(figure, "chart-heatmap", _("Look-fors by %(by)s", by=by), description)
+    size = (WIDTH, bottom + 6 + LINE * under)
+    return charts.svg_drawn("chart-heatmap", _("Look-fors by %(by)s", by=by), description, size,
+                            body)  # fmt: skip
+
+
+# The heatmap's measures, in points: the other charts' width (7.2 in), the look-fors' and the
+# cells' text, the title's, and a label line's height.
+WIDTH, SMALL, TITLE, LINE = 518.4, 7.0, 10.0, 8.3
+
+
+def _lines(x: float, middle: float, lines: list[str], anchor: str) -> list[str]:
+    """A wrapped label's lines, centred as a block on ``middle``."""
+    first = middle - LINE * len(lines) / 2 + LINE / 2 + SMALL * 0.35
+    return [
+        charts.text(x, first + LINE * i, line, SMALL, text_anchor=anchor)
+        for i, line in enumerate(lines)
+    ]
 
 
 def for_summary(report: dict[str, Any]) -> dict[str, Markup]:

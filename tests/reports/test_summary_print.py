@@ -117,3 +117,80 @@ def test_the_heatmap_wraps_long_labels_and_cuts_none():
         line.strip() and line.strip() in long_look_for and line.strip() != long_look_for
         for line in lines
     )  # fmt: skip  (wrapped: a line holds part of it)
+
+
+def _heatmap_report(groups: int, criteria: int = 6) -> dict:
+    look_fors = [
+        {"key": f"c{i}", "text": f"Look-for {i}: students explain their reasoning, aloud or in "
+                                 "writing, and support it with evidence from the text"}
+        for i in range(criteria)
+    ]  # fmt: skip
+    rows = [
+        {"label": f"Group {g} of the district's schools", "suppressed": False,
+         "criteria": {c["key"]: {"share": (g * 7 + i * 13) % 101 / 100 if i != 2 else None,
+                                 "gap": ("above", "below", None)[(g + i) % 3]}
+                      for i, c in enumerate(look_fors)}}
+        for g in range(groups)
+    ]  # fmt: skip
+    return {"criteria": look_fors, "groups": {"rows": rows},
+            "scope": {"at_least_label": "Proficient", "by_label": "School"}}  # fmt: skip
+
+
+def test_the_heatmap_prints_every_word_clear_of_the_others(app, tmp_path):
+    """The heatmap is laid out here (no matplotlib): printed by WeasyPrint, no word of it —
+    look-fors, cells, group names, title — overlaps another or leaves the chart."""
+    from weasyprint import HTML
+
+    with app.test_request_context():
+        svg = str(charts.heatmap(_heatmap_report(6)))
+    width, height = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    # A wide margin, so that a word pushed out of the chart is still on the page to be seen.
+    page = f"@page {{ size: {width + 200}pt {height + 200}pt; margin: 100pt }}"
+    html = f"<style>{page}</style>{svg}"
+    path = tmp_path / "heatmap.pdf"
+    path.write_bytes(HTML(string=html).write_pdf())
+    boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    words = [
+        (float(a), float(b), float(c), float(d), word)
+        for a, b, c, d, word in re.findall(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', boxes
+        )
+    ]
+    assert len(words) > 100
+    for x0, y0, x1, y1, word in words:
+        assert min(x0, y0) >= 99.5 and x1 <= width + 100.5 and y1 <= height + 100.5, word
+    for i, (ax0, ay0, ax1, ay1, a) in enumerate(words):
+        for bx0, by0, bx1, by1, b in words[i + 1 :]:
+            overlap_x = min(ax1, bx1) - max(ax0, bx0)
+            overlap_y = min(ay1, by1) - max(ay0, by0)
+            assert overlap_x <= 0.5 or overlap_y <= 0.5, (a, b)
+
+
+def test_text_width_agrees_with_matplotlib_measuring_the_same_font():
+    """The drawn charts place text by their own measure: within 2 % of matplotlib's unhinted
+    layout of the same words in the same font and size (as a PDF draws them; kerning is the
+    difference)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    from observe.core import charts as core
+
+    renderer = TextToPath()
+    font = FontProperties(family=core.FONT, size=7)
+    for words in ("Students explain their reasoning, aloud or in writing.", "100% ▲", "AP",
+                  "Inclusión de educación especial — ¿Qué?", "WAVE 1,234,567"):  # fmt: skip
+        theirs, _, _ = renderer.get_text_width_height_descent(words, font, ismath=False)
+        assert abs(core.text_width(words, 7) - theirs) <= 0.02 * theirs + 0.5, words
+
+
+def test_the_heatmap_gives_way_to_the_table_when_its_cells_cannot_hold_their_figures(
+    app, client, sign_in, demo_admin
+):
+    with app.test_request_context():
+        assert charts.heatmap(_heatmap_report(8)) is not None
+        assert charts.heatmap(_heatmap_report(40)) is None
+    sign_in(demo_admin)
+    page = client.get("/reports/summary?by=school").get_data(as_text=True)
+    assert 'id="chart-heatmap-title"' in page  # the demo's eight schools fit
+    assert "Too many groups to chart" not in page
