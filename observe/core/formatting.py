@@ -67,7 +67,16 @@ def decimal(value: float | None, places: int = 2) -> str:
 def signed(value: float | None, places: int = 2) -> str:
     if value is None:
         return undefined()
-    return ("+" if value > 0 else "") + decimal(value, places)
+    # Signed as written, not as stored: -0.0004 to one place is "0.0", with no sign either way.
+    shown = round(value, places) or 0.0
+    return ("+" if shown > 0 else "") + decimal(shown, places)
+
+
+def number(value: int | None) -> str:
+    """A count with its digits grouped the reader's way ("250,003"; "250.003" in Spanish)."""
+    if value is None:
+        return "—"
+    return format_decimal(value, locale=_locale())
 
 
 def local_time(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M %Z") -> str:
@@ -113,3 +122,4 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(percent)
     app.add_template_filter(decimal)
     app.add_template_filter(signed)
+    app.add_template_filter(number)

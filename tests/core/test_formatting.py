@@ -37,6 +37,12 @@ def test_english_is_unchanged(reading):
         assert formatting.decimal(-0.25) == "\u22120.25"
         assert formatting.decimal(1234.5) == "1234.50"
         assert formatting.signed(0.123) == "+0.12"
+        # The sign goes with the figure as written: what rounds to zero is plain zero.
+        assert formatting.signed(0.0004, 1) == formatting.signed(-0.0004, 1) == "0.0"
+        assert formatting.signed(-0.06, 1) == "\u22120.1"
+        assert formatting.number(250003) == "250,003"
+        assert formatting.number(999) == "999"
+        assert formatting.number(None) == "—"
         assert formatting.percent(None) == "undefined"
         assert formatting.decimal(None) == "undefined"
 
@@ -47,6 +53,7 @@ def test_spanish_follows_cldr(reading):
         assert formatting.decimal(3.5, 1) == "3,5"
         assert formatting.decimal(-0.25) == "\u22120,25"
         assert formatting.signed(0.5) == "+0,50"
+        assert formatting.number(250003) == "250.003"
         assert formatting.percent(None) == "indefinido"
         assert formatting.signed(None) == "indefinido"
 
