@@ -497,6 +497,24 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
     kept = _kept(user, query)
     if kept is None:
         return None
+    # Kept whole as well as by month: asked again, a consortium's report does not go through
+    # its hundreds of thousands of (group, classroom) pairs again.
+    split = query.by is not None and school_split(query.by)
+    schools = cache.digest(_school_groups(query.by)) if split else None
+    return kept.get(kept.key("counted", query.by, schools), partial(_counted_from, kept),
+                    _counts_size)  # fmt: skip
+
+
+COUNTS_PARTS = ("ratings", "walkthroughs", "trend", "months", "classrooms", "month_classrooms")
+
+
+def _counts_size(counts: dict[str, Any]) -> int:
+    return cache.ROW_BYTES * sum(len(counts[part]) for part in COUNTS_PARTS)
+
+
+def _counted_from(kept: _Kept) -> dict[str, Any]:
+    """``_rollup_counts`` worked out: the scope's rows and each month's, kept apart."""
+    query = kept.query
     scoped = kept.scoped
 
     model: type[RollupSchool] | type[RollupProfile]
@@ -607,11 +625,21 @@ class Clustered:
     months: MonthTotals = field(default_factory=MonthTotals)
     # Whether the months' cells are those reports/cache.py keeps (and counts) on their own.
     months_shared: bool = False
+    # The months' cells summed over the span (``whole``), once: kept with the rest, a report
+    # asked again does not sum a consortium's millions of cells again.
+    overall: Cells | None = None
+
+    def whole(self) -> Cells:
+        """Per classroom and look-for over every month (``MonthTotals.whole``)."""
+        if self.overall is None:
+            self.overall = self.months.whole()
+        return self.overall
 
     def nbytes(self) -> int:
         """What it holds in memory, for reports/cache.py."""
         groups = sum(cells.nbytes() for cells in self.groups.values())
-        return groups + (0 if self.months_shared else self.months.nbytes())
+        overall = self.overall.nbytes() if self.overall is not None else 0
+        return groups + overall + (0 if self.months_shared else self.months.nbytes())
 
     def group_rows(self) -> list[tuple[Any, Cluster, int, int, int]]:
         """(raw group value, cluster, look-for, hits, ratings), one per cell (for tests)."""
@@ -642,7 +670,13 @@ def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
     schools = cache.digest(_school_groups(query.by)) if groups and school_split(query.by) else None
     key = kept.key("clustered", query.by if groups else None, schools,
                    tuple(sorted(query.fold.items())) if query.versions else None)  # fmt: skip
-    return kept.get(key, lambda: folded(_rollup_clustered(kept, groups)), Clustered.nbytes)
+
+    def compute() -> Clustered:
+        found = folded(_rollup_clustered(kept, groups))
+        found.whole()  # summed before it is kept, so that its size is counted
+        return found
+
+    return kept.get(key, compute, Clustered.nbytes)
 
 
 def _clustered_direct(user: Principal, query: Query, groups: bool) -> Clustered:
@@ -1061,7 +1095,7 @@ def build(user: Principal, query: Query, goal_series: list[Series] | None = None
     group_clusters = {key: Cells.joined(parts) for key, parts in by_key.items()}
     # Over the whole scope from the months, not the groups: a classroom re-profiled during the
     # year is in two groups of a classroom split, each with part of its totals.
-    overall_clusters = per_classroom.months.whole()
+    overall_clusters = per_classroom.whole()
     overall_moments = overall_clusters.moments_by_criterion()
 
     # Per group and look-for.
