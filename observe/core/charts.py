@@ -15,6 +15,7 @@ import io
 import re
 import textwrap
 import threading
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -128,7 +129,9 @@ def _font() -> Any:
 
 def text_width(words: str, size: float) -> float:
     """How wide ``words`` are drawn at ``size`` points, in points: the sum of the glyphs'
-    advances (kerning aside, a fraction of a point on a label)."""
+    advances (kerning aside, a fraction of a point on a label). A character the font lacks
+    (an emoji, a Korean or Chinese name) is drawn from another font: counted as an em if it
+    is a wide one, else six tenths of one."""
     missing = set(words) - _ADVANCES.keys()
     if missing:
         from matplotlib.ft2font import LoadFlags
@@ -136,6 +139,10 @@ def text_width(words: str, size: float) -> float:
         with _ADVANCES_LOCK:
             font = _font()
             for character in missing:
+                if font.get_char_index(ord(character)) == 0:
+                    wide = unicodedata.east_asian_width(character) in ("W", "F")
+                    _ADVANCES[character] = 1.0 if wide else 0.6
+                    continue
                 glyph = font.load_char(ord(character), flags=LoadFlags.NO_HINTING)
                 _ADVANCES[character] = glyph.linearHoriAdvance / 65536 / 1000
     return size * sum(_ADVANCES[character] for character in words)
@@ -143,13 +150,19 @@ def text_width(words: str, size: float) -> float:
 
 def fit(words: str, size: float, width: float) -> list[str]:
     """``words`` on as many lines as keep each within ``width`` points at ``size``; a word
-    wider than a line has a line to itself (never cut)."""
+    wider than a line is split over lines (never cut short)."""
     lines: list[str] = []
     for word in words.split():
         if lines and text_width(f"{lines[-1]} {word}", size) <= width:
             lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
+            continue
+        while len(word) > 1 and text_width(word, size) > width:
+            head = 1  # at least a character a line, however narrow the line
+            while head < len(word) and text_width(word[: head + 1], size) <= width:
+                head += 1
+            lines.append(word[:head])
+            word = word[head:]
+        lines.append(word)
     return lines or [words]
 
 

@@ -58,6 +58,8 @@ def decimal(value: float | None, places: int = 2) -> str:
     if value is None:
         return undefined()
     exact = Decimal(f"{value:.{places}f}")
+    if exact == 0:
+        exact = abs(exact)  # -0.001 to two places is "0.00", unsigned
     # The pattern fixes the places and sets no grouping ("1234.50", as before); the
     # locale gives the decimal sign.
     text = format_decimal(exact, format="0." + "0" * places if places else "0", locale=_locale())
@@ -76,7 +78,7 @@ def number(value: int | None) -> str:
     """A count with its digits grouped the reader's way ("250,003"; "250.003" in Spanish)."""
     if value is None:
         return "—"
-    return format_decimal(value, locale=_locale())
+    return format_decimal(value, locale=_locale()).replace("-", "\u2212")
 
 
 def local_time(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M %Z") -> str:

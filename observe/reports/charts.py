@@ -14,9 +14,6 @@ from observe.core import charts
 from observe.reports import dimensions as dimension_names
 from observe.reports.suppression import reason_words
 
-# A look-for's text on the heatmap wraps at this many characters (two lines for most).
-LABEL_WIDTH = 62
-
 
 def dimensions(report: dict[str, Any]) -> Markup | None:
     rows = [d for d in report.get("dimensions", []) if d["rated"] and d["distribution"] is not None]
@@ -96,18 +93,23 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
     criteria = report["criteria"]
     # Every label whole, wrapped (never cut to "[...]"): rows as tall as the longest label's
     # lines, the group names under the columns on as many lines as they take.
-    rows = [charts.wrap(c["text"], LABEL_WIDTH).split("\n") for c in criteria]
-    columns = [charts.wrap(g["label"], max(8, 60 // len(groups))).split("\n") for g in groups]
+    rows = [charts.fit(c["text"], SMALL, LABEL_POINTS) for c in criteria]
     at_least = report["scope"]["at_least_label"]
     by = report["scope"]["by_label"]
     left = max(charts.text_width(line, SMALL) for lines in rows for line in lines) + 8
-    cell = (WIDTH - left) / len(groups)
-    if cell < charts.text_width(charts.percent(1.0) + " ▲", SMALL) + 4:
-        return None  # too many groups to print each cell's figure: the table below has them
+    # Columns share the other charts' width, and widen the chart when they must to hold their
+    # figures; past WIDEST the page would shrink its text below reading: the table has them.
+    cell = max(
+        (WIDTH - left) / len(groups), charts.text_width(charts.percent(1.0) + " ▼", SMALL) + 6
+    )
+    width = left + cell * len(groups)
+    if width > WIDEST:
+        return None
+    columns = [charts.fit(g["label"], SMALL, cell - 3) for g in groups]
     title = charts.fit(
         _("Share at %(level)s or above, look-for by %(by)s (▲▼ a gap beyond chance)",
           level=at_least, by=by),
-        TITLE, WIDTH - left,
+        TITLE, width - left,
     )  # fmt: skip
     top = TITLE * 1.3 * len(title) + 6
     tall = LINE * max(len(lines) for lines in rows) + 4.5
@@ -152,14 +154,15 @@ def heatmap(report: dict[str, Any]) -> Markup | None:
         groups=len(groups),
         gaps="; ".join(flagged) if flagged else _("none"),
     )
-    size = (WIDTH, bottom + 6 + LINE * under)
+    size = (width + 1, bottom + 6 + LINE * under)
     return charts.svg_drawn("chart-heatmap", _("Look-fors by %(by)s", by=by), description, size,
                             body)  # fmt: skip
 
 
-# The heatmap's measures, in points: the other charts' width (7.2 in), the look-fors' and the
-# cells' text, the title's, and a label line's height.
-WIDTH, SMALL, TITLE, LINE = 518.4, 7.0, 10.0, 8.3
+# The heatmap's measures, in points: the other charts' width (7.2 in) and the widest it grows
+# to (10 in, printed at about seven tenths), the look-fors' line, the look-fors' and cells'
+# text, the title's, and a label line's height.
+WIDTH, WIDEST, LABEL_POINTS, SMALL, TITLE, LINE = 518.4, 720.0, 235.0, 7.0, 10.0, 8.3
 
 
 def _lines(x: float, middle: float, lines: list[str], anchor: str) -> list[str]:

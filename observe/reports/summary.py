@@ -499,6 +499,7 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
         return None
     # Kept whole as well as by month: asked again, a consortium's report does not go through
     # its hundreds of thousands of (group, classroom) pairs again.
+    # Shared by every request that finds it: read, never changed.
     split = query.by is not None and school_split(query.by)
     schools = cache.digest(_school_groups(query.by)) if split else None
     return kept.get(kept.key("counted", query.by, schools), partial(_counted_from, kept),
@@ -673,7 +674,8 @@ def clustered(user: Principal, query: Query, groups: bool = True) -> Clustered:
 
     def compute() -> Clustered:
         found = folded(_rollup_clustered(kept, groups))
-        found.whole()  # summed before it is kept, so that its size is counted
+        if groups:  # the summary's (a goal reads only the months)
+            found.whole()  # summed before it is kept, so that its size is counted
         return found
 
     return kept.get(key, compute, Clustered.nbytes)

@@ -136,16 +136,23 @@ def _heatmap_report(groups: int, criteria: int = 6) -> dict:
             "scope": {"at_least_label": "Proficient", "by_label": "School"}}  # fmt: skip
 
 
-def test_the_heatmap_prints_every_word_clear_of_the_others(app, tmp_path):
+@pytest.mark.parametrize("groups", [1, 6, 12])
+def test_the_heatmap_prints_every_word_clear_of_the_others(app, tmp_path, groups):
     """The heatmap is laid out here (no matplotlib): printed by WeasyPrint, no word of it —
-    look-fors, cells, group names, title — overlaps another or leaves the chart."""
+    look-fors, cells, group names, title — overlaps another or leaves the chart, with names
+    the charts' font lacks (an emoji, Korean) and a word wider than its column."""
     from weasyprint import HTML
 
+    report = _heatmap_report(groups)
+    names = ["학교 📚 Lincoln", "Superintendent's-demonstration-magnet-academy", "WWWW MMMM WWWW"]
+    for row, name in zip(report["groups"]["rows"], names, strict=False):
+        row["label"] = name
+    report["scope"]["at_least_label"] = "Proficient-or-better-than-the-district-expects-of-anyone"
     with app.test_request_context():
-        svg = str(charts.heatmap(_heatmap_report(6)))
+        svg = str(charts.heatmap(report))
     width, height = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
     # A wide margin, so that a word pushed out of the chart is still on the page to be seen.
-    page = f"@page {{ size: {width + 200}pt {height + 200}pt; margin: 100pt }}"
+    page = f"@page {{ size: {width + 200}pt {height + 200}pt; margin: 100pt }} body {{ margin: 0 }}"
     html = f"<style>{page}</style>{svg}"
     path = tmp_path / "heatmap.pdf"
     path.write_bytes(HTML(string=html).write_pdf())
@@ -188,7 +195,7 @@ def test_the_heatmap_gives_way_to_the_table_when_its_cells_cannot_hold_their_fig
     app, client, sign_in, demo_admin
 ):
     with app.test_request_context():
-        assert charts.heatmap(_heatmap_report(8)) is not None
+        assert charts.heatmap(_heatmap_report(12)) is not None  # a district's dozen schools
         assert charts.heatmap(_heatmap_report(40)) is None
     sign_in(demo_admin)
     page = client.get("/reports/summary?by=school").get_data(as_text=True)
