@@ -161,9 +161,15 @@ def _write_pending(session: Session) -> None:
     stamp(session, {(version_id, month, school_id) for version_id, month, school_id, *_ in deltas})
 
 
+# Where a session keeps the stamps its open transaction read (reports/summary.py, _kept): the
+# several parts of one report read them once.
+STAMPS_READ = "observe.stamps_read"
+
+
 def stamp(session: AnySession, changed: Iterable[tuple[int, str, int]]) -> None:
     """Note that these (rubric version, month, school) rollups changed (``RollupStamp``): what
     a report keeps of them in memory is read afresh. In key order, as the rollups are."""
+    session.info.pop(STAMPS_READ, None)  # what this transaction read of them is past
     connection = session.connection()
     rows = [(*key, 1) for key in sorted(set(changed))]
     columns = ("rubric_version_id", "month", "school_id", "serial")

@@ -478,16 +478,36 @@ def _kept(user: Principal, query: Query) -> _Kept | None:
     )
     kept = _Kept(query, frozenset(visible) if visible is not None else None, chosen, *months,
                  state.token, ())  # fmt: skip
-    stamps = db.session.connection().execute(
-        kept.scoped(
-            select(RollupStamp.month, RollupStamp.rubric_version_id, RollupStamp.school_id,
-                   RollupStamp.serial).order_by(RollupStamp.month, RollupStamp.rubric_version_id,
-                                                RollupStamp.school_id),
-            RollupStamp,
-        )
-    )  # fmt: skip
     return _Kept(kept.query, kept.visible, kept.chosen, kept.first, kept.last, kept.token,
-                 tuple(tuple(row) for row in stamps))  # fmt: skip
+                 _stamps(kept))  # fmt: skip
+
+
+def _stamps(kept: _Kept) -> tuple[tuple[str, int, int, int], ...]:
+    """The stamps of ``kept``'s scope, read once per transaction: a report's counts, cells and
+    observers rest on the same ones (a write of the rollups in between reads them again)."""
+    connection = db.session.connection()
+    transaction = connection.get_transaction()
+    schools = [tuple(sorted(ids)) if ids is not None else None
+               for ids in (kept.visible, kept.chosen)]  # fmt: skip
+    scope = (kept.token, tuple(kept.query.version_ids), kept.first, kept.last, *schools)
+    read: tuple[Any, dict[Hashable, tuple[tuple[str, int, int, int], ...]]] | None
+    read = db.session.info.get(rollups.STAMPS_READ)
+    if read is None or read[0] is not transaction:
+        read = (transaction, {})
+        db.session.info[rollups.STAMPS_READ] = read
+    found = read[1].get(scope)
+    if found is None:
+        rows = connection.execute(
+            kept.scoped(
+                select(RollupStamp.month, RollupStamp.rubric_version_id, RollupStamp.school_id,
+                       RollupStamp.serial).order_by(RollupStamp.month,
+                                                    RollupStamp.rubric_version_id,
+                                                    RollupStamp.school_id),
+                RollupStamp,
+            )
+        )  # fmt: skip
+        found = read[1][scope] = tuple(tuple(row) for row in rows)
+    return found
 
 
 def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:

@@ -9,7 +9,8 @@ integer code ``school << 32 | classroom`` (classroom 0: a school's walkthroughs 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ class Cells:
     given, one entry per (classroom, look-for) — what the dict of per-classroom totals used to
     hold, as four arrays."""
 
-    __slots__ = ("clusters", "criterion", "hits", "index", "rated")
+    __slots__ = ("clusters", "criterion", "hits", "index", "known", "rated")
 
     def __init__(
         self,
@@ -96,6 +97,9 @@ class Cells:
             self.hits = np.bincount(cell_of.ravel(), weights=hits, minlength=len(cells))
             self.rated = np.bincount(cell_of.ravel(), weights=rated, minlength=len(cells))
         self.clusters = clusters
+        # What estimate and moments_by_criterion found, by their arguments: the cells never
+        # change once made, and a kept month's are asked the same questions by every report.
+        self.known: dict[Hashable, Any] = {}
         self.index = cells // width
         self.criterion = criteria[cells % width] if len(criteria) else criterion
 
@@ -154,6 +158,14 @@ class Cells:
         """The share over classrooms, each classroom's look-fors in ``criterion_ids`` (None:
         all) added up first: one classroom's ratings of several look-fors are never counted as
         independent."""
+        ids = None if criterion_ids is None else tuple(sorted(set(criterion_ids)))
+        key = ("estimate", ids)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = self._estimate(ids)
+        return found
+
+    def _estimate(self, criterion_ids: tuple[int, ...] | None) -> uncertainty.Estimate:
         index, hits, rated = self.index, self.hits, self.rated
         if criterion_ids is not None:
             mask = np.isin(self.criterion, np.fromiter(criterion_ids, dtype=np.int64))
@@ -165,6 +177,11 @@ class Cells:
 
     def moments_by_criterion(self) -> dict[int, Moments]:
         """Per look-for, the moments of its classrooms' totals (``uncertainty.moments``)."""
+        if "moments" not in self.known:
+            self.known["moments"] = self._moments_by_criterion()
+        return self.known["moments"]
+
+    def _moments_by_criterion(self) -> dict[int, Moments]:
         if not len(self):
             return {}
         criteria, of = np.unique(self.criterion, return_inverse=True)

@@ -184,3 +184,32 @@ def test_observe_reports_recount_draws_a_new_token(app, team, two_schools, stale
         (team.version.id, team.school.id),
         (team.version.id, team.other_school.id),
     }
+
+
+def test_a_report_reads_its_stamps_once_and_a_push_in_its_transaction_reads_them_again(
+    team, two_schools, push_as
+):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "FROM rollup_stamp" in statement:
+            statements.append(statement.split("WHERE")[-1])
+
+    report()  # the first also fits the rater model, and commits it
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        report()  # counts, cells, observers: one read of the stamps between them
+        assert len(statements) == 1
+        first = report()
+        assert len(statements) == 2  # the next report, in a new transaction, reads afresh
+        # A push in the same transaction as the reports after it: they read the stamps again.
+        summary.build(SYSTEM, summary.parse_query(SYSTEM, {"by": "school"}))
+        push_as(team.observers[0], {"observed_at": "2026-09-20T15:00:00+00:00"})
+        again = summary.build(SYSTEM, summary.parse_query(SYSTEM, {"by": "school"}))
+        db.session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert again["observations"] == first["observations"] + 1
