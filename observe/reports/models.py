@@ -34,6 +34,15 @@ VISITS = 0  # the look-for of a walkthrough count
 
 class RollupSchool(Model):
     __tablename__ = "rollup_school"
+    # The walkthrough counts alone, for the walkthroughs per rubric (revisions.default_version)
+    # and per version (the rater fit's staleness); queries name the look-for as the literal
+    # ``SCHOOL_VISITS_ONLY``, as for rollup_classroom's index below.
+    __table_args__ = (
+        Index(
+            "ix_rollup_school_visits", "rubric_version_id", "school_id", "month", "count",
+            sqlite_where=text("criterion_id = 0"), postgresql_where=text("criterion_id = 0"),
+        ),
+    )  # fmt: skip
 
     rubric_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
@@ -149,3 +158,4 @@ class Goal(Model):
 # rollup_classroom's walkthrough-count rows, written as SQL text so that the partial index on
 # them (``ix_rollup_classroom_visits``) is seen to apply: a bound parameter would hide it.
 VISITS_ONLY = text(f"rollup_classroom.criterion_id = {VISITS}")
+SCHOOL_VISITS_ONLY = text(f"rollup_school.criterion_id = {VISITS}")

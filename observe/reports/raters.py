@@ -32,7 +32,7 @@ from observe.core.models import utcnow
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState, Rating
 from observe.reports import rollups
-from observe.reports.models import NOT_OBSERVED, VISITS, RollupSchool
+from observe.reports.models import NOT_OBSERVED, SCHOOL_VISITS_ONLY, VISITS, RollupSchool
 
 REFIT_AFTER = timedelta(days=1)
 REFIT_WALKTHROUGHS = 500
@@ -59,7 +59,7 @@ def counted_walkthroughs(session: Session, version_id: int) -> int:
     _ensure_rollups(session)
     total = session.scalar(
         select(func.sum(RollupSchool.count)).where(
-            RollupSchool.rubric_version_id == version_id, RollupSchool.criterion_id == VISITS
+            RollupSchool.rubric_version_id == version_id, SCHOOL_VISITS_ONLY
         )
     )
     return int(total or 0)

@@ -20,7 +20,7 @@ from observe.core.permissions import Principal, visible_school_ids
 from observe.extensions import db
 from observe.observations.models import Observation, ObservationState
 from observe.reports import rollups
-from observe.reports.models import VISITS, RollupSchool
+from observe.reports.models import SCHOOL_VISITS_ONLY, RollupSchool
 from observe.rubrics.lineage import Break, Lineage, rubric_lineage
 from observe.rubrics.models import Rubric, RubricVersion
 from observe.rubrics.queries import wording
@@ -63,7 +63,7 @@ def default_version(user: Principal) -> int | None:
         statement = (
             select(RubricVersion.rubric_id)
             .join(RollupSchool, RollupSchool.rubric_version_id == RubricVersion.id)
-            .where(RollupSchool.criterion_id == VISITS)
+            .where(SCHOOL_VISITS_ONLY)
             .group_by(RubricVersion.rubric_id)
             .having(func.sum(RollupSchool.count) > 0)
             .order_by(func.sum(RollupSchool.count).desc(), RubricVersion.rubric_id)
