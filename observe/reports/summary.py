@@ -460,12 +460,11 @@ def _memo(
 
 
 def _kept(user: Principal, query: Query) -> _Kept | None:
-    """The rollups ``query`` can be answered from — whole months, and for a split by a
-    classroom attribute the whole district — with their stamps; None when they cannot."""
+    """The rollups ``query`` can be answered from — whole months, any schools, any split —
+    with their stamps; None when they cannot (part of a month, an observer team)."""
     months = _month_range(query)
     visible = visible_school_ids(user)
-    district = visible is None and not query.school_codes
-    if months is None or query.observer_ids or (not school_split(query.by) and not district):
+    if months is None or query.observer_ids:
         return None  # the rollups keep no observer: a team's walkthroughs are counted directly
     _ensure_rollups()
     state = db.session.get_one(RollupState, 1)
@@ -538,14 +537,20 @@ def _counted_from(kept: _Kept) -> dict[str, Any]:
     query = kept.query
     scoped = kept.scoped
 
-    model: type[RollupSchool] | type[RollupProfile]
+    model: type[RollupSchool] | type[RollupProfile] | type[RollupClassroom]
     where: InstrumentedAttribute[int] | InstrumentedAttribute[str]
     values: Callable[[int], tuple[Any, ...]] | Callable[[str], tuple[Any, ...]]
     if query.by is None or school_split(query.by):
         model, where = RollupSchool, RollupSchool.school_id
         values = _school_values(query.by)
-    else:
+    elif kept.visible is None and kept.chosen is None:
         model, where = RollupProfile, RollupProfile.profile
+        values = _profile_values(query.by)
+    else:
+        # A classroom split of some schools (a leader's, or those named): rollup_profile has
+        # no school, so their classrooms' rows, by profile — month by month, so that a push
+        # reads its month again, not the year.
+        model, where = RollupClassroom, RollupClassroom.profile
         values = _profile_values(query.by)
     room = RollupClassroom
     unit = case((room.classroom_id == 0, -room.school_id), else_=room.classroom_id)
@@ -554,14 +559,12 @@ def _counted_from(kept: _Kept) -> dict[str, Any]:
 
     connection = db.session.connection()
 
-    def read() -> Sequence[Any]:
+    def read(month: str | None = None) -> Sequence[Any]:
+        statement = select(where, model.criterion_id, model.level, func.sum(model.count))
+        if month is not None:
+            statement = statement.where(model.month == month)
         return connection.execute(
-            scoped(
-                select(where, model.criterion_id, model.level, func.sum(model.count)).group_by(
-                    where, model.criterion_id, model.level
-                ),
-                model,
-            )
+            scoped(statement.group_by(where, model.criterion_id, model.level), model)
         ).all()
 
     def read_month(month: str) -> tuple[Sequence[Any], Sequence[Any]]:
@@ -585,7 +588,14 @@ def _counted_from(kept: _Kept) -> dict[str, Any]:
     def rows_size(found: Sequence[Any]) -> int:
         return cache.ROW_BYTES * len(found)
 
-    rows = kept.get(kept.key("counts", model.__tablename__), read, rows_size)
+    rows: Sequence[Any]
+    if model is RollupClassroom:
+        rows = []
+        for month, parts in sorted(kept.by_month().items()):
+            rows.extend(kept.month_get(("month rows", model.__tablename__), month, parts,
+                                       partial(read, month), rows_size))  # fmt: skip
+    else:
+        rows = kept.get(kept.key("counts", model.__tablename__), read, rows_size)
     by_month: list[tuple[Any, ...]] = []
     pairs: set[tuple[Any, int]] = set()
     month_classrooms: dict[str, int] = {}
