@@ -18,7 +18,17 @@ from typing import Any
 
 import numpy as np
 from flask_babel import gettext, lazy_gettext, ngettext
-from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, literal, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
 
@@ -528,6 +538,16 @@ def _rollup_counts(user: Principal, query: Query) -> dict[str, Any] | None:
 COUNTS_PARTS = ("ratings", "walkthroughs", "trend", "months", "classrooms", "month_classrooms")
 
 
+Parts = Sequence[tuple[int, int, int]]  # a month's (rubric version, school, stamp)
+
+
+def _among(table: Any, parts: Parts) -> ColumnElement[bool]:
+    """Exactly the (version, school) rows of a month's ``parts``: what is kept under their
+    stamps holds them and no other school's, though a school's first walkthrough of the
+    month may have been committed since the stamps were read."""
+    return tuple_(table.rubric_version_id, table.school_id).in_([(v, s) for v, s, _ in parts])
+
+
 def _counts_size(counts: dict[str, Any]) -> int:
     return cache.ROW_BYTES * sum(len(counts[part]) for part in COUNTS_PARTS)
 
@@ -559,29 +579,29 @@ def _counted_from(kept: _Kept) -> dict[str, Any]:
 
     connection = db.session.connection()
 
-    def read(month: str | None = None) -> Sequence[Any]:
+    def read(month: str | None = None, parts: Parts = ()) -> Sequence[Any]:
         statement = select(where, model.criterion_id, model.level, func.sum(model.count))
         if month is not None:
-            statement = statement.where(model.month == month)
+            statement = statement.where(model.month == month, _among(model, parts))
         return connection.execute(
             scoped(statement.group_by(where, model.criterion_id, model.level), model)
         ).all()
 
-    def read_month(month: str) -> tuple[Sequence[Any], Sequence[Any]]:
+    def read_month(month: str, parts: Parts) -> tuple[Sequence[Any], Sequence[Any]]:
         # The month's ratings per look-for and level, and its (group key, classroom) pairs —
         # distinct classrooms per group, month and scope come from these.
         trend_rows = connection.execute(
             scoped(
                 select(RollupSchool.criterion_id, RollupSchool.level,
                        func.sum(RollupSchool.count))
-                .where(RollupSchool.month == month)
+                .where(RollupSchool.month == month, _among(RollupSchool, parts))
                 .group_by(RollupSchool.criterion_id, RollupSchool.level),
                 RollupSchool,
             )
         ).all()  # fmt: skip
         pairs = connection.execute(
-            scoped(visited.add_columns(key_column, unit).where(room.month == month).distinct(),
-                   room)
+            scoped(visited.add_columns(key_column, unit)
+                   .where(room.month == month, _among(room, parts)).distinct(), room)
         ).all()  # fmt: skip
         return trend_rows, pairs
 
@@ -593,7 +613,7 @@ def _counted_from(kept: _Kept) -> dict[str, Any]:
         rows = []
         for month, parts in sorted(kept.by_month().items()):
             rows.extend(kept.month_get(("month rows", model.__tablename__), month, parts,
-                                       partial(read, month), rows_size))  # fmt: skip
+                                       partial(read, month, parts), rows_size))  # fmt: skip
     else:
         rows = kept.get(kept.key("counts", model.__tablename__), read, rows_size)
     by_month: list[tuple[Any, ...]] = []
@@ -602,7 +622,7 @@ def _counted_from(kept: _Kept) -> dict[str, Any]:
     for month, parts in sorted(kept.by_month().items()):
         trend_rows, month_pairs = kept.month_get(
             ("month counts", model.__tablename__), month, parts,
-            partial(read_month, month),
+            partial(read_month, month, parts),
             lambda found: cache.ROW_BYTES * (len(found[0]) + len(found[1])),
         )  # fmt: skip
         by_month.extend((month, *row) for row in trend_rows)
@@ -1347,8 +1367,7 @@ def _observer_month(
             select(*columns, func.count(Observation.id))
             .where(
                 *_counted(),
-                Observation.rubric_version_id.in_({v for v, _ in stale}),
-                Observation.school_id.in_({s for _, s in stale}),
+                tuple_(Observation.rubric_version_id, Observation.school_id).in_(sorted(stale)),
                 Observation.observed_at >= clock.day_start(start),
                 Observation.observed_at < clock.day_start(after),
             )

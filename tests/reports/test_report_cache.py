@@ -213,3 +213,41 @@ def test_a_report_reads_its_stamps_once_and_a_push_in_its_transaction_reads_them
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert again["observations"] == first["observations"] + 1
+
+
+def test_a_rollup_write_in_the_transaction_makes_its_report_read_the_stamps_again(
+    team, two_schools
+):
+    query = summary.parse_query(SYSTEM, {"by": "school"})
+    month, version, school, serial = summary._kept(SYSTEM, query).stamps[0]
+    rollups.stamp(db.session, [(version, month, school)])  # no commit: the same transaction
+    assert (month, version, school, serial + 1) in summary._kept(SYSTEM, query).stamps
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("by", ["course_level", None])
+def test_a_walkthrough_committed_while_a_report_reads_is_kept_for_no_other_scope(
+    team, two_schools, push_as, create_user, by
+):
+    """On PostgreSQL a report's reads see what other requests commit after it read its stamps
+    (READ COMMITTED): a school's first walkthrough of a month, committed in between, must not
+    be kept under the stamps of the schools that had one — where a leader of those alone
+    would read it."""
+    from observe.core.permissions import Role
+
+    leader = create_user(Role.SCHOOL_LEADER, name="Lee", schools=[team.school])
+    db.session.commit()
+    push_as(team.observers[0], {"observed_at": "2026-11-05T15:00:00+00:00"})
+    cache.clear()
+    november = {"from": "2026-11-01", "to": "2026-11-30", **({"by": by} if by else {})}
+    codes = [team.school.code, team.other_school.code]
+    both = summary.parse_query(SYSTEM, {**november, "school": codes})
+    kept = summary._kept(SYSTEM, both)
+    assert {school for _, _, school, _ in kept.stamps} == {team.school.id}
+    push_as(team.observers[2], {"school_id": team.other_school.id, "classroom_id": None,
+                                "observed_at": "2026-11-06T15:00:00+00:00"})  # fmt: skip
+    summary._counted_from(kept)  # the rest of the first report, reading what is committed
+    mine = summary.parse_query(leader, november)
+    from_rollups = summary._rollup_counts(leader, mine)
+    assert from_rollups is not None
+    assert from_rollups["total"] == summary._counts(leader, mine)["total"] == 1
