@@ -47,5 +47,6 @@ def test_sign_in_on_a_tablet(
     # The sign-in button is a comfortable touch target.
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.wait_for_load_state("load")  # measured once its stylesheet applies, not before
     box = page.get_by_role("button", name="Sign in").bounding_box()
     assert box["height"] >= 44
